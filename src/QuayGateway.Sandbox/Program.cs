@@ -1,0 +1,2 @@
+Console.WriteLine("QuayGateway sandbox: not implemented yet.");
+return 0;
