@@ -1,1 +1,34 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run();
+using QuayGateway.Clusters;
+using QuayGateway.Hosting;
+using QuayGateway.Persistence;
+using QuayGateway.Registries;
+using QuayGateway.Security;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddGatewayPersistence();
+builder.AddGatewayJson();
+builder.AddGatewayProblemDetails();
+builder.AddGatewaySecurity();
+builder.AddGatewayOpenApi();
+builder.AddGatewayHealth();
+builder.AddGatewayJobs();
+builder.AddClusters();
+
+var app = builder.Build();
+if (args.Contains("migrate"))
+{
+    return await app.RunMigrateCommandAsync();
+}
+
+app.UseGatewayProblemDetails();
+app.UseGatewayOpenApi();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapGatewayHealth();
+app.MapApiKeys();
+app.MapRegistries();
+app.MapGatewayJobsDashboard();
+await app.RunAsync();
+return 0;
+
+public partial class Program;

@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+
+namespace QuayGateway.Hosting;
+
+public static class JsonSetup
+{
+    /// <summary>Enums travel as their names (<c>"state": "Available"</c>), as the contract shows.</summary>
+    public static WebApplicationBuilder AddGatewayJson(this WebApplicationBuilder builder)
+    {
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        return builder;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+
+namespace QuayGateway.Hosting;
+
+/// <summary>Every error is an RFC 9457 problem with a stable type: ours, the framework's, and unexpected ones.</summary>
+public static class ProblemDetailsSetup
+{
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    public static WebApplicationBuilder AddGatewayProblemDetails(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            problem.Status ??= context.HttpContext.Response.StatusCode;
+            problem.Type = problem.Type is null || problem.Type.StartsWith("https://tools.ietf.org", StringComparison.Ordinal)
+                ? ProblemTypes.ForStatus(problem.Status.Value)
+                : problem.Type;
+            problem.Instance ??= context.HttpContext.Request.Path;
+            problem.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
+        });
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Let body-binding failures reach the exception handler with their real message, instead of a bare 400.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        return builder;
+    }
+
+    public static WebApplication UseGatewayProblemDetails(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    /// <summary>Malformed JSON, wrong content types and oversized bodies: the client's fault, never a 500.</summary>
+    private sealed class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger)
+        : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+        {
+            int status;
+            string title;
+            string detail;
+            switch (exception)
+            {
+                case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
+                    (status, title, detail) = (413, "Payload too large", $"The request body exceeds the limit of {MaxRequestBodyBytes} bytes (1 MiB).");
+                    break;
+                case BadHttpRequestException bad when bad.InnerException is JsonException json:
+                    (status, title, detail) = (400, "Malformed JSON", $"The request body is not valid JSON for this operation: {json.Message}");
+                    break;
+                case BadHttpRequestException bad:
+                    (status, title, detail) = (bad.StatusCode, "Bad request", bad.Message);
+                    break;
+                default:
+                    logger.LogError(exception, "Unhandled exception for {Method} {Path}", context.Request.Method, context.Request.Path);
+                    (status, title, detail) = (500, "Internal error", "The gateway failed to handle the request; the trace id identifies it in the logs.");
+                    break;
+            }
+
+            context.Response.StatusCode = status;
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                Exception = exception,
+                ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = ProblemTypes.ForStatus(status) },
+            });
+        }
+    }
+}

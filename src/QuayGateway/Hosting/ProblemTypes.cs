@@ -1,0 +1,39 @@
+namespace QuayGateway.Hosting;
+
+/// <summary>Stable RFC 9457 <c>type</c> URIs. Clients switch on these, never on titles or details.</summary>
+public static class ProblemTypes
+{
+    private const string Base = "https://quaygateway.dev/problems/";
+
+    public const string ValidationFailed = Base + "validation-failed";
+    public const string MalformedRequest = Base + "malformed-request";
+    public const string PayloadTooLarge = Base + "payload-too-large";
+    public const string UnsupportedMediaType = Base + "unsupported-media-type";
+    public const string Unauthorized = Base + "unauthorized";
+    public const string Forbidden = Base + "forbidden";
+    public const string NotFound = Base + "not-found";
+    public const string MethodNotAllowed = Base + "method-not-allowed";
+    public const string AlreadyExists = Base + "already-exists";
+    public const string IdempotencyKeyReused = Base + "idempotency-key-reused";
+    public const string PreconditionFailed = Base + "precondition-failed";
+    public const string ChangeInProgress = Base + "change-in-progress";
+    public const string InvalidState = Base + "invalid-state";
+    public const string Internal = Base + "internal-error";
+    public const string Unavailable = Base + "service-unavailable";
+
+    /// <summary>The type for a bare status code the framework produced (routing, auth, body limits).</summary>
+    public static string ForStatus(int status) => status switch
+    {
+        400 => MalformedRequest,
+        401 => Unauthorized,
+        403 => Forbidden,
+        404 => NotFound,
+        405 => MethodNotAllowed,
+        409 => AlreadyExists,
+        412 => PreconditionFailed,
+        413 => PayloadTooLarge,
+        415 => UnsupportedMediaType,
+        503 => Unavailable,
+        _ => status >= 500 ? Internal : Base + "http-" + status,
+    };
+}

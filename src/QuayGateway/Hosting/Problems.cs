@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace QuayGateway.Hosting;
+
+/// <summary>Typed problem results with the gateway's stable types.</summary>
+public static class Problems
+{
+    public static ProblemHttpResult Problem(int status, string type, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title, type: type);
+
+    public static ProblemHttpResult NotFound(string what) =>
+        Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound, "Not found", $"{what} was not found.");
+
+    public static ProblemHttpResult Conflict(string type, string title, string detail) =>
+        Problem(StatusCodes.Status409Conflict, type, title, detail);
+
+    public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, detail: "The request has invalid fields; see 'errors'.",
+            title: "Validation failed", type: ProblemTypes.ValidationFailed);
+}

@@ -1,0 +1,62 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using QuayGateway.Registries;
+using QuayGateway.Security;
+
+namespace QuayGateway.Persistence;
+
+internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
+{
+    public void Configure(EntityTypeBuilder<Registry> builder)
+    {
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.Tenant).HasMaxLength(63);
+        builder.Property(r => r.Cluster).HasMaxLength(63);
+        builder.Property(r => r.Namespace).HasMaxLength(63);
+        builder.Property(r => r.Name).HasMaxLength(63);
+        builder.Property(r => r.State).HasConversion<string>().HasMaxLength(20);
+        builder.Property(r => r.Health).HasConversion<string>().HasMaxLength(20);
+        builder.Property(r => r.Spec).HasJsonConversion();
+        builder.Property(r => r.Conditions).HasJsonConversion();
+        builder.Property(r => r.Version).IsRowVersion();
+        builder.Ignore(r => r.ETag);
+        // One live registry per cluster/namespace/name; a Deleted one frees the name.
+        builder.HasIndex(r => new { r.Cluster, r.Namespace, r.Name }).IsUnique().HasFilter("state <> 'Deleted'");
+        builder.HasIndex(r => new { r.Tenant, r.Id });
+    }
+}
+
+internal sealed class RegistryEventConfiguration : IEntityTypeConfiguration<RegistryEvent>
+{
+    public void Configure(EntityTypeBuilder<RegistryEvent> builder)
+    {
+        builder.HasKey(e => e.Id);
+        builder.Property(e => e.Type).HasMaxLength(40);
+        builder.Property(e => e.State).HasConversion<string>().HasMaxLength(20);
+        builder.HasIndex(e => new { e.RegistryId, e.Id });
+        builder.HasOne<Registry>().WithMany().HasForeignKey(e => e.RegistryId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
+{
+    public void Configure(EntityTypeBuilder<ApiKey> builder)
+    {
+        builder.HasKey(k => k.Id);
+        builder.Property(k => k.Id).HasMaxLength(32);
+        builder.Property(k => k.Tenant).HasMaxLength(63);
+        builder.Property(k => k.Name).HasMaxLength(100);
+        builder.HasIndex(k => k.Tenant);
+    }
+}
+
+internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<IdempotencyRecord>
+{
+    public void Configure(EntityTypeBuilder<IdempotencyRecord> builder)
+    {
+        builder.HasKey(r => new { r.Tenant, r.Key });
+        builder.Property(r => r.Key).HasMaxLength(255);
+        builder.Property(r => r.ResponseBody).HasColumnType("jsonb");
+        builder.HasIndex(r => r.CreatedAt);
+    }
+}

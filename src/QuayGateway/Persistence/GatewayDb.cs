@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Registries;
+using QuayGateway.Security;
+
+namespace QuayGateway.Persistence;
+
+/// <summary>The gateway's own tables, all in schema <c>gateway</c>.</summary>
+public sealed class GatewayDb(DbContextOptions<GatewayDb> options) : DbContext(options), IDataProtectionKeyContext
+{
+    public const string Schema = "gateway";
+
+    public DbSet<Registry> Registries => Set<Registry>();
+    public DbSet<RegistryEvent> RegistryEvents => Set<RegistryEvent>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDb).Assembly);
+    }
+}

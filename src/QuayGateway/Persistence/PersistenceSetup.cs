@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Migrations;
+using QuayGateway.Hosting;
+
+namespace QuayGateway.Persistence;
+
+public static class PersistenceSetup
+{
+    public const string ConnectionStringName = "Gateway";
+
+    /// <summary>
+    /// PostgreSQL through EF Core. In Development without a configured connection string, dev services start a
+    /// private server first. A configured connection string always wins.
+    /// </summary>
+    public static WebApplicationBuilder AddGatewayPersistence(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionStringName))
+            && builder.Environment.IsDevelopment())
+        {
+            var devPostgres = DevPostgres.StartPersistentAsync().GetAwaiter().GetResult();
+            builder.Configuration[$"ConnectionStrings:{ConnectionStringName}"] = devPostgres.ConnectionString;
+        }
+
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
+            ?? throw new InvalidOperationException(
+                $"ConnectionStrings:{ConnectionStringName} is not set (dev services start a database only in Development).");
+
+        builder.Services.AddDbContext<GatewayDb>(options => options.UseGatewayDb(connectionString));
+
+        builder.Services.AddDataProtection()
+            .SetApplicationName("quay-gateway")
+            .PersistKeysToDbContext<GatewayDb>();
+
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
+        builder.Services.PostConfigure<DatabaseOptions>(o => o.MigrateOnStartup ??= builder.Environment.IsDevelopment());
+        builder.Services.AddHostedService<StartupMigrator>();
+        return builder;
+    }
+
+    public static DbContextOptionsBuilder UseGatewayDb(this DbContextOptionsBuilder options, string connectionString) => options
+        .UseNpgsql(connectionString, npgsql => npgsql
+            .MigrationsAssembly(GatewayMigrationsAssembly.Name)
+            .MigrationsHistoryTable(HistoryRepository.DefaultTableName, GatewayDb.Schema))
+        .UseSnakeCaseNamingConvention()
+        .ReplaceService<IMigrationsAssembly, GatewayMigrationsAssembly>();
+}
+
+public sealed class DatabaseOptions
+{
+    public const string Section = "Gateway:Database";
+
+    /// <summary>Apply pending migrations at startup. Defaults to true in Development; production runs <c>migrate</c>.</summary>
+    public bool? MigrateOnStartup { get; set; }
+}

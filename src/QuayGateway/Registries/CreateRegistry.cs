@@ -1,0 +1,148 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Hangfire;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using QuayGateway.Clusters;
+using QuayGateway.Hosting;
+using QuayGateway.Persistence;
+using QuayGateway.Rollout;
+using QuayGateway.Security;
+
+namespace QuayGateway.Registries;
+
+/// <summary>
+/// <c>POST /v1/registries</c>: validate, persist (registry, first timeline entry and idempotency record in one
+/// transaction), then enqueue the apply job. The request is durable before the 202 is sent.
+/// </summary>
+public static class CreateRegistry
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    public static readonly CreateRegistryRequest Example = new(
+        Name: "example-registry",
+        Namespace: "quay-enterprise",
+        Cluster: ClusterCatalog.SandboxName,
+        Components: [new("clair", false), new("horizontalpodautoscaler", false), new("mirror", false), new("monitoring", false)],
+        ConfigBundle: new Dictionary<string, string> { ["config.yaml"] = "FEATURE_USER_INITIALIZE: true\nSUPER_USERS: [quayadmin]\n" },
+        InitialUser: new("quayadmin", "quayadmin@example.com", "quaypass123"),
+        Organizations: [new("testorg", "testorg@example.com")],
+        Labels: new Dictionary<string, string> { ["team"] = "payments" },
+        Ticket: new("jira", "OPS-123"));
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static async Task<Results<AcceptedAtRoute<RegistryResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
+        CreateRegistryRequest request,
+        [FromHeader(Name = IdempotencyHeader)] string? idempotencyKey,
+        ClaimsPrincipal user,
+        GatewayDb db,
+        ClusterCatalog clusters,
+        IDataProtectionProvider dataProtection,
+        IBackgroundJobClient jobs,
+        CancellationToken ct)
+    {
+        var tenant = user.Tenant();
+        if (idempotencyKey is { Length: 0 or > 255 })
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { [IdempotencyHeader] = ["The key must be 1 to 255 characters."] });
+        }
+
+        var requestHash = idempotencyKey is null ? null : Hash(request);
+        if (idempotencyKey is not null && await ReplayAsync(db, tenant, idempotencyKey, requestHash!, ct) is { } replay)
+        {
+            return replay;
+        }
+
+        var errors = RegistryRequestValidator.Validate(request, clusters.Names);
+        var cluster = request.Cluster ?? clusters.DefaultCluster;
+        if (cluster is null)
+        {
+            errors.TryAdd("cluster", ["No cluster is configured (Gateway:Clusters)."]);
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        if (await db.Registries.AnyAsync(r => r.Cluster == cluster && r.Namespace == request.Namespace
+                                              && r.Name == request.Name && r.State != RegistryState.Deleted, ct))
+        {
+            return Duplicate(request, cluster!);
+        }
+
+        var secrets = RegistrySecrets.From(request);
+        var registry = new Registry
+        {
+            Tenant = tenant,
+            Cluster = cluster!,
+            Namespace = request.Namespace,
+            Name = request.Name,
+            Spec = RegistrySpec.From(request),
+            ProtectedSecrets = secrets.IsEmpty ? null : secrets.Protect(dataProtection),
+        };
+        registry.SetCondition("Accepted", "True", "RequestAccepted", "The registry request is stored and queued for apply.", registry.CreatedAt);
+        db.Registries.Add(registry);
+        db.RegistryEvents.Add(new RegistryEvent
+        {
+            RegistryId = registry.Id, Type = "StateChanged", State = RegistryState.Accepted, Reason = "RequestAccepted",
+            Message = "Registry request accepted.",
+        });
+        var response = RegistryResponse.From(registry);
+        if (idempotencyKey is not null)
+        {
+            db.IdempotencyRecords.Add(new IdempotencyRecord
+            {
+                Tenant = tenant, Key = idempotencyKey, RequestHash = requestHash!, RegistryId = registry.Id,
+                ResponseBody = JsonSerializer.Serialize(response, Json),
+            });
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
+        {
+            // Lost a race with an identical request: answer as if it had come second.
+            db.ChangeTracker.Clear();
+            return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
+                   && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, ct) is { } raced
+                ? raced
+                : Duplicate(request, cluster!);
+        }
+
+        // If the process dies before this line, the resync job finds the Accepted registry and enqueues it.
+        jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
+        return TypedResults.AcceptedAtRoute(response with { }, RegistriesApi.GetRouteName, new { id = registry.Id });
+    }
+
+    private static async Task<Results<AcceptedAtRoute<RegistryResponse>, ValidationProblem, ProblemHttpResult>?> ReplayAsync(
+        GatewayDb db, string tenant, string key, string requestHash, CancellationToken ct)
+    {
+        var record = await db.IdempotencyRecords.AsNoTracking().SingleOrDefaultAsync(r => r.Tenant == tenant && r.Key == key, ct);
+        if (record is null)
+        {
+            return null;
+        }
+
+        return record.RequestHash != requestHash
+            ? Problems.Conflict(ProblemTypes.IdempotencyKeyReused, "Idempotency key reused",
+                $"The {IdempotencyHeader} '{key}' was already used with a different request body. Use a new key for a new request.")
+            : TypedResults.AcceptedAtRoute(JsonSerializer.Deserialize<RegistryResponse>(record.ResponseBody, Json)!,
+                RegistriesApi.GetRouteName, new { id = record.RegistryId });
+    }
+
+    private static ProblemHttpResult Duplicate(CreateRegistryRequest request, string cluster) =>
+        Problems.Conflict(ProblemTypes.AlreadyExists, "Registry already exists",
+            $"A registry '{request.Name}' already exists in namespace '{request.Namespace}' of cluster '{cluster}'.");
+
+    private static string Hash(CreateRegistryRequest request) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, Json))));
+}

@@ -1,0 +1,42 @@
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Persistence;
+using QuayGateway.Registries;
+
+namespace QuayGateway.Rollout;
+
+/// <summary>
+/// Applies a registry request to its cluster. Idempotent: a re-run (Hangfire retry, resync, restart) of a registry
+/// already past Accepted does nothing twice.
+/// </summary>
+public sealed class ApplyRegistryJob(GatewayDb db, ILogger<ApplyRegistryJob> logger)
+{
+    public async Task RunAsync(Guid registryId, CancellationToken ct)
+    {
+        var registry = await db.Registries.SingleOrDefaultAsync(r => r.Id == registryId, ct);
+        if (registry is not { State: RegistryState.Accepted })
+        {
+            return;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        registry.State = RegistryState.Applying;
+        registry.Health = RegistryHealth.Progressing;
+        registry.UpdatedAt = now;
+        registry.SetCondition("Applied", "False", "Applying", "Applying the namespace, config bundle and QuayRegistry.", now);
+        db.RegistryEvents.Add(new RegistryEvent
+        {
+            RegistryId = registry.Id, Type = "StateChanged", State = RegistryState.Applying, Reason = "Applying",
+            Message = "Apply started.",
+        });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            logger.LogInformation("Registry {RegistryId} moved to {State}", registry.Id, registry.State);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another run (or a user change) got there first; that run owns the transition.
+            logger.LogInformation("Registry {RegistryId} changed concurrently; skipping", registryId);
+        }
+    }
+}

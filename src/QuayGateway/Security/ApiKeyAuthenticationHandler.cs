@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using QuayGateway.Persistence;
+
+namespace QuayGateway.Security;
+
+/// <summary>Authenticates <c>X-Api-Key</c>: the bootstrap key from configuration, or a stored key by id and hash.</summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    BootstrapKey bootstrap,
+    GatewayDb db)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string Header = "X-Api-Key";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(Header, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var presented = values[0]!;
+        if (bootstrap.Matches(presented))
+        {
+            return Success("bootstrap", BootstrapKey.Tenant, [Scopes.Admin]);
+        }
+
+        if (!ApiKeySecrets.TryParse(presented, out var id, out var secret))
+        {
+            return AuthenticateResult.Fail("Malformed API key.");
+        }
+
+        var key = await db.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Id == id, Context.RequestAborted);
+        if (key is null || !ApiKeySecrets.Matches(secret, key.SecretHash))
+        {
+            return AuthenticateResult.Fail("Unknown API key.");
+        }
+
+        return key.ExpiresAt is { } expires && expires <= TimeProvider.GetUtcNow()
+            ? AuthenticateResult.Fail("Expired API key.")
+            : Success(key.Id, key.Tenant, key.Scopes);
+    }
+
+    private static AuthenticateResult Success(string keyId, string tenant, IEnumerable<string> scopes)
+    {
+        var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, keyId), new(Scopes.TenantClaim, tenant) };
+        claims.AddRange(scopes.Select(s => new Claim(Scopes.ScopeClaim, s)));
+        return AuthenticateResult.Success(new AuthenticationTicket(
+            new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+    }
+}

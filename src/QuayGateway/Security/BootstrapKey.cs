@@ -1,0 +1,15 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace QuayGateway.Security;
+
+/// <summary>The configured bootstrap admin key, held only as a hash and compared in constant time.</summary>
+public sealed class BootstrapKey(string? key)
+{
+    public const string Tenant = "default";
+
+    private readonly byte[]? _hash = string.IsNullOrEmpty(key) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    public bool Matches(string presented) =>
+        _hash is not null && CryptographicOperations.FixedTimeEquals(_hash, SHA256.HashData(Encoding.UTF8.GetBytes(presented)));
+}
