@@ -58,7 +58,7 @@ public sealed class DevPostgres : IAsyncDisposable
 
     private static async Task<DevPostgres> StartAsync(string dataDir, string? runAs, bool throwaway, CancellationToken ct)
     {
-        var binDir = FindBinDir() ?? throw new InvalidOperationException(InstallHint);
+        var binDir = FindBinDir(PgConfigBinDir(), "/usr/lib/postgresql") ?? throw new InvalidOperationException(InstallHint);
         Directory.CreateDirectory(dataDir);
         if (runAs is not null)
         {
@@ -166,31 +166,38 @@ public sealed class DevPostgres : IAsyncDisposable
         }
     }
 
-    private static string? FindBinDir()
+    /// <summary>The directory with initdb, pg_ctl and postgres: pg_config's answer first, then Debian's versioned layout.</summary>
+    internal static string? FindBinDir(string? pgConfigBinDir, string debianRoot)
     {
         static bool HasServer(string dir) =>
             File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl"))
             && File.Exists(Path.Combine(dir, "postgres"));
 
-        try
+        if (pgConfigBinDir is not null && HasServer(pgConfigBinDir))
         {
-            var fromPgConfig = RunAsync("pg_config", ["--bindir"], null, CancellationToken.None).GetAwaiter().GetResult().Trim();
-            if (HasServer(fromPgConfig))
-            {
-                return fromPgConfig;
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // pg_config is optional; fall back to Debian's layout.
+            return pgConfigBinDir;
         }
 
-        return Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql")
+        return Directory.Exists(debianRoot)
+            ? Directory.GetDirectories(debianRoot)
                 .OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0)
                 .Select(d => Path.Combine(d, "bin"))
                 .FirstOrDefault(HasServer)
             : null;
+    }
+
+    internal static string MissingBinariesMessage => InstallHint;
+
+    private static string? PgConfigBinDir()
+    {
+        try
+        {
+            return RunAsync("pg_config", ["--bindir"], null, CancellationToken.None).GetAwaiter().GetResult().Trim();
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return null; // pg_config is optional (it comes with libpq-dev or postgresql-common)
+        }
     }
 
     private static string? NonRootUserOrNull()

@@ -33,6 +33,17 @@ public static class ProblemDetailsSetup
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Kestrel enforces the limit too; this makes it hold behind any server (and in the in-memory test server).
+        app.Use((context, next) =>
+        {
+            if (context.Request.ContentLength > MaxRequestBodyBytes)
+            {
+                throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
+            }
+
+            context.Request.Body = new LengthLimitedStream(context.Request.Body, MaxRequestBodyBytes);
+            return next(context);
+        });
         return app;
     }
 

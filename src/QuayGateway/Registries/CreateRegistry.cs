@@ -37,7 +37,7 @@ public static class CreateRegistry
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<Results<AcceptedAtRoute<RegistryResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
+    public static async Task<Results<Accepted<RegistryResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         CreateRegistryRequest request,
         [FromHeader(Name = IdempotencyHeader)] string? idempotencyKey,
         ClaimsPrincipal user,
@@ -120,10 +120,10 @@ public static class CreateRegistry
 
         // If the process dies before this line, the resync job finds the Accepted registry and enqueues it.
         jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
-        return TypedResults.AcceptedAtRoute(response with { }, RegistriesApi.GetRouteName, new { id = registry.Id });
+        return TypedResults.Accepted(RegistriesApi.Location(registry.Id), response);
     }
 
-    private static async Task<Results<AcceptedAtRoute<RegistryResponse>, ValidationProblem, ProblemHttpResult>?> ReplayAsync(
+    private static async Task<Results<Accepted<RegistryResponse>, ValidationProblem, ProblemHttpResult>?> ReplayAsync(
         GatewayDb db, string tenant, string key, string requestHash, CancellationToken ct)
     {
         var record = await db.IdempotencyRecords.AsNoTracking().SingleOrDefaultAsync(r => r.Tenant == tenant && r.Key == key, ct);
@@ -135,8 +135,8 @@ public static class CreateRegistry
         return record.RequestHash != requestHash
             ? Problems.Conflict(ProblemTypes.IdempotencyKeyReused, "Idempotency key reused",
                 $"The {IdempotencyHeader} '{key}' was already used with a different request body. Use a new key for a new request.")
-            : TypedResults.AcceptedAtRoute(JsonSerializer.Deserialize<RegistryResponse>(record.ResponseBody, Json)!,
-                RegistriesApi.GetRouteName, new { id = record.RegistryId });
+            : TypedResults.Accepted(RegistriesApi.Location(record.RegistryId),
+                JsonSerializer.Deserialize<RegistryResponse>(record.ResponseBody, Json)!);
     }
 
     private static ProblemHttpResult Duplicate(CreateRegistryRequest request, string cluster) =>

@@ -7,6 +7,8 @@ public static class RegistriesApi
 {
     public const string GetRouteName = "GetRegistry";
 
+    public static string Location(Guid id) => $"/v1/registries/{id}";
+
     public static IEndpointRouteBuilder MapRegistries(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/registries").WithTags("Registries");

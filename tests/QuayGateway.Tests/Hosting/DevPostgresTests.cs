@@ -1,0 +1,52 @@
+using Npgsql;
+using QuayGateway.Hosting;
+
+namespace QuayGateway.Tests.Hosting;
+
+public sealed class DevPostgresTests
+{
+    [Fact]
+    public void Missing_binaries_name_the_package_to_install()
+    {
+        var empty = Directory.CreateTempSubdirectory().FullName;
+
+        Assert.Null(DevPostgres.FindBinDir(Path.Combine(empty, "nope"), empty));
+        Assert.Contains("apt-get install -y postgresql", DevPostgres.MissingBinariesMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Debian_layout_is_found_highest_version_first()
+    {
+        var root = Directory.CreateTempSubdirectory().FullName;
+        foreach (var version in new[] { "13", "15" })
+        {
+            var bin = Directory.CreateDirectory(Path.Combine(root, version, "bin")).FullName;
+            foreach (var tool in new[] { "initdb", "pg_ctl", "postgres" })
+            {
+                File.WriteAllText(Path.Combine(bin, tool), "");
+            }
+        }
+
+        Assert.Equal(Path.Combine(root, "15", "bin"), DevPostgres.FindBinDir(null, root));
+    }
+
+    [Fact]
+    public async Task A_throwaway_server_listens_on_loopback_and_is_removed_on_dispose()
+    {
+        var postgres = await DevPostgres.StartThrowawayAsync();
+        var builder = new NpgsqlConnectionStringBuilder(postgres.ConnectionString);
+        await using (var connection = new NpgsqlConnection(postgres.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT current_setting('listen_addresses')", connection);
+            Assert.Equal("127.0.0.1", await command.ExecuteScalarAsync());
+            await using var whoRuns = new NpgsqlCommand("SELECT current_user", connection);
+            Assert.Equal("gateway", await whoRuns.ExecuteScalarAsync());
+        }
+
+        Assert.Equal("127.0.0.1", builder.Host);
+        await postgres.DisposeAsync();
+        await using var after = new NpgsqlConnection(postgres.ConnectionString + ";Timeout=2;Pooling=false");
+        await Assert.ThrowsAnyAsync<Exception>(() => after.OpenAsync());
+    }
+}

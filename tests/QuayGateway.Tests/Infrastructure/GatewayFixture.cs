@@ -1,0 +1,101 @@
+using System.Net.Http.Json;
+using Alba;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using QuayGateway.Hosting;
+using QuayGateway.Persistence;
+using QuayGateway.Security;
+
+namespace QuayGateway.Tests.Infrastructure;
+
+/// <summary>
+/// One gateway host for the whole test run, on a throwaway PostgreSQL from the project's own dev-services helper.
+/// One host, because Hangfire keeps its storage in a static that several hosts would overwrite.
+/// </summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    public const string AdminKey = "qgw-test-bootstrap-admin-key-3f9a";
+
+    private DevPostgres? _postgres;
+
+    public IAlbaHost Host { get; private set; } = null!;
+
+    public string ConnectionString => _postgres!.ConnectionString;
+
+    public async Task InitializeAsync()
+    {
+        _postgres = await DevPostgres.StartThrowawayAsync();
+        Host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseEnvironment("Testing");
+            builder.UseSetting("ConnectionStrings:Gateway", _postgres.ConnectionString);
+            builder.UseSetting("Gateway:Auth:BootstrapApiKey", AdminKey);
+            builder.UseSetting("Gateway:Database:MigrateOnStartup", "true");
+            builder.UseSetting("Gateway:Jobs:WorkerCount", "4");
+            builder.UseSetting("Gateway:Clusters:sandbox:sandbox", "true");
+            builder.UseSetting("Gateway:Clusters:edge:kubeconfig", "/etc/quay-gateway/edge.kubeconfig");
+            builder.UseSetting("Gateway:DefaultCluster", "sandbox");
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
+
+    /// <summary>An HTTP client for the in-memory server, authenticated with the given key (or none).</summary>
+    public HttpClient Client(string? apiKey = AdminKey)
+    {
+        var client = Host.Server.CreateClient();
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add(ApiKeyAuthenticationHandler.Header, apiKey);
+        }
+
+        return client;
+    }
+
+    /// <summary>Creates a key for a tenant through the admin API, as an operator would.</summary>
+    public async Task<string> CreateKeyAsync(string tenant, params string[] scopes)
+    {
+        using var response = await Client().PostAsJsonAsync("/v1/api-keys",
+            new CreateApiKeyRequest($"test-{tenant}", scopes, tenant));
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>())!.Key;
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<GatewayDb, Task<T>> action)
+    {
+        await using var scope = Host.Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<GatewayDb>());
+    }
+
+    /// <summary>Polls until the condition holds, for background work (jobs) with no event to wait on.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var value = await probe();
+            if (done(value) || DateTime.UtcNow > deadline)
+            {
+                return value;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public Task<int> CountRegistriesAsync() => WithDbAsync(db => db.Registries.CountAsync());
+}
+
+[CollectionDefinition(Name)]
+public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
+{
+    public const string Name = "gateway";
+}
