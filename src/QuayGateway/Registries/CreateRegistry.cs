@@ -89,11 +89,7 @@ public static class CreateRegistry
         };
         registry.SetCondition("Accepted", "True", "RequestAccepted", "The registry request is stored and queued for apply.", registry.CreatedAt);
         db.Registries.Add(registry);
-        db.RegistryEvents.Add(new RegistryEvent
-        {
-            RegistryId = registry.Id, Type = "StateChanged", State = RegistryState.Accepted, Reason = "RequestAccepted",
-            Message = "Registry request accepted.",
-        });
+        db.MoveTo(registry, RegistryState.Accepted, "RequestAccepted", "Registry request accepted.", registry.CreatedAt);
         var response = RegistryResponse.From(registry);
         if (idempotencyKey is not null)
         {

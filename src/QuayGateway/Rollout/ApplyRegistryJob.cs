@@ -19,15 +19,9 @@ public sealed class ApplyRegistryJob(GatewayDb db, ILogger<ApplyRegistryJob> log
         }
 
         var now = DateTimeOffset.UtcNow;
-        registry.State = RegistryState.Applying;
         registry.Health = RegistryHealth.Progressing;
-        registry.UpdatedAt = now;
         registry.SetCondition("Applied", "False", "Applying", "Applying the namespace, config bundle and QuayRegistry.", now);
-        db.RegistryEvents.Add(new RegistryEvent
-        {
-            RegistryId = registry.Id, Type = "StateChanged", State = RegistryState.Applying, Reason = "Applying",
-            Message = "Apply started.",
-        });
+        db.MoveTo(registry, RegistryState.Applying, "Applying", "Apply started.", now);
         try
         {
             await db.SaveChangesAsync(ct);

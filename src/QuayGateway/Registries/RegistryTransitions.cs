@@ -1,0 +1,34 @@
+using QuayGateway.Persistence;
+
+namespace QuayGateway.Registries;
+
+/// <summary>
+/// The one way a registry changes state: the row, its timeline entry (and, with webhooks, its outbox event) are
+/// added to the same unit of work, so they commit together or not at all.
+/// </summary>
+public static class RegistryTransitions
+{
+    public static bool MoveTo(this GatewayDb db, Registry registry, RegistryState to, string reason, string message, DateTimeOffset now)
+    {
+        var isNew = db.Entry(registry).State is Microsoft.EntityFrameworkCore.EntityState.Added or Microsoft.EntityFrameworkCore.EntityState.Detached;
+        if (!isNew && registry.State == to)
+        {
+            return false;
+        }
+
+        registry.State = to;
+        registry.UpdatedAt = now;
+        db.RegistryEvents.Add(new RegistryEvent
+        {
+            RegistryId = registry.Id, At = now, Type = "StateChanged", State = to, Reason = reason, Message = message,
+        });
+        return true;
+    }
+
+    /// <summary>A timeline entry that is not a state change: a condition transition, a drift, a bootstrap step.</summary>
+    public static void Record(this GatewayDb db, Registry registry, string type, string reason, string message, DateTimeOffset now) =>
+        db.RegistryEvents.Add(new RegistryEvent
+        {
+            RegistryId = registry.Id, At = now, Type = type, State = registry.State, Reason = reason, Message = message,
+        });
+}
