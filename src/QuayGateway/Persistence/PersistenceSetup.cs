@@ -26,7 +26,7 @@ public static class PersistenceSetup
             ?? throw new InvalidOperationException(
                 $"ConnectionStrings:{ConnectionStringName} is not set (dev services start a database only in Development).");
 
-        builder.Services.AddDbContext<GatewayDb>(options => options.UseGatewayDb(connectionString));
+        builder.Services.AddDbContextPool<GatewayDb>(options => options.UseGatewayDb(connectionString));
 
         builder.Services.AddDataProtection()
             .SetApplicationName("quay-gateway")

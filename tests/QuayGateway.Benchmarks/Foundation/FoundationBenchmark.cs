@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using QuayGateway.Hosting;
+using QuayGateway.Registries;
+
+namespace QuayGateway.Benchmarks.Foundation;
+
+/// <summary>
+/// POST /v1/registries and GET /v1/registries/{id} against the running gateway, next to a raw Npgsql baseline doing
+/// the same INSERT/SELECT, in one run. Targets: gateway ≥ 50% of baseline throughput on POST, ≥ 70% on GET.
+/// </summary>
+public static class FoundationBenchmark
+{
+    public static async Task<int> RunAsync(TimeSpan duration, int workers)
+    {
+        const string adminKey = "qgw-benchmark-admin-key";
+        await using var postgres = await DevPostgres.StartThrowawayAsync();
+        await using var gateway = await GatewayProcess.StartAsync(postgres.ConnectionString, adminKey);
+        var (baselineApp, baselineUrl) = await BaselineServer.StartAsync(postgres.ConnectionString + ";Maximum Pool Size=200");
+        await using var _ = baselineApp;
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = workers * 2 });
+        http.DefaultRequestHeaders.Add("X-Api-Key", adminKey);
+        var phase = 0;
+        var gatewayIds = new List<Guid>();
+        var baselineIds = new List<Guid>();
+
+        async Task<bool> GatewayPost(int i)
+        {
+            using var r = await http.PostAsJsonAsync($"{gateway.Url}/v1/registries", new CreateRegistryRequest($"g{phase}-{i}", "bench"));
+            if (r.StatusCode != HttpStatusCode.Accepted)
+            {
+                return false;
+            }
+
+            lock (gatewayIds)
+            {
+                gatewayIds.Add(Guid.Parse(r.Headers.Location!.OriginalString.Split('/')[^1]));
+            }
+
+            return true;
+        }
+
+        async Task<bool> BaselinePost(int i)
+        {
+            using var r = await http.PostAsJsonAsync($"{baselineUrl}/registries", new CreateRegistryRequest($"b{phase}-{i}", "bench"));
+            if (r.StatusCode != HttpStatusCode.Accepted)
+            {
+                return false;
+            }
+
+            lock (baselineIds)
+            {
+                baselineIds.Add(Guid.Parse(r.Headers.Location!.OriginalString.Split('/')[^1]));
+            }
+
+            return true;
+        }
+
+        Func<int, Task<bool>> Get(string prefix, List<Guid> ids) => async i =>
+        {
+            using var r = await http.GetAsync($"{prefix}{ids[i % ids.Count]}");
+            await r.Content.LoadIntoBufferAsync();
+            return r.IsSuccessStatusCode;
+        };
+
+        Console.WriteLine($"Foundation benchmark: {workers} workers, {duration.TotalSeconds:F0} s per phase, loopback, throwaway PostgreSQL");
+        // Warm both servers (JIT, pools) before measuring.
+        await LoadRunner.RunAsync("warm-up", workers, TimeSpan.FromSeconds(3), GatewayPost);
+        await LoadRunner.RunAsync("warm-up", workers, TimeSpan.FromSeconds(3), BaselinePost);
+        phase = 1; // names must not repeat across phases: a duplicate is a 409, not a create
+
+        var gatewayPost = await LoadRunner.RunAsync("gateway  POST /v1/registries", workers, duration, GatewayPost);
+        var baselinePost = await LoadRunner.RunAsync("baseline POST /registries", workers, duration, BaselinePost);
+        var gatewayGet = await LoadRunner.RunAsync("gateway  GET /v1/registries/{id}", workers, duration, Get($"{gateway.Url}/v1/registries/", gatewayIds));
+        var baselineGet = await LoadRunner.RunAsync("baseline GET /registries/{id}", workers, duration, Get($"{baselineUrl}/registries/", baselineIds));
+
+        foreach (var result in new[] { gatewayPost, baselinePost, gatewayGet, baselineGet })
+        {
+            Console.WriteLine(result);
+        }
+
+        var postRatio = gatewayPost.RequestsPerSecond / baselinePost.RequestsPerSecond;
+        var getRatio = gatewayGet.RequestsPerSecond / baselineGet.RequestsPerSecond;
+        Console.WriteLine($"POST throughput ratio gateway/baseline: {postRatio:P0} (target ≥ 50%) {(postRatio >= 0.5 ? "MET" : "NOT MET")}");
+        Console.WriteLine($"GET  throughput ratio gateway/baseline: {getRatio:P0} (target ≥ 70%) {(getRatio >= 0.7 ? "MET" : "NOT MET")}");
+        Console.WriteLine(JsonSerializer.Serialize(new { postRatio, getRatio }));
+        return 0;
+    }
+}
