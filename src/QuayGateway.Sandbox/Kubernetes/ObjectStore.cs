@@ -202,7 +202,7 @@ public sealed class ObjectStore
             var now = Now();
             meta["uid"] = Guid.NewGuid().ToString();
             meta["creationTimestamp"] = now;
-            if (type.TracksGeneration) meta["generation"] = 1;
+            if (type.TracksGeneration) meta["generation"] = 1L;
             if (type == ResourceTypes.Namespaces)
             {
                 obj["spec"] ??= new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
@@ -210,7 +210,7 @@ public sealed class ObjectStore
             }
             if (appliedByManager is not null) meta["managedFields"] = appliedByManager["metadata"]?["managedFields"]?.DeepClone();
             else FieldOwnership.RecordUpdate(null, obj, fieldManager, null, type.ApiVersion, now);
-            if (dryRun) return obj;
+            if (dryRun) return Normalize(obj);
             return Commit(type, "ADDED", null, obj);
         }
     }
@@ -298,7 +298,7 @@ public sealed class ObjectStore
                 if (existing.IsDeleting()) return new DeleteResult((JsonObject)existing.DeepClone(), true);
                 var marked = (JsonObject)existing.DeepClone();
                 marked.Metadata()["deletionTimestamp"] = Now();
-                marked.Metadata()["deletionGracePeriodSeconds"] = 0;
+                marked.Metadata()["deletionGracePeriodSeconds"] = 0L;
                 return new DeleteResult(Commit(type, "MODIFIED", existing, marked), true);
             }
             return new DeleteResult(Remove(type, existing), false);
@@ -335,7 +335,7 @@ public sealed class ObjectStore
         }
         if (SameExceptBookkeeping(existing, proposed)) return (JsonObject)existing.DeepClone();
         recordOwnership?.Invoke(proposed);
-        if (dryRun) return proposed;
+        if (dryRun) return Normalize(proposed);
         if (existing.IsDeleting() && proposed.Finalizers().Count == 0) return Remove(type, proposed);
         return Commit(type, "MODIFIED", existing, proposed);
     }
@@ -348,7 +348,7 @@ public sealed class ObjectStore
         {
             var marked = (JsonObject)existing.DeepClone();
             marked.Metadata()["deletionTimestamp"] = Now();
-            marked.Metadata()["deletionGracePeriodSeconds"] = 0;
+            marked.Metadata()["deletionGracePeriodSeconds"] = 0L;
             marked["status"] = new JsonObject { ["phase"] = "Terminating" };
             current = Commit(ResourceTypes.Namespaces, "MODIFIED", existing, marked);
             foreach (var type in ResourceTypes.Known.Where(t => t.Namespaced))
@@ -397,8 +397,9 @@ public sealed class ObjectStore
         }
     }
 
-    private JsonObject Commit(ResourceType type, string eventType, JsonObject? previous, JsonObject obj, bool remove = false)
+    private JsonObject Commit(ResourceType type, string eventType, JsonObject? previous, JsonObject input, bool remove = false)
     {
+        var obj = Normalize(input);
         var revision = ++_revision;
         obj.Metadata()["resourceVersion"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var key = Key(obj.Namespace(), obj.Name()!);
@@ -542,6 +543,12 @@ public sealed class ObjectStore
         copy.Remove("status");
         return copy;
     }
+
+    /// <summary>
+    /// Round-trips through JSON text so every stored number reads as any numeric type
+    /// (a JsonValue built from an int refuses GetValue&lt;long&gt;, one parsed from text does not).
+    /// </summary>
+    private static JsonObject Normalize(JsonObject obj) => JsonNode.Parse(obj.ToJsonString())!.AsObject();
 
     private static bool SameExceptBookkeeping(JsonObject a, JsonObject b)
     {
