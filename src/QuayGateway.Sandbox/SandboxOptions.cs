@@ -21,6 +21,12 @@ public sealed record SandboxOptions
     /// <summary>The cluster's apps domain: routes are <c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;AppsDomain&gt;</c>.</summary>
     public string AppsDomain { get; init; } = "apps.sandbox.quaygateway.local";
 
+    /// <summary>
+    /// Whether the simulated Quay Operator (and Quay API) run. Off, the sandbox is a bare API server: protocol
+    /// tests use that so no controller writes behind their back.
+    /// </summary>
+    public bool SimulateOperator { get; init; } = true;
+
     /// <summary>How many events a watch can resume over; older resourceVersions answer 410 Gone.</summary>
     public int WatchHistoryLimit { get; init; } = 10_000;
 

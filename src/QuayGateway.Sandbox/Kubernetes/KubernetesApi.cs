@@ -125,7 +125,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
 
     private async Task CreateAsync(HttpContext context, ApiPath path)
     {
-        var obj = RequestBody.RequireObject(await RequestBody.ReadAsync(context.Request, context.RequestAborted));
+        var obj = RequestBody.RequireObject(await RequestBody.ReadAsync(context.Request, path.Type, context.RequestAborted));
         CheckKind(path.Type, obj);
         if (path.Type.HasStatus) obj.Remove("status"); // create cannot set status
         CheckUnknownFields(context, path.Type, obj);
@@ -135,7 +135,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
 
     private async Task UpdateAsync(HttpContext context, ApiPath path)
     {
-        var obj = RequestBody.RequireObject(await RequestBody.ReadAsync(context.Request, context.RequestAborted));
+        var obj = RequestBody.RequireObject(await RequestBody.ReadAsync(context.Request, path.Type, context.RequestAborted));
         CheckKind(path.Type, obj);
         if (obj.Name() is { } bodyName && bodyName != path.Name)
             throw KubernetesStatusException.BadRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + path.Name + ")");
@@ -150,7 +150,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
     private async Task PatchAsync(HttpContext context, ApiPath path)
     {
         var contentType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
-        var body = await RequestBody.ReadAsync(context.Request, context.RequestAborted);
+        var body = await RequestBody.ReadAsync(context.Request, path.Type, context.RequestAborted);
         var status = path.Subresource == "status";
         var dryRun = IsDryRun(context);
         JsonObject result;
@@ -171,8 +171,11 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
                 if (body is JsonObject patchObject) CheckUnknownFields(context, path.Type, patchObject);
                 result = store.MergePatchCore(path.Type, path.Namespace, path.Name!, body, status, FieldManager(context), dryRun);
                 break;
+            case "application/json-patch+json":
+                result = store.JsonPatchCore(path.Type, path.Namespace, path.Name!, body, status, FieldManager(context), dryRun);
+                break;
             default:
-                throw new KubernetesStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json, {ApplyPatch}",
+                throw new KubernetesStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, {ApplyPatch}",
                     new StatusDetails());
         }
         await WriteAsync(context, 200, result);

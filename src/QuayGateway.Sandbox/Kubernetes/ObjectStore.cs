@@ -10,7 +10,7 @@ namespace QuayGateway.Sandbox.Kubernetes;
 /// takes the next cluster-wide resourceVersion and produces exactly one <see cref="WatchEvent"/>.
 /// Failures throw <see cref="KubernetesStatusException"/> worded as a real apiserver words them.
 /// Methods never hand out the stored instances: results and events are copies the caller may change.
-/// <paramref name="fieldManager"/> parameters default to "sandbox"; pass your controller's name to show up in managedFields.
+/// <c>fieldManager</c> parameters default to "sandbox"; pass your controller's name to show up in managedFields.
 /// </summary>
 public sealed class ObjectStore
 {
@@ -203,11 +203,7 @@ public sealed class ObjectStore
             meta["uid"] = Guid.NewGuid().ToString();
             meta["creationTimestamp"] = now;
             if (type.TracksGeneration) meta["generation"] = 1L;
-            if (type == ResourceTypes.Namespaces)
-            {
-                obj["spec"] ??= new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
-                obj["status"] = new JsonObject { ["phase"] = "Active" };
-            }
+            Admission.Default(type, obj);
             if (appliedByManager is not null) meta["managedFields"] = appliedByManager["metadata"]?["managedFields"]?.DeepClone();
             else FieldOwnership.RecordUpdate(null, obj, fieldManager, null, type.ApiVersion, now);
             if (dryRun) return Normalize(obj);
@@ -254,6 +250,18 @@ public sealed class ObjectStore
             return status
                 ? UpdateStatusCore(type, ns, merged, fieldManager, dryRun)
                 : UpdateCore(type, ns, merged, fieldManager, dryRun);
+        }
+    }
+
+    internal JsonObject JsonPatchCore(ResourceType type, string? ns, string name, JsonNode patch, bool status, string fieldManager, bool dryRun)
+    {
+        lock (_gate)
+        {
+            var patched = JsonPatch.Apply(FindOrThrow(type, ns, name), patch);
+            patched.Metadata()["name"] = name;
+            return status
+                ? UpdateStatusCore(type, ns, patched, fieldManager, dryRun)
+                : UpdateCore(type, ns, patched, fieldManager, dryRun);
         }
     }
 

@@ -8,10 +8,13 @@ namespace QuayGateway.Sandbox.Kubernetes;
 /// <summary>Reads a request body as JSON, or as YAML for apply patches and <c>application/yaml</c>.</summary>
 internal static class RequestBody
 {
-    public static async Task<JsonNode> ReadAsync(HttpRequest request, CancellationToken ct)
+    public static async Task<JsonNode> ReadAsync(HttpRequest request, ResourceType type, CancellationToken ct)
     {
-        using var reader = new StreamReader(request.Body);
-        var text = await reader.ReadToEndAsync(ct);
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, ct);
+        if (request.ContentType?.StartsWith(ProtobufBody.ContentType, StringComparison.Ordinal) == true)
+            return ProtobufBody.Decode(buffer.ToArray(), type);
+        var text = System.Text.Encoding.UTF8.GetString(buffer.ToArray());
         if (string.IsNullOrWhiteSpace(text)) throw KubernetesStatusException.BadRequest("the body of the request was empty");
         var contentType = request.ContentType ?? "application/json";
         try
