@@ -1,11 +1,56 @@
 namespace QuayGateway.Sandbox;
 
-// A named entry point: a top-level Program would clash with the gateway's Program in the tests.
+// A named entry point: a top-level Program would clash with the gateway's Program in the test project.
 internal static class SandboxProgram
 {
-    public static int Main()
+    public static async Task<int> Main(string[] args)
     {
-        Console.WriteLine("QuayGateway sandbox: not implemented yet.");
+        // The sandbox cluster on its own:
+        //   dotnet run --project src/QuayGateway.Sandbox -- --kubeconfig PATH [--port N] [--profile current|3.6] [--phase-delay 00:00:01]
+        var options = new SandboxOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            options = args[i] switch
+            {
+                "--kubeconfig" => options with { KubeconfigPath = Value() },
+                "--port" => options with { Port = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
+                "--profile" => options with { Profile = Value() is var p && p is "current" or "3.6" ? p : throw new ArgumentException("--profile is current or 3.6") },
+                "--phase-delay" => options with { PhaseDelay = TimeSpan.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
+                "--name" => options with { Name = Value() },
+                _ => throw new ArgumentException($"unknown option {args[i]}; usage: --kubeconfig PATH [--port N] [--profile current|3.6] [--phase-delay 00:00:01]"),
+            };
+        }
+        if (options.KubeconfigPath is null)
+        {
+            Console.Error.WriteLine("usage: QuayGateway.Sandbox --kubeconfig PATH [--port N] [--profile current|3.6] [--phase-delay 00:00:01]");
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+        await using var cluster = await SandboxCluster.StartAsync(options, stop.Token);
+        Console.WriteLine($"Sandbox cluster '{options.Name}' (profile {options.Profile}, phase delay {options.PhaseDelay}) listening on {cluster.ApiServerUrl}");
+        Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(options.KubeconfigPath)}. Try:");
+        Console.WriteLine($"  export KUBECONFIG={Path.GetFullPath(options.KubeconfigPath)}");
+        Console.WriteLine("  kubectl apply -f namespace.yaml -f quayregistry.yaml");
+        Console.WriteLine("  kubectl get quayregistry,pods,hpa -n quay-enterprise");
+        Console.WriteLine($"Faults: curl {cluster.ApiServerUrl}sandbox/faults   Ctrl+C stops it.");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C
+        }
         return 0;
+
+        void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
     }
 }

@@ -2,6 +2,7 @@ using QuayGateway.Clusters;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Registries;
+using QuayGateway.Rollout;
 using QuayGateway.Security;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,8 +12,9 @@ builder.AddGatewayProblemDetails();
 builder.AddGatewaySecurity();
 builder.AddGatewayOpenApi();
 builder.AddGatewayHealth();
-builder.AddGatewayJobs();
 builder.AddClusters();
+builder.AddRollout();
+builder.AddGatewayJobs();
 
 var app = builder.Build();
 if (args.Contains("migrate"))
@@ -27,6 +29,7 @@ app.UseAuthorization();
 app.MapGatewayHealth();
 app.MapApiKeys();
 app.MapRegistries();
+app.MapClusters();
 app.MapGatewayJobsDashboard();
 await app.RunAsync();
 return 0;

@@ -91,6 +91,18 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("AppliedManifest")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("applied_manifest");
+
+                    b.Property<int>("AppliedSpecVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("applied_spec_version");
+
+                    b.Property<DateTimeOffset?>("AvailableAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("available_at");
+
                     b.Property<string>("Cluster")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -101,6 +113,10 @@ namespace QuayGateway.Migrations.Migrations
                         .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("conditions");
+
+                    b.Property<string>("ConfigEditorEndpoint")
+                        .HasColumnType("text")
+                        .HasColumnName("config_editor_endpoint");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -120,6 +136,11 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("health");
 
+                    b.Property<string>("HealthCauses")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("health_causes");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -132,9 +153,17 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("character varying(63)")
                         .HasColumnName("namespace");
 
+                    b.Property<bool>("NamespaceCreated")
+                        .HasColumnType("boolean")
+                        .HasColumnName("namespace_created");
+
                     b.Property<long?>("ObservedGeneration")
                         .HasColumnType("bigint")
                         .HasColumnName("observed_generation");
+
+                    b.Property<string>("OperatorStatus")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("operator_status");
 
                     b.Property<string>("ProtectedSecrets")
                         .HasColumnType("text")
@@ -144,10 +173,22 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("text")
                         .HasColumnName("registry_endpoint");
 
+                    b.Property<DateTimeOffset?>("RolloutDeadline")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("rollout_deadline");
+
+                    b.Property<DateTimeOffset?>("RolloutStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("rollout_started_at");
+
                     b.Property<string>("Spec")
                         .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("spec");
+
+                    b.Property<int>("SpecVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("spec_version");
 
                     b.Property<string>("State")
                         .IsRequired()

@@ -14,6 +14,7 @@ public sealed class JobsOptions
     public bool Server { get; set; } = true;
     public int WorkerCount { get; set; } = Math.Max(4, Environment.ProcessorCount * 2);
     public string ResyncCron { get; set; } = Cron.Minutely();
+    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>Hangfire on PostgreSQL (schema <c>hangfire</c>, long polling) with the dashboard at <c>/hangfire</c> for admins.</summary>
@@ -38,11 +39,14 @@ public static class JobsSetup
             }));
         if (options.Server)
         {
-            builder.Services.AddHangfireServer(s => s.WorkerCount = options.WorkerCount);
+            builder.Services.AddHangfireServer(s =>
+            {
+                s.WorkerCount = options.WorkerCount;
+                // Deprovisioning polls and retries are scheduled jobs; the default 15 s would delay each of them.
+                s.SchedulePollingInterval = options.SchedulePollingInterval;
+            });
         }
 
-        builder.Services.AddScoped<ApplyRegistryJob>();
-        builder.Services.AddScoped<ResyncJob>();
         builder.Services.AddHostedService(sp => new RecurringJobsRegistration(sp.GetRequiredService<IRecurringJobManager>(), options));
         return builder;
     }

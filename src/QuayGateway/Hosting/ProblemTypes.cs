@@ -20,6 +20,7 @@ public static class ProblemTypes
     public const string InvalidState = Base + "invalid-state";
     public const string Internal = Base + "internal-error";
     public const string Unavailable = Base + "service-unavailable";
+    public const string ClusterUnavailable = Base + "cluster-unavailable";
 
     /// <summary>The type for a bare status code the framework produced (routing, auth, body limits).</summary>
     public static string ForStatus(int status) => status switch

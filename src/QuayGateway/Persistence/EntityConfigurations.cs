@@ -18,6 +18,9 @@ internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
         builder.Property(r => r.Health).HasConversion<string>().HasMaxLength(20);
         builder.Property(r => r.Spec).HasJsonConversion();
         builder.Property(r => r.Conditions).HasJsonConversion();
+        builder.Property(r => r.HealthCauses).HasJsonConversion();
+        builder.Property(r => r.OperatorStatus).HasColumnType("jsonb");
+        builder.Property(r => r.AppliedManifest).HasColumnType("jsonb");
         builder.Property(r => r.Version).IsRowVersion();
         builder.Ignore(r => r.ETag);
         // One live registry per cluster/namespace/name; a Deleted one frees the name.

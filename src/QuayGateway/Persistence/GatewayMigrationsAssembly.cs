@@ -10,8 +10,8 @@ namespace QuayGateway.Persistence;
 #pragma warning disable EF1001 // MigrationsAssembly is EF's documented extension point for locating migrations.
 /// <summary>
 /// Finds GatewayDb's migrations in the separate QuayGateway.Migrations assembly. That project cannot reference the
-/// gateway (the gateway references it, to ship it), so its <c>[DbContext]</c> attributes name a same-named marker
-/// type there; migrations are matched by the context's full name instead of by type identity.
+/// gateway (the gateway references it, to ship it), so its <c>[DbContext]</c> attributes name a stand-in type; the
+/// assembly holds GatewayDb's migrations only, so every migration in it counts.
 /// </summary>
 internal sealed class GatewayMigrationsAssembly(
     ICurrentDbContext currentContext,
@@ -22,7 +22,6 @@ internal sealed class GatewayMigrationsAssembly(
 {
     public const string Name = "QuayGateway.Migrations";
 
-    private readonly string _contextName = currentContext.Context.GetType().FullName!;
     private IReadOnlyDictionary<string, TypeInfo>? _migrations;
     private ModelSnapshot? _snapshot;
 
@@ -38,7 +37,6 @@ internal sealed class GatewayMigrationsAssembly(
         .Select(t => (ModelSnapshot)Activator.CreateInstance(t)!)
         .FirstOrDefault();
 
-    private bool IsForThisContext(TypeInfo type) =>
-        type.GetCustomAttribute<DbContextAttribute>()?.ContextType.FullName == _contextName;
+    private static bool IsForThisContext(TypeInfo type) => type.GetCustomAttribute<DbContextAttribute>() is not null;
 }
 #pragma warning restore EF1001

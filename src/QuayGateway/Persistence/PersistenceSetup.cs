@@ -27,14 +27,14 @@ public static class PersistenceSetup
                 $"ConnectionStrings:{ConnectionStringName} is not set (dev services start a database only in Development).");
 
         builder.Services.AddDbContextPool<GatewayDb>(options => options.UseGatewayDb(connectionString));
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
+        builder.Services.PostConfigure<DatabaseOptions>(o => o.MigrateOnStartup ??= builder.Environment.IsDevelopment());
+        // First hosted service: the schema exists before Data Protection loads its key ring or any job runs.
+        builder.Services.AddHostedService<StartupMigrator>();
 
         builder.Services.AddDataProtection()
             .SetApplicationName("quay-gateway")
             .PersistKeysToDbContext<GatewayDb>();
-
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
-        builder.Services.PostConfigure<DatabaseOptions>(o => o.MigrateOnStartup ??= builder.Environment.IsDevelopment());
-        builder.Services.AddHostedService<StartupMigrator>();
         return builder;
     }
 

@@ -17,11 +17,40 @@ public sealed class Registry
     /// <summary>Config-bundle contents and the initial user's password, encrypted with Data Protection.</summary>
     public string? ProtectedSecrets { get; set; }
 
+    /// <summary>The QuayRegistry's <c>metadata.generation</c> as last seen (1 before the first apply).</summary>
     public long Generation { get; set; } = 1;
+
+    /// <summary>The operator's <c>status.observedGeneration</c> (absent on 3.6-era operators).</summary>
     public long? ObservedGeneration { get; set; }
+
     public string? RegistryEndpoint { get; set; }
     public string? CurrentVersion { get; set; }
+    public string? ConfigEditorEndpoint { get; set; }
+
+    /// <summary>The gateway's own conditions (Accepted, Applied, Available, Bootstrapped...).</summary>
     public List<RegistryCondition> Conditions { get; set; } = [];
+
+    /// <summary>Bumped by every change that needs an apply (create, PATCH, retry, drift repair).</summary>
+    public int SpecVersion { get; set; } = 1;
+
+    /// <summary>The <see cref="SpecVersion"/> the cluster has; equal to it when nothing is left to apply.</summary>
+    public int AppliedSpecVersion { get; set; }
+
+    /// <summary>Whether the gateway created the namespace (then it may delete it, when empty, on deprovision).</summary>
+    public bool NamespaceCreated { get; set; }
+
+    /// <summary>The QuayRegistry's status block as the operator last wrote it, verbatim (JSON).</summary>
+    public string? OperatorStatus { get; set; }
+
+    /// <summary>The QuayRegistry object the gateway last applied (JSON).</summary>
+    public string? AppliedManifest { get; set; }
+
+    /// <summary>What is unhealthy and why, derived from the operator's status.</summary>
+    public List<HealthCause> HealthCauses { get; set; } = [];
+
+    public DateTimeOffset? RolloutStartedAt { get; set; }
+    public DateTimeOffset? AvailableAt { get; set; }
+    public DateTimeOffset? RolloutDeadline { get; set; }
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
     public DateTimeOffset UpdatedAt { get; set; } = DateTimeOffset.UtcNow;
 
@@ -70,6 +99,9 @@ public enum RegistryHealth
     Unknown,
     Missing,
 }
+
+/// <summary>One reason the registry is not healthy: a component (or the rollout) and the operator's words.</summary>
+public sealed record HealthCause(string Component, string Reason, string Message);
 
 public sealed record RegistryCondition(
     string Type, string Status, string Reason, string Message, DateTimeOffset LastTransitionTime);

@@ -1,36 +1,120 @@
+using Hangfire;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using QuayGateway.Clusters;
 using QuayGateway.Persistence;
 using QuayGateway.Registries;
 
 namespace QuayGateway.Rollout;
 
 /// <summary>
-/// Applies a registry request to its cluster. Idempotent: a re-run (Hangfire retry, resync, restart) of a registry
-/// already past Accepted does nothing twice.
+/// Applies a registry to its cluster: the namespace (remembering whether the gateway created it), the config-bundle
+/// Secret, and the QuayRegistry by server-side apply. Idempotent: it applies a spec version once, and a re-run
+/// (retry, resync, restart) re-applies the same objects without creating second ones.
+/// Transient Kubernetes errors are retried by Hangfire with backoff; permanent ones make the registry Failed.
 /// </summary>
-public sealed class ApplyRegistryJob(GatewayDb db, ILogger<ApplyRegistryJob> logger)
+public sealed class ApplyRegistryJob(
+    GatewayDb db,
+    ClusterConnections clusters,
+    RolloutTracker tracker,
+    IDataProtectionProvider dataProtection,
+    IBackgroundJobClient jobs,
+    IOptions<RolloutOptions> options,
+    TimeProvider time,
+    ILogger<ApplyRegistryJob> logger)
 {
+    [AutomaticRetry(Attempts = 8, DelaysInSeconds = [1, 2, 5, 10, 20, 40, 60, 120], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [DisableConcurrentExecution(timeoutInSeconds: 60)]
     public async Task RunAsync(Guid registryId, CancellationToken ct)
     {
         var registry = await db.Registries.SingleOrDefaultAsync(r => r.Id == registryId, ct);
-        if (registry is not { State: RegistryState.Accepted })
+        if (registry is null || registry.State is RegistryState.Deleting or RegistryState.Deleted
+            || (registry.AppliedSpecVersion >= registry.SpecVersion && registry.State is not (RegistryState.Accepted or RegistryState.Applying)))
         {
             return;
         }
 
-        var now = DateTimeOffset.UtcNow;
-        registry.Health = RegistryHealth.Progressing;
-        registry.SetCondition("Applied", "False", "Applying", "Applying the namespace, config bundle and QuayRegistry.", now);
-        db.MoveTo(registry, RegistryState.Applying, "Applying", "Apply started.", now);
+        var now = time.GetUtcNow();
+        if (db.MoveTo(registry, RegistryState.Applying, "Applying", "Applying the namespace, config bundle and QuayRegistry.", now))
+        {
+            registry.Health = RegistryHealth.Progressing;
+            registry.SetCondition("Applied", "False", "Applying", "Applying the namespace, config bundle and QuayRegistry.", now);
+            await db.SaveChangesAsync(ct);
+        }
+
         try
         {
-            await db.SaveChangesAsync(ct);
-            logger.LogInformation("Registry {RegistryId} moved to {State}", registry.Id, registry.State);
+            await ApplyAsync(registry, clusters.Get(registry.Cluster), ct);
         }
-        catch (DbUpdateConcurrencyException)
+        catch (ClusterCallException e) when (!e.Transient)
         {
-            // Another run (or a user change) got there first; that run owns the transition.
-            logger.LogInformation("Registry {RegistryId} changed concurrently; skipping", registryId);
+            now = time.GetUtcNow();
+            registry.Health = RegistryHealth.Degraded;
+            registry.SetCondition("Applied", "False", e.Reason, e.Message, now);
+            db.MoveTo(registry, RegistryState.Failed, e.Reason, $"The cluster refused the apply: {e.Message}", now);
+            await db.SaveChangesAsync(ct);
+            logger.LogWarning("Apply of registry {RegistryId} failed for good: {Reason}", registry.Id, e.Reason);
         }
+        catch (ClusterCallException e)
+        {
+            registry.SetCondition("Applied", "False", e.Reason, $"Transient error, retrying: {e.Message}", time.GetUtcNow());
+            await db.SaveChangesAsync(CancellationToken.None);
+            throw; // Hangfire retries with backoff
+        }
+    }
+
+    private async Task ApplyAsync(Registry registry, ClusterClient cluster, CancellationToken ct)
+    {
+        if (await cluster.EnsureNamespaceAsync(registry.Namespace, ct))
+        {
+            registry.NamespaceCreated = true;
+            await db.SaveChangesAsync(ct); // remembered at once: only a namespace we created is ours to delete
+        }
+
+        if (registry.Spec.ConfigBundle is not null)
+        {
+            var bundle = RegistrySecrets.Unprotect(dataProtection, registry.ProtectedSecrets).ConfigBundle ?? new Dictionary<string, string>();
+            await cluster.ApplySecretAsync(registry.Namespace, RegistryManifest.BundleSecretName(registry), bundle,
+                RegistryManifest.Labels(registry), RegistryManifest.Annotations(registry), ct);
+        }
+        else if (registry.Spec.ConfigBundleSecret is { } named && !await cluster.SecretExistsAsync(registry.Namespace, named, ct))
+        {
+            var message = $"The config bundle Secret '{named}' does not exist in namespace '{registry.Namespace}'. Create it, then POST /retry.";
+            registry.SetCondition("Applied", "False", "ConfigBundleSecretNotFound", message, time.GetUtcNow());
+            registry.Health = RegistryHealth.Degraded;
+            db.MoveTo(registry, RegistryState.Blocked, "ConfigBundleSecretNotFound", message, time.GetUtcNow());
+            registry.AppliedSpecVersion = registry.SpecVersion;
+            await db.SaveChangesAsync(ct);
+            return;
+        }
+
+        var live = await cluster.GetQuayRegistryAsync(registry.Namespace, registry.Name, ct);
+        var manifest = RegistryManifest.Build(registry, live);
+        var applied = await cluster.ApplyQuayRegistryAsync(manifest, ct);
+
+        var now = time.GetUtcNow();
+        var newRollout = live is null || applied.Metadata.Generation != live.Metadata.Generation || registry.RolloutStartedAt is null;
+        registry.AppliedManifest = RegistryManifest.ToJson(manifest);
+        registry.AppliedSpecVersion = registry.SpecVersion;
+        if (newRollout)
+        {
+            registry.RolloutStartedAt = now;
+            registry.AvailableAt = null;
+            registry.RolloutDeadline = now + options.Value.Deadline;
+        }
+
+        registry.SetCondition("Applied", "True", "Applied", $"QuayRegistry applied (generation {applied.Metadata.Generation}).", now);
+        db.MoveTo(registry, RegistryState.Progressing, "Applied", "The QuayRegistry is applied; following the operator's rollout.", now);
+        // An unchanged spec brings no new event from the watch: judge the live status now.
+        tracker.Apply(registry, applied);
+        await db.SaveChangesAsync(ct);
+        if (newRollout)
+        {
+            var version = registry.SpecVersion;
+            jobs.Schedule<DeadlineJob>(job => job.RunAsync(registry.Id, version, CancellationToken.None), options.Value.Deadline);
+        }
+
+        logger.LogInformation("Applied registry {RegistryId} to {Cluster} (generation {Generation})", registry.Id, cluster.Name, applied.Metadata.Generation);
     }
 }

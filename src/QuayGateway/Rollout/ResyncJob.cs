@@ -1,27 +1,29 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using QuayGateway.Clusters;
 using QuayGateway.Persistence;
 using QuayGateway.Registries;
 
 namespace QuayGateway.Rollout;
 
 /// <summary>
-/// Recurring safety net: a request stored but never enqueued (the process died between commit and enqueue)
-/// is picked up here, so nothing accepted is lost.
+/// Recurring safety net, whichever replica runs it: re-lists every cluster (so nothing is missed across restarts or
+/// dropped watches) and re-enqueues requests stored but never applied (the process died between commit and enqueue).
 /// </summary>
-public sealed class ResyncJob(GatewayDb db, IBackgroundJobClient jobs, ILogger<ResyncJob> logger)
+public sealed class ResyncJob(GatewayDb db, ClusterConnections clusters, ClusterResync resync, IBackgroundJobClient jobs, ILogger<ResyncJob> logger)
 {
     public const string RecurringId = "resync";
 
-    /// <summary>Only requests older than this are re-enqueued, so a fresh one is not enqueued twice in the normal path.</summary>
+    /// <summary>Only work older than this is re-enqueued, so the normal path is not doubled.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(30);
 
     [DisableConcurrentExecution(60)]
+    [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(CancellationToken ct)
     {
         var before = DateTimeOffset.UtcNow - Grace;
         var stranded = await db.Registries.AsNoTracking()
-            .Where(r => r.State == RegistryState.Accepted && r.UpdatedAt < before)
+            .Where(r => (r.State == RegistryState.Accepted || r.State == RegistryState.Applying) && r.UpdatedAt < before)
             .Select(r => r.Id)
             .ToListAsync(ct);
         foreach (var id in stranded)
@@ -29,9 +31,30 @@ public sealed class ResyncJob(GatewayDb db, IBackgroundJobClient jobs, ILogger<R
             jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(id, CancellationToken.None));
         }
 
-        if (stranded.Count > 0)
+        var deleting = await db.Registries.AsNoTracking()
+            .Where(r => r.State == RegistryState.Deleting && r.UpdatedAt < before)
+            .Select(r => r.Id)
+            .ToListAsync(ct);
+        foreach (var id in deleting)
         {
-            logger.LogInformation("Resync re-enqueued {Count} accepted registries", stranded.Count);
+            jobs.Enqueue<DeleteRegistryJob>(job => job.RunAsync(id, CancellationToken.None));
+        }
+
+        foreach (var name in clusters.Names)
+        {
+            try
+            {
+                await resync.RelistAsync(clusters.Get(name), observe: null, ct);
+            }
+            catch (ClusterCallException e)
+            {
+                logger.LogWarning("Resync of cluster {Cluster} failed: {Reason} {Message}", name, e.Reason, e.Message);
+            }
+        }
+
+        if (stranded.Count + deleting.Count > 0)
+        {
+            logger.LogInformation("Resync re-enqueued {Applies} applies and {Deletes} deletes", stranded.Count, deleting.Count);
         }
     }
 }

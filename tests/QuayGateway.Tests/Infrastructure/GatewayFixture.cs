@@ -34,7 +34,11 @@ public sealed class GatewayFixture : IAsyncLifetime
             builder.UseSetting("Gateway:Database:MigrateOnStartup", "true");
             builder.UseSetting("Gateway:Jobs:WorkerCount", "4");
             builder.UseSetting("Gateway:Clusters:sandbox:sandbox", "true");
-            builder.UseSetting("Gateway:Clusters:edge:kubeconfig", "/etc/quay-gateway/edge.kubeconfig");
+            builder.UseSetting("Gateway:Clusters:edge:sandbox", "true");
+            builder.UseSetting("Gateway:Sandbox:PhaseDelay", "00:00:00.150");
+            builder.UseSetting("Gateway:Rollout:Deadline", "00:00:20");
+            builder.UseSetting("Gateway:Rollout:DeletePollInterval", "00:00:00.200");
+            builder.UseSetting("Gateway:Watch:LeaderRetryInterval", "00:00:01");
             builder.UseSetting("Gateway:DefaultCluster", "sandbox");
         });
     }

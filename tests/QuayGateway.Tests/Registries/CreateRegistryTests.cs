@@ -13,7 +13,7 @@ public sealed class CreateRegistryTests(GatewayFixture gateway)
     private static string UniqueName() => "reg-" + Guid.NewGuid().ToString("N")[..10];
 
     [Fact]
-    public async Task Create_answers_202_with_location_after_persisting_and_the_job_moves_it_to_applying()
+    public async Task Create_answers_202_with_location_after_persisting_and_the_jobs_take_it_from_there()
     {
         var name = UniqueName();
         using var response = await gateway.Client().PostJsonAsync("/v1/registries", new CreateRegistryRequest(name, "quay-enterprise"));
@@ -28,12 +28,14 @@ public sealed class CreateRegistryTests(GatewayFixture gateway)
         Assert.Equal(name, stored.Name);
         Assert.Equal(BootstrapKey.Tenant, stored.Tenant);
 
-        var applying = await GatewayFixture.EventuallyAsync(
+        var ready = await GatewayFixture.EventuallyAsync(
             () => gateway.WithDbAsync(db => db.Registries.AsNoTracking().SingleAsync(r => r.Id == body.Id)),
-            r => r.State != RegistryState.Accepted);
-        Assert.Equal(RegistryState.Applying, applying.State);
-        var timeline = await gateway.WithDbAsync(db => db.RegistryEvents.Where(e => e.RegistryId == body.Id).OrderBy(e => e.Id).ToListAsync());
-        Assert.Equal([RegistryState.Accepted, RegistryState.Applying], timeline.Select(e => e.State));
+            r => r.State == RegistryState.Ready);
+        Assert.Equal(RegistryState.Ready, ready.State);
+        var timeline = await gateway.WithDbAsync(db => db.RegistryEvents
+            .Where(e => e.RegistryId == body.Id && e.Type == "StateChanged").OrderBy(e => e.Id).Select(e => e.State).ToListAsync());
+        Assert.Equal([RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing], timeline.Take(3));
+        Assert.Equal([RegistryState.Available, RegistryState.Ready], timeline.TakeLast(2));
     }
 
     [Fact]

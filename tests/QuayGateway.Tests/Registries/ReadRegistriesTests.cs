@@ -22,7 +22,7 @@ public sealed class ReadRegistriesTests(GatewayFixture gateway)
         using var client = gateway.Client();
         // Let the apply job finish its first transition, so the row holds still while we compare ETags.
         await GatewayFixture.EventuallyAsync(async () => await (await client.GetAsync($"/v1/registries/{created.Id}")).ReadAsync<RegistryResponse>(),
-            r => r.State == RegistryState.Applying);
+            r => r.State == RegistryState.Ready);
         using var response = await client.GetAsync($"/v1/registries/{created.Id}");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -77,10 +77,10 @@ public sealed class ReadRegistriesTests(GatewayFixture gateway)
         Assert.Equal(new[] { c.Id, a.Id }, nsOne.Items.Select(r => r.Id));
         var edge = await (await client.GetAsync("/v1/registries?cluster=edge")).ReadAsync<RegistryPage>();
         Assert.Equal(new[] { c.Id }, edge.Items.Select(r => r.Id));
-        var applying = await GatewayFixture.EventuallyAsync(
-            async () => await (await client.GetAsync("/v1/registries?state=Applying")).ReadAsync<RegistryPage>(),
+        var ready = await GatewayFixture.EventuallyAsync(
+            async () => await (await client.GetAsync("/v1/registries?state=Ready")).ReadAsync<RegistryPage>(),
             page => page.Items.Count == 3);
-        Assert.Equal(new[] { c.Id, b.Id, a.Id }, applying.Items.Select(r => r.Id));
+        Assert.Equal(new[] { c.Id, b.Id, a.Id }, ready.Items.Select(r => r.Id));
         var accepted = await (await client.GetAsync("/v1/registries?state=Accepted")).ReadAsync<RegistryPage>();
         Assert.Empty(accepted.Items);
     }

@@ -1,0 +1,572 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace QuayGateway.Sandbox.Kubernetes;
+
+/// <summary>
+/// The sandbox cluster's etcd and apiserver semantics in one in-memory, thread-safe store. Objects are raw
+/// <see cref="JsonObject"/>s keyed by resource plural ("quayregistries", "pods"), namespace and name. Every commit
+/// takes the next cluster-wide resourceVersion and produces exactly one <see cref="WatchEvent"/>.
+/// Failures throw <see cref="KubernetesStatusException"/> worded as a real apiserver words them.
+/// Methods never hand out the stored instances: results and events are copies the caller may change.
+/// <c>fieldManager</c> parameters default to "sandbox"; pass your controller's name to show up in managedFields.
+/// </summary>
+public sealed class ObjectStore
+{
+    internal const string DefaultFieldManager = "sandbox";
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, SortedDictionary<string, JsonObject>> _objects = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ResourceType Type, string Key)> _byUid = new(StringComparer.Ordinal);
+    private readonly Queue<StoredEvent> _history = new();
+    private readonly ConcurrentQueue<StoredEvent> _pending = new();
+    private readonly Lock _dispatchGate = new();
+    private readonly TimeProvider _time;
+    private readonly int _historyLimit;
+    private Subscriber[] _subscribers = [];
+    private bool _dispatching;
+    private long _revision;
+
+    /// <param name="watchHistoryLimit">How many events a watch can resume over; older resourceVersions answer 410 Gone.</param>
+    public ObjectStore(int watchHistoryLimit = 10_000, TimeProvider? timeProvider = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(watchHistoryLimit, 1);
+        _historyLimit = watchHistoryLimit;
+        _time = timeProvider ?? TimeProvider.System;
+        foreach (var ns in new[] { "default", "kube-system", "kube-public" })
+        {
+            Create("namespaces", null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
+        }
+    }
+
+    public long CurrentResourceVersion
+    {
+        get { lock (_gate) return _revision; }
+    }
+
+    internal TimeProvider Time => _time;
+
+    public JsonObject Create(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
+        Write(() => CreateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+
+    public JsonObject? Get(string resource, string? ns, string name)
+    {
+        var type = ResourceTypes.Require(resource);
+        lock (_gate) return (JsonObject?)Find(type, ns, name)?.DeepClone();
+    }
+
+    public IReadOnlyList<JsonObject> List(string resource, string? ns, string? labelSelector = null) =>
+        ListCore(ResourceTypes.Require(resource), ns, LabelSelector.Parse(labelSelector), null).Items;
+
+    /// <summary>Replaces spec and metadata. For resources with a status subresource the given status is ignored.</summary>
+    public JsonObject Update(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
+        Write(() => UpdateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+
+    /// <summary>Replaces status only; spec and metadata changes in <paramref name="obj"/> are ignored.</summary>
+    public JsonObject UpdateStatus(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
+        Write(() => UpdateStatusCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+
+    public JsonObject MergePatch(string resource, string? ns, string name, JsonNode patch, bool status = false, string? fieldManager = null) =>
+        Write(() => MergePatchCore(ResourceTypes.Require(resource), ns, name, patch, status, fieldManager ?? DefaultFieldManager, dryRun: false));
+
+    /// <summary>Server-side apply: creates or merges by field ownership (see <see cref="FieldOwnership"/>).</summary>
+    public JsonObject Apply(string resource, string? ns, JsonObject obj, string fieldManager, bool force) =>
+        Write(() => ApplyCore(ResourceTypes.Require(resource), ns, obj, fieldManager, force, status: false, dryRun: false));
+
+    /// <summary>
+    /// Deletes, or with finalizers present only sets <c>deletionTimestamp</c>; the object goes once a later write
+    /// empties its finalizers. Objects owned (ownerReferences) by a removed object are collected; a namespace takes
+    /// its content with it. Returns the object as it is after the call.
+    /// </summary>
+    public JsonObject Delete(string resource, string? ns, string name) =>
+        Write(() => DeleteCore(ResourceTypes.Require(resource), ns, name, dryRun: false).Object);
+
+    /// <summary>
+    /// <paramref name="onChange"/> runs after each committed change, outside the store's lock, in commit order,
+    /// and gets its own copy of the object. Keep it quick: commits wait while handlers run.
+    /// </summary>
+    public IDisposable Subscribe(Action<WatchEvent> onChange)
+    {
+        lock (_gate) return AddSubscriber(e => onChange(e.Event with { Object = (JsonObject)e.Event.Object.DeepClone() }));
+    }
+
+    // ---- Internals the HTTP layer uses ----
+
+    internal sealed record StoredEvent(long Revision, WatchEvent Event, JsonObject? Previous);
+
+    internal sealed record ListResult(IReadOnlyList<JsonObject> Items, long Revision);
+
+    internal sealed record DeleteResult(JsonObject Object, bool Pending);
+
+    private sealed class Subscriber(Action<StoredEvent> onEvent, long afterRevision)
+    {
+        public void Deliver(StoredEvent e)
+        {
+            if (e.Revision <= afterRevision) return;
+            try
+            {
+                onEvent(e);
+            }
+            catch (Exception ex)
+            {
+                // A failing subscriber must not break the store or the other subscribers.
+                Trace.TraceError($"ObjectStore subscriber failed: {ex}");
+            }
+        }
+    }
+
+    internal ListResult ListCore(ResourceType type, string? ns, LabelSelector? labels, Func<JsonObject, bool>? fields)
+    {
+        lock (_gate)
+        {
+            var items = Bucket(type).Values
+                .Where(o => ns is null || o.Namespace() == ns)
+                .Where(o => labels is null || labels.Matches(o.Labels()))
+                .Where(o => fields is null || fields(o))
+                .Select(o => (JsonObject)o.DeepClone())
+                .ToList();
+            return new ListResult(items, _revision);
+        }
+    }
+
+    /// <summary>
+    /// Opens a watch atomically: the backlog (synthetic ADDED events when <paramref name="fromRevision"/> is null,
+    /// otherwise the history after it) and a subscription for everything later, without gaps or duplicates.
+    /// The backlog and delivered events share the store's snapshots: read them, never change them.
+    /// </summary>
+    internal IDisposable OpenWatch(ResourceType type, long? fromRevision, Action<StoredEvent> onEvent, out IReadOnlyList<StoredEvent> backlog)
+    {
+        lock (_gate)
+        {
+            if (fromRevision is null)
+            {
+                backlog = Bucket(type).Values
+                    .Select(o => new StoredEvent(_revision, new WatchEvent("ADDED", type.Plural, (JsonObject)o.DeepClone()), null))
+                    .ToList();
+            }
+            else
+            {
+                ThrowIfExpired(fromRevision.Value);
+                backlog = _history.Where(e => e.Revision > fromRevision.Value && e.Event.Resource == type.Plural).ToList();
+            }
+            return AddSubscriber(onEvent);
+        }
+    }
+
+    /// <summary>410 Gone when the events after <paramref name="revision"/> have left the history window.</summary>
+    internal void ThrowIfExpired(long revision)
+    {
+        lock (_gate)
+        {
+            var oldest = _history.Count > 0 ? _history.Peek().Revision : _revision + 1;
+            if (revision < oldest - 1)
+                throw KubernetesStatusException.Gone($"too old resource version: {revision} ({oldest - 1})");
+        }
+    }
+
+    internal JsonObject CreateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun, JsonObject? appliedByManager = null)
+    {
+        var obj = (JsonObject)input.DeepClone();
+        var meta = obj.Metadata();
+        ns = ResolveNamespace(type, ns, obj);
+        obj["apiVersion"] = type.ApiVersion;
+        obj["kind"] = type.Kind;
+        var name = obj.Name();
+        if (string.IsNullOrEmpty(name))
+        {
+            var prefix = meta["generateName"].Str();
+            if (string.IsNullOrEmpty(prefix))
+                throw KubernetesStatusException.Invalid(type, "", [("FieldValueRequired", "metadata.name", "Required value: name or generateName is required")]);
+            name = ObjectNames.Generate(prefix);
+            meta["name"] = name;
+        }
+        if (ObjectNames.Problem(type, name) is { } problem)
+            throw KubernetesStatusException.Invalid(type, name, [("FieldValueInvalid", "metadata.name", problem)]);
+
+        lock (_gate)
+        {
+            if (ns is not null)
+            {
+                var owner = Find(ResourceTypes.Namespaces, null, ns) ?? throw KubernetesStatusException.NotFound(ResourceTypes.Namespaces, ns);
+                if (owner.IsDeleting())
+                    throw KubernetesStatusException.Forbidden(type, name, $"unable to create new content in namespace {ns} because it is being terminated");
+            }
+            if (Find(type, ns, name) is not null) throw KubernetesStatusException.AlreadyExists(type, name);
+
+            foreach (var system in new[] { "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "managedFields", "selfLink" })
+            {
+                meta.Remove(system);
+            }
+            Admission.Validate(type, obj, existing: null);
+            var now = Now();
+            meta["uid"] = Guid.NewGuid().ToString();
+            meta["creationTimestamp"] = now;
+            if (type.TracksGeneration) meta["generation"] = 1L;
+            Admission.Default(type, obj);
+            if (appliedByManager is not null) meta["managedFields"] = appliedByManager["metadata"]?["managedFields"]?.DeepClone();
+            else FieldOwnership.RecordUpdate(null, obj, fieldManager, null, type.ApiVersion, now);
+            if (dryRun) return Normalize(obj);
+            return Commit(type, "ADDED", null, obj);
+        }
+    }
+
+    internal JsonObject UpdateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun)
+    {
+        var name = input.Name() ?? throw KubernetesStatusException.BadRequest("name is required");
+        lock (_gate)
+        {
+            var existing = FindOrThrow(type, ns, name);
+            CheckPrecondition(type, input, existing);
+            var proposed = (JsonObject)input.DeepClone();
+            CarrySystemFields(existing, proposed);
+            if (type.HasStatus) CopyStatus(existing, proposed);
+            return Finish(type, existing, proposed, dryRun, p => FieldOwnership.RecordUpdate(existing, p, fieldManager, null, type.ApiVersion, Now()));
+        }
+    }
+
+    internal JsonObject UpdateStatusCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun)
+    {
+        if (!type.HasStatus) throw KubernetesStatusException.NotFound("the server could not find the requested resource");
+        var name = input.Name() ?? throw KubernetesStatusException.BadRequest("name is required");
+        lock (_gate)
+        {
+            var existing = FindOrThrow(type, ns, name);
+            CheckPrecondition(type, input, existing);
+            var proposed = (JsonObject)existing.DeepClone();
+            CopyStatus(input, proposed);
+            return Finish(type, existing, proposed, dryRun, p => FieldOwnership.RecordUpdate(existing, p, fieldManager, "status", type.ApiVersion, Now()));
+        }
+    }
+
+    internal JsonObject MergePatchCore(ResourceType type, string? ns, string name, JsonNode patch, bool status, string fieldManager, bool dryRun)
+    {
+        if (patch is not JsonObject) throw KubernetesStatusException.BadRequest("json: cannot unmarshal into Go value of type map[string]interface {}");
+        lock (_gate)
+        {
+            var existing = FindOrThrow(type, ns, name);
+            var merged = (JsonObject)JsonMergePatch.Apply(existing, patch)!;
+            merged.Metadata()["name"] = name;
+            return status
+                ? UpdateStatusCore(type, ns, merged, fieldManager, dryRun)
+                : UpdateCore(type, ns, merged, fieldManager, dryRun);
+        }
+    }
+
+    internal JsonObject JsonPatchCore(ResourceType type, string? ns, string name, JsonNode patch, bool status, string fieldManager, bool dryRun)
+    {
+        lock (_gate)
+        {
+            var patched = JsonPatch.Apply(FindOrThrow(type, ns, name), patch);
+            patched.Metadata()["name"] = name;
+            return status
+                ? UpdateStatusCore(type, ns, patched, fieldManager, dryRun)
+                : UpdateCore(type, ns, patched, fieldManager, dryRun);
+        }
+    }
+
+    internal JsonObject ApplyCore(ResourceType type, string? ns, JsonObject applied, string fieldManager, bool force, bool status, bool dryRun)
+    {
+        if (applied["apiVersion"].Str() is null) throw KubernetesStatusException.BadRequest("apiVersion must be set");
+        if (applied["kind"].Str() is null) throw KubernetesStatusException.BadRequest("kind must be set");
+        var name = applied.Name() ?? throw KubernetesStatusException.BadRequest("metadata.name is required");
+        lock (_gate)
+        {
+            var resolvedNs = ResolveNamespace(type, ns, applied);
+            var existing = Find(type, resolvedNs, name);
+            var subresource = status ? "status" : null;
+            var now = Now();
+            if (existing is null)
+            {
+                if (status) throw KubernetesStatusException.NotFound(type, name);
+                var created = FieldOwnership.Apply(null, WithoutStatus(type, applied), fieldManager, force, null, type.ApiVersion, now);
+                var fresh = (JsonObject)applied.DeepClone();
+                if (type.HasStatus) fresh.Remove("status");
+                return CreateCore(type, resolvedNs, fresh, fieldManager, dryRun, appliedByManager: created);
+            }
+            CheckPrecondition(type, applied, existing);
+            var merged = FieldOwnership.Apply(existing, status ? applied : WithoutStatus(type, applied), fieldManager, force, subresource, type.ApiVersion, now);
+            var ownership = merged["metadata"]?["managedFields"]?.DeepClone();
+            CarrySystemFields(existing, merged);
+            merged.Metadata()["managedFields"] = ownership;
+            if (!status && type.HasStatus) CopyStatus(existing, merged);
+            return Finish(type, existing, merged, dryRun, recordOwnership: null);
+        }
+    }
+
+    internal DeleteResult DeleteCore(ResourceType type, string? ns, string name, bool dryRun)
+    {
+        lock (_gate)
+        {
+            var existing = FindOrThrow(type, ns, name);
+            if (dryRun) return new DeleteResult((JsonObject)existing.DeepClone(), existing.Finalizers().Count > 0);
+            if (type == ResourceTypes.Namespaces) return DeleteNamespace(existing);
+            if (existing.Finalizers().Count > 0)
+            {
+                if (existing.IsDeleting()) return new DeleteResult((JsonObject)existing.DeepClone(), true);
+                var marked = (JsonObject)existing.DeepClone();
+                marked.Metadata()["deletionTimestamp"] = Now();
+                marked.Metadata()["deletionGracePeriodSeconds"] = 0L;
+                return new DeleteResult(Commit(type, "MODIFIED", existing, marked), true);
+            }
+            return new DeleteResult(Remove(type, existing), false);
+        }
+    }
+
+    // ---- Commit machinery ----
+
+    private T Write<T>(Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        finally
+        {
+            Dispatch();
+        }
+    }
+
+    private JsonObject Finish(ResourceType type, JsonObject existing, JsonObject proposed, bool dryRun, Action<JsonObject>? recordOwnership)
+    {
+        var name = existing.Name()!;
+        Admission.Validate(type, proposed, existing);
+        var newFinalizers = proposed.Finalizers().Except(existing.Finalizers()).ToList();
+        if (existing.IsDeleting() && newFinalizers.Count > 0)
+        {
+            throw KubernetesStatusException.Invalid(type, name, [("FieldValueForbidden", "metadata.finalizers",
+                $"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{string.Join(", ", newFinalizers.Select(f => $"\"{f}\""))}}}")]);
+        }
+        if (type.TracksGeneration && !JsonNode.DeepEquals(existing.Content(), proposed.Content()))
+        {
+            proposed.Metadata()["generation"] = (existing["metadata"]?["generation"].Long() ?? 0) + 1;
+        }
+        if (SameExceptBookkeeping(existing, proposed)) return (JsonObject)existing.DeepClone();
+        recordOwnership?.Invoke(proposed);
+        if (dryRun) return Normalize(proposed);
+        if (existing.IsDeleting() && proposed.Finalizers().Count == 0) return Remove(type, proposed);
+        return Commit(type, "MODIFIED", existing, proposed);
+    }
+
+    private DeleteResult DeleteNamespace(JsonObject existing)
+    {
+        var ns = existing.Name()!;
+        var current = existing;
+        if (!existing.IsDeleting())
+        {
+            var marked = (JsonObject)existing.DeepClone();
+            marked.Metadata()["deletionTimestamp"] = Now();
+            marked.Metadata()["deletionGracePeriodSeconds"] = 0L;
+            marked["status"] = new JsonObject { ["phase"] = "Terminating" };
+            current = Commit(ResourceTypes.Namespaces, "MODIFIED", existing, marked);
+            foreach (var type in ResourceTypes.Known.Where(t => t.Namespaced))
+            {
+                foreach (var obj in Bucket(type).Values.Where(o => o.Namespace() == ns).ToList())
+                {
+                    if (Find(type, ns, obj.Name()!) is not null) DeleteCore(type, ns, obj.Name()!, dryRun: false);
+                }
+            }
+        }
+        var gone = TryFinishNamespace(ns);
+        return new DeleteResult(gone ?? current, gone is null);
+    }
+
+    /// <summary>The namespace controller: a terminating namespace goes once nothing is left in it.</summary>
+    private JsonObject? TryFinishNamespace(string ns)
+    {
+        var namespaceObject = Find(ResourceTypes.Namespaces, null, ns);
+        if (namespaceObject is null || !namespaceObject.IsDeleting()) return null;
+        if (ResourceTypes.Known.Where(t => t.Namespaced).Any(t => Bucket(t).Values.Any(o => o.Namespace() == ns))) return null;
+        return Remove(ResourceTypes.Namespaces, namespaceObject);
+    }
+
+    private JsonObject Remove(ResourceType type, JsonObject last)
+    {
+        var removed = Commit(type, "DELETED", Find(type, last.Namespace(), last.Name()!), last, remove: true);
+        CollectGarbage(removed.Uid());
+        if (removed.Namespace() is { } ns) TryFinishNamespace(ns);
+        return removed;
+    }
+
+    /// <summary>The garbage collector: objects whose every owner is gone are deleted in the background.</summary>
+    private void CollectGarbage(string? removedUid)
+    {
+        if (removedUid is null) return;
+        foreach (var type in ResourceTypes.Known)
+        {
+            var dependents = Bucket(type).Values
+                .Where(o => o.OwnerUids().Contains(removedUid) && !o.OwnerUids().Any(_byUid.ContainsKey))
+                .ToList();
+            foreach (var dependent in dependents)
+            {
+                if (Find(type, dependent.Namespace(), dependent.Name()!) is { } still && !still.IsDeleting())
+                    DeleteCore(type, still.Namespace(), still.Name()!, dryRun: false);
+            }
+        }
+    }
+
+    private JsonObject Commit(ResourceType type, string eventType, JsonObject? previous, JsonObject input, bool remove = false)
+    {
+        var obj = Normalize(input);
+        var revision = ++_revision;
+        obj.Metadata()["resourceVersion"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var key = Key(obj.Namespace(), obj.Name()!);
+        var uid = obj.Uid()!;
+        if (remove)
+        {
+            Bucket(type).Remove(key);
+            _byUid.Remove(uid);
+        }
+        else
+        {
+            Bucket(type)[key] = obj;
+            _byUid[uid] = (type, key);
+        }
+        var snapshot = (JsonObject)obj.DeepClone();
+        var stored = new StoredEvent(revision, new WatchEvent(eventType, type.Plural, snapshot), (JsonObject?)previous?.DeepClone());
+        _history.Enqueue(stored);
+        while (_history.Count > _historyLimit) _history.Dequeue();
+        _pending.Enqueue(stored);
+        return (JsonObject)snapshot.DeepClone();
+    }
+
+    /// <summary>Delivers pending events in commit order; one thread at a time, never under the store's lock.</summary>
+    private void Dispatch()
+    {
+        while (!_pending.IsEmpty)
+        {
+            if (!_dispatchGate.TryEnter()) return; // the thread that holds it re-checks the queue after releasing
+            try
+            {
+                if (_dispatching) return; // a handler wrote to the store; the outer loop delivers that event next
+                _dispatching = true;
+                try
+                {
+                    while (_pending.TryDequeue(out var e))
+                    {
+                        foreach (var subscriber in Volatile.Read(ref _subscribers)) subscriber.Deliver(e);
+                    }
+                }
+                finally
+                {
+                    _dispatching = false;
+                }
+            }
+            finally
+            {
+                _dispatchGate.Exit();
+            }
+        }
+    }
+
+    private Unsubscriber AddSubscriber(Action<StoredEvent> onEvent)
+    {
+        var subscriber = new Subscriber(onEvent, _revision);
+        _subscribers = [.. _subscribers, subscriber];
+        return new Unsubscriber(() =>
+        {
+            lock (_gate) _subscribers = _subscribers.Where(s => s != subscriber).ToArray();
+        });
+    }
+
+    private sealed class Unsubscriber(Action dispose) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) dispose();
+        }
+    }
+
+    // ---- Helpers ----
+
+    private SortedDictionary<string, JsonObject> Bucket(ResourceType type)
+    {
+        if (!_objects.TryGetValue(type.Plural, out var bucket))
+        {
+            bucket = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+            _objects[type.Plural] = bucket;
+        }
+        return bucket;
+    }
+
+    private static string Key(string? ns, string name) => $"{ns}/{name}";
+
+    private JsonObject? Find(ResourceType type, string? ns, string name) =>
+        Bucket(type).GetValueOrDefault(Key(type.Namespaced ? ns : null, name));
+
+    private JsonObject FindOrThrow(ResourceType type, string? ns, string name) =>
+        Find(type, ns, name) ?? throw KubernetesStatusException.NotFound(type, name);
+
+    private string Now() => ObjectMeta.Timestamp(_time.GetUtcNow());
+
+    private static string? ResolveNamespace(ResourceType type, string? ns, JsonObject obj)
+    {
+        var meta = obj.Metadata();
+        if (!type.Namespaced)
+        {
+            meta.Remove("namespace");
+            return null;
+        }
+        var declared = meta["namespace"].Str();
+        if (ns is not null && declared is not null && declared != ns)
+            throw KubernetesStatusException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        var resolved = ns ?? declared ?? throw KubernetesStatusException.BadRequest("the namespace of the object is required");
+        meta["namespace"] = resolved;
+        return resolved;
+    }
+
+    private static void CheckPrecondition(ResourceType type, JsonObject input, JsonObject existing)
+    {
+        var wanted = input.ResourceVersion();
+        if (!string.IsNullOrEmpty(wanted) && wanted != existing.ResourceVersion())
+            throw KubernetesStatusException.StaleResourceVersion(type, existing.Name()!);
+    }
+
+    /// <summary>Fields only the server writes survive any client write.</summary>
+    private static void CarrySystemFields(JsonObject existing, JsonObject proposed)
+    {
+        var from = existing.Metadata();
+        var to = proposed.Metadata();
+        foreach (var field in new[] { "name", "namespace", "uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "resourceVersion" })
+        {
+            if (from[field] is { } value) to[field] = value.DeepClone();
+            else to.Remove(field);
+        }
+        proposed["apiVersion"] = existing["apiVersion"]?.DeepClone();
+        proposed["kind"] = existing["kind"]?.DeepClone();
+    }
+
+    private static void CopyStatus(JsonObject from, JsonObject to)
+    {
+        if (from["status"] is { } status) to["status"] = status.DeepClone();
+        else to.Remove("status");
+    }
+
+    private static JsonObject WithoutStatus(ResourceType type, JsonObject obj)
+    {
+        if (!type.HasStatus || obj["status"] is null) return obj;
+        var copy = (JsonObject)obj.DeepClone();
+        copy.Remove("status");
+        return copy;
+    }
+
+    /// <summary>
+    /// Round-trips through JSON text so every stored number reads as any numeric type
+    /// (a JsonValue built from an int refuses GetValue&lt;long&gt;, one parsed from text does not).
+    /// </summary>
+    private static JsonObject Normalize(JsonObject obj) => JsonNode.Parse(obj.ToJsonString())!.AsObject();
+
+    private static bool SameExceptBookkeeping(JsonObject a, JsonObject b)
+    {
+        static JsonObject Strip(JsonObject o)
+        {
+            var copy = (JsonObject)o.DeepClone();
+            copy.Metadata().Remove("resourceVersion");
+            copy.Metadata().Remove("managedFields");
+            return copy;
+        }
+        return JsonNode.DeepEquals(Strip(a), Strip(b));
+    }
+}

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace QuayGateway.Sandbox.Kubernetes;
+
+/// <summary>
+/// Validates QuayRegistry objects as the apiserver does with the embedded CRD's structural schema: unknown fields
+/// and nulls are pruned, then types, required, enum, minimum/maximum, pattern and the CEL rules
+/// (<c>x-kubernetes-validations</c>) are checked. Errors carry the apiserver's field paths and wording.
+/// </summary>
+internal sealed class QuayRegistrySchema(JsonObject schema)
+{
+    private sealed record Error(string Reason, string Field, string Detail);
+
+    public static QuayRegistrySchema Instance { get; } = new(QuayRegistryCrd.Instance.Schema);
+
+    /// <summary>Prunes <paramref name="obj"/> in place and throws a 422 Invalid when it breaks the schema.</summary>
+    public void Validate(JsonObject obj)
+    {
+        var errors = new List<Error>();
+        Walk(obj, schema, "", errors, pruned: null, isRoot: true);
+        if (errors.Count > 0)
+            throw KubernetesStatusException.Invalid(ResourceTypes.QuayRegistries, obj.Name() ?? "", errors.Select(e => (e.Reason, e.Field, e.Detail)).ToList());
+    }
+
+    /// <summary>The fields the schema does not declare (what <c>fieldValidation=Strict</c> rejects), e.g. <c>spec.foo</c>.</summary>
+    public IReadOnlyList<string> UnknownFields(JsonObject obj)
+    {
+        var pruned = new List<string>();
+        Walk(obj.DeepClone(), schema, "", [], pruned, isRoot: true);
+        return pruned;
+    }
+
+    private static void Walk(JsonNode? node, JsonObject s, string path, List<Error> errors, List<string>? pruned, bool isRoot = false)
+    {
+        if (node is null) return;
+        if (s["x-kubernetes-int-or-string"].Bool() == true)
+        {
+            if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String) CheckString(v.GetValue<string>(), s, path, errors);
+            else if (TypeOf(node) != "integer") errors.Add(TypeError(path, node, "integer or string"));
+            return;
+        }
+        var expected = s["type"].Str();
+        var actual = TypeOf(node);
+        if (expected is not null && expected != actual && !(expected == "number" && actual == "integer"))
+        {
+            errors.Add(TypeError(path, node, expected));
+            return;
+        }
+        switch (node)
+        {
+            case JsonObject obj:
+                WalkObject(obj, s, path, errors, pruned, isRoot);
+                break;
+            case JsonArray array when s["items"] is JsonObject items:
+                for (var i = 0; i < array.Count; i++) Walk(array[i], items, $"{path}[{i}]", errors, pruned);
+                break;
+            case JsonValue value:
+                CheckScalar(value, s, path, errors);
+                break;
+        }
+    }
+
+    private static void WalkObject(JsonObject obj, JsonObject s, string path, List<Error> errors, List<string>? pruned, bool isRoot)
+    {
+        var properties = s["properties"] as JsonObject;
+        var additional = s["additionalProperties"] as JsonObject;
+        var preserve = s["x-kubernetes-preserve-unknown-fields"].Bool() == true;
+        foreach (var (key, value) in obj.ToList())
+        {
+            var childPath = path.Length == 0 ? key : $"{path}.{key}";
+            if (isRoot && key == "metadata") continue; // ObjectMeta is validated by the apiserver itself
+            var childSchema = properties?[key] as JsonObject ?? additional;
+            if (childSchema is null)
+            {
+                if (properties is null && preserve) continue;
+                pruned?.Add(childPath);
+                obj.Remove(key);
+                continue;
+            }
+            if (value is null && childSchema["nullable"].Bool() != true)
+            {
+                obj.Remove(key); // nulls of non-nullable fields are dropped, not rejected
+                continue;
+            }
+            Walk(value, childSchema, childPath, errors, pruned);
+        }
+        foreach (var required in (s["required"] as JsonArray ?? []).Select(r => r.Str()).OfType<string>())
+        {
+            if (!obj.ContainsKey(required)) errors.Add(new("FieldValueRequired", path.Length == 0 ? required : $"{path}.{required}", "Required value"));
+        }
+        foreach (var rule in (s["x-kubernetes-validations"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var expression = rule["rule"].Str() ?? "";
+            if (!CelSubset.Evaluate(expression, obj))
+                errors.Add(new("FieldValueInvalid", path, $"Invalid value: \"object\": {rule["message"].Str() ?? $"failed rule: {expression}"}"));
+        }
+    }
+
+    private static void CheckScalar(JsonValue value, JsonObject s, string path, List<Error> errors)
+    {
+        if (s["enum"] is JsonArray allowed && !allowed.Any(a => JsonNode.DeepEquals(a, value)))
+        {
+            var supported = string.Join(", ", allowed.Select(a => a!.ToJsonString()));
+            errors.Add(new("FieldValueNotSupported", path, $"Unsupported value: {value.ToJsonString()}: supported values: {supported}"));
+            return;
+        }
+        if (value.GetValueKind() == JsonValueKind.String)
+        {
+            CheckString(value.GetValue<string>(), s, path, errors);
+        }
+        else if (value.GetValueKind() == JsonValueKind.Number)
+        {
+            var number = value.GetValue<double>();
+            if (s["minimum"]?.GetValue<double>() is { } min && number < min)
+                errors.Add(new("FieldValueInvalid", path, $"Invalid value: {value.ToJsonString()}: {path} in body should be greater than or equal to {Format(min)}"));
+            if (s["maximum"]?.GetValue<double>() is { } max && number > max)
+                errors.Add(new("FieldValueInvalid", path, $"Invalid value: {value.ToJsonString()}: {path} in body should be less than or equal to {Format(max)}"));
+        }
+    }
+
+    private static void CheckString(string text, JsonObject s, string path, List<Error> errors)
+    {
+        if (s["pattern"].Str() is { } pattern && !Regex.IsMatch(text, pattern, RegexOptions.None, TimeSpan.FromSeconds(1)))
+            errors.Add(new("FieldValueInvalid", path, $"Invalid value: \"{text}\": {path} in body should match '{pattern}'"));
+        if (s["maxLength"].Long() is { } maxLength && text.Length > maxLength)
+            errors.Add(new("FieldValueTooLong", path, $"Too long: may not be more than {maxLength} bytes"));
+    }
+
+    private static Error TypeError(string path, JsonNode node, string expected) =>
+        new("FieldValueTypeInvalid", path, $"Invalid value: \"{TypeOf(node)}\": {path} in body must be of type {expected}: \"{TypeOf(node)}\"");
+
+    private static string TypeOf(JsonNode node) => node switch
+    {
+        JsonObject => "object",
+        JsonArray => "array",
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.String => "string",
+            JsonValueKind.True or JsonValueKind.False => "boolean",
+            JsonValueKind.Number => v.TryGetValue(out long _) || (v.TryGetValue(out double d) && d == Math.Floor(d)) ? "integer" : "number",
+            _ => "null",
+        },
+        _ => "null",
+    };
+
+    private static string Format(double d) => d.ToString(CultureInfo.InvariantCulture);
+}

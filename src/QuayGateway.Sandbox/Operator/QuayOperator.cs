@@ -1,0 +1,552 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using QuayGateway.Sandbox.Faults;
+using QuayGateway.Sandbox.Kubernetes;
+using QuayGateway.Sandbox.QuayApi;
+
+namespace QuayGateway.Sandbox.Operator;
+
+/// <summary>How the simulated operator behaves.</summary>
+/// <param name="Profile"><c>current</c> or <c>3.6</c>.</param>
+/// <param name="PhaseDelay">The length of each rollout phase (four phases from creation to Available).</param>
+/// <param name="AppsDomain">The cluster's apps domain; route hosts are <c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;AppsDomain&gt;</c>.</param>
+public sealed record QuayOperatorSettings(string Profile, TimeSpan PhaseDelay, string AppsDomain);
+
+/// <summary>
+/// The simulated Quay Operator (shared/reference/quay-operator/NOTES.md). It reacts to store changes and to its own
+/// timers: one work queue, a couple of workers and at most one timer per registry, so thousands of registries can
+/// roll out at once. Each reconcile computes the registry's whole desired state for the current phase and writes
+/// only what changed.
+/// </summary>
+public sealed class QuayOperator : IAsyncDisposable
+{
+    public const string Finalizer = "quay-operator/finalizer";
+    private const string FieldManager = "quay-operator";
+    private const string SuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+
+    private readonly ObjectStore store;
+    private readonly QuayApiSimulator quayApi;
+    private readonly OperatorFaults faults;
+    private readonly TimeProvider time;
+    private readonly OperatorProfile profile;
+    private readonly QuayOperatorSettings settings;
+    private readonly ILogger logger;
+    private readonly ConcurrentDictionary<string, RegistryRollout> rollouts = new(StringComparer.Ordinal);
+    private readonly WorkQueue queue = new();
+    private readonly CancellationTokenSource stopping = new();
+    private readonly List<Task> workers = [];
+    private IDisposable? subscription;
+    private int disposed;
+
+    public QuayOperator(
+        ObjectStore store, QuayApiSimulator quayApi, OperatorFaults faults, TimeProvider time, QuayOperatorSettings settings, ILogger? logger = null)
+    {
+        this.store = store;
+        this.quayApi = quayApi;
+        this.faults = faults;
+        this.time = time;
+        this.settings = settings;
+        this.logger = logger ?? NullLogger.Instance;
+        profile = OperatorProfile.Parse(settings.Profile);
+    }
+
+    /// <summary>Starts watching the store and reconciles the registries already in it.</summary>
+    public void Start()
+    {
+        subscription = store.Subscribe(OnChange);
+        faults.Changed += EnqueueAll;
+        foreach (var registry in store.List("quayregistries", null))
+        {
+            queue.Add(Key(registry.Namespace()!, registry.Name()!));
+        }
+
+        for (var i = 0; i < Math.Max(2, Environment.ProcessorCount); i++)
+        {
+            workers.Add(Task.Run(() => Work(stopping.Token)));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
+        faults.Changed -= EnqueueAll;
+        subscription?.Dispose();
+        await stopping.CancelAsync();
+        await Task.WhenAll(workers).ContinueWith(_ => { }, TaskScheduler.Default);
+        foreach (var rollout in rollouts.Values)
+        {
+            rollout.Timer?.Dispose();
+        }
+
+        stopping.Dispose();
+        queue.Dispose();
+    }
+
+    // ---- Events and scheduling ----
+
+    /// <summary>Runs on the writer's thread after each commit, so it only decides whether to queue a key.</summary>
+    private void OnChange(WatchEvent change)
+    {
+        var ns = change.Object.Namespace();
+        var name = change.Object.Name();
+        if (ns is null || name is null)
+        {
+            return;
+        }
+
+        switch (change.Resource)
+        {
+            case "quayregistries":
+                var key = Key(ns, name);
+                var ours = change.Type != "DELETED" && !change.Object.IsDeleting()
+                    && rollouts.TryGetValue(key, out var known)
+                    && known.SeenGeneration == change.Object["metadata"]?["generation"].Long();
+                if (!ours)
+                {
+                    queue.Add(key);
+                }
+
+                break;
+            case "secrets":
+                foreach (var rollout in rollouts.Values.Where(r => r.Namespace == ns && r.BundleName == name))
+                {
+                    queue.Add(rollout.Key);
+                }
+
+                break;
+        }
+    }
+
+    private void EnqueueAll()
+    {
+        foreach (var key in rollouts.Keys)
+        {
+            queue.Add(key);
+        }
+    }
+
+    private void Schedule(RegistryRollout rollout, TimeSpan due)
+    {
+        var at = due < TimeSpan.Zero ? TimeSpan.Zero : due;
+        if (rollout.Timer is null)
+        {
+            rollout.Timer = time.CreateTimer(_ => queue.Add(rollout.Key), null, at, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            rollout.Timer.Change(at, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private async Task Work(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            string key;
+            try
+            {
+                key = await queue.Take(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                Reconcile(key);
+            }
+            catch (KubernetesStatusException ex) when (ex.Code == 409)
+            {
+                // Someone wrote in between (a stale resourceVersion): go again with fresh state.
+                queue.Add(key);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Reconcile of QuayRegistry {Registry} failed; retrying", key);
+                if (rollouts.TryGetValue(key, out var rollout))
+                {
+                    Schedule(rollout, settings.PhaseDelay);
+                }
+            }
+            finally
+            {
+                queue.Done(key);
+            }
+        }
+    }
+
+    // ---- Reconcile ----
+
+    private void Reconcile(string key)
+    {
+        var (ns, name) = Split(key);
+        var registry = store.Get("quayregistries", ns, name);
+        if (registry is null)
+        {
+            Forget(key);
+            return;
+        }
+
+        var rollout = rollouts.GetOrAdd(key, _ => new RegistryRollout(ns, name));
+        if (registry.IsDeleting())
+        {
+            Finalize(registry, rollout);
+            return;
+        }
+
+        if (WriteBack(registry) is { } updated)
+        {
+            registry = updated;
+        }
+
+        rollout.SeenGeneration = registry["metadata"]?["generation"].Long() ?? 0;
+        var spec = RegistrySpec.From(registry);
+        var bundleName = spec.ConfigBundleSecret ?? "";
+        rollout.BundleName = bundleName;
+        var bundleSecret = store.Get("secrets", ns, bundleName);
+        var bundle = bundleSecret is null ? null : ConfigBundle.From(bundleSecret);
+        if (RolloutCheck.Find(spec, bundle, bundleName, profile) is { } blocker)
+        {
+            rollout.RolloutId = null;
+            rollout.Timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            WriteStatus(registry, StatusBuilder.Blocked(blocker, registry["status"] as JsonObject, time.GetUtcNow()));
+            return;
+        }
+
+        Roll(registry, rollout, spec, bundle!, bundleSecret!);
+    }
+
+    /// <summary>
+    /// What the operator writes back into spec: every missing component kind (managed), a generated config
+    /// bundle when none is named, and its finalizer. Returns the updated object, or null when nothing changed.
+    /// </summary>
+    private JsonObject? WriteBack(JsonObject registry)
+    {
+        var desired = (JsonObject)registry.DeepClone();
+        var metadata = desired["metadata"]!.AsObject();
+        if (!registry.Finalizers().Contains(Finalizer))
+        {
+            if (metadata["finalizers"] is not JsonArray finalizers)
+            {
+                finalizers = [];
+                metadata["finalizers"] = finalizers;
+            }
+
+            finalizers.Add(Finalizer);
+        }
+
+        if (desired["spec"] is not JsonObject spec)
+        {
+            spec = [];
+            desired["spec"] = spec;
+        }
+
+        spec["components"] = RegistrySpec.WithDefaults(spec["components"] as JsonArray, profile);
+        if (string.IsNullOrEmpty(spec["configBundleSecret"].Str()))
+        {
+            spec["configBundleSecret"] = CreateBaseBundle(registry);
+        }
+
+        return JsonNode.DeepEquals(desired, registry)
+            ? null
+            : store.Update("quayregistries", registry.Namespace(), desired, FieldManager);
+    }
+
+    /// <summary>The operator's base config bundle, created with generateName when the spec names none.</summary>
+    private string CreateBaseBundle(JsonObject registry)
+    {
+        var objects = Objects(registry);
+        var metadata = objects.Metadata("");
+        metadata.Remove("name");
+        metadata.Remove("labels");
+        metadata["generateName"] = objects.Prefix + "config-bundle-";
+        const string baseConfig = """
+            ALLOW_PULLS_WITHOUT_STRICT_LOGGING: false
+            AUTHENTICATION_TYPE: Database
+            DEFAULT_TAG_EXPIRATION: 2w
+            FEATURE_BUILD_SUPPORT: false
+            FEATURE_DIRECT_LOGIN: true
+            FEATURE_MAILING: false
+            REGISTRY_TITLE: Red Hat Quay
+            REGISTRY_TITLE_SHORT: Red Hat Quay
+            SETUP_COMPLETE: true
+            TAG_EXPIRATION_OPTIONS:
+            - 2w
+            TEAM_RESYNC_STALE_TIME: 60m
+            TESTING: false
+
+            """;
+        var created = store.Create("secrets", registry.Namespace(), new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
+            ["metadata"] = metadata,
+            ["type"] = "Opaque",
+            ["data"] = new JsonObject { ["config.yaml"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(baseConfig)) },
+        }, FieldManager);
+        return created.Name()!;
+    }
+
+    /// <summary>Deletion: close the registry's Quay, then drop the finalizer so the store removes it (and GC its objects).</summary>
+    private void Finalize(JsonObject registry, RegistryRollout rollout)
+    {
+        quayApi.Close(rollout.Key);
+        if (registry.Finalizers().Contains(Finalizer))
+        {
+            var remaining = registry.Finalizers().Where(f => f != Finalizer).Select(f => (JsonNode)JsonValue.Create(f)!).ToArray();
+            var updated = (JsonObject)registry.DeepClone();
+            updated["metadata"]!["finalizers"] = new JsonArray(remaining);
+            store.Update("quayregistries", registry.Namespace(), updated, FieldManager);
+        }
+
+        Forget(rollout.Key);
+    }
+
+    private void Forget(string key)
+    {
+        quayApi.Close(key);
+        if (rollouts.TryRemove(key, out var rollout))
+        {
+            rollout.Timer?.Dispose();
+        }
+    }
+
+    /// <summary>Brings the registry's objects and status to where the current phase of its rollout puts them.</summary>
+    private void Roll(JsonObject registry, RegistryRollout rollout, RegistrySpec spec, ConfigBundle bundle, JsonObject bundleSecret)
+    {
+        var generation = registry["metadata"]?["generation"].Long() ?? 0;
+        var rolloutId = $"{generation}/{bundle.ContentHash}";
+        if (rollout.RolloutId != rolloutId)
+        {
+            rollout.RolloutId = rolloutId;
+            rollout.StartedAt = time.GetTimestamp();
+            rollout.MigrationAttempt++;
+            rollout.MigrationsFailed = false;
+            rollout.Migration = null;
+        }
+
+        var failMigrations = faults.MigrationsFail(rollout.Namespace, rollout.Name);
+        if (rollout.MigrationsFailed && !failMigrations)
+        {
+            // The fault was cleared: run the migration job again from the migrating phase.
+            rollout.MigrationsFailed = false;
+            rollout.Migration = null;
+            rollout.MigrationAttempt++;
+            rollout.StartedAt = time.GetTimestamp() - (long)(settings.PhaseDelay.TotalSeconds * time.TimestampFrequency);
+        }
+
+        var phase = CurrentPhase(rollout);
+        if (phase >= Phase.Migrated && rollout.Migration is null)
+        {
+            rollout.Migration = failMigrations ? JobOutcome.Failed : JobOutcome.Succeeded;
+            rollout.MigrationsFailed = failMigrations;
+        }
+
+        var now = time.GetUtcNow();
+        var plan = new RolloutPlan(profile, Objects(registry), rollout, spec, bundle, faults, now);
+        var desired = plan.Build(phase, bundleSecret, time.GetElapsedTime(rollout.LastRestartTick) >= settings.PhaseDelay);
+        if (plan.RestartsTicked)
+        {
+            rollout.LastRestartTick = time.GetTimestamp();
+        }
+
+        Sync(rollout, desired);
+
+        var endpoint = "https://" + (bundle.Text("SERVER_HOSTNAME") ?? RouteHost(rollout));
+        var view = new RolloutView(profile, rollout.Name, generation, phase, plan.Migrations, plan.Health, spec, endpoint,
+            profile.IsLegacy ? $"https://{rollout.Name}-quay-config-editor-{rollout.Namespace}.{settings.AppsDomain}" : null,
+            plan.ConfigEditorSecret);
+        var status = WriteStatus(registry, StatusBuilder.Build(view, registry["status"] as JsonObject, now));
+
+        if (IsAvailable(status))
+        {
+            var hosts = new List<string> { RouteHost(rollout) };
+            if (bundle.Text("SERVER_HOSTNAME") is { } serverHostname)
+            {
+                hosts.Add(serverHostname);
+            }
+
+            quayApi.Open(rollout.Key, hosts, QuayConfig.From(bundle.Config));
+        }
+
+        ScheduleNext(rollout, phase, plan.AnyCrashLooping);
+    }
+
+    private int CurrentPhase(RegistryRollout rollout)
+    {
+        if (rollout.MigrationsFailed)
+        {
+            return Phase.Migrated;
+        }
+
+        var elapsed = time.GetElapsedTime(rollout.StartedAt);
+        return settings.PhaseDelay <= TimeSpan.Zero
+            ? Phase.Healthy
+            : (int)Math.Min(Phase.Healthy, elapsed.Ticks / settings.PhaseDelay.Ticks);
+    }
+
+    private void ScheduleNext(RegistryRollout rollout, int phase, bool crashLooping)
+    {
+        TimeSpan? next = null;
+        if (phase < Phase.Healthy && !rollout.MigrationsFailed)
+        {
+            next = (settings.PhaseDelay * (phase + 1)) - time.GetElapsedTime(rollout.StartedAt);
+        }
+
+        if (crashLooping && (next is null || next > settings.PhaseDelay))
+        {
+            next = settings.PhaseDelay;
+        }
+
+        if (next is { } due)
+        {
+            Schedule(rollout, due);
+        }
+    }
+
+    /// <summary>Writes the desired objects that changed since last time and deletes the ones no longer wanted.</summary>
+    private void Sync(RegistryRollout rollout, IReadOnlyList<(string Resource, JsonObject Object)> desired)
+    {
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (resource, obj) in desired)
+        {
+            var key = $"{resource}/{obj.Name()}";
+            wanted.Add(key);
+            var status = obj["status"];
+            var spec = (JsonObject)obj.DeepClone();
+            spec.Remove("status");
+            var print = (spec.ToJsonString().GetHashCode(StringComparison.Ordinal), status?.ToJsonString().GetHashCode(StringComparison.Ordinal) ?? 0);
+            if (rollout.Written.TryGetValue(key, out var before) && before == print)
+            {
+                continue;
+            }
+
+            if (!rollout.Written.ContainsKey(key))
+            {
+                try
+                {
+                    store.Create(resource, rollout.Namespace, obj, FieldManager);
+                }
+                catch (KubernetesStatusException ex) when (ex.Code == 409)
+                {
+                    store.Update(resource, rollout.Namespace, obj, FieldManager);
+                    if (status is not null)
+                    {
+                        store.UpdateStatus(resource, rollout.Namespace, obj, FieldManager);
+                    }
+                }
+            }
+            else
+            {
+                if (before.Spec != print.Item1)
+                {
+                    store.Update(resource, rollout.Namespace, obj, FieldManager);
+                }
+
+                if (status is not null && before.Status != print.Item2)
+                {
+                    store.UpdateStatus(resource, rollout.Namespace, obj, FieldManager);
+                }
+            }
+
+            rollout.Written[key] = print;
+        }
+
+        foreach (var stale in rollout.Written.Keys.Where(k => !wanted.Contains(k)).ToList())
+        {
+            var slash = stale.IndexOf('/', StringComparison.Ordinal);
+            try
+            {
+                store.Delete(stale[..slash], rollout.Namespace, stale[(slash + 1)..]);
+            }
+            catch (KubernetesStatusException ex) when (ex.Code == 404)
+            {
+                // Already gone (deleted by hand or collected).
+            }
+
+            rollout.Written.Remove(stale);
+        }
+    }
+
+    /// <summary>
+    /// Writes status when anything but <c>lastUpdated</c> changed, and emits the operator's Events for
+    /// RolloutBlocked and Available transitions. Returns the status now in effect.
+    /// </summary>
+    private JsonObject WriteStatus(JsonObject registry, JsonObject status)
+    {
+        var previous = registry["status"] as JsonObject;
+        if (previous is not null && JsonNode.DeepEquals(previous, status))
+        {
+            return previous;
+        }
+
+        var now = time.GetUtcNow();
+        status["lastUpdated"] = GoTime.String(now);
+        // Sent as parsed JSON, the way a client's write arrives over HTTP: the store's CRD validation reads numbers
+        // (observedGeneration) as JSON numbers, not as CLR longs.
+        store.UpdateStatus("quayregistries", registry.Namespace(), new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = registry.Name(), ["namespace"] = registry.Namespace() },
+            ["status"] = JsonNode.Parse(status.ToJsonString()),
+        }, FieldManager);
+
+        foreach (var type in new[] { "RolloutBlocked", "Available" })
+        {
+            var after = Condition(status, type);
+            var before = Condition(previous, type);
+            if (after is null || (before is not null && before["status"].Str() == after["status"].Str()
+                && before["reason"].Str() == after["reason"].Str() && before["message"].Str() == after["message"].Str()))
+            {
+                continue;
+            }
+
+            var warning = type == "RolloutBlocked" ? after["status"].Str() == "True" : after["status"].Str() != "True";
+            EmitEvent(registry, after["reason"].Str() ?? "", after["message"].Str() ?? "", warning, now);
+        }
+
+        return status;
+    }
+
+    private void EmitEvent(JsonObject registry, string reason, string message, bool warning, DateTimeOffset now)
+    {
+        try
+        {
+            store.Create("events", registry.Namespace(), Objects(registry).Event(registry, reason, message, warning, now), FieldManager);
+        }
+        catch (KubernetesStatusException ex)
+        {
+            // Events are best effort, as in a real cluster (e.g. a namespace being terminated).
+            logger.LogDebug(ex, "Could not record event {Reason} for {Registry}", reason, registry.Name());
+        }
+    }
+
+    private static JsonObject? Condition(JsonObject? status, string type) =>
+        (status?["conditions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => c["type"].Str() == type);
+
+    private static bool IsAvailable(JsonObject status) => Condition(status, "Available")?["status"].Str() == "True";
+
+    private string RouteHost(RegistryRollout rollout) => $"{rollout.Name}-quay-{rollout.Namespace}.{settings.AppsDomain}";
+
+    private static KubeObjects Objects(JsonObject registry) => new(registry.Namespace()!, registry.Name()!, registry.Uid() ?? "");
+
+    private static string Key(string ns, string name) => $"{ns}/{name}";
+
+    private static (string Namespace, string Name) Split(string key)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        return (key[..slash], key[(slash + 1)..]);
+    }
+
+    /// <summary>Five random characters from the alphabet the apiserver uses for generated names.</summary>
+    internal static string RandomSuffix(int length = 5) =>
+        RandomNumberGenerator.GetString(SuffixAlphabet, length);
+}

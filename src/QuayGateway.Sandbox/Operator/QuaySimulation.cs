@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using QuayGateway.Sandbox.Faults;
+using QuayGateway.Sandbox.Kubernetes;
+using QuayGateway.Sandbox.QuayApi;
+
+namespace QuayGateway.Sandbox.Operator;
+
+/// <summary>
+/// The simulated Quay side of a sandbox cluster: the operator over the cluster's store, the per-registry Quay
+/// APIs, their faults and the clock tokens expire by. Reach it as <c>cluster.Quay</c>, its faults as
+/// <c>cluster.Faults.Operator</c> and <c>cluster.Faults.QuayApi</c>. It starts and stops with the cluster.
+/// </summary>
+public sealed class QuaySimulation : IHostedService, IAsyncDisposable
+{
+    private static readonly ConditionalWeakTable<ObjectStore, QuaySimulation> ByStore = new();
+    private static readonly ConditionalWeakTable<SandboxFaults, QuaySimulation> ByFaults = new();
+
+    private readonly QuayOperator quayOperator;
+
+    public QuaySimulation(ObjectStore store, SandboxOptions options, ILogger? logger = null)
+    {
+        Api = new QuayApiSimulator(Clock, QuayApiFaults);
+        quayOperator = new QuayOperator(store, Api, OperatorFaults, Clock,
+            new QuayOperatorSettings(options.Profile, options.PhaseDelay, options.AppsDomain), logger);
+    }
+
+    /// <summary>The sandbox's clock; advance it to expire Quay tokens.</summary>
+    public SandboxClock Clock { get; } = new();
+
+    /// <summary>Every registry's Quay API; a request is routed here by its Host header (see <see cref="QuayApiSimulator"/>).</summary>
+    public QuayApiSimulator Api { get; }
+
+    public OperatorFaults OperatorFaults { get; } = new();
+
+    public QuayApiFaults QuayApiFaults { get; } = new();
+
+    /// <summary>
+    /// The wiring the sandbox host calls: the simulation as a hosted service over <paramref name="store"/>, and a
+    /// startup filter that serves Quay API requests (by Host header) and the Quay faults admin API.
+    /// </summary>
+    public static QuaySimulation AddTo(IServiceCollection services, ObjectStore store, SandboxFaults faults, SandboxOptions options)
+    {
+        var simulation = new QuaySimulation(store, options);
+        ByStore.AddOrUpdate(store, simulation);
+        ByFaults.AddOrUpdate(faults, simulation);
+        services.AddSingleton(simulation);
+        services.AddHostedService(_ => simulation);
+        services.AddSingleton<IStartupFilter>(new RoutingFilter(simulation));
+        return simulation;
+    }
+
+    internal static QuaySimulation Of(ObjectStore store) =>
+        ByStore.TryGetValue(store, out var simulation) ? simulation
+            : throw new InvalidOperationException("This sandbox cluster runs no Quay simulation.");
+
+    internal static QuaySimulation Of(SandboxFaults faults) =>
+        ByFaults.TryGetValue(faults, out var simulation) ? simulation
+            : throw new InvalidOperationException("This sandbox cluster runs no Quay simulation.");
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        quayOperator.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => DisposeAsync().AsTask();
+
+    public async ValueTask DisposeAsync()
+    {
+        // Release held Quay requests first so the server can drain.
+        QuayApiFaults.Clear();
+        await quayOperator.DisposeAsync();
+    }
+
+    /// <summary>Runs ahead of the host's own pipeline: Quay hosts go to the Quay API, the admin paths to QuayAdminApi.</summary>
+    private sealed class RoutingFilter(QuaySimulation simulation) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, nextMiddleware) =>
+            {
+                if (simulation.Api.Serves(context.Request.Host.Value ?? ""))
+                {
+                    await simulation.Api.HandleAsync(context);
+                }
+                else if (!await QuayAdminApi.TryHandle(context, simulation))
+                {
+                    await nextMiddleware(context);
+                }
+            });
+            next(app);
+        };
+    }
+}
+
+/// <summary><c>cluster.Quay</c>: the cluster's Quay simulation.</summary>
+public static class SandboxClusterQuayAccess
+{
+    extension(SandboxCluster cluster)
+    {
+        public QuaySimulation Quay => QuaySimulation.Of(cluster.Store);
+    }
+}
+
+/// <summary><c>cluster.Faults.Operator</c> and <c>cluster.Faults.QuayApi</c>: the Quay simulation's faults.</summary>
+public static class SandboxFaultsQuayAccess
+{
+    extension(SandboxFaults faults)
+    {
+        public OperatorFaults Operator => QuaySimulation.Of(faults).OperatorFaults;
+
+        public QuayApiFaults QuayApi => QuaySimulation.Of(faults).QuayApiFaults;
+    }
+}

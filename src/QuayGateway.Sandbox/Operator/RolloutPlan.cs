@@ -1,0 +1,213 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using QuayGateway.Sandbox.Faults;
+using QuayGateway.Sandbox.Kubernetes;
+
+namespace QuayGateway.Sandbox.Operator;
+
+/// <summary>
+/// The desired objects of one registry at one phase of its rollout: secrets, Deployments with their pods (as the
+/// ReplicaSet controller would run them), the migration Job, and HPAs; plus the health the status is built from.
+/// </summary>
+internal sealed class RolloutPlan(
+    OperatorProfile profile, KubeObjects objects, RegistryRollout rollout, RegistrySpec spec, ConfigBundle bundle, OperatorFaults faults, DateTimeOffset now)
+{
+    private const string UpgradeJob = "quay-app-upgrade";
+    private const string PostgresInitJob = "quay-postgres-init";
+
+    private readonly List<(string Resource, JsonObject Object)> desired = [];
+
+    public Dictionary<string, WorkloadHealth> Health { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The migration Job's state; null before the migrating phase.</summary>
+    public JobOutcome? Migrations { get; private set; }
+
+    public string? ConfigEditorSecret { get; private set; }
+
+    public bool AnyCrashLooping { get; private set; }
+
+    public bool RestartsTicked { get; private set; }
+
+    public IReadOnlyList<(string Resource, JsonObject Object)> Build(int phase, JsonObject bundleSecret, bool restartTick)
+    {
+        AddSecrets(bundleSecret);
+        foreach (var workload in Workload.For(profile))
+        {
+            if (workload.IsManaged(spec, profile))
+            {
+                AddWorkload(workload, phase, restartTick);
+            }
+            else
+            {
+                rollout.Pods.Remove(workload.Suffix);
+            }
+        }
+
+        if (profile.IsLegacy && spec.IsManaged("postgres"))
+        {
+            AddJob(PostgresInitJob, "registry.redhat.io/rhel8/postgresql-13", attempt: 0,
+                phase >= Phase.Migrating ? JobOutcome.Succeeded : JobOutcome.Running, now);
+        }
+
+        if (phase >= Phase.Migrating)
+        {
+            Migrations = rollout.Migration ?? JobOutcome.Running;
+            if (rollout.Migration is not null)
+            {
+                rollout.MigrationFinishedAt ??= now;
+            }
+
+            AddJob(UpgradeJob, $"registry.redhat.io/quay/quay-rhel8:v{profile.QuayVersion}", rollout.MigrationAttempt, Migrations.Value, rollout.MigrationFinishedAt ?? now);
+        }
+        else
+        {
+            rollout.MigrationFinishedAt = null;
+        }
+
+        return desired;
+    }
+
+    private void AddSecrets(JsonObject bundleSecret)
+    {
+        rollout.ManagedKeys ??= new JsonObject
+        {
+            ["DATABASE_SECRET_KEY"] = RandomValue(),
+            ["SECRET_KEY"] = RandomValue(),
+            ["DB_ROOT_PW"] = RandomValue(),
+            ["CONFIG_EDITOR_PW"] = RandomValue(),
+            ["SECURITY_SCANNER_V4_PSK"] = RandomValue(),
+        };
+        desired.Add(("secrets", objects.Secret(objects.Prefix + "quay-registry-managed-secret-keys", (JsonObject)rollout.ManagedKeys.DeepClone())));
+
+        var config = (JsonObject?)bundleSecret["data"]?.DeepClone() ?? [];
+        foreach (var (key, value) in bundleSecret["stringData"] as JsonObject ?? [])
+        {
+            config[key] = Convert.ToBase64String(Encoding.UTF8.GetBytes(value.Str() ?? ""));
+        }
+
+        desired.Add(("secrets", objects.Secret($"{objects.Prefix}quay-config-secret-{ShortHash(bundle.ContentHash)}", config)));
+
+        if (profile.IsLegacy)
+        {
+            ConfigEditorSecret = $"{objects.Prefix}quay-config-editor-credentials-{ShortHash(bundle.ContentHash + "editor")}";
+            desired.Add(("secrets", objects.Secret(ConfigEditorSecret, new JsonObject
+            {
+                ["username"] = Convert.ToBase64String("quayconfig"u8.ToArray()),
+                ["password"] = rollout.ManagedKeys["CONFIG_EDITOR_PW"]!.DeepClone(),
+            })));
+        }
+    }
+
+    private void AddWorkload(Workload workload, int phase, bool restartTick)
+    {
+        var replicas = workload.Replicas(spec);
+        var hash = TemplateHash(workload);
+        if (!rollout.Pods.TryGetValue(workload.Suffix, out var pods))
+        {
+            pods = [];
+            rollout.Pods[workload.Suffix] = pods;
+        }
+
+        // Apps start once migrations succeeded; databases as soon as their phase comes.
+        var canRun = phase >= workload.ReadyPhase && (workload.ReadyPhase < Phase.Migrated || rollout.Migration == JobOutcome.Succeeded);
+        var crashing = faults.IsCrashLooping(rollout.Namespace, rollout.Name, workload.Kind, workload.Suffix);
+        var current = pods.Where(p => p.TemplateHash == hash).ToList();
+        while (current.Count < replicas)
+        {
+            var pod = new SimulatedPod($"{objects.Prefix}{workload.Suffix}-{hash}-{QuayOperator.RandomSuffix()}", hash, now);
+            pods.Add(pod);
+            current.Add(pod);
+        }
+
+        foreach (var extra in current.Skip(replicas).ToList())
+        {
+            pods.Remove(extra);
+            current.Remove(extra);
+        }
+
+        foreach (var pod in current)
+        {
+            if (canRun)
+            {
+                pod.StartedAt ??= now;
+            }
+
+            pod.CrashLooping = crashing && pod.Running;
+            if (pod.CrashLooping && restartTick)
+            {
+                pod.Restarts++;
+                RestartsTicked = true;
+            }
+
+            AnyCrashLooping |= pod.CrashLooping;
+        }
+
+        // A rolling update: the old ReplicaSet's pods go once the new ones are all ready.
+        if (current.All(p => p.Ready))
+        {
+            pods.RemoveAll(p => p.TemplateHash != hash);
+        }
+
+        var ready = Math.Min(replicas, pods.Count(p => p.Ready));
+        Health[workload.Suffix] = new WorkloadHealth(workload, replicas, ready);
+        desired.Add(("deployments", objects.Deployment(workload, replicas, hash, ready)));
+        foreach (var pod in pods)
+        {
+            desired.Add(("pods", objects.Pod(pod, workload.Suffix, workload.Image, new Dictionary<string, string>
+            {
+                [KubeObjects.ComponentLabel] = workload.PodComponent,
+                ["pod-template-hash"] = pod.TemplateHash,
+            })));
+        }
+
+        if (workload.HasHpa(spec))
+        {
+            desired.Add(("horizontalpodautoscalers", objects.Hpa(workload, replicas)));
+        }
+    }
+
+    private void AddJob(string suffix, string image, int attempt, JobOutcome outcome, DateTimeOffset finishedAt)
+    {
+        if (!rollout.Pods.TryGetValue(suffix, out var pods) || pods.FirstOrDefault()?.Attempt != attempt)
+        {
+            pods = [new SimulatedPod($"{objects.Prefix}{suffix}-{QuayOperator.RandomSuffix()}", "", now) { Attempt = attempt }];
+            rollout.Pods[suffix] = pods;
+        }
+
+        var pod = pods[0];
+        if (outcome != JobOutcome.Running)
+        {
+            pod.StartedAt ??= now;
+        }
+
+        desired.Add(("jobs", objects.Job(suffix, image, outcome, pod.Created, outcome == JobOutcome.Running ? null : finishedAt)));
+        desired.Add(("pods", objects.Pod(pod, suffix, image, new Dictionary<string, string>
+        {
+            [KubeObjects.ComponentLabel] = suffix,
+            ["job-name"] = objects.Prefix + suffix,
+        }, outcome)));
+    }
+
+    /// <summary>
+    /// The pod-template-hash: what the pods run. Workloads that mount the config roll when the bundle changes;
+    /// any component's overrides roll that component.
+    /// </summary>
+    private string TemplateHash(Workload workload)
+    {
+        var overrides = spec.Find(workload.Kind)?.Overrides?.ToJsonString() ?? "";
+        var input = $"{objects.Prefix}{workload.Suffix}|{(workload.UsesConfig ? bundle.ContentHash : "")}|{overrides}";
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(input)))[..10];
+    }
+
+    /// <summary>A 10-character name suffix from the apiserver's generated-name alphabet, derived from a value.</summary>
+    private static string ShortHash(string value)
+    {
+        const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(value));
+        return new string(bytes.Take(10).Select(b => alphabet[b % alphabet.Length]).ToArray());
+    }
+
+    private static string RandomValue() =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24))));
+}

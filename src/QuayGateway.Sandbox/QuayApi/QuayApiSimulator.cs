@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using QuayGateway.Sandbox.Faults;
+
+namespace QuayGateway.Sandbox.QuayApi;
+
+/// <summary>
+/// The simulated Quay application, one independent instance per QuayRegistry.
+/// <para>
+/// Routing: an HTTP request to the sandbox port is a Quay API call when its <c>Host</c> header (port ignored) is a
+/// registry's route host (<c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;apps domain&gt;</c>) or the
+/// <c>SERVER_HOSTNAME</c> of that registry's config.yaml. The gateway turns a <c>registryEndpoint</c> of
+/// <c>https://H</c> into <c>http://127.0.0.1:&lt;sandbox port&gt;</c> with <c>Host: H</c>.
+/// </para>
+/// The operator opens an instance when the registry first becomes Available and closes it when the registry goes.
+/// </summary>
+public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
+{
+    private readonly ConcurrentDictionary<string, QuayInstance> byRegistry = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, QuayInstance> byHost = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, string[]> hostsOf = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a request with this Host header (with or without a port) is for a simulated Quay.</summary>
+    public bool Serves(string host) => byHost.ContainsKey(StripPort(host));
+
+    /// <summary>The <see cref="RequestDelegate"/> for Quay API requests; see <see cref="Serves"/>.</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!byHost.TryGetValue(StripPort(context.Request.Host.Value ?? ""), out var quay))
+        {
+            await QuayResponses.Abort(context, 404, "Not Found");
+            return;
+        }
+
+        var path = context.Request.Path.Value ?? "/";
+        if (faults.HangFor(path) is { } release)
+        {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(release, context.RequestAborted);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, either.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Either the hang was cleared (answer normally) or the client gave up (checked below).
+            }
+        }
+
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (faults.ErrorFor(path) is { } status)
+        {
+            if (status == StatusCodes.Status429TooManyRequests)
+            {
+                context.Response.Headers.RetryAfter = "1";
+            }
+
+            await QuayResponses.Abort(context, status, ReasonPhrases.GetReasonPhrase(status));
+            return;
+        }
+
+        await QuayEndpoints.Dispatch(quay, context);
+    }
+
+    /// <summary>
+    /// Creates the registry's Quay on first call (an empty database) and afterwards only refreshes its config and
+    /// the hosts it answers on, so users, orgs and tokens survive config changes.
+    /// </summary>
+    public void Open(string registry, IReadOnlyCollection<string> hosts, QuayConfig config)
+    {
+        var quay = byRegistry.GetOrAdd(registry, r => new QuayInstance(r, new QuayDatabase(clock), config));
+        quay.Config = config;
+        var current = hosts.Select(StripPort).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        var previous = hostsOf.GetValueOrDefault(registry, []);
+        foreach (var stale in previous.Except(current, StringComparer.OrdinalIgnoreCase))
+        {
+            byHost.TryRemove(new KeyValuePair<string, QuayInstance>(stale, quay));
+        }
+
+        foreach (var host in current)
+        {
+            byHost[host] = quay;
+        }
+
+        hostsOf[registry] = current;
+    }
+
+    public bool IsOpen(string registry) => byRegistry.ContainsKey(registry);
+
+    /// <summary>Drops the registry's Quay and its database.</summary>
+    public void Close(string registry)
+    {
+        if (!byRegistry.TryRemove(registry, out var quay))
+        {
+            return;
+        }
+
+        if (hostsOf.TryRemove(registry, out var hosts))
+        {
+            foreach (var host in hosts)
+            {
+                byHost.TryRemove(new KeyValuePair<string, QuayInstance>(host, quay));
+            }
+        }
+    }
+
+    private static string StripPort(string host)
+    {
+        var colon = host.LastIndexOf(':');
+        return colon > 0 && !host.EndsWith(']') ? host[..colon] : host;
+    }
+}

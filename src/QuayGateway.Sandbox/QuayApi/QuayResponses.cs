@@ -1,0 +1,50 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace QuayGateway.Sandbox.QuayApi;
+
+/// <summary>The three ways Quay writes a response body, each with its own content type and JSON layout.</summary>
+internal static class QuayResponses
+{
+    /// <summary>An API resource result (flask-restful).</summary>
+    public static Task Restful(HttpContext context, int status, JsonNode? body) =>
+        Write(context, status, "application/json", PythonJson.Restful(body));
+
+    /// <summary>A Flask <c>jsonify</c> result (web routes such as user/initialize and the health checks).</summary>
+    public static Task Jsonify(HttpContext context, int status, JsonNode body) =>
+        Write(context, status, "application/json", PythonJson.Jsonify(body));
+
+    /// <summary><c>util.http.abort</c>: JSON text served as HTML, as Quay really does.</summary>
+    public static Task Abort(HttpContext context, int status, string message) =>
+        Write(context, status, "text/html; charset=utf-8",
+            PythonJson.Dumps(new JsonObject { ["error"] = message }, sortKeys: false, compact: false));
+
+    /// <summary>An <c>ApiException</c>: detail, error_message, error_type, title, type (an absolute URL), status.</summary>
+    public static Task ApiError(HttpContext context, int status, string errorType, string detail) =>
+        Restful(context, status, new JsonObject
+        {
+            ["detail"] = detail,
+            ["error_message"] = detail,
+            ["error_type"] = errorType,
+            ["title"] = errorType,
+            ["type"] = $"{ExternalBase(context.Request)}/api/v1/error/{errorType}",
+            ["status"] = status,
+        });
+
+    /// <summary>
+    /// What Flask's <c>url_for(_external=True)</c> yields: the scheme and host the client used. A proxy in front
+    /// (the gateway talks plain HTTP to the sandbox) may say the original scheme in X-Forwarded-Proto.
+    /// </summary>
+    private static string ExternalBase(HttpRequest request)
+    {
+        var scheme = request.Headers["X-Forwarded-Proto"].FirstOrDefault() ?? request.Scheme;
+        return $"{scheme}://{request.Host.Value}";
+    }
+
+    private static Task Write(HttpContext context, int status, string contentType, string body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = contentType;
+        return context.Response.WriteAsync(body, context.RequestAborted);
+    }
+}

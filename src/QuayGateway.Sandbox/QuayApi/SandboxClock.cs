@@ -1,0 +1,25 @@
+namespace QuayGateway.Sandbox.QuayApi;
+
+/// <summary>
+/// The sandbox's wall clock: real time plus an offset that tests (and the gateway's tests) can move forward, so
+/// token expiry can be checked without waiting 2.5 hours. Timers and timestamps stay on real time, so advancing
+/// the clock never speeds up a rollout.
+/// </summary>
+public sealed class SandboxClock(TimeProvider inner) : TimeProvider
+{
+    private long offsetTicks;
+
+    public SandboxClock() : this(System)
+    {
+    }
+
+    public TimeSpan Offset => TimeSpan.FromTicks(Interlocked.Read(ref offsetTicks));
+
+    public void Advance(TimeSpan by)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(by, TimeSpan.Zero);
+        Interlocked.Add(ref offsetTicks, by.Ticks);
+    }
+
+    public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + Offset;
+}

@@ -1,0 +1,143 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using QuayGateway.Sandbox.Faults;
+using QuayGateway.Sandbox.Kubernetes;
+
+namespace QuayGateway.Sandbox;
+
+/// <summary>
+/// A running sandbox cluster: a Kubernetes-API-compatible HTTP server on 127.0.0.1 over an in-memory
+/// <see cref="ObjectStore"/>. Plain HTTP; any bearer token is accepted. Requests whose Host header is not the API
+/// server's own address are Quay API calls and go to <see cref="QuayApi"/>.
+/// </summary>
+public sealed class SandboxCluster : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private SandboxCluster(SandboxOptions options, WebApplication app, ObjectStore store, SandboxFaults faults, SandboxRequestCounter requests)
+    {
+        Options = options;
+        _app = app;
+        Store = store;
+        Faults = faults;
+        Requests = requests;
+    }
+
+    public SandboxOptions Options { get; }
+
+    /// <summary><c>http://127.0.0.1:{port}</c></summary>
+    public Uri ApiServerUrl { get; private set; } = null!;
+
+    /// <summary>A kubeconfig whose cluster, context and user are named <see cref="SandboxOptions.Name"/>.</summary>
+    public string KubeconfigYaml { get; private set; } = "";
+
+    public ObjectStore Store { get; }
+
+    public SandboxFaults Faults { get; }
+
+    public SandboxRequestCounter Requests { get; }
+
+    /// <summary>
+    /// Handles requests addressed to any host other than the API server (a registry's route host, e.g.
+    /// <c>example-registry-quay-quay-enterprise.apps.sandbox.quaygateway.local</c>). Null answers 404.
+    /// </summary>
+    public RequestDelegate? QuayApi { get; set; }
+
+    public static async Task<SandboxCluster> StartAsync(SandboxOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var store = new ObjectStore(options.WatchHistoryLimit);
+        var faults = new SandboxFaults();
+        var requests = new SandboxRequestCounter();
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(SandboxCluster).Assembly.GetName().Name });
+        builder.Logging.ClearProviders();
+        // Hosted in-process (gateway, tests): Ctrl+C and SIGTERM belong to the host process, not to the sandbox.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(faults);
+
+        // ===== Operator and Quay API wiring (owned by the Operator/QuayApi engineer) =====
+        // Register the simulated operator here, e.g. builder.Services.AddHostedService<...>(), as a background
+        // service over `store` honouring options.Profile, options.PhaseDelay and options.AppsDomain; it starts and
+        // stops with the cluster. Set cluster.QuayApi (below, after construction) to serve the simulated Quay API.
+        // ===== end of wiring =====
+
+        var app = builder.Build();
+        var cluster = new SandboxCluster(options, app, store, faults, requests);
+        var printer = new TablePrinter(store.Time);
+        var api = new KubernetesApi(store, faults, requests, printer, new WatchStream(store, faults, printer, options.BookmarkInterval));
+
+        app.Use(async (context, next) =>
+        {
+            if (cluster.IsApiServerHost(context.Request.Host)) await next(context);
+            else if (cluster.QuayApi is { } quayApi) await quayApi(context);
+            else context.Response.StatusCode = StatusCodes.Status404NotFound;
+        });
+        app.Use(async (context, next) =>
+        {
+            // Resource requests are counted by KubernetesApi, by verb and resource; everything else here is discovery.
+            var path = context.Request.Path.Value ?? "";
+            if (!context.Request.Path.StartsWithSegments("/sandbox") && ApiPath.Parse(path) is null) requests.Add("get", "discovery");
+            await next(context);
+        });
+        Discovery.Map(app, () => cluster.ApiServerUrl.Authority);
+        OpenApi.Map(app);
+        FaultsAdminApi.Map(app, faults);
+        app.Map("/api/{**rest}", api.HandleAsync);
+        app.Map("/apis/{**rest}", api.HandleAsync);
+
+        await app.StartAsync(ct);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        cluster.ApiServerUrl = new Uri($"http://127.0.0.1:{new Uri(address).Port}");
+        cluster.KubeconfigYaml = Kubeconfig(options.Name, cluster.ApiServerUrl);
+        if (options.KubeconfigPath is { } path)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            await File.WriteAllTextAsync(path, cluster.KubeconfigYaml, ct);
+        }
+        return cluster;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Faults.CloseWatches();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private sealed class EmbeddedLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private bool IsApiServerHost(HostString host) =>
+        host.Port == ApiServerUrl.Port && host.Host is "127.0.0.1" or "localhost" or "[::1]";
+
+    private static string Kubeconfig(string name, Uri server) => $$"""
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: {{name}}
+          cluster:
+            server: {{server.GetLeftPart(UriPartial.Authority)}}
+        contexts:
+        - name: {{name}}
+          context:
+            cluster: {{name}}
+            user: {{name}}
+            namespace: default
+        current-context: {{name}}
+        users:
+        - name: {{name}}
+          user:
+            token: sandbox
+        preferences: {}
+
+        """;
+}

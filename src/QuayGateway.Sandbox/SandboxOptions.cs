@@ -1,0 +1,35 @@
+namespace QuayGateway.Sandbox;
+
+/// <summary>How to start a <see cref="SandboxCluster"/>.</summary>
+public sealed record SandboxOptions
+{
+    /// <summary>Name of the cluster, context and user in the kubeconfig.</summary>
+    public string Name { get; init; } = "sandbox";
+
+    /// <summary>"current" (Component*Ready conditions, observedGeneration) or "3.6" (the source document's status shape).</summary>
+    public string Profile { get; init; } = "current";
+
+    /// <summary>Length of each simulated rollout phase.</summary>
+    public TimeSpan PhaseDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Port on 127.0.0.1; 0 picks a free one.</summary>
+    public int Port { get; init; }
+
+    /// <summary>When set, the kubeconfig is written there at start.</summary>
+    public string? KubeconfigPath { get; init; }
+
+    /// <summary>The cluster's apps domain: routes are <c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;AppsDomain&gt;</c>.</summary>
+    public string AppsDomain { get; init; } = "apps.sandbox.quaygateway.local";
+
+    /// <summary>
+    /// Whether the simulated Quay Operator (and Quay API) run. Off, the sandbox is a bare API server: protocol
+    /// tests use that so no controller writes behind their back.
+    /// </summary>
+    public bool SimulateOperator { get; init; } = true;
+
+    /// <summary>How many events a watch can resume over; older resourceVersions answer 410 Gone.</summary>
+    public int WatchHistoryLimit { get; init; } = 10_000;
+
+    /// <summary>How often a watch with <c>allowWatchBookmarks=true</c> gets a BOOKMARK.</summary>
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(5);
+}

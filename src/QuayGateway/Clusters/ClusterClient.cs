@@ -1,0 +1,178 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace QuayGateway.Clusters;
+
+/// <summary>
+/// The gateway's one seam to a Kubernetes cluster: exactly the calls the engine makes, each failure classified as
+/// <see cref="ClusterCallException"/> (transient or permanent).
+/// </summary>
+public sealed class ClusterClient(string name, IKubernetes kubernetes) : IDisposable
+{
+    public const string FieldManager = "quay-gateway";
+    public const string ManagedByLabel = "app.kubernetes.io/managed-by";
+    public const string ManagedBySelector = $"{ManagedByLabel}={FieldManager}";
+    public const string RegistryIdAnnotation = "quaygateway.dev/registry-id";
+
+    public string Name { get; } = name;
+
+    /// <summary>Creates the namespace when missing. True when this call created it.</summary>
+    public Task<bool> EnsureNamespaceAsync(string ns, CancellationToken ct) => CallAsync(async () =>
+    {
+        if (await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespaceAsync(ns, cancellationToken: ct)) is not null)
+        {
+            return false;
+        }
+
+        try
+        {
+            await kubernetes.CoreV1.CreateNamespaceAsync(new V1Namespace
+            {
+                Metadata = new V1ObjectMeta { Name = ns, Labels = new Dictionary<string, string> { [ManagedByLabel] = FieldManager } },
+            }, cancellationToken: ct);
+            return true;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return false; // created concurrently by someone else: not ours
+        }
+    });
+
+    public Task<bool> SecretExistsAsync(string ns, string secretName, CancellationToken ct) => CallAsync(async () =>
+        await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedSecretAsync(secretName, ns, cancellationToken: ct)) is not null);
+
+    /// <summary>Server-side apply of an Opaque Secret owned by the gateway.</summary>
+    public Task ApplySecretAsync(string ns, string secretName, IReadOnlyDictionary<string, string> data,
+        IDictionary<string, string> labels, IDictionary<string, string> annotations, CancellationToken ct) => CallAsync(() =>
+        kubernetes.CoreV1.PatchNamespacedSecretAsync(new V1Patch(new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Type = "Opaque",
+            Metadata = new V1ObjectMeta { Name = secretName, NamespaceProperty = ns, Labels = labels, Annotations = annotations },
+            StringData = data.ToDictionary(e => e.Key, e => e.Value),
+        }, V1Patch.PatchType.ApplyPatch), secretName, ns, fieldManager: FieldManager, force: true, cancellationToken: ct));
+
+    public Task<QuayRegistryResource?> GetQuayRegistryAsync(string ns, string registryName, CancellationToken ct) => CallAsync(() =>
+        ReadOrNullAsync(() => kubernetes.CustomObjects.GetNamespacedCustomObjectAsync<QuayRegistryResource>(
+            QuayRegistryResource.Group, QuayRegistryResource.Version, ns, QuayRegistryResource.Plural, registryName, ct)));
+
+    /// <summary>Server-side apply with field manager <c>quay-gateway</c>: fields the operator owns stay its own.</summary>
+    public Task<QuayRegistryResource> ApplyQuayRegistryAsync(QuayRegistryResource registry, CancellationToken ct) => CallAsync(() =>
+        kubernetes.CustomObjects.PatchNamespacedCustomObjectAsync<QuayRegistryResource>(
+            new V1Patch(registry, V1Patch.PatchType.ApplyPatch), QuayRegistryResource.Group, QuayRegistryResource.Version,
+            registry.Metadata.NamespaceProperty, QuayRegistryResource.Plural, registry.Metadata.Name,
+            fieldManager: FieldManager, force: true, cancellationToken: ct));
+
+    public Task DeleteQuayRegistryAsync(string ns, string registryName, CancellationToken ct) => CallAsync(() =>
+        IgnoreNotFoundAsync(() => kubernetes.CustomObjects.DeleteNamespacedCustomObjectAsync(
+            QuayRegistryResource.Group, QuayRegistryResource.Version, ns, QuayRegistryResource.Plural, registryName,
+            cancellationToken: ct)));
+
+    public Task DeleteSecretAsync(string ns, string secretName, CancellationToken ct) => CallAsync(() =>
+        IgnoreNotFoundAsync(() => kubernetes.CoreV1.DeleteNamespacedSecretAsync(secretName, ns, cancellationToken: ct)));
+
+    public Task DeleteNamespaceAsync(string ns, CancellationToken ct) => CallAsync(() =>
+        IgnoreNotFoundAsync(() => kubernetes.CoreV1.DeleteNamespaceAsync(ns, cancellationToken: ct)));
+
+    public Task<int> CountQuayRegistriesAsync(string ns, CancellationToken ct) => CallAsync(async () =>
+        (await kubernetes.CustomObjects.ListNamespacedCustomObjectAsync<QuayRegistryList>(
+            QuayRegistryResource.Group, QuayRegistryResource.Version, ns, QuayRegistryResource.Plural, cancellationToken: ct)).Items.Count);
+
+    /// <summary>Every QuayRegistry the gateway manages, cluster-wide, with the list's resourceVersion to watch from.</summary>
+    public Task<QuayRegistryList> ListQuayRegistriesAsync(CancellationToken ct) => CallAsync(() =>
+        kubernetes.CustomObjects.ListClusterCustomObjectAsync<QuayRegistryList>(
+            QuayRegistryResource.Group, QuayRegistryResource.Version, QuayRegistryResource.Plural,
+            labelSelector: ManagedBySelector, cancellationToken: ct));
+
+    /// <summary>One watch for the whole cluster. A 410 Gone reaches <paramref name="onError"/> and ends the stream.</summary>
+    public async IAsyncEnumerable<(WatchEventType Type, QuayRegistryResource Object)> WatchQuayRegistriesAsync(
+        string resourceVersion, Action<Exception> onError, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var events = kubernetes.CustomObjects.WatchListClusterCustomObjectAsync(
+            QuayRegistryResource.Group, QuayRegistryResource.Version, QuayRegistryResource.Plural,
+            allowWatchBookmarks: true, labelSelector: ManagedBySelector, resourceVersion: resourceVersion,
+            timeoutSeconds: 300, onError: onError, cancellationToken: ct);
+        await foreach (var (type, item) in events)
+        {
+            // Custom objects arrive untyped; the client's own serializer knows V1ObjectMeta.
+            var json = item is JsonElement element ? element.GetRawText() : KubernetesJson.Serialize(item);
+            yield return (type, KubernetesJson.Deserialize<QuayRegistryResource>(json));
+        }
+    }
+
+    public Task<V1PodList> ListPodsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync(() =>
+        kubernetes.CoreV1.ListNamespacedPodAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
+
+    public Task<V1JobList> ListJobsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync(() =>
+        kubernetes.BatchV1.ListNamespacedJobAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
+
+    public Task<V2HorizontalPodAutoscalerList> ListHorizontalPodAutoscalersAsync(string ns, string labelSelector, CancellationToken ct) =>
+        CallAsync(() => kubernetes.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
+
+    public Task<V1DeploymentList> ListDeploymentsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync(() =>
+        kubernetes.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
+
+    /// <summary>Whether the API server answers <c>/version</c>; a reachability probe, never throws.</summary>
+    public async Task<(bool Reachable, string? Version, string? Error)> ProbeAsync(CancellationToken ct)
+    {
+        try
+        {
+            var version = await kubernetes.Version.GetCodeAsync(ct);
+            return (true, version.GitVersion, null);
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException or TaskCanceledException or IOException)
+        {
+            return (false, null, ClusterCallException.From(e).Message);
+        }
+    }
+
+    private static async Task<T> CallAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
+                                      || (e is TaskCanceledException && e.InnerException is TimeoutException))
+        {
+            throw ClusterCallException.From(e);
+        }
+    }
+
+    private static Task<bool> CallAsync(Func<Task> call) => CallAsync(async () =>
+    {
+        await call();
+        return true;
+    });
+
+    private static async Task<T?> ReadOrNullAsync<T>(Func<Task<T>> read) where T : class
+    {
+        try
+        {
+            return await read();
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private static async Task IgnoreNotFoundAsync<T>(Func<Task<T>> delete)
+    {
+        try
+        {
+            await delete();
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // already gone: deleting is idempotent
+        }
+    }
+
+    public void Dispose() => kubernetes.Dispose();
+}

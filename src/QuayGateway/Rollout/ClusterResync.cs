@@ -1,0 +1,73 @@
+using Hangfire;
+using k8s;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Clusters;
+using QuayGateway.Persistence;
+using QuayGateway.Registries;
+
+namespace QuayGateway.Rollout;
+
+/// <summary>
+/// One cluster's events, however they arrive (watch, re-list, resync job), land here: observations go to the
+/// <see cref="RolloutTracker"/>, disappearances become drift repair or the end of a deprovision.
+/// </summary>
+public sealed class ClusterResync(GatewayDb db, RolloutTracker tracker, IBackgroundJobClient jobs)
+{
+    private static readonly RegistryState[] ExpectsObject =
+        [RegistryState.Progressing, RegistryState.Available, RegistryState.Bootstrapping, RegistryState.Ready, RegistryState.Blocked, RegistryState.Degraded];
+
+    public Task ObserveAsync(string cluster, WatchEventType type, QuayRegistryResource live, CancellationToken ct) =>
+        type == WatchEventType.Deleted ? DeletedAsync(cluster, live, ct) : tracker.ObserveAsync(cluster, live, ct);
+
+    /// <summary>Lists the cluster's managed QuayRegistries, observes each, and finds the ones that vanished.</summary>
+    public async Task<string?> RelistAsync(ClusterClient cluster, Action<QuayRegistryResource>? observe, CancellationToken ct)
+    {
+        var list = await cluster.ListQuayRegistriesAsync(ct);
+        foreach (var item in list.Items)
+        {
+            if (observe is not null)
+            {
+                observe(item);
+            }
+            else
+            {
+                db.ChangeTracker.Clear();
+                await tracker.ObserveAsync(cluster.Name, item, ct);
+            }
+        }
+
+        var present = list.Items.Select(i => (i.Metadata.NamespaceProperty, i.Metadata.Name)).ToHashSet();
+        var expected = await db.Registries.AsNoTracking()
+            .Where(r => r.Cluster == cluster.Name && ExpectsObject.Contains(r.State) && r.AppliedSpecVersion > 0)
+            .Select(r => new { r.Id, r.Namespace, r.Name })
+            .ToListAsync(ct);
+        foreach (var missing in expected.Where(r => !present.Contains((r.Namespace, r.Name))))
+        {
+            db.ChangeTracker.Clear();
+            if (await db.Registries.SingleOrDefaultAsync(r => r.Id == missing.Id, ct) is { } registry)
+            {
+                await tracker.ObserveMissingAsync(registry, ct);
+            }
+        }
+
+        return list.Metadata.ResourceVersion;
+    }
+
+    private async Task DeletedAsync(string cluster, QuayRegistryResource live, CancellationToken ct)
+    {
+        var registry = await db.Registries.SingleOrDefaultAsync(r => r.Cluster == cluster && r.Namespace == live.Metadata.NamespaceProperty
+                                                                     && r.Name == live.Metadata.Name && r.State != RegistryState.Deleted, ct);
+        if (registry is null)
+        {
+            return;
+        }
+
+        if (registry.State == RegistryState.Deleting)
+        {
+            jobs.Enqueue<DeleteRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None)); // finish promptly
+            return;
+        }
+
+        await tracker.ObserveMissingAsync(registry, ct);
+    }
+}

@@ -1,0 +1,29 @@
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Persistence;
+using QuayGateway.Registries;
+
+namespace QuayGateway.Rollout;
+
+/// <summary>Marks a rollout that never became Available by its deadline (<c>Gateway:Rollout:Deadline</c>) as Failed.</summary>
+public sealed class DeadlineJob(GatewayDb db, TimeProvider time, ILogger<DeadlineJob> logger)
+{
+    private static readonly HashSet<RegistryState> StillRollingOut = [RegistryState.Applying, RegistryState.Progressing, RegistryState.Blocked];
+
+    public async Task RunAsync(Guid registryId, int specVersion, CancellationToken ct)
+    {
+        var registry = await db.Registries.SingleOrDefaultAsync(r => r.Id == registryId, ct);
+        // A later change started a new rollout with its own deadline.
+        if (registry is null || registry.SpecVersion != specVersion || !StillRollingOut.Contains(registry.State))
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var message = $"The registry did not become Available by its deadline ({registry.RolloutDeadline:u}); last state {registry.State}.";
+        registry.Health = RegistryHealth.Degraded;
+        registry.SetCondition("Available", "False", "DeadlineExceeded", message, now);
+        db.MoveTo(registry, RegistryState.Failed, "DeadlineExceeded", message, now);
+        await db.SaveChangesAsync(ct);
+        logger.LogWarning("Registry {RegistryId} missed its rollout deadline", registryId);
+    }
+}

@@ -1,0 +1,60 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using QuayGateway.Clusters;
+using QuayGateway.Persistence;
+using QuayGateway.Registries;
+
+namespace QuayGateway.Rollout;
+
+/// <summary>
+/// Deprovisions: deletes the QuayRegistry, waits until the operator has let it go (finalizer), removes the bundle
+/// Secret the gateway created, and the namespace only if the gateway created it and no other registry lives there.
+/// </summary>
+public sealed class DeleteRegistryJob(
+    GatewayDb db, ClusterConnections clusters, IBackgroundJobClient jobs, IOptions<RolloutOptions> options, TimeProvider time,
+    ILogger<DeleteRegistryJob> logger)
+{
+    [AutomaticRetry(Attempts = 10, DelaysInSeconds = [1, 2, 5, 10, 20, 40, 60, 120, 300, 600])]
+    public async Task RunAsync(Guid registryId, CancellationToken ct)
+    {
+        var registry = await db.Registries.SingleOrDefaultAsync(r => r.Id == registryId, ct);
+        if (registry is not { State: RegistryState.Deleting })
+        {
+            return;
+        }
+
+        var cluster = clusters.Get(registry.Cluster);
+        await cluster.DeleteQuayRegistryAsync(registry.Namespace, registry.Name, ct);
+        if (await cluster.GetQuayRegistryAsync(registry.Namespace, registry.Name, ct) is not null)
+        {
+            // The operator's finalizer is cleaning up; come back shortly.
+            jobs.Schedule<DeleteRegistryJob>(job => job.RunAsync(registryId, CancellationToken.None), options.Value.DeletePollInterval);
+            return;
+        }
+
+        if (registry.Spec.ConfigBundle is not null)
+        {
+            await cluster.DeleteSecretAsync(registry.Namespace, RegistryManifest.BundleSecretName(registry), ct);
+        }
+
+        var now = time.GetUtcNow();
+        if (registry.NamespaceCreated)
+        {
+            var othersHere = await db.Registries.AnyAsync(r => r.Id != registry.Id && r.Cluster == registry.Cluster
+                                                           && r.Namespace == registry.Namespace && r.State != RegistryState.Deleted, ct);
+            if (!othersHere && await cluster.CountQuayRegistriesAsync(registry.Namespace, ct) == 0)
+            {
+                await cluster.DeleteNamespaceAsync(registry.Namespace, ct);
+                db.Record(registry, "Deprovisioned", "NamespaceDeleted", $"Deleted namespace '{registry.Namespace}' (created by the gateway, now empty).", now);
+            }
+        }
+
+        registry.Health = RegistryHealth.Missing;
+        registry.HealthCauses = [];
+        registry.SetCondition("Available", "False", "Deleted", "The registry was deprovisioned.", now);
+        db.MoveTo(registry, RegistryState.Deleted, "Deleted", "The QuayRegistry and the objects the gateway created are gone.", now);
+        await db.SaveChangesAsync(ct);
+        logger.LogInformation("Registry {RegistryId} deprovisioned", registryId);
+    }
+}
