@@ -8,6 +8,12 @@ public sealed class ClusterOptions
     public bool InCluster { get; set; }
     public bool Sandbox { get; set; }
 
+    /// <summary>For a sandbox cluster: its operator profile (<c>current</c> or <c>3.6</c>), overriding Gateway:Sandbox:Profile.</summary>
+    public string? Profile { get; set; }
+
+    /// <summary>For a sandbox cluster: its rollout phase length, overriding Gateway:Sandbox:PhaseDelay.</summary>
+    public TimeSpan? PhaseDelay { get; set; }
+
     /// <summary>PEM CA bundle used for TLS to the Quay endpoints of this cluster.</summary>
     public string? QuayCaBundle { get; set; }
 

@@ -51,13 +51,13 @@ public sealed class ClusterConnections(ClusterCatalog catalog, IOptions<SandboxS
                 var sandbox = await SandboxCluster.StartAsync(new SandboxOptions
                 {
                     Name = name,
-                    Profile = settings.Profile,
-                    PhaseDelay = settings.PhaseDelay,
+                    Profile = options.Profile ?? settings.Profile,
+                    PhaseDelay = options.PhaseDelay ?? settings.PhaseDelay,
                     KubeconfigPath = KubeconfigPathFor(settings.KubeconfigPath, name, sandboxCount),
                 }, cancellationToken);
                 _sandboxes[name] = sandbox;
                 config = FromYaml(sandbox.KubeconfigYaml, name);
-                logger.LogInformation("Sandbox cluster {Cluster} listening on {Url} (profile {Profile})", name, sandbox.ApiServerUrl, settings.Profile);
+                logger.LogInformation("Sandbox cluster {Cluster} listening on {Url} (profile {Profile})", name, sandbox.ApiServerUrl, sandbox.Options.Profile);
             }
             else if (options.InCluster)
             {

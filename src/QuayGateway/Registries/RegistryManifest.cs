@@ -51,6 +51,37 @@ public static class RegistryManifest
         };
     }
 
+    /// <summary>
+    /// What an out-of-band edit changed in the fields the gateway owns (its requested components and bundle), or null.
+    /// Fields the operator or others own are not compared, as server-side apply would not reclaim them either.
+    /// </summary>
+    public static string? Drift(Registry registry, QuayRegistryResource live)
+    {
+        var liveComponents = (live.Spec?["components"] as JsonArray ?? []).OfType<JsonObject>()
+            .Where(c => c["kind"] is not null)
+            .GroupBy(c => (string)c["kind"]!)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        foreach (var wanted in registry.Spec.Components)
+        {
+            var desired = ToJson(wanted);
+            if (!liveComponents.TryGetValue(wanted.Kind, out var actual))
+            {
+                return $"component {wanted.Kind} was removed";
+            }
+
+            if ((bool?)actual["managed"] != (bool?)desired["managed"]
+                || !JsonNode.DeepEquals(actual["overrides"], desired["overrides"]))
+            {
+                return $"component {wanted.Kind} was changed";
+            }
+        }
+
+        var bundle = ConfigBundleSecret(registry);
+        return bundle is not null && (string?)live.Spec?["configBundleSecret"] != bundle
+            ? $"configBundleSecret was changed to '{live.Spec?["configBundleSecret"]}'"
+            : null;
+    }
+
     private static JsonArray Components(IReadOnlyList<ComponentSpec> requested, JsonArray? live)
     {
         var byKind = requested.ToDictionary(c => c.Kind, ToJson, StringComparer.Ordinal);

@@ -25,10 +25,15 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
                 return;
             }
 
-            Apply(registry, live);
+            var drift = Apply(registry, live);
             try
             {
                 await db.SaveChangesAsync(ct);
+                if (drift)
+                {
+                    jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
+                }
+
                 return;
             }
             catch (DbUpdateConcurrencyException) when (attempt < 5)
@@ -69,8 +74,11 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
                                                              && r.Name == live.Metadata.Name && r.State != RegistryState.Deleted, ct);
     }
 
-    /// <summary>Applies one observation of the live object to the (tracked) row, in the caller's unit of work.</summary>
-    public void Apply(Registry registry, QuayRegistryResource live)
+    /// <summary>
+    /// Applies one observation of the live object to the (tracked) row, in the caller's unit of work. True when an
+    /// out-of-band edit of the gateway's fields was found: the row is then set to re-apply, and the caller enqueues it.
+    /// </summary>
+    public bool Apply(Registry registry, QuayRegistryResource live)
     {
         var now = time.GetUtcNow();
         var view = StatusInterpreter.Interpret(live, registry.State);
@@ -86,23 +94,32 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         registry.UpdatedAt = now;
         if (Settled.Contains(registry.State))
         {
-            return; // the apply or delete job owns the state until it is done
+            return false; // the apply or delete job owns the state until it is done
+        }
+
+        if (RegistryManifest.Drift(registry, live) is { } drift)
+        {
+            registry.SpecVersion++;
+            db.Record(registry, "Drift", "SpecEdited", $"Out-of-band edit of the QuayRegistry: {drift}; the gateway re-applies its spec.", now);
+            db.MoveTo(registry, RegistryState.Applying, "SpecEdited", "Re-applying after an out-of-band edit.", now);
+            return true;
         }
 
         if (registry.State == RegistryState.Failed && view.State != RegistryState.Available)
         {
-            return; // Failed is kept until the registry recovers or the user retries
+            return false; // Failed is kept until the registry recovers or the user retries
         }
 
         registry.Health = view.State == RegistryState.Blocked ? RegistryHealth.Degraded : view.Health;
         if (view.State == RegistryState.Available)
         {
             BecomeAvailable(registry, view, now);
-            return;
+            return false;
         }
 
         registry.SetCondition("Available", "False", view.Reason, view.Message, now);
         db.MoveTo(registry, view.State, view.Reason, view.Message, now);
+        return false;
     }
 
     private void BecomeAvailable(Registry registry, RolloutView view, DateTimeOffset now)

@@ -35,6 +35,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             builder.UseSetting("Gateway:Jobs:WorkerCount", "4");
             builder.UseSetting("Gateway:Clusters:sandbox:sandbox", "true");
             builder.UseSetting("Gateway:Clusters:edge:sandbox", "true");
+            builder.UseSetting("Gateway:Clusters:edge:profile", "3.6");
             builder.UseSetting("Gateway:Sandbox:PhaseDelay", "00:00:00.150");
             builder.UseSetting("Gateway:Rollout:Deadline", "00:00:20");
             builder.UseSetting("Gateway:Rollout:DeletePollInterval", "00:00:00.200");
