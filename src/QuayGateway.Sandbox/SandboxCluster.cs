@@ -64,6 +64,9 @@ public sealed class SandboxCluster : IAsyncDisposable
         // Register the simulated operator here, e.g. builder.Services.AddHostedService<...>(), as a background
         // service over `store` honouring options.Profile, options.PhaseDelay and options.AppsDomain; it starts and
         // stops with the cluster. Set cluster.QuayApi (below, after construction) to serve the simulated Quay API.
+        // The operator runs as a hosted service; Quay API requests (by Host header) and /sandbox/faults/operator,
+        // /sandbox/faults/quay-api and /sandbox/clock are served by a startup filter ahead of this pipeline.
+        if (options.SimulateOperator) Operator.QuaySimulation.AddTo(builder.Services, store, faults, options);
         // ===== end of wiring =====
 
         var app = builder.Build();

@@ -28,6 +28,9 @@ internal sealed class WatchStream(ObjectStore store, SandboxFaults faults, Table
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "application/json";
+        // A connection that carried a watch is not reused: KubernetesClient loses the events of a request sent on
+        // a keep-alive connection whose previous watch response the server ended (reproduced with 21.0.8).
+        response.Headers.Connection = "close";
         var ct = context.RequestAborted;
 
         if (faults.TryTakeWatchExpiry())

@@ -116,13 +116,7 @@ internal sealed class KubeObjects(string ns, string registry, string registryUid
             ["status"] = new JsonObject
             {
                 ["phase"] = phase,
-                ["conditions"] = new JsonArray(
-                    Condition("PodScheduled", true, created),
-                    Condition("Initialized", true, created),
-                    Condition("ContainersReady", ready, created),
-                    Condition("Ready", ready, created)),
-                ["hostIP"] = "10.0.0.1",
-                ["podIP"] = "10.128.0." + (Math.Abs(pod.Name.GetHashCode(StringComparison.Ordinal)) % 250 + 2),
+                ["conditions"] = new JsonArray(Condition("Ready", ready, created)),
                 ["startTime"] = created,
                 ["containerStatuses"] = new JsonArray(new JsonObject
                 {
@@ -291,7 +285,6 @@ internal sealed class KubeObjects(string ns, string registry, string registryUid
     {
         ["type"] = type,
         ["status"] = status ? "True" : "False",
-        ["lastProbeTime"] = null,
         ["lastTransitionTime"] = at,
     };
 

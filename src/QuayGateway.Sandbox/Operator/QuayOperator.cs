@@ -491,6 +491,25 @@ public sealed class QuayOperator : IAsyncDisposable
 
         var now = time.GetUtcNow();
         status["lastUpdated"] = GoTime.String(now);
+
+        // Like the real controller, the Event is recorded before the status write that carries the change: every
+        // RolloutBlocked change, and Available when it turns True or falls back from True (not while rolling out).
+        foreach (var type in new[] { "RolloutBlocked", "Available" })
+        {
+            var after = Condition(status, type);
+            var before = Condition(previous, type);
+            var changed = after is not null && (before is null || before["status"].Str() != after["status"].Str()
+                || before["reason"].Str() != after["reason"].Str() || before["message"].Str() != after["message"].Str());
+            var worthTelling = type == "RolloutBlocked" || after?["status"].Str() == "True" || before?["status"].Str() == "True";
+            if (!changed || !worthTelling)
+            {
+                continue;
+            }
+
+            var warning = type == "RolloutBlocked" ? after!["status"].Str() == "True" : after!["status"].Str() != "True";
+            EmitEvent(registry, after["reason"].Str() ?? "", after["message"].Str() ?? "", warning, now);
+        }
+
         // Sent as parsed JSON, the way a client's write arrives over HTTP: the store's CRD validation reads numbers
         // (observedGeneration) as JSON numbers, not as CLR longs.
         store.UpdateStatus("quayregistries", registry.Namespace(), new JsonObject
@@ -498,21 +517,6 @@ public sealed class QuayOperator : IAsyncDisposable
             ["metadata"] = new JsonObject { ["name"] = registry.Name(), ["namespace"] = registry.Namespace() },
             ["status"] = JsonNode.Parse(status.ToJsonString()),
         }, FieldManager);
-
-        foreach (var type in new[] { "RolloutBlocked", "Available" })
-        {
-            var after = Condition(status, type);
-            var before = Condition(previous, type);
-            if (after is null || (before is not null && before["status"].Str() == after["status"].Str()
-                && before["reason"].Str() == after["reason"].Str() && before["message"].Str() == after["message"].Str()))
-            {
-                continue;
-            }
-
-            var warning = type == "RolloutBlocked" ? after["status"].Str() == "True" : after["status"].Str() != "True";
-            EmitEvent(registry, after["reason"].Str() ?? "", after["message"].Str() ?? "", warning, now);
-        }
-
         return status;
     }
 

@@ -99,7 +99,8 @@ internal sealed class OperatorHarness : IAsyncDisposable
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(yaml));
-        return (JsonObject)ToNode(stream.Documents[0].RootNode)!;
+        // Re-parsed so numbers are JSON numbers, as they arrive from an HTTP client.
+        return (JsonObject)JsonNode.Parse(ToNode(stream.Documents[0].RootNode)!.ToJsonString())!;
     }
 
     private static JsonNode? ToNode(YamlNode node) => node switch
