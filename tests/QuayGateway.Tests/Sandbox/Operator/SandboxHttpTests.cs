@@ -94,6 +94,10 @@ public sealed class SandboxHttpTests : IAsyncLifetime
         Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^example-registry-quay-app-[0-9a-f]{10}-\w{5}\s+1/1\s+Running\s+0\s"));
         Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^example-registry-quay-app-upgrade-\w{5}\s+0/1\s+Completed\s+0\s"));
         Assert.Equal(11, lines.Length);
+
+        var hpas = (await Kubectl("get", "hpa", "-n", Namespace)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, hpas.Length);
+        Assert.Contains(hpas, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^example-registry-clair-app\s+Deployment/example-registry-clair-app\s+.*\d+%/90%.*\s2\s+10\s+2\s"));
     }
 
     [Fact(Skip = "Writes through the sandbox's HTTP API do not reach ObjectStore.Subscribe yet (the API calls the *Core methods, which skip Dispatch); enable once they do.")]
