@@ -14,7 +14,7 @@ namespace QuayGateway.Sandbox.Operator;
 /// <param name="Profile"><c>current</c> or <c>3.6</c>.</param>
 /// <param name="PhaseDelay">The length of each rollout phase (four phases from creation to Available).</param>
 /// <param name="AppsDomain">The cluster's apps domain; route hosts are <c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;AppsDomain&gt;</c>.</param>
-public sealed record QuayOperatorSettings(string Profile, TimeSpan PhaseDelay, string AppsDomain);
+internal sealed record QuayOperatorSettings(string Profile, TimeSpan PhaseDelay, string AppsDomain);
 
 /// <summary>
 /// The simulated Quay Operator (shared/reference/quay-operator/NOTES.md). It reacts to store changes and to its own
@@ -22,7 +22,7 @@ public sealed record QuayOperatorSettings(string Profile, TimeSpan PhaseDelay, s
 /// roll out at once. Each reconcile computes the registry's whole desired state for the current phase and writes
 /// only what changed.
 /// </summary>
-public sealed class QuayOperator : IAsyncDisposable
+internal sealed class QuayOperator : IAsyncDisposable
 {
     public const string Finalizer = "quay-operator/finalizer";
     private const string FieldManager = "quay-operator";
