@@ -518,12 +518,10 @@ internal sealed class QuayOperator : IAsyncDisposable
             EmitEvent(registry, after["reason"].Str() ?? "", after["message"].Str() ?? "", warning, now);
         }
 
-        // Sent as parsed JSON, the way a client's write arrives over HTTP: the store's CRD validation reads numbers
-        // (observedGeneration) as JSON numbers, not as CLR longs.
         store.UpdateStatus("quayregistries", registry.Namespace(), new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = registry.Name(), ["namespace"] = registry.Namespace() },
-            ["status"] = JsonNode.Parse(status.ToJsonString()),
+            ["status"] = status.DeepClone(),
         }, FieldManager);
         return status;
     }
