@@ -14,8 +14,8 @@ public sealed record FailedMigrationsFault(string? Namespace = null, string? Reg
 public sealed class OperatorFaults
 {
     private readonly Lock gate = new();
-    private List<CrashLoopFault> crashLoops = [];
-    private List<FailedMigrationsFault> failedMigrations = [];
+    private volatile List<CrashLoopFault> crashLoops = [];
+    private volatile List<FailedMigrationsFault> failedMigrations = [];
 
     /// <summary>Raised after any change, outside the lock.</summary>
     public event Action? Changed;

@@ -12,7 +12,7 @@ public sealed record QuayApiErrorFault(int StatusCode, double Rate = 1.0, string
 public sealed class QuayApiFaults
 {
     private readonly Lock gate = new();
-    private List<QuayApiErrorFault> errors = [];
+    private volatile List<QuayApiErrorFault> errors = [];
     private List<(string? PathPrefix, CancellationTokenSource Release)> hangs = [];
 
     public IReadOnlyList<QuayApiErrorFault> Errors

@@ -98,8 +98,8 @@ internal static class Discovery
         };
     }
 
-    private static IResult Json(JsonObject body) => Results.Text(body.ToJsonString(), "application/json");
+    private static IResult Json(JsonObject body) => Results.Text(body.ToJsonString(KubeJson.Options), "application/json");
 
     private static IResult NotFound() =>
-        Results.Text(KubernetesStatusException.NotFound("the server could not find the requested resource").ToStatus().ToJsonString(), "application/json", statusCode: 404);
+        Results.Text(KubernetesStatusException.NotFound("the server could not find the requested resource").ToStatus().ToJsonString(KubeJson.Options), "application/json", statusCode: 404);
 }

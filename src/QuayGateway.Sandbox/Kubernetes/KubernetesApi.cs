@@ -58,6 +58,11 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
         {
             await WriteAsync(context, e);
         }
+        catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            // A bug in the sandbox still answers the way an apiserver answers its own failures.
+            await WriteAsync(context, new KubernetesStatusException(500, "InternalError", $"Internal error occurred: {e.GetType().Name}: {e.Message}", new StatusDetails()));
+        }
     }
 
     private async Task GetAsync(HttpContext context, ApiPath path)
@@ -290,7 +295,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
     {
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
+        await context.Response.WriteAsync(body.ToJsonString(KubeJson.Options), context.RequestAborted);
     }
 
     /// <summary>The opaque <c>continue</c> token: the list's revision and the last key served.</summary>

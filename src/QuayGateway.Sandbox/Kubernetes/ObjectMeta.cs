@@ -20,6 +20,9 @@ internal static class ObjectMeta
     public static long? Long(this JsonNode? node) =>
         node is JsonValue value && (value.TryGetValue(out long l) || (value.TryGetValue(out string? s) && long.TryParse(s, out l))) ? l : null;
 
+    public static double? Double(this JsonNode? node) =>
+        node is JsonValue value && (value.TryGetValue(out double d) || (value.TryGetValue(out long l) && (d = l) == l) || (value.TryGetValue(out int i) && (d = i) == i)) ? d : null;
+
     public static bool? Bool(this JsonNode? node) =>
         node is JsonValue value && value.TryGetValue(out bool b) ? b : null;
 

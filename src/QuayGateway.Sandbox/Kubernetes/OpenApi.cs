@@ -29,12 +29,12 @@ internal static class OpenApi
 
     /// <summary>kubectl caches documents by this hash, so it must change whenever a document does.</summary>
     private static string Hash(string group, string version) =>
-        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Build(group, version)!.ToJsonString())))[..16];
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Build(group, version)!.ToJsonString(KubeJson.Options))))[..16];
 
     private static IResult Document(string group, string version) =>
         Build(group, version) is { } document
             ? Json(document)
-            : Results.Text(KubernetesStatusException.NotFound("the server could not find the requested resource").ToStatus().ToJsonString(), "application/json", statusCode: 404);
+            : Results.Text(KubernetesStatusException.NotFound("the server could not find the requested resource").ToStatus().ToJsonString(KubeJson.Options), "application/json", statusCode: 404);
 
     private static JsonObject? Build(string group, string version)
     {
@@ -101,5 +101,5 @@ internal static class OpenApi
         ["schema"] = new JsonObject { ["type"] = "string", ["uniqueItems"] = true },
     };
 
-    private static IResult Json(JsonObject body) => Results.Text(body.ToJsonString(), "application/json");
+    private static IResult Json(JsonObject body) => Results.Text(body.ToJsonString(KubeJson.Options), "application/json");
 }

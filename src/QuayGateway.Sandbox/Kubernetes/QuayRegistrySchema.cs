@@ -103,8 +103,8 @@ internal sealed class QuayRegistrySchema(JsonObject schema)
     {
         if (s["enum"] is JsonArray allowed && !allowed.Any(a => JsonNode.DeepEquals(a, value)))
         {
-            var supported = string.Join(", ", allowed.Select(a => a!.ToJsonString()));
-            errors.Add(new("FieldValueNotSupported", path, $"Unsupported value: {value.ToJsonString()}: supported values: {supported}"));
+            var supported = string.Join(", ", allowed.Select(a => a!.ToJsonString(KubeJson.Options)));
+            errors.Add(new("FieldValueNotSupported", path, $"Unsupported value: {value.ToJsonString(KubeJson.Options)}: supported values: {supported}"));
             return;
         }
         if (value.GetValueKind() == JsonValueKind.String)
@@ -113,11 +113,11 @@ internal sealed class QuayRegistrySchema(JsonObject schema)
         }
         else if (value.GetValueKind() == JsonValueKind.Number)
         {
-            var number = value.GetValue<double>();
-            if (s["minimum"]?.GetValue<double>() is { } min && number < min)
-                errors.Add(new("FieldValueInvalid", path, $"Invalid value: {value.ToJsonString()}: {path} in body should be greater than or equal to {Format(min)}"));
-            if (s["maximum"]?.GetValue<double>() is { } max && number > max)
-                errors.Add(new("FieldValueInvalid", path, $"Invalid value: {value.ToJsonString()}: {path} in body should be less than or equal to {Format(max)}"));
+            var number = value.Double() ?? 0;
+            if (s["minimum"].Double() is { } min && number < min)
+                errors.Add(new("FieldValueInvalid", path, $"Invalid value: {value.ToJsonString(KubeJson.Options)}: {path} in body should be greater than or equal to {Format(min)}"));
+            if (s["maximum"].Double() is { } max && number > max)
+                errors.Add(new("FieldValueInvalid", path, $"Invalid value: {value.ToJsonString(KubeJson.Options)}: {path} in body should be less than or equal to {Format(max)}"));
         }
     }
 

@@ -154,7 +154,7 @@ internal sealed class WatchStream(ObjectStore store, SandboxFaults faults, Table
 
     private static async Task WriteAsync(HttpResponse response, JsonObject line, CancellationToken ct)
     {
-        await response.WriteAsync(line.ToJsonString() + "\n", ct);
+        await response.WriteAsync(line.ToJsonString(KubeJson.Options) + "\n", ct);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

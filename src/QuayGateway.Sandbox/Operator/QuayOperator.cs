@@ -14,7 +14,7 @@ namespace QuayGateway.Sandbox.Operator;
 /// <param name="Profile"><c>current</c> or <c>3.6</c>.</param>
 /// <param name="PhaseDelay">The length of each rollout phase (four phases from creation to Available).</param>
 /// <param name="AppsDomain">The cluster's apps domain; route hosts are <c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;AppsDomain&gt;</c>.</param>
-public sealed record QuayOperatorSettings(string Profile, TimeSpan PhaseDelay, string AppsDomain);
+internal sealed record QuayOperatorSettings(string Profile, TimeSpan PhaseDelay, string AppsDomain);
 
 /// <summary>
 /// The simulated Quay Operator (shared/reference/quay-operator/NOTES.md). It reacts to store changes and to its own
@@ -22,7 +22,7 @@ public sealed record QuayOperatorSettings(string Profile, TimeSpan PhaseDelay, s
 /// roll out at once. Each reconcile computes the registry's whole desired state for the current phase and writes
 /// only what changed.
 /// </summary>
-public sealed class QuayOperator : IAsyncDisposable
+internal sealed class QuayOperator : IAsyncDisposable
 {
     public const string Finalizer = "quay-operator/finalizer";
     private const string FieldManager = "quay-operator";
@@ -199,7 +199,7 @@ public sealed class QuayOperator : IAsyncDisposable
         var rollout = rollouts.GetOrAdd(key, _ => new RegistryRollout(ns, name));
         if (registry.IsDeleting())
         {
-            Finalize(registry, rollout);
+            FinishDeletion(registry, rollout);
             return;
         }
 
@@ -297,7 +297,7 @@ public sealed class QuayOperator : IAsyncDisposable
     }
 
     /// <summary>Deletion: close the registry's Quay, then drop the finalizer so the store removes it (and GC its objects).</summary>
-    private void Finalize(JsonObject registry, RegistryRollout rollout)
+    private void FinishDeletion(JsonObject registry, RegistryRollout rollout)
     {
         quayApi.Close(rollout.Key);
         if (registry.Finalizers().Contains(Finalizer))
@@ -329,6 +329,7 @@ public sealed class QuayOperator : IAsyncDisposable
         {
             rollout.RolloutId = rolloutId;
             rollout.StartedAt = time.GetTimestamp();
+            rollout.Phase = -1;
             rollout.MigrationAttempt++;
             rollout.MigrationsFailed = false;
             rollout.Migration = null;
@@ -342,6 +343,7 @@ public sealed class QuayOperator : IAsyncDisposable
             rollout.Migration = null;
             rollout.MigrationAttempt++;
             rollout.StartedAt = time.GetTimestamp() - (long)(settings.PhaseDelay.TotalSeconds * time.TimestampFrequency);
+            rollout.Phase = Phase.Created;
         }
 
         var phase = CurrentPhase(rollout);
@@ -381,6 +383,10 @@ public sealed class QuayOperator : IAsyncDisposable
         ScheduleNext(rollout, phase, plan.AnyCrashLooping);
     }
 
+    /// <summary>
+    /// The phase the rollout has reached: one per elapsed <c>PhaseDelay</c>, but never more than one step per
+    /// reconcile, so every phase is written (and watchable) even when the operator runs behind.
+    /// </summary>
     private int CurrentPhase(RegistryRollout rollout)
     {
         if (rollout.MigrationsFailed)
@@ -389,9 +395,11 @@ public sealed class QuayOperator : IAsyncDisposable
         }
 
         var elapsed = time.GetElapsedTime(rollout.StartedAt);
-        return settings.PhaseDelay <= TimeSpan.Zero
+        var due = settings.PhaseDelay <= TimeSpan.Zero
             ? Phase.Healthy
             : (int)Math.Min(Phase.Healthy, elapsed.Ticks / settings.PhaseDelay.Ticks);
+        rollout.Phase = Math.Min(due, rollout.Phase + 1);
+        return rollout.Phase;
     }
 
     private void ScheduleNext(RegistryRollout rollout, int phase, bool crashLooping)
@@ -414,51 +422,51 @@ public sealed class QuayOperator : IAsyncDisposable
     }
 
     /// <summary>Writes the desired objects that changed since last time and deletes the ones no longer wanted.</summary>
-    private void Sync(RegistryRollout rollout, IReadOnlyList<(string Resource, JsonObject Object)> desired)
+    private void Sync(RegistryRollout rollout, IReadOnlyList<DesiredObject> desired)
     {
         var wanted = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (resource, obj) in desired)
+        foreach (var want in desired)
         {
-            var key = $"{resource}/{obj.Name()}";
+            var key = $"{want.Resource}/{want.Name}";
             wanted.Add(key);
-            var status = obj["status"];
-            var spec = (JsonObject)obj.DeepClone();
-            spec.Remove("status");
-            var print = (spec.ToJsonString().GetHashCode(StringComparison.Ordinal), status?.ToJsonString().GetHashCode(StringComparison.Ordinal) ?? 0);
-            if (rollout.Written.TryGetValue(key, out var before) && before == print)
+            var known = rollout.Written.TryGetValue(key, out var before);
+            if (known && before == (want.SpecKey, want.StatusKey))
             {
                 continue;
             }
 
-            if (!rollout.Written.ContainsKey(key))
+            var obj = want.Build();
+            var hasStatus = obj["status"] is not null;
+            if (!known)
             {
                 try
                 {
-                    store.Create(resource, rollout.Namespace, obj, FieldManager);
+                    store.Create(want.Resource, rollout.Namespace, obj, FieldManager);
                 }
                 catch (KubernetesStatusException ex) when (ex.Code == 409)
                 {
-                    store.Update(resource, rollout.Namespace, obj, FieldManager);
-                    if (status is not null)
+                    // Left over from an earlier run of the operator: take it over.
+                    store.Update(want.Resource, rollout.Namespace, obj, FieldManager);
+                    if (hasStatus)
                     {
-                        store.UpdateStatus(resource, rollout.Namespace, obj, FieldManager);
+                        store.UpdateStatus(want.Resource, rollout.Namespace, obj, FieldManager);
                     }
                 }
             }
             else
             {
-                if (before.Spec != print.Item1)
+                if (before.Spec != want.SpecKey)
                 {
-                    store.Update(resource, rollout.Namespace, obj, FieldManager);
+                    store.Update(want.Resource, rollout.Namespace, obj, FieldManager);
                 }
 
-                if (status is not null && before.Status != print.Item2)
+                if (hasStatus && before.Status != want.StatusKey)
                 {
-                    store.UpdateStatus(resource, rollout.Namespace, obj, FieldManager);
+                    store.UpdateStatus(want.Resource, rollout.Namespace, obj, FieldManager);
                 }
             }
 
-            rollout.Written[key] = print;
+            rollout.Written[key] = (want.SpecKey, want.StatusKey);
         }
 
         foreach (var stale in rollout.Written.Keys.Where(k => !wanted.Contains(k)).ToList())
@@ -510,12 +518,10 @@ public sealed class QuayOperator : IAsyncDisposable
             EmitEvent(registry, after["reason"].Str() ?? "", after["message"].Str() ?? "", warning, now);
         }
 
-        // Sent as parsed JSON, the way a client's write arrives over HTTP: the store's CRD validation reads numbers
-        // (observedGeneration) as JSON numbers, not as CLR longs.
         store.UpdateStatus("quayregistries", registry.Namespace(), new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = registry.Name(), ["namespace"] = registry.Namespace() },
-            ["status"] = JsonNode.Parse(status.ToJsonString()),
+            ["status"] = status.DeepClone(),
         }, FieldManager);
         return status;
     }
@@ -551,6 +557,5 @@ public sealed class QuayOperator : IAsyncDisposable
     }
 
     /// <summary>Five random characters from the alphabet the apiserver uses for generated names.</summary>
-    internal static string RandomSuffix(int length = 5) =>
-        RandomNumberGenerator.GetString(SuffixAlphabet, length);
+    internal static string RandomSuffix() => RandomNumberGenerator.GetString(SuffixAlphabet, 5);
 }

@@ -37,6 +37,9 @@ internal sealed class RegistryRollout(string ns, string name)
     /// <summary>Generation and bundle content of the rollout in progress; a change starts a new rollout.</summary>
     public string? RolloutId { get; set; }
 
+    /// <summary>The phase last reached by the current rollout (-1 before the first reconcile).</summary>
+    public int Phase { get; set; } = -1;
+
     /// <summary>When the current rollout started (a <see cref="TimeProvider.GetTimestamp"/> value).</summary>
     public long StartedAt { get; set; }
 
@@ -59,8 +62,8 @@ internal sealed class RegistryRollout(string ns, string name)
     /// <summary>Pods by Deployment suffix (quay-app, ...) and by Job name suffix (quay-app-upgrade, ...).</summary>
     public Dictionary<string, List<SimulatedPod>> Pods { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>What was last written per object ("resource/name"), so unchanged objects are not written again.</summary>
-    public Dictionary<string, (int Spec, int Status)> Written { get; } = new(StringComparer.Ordinal);
+    /// <summary>The spec and status keys last written per object ("resource/name"); see <see cref="DesiredObject"/>.</summary>
+    public Dictionary<string, (string Spec, string Status)> Written { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The generated secret keys; created once per registry and kept stable.</summary>
     public JsonObject? ManagedKeys { get; set; }

@@ -7,6 +7,12 @@ using QuayGateway.Sandbox.Kubernetes;
 namespace QuayGateway.Sandbox.Operator;
 
 /// <summary>
+/// One object the plan wants. <paramref name="SpecKey"/> and <paramref name="StatusKey"/> change exactly when the
+/// object's spec or status would, so unchanged objects are neither built nor written again.
+/// </summary>
+internal sealed record DesiredObject(string Resource, string Name, string SpecKey, string StatusKey, Func<JsonObject> Build);
+
+/// <summary>
 /// The desired objects of one registry at one phase of its rollout: secrets, Deployments with their pods (as the
 /// ReplicaSet controller would run them), the migration Job, and HPAs; plus the health the status is built from.
 /// </summary>
@@ -16,7 +22,7 @@ internal sealed class RolloutPlan(
     private const string UpgradeJob = "quay-app-upgrade";
     private const string PostgresInitJob = "quay-postgres-init";
 
-    private readonly List<(string Resource, JsonObject Object)> desired = [];
+    private readonly List<DesiredObject> desired = [];
 
     public Dictionary<string, WorkloadHealth> Health { get; } = new(StringComparer.Ordinal);
 
@@ -29,7 +35,7 @@ internal sealed class RolloutPlan(
 
     public bool RestartsTicked { get; private set; }
 
-    public IReadOnlyList<(string Resource, JsonObject Object)> Build(int phase, JsonObject bundleSecret, bool restartTick)
+    public IReadOnlyList<DesiredObject> Build(int phase, JsonObject bundleSecret, bool restartTick)
     {
         AddSecrets(bundleSecret);
         foreach (var workload in Workload.For(profile))
@@ -78,23 +84,30 @@ internal sealed class RolloutPlan(
             ["CONFIG_EDITOR_PW"] = RandomValue(),
             ["SECURITY_SCANNER_V4_PSK"] = RandomValue(),
         };
-        desired.Add(("secrets", objects.Secret(objects.Prefix + "quay-registry-managed-secret-keys", (JsonObject)rollout.ManagedKeys.DeepClone())));
+        var managedKeys = rollout.ManagedKeys;
+        desired.Add(new("secrets", objects.Prefix + "quay-registry-managed-secret-keys", "", "",
+            () => objects.Secret(objects.Prefix + "quay-registry-managed-secret-keys", (JsonObject)managedKeys.DeepClone())));
 
-        var config = (JsonObject?)bundleSecret["data"]?.DeepClone() ?? [];
-        foreach (var (key, value) in bundleSecret["stringData"] as JsonObject ?? [])
+        var configSecret = $"{objects.Prefix}quay-config-secret-{ShortHash(bundle.ContentHash)}";
+        desired.Add(new("secrets", configSecret, bundle.ContentHash, "", () =>
         {
-            config[key] = Convert.ToBase64String(Encoding.UTF8.GetBytes(value.Str() ?? ""));
-        }
+            var config = (JsonObject?)bundleSecret["data"]?.DeepClone() ?? [];
+            foreach (var (key, value) in bundleSecret["stringData"] as JsonObject ?? [])
+            {
+                config[key] = Convert.ToBase64String(Encoding.UTF8.GetBytes(value.Str() ?? ""));
+            }
 
-        desired.Add(("secrets", objects.Secret($"{objects.Prefix}quay-config-secret-{ShortHash(bundle.ContentHash)}", config)));
+            return objects.Secret(configSecret, config);
+        }));
 
         if (profile.IsLegacy)
         {
-            ConfigEditorSecret = $"{objects.Prefix}quay-config-editor-credentials-{ShortHash(bundle.ContentHash + "editor")}";
-            desired.Add(("secrets", objects.Secret(ConfigEditorSecret, new JsonObject
+            var editorSecret = $"{objects.Prefix}quay-config-editor-credentials-{ShortHash(bundle.ContentHash + "editor")}";
+            ConfigEditorSecret = editorSecret;
+            desired.Add(new("secrets", editorSecret, "", "", () => objects.Secret(editorSecret, new JsonObject
             {
                 ["username"] = Convert.ToBase64String("quayconfig"u8.ToArray()),
-                ["password"] = rollout.ManagedKeys["CONFIG_EDITOR_PW"]!.DeepClone(),
+                ["password"] = managedKeys["CONFIG_EDITOR_PW"]!.DeepClone(),
             })));
         }
     }
@@ -151,10 +164,11 @@ internal sealed class RolloutPlan(
 
         var ready = Math.Min(replicas, pods.Count(p => p.Ready));
         Health[workload.Suffix] = new WorkloadHealth(workload, replicas, ready);
-        desired.Add(("deployments", objects.Deployment(workload, replicas, hash, ready)));
+        desired.Add(new("deployments", objects.Prefix + workload.Suffix, $"{replicas}/{hash}", $"{replicas}/{hash}/{ready}",
+            () => objects.Deployment(workload, replicas, hash, ready)));
         foreach (var pod in pods)
         {
-            desired.Add(("pods", objects.Pod(pod, workload.Suffix, workload.Image, new Dictionary<string, string>
+            desired.Add(new("pods", pod.Name, "", PodKey(pod, null), () => objects.Pod(pod, workload.Suffix, workload.Image, new Dictionary<string, string>
             {
                 [KubeObjects.ComponentLabel] = workload.PodComponent,
                 ["pod-template-hash"] = pod.TemplateHash,
@@ -163,7 +177,7 @@ internal sealed class RolloutPlan(
 
         if (workload.HasHpa(spec))
         {
-            desired.Add(("horizontalpodautoscalers", objects.Hpa(workload, replicas)));
+            desired.Add(new("horizontalpodautoscalers", objects.Prefix + workload.Suffix, "", $"{replicas}", () => objects.Hpa(workload, replicas)));
         }
     }
 
@@ -181,13 +195,16 @@ internal sealed class RolloutPlan(
             pod.StartedAt ??= now;
         }
 
-        desired.Add(("jobs", objects.Job(suffix, image, outcome, pod.Created, outcome == JobOutcome.Running ? null : finishedAt)));
-        desired.Add(("pods", objects.Pod(pod, suffix, image, new Dictionary<string, string>
+        desired.Add(new("jobs", objects.Prefix + suffix, "", $"{attempt}/{outcome}",
+            () => objects.Job(suffix, image, outcome, pod.Created, outcome == JobOutcome.Running ? null : finishedAt)));
+        desired.Add(new("pods", pod.Name, "", PodKey(pod, outcome), () => objects.Pod(pod, suffix, image, new Dictionary<string, string>
         {
             [KubeObjects.ComponentLabel] = suffix,
             ["job-name"] = objects.Prefix + suffix,
         }, outcome)));
     }
+
+    private static string PodKey(SimulatedPod pod, JobOutcome? job) => $"{pod.Running}/{pod.CrashLooping}/{pod.Restarts}/{job}";
 
     /// <summary>
     /// The pod-template-hash: what the pods run. Workloads that mount the config roll when the bundle changes;

@@ -70,7 +70,7 @@ public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
     /// Creates the registry's Quay on first call (an empty database) and afterwards only refreshes its config and
     /// the hosts it answers on, so users, orgs and tokens survive config changes.
     /// </summary>
-    public void Open(string registry, IReadOnlyCollection<string> hosts, QuayConfig config)
+    internal void Open(string registry, IReadOnlyCollection<string> hosts, QuayConfig config)
     {
         var quay = byRegistry.GetOrAdd(registry, r => new QuayInstance(r, new QuayDatabase(clock), config));
         quay.Config = config;
@@ -89,10 +89,10 @@ public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
         hostsOf[registry] = current;
     }
 
-    public bool IsOpen(string registry) => byRegistry.ContainsKey(registry);
+    internal bool IsOpen(string registry) => byRegistry.ContainsKey(registry);
 
     /// <summary>Drops the registry's Quay and its database.</summary>
-    public void Close(string registry)
+    internal void Close(string registry)
     {
         if (!byRegistry.TryRemove(registry, out var quay))
         {

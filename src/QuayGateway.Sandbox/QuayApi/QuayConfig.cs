@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace QuayGateway.Sandbox.QuayApi;
 
 /// <summary>The config.yaml settings of one registry that change how its Quay API answers.</summary>
-public sealed record QuayConfig(
+internal sealed record QuayConfig(
     bool UserInitialize,
     string AuthenticationType,
     bool Mailing,

@@ -21,7 +21,7 @@ public sealed class WatchTests(SandboxFixture sandbox)
         public Channel<(WatchEventType Type, JsonObject Object)> Events { get; } = Channel.CreateUnbounded<(WatchEventType, JsonObject)>();
         public TaskCompletionSource<Exception> Error { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public IDisposable? Watcher { get; set; }
+        public Watcher<object>? Watcher { get; set; }
 
         public void OnEvent(WatchEventType type, object item) => Events.Writer.TryWrite((type, SandboxFixture.ToJson(item)));
 
@@ -49,10 +49,10 @@ public sealed class WatchTests(SandboxFixture sandbox)
     private Observed WatchRegistries(string ns, string? resourceVersion, bool bookmarks = false, int? timeoutSeconds = null)
     {
         var observed = new Observed();
-        var response = sandbox.Client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync(
+        observed.Watcher = sandbox.Client.CustomObjects.WatchListNamespacedCustomObject(
             KubernetesApiTests.Group, KubernetesApiTests.Version, ns, KubernetesApiTests.Plural,
-            watch: true, resourceVersion: resourceVersion, allowWatchBookmarks: bookmarks, timeoutSeconds: timeoutSeconds);
-        observed.Watcher = response.Watch<JsonElement, object>((t, o) => observed.OnEvent(t, o), e => observed.Error.TrySetResult(e), () => observed.Closed.TrySetResult());
+            resourceVersion: resourceVersion, allowWatchBookmarks: bookmarks, timeoutSeconds: timeoutSeconds,
+            onEvent: observed.OnEvent, onError: e => observed.Error.TrySetResult(e), onClosed: () => observed.Closed.TrySetResult());
         return observed;
     }
 
@@ -153,9 +153,9 @@ public sealed class WatchTests(SandboxFixture sandbox)
     {
         var ns = sandbox.NewNamespace();
         var observed = new Observed();
-        var response = sandbox.Client.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, watch: true, labelSelector: "quay-component=quay-app",
-            resourceVersion: Rv(sandbox.Cluster.Store.CurrentResourceVersion));
-        using var watcher = response.Watch<V1Pod, V1PodList>((t, o) => observed.OnEvent(t, o), e => observed.Error.TrySetResult(e), () => observed.Closed.TrySetResult());
+        using var watcher = sandbox.Client.CoreV1.WatchListNamespacedPod(ns, labelSelector: "quay-component=quay-app",
+            resourceVersion: Rv(sandbox.Cluster.Store.CurrentResourceVersion),
+            onEvent: observed.OnEvent, onError: e => observed.Error.TrySetResult(e), onClosed: () => observed.Closed.TrySetResult());
         var store = sandbox.Cluster.Store;
         store.Create("pods", ns, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "p" } });
         store.MergePatch("pods", ns, "p", JsonNode.Parse("""{"metadata":{"labels":{"quay-component":"quay-app"}}}""")!);

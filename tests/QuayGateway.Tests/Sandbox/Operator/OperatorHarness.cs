@@ -99,8 +99,7 @@ internal sealed class OperatorHarness : IAsyncDisposable
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(yaml));
-        // Re-parsed so numbers are JSON numbers, as they arrive from an HTTP client.
-        return (JsonObject)JsonNode.Parse(ToNode(stream.Documents[0].RootNode)!.ToJsonString())!;
+        return (JsonObject)ToNode(stream.Documents[0].RootNode)!;
     }
 
     private static JsonNode? ToNode(YamlNode node) => node switch
