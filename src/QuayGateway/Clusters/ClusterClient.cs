@@ -42,6 +42,11 @@ public sealed class ClusterClient(string name, IKubernetes kubernetes) : IDispos
         }
     });
 
+    /// <summary>Whether the namespace carries the gateway's managed-by label, i.e. the gateway created it.</summary>
+    public Task<bool> IsOwnNamespaceAsync(string ns, CancellationToken ct) => CallAsync(async () =>
+        await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespaceAsync(ns, cancellationToken: ct)) is { } found
+        && found.Metadata.Labels?.TryGetValue(ManagedByLabel, out var manager) == true && manager == FieldManager);
+
     public Task<bool> SecretExistsAsync(string ns, string secretName, CancellationToken ct) => CallAsync(async () =>
         await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedSecretAsync(secretName, ns, cancellationToken: ct)) is not null);
 

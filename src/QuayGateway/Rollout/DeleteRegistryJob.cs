@@ -39,7 +39,8 @@ public sealed class DeleteRegistryJob(
         }
 
         var now = time.GetUtcNow();
-        if (registry.NamespaceCreated)
+        // Another registry of the gateway may have created the namespace; its label says the gateway did.
+        if (registry.NamespaceCreated || await cluster.IsOwnNamespaceAsync(registry.Namespace, ct))
         {
             var othersHere = await db.Registries.AnyAsync(r => r.Id != registry.Id && r.Cluster == registry.Cluster
                                                            && r.Namespace == registry.Namespace && r.State != RegistryState.Deleted, ct);

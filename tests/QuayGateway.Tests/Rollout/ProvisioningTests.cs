@@ -383,6 +383,8 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
         Assert.Empty(((System.Text.Json.JsonElement)onMain).GetProperty("items").EnumerateArray());
 
         var status = await _scenario.Read<RegistryStatusResponse>($"/v1/registries/{created.Id}/status");
+        var liveStatus = (await _scenario.Read<ManifestResponse>($"/v1/registries/{created.Id}/manifest")).Live!["status"]!;
+        Assert.True(status.ConfigEditorEndpoint is not null, liveStatus.ToJsonString());
         Assert.Equal($"https://example-registry-quay-config-editor-{ns}.apps.sandbox.quaygateway.local", status.ConfigEditorEndpoint);
         Assert.Contains(status.Conditions.OfType<JsonObject>(), c => (string?)c["type"] == "Available" && (string?)c["message"] == "all registry component healthchecks passing");
         var components = (await _scenario.Read<ComponentsResponse>($"/v1/registries/{created.Id}/components")).Components.ToDictionary(c => c.Kind);
