@@ -3,6 +3,7 @@ using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Registries;
 using QuayGateway.Security;
+using QuayGateway.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGatewayPersistence();
@@ -13,6 +14,7 @@ builder.AddGatewayOpenApi();
 builder.AddGatewayHealth();
 builder.AddGatewayJobs();
 builder.AddClusters();
+builder.AddWebhooks();
 
 var app = builder.Build();
 if (args.Contains("migrate"))
@@ -27,6 +29,7 @@ app.UseAuthorization();
 app.MapGatewayHealth();
 app.MapApiKeys();
 app.MapRegistries();
+app.MapWebhooks();
 app.MapGatewayJobsDashboard();
 await app.RunAsync();
 return 0;

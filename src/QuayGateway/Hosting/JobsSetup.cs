@@ -14,6 +14,9 @@ public sealed class JobsOptions
     public bool Server { get; set; } = true;
     public int WorkerCount { get; set; } = Math.Max(4, Environment.ProcessorCount * 2);
     public string ResyncCron { get; set; } = Cron.Minutely();
+
+    /// <summary>How often scheduled jobs (webhook retries) are checked for being due; tests make it shorter.</summary>
+    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 /// <summary>Hangfire on PostgreSQL (schema <c>hangfire</c>, long polling) with the dashboard at <c>/hangfire</c> for admins.</summary>
@@ -38,7 +41,11 @@ public static class JobsSetup
             }));
         if (options.Server)
         {
-            builder.Services.AddHangfireServer(s => s.WorkerCount = options.WorkerCount);
+            builder.Services.AddHangfireServer(s =>
+            {
+                s.WorkerCount = options.WorkerCount;
+                s.SchedulePollingInterval = options.SchedulePollingInterval;
+            });
         }
 
         builder.Services.AddScoped<ApplyRegistryJob>();
