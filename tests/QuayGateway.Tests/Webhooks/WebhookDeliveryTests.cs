@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Persistence;
@@ -154,6 +155,35 @@ public sealed class WebhookDeliveryTests(GatewayFixture gateway)
         // The schedule says 1 s; the receiver's 120 s wins.
         Assert.InRange(wait.TotalSeconds, 119, 135);
         Assert.Single(receiver.Requests);
+
+        // The retry is a Hangfire job scheduled for then, not a sleeping worker (it is scheduled right after the save).
+        var scheduled = await GatewayFixture.EventuallyAsync(
+            () => Task.FromResult(JobStorage.Current.GetMonitoringApi().ScheduledJobs(0, 1000)
+                .Where(j => j.Value.Job?.Args.Any(a => Equals(a?.ToString(), webhook.Id.ToString())) == true).ToList()),
+            jobs => jobs.Count > 0);
+        var retry = Assert.Single(scheduled);
+        var scheduledWait = new DateTimeOffset(retry.Value.EnqueueAt, TimeSpan.Zero) - delivery.Attempts[0].At;
+        Assert.InRange(scheduledWait.TotalSeconds, 119, 137);
+    }
+
+    [Fact]
+    public async Task A_tenants_events_reach_only_that_tenants_webhooks()
+    {
+        await using var mine = await WebhookReceiver.StartAsync();
+        await using var theirs = await WebhookReceiver.StartAsync();
+        var kit = await WebhookTestKit.StartAsync(gateway);
+        var other = await WebhookTestKit.StartAsync(gateway);
+        await kit.SubscribeAsync(mine.Url, [WebhookEventTypes.RegistryAccepted]);
+        var theirWebhook = await other.SubscribeAsync(theirs.Url, [WebhookEventTypes.RegistryAccepted]);
+
+        var registryId = await kit.AddRegistryAsync();
+        await other.AddRegistryAsync();
+
+        Assert.Single(await mine.WaitForAsync(1));
+        Assert.Single(await theirs.WaitForAsync(1));
+        Assert.Contains(registryId.ToString(), mine.Requests[0].Body, StringComparison.Ordinal);
+        Assert.DoesNotContain(registryId.ToString(), theirs.Requests[0].Body, StringComparison.Ordinal);
+        Assert.Single((await other.DeliveriesAsync(theirWebhook.Id)).Items);
     }
 
     [Fact]
