@@ -71,12 +71,14 @@ public sealed class WebhookDeliveryTests(GatewayFixture gateway)
     [Fact]
     public async Task Events_of_a_registry_arrive_in_order_even_when_the_first_one_needs_retries()
     {
-        // The first request fails, so the later events have to wait for its retry rather than overtake it.
-        await using var receiver = await WebhookReceiver.StartAsync((_, n) => n == 1 ? new ReceiverAnswer(503) : ReceiverAnswer.Ok);
+        // The first request fails and asks for 2 s; the later events are committed while it waits and must not overtake it.
+        await using var receiver = await WebhookReceiver.StartAsync((_, n) =>
+            n == 1 ? new ReceiverAnswer(503, Headers: new Dictionary<string, string> { ["Retry-After"] = "2" }) : ReceiverAnswer.Ok);
         var kit = await WebhookTestKit.StartAsync(gateway);
         await kit.SubscribeAsync(receiver.Url);
 
         var registryId = await kit.AddRegistryAsync();
+        await receiver.WaitForAsync(1);
         await kit.MoveAsync(registryId, RegistryState.Progressing, RegistryHealth.Progressing);
         await kit.MoveAsync(registryId, RegistryState.Available, RegistryHealth.Healthy);
         await kit.MoveAsync(registryId, RegistryState.Degraded, RegistryHealth.Degraded);
