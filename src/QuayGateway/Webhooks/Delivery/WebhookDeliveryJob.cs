@@ -42,6 +42,18 @@ public sealed class WebhookDeliveryJob(
             {
                 await DrainAsync(subscriptionId, orderingKey, ct);
             }
+            catch (DbUpdateException) when (!ct.IsCancellationRequested)
+            {
+                db.ChangeTracker.Clear();
+                if (await db.WebhookSubscriptions.AnyAsync(s => s.Id == subscriptionId, CancellationToken.None))
+                {
+                    throw; // A real failure: Hangfire retries the job, and the attempt is made again.
+                }
+
+                // The webhook was deleted while an attempt was in flight; its deliveries went with it.
+                logger.LogInformation("Webhook {SubscriptionId} was deleted during a delivery; nothing left to do", subscriptionId);
+                return;
+            }
             finally
             {
                 await db.Database.SqlQuery<bool>($"SELECT pg_advisory_unlock(hashtextextended({lockKey}, 0)) AS \"Value\"").SingleAsync(CancellationToken.None);
