@@ -4,6 +4,7 @@ using QuayGateway.Persistence;
 using QuayGateway.Registries;
 using QuayGateway.Rollout;
 using QuayGateway.Security;
+using QuayGateway.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGatewayPersistence();
@@ -14,6 +15,7 @@ builder.AddGatewayOpenApi();
 builder.AddGatewayHealth();
 builder.AddClusters();
 builder.AddRollout();
+builder.AddWebhooks();
 builder.AddGatewayJobs();
 
 var app = builder.Build();
@@ -30,6 +32,7 @@ app.MapGatewayHealth();
 app.MapApiKeys();
 app.MapRegistries();
 app.MapClusters();
+app.MapWebhooks();
 app.MapGatewayJobsDashboard();
 await app.RunAsync();
 return 0;

@@ -14,6 +14,11 @@ public sealed class JobsOptions
     public bool Server { get; set; } = true;
     public int WorkerCount { get; set; } = Math.Max(4, Environment.ProcessorCount * 2);
     public string ResyncCron { get; set; } = Cron.Minutely();
+
+    /// <summary>
+    /// How often scheduled jobs (deprovision polls, apply and webhook retries) are checked for being due; Hangfire's
+    /// default of 15 s would delay each of them.
+    /// </summary>
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
@@ -42,7 +47,6 @@ public static class JobsSetup
             builder.Services.AddHangfireServer(s =>
             {
                 s.WorkerCount = options.WorkerCount;
-                // Deprovisioning polls and retries are scheduled jobs; the default 15 s would delay each of them.
                 s.SchedulePollingInterval = options.SchedulePollingInterval;
             });
         }

@@ -18,6 +18,8 @@ public static class ProblemTypes
     public const string PreconditionFailed = Base + "precondition-failed";
     public const string ChangeInProgress = Base + "change-in-progress";
     public const string InvalidState = Base + "invalid-state";
+    public const string WebhookDestinationRefused = Base + "webhook-destination-refused";
+    public const string WebhookDisabled = Base + "webhook-disabled";
     public const string Internal = Base + "internal-error";
     public const string Unavailable = Base + "service-unavailable";
     public const string ClusterUnavailable = Base + "cluster-unavailable";

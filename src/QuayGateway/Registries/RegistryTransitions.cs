@@ -1,10 +1,12 @@
 using QuayGateway.Persistence;
+using QuayGateway.Webhooks;
 
 namespace QuayGateway.Registries;
 
 /// <summary>
-/// The one way a registry changes state: the row, its timeline entry (and, with webhooks, its outbox event) are
-/// added to the same unit of work, so they commit together or not at all.
+/// The one way a registry changes state: the row, its timeline entry and its webhook outbox event are added to the
+/// same unit of work, so they commit together or not at all. Set the registry's other fields (health, conditions,
+/// endpoint) before calling <see cref="MoveTo"/>: the event carries a snapshot of the registry as it is then.
 /// </summary>
 public static class RegistryTransitions
 {
@@ -22,6 +24,11 @@ public static class RegistryTransitions
         {
             RegistryId = registry.Id, At = now, Type = "StateChanged", State = to, Reason = reason, Message = message,
         });
+        if (WebhookEventTypes.ForState(to) is { } eventType)
+        {
+            db.AddWebhookEvent(registry, eventType, now);
+        }
+
         return true;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using QuayGateway.Clusters;
 using QuayGateway.Persistence;
 using QuayGateway.Registries;
+using QuayGateway.Webhooks;
 
 namespace QuayGateway.Rollout;
 
@@ -105,6 +106,7 @@ public sealed class ApplyRegistryJob(
         }
 
         registry.SetCondition("Applied", "True", "Applied", $"QuayRegistry applied (generation {applied.Metadata.Generation}).", now);
+        db.AddWebhookEvent(registry, WebhookEventTypes.RegistryApplied, now);
         db.MoveTo(registry, RegistryState.Progressing, "Applied", "The QuayRegistry is applied; following the operator's rollout.", now);
         // An unchanged spec brings no new event from the watch: judge the live status now.
         tracker.Apply(registry, applied);

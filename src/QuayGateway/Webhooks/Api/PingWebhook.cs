@@ -1,0 +1,49 @@
+using System.Security.Claims;
+using Hangfire;
+using Microsoft.AspNetCore.Http.HttpResults;
+using QuayGateway.Persistence;
+using QuayGateway.Webhooks.Delivery;
+
+namespace QuayGateway.Webhooks.Api;
+
+/// <summary>
+/// <c>POST /v1/webhooks/{id}/ping</c>: a <c>webhook.ping</c> event delivered like any other (signed, retried, logged), so
+/// the receiver's setup can be checked end to end. ServiceNow webhooks read one record instead of writing one.
+/// </summary>
+public static class PingWebhook
+{
+    public static async Task<Results<Accepted<DeliveryResponse>, ProblemHttpResult>> HandleAsync(
+        Guid id, ClaimsPrincipal user, GatewayDb db, IBackgroundJobClient jobs, CancellationToken ct)
+    {
+        var subscription = await db.FindWebhookAsync(id, user, ct, tracked: false);
+        if (subscription is null)
+        {
+            return WebhookProblems.NotFound(id);
+        }
+
+        if (!subscription.Enabled)
+        {
+            return WebhookProblems.Disabled(subscription);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var eventId = WebhookPayload.NewEventId();
+        var ping = new WebhookEvent
+        {
+            EventId = eventId, Tenant = subscription.Tenant, Type = WebhookEventTypes.Ping, OccurredAt = now,
+            Payload = new WebhookPayload(eventId, WebhookEventTypes.Ping, now, new WebhookPayloadData(null, null)).ToJson(),
+            // Addressed to this webhook alone, so the dispatcher has nothing to fan out.
+            DispatchedAt = now,
+        };
+        var deliveryId = Guid.CreateVersion7();
+        var delivery = new WebhookDelivery
+        {
+            Id = deliveryId, SubscriptionId = id, Event = ping, OrderingKey = deliveryId, MessageId = WebhookDelivery.NewMessageId(),
+            NextAttemptAt = now, CreatedAt = now,
+        };
+        db.WebhookDeliveries.Add(delivery);
+        await db.SaveChangesAsync(ct);
+        jobs.Enqueue<WebhookDeliveryJob>(j => j.RunAsync(id, deliveryId, CancellationToken.None));
+        return TypedResults.Accepted($"{WebhooksApi.Location(id)}/deliveries", DeliveryResponse.From(delivery));
+    }
+}

@@ -1,0 +1,102 @@
+using System.Security.Claims;
+using Hangfire;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Hosting;
+using QuayGateway.Persistence;
+using QuayGateway.Webhooks.Delivery;
+
+namespace QuayGateway.Webhooks.Api;
+
+/// <summary>
+/// <c>PATCH /v1/webhooks/{id}</c> (the given fields change; a new URL passes the SSRF guard again; enabling a webhook
+/// resumes its pending deliveries) and <c>DELETE /v1/webhooks/{id}</c> (with its deliveries).
+/// </summary>
+public static class UpdateWebhook
+{
+    public static readonly UpdateWebhookRequest Example = new(Events: [WebhookEventTypes.RegistryAvailable, WebhookEventTypes.RegistryFailed], Enabled: true);
+
+    public static async Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
+        Guid id, UpdateWebhookRequest request, ClaimsPrincipal user, GatewayDb db, DestinationGuard guard, WebhookSecretProtector protector,
+        IBackgroundJobClient jobs, CancellationToken ct)
+    {
+        var subscription = await db.FindWebhookAsync(id, user, ct);
+        if (subscription is null)
+        {
+            return WebhookProblems.NotFound(id);
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        if (request.Url is not null)
+        {
+            WebhookRequestValidator.Url(request.Url, errors);
+        }
+
+        if (request.Events is not null)
+        {
+            WebhookRequestValidator.Events(request.Events, errors);
+        }
+
+        if (request.Auth is not null)
+        {
+            WebhookRequestValidator.Auth(subscription.Kind, request.Auth, errors);
+        }
+
+        WebhookRequestValidator.ServiceNow(subscription.Kind, request.ServiceNow, errors);
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        if (request.Url is not null && await guard.CheckAsync(new Uri(request.Url), ct) is { } refusal)
+        {
+            return WebhookProblems.DestinationRefused(refusal);
+        }
+
+        var resumes = request.Enabled == true && !subscription.Enabled;
+        subscription.Url = request.Url ?? subscription.Url;
+        subscription.Events = request.Events?.Distinct().ToArray() ?? subscription.Events;
+        if (request.Auth is not null)
+        {
+            (subscription.ProtectedAuth, subscription.AuthSummary) = (protector.ProtectAuth(request.Auth), request.Auth.Summary());
+        }
+
+        subscription.ServiceNow = request.ServiceNow ?? subscription.ServiceNow;
+        if (request.Enabled is { } enabled)
+        {
+            (subscription.Enabled, subscription.DisabledReason) = (enabled, enabled ? null : "Disabled by request.");
+        }
+
+        subscription.UpdatedAt = DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(ct);
+        if (resumes)
+        {
+            await ResumeAsync(db, jobs, subscription.Id, ct);
+        }
+
+        return TypedResults.Ok(WebhookResponse.From(subscription));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
+    {
+        var subscription = await db.FindWebhookAsync(id, user, ct);
+        if (subscription is null)
+        {
+            return WebhookProblems.NotFound(id);
+        }
+
+        db.WebhookSubscriptions.Remove(subscription);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task ResumeAsync(GatewayDb db, IBackgroundJobClient jobs, Guid subscriptionId, CancellationToken ct)
+    {
+        var queues = await db.WebhookDeliveries.Where(d => d.SubscriptionId == subscriptionId && d.Status == DeliveryStatus.Pending)
+            .Select(d => d.OrderingKey).Distinct().ToListAsync(ct);
+        foreach (var key in queues)
+        {
+            jobs.Enqueue<WebhookDeliveryJob>(j => j.RunAsync(subscriptionId, key, CancellationToken.None));
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using QuayGateway.Persistence;
+using QuayGateway.Registries;
+
+namespace QuayGateway.Webhooks;
+
+/// <summary>
+/// Writes webhook events into the outbox, in the caller's unit of work: the event commits with the change it
+/// announces or not at all. After the commit, <see cref="Delivery.OutboxKick"/> starts the dispatcher.
+/// </summary>
+public static class WebhookOutbox
+{
+    /// <summary>
+    /// Adds an event for a registry. <see cref="RegistryTransitions.MoveTo"/> calls it for state changes; call it
+    /// directly for news that is not a state change (<c>registry.applied</c>, <c>quay.user_initialized</c>,
+    /// <c>quay.organization_created</c>). The payload is a snapshot taken now, so update the registry first.
+    /// <paramref name="details"/> adds plain facts (an organization's name); never put a token or password in it.
+    /// </summary>
+    public static WebhookEvent AddWebhookEvent(
+        this GatewayDb db, Registry registry, string type, DateTimeOffset now, IReadOnlyDictionary<string, string>? details = null)
+    {
+        if (!WebhookEventTypes.All.Contains(type))
+        {
+            throw new ArgumentException($"'{type}' is not a webhook event type.", nameof(type));
+        }
+
+        var id = WebhookPayload.NewEventId();
+        var webhookEvent = new WebhookEvent
+        {
+            EventId = id,
+            Tenant = registry.Tenant,
+            RegistryId = registry.Id,
+            Type = type,
+            OccurredAt = now,
+            Payload = WebhookPayload.For(registry, id, type, now, details).ToJson(),
+        };
+        db.WebhookEvents.Add(webhookEvent);
+        return webhookEvent;
+    }
+}

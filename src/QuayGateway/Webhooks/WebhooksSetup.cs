@@ -1,0 +1,61 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Persistence;
+using QuayGateway.Webhooks.Api;
+using QuayGateway.Webhooks.Delivery;
+using QuayGateway.Webhooks.Senders;
+
+namespace QuayGateway.Webhooks;
+
+public static class WebhooksSetup
+{
+    public static WebApplicationBuilder AddWebhooks(this WebApplicationBuilder builder)
+    {
+        var options = WebhookOptions.From(builder.Configuration.GetSection(WebhookOptions.Section));
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton<DestinationGuard>();
+        services.AddSingleton<WebhookSecretProtector>();
+
+        // The outbox kick rides on every GatewayDb: events are announced once their transaction commits.
+        services.AddSingleton<OutboxKick>();
+        services.AddSingleton<OutboxKick.SaveChanges>();
+        services.AddSingleton<OutboxKick.Transactions>();
+        services.ConfigureDbContext<GatewayDb>((sp, db) => db.AddInterceptors(
+            sp.GetRequiredService<OutboxKick.SaveChanges>(), sp.GetRequiredService<OutboxKick.Transactions>()));
+
+        services.AddHttpClient(WebhookHttp.ClientName, c => c.Timeout = options.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                ConnectCallback = sp.GetRequiredService<DestinationGuard>().ConnectAsync,
+                // A redirect or a proxy would take the request past the guard.
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                UseCookies = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            });
+        services.AddSingleton<WebhookHttp>();
+        services.AddSingleton<IWebhookSender, StandardWebhookSender>();
+        services.AddSingleton<IWebhookSender, JiraWebhookSender>();
+        services.AddSingleton<IWebhookSender, ServiceNowWebhookSender>();
+
+        services.AddScoped<WebhookDispatcher>();
+        services.AddScoped<WebhookDeliveryJob>();
+        services.AddScoped<WebhookSweepJob>();
+        services.AddHostedService(sp => new SweepRegistration(sp.GetRequiredService<IRecurringJobManager>(), options));
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder app) => WebhooksApi.MapWebhooks(app);
+
+    private sealed class SweepRegistration(IRecurringJobManager recurring, WebhookOptions options) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            recurring.AddOrUpdate<WebhookSweepJob>(WebhookSweepJob.RecurringId, job => job.RunAsync(CancellationToken.None), options.SweepCron);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
