@@ -5,6 +5,7 @@ using QuayGateway.Registries;
 using QuayGateway.Security;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddGatewayTelemetry();
 builder.AddGatewayPersistence();
 builder.AddGatewayJson();
 builder.AddGatewayProblemDetails();
@@ -25,6 +26,7 @@ app.UseGatewayOpenApi();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapGatewayHealth();
+app.MapGatewayMetrics();
 app.MapApiKeys();
 app.MapRegistries();
 app.MapGatewayJobsDashboard();

@@ -30,7 +30,8 @@ public static class PersistenceSetup
 
         builder.Services.AddDataProtection()
             .SetApplicationName("quay-gateway")
-            .PersistKeysToDbContext<GatewayDb>();
+            .PersistKeysToDbContext<GatewayDb>()
+            .ProtectKeysWithConfiguredCertificate(builder.Configuration);
 
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         builder.Services.PostConfigure<DatabaseOptions>(o => o.MigrateOnStartup ??= builder.Environment.IsDevelopment());
