@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Hangfire;
+using Hangfire.States;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Persistence;
 using QuayGateway.Registries;
@@ -44,7 +45,12 @@ public sealed class GatewayMetrics
                 .ToDictionary(g => g.Key, g => g.Count);
         });
         _queues = new Snapshot<IReadOnlyList<(string, long)>>(time, logger, "Hangfire queues", () =>
-            services.GetRequiredService<JobStorage>().GetMonitoringApi().Queues().Select(q => (q.Name, q.Length)).ToList());
+        {
+            var queues = services.GetRequiredService<JobStorage>().GetMonitoringApi().Queues().ToDictionary(q => q.Name, q => q.Length);
+            // Storage lists a queue only while it holds jobs; the default queue always exists, so its series does too.
+            queues.TryAdd(EnqueuedState.DefaultQueue, 0);
+            return queues.Select(q => (q.Key, q.Value)).ToList();
+        });
 
         meter.CreateObservableGauge("quaygateway.registries", ObserveRegistries, "{registry}",
             "Registries by state (all tenants).");

@@ -3,6 +3,8 @@ using Alba;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using QuayGateway.Tests.Hosting;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Security;
@@ -21,6 +23,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public IAlbaHost Host { get; private set; } = null!;
 
+    /// <summary>Everything the host logs while a test records (<see cref="CapturedLogs.Record"/>).</summary>
+    public CapturedLogs Logs { get; } = new();
+
     public string ConnectionString => _postgres!.ConnectionString;
 
     public async Task InitializeAsync()
@@ -36,6 +41,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             builder.UseSetting("Gateway:Clusters:sandbox:sandbox", "true");
             builder.UseSetting("Gateway:Clusters:edge:kubeconfig", "/etc/quay-gateway/edge.kubeconfig");
             builder.UseSetting("Gateway:DefaultCluster", "sandbox");
+            builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
+            builder.ConfigureLogging(logging => logging.AddFilter<CapturedLogs>(null, LogLevel.Trace));
         });
     }
 
