@@ -55,7 +55,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   valueFrom:
     secretKeyRef:
       name: {{ include "quay-gateway.databaseSecretName" . }}
-      key: {{ .Values.database.existingSecret | ternary .Values.database.existingSecretKey "connection-string" }}
+      key: {{ if .Values.database.existingSecret }}{{ .Values.database.existingSecretKey }}{{ else }}connection-string{{ end }}
 {{- end -}}
 
 {{/* The restricted container securityContext (Pod Security "restricted", OpenShift restricted-v2). */}}
