@@ -6,19 +6,14 @@ using OpenTelemetry.Trace;
 
 namespace QuayGateway.Hosting;
 
-public sealed class TelemetryOptions
-{
-    public const string Section = "Gateway:Telemetry";
-
-    /// <summary>OTLP endpoint for traces; <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> works too. Unset: no tracing.</summary>
-    public string? OtlpEndpoint { get; set; }
-}
-
 /// <summary>Metrics at <c>/metrics</c> (Prometheus), traces over OTLP when configured, and structured logs.</summary>
 public static class TelemetrySetup
 {
     public const string ServiceName = "quay-gateway";
     public const string MetricsPath = "/metrics";
+
+    /// <summary>OTLP endpoint for traces; <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> works too. Neither set: no tracing.</summary>
+    public const string OtlpEndpointSetting = "Gateway:Telemetry:OtlpEndpoint";
 
     public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder)
     {
@@ -34,9 +29,8 @@ public static class TelemetrySetup
                 .AddMeter(GatewayMetrics.MeterName, "System.Runtime")
                 .AddPrometheusExporter());
 
-        var endpoint = builder.Configuration[$"{TelemetryOptions.Section}:OtlpEndpoint"]
-                       ?? builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        if (!string.IsNullOrWhiteSpace(endpoint))
+        var endpoint = builder.Configuration[OtlpEndpointSetting];
+        if (!string.IsNullOrWhiteSpace(endpoint) || !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             // Traces only when someone collects them: an unexported span is pure overhead.
             otel.WithTracing(t => t
@@ -44,7 +38,14 @@ public static class TelemetrySetup
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsOperationsPath(context.Request.Path))
                 .AddHttpClientInstrumentation()
                 .AddEntityFrameworkCoreInstrumentation()
-                .AddOtlpExporter(o => o.Endpoint = new Uri(endpoint)));
+                // With only the OTEL_* variables set, the exporter reads them itself (endpoint, protocol, headers).
+                .AddOtlpExporter(o =>
+                {
+                    if (!string.IsNullOrWhiteSpace(endpoint))
+                    {
+                        o.Endpoint = new Uri(endpoint);
+                    }
+                }));
         }
 
         // Hangfire's filters are process-wide; the guard keeps a second builder in one process from doubling them.
