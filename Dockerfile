@@ -25,8 +25,7 @@ WORKDIR /app
 COPY --from=build /app ./
 
 ENV ASPNETCORE_HTTP_PORTS=8080 \
-    ASPNETCORE_ENVIRONMENT=Production \
-    DOTNET_NOLOGO=1
+    ASPNETCORE_ENVIRONMENT=Production
 EXPOSE 8080
 
 # The image's 'app' user, by number so Kubernetes' runAsNonRoot can verify it. OpenShift's restricted SCC may pick
