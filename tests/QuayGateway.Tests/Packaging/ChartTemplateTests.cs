@@ -10,11 +10,14 @@ public sealed partial class ChartTemplateTests
 
     private static string Template(string name) => File.ReadAllText(Path.Combine(TemplatesDir, name));
 
-    /// <summary>Exactly what the gateway uses, and nothing more (issue 7).</summary>
+    /// <summary>
+    /// Exactly what the gateway uses (issue 7, checked against Clusters/ClusterClient.cs): secrets need patch because the
+    /// config bundle is written with server-side apply; no leases, because leadership is a PostgreSQL advisory lock.
+    /// </summary>
     private static readonly string[] ExpectedRules =
     [
         "/namespaces: create,delete,get",
-        "/secrets: create,delete,get",
+        "/secrets: create,delete,get,patch",
         "quay.redhat.com/quayregistries: create,delete,get,list,patch,update,watch",
         "quay.redhat.com/quayregistries/status: get,patch,update",
         "/pods: get,list,watch",
@@ -22,7 +25,6 @@ public sealed partial class ChartTemplateTests
         "batch/jobs: get,list,watch",
         "autoscaling/horizontalpodautoscalers: get,list,watch",
         "/events: create",
-        "coordination.k8s.io/leases: create,get,update",
     ];
 
     [Fact]
