@@ -7,6 +7,7 @@ using QuayGateway.Security;
 using QuayGateway.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddGatewayTelemetry();
 builder.AddGatewayPersistence();
 builder.AddGatewayJson();
 builder.AddGatewayProblemDetails();
@@ -29,6 +30,7 @@ app.UseGatewayOpenApi();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapGatewayHealth();
+app.MapGatewayMetrics();
 app.MapApiKeys();
 app.MapRegistries();
 app.MapClusters();

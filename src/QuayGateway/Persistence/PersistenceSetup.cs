@@ -34,7 +34,8 @@ public static class PersistenceSetup
 
         builder.Services.AddDataProtection()
             .SetApplicationName("quay-gateway")
-            .PersistKeysToDbContext<GatewayDb>();
+            .PersistKeysToDbContext<GatewayDb>()
+            .ProtectKeysWithConfiguredCertificate(builder.Configuration);
         return builder;
     }
 

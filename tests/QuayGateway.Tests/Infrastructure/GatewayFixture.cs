@@ -3,6 +3,8 @@ using Alba;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using QuayGateway.Tests.Hosting;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Security;
@@ -20,6 +22,9 @@ public sealed class GatewayFixture : IAsyncLifetime
     private DevPostgres? _postgres;
 
     public IAlbaHost Host { get; private set; } = null!;
+
+    /// <summary>Everything the host logs while a test records (<see cref="CapturedLogs.Record"/>).</summary>
+    public CapturedLogs Logs { get; } = new();
 
     public string ConnectionString => _postgres!.ConnectionString;
 
@@ -45,6 +50,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             builder.UseSetting("Gateway:Webhooks:AllowedDestinations", "127.0.0.0/8");
             builder.UseSetting("Gateway:Webhooks:RetrySchedule", "1s,1s,1s");
             builder.UseSetting("Gateway:Jobs:SchedulePollingInterval", "00:00:01");
+            builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
+            builder.ConfigureLogging(logging => logging.AddFilter<CapturedLogs>(null, LogLevel.Trace));
         });
     }
 

@@ -1,0 +1,102 @@
+using Hangfire;
+using Microsoft.Extensions.Configuration.Memory;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace QuayGateway.Hosting;
+
+/// <summary>Metrics at <c>/metrics</c> (Prometheus), traces over OTLP when configured, and structured logs.</summary>
+public static class TelemetrySetup
+{
+    public const string ServiceName = "quay-gateway";
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>OTLP endpoint for traces; <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> works too. Neither set: no tracing.</summary>
+    public const string OtlpEndpointSetting = "Gateway:Telemetry:OtlpEndpoint";
+
+    public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder)
+    {
+        builder.AddGatewayLogging();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<GatewayMetrics>();
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(ServiceName))
+            .WithMetrics(m => m
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddMeter(GatewayMetrics.MeterName, "System.Runtime")
+                .AddPrometheusExporter());
+
+        var endpoint = builder.Configuration[OtlpEndpointSetting];
+        if (!string.IsNullOrWhiteSpace(endpoint) || !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            // Traces only when someone collects them: an unexported span is pure overhead.
+            otel.WithTracing(t => t
+                .AddSource(TelemetryJobTracing.SourceName)
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsOperationsPath(context.Request.Path))
+                .AddHttpClientInstrumentation()
+                .AddEntityFrameworkCoreInstrumentation()
+                // With only the OTEL_* variables set, the exporter reads them itself (endpoint, protocol, headers).
+                .AddOtlpExporter(o =>
+                {
+                    if (!string.IsNullOrWhiteSpace(endpoint))
+                    {
+                        o.Endpoint = new Uri(endpoint);
+                    }
+                }));
+        }
+
+        // Hangfire's filters are process-wide; the guard keeps a second builder in one process from doubling them.
+        if (!GlobalJobFilters.Filters.Any(f => f.Instance is TelemetryJobTracing))
+        {
+            GlobalJobFilters.Filters.Add(new TelemetryJobTracing());
+        }
+
+        return builder;
+    }
+
+    /// <summary><c>/metrics</c>: anonymous (the fallback policy would demand a key), scraped by Prometheus.</summary>
+    public static IEndpointRouteBuilder MapGatewayMetrics(this IEndpointRouteBuilder app)
+    {
+        app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous();
+        return app;
+    }
+
+    /// <summary>
+    /// JSON console logs outside Development (one object per line for the log pipeline), readable ones in Development.
+    /// Nothing logs request headers or bodies (no HTTP logging middleware) and EF Core's sensitive-data logging stays
+    /// off, so API keys, tokens, passwords and connection strings never reach a log.
+    /// </summary>
+    private static void AddGatewayLogging(this WebApplicationBuilder builder)
+    {
+        // Defaults below every other source, so Logging__LogLevel__* in the environment still wins.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Warning",
+            },
+        });
+        builder.Logging.ClearProviders();
+        if (builder.Environment.IsDevelopment())
+        {
+            builder.Logging.AddSimpleConsole(o => o.TimestampFormat = "HH:mm:ss ");
+        }
+        else
+        {
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+            });
+        }
+    }
+
+    private static bool IsOperationsPath(PathString path) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments(MetricsPath);
+}
