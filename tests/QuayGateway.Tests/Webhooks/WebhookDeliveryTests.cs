@@ -160,7 +160,7 @@ public sealed class WebhookDeliveryTests(GatewayFixture gateway)
 
         // The retry is a Hangfire job scheduled for then, not a sleeping worker (it is scheduled right after the save).
         var scheduled = await GatewayFixture.EventuallyAsync(
-            () => Task.FromResult(JobStorage.Current.GetMonitoringApi().ScheduledJobs(0, 1000)
+            () => Task.FromResult(JobStorage.Current.GetMonitoringApi().ScheduledJobs(0, 1_000_000)
                 .Where(j => j.Value.Job?.Args.Any(a => Equals(a?.ToString(), webhook.Id.ToString())) == true).ToList()),
             jobs => jobs.Count > 0);
         var retry = Assert.Single(scheduled);
