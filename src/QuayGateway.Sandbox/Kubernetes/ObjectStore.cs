@@ -192,13 +192,12 @@ public sealed class ObjectStore
                 if (owner.IsDeleting())
                     throw KubernetesStatusException.Forbidden(type, name, $"unable to create new content in namespace {ns} because it is being terminated");
             }
-            if (Find(type, ns, name) is not null) throw KubernetesStatusException.AlreadyExists(type, name);
-
             foreach (var system in new[] { "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "managedFields", "selfLink" })
             {
                 meta.Remove(system);
             }
-            Admission.Validate(type, obj, existing: null);
+            Admission.Validate(type, obj, existing: null); // as on a real server, an invalid object is 422 even when the name is taken
+            if (Find(type, ns, name) is not null) throw KubernetesStatusException.AlreadyExists(type, name);
             var now = Now();
             meta["uid"] = Guid.NewGuid().ToString();
             meta["creationTimestamp"] = now;
