@@ -134,7 +134,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
         CheckKind(path.Type, obj);
         if (path.Type.HasStatus) obj.Remove("status"); // create cannot set status
         CheckUnknownFields(context, path.Type, obj);
-        var created = store.CreateCore(path.Type, path.Namespace, obj, FieldManager(context), IsDryRun(context));
+        var created = store.Write(() => store.CreateCore(path.Type, path.Namespace, obj, FieldManager(context), IsDryRun(context)));
         await WriteAsync(context, 201, created);
     }
 
@@ -146,9 +146,9 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
             throw KubernetesStatusException.BadRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + path.Name + ")");
         obj.Metadata()["name"] = path.Name;
         CheckUnknownFields(context, path.Type, obj);
-        var updated = path.Subresource == "status"
+        var updated = store.Write(() => path.Subresource == "status"
             ? store.UpdateStatusCore(path.Type, path.Namespace, obj, FieldManager(context), IsDryRun(context))
-            : store.UpdateCore(path.Type, path.Namespace, obj, FieldManager(context), IsDryRun(context));
+            : store.UpdateCore(path.Type, path.Namespace, obj, FieldManager(context), IsDryRun(context)));
         await WriteAsync(context, 200, updated);
     }
 
@@ -169,15 +169,15 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
                     throw KubernetesStatusException.BadRequest("the name of the object (" + appliedName + ") does not match the name on the URL (" + path.Name + ")");
                 applied.Metadata()["name"] = path.Name;
                 CheckUnknownFields(context, path.Type, applied);
-                result = store.ApplyCore(path.Type, path.Namespace, applied, manager, IsTrue(context.Request.Query["force"]), status, dryRun);
+                result = store.Write(() => store.ApplyCore(path.Type, path.Namespace, applied, manager, IsTrue(context.Request.Query["force"]), status, dryRun));
                 break;
             case "application/merge-patch+json":
             case "application/strategic-merge-patch+json": // the sandbox has no patch strategies; a merge patch is close enough
                 if (body is JsonObject patchObject) CheckUnknownFields(context, path.Type, patchObject);
-                result = store.MergePatchCore(path.Type, path.Namespace, path.Name!, body, status, FieldManager(context), dryRun);
+                result = store.Write(() => store.MergePatchCore(path.Type, path.Namespace, path.Name!, body, status, FieldManager(context), dryRun));
                 break;
             case "application/json-patch+json":
-                result = store.JsonPatchCore(path.Type, path.Namespace, path.Name!, body, status, FieldManager(context), dryRun);
+                result = store.Write(() => store.JsonPatchCore(path.Type, path.Namespace, path.Name!, body, status, FieldManager(context), dryRun));
                 break;
             default:
                 throw new KubernetesStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, {ApplyPatch}",
@@ -188,7 +188,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
 
     private async Task DeleteAsync(HttpContext context, ApiPath path)
     {
-        var result = store.DeleteCore(path.Type, path.Namespace, path.Name!, IsDryRun(context));
+        var result = store.Write(() => store.DeleteCore(path.Type, path.Namespace, path.Name!, IsDryRun(context)));
         if (result.Pending || path.Type.ReturnsDeletedObject)
         {
             await WriteAsync(context, result.Pending ? 202 : 200, result.Object);
@@ -206,7 +206,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
         {
             try
             {
-                deleted.Add(store.DeleteCore(path.Type, victim.Namespace(), victim.Name()!, IsDryRun(context)).Object);
+                deleted.Add(store.Write(() => store.DeleteCore(path.Type, victim.Namespace(), victim.Name()!, IsDryRun(context))).Object);
             }
             catch (KubernetesStatusException e) when (e.Code == 404)
             {

@@ -314,7 +314,8 @@ public sealed class ObjectStore
 
     // ---- Commit machinery ----
 
-    private T Write<T>(Func<T> write)
+    /// <summary>Runs a write and then delivers its events; every write from outside the store goes through here.</summary>
+    internal T Write<T>(Func<T> write)
     {
         try
         {
