@@ -188,7 +188,8 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
 
     private async Task DeleteAsync(HttpContext context, ApiPath path)
     {
-        var result = store.Write(() => store.DeleteCore(path.Type, path.Namespace, path.Name!, IsDryRun(context)));
+        var options = await DeleteOptionsAsync(context);
+        var result = store.Write(() => store.DeleteCore(path.Type, path.Namespace, path.Name!, IsDryRun(context) || options.DryRun, options.Store));
         if (result.Pending || path.Type.ReturnsDeletedObject)
         {
             await WriteAsync(context, result.Pending ? 202 : 200, result.Object);
@@ -220,6 +221,29 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
             ["metadata"] = new JsonObject { ["resourceVersion"] = store.CurrentResourceVersion.ToString(CultureInfo.InvariantCulture) },
             ["items"] = deleted,
         });
+    }
+
+    private sealed record DeleteRequest(ObjectStore.DeleteOptions Store, bool DryRun);
+
+    /// <summary>The DeleteOptions body (preconditions, propagationPolicy, dryRun) and the <c>propagationPolicy</c> parameter.</summary>
+    private static async Task<DeleteRequest> DeleteOptionsAsync(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body);
+        var text = await reader.ReadToEndAsync(context.RequestAborted);
+        JsonObject? body;
+        try
+        {
+            body = string.IsNullOrWhiteSpace(text) ? null : JsonNode.Parse(text) as JsonObject; // clients may send no body or "null"
+        }
+        catch (JsonException e)
+        {
+            throw KubernetesStatusException.BadRequest($"the DeleteOptions body could not be decoded: {e.Message}");
+        }
+        var policy = body?["propagationPolicy"].Str() ?? context.Request.Query["propagationPolicy"].ToString();
+        if (policy is not ("" or "Orphan" or "Background" or "Foreground"))
+            throw KubernetesStatusException.BadRequest($"Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\"");
+        var dryRun = body?["dryRun"] is JsonArray d && d.Any(v => v.Str() == "All");
+        return new DeleteRequest(new ObjectStore.DeleteOptions(body?["preconditions"]?["uid"].Str(), body?["preconditions"]?["resourceVersion"].Str(), policy == "Orphan"), dryRun);
     }
 
     /// <summary>Unknown QuayRegistry fields: 400 with <c>fieldValidation=Strict</c>, a Warning header otherwise (pruned either way).</summary>

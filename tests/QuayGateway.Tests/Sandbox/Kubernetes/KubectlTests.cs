@@ -115,7 +115,7 @@ public sealed partial class KubectlTests(SandboxFixture sandbox)
     {
         var ns = sandbox.NewNamespace("kc");
         var store = sandbox.Cluster.Store;
-        var twoMinutesAgo = ObjectMeta.Timestamp(DateTimeOffset.UtcNow.AddMinutes(-2).AddSeconds(-5));
+        var lastCrash = ObjectMeta.Timestamp(DateTimeOffset.UtcNow.AddMinutes(-20).AddSeconds(-20)); // past 10 minutes kubectl prints whole minutes
         void Pod(string name, string status)
         {
             store.Create("pods", ns, new JsonObject
@@ -129,14 +129,14 @@ public sealed partial class KubectlTests(SandboxFixture sandbox)
         Pod("example-registry-quay-database-66f4-x2k9q", """{"phase":"Pending","containerStatuses":[{"name":"c","ready":false,"restartCount":0,"state":{"waiting":{"reason":"ContainerCreating"}}}]}""");
         Pod("example-registry-quay-app-upgrade-8vlxt", """{"phase":"Succeeded","containerStatuses":[{"name":"c","ready":false,"restartCount":0,"state":{"terminated":{"reason":"Completed","exitCode":0}}}]}""");
         Pod("example-registry-clair-app-5f7c-qq8ws", """{"phase":"Running","containerStatuses":[{"name":"c","ready":false,"restartCount":5,"state":{"waiting":{"reason":"CrashLoopBackOff"}},"lastState":{"terminated":{"exitCode":1,"finishedAt":"AT"}}}]}"""
-            .Replace("AT", twoMinutesAgo, StringComparison.Ordinal));
+            .Replace("AT", lastCrash, StringComparison.Ordinal));
 
         var rows = Table(await Ok("get", "pods", "-n", ns)).ToDictionary(r => r[0], r => r[1..]);
         Assert.Equal(["READY", "STATUS", "RESTARTS", "AGE"], rows["NAME"]);
         Assert.Equal(["1/1", "Running", "0"], rows["example-registry-quay-app-7d9f8-abcde"][..3]);
         Assert.Equal(["0/1", "ContainerCreating", "0"], rows["example-registry-quay-database-66f4-x2k9q"][..3]);
         Assert.Equal(["0/1", "Completed", "0"], rows["example-registry-quay-app-upgrade-8vlxt"][..3]);
-        Assert.Equal(["0/1", "CrashLoopBackOff", "5 (2m5s ago)"], rows["example-registry-clair-app-5f7c-qq8ws"][..3]);
+        Assert.Equal(["0/1", "CrashLoopBackOff", "5 (20m ago)"], rows["example-registry-clair-app-5f7c-qq8ws"][..3]);
 
         var selected = Table(await Ok("get", "pods", "-n", ns, "-l", "quay-operator/quayregistry=example-registry", "-o", "name"));
         Assert.Equal(4, selected.Length);
