@@ -84,6 +84,21 @@ public sealed partial class KubectlTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task Discovery_lists_every_resource_with_its_short_names_and_the_server_version()
+    {
+        var resources = Table(await Ok("api-resources", "--no-headers")).ToDictionary(r => r[0], r => string.Join(" ", r[1..]));
+        Assert.Equal("po v1 true Pod", resources["pods"]);
+        Assert.Equal("ns v1 false Namespace", resources["namespaces"]);
+        Assert.Equal("v1 true Secret", resources["secrets"]);
+        Assert.Equal("ev v1 true Event", resources["events"]);
+        Assert.Equal("deploy apps/v1 true Deployment", resources["deployments"]);
+        Assert.Equal("batch/v1 true Job", resources["jobs"]);
+        Assert.Equal("hpa autoscaling/v2 true HorizontalPodAutoscaler", resources["horizontalpodautoscalers"]);
+        Assert.Equal("quay.redhat.com/v1 true QuayRegistry", resources["quayregistries"]);
+        Assert.Contains("Server Version: v1.32.0", await Ok("version"));
+    }
+
+    [Fact]
     public async Task Get_prints_the_registry_endpoint_the_yaml_and_the_CRD_columns()
     {
         var ns = sandbox.NewNamespace("kc");
