@@ -40,7 +40,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
 
         try
         {
-            if (verb is null) throw KubernetesStatusException.MethodNotAllowed($"the server does not allow this method on the requested resource");
+            if (verb is null) throw KubernetesStatusException.MethodNotAllowed("the server does not allow this method on the requested resource");
             if (faults.DrawApiFault(verb) is { } fault) throw fault;
             switch (verb)
             {
