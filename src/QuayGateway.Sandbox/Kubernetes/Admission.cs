@@ -16,9 +16,8 @@ internal static class Admission
         if (type == ResourceTypes.Secrets && string.IsNullOrEmpty(obj["type"].Str())) obj["type"] = "Opaque";
     }
 
-    public static void Validate(ResourceType type, JsonObject proposed, JsonObject? existing)
+    public static void Validate(ResourceType type, JsonObject proposed)
     {
-        _ = existing;
         if (type == ResourceTypes.QuayRegistries) QuayRegistrySchema.Instance.Validate(proposed);
     }
 }

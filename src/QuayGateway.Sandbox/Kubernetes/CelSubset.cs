@@ -20,8 +20,15 @@ internal static partial class CelSubset
     [GeneratedRegex(@"^(?<not>!)?\s*self(?<path>(\.[A-Za-z_][A-Za-z0-9_]*)+)$")]
     private static partial Regex Field();
 
-    public static bool Evaluate(string rule, JsonObject self) =>
-        rule.Split("||").Any(any => any.Split("&&").All(term => Term(term.Trim(), rule, self)));
+    /// <summary>Throws unless every term of <paramref name="rule"/> has a shape this evaluator knows.</summary>
+    public static void EnsureSupported(string rule) => Evaluate(rule, new JsonObject());
+
+    public static bool Evaluate(string rule, JsonObject self)
+    {
+        // Every term is evaluated, without short-circuit, so an unsupported shape shows whatever the data.
+        var disjuncts = rule.Split("||").Select(any => any.Split("&&").Select(term => Term(term.Trim(), rule, self)).ToList()).ToList();
+        return disjuncts.Exists(all => all.TrueForAll(t => t));
+    }
 
     private static bool Term(string term, string rule, JsonObject self)
     {

@@ -40,7 +40,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
 
         try
         {
-            if (verb is null) throw KubernetesStatusException.MethodNotAllowed($"the server does not allow this method on the requested resource");
+            if (verb is null) throw KubernetesStatusException.MethodNotAllowed("the server does not allow this method on the requested resource");
             if (faults.DrawApiFault(verb) is { } fault) throw fault;
             switch (verb)
             {
@@ -139,7 +139,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
         CheckKind(path.Type, obj);
         if (path.Type.HasStatus) obj.Remove("status"); // create cannot set status
         CheckUnknownFields(context, path.Type, obj);
-        var created = store.CreateCore(path.Type, path.Namespace, obj, FieldManager(context), IsDryRun(context));
+        var created = store.Write(() => store.CreateCore(path.Type, path.Namespace, obj, FieldManager(context), IsDryRun(context)));
         await WriteAsync(context, 201, created);
     }
 
@@ -151,9 +151,9 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
             throw KubernetesStatusException.BadRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + path.Name + ")");
         obj.Metadata()["name"] = path.Name;
         CheckUnknownFields(context, path.Type, obj);
-        var updated = path.Subresource == "status"
+        var updated = store.Write(() => path.Subresource == "status"
             ? store.UpdateStatusCore(path.Type, path.Namespace, obj, FieldManager(context), IsDryRun(context))
-            : store.UpdateCore(path.Type, path.Namespace, obj, FieldManager(context), IsDryRun(context));
+            : store.UpdateCore(path.Type, path.Namespace, obj, FieldManager(context), IsDryRun(context)));
         await WriteAsync(context, 200, updated);
     }
 
@@ -174,15 +174,15 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
                     throw KubernetesStatusException.BadRequest("the name of the object (" + appliedName + ") does not match the name on the URL (" + path.Name + ")");
                 applied.Metadata()["name"] = path.Name;
                 CheckUnknownFields(context, path.Type, applied);
-                result = store.ApplyCore(path.Type, path.Namespace, applied, manager, IsTrue(context.Request.Query["force"]), status, dryRun);
+                result = store.Write(() => store.ApplyCore(path.Type, path.Namespace, applied, manager, IsTrue(context.Request.Query["force"]), status, dryRun));
                 break;
             case "application/merge-patch+json":
             case "application/strategic-merge-patch+json": // the sandbox has no patch strategies; a merge patch is close enough
                 if (body is JsonObject patchObject) CheckUnknownFields(context, path.Type, patchObject);
-                result = store.MergePatchCore(path.Type, path.Namespace, path.Name!, body, status, FieldManager(context), dryRun);
+                result = store.Write(() => store.MergePatchCore(path.Type, path.Namespace, path.Name!, body, status, FieldManager(context), dryRun));
                 break;
             case "application/json-patch+json":
-                result = store.JsonPatchCore(path.Type, path.Namespace, path.Name!, body, status, FieldManager(context), dryRun);
+                result = store.Write(() => store.JsonPatchCore(path.Type, path.Namespace, path.Name!, body, status, FieldManager(context), dryRun));
                 break;
             default:
                 throw new KubernetesStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, {ApplyPatch}",
@@ -193,7 +193,8 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
 
     private async Task DeleteAsync(HttpContext context, ApiPath path)
     {
-        var result = store.DeleteCore(path.Type, path.Namespace, path.Name!, IsDryRun(context));
+        var options = await DeleteOptionsAsync(context);
+        var result = store.Write(() => store.DeleteCore(path.Type, path.Namespace, path.Name!, IsDryRun(context) || options.DryRun, options.Store));
         if (result.Pending || path.Type.ReturnsDeletedObject)
         {
             await WriteAsync(context, result.Pending ? 202 : 200, result.Object);
@@ -211,7 +212,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
         {
             try
             {
-                deleted.Add(store.DeleteCore(path.Type, victim.Namespace(), victim.Name()!, IsDryRun(context)).Object);
+                deleted.Add(store.Write(() => store.DeleteCore(path.Type, victim.Namespace(), victim.Name()!, IsDryRun(context))).Object);
             }
             catch (KubernetesStatusException e) when (e.Code == 404)
             {
@@ -225,6 +226,29 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
             ["metadata"] = new JsonObject { ["resourceVersion"] = store.CurrentResourceVersion.ToString(CultureInfo.InvariantCulture) },
             ["items"] = deleted,
         });
+    }
+
+    private sealed record DeleteRequest(ObjectStore.DeleteOptions Store, bool DryRun);
+
+    /// <summary>The DeleteOptions body (preconditions, propagationPolicy, dryRun) and the <c>propagationPolicy</c> parameter.</summary>
+    private static async Task<DeleteRequest> DeleteOptionsAsync(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body);
+        var text = await reader.ReadToEndAsync(context.RequestAborted);
+        JsonObject? body;
+        try
+        {
+            body = string.IsNullOrWhiteSpace(text) ? null : JsonNode.Parse(text) as JsonObject; // clients may send no body or "null"
+        }
+        catch (JsonException e)
+        {
+            throw KubernetesStatusException.BadRequest($"the DeleteOptions body could not be decoded: {e.Message}");
+        }
+        var policy = body?["propagationPolicy"].Str() ?? context.Request.Query["propagationPolicy"].ToString();
+        if (policy is not ("" or "Orphan" or "Background" or "Foreground"))
+            throw KubernetesStatusException.BadRequest($"Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\"");
+        var dryRun = body?["dryRun"] is JsonArray d && d.Any(v => v.Str() == "All");
+        return new DeleteRequest(new ObjectStore.DeleteOptions(body?["preconditions"]?["uid"].Str(), body?["preconditions"]?["resourceVersion"].Str(), policy == "Orphan"), dryRun);
     }
 
     /// <summary>Unknown QuayRegistry fields: 400 with <c>fieldValidation=Strict</c>, a Warning header otherwise (pruned either way).</summary>

@@ -192,13 +192,12 @@ public sealed class ObjectStore
                 if (owner.IsDeleting())
                     throw KubernetesStatusException.Forbidden(type, name, $"unable to create new content in namespace {ns} because it is being terminated");
             }
-            if (Find(type, ns, name) is not null) throw KubernetesStatusException.AlreadyExists(type, name);
-
             foreach (var system in new[] { "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "managedFields", "selfLink" })
             {
                 meta.Remove(system);
             }
-            Admission.Validate(type, obj, existing: null);
+            Admission.Validate(type, obj); // as on a real server, an invalid object is 422 even when the name is taken
+            if (Find(type, ns, name) is not null) throw KubernetesStatusException.AlreadyExists(type, name);
             var now = Now();
             meta["uid"] = Guid.NewGuid().ToString();
             meta["creationTimestamp"] = now;
@@ -294,11 +293,18 @@ public sealed class ObjectStore
         }
     }
 
-    internal DeleteResult DeleteCore(ResourceType type, string? ns, string name, bool dryRun)
+    /// <summary>What a DELETE's DeleteOptions may ask: preconditions, and orphaning the dependents instead of collecting them.</summary>
+    internal sealed record DeleteOptions(string? PreconditionUid = null, string? PreconditionResourceVersion = null, bool Orphan = false);
+
+    internal DeleteResult DeleteCore(ResourceType type, string? ns, string name, bool dryRun, DeleteOptions? options = null)
     {
         lock (_gate)
         {
             var existing = FindOrThrow(type, ns, name);
+            if (options?.PreconditionUid is { } uid && uid != existing.Uid())
+                throw KubernetesStatusException.Conflict(type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {existing.Uid()}");
+            if (options?.PreconditionResourceVersion is { } rv && rv != existing.ResourceVersion())
+                throw KubernetesStatusException.Conflict(type, name, $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {existing.ResourceVersion()}");
             if (dryRun) return new DeleteResult((JsonObject)existing.DeepClone(), existing.Finalizers().Count > 0);
             if (type == ResourceTypes.Namespaces) return DeleteNamespace(existing);
             if (existing.Finalizers().Count > 0)
@@ -309,13 +315,14 @@ public sealed class ObjectStore
                 marked.Metadata()["deletionGracePeriodSeconds"] = 0L;
                 return new DeleteResult(Commit(type, "MODIFIED", existing, marked), true);
             }
-            return new DeleteResult(Remove(type, existing), false);
+            return new DeleteResult(Remove(type, existing, collectDependents: options?.Orphan != true), false);
         }
     }
 
     // ---- Commit machinery ----
 
-    private T Write<T>(Func<T> write)
+    /// <summary>Runs a write and then delivers its events; every write from outside the store goes through here.</summary>
+    internal T Write<T>(Func<T> write)
     {
         try
         {
@@ -330,7 +337,7 @@ public sealed class ObjectStore
     private JsonObject Finish(ResourceType type, JsonObject existing, JsonObject proposed, bool dryRun, Action<JsonObject>? recordOwnership)
     {
         var name = existing.Name()!;
-        Admission.Validate(type, proposed, existing);
+        Admission.Validate(type, proposed);
         var newFinalizers = proposed.Finalizers().Except(existing.Finalizers()).ToList();
         if (existing.IsDeleting() && newFinalizers.Count > 0)
         {
@@ -380,10 +387,10 @@ public sealed class ObjectStore
         return Remove(ResourceTypes.Namespaces, namespaceObject);
     }
 
-    private JsonObject Remove(ResourceType type, JsonObject last)
+    private JsonObject Remove(ResourceType type, JsonObject last, bool collectDependents = true)
     {
         var removed = Commit(type, "DELETED", Find(type, last.Namespace(), last.Name()!), last, remove: true);
-        CollectGarbage(removed.Uid());
+        if (collectDependents) CollectGarbage(removed.Uid());
         if (removed.Namespace() is { } ns) TryFinishNamespace(ns);
         return removed;
     }

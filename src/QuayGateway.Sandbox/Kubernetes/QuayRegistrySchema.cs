@@ -10,9 +10,26 @@ namespace QuayGateway.Sandbox.Kubernetes;
 /// and nulls are pruned, then types, required, enum, minimum/maximum, pattern and the CEL rules
 /// (<c>x-kubernetes-validations</c>) are checked. Errors carry the apiserver's field paths and wording.
 /// </summary>
-internal sealed class QuayRegistrySchema(JsonObject schema)
+internal sealed class QuayRegistrySchema
 {
     private sealed record Error(string Reason, string Field, string Detail);
+
+    private readonly JsonObject _schema;
+
+    /// <summary>Fails at load, not at the first write, when the CRD has a CEL rule the sandbox cannot evaluate.</summary>
+    public QuayRegistrySchema(JsonObject schema)
+    {
+        _schema = schema;
+        foreach (var rule in Rules(schema)) CelSubset.EnsureSupported(rule);
+    }
+
+    private static IEnumerable<string> Rules(JsonNode? node) => node switch
+    {
+        JsonObject o => (o["x-kubernetes-validations"] as JsonArray ?? []).Select(r => r?["rule"].Str()).OfType<string>()
+            .Concat(o.Where(p => p.Key != "x-kubernetes-validations").SelectMany(p => Rules(p.Value))),
+        JsonArray a => a.SelectMany(Rules),
+        _ => [],
+    };
 
     public static QuayRegistrySchema Instance { get; } = new(QuayRegistryCrd.Instance.Schema);
 
@@ -20,7 +37,7 @@ internal sealed class QuayRegistrySchema(JsonObject schema)
     public void Validate(JsonObject obj)
     {
         var errors = new List<Error>();
-        Walk(obj, schema, "", errors, pruned: null, isRoot: true);
+        Walk(obj, _schema, "", errors, pruned: null, isRoot: true);
         if (errors.Count > 0)
             throw KubernetesStatusException.Invalid(ResourceTypes.QuayRegistries, obj.Name() ?? "", errors.Select(e => (e.Reason, e.Field, e.Detail)).ToList());
     }
@@ -29,7 +46,7 @@ internal sealed class QuayRegistrySchema(JsonObject schema)
     public IReadOnlyList<string> UnknownFields(JsonObject obj)
     {
         var pruned = new List<string>();
-        Walk(obj.DeepClone(), schema, "", [], pruned, isRoot: true);
+        Walk(obj.DeepClone(), _schema, "", [], pruned, isRoot: true);
         return pruned;
     }
 

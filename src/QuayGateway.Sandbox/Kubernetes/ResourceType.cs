@@ -17,8 +17,6 @@ public sealed record ResourceType(
 {
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 
-    public string GroupVersion => ApiVersion;
-
     /// <summary>The name a real apiserver puts in messages: "pods", "quayregistries.quay.redhat.com".</summary>
     public string QualifiedName => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
 

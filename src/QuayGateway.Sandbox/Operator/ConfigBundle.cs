@@ -12,7 +12,6 @@ namespace QuayGateway.Sandbox.Operator;
 /// parsed to its top-level keys, the other files' names, and a hash that changes with any content.
 /// </summary>
 internal sealed record ConfigBundle(
-    string SecretName,
     IReadOnlyDictionary<string, YamlNode> Config,
     IReadOnlySet<string> Files,
     string ContentHash,
@@ -35,7 +34,7 @@ internal sealed record ConfigBundle(
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             string.Join("\n", files.Select(f => $"{f.Key}={f.Value}")))));
         var (config, error) = Parse(files.GetValueOrDefault("config.yaml", ""));
-        return new ConfigBundle(secret.Name() ?? "", config, files.Keys.ToHashSet(StringComparer.Ordinal), hash, error);
+        return new ConfigBundle(config, files.Keys.ToHashSet(StringComparer.Ordinal), hash, error);
     }
 
     public bool Has(string key) => Config.ContainsKey(key);

@@ -232,9 +232,10 @@ internal sealed class KubeObjects(string ns, string registry, string registryUid
     private static (string Phase, bool Ready, JsonObject State, JsonObject LastState) PodState(SimulatedPod pod, JobOutcome? job)
     {
         var startedAt = GoTime.Rfc3339(pod.StartedAt ?? pod.Created);
+        var crashedAt = GoTime.Rfc3339(pod.LastCrashAt ?? pod.StartedAt ?? pod.Created);
         var crashed = new JsonObject
         {
-            ["terminated"] = new JsonObject { ["exitCode"] = 1, ["reason"] = "Error", ["startedAt"] = startedAt, ["finishedAt"] = startedAt },
+            ["terminated"] = new JsonObject { ["exitCode"] = 1, ["reason"] = "Error", ["startedAt"] = startedAt, ["finishedAt"] = crashedAt },
         };
         return job switch
         {

@@ -5,13 +5,13 @@ namespace QuayGateway.Sandbox.Operator;
 /// <c>observedGeneration</c>; <c>3.6</c> writes the source document's shape (<c>unhealthyComponents</c>, the
 /// config editor fields) and knows only the nine component kinds of that release.
 /// </summary>
-internal sealed record OperatorProfile(string Name, string QuayVersion, IReadOnlyList<string> Kinds, bool IsLegacy)
+internal sealed record OperatorProfile(string QuayVersion, IReadOnlyList<string> Kinds, bool IsLegacy)
 {
-    public static readonly OperatorProfile Current = new("current", "3.16.2",
+    public static readonly OperatorProfile Current = new("3.16.2",
         ["quay", "postgres", "clair", "redis", "horizontalpodautoscaler", "objectstorage", "route", "mirror", "monitoring", "tls", "clairpostgres"],
         IsLegacy: false);
 
-    public static readonly OperatorProfile V36 = new("3.6", "3.6.0",
+    public static readonly OperatorProfile V36 = new("3.6.0",
         ["postgres", "clair", "redis", "horizontalpodautoscaler", "objectstorage", "route", "mirror", "monitoring", "tls"],
         IsLegacy: true);
 

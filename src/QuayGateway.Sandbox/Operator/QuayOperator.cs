@@ -367,8 +367,9 @@ internal sealed class QuayOperator : IAsyncDisposable
         var view = new RolloutView(profile, rollout.Name, generation, phase, plan.Migrations, plan.Health, spec, endpoint,
             profile.IsLegacy ? $"https://{rollout.Name}-quay-config-editor-{rollout.Namespace}.{settings.AppsDomain}" : null,
             plan.ConfigEditorSecret);
-        var status = WriteStatus(registry, StatusBuilder.Build(view, registry["status"] as JsonObject, now));
+        var status = StatusBuilder.Build(view, registry["status"] as JsonObject, now);
 
+        // Quay answers before the status says Available, so a client that sees Available can call it at once.
         if (IsAvailable(status))
         {
             var hosts = new List<string> { RouteHost(rollout) };
@@ -379,6 +380,8 @@ internal sealed class QuayOperator : IAsyncDisposable
 
             quayApi.Open(rollout.Key, hosts, QuayConfig.From(bundle.Config));
         }
+
+        WriteStatus(registry, status);
 
         ScheduleNext(rollout, phase, plan.AnyCrashLooping);
     }
@@ -487,14 +490,14 @@ internal sealed class QuayOperator : IAsyncDisposable
 
     /// <summary>
     /// Writes status when anything but <c>lastUpdated</c> changed, and emits the operator's Events for
-    /// RolloutBlocked and Available transitions. Returns the status now in effect.
+    /// RolloutBlocked and Available transitions.
     /// </summary>
-    private JsonObject WriteStatus(JsonObject registry, JsonObject status)
+    private void WriteStatus(JsonObject registry, JsonObject status)
     {
         var previous = registry["status"] as JsonObject;
         if (previous is not null && JsonNode.DeepEquals(previous, status))
         {
-            return previous;
+            return;
         }
 
         var now = time.GetUtcNow();
@@ -523,7 +526,6 @@ internal sealed class QuayOperator : IAsyncDisposable
             ["metadata"] = new JsonObject { ["name"] = registry.Name(), ["namespace"] = registry.Namespace() },
             ["status"] = status.DeepClone(),
         }, FieldManager);
-        return status;
     }
 
     private void EmitEvent(JsonObject registry, string reason, string message, bool warning, DateTimeOffset now)

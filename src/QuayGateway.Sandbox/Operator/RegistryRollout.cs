@@ -22,6 +22,9 @@ internal sealed class SimulatedPod(string name, string templateHash, DateTimeOff
 
     public int Restarts { get; set; }
 
+    /// <summary>When the container last crashed; kubectl shows it as "RESTARTS 5 (40s ago)".</summary>
+    public DateTimeOffset? LastCrashAt { get; set; }
+
     public bool Ready => Running && !CrashLooping;
 }
 

@@ -150,6 +150,7 @@ internal sealed class RolloutPlan(
             if (pod.CrashLooping && restartTick)
             {
                 pod.Restarts++;
+                pod.LastCrashAt = now;
                 RestartsTicked = true;
             }
 

@@ -72,7 +72,7 @@ public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
     /// </summary>
     internal void Open(string registry, IReadOnlyCollection<string> hosts, QuayConfig config)
     {
-        var quay = byRegistry.GetOrAdd(registry, r => new QuayInstance(r, new QuayDatabase(clock), config));
+        var quay = byRegistry.GetOrAdd(registry, _ => new QuayInstance(new QuayDatabase(clock), config));
         quay.Config = config;
         var current = hosts.Select(StripPort).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         var previous = hostsOf.GetValueOrDefault(registry, []);

@@ -45,6 +45,9 @@ public sealed class CrdValidationTests(SandboxFixture sandbox)
         var status = await Rejected(sandbox.NewNamespace(), "x", """{"components":[{"kind":"tls","managed":true,"secretRef":{"name":"my-tls"}}]}""");
         Assert.Equal("QuayRegistry.quay.redhat.com \"x\" is invalid: spec.components[0]: Invalid value: \"object\": secretRef cannot be set on a managed component", status["message"]!.GetValue<string>());
 
+        var emptyName = await Rejected(sandbox.NewNamespace(), "x", """{"components":[{"kind":"tls","managed":false,"secretRef":{"name":""}}]}""");
+        Assert.Equal("Invalid value: \"object\": secretRef.name must not be empty", OnlyCause(emptyName).Message);
+
         // The same fields are fine where the rules allow them.
         var ns = sandbox.NewNamespace();
         await sandbox.Client.CustomObjects.CreateNamespacedCustomObjectAsync(

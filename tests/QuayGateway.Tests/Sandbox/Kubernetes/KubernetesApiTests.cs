@@ -236,6 +236,24 @@ public sealed class KubernetesApiTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task Delete_honours_preconditions_and_orphaning()
+    {
+        var ns = sandbox.NewNamespace();
+        var created = await CreateRegistry(ns, "r");
+        var owner = new V1OwnerReference { ApiVersion = "quay.redhat.com/v1", Kind = "QuayRegistry", Name = "r", Uid = created.Uid() };
+        await sandbox.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "kept", OwnerReferences = [owner] } }, ns);
+
+        var stale = await StatusOf(() => CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, ns, Plural, "r",
+            new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = "1" } }), HttpStatusCode.Conflict);
+        Assert.Contains("Precondition failed: ResourceVersion in precondition: 1", stale["message"]!.GetValue<string>());
+
+        await CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, ns, Plural, "r",
+            new V1DeleteOptions { PropagationPolicy = "Orphan", Preconditions = new V1Preconditions { Uid = created.Uid() } });
+        await StatusOf(() => GetRegistry(ns, "r"), HttpStatusCode.NotFound);
+        Assert.Equal("kept", (await sandbox.Client.CoreV1.ReadNamespacedSecretAsync("kept", ns)).Metadata.Name);
+    }
+
+    [Fact]
     public async Task Deleting_a_namespace_deletes_everything_in_it()
     {
         var ns = sandbox.NewNamespace();

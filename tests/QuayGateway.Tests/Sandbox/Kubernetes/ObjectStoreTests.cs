@@ -195,6 +195,28 @@ public sealed class ObjectStoreTests
     }
 
     [Fact]
+    public async Task Concurrent_writers_get_one_event_per_commit_delivered_in_revision_order()
+    {
+        var store = StoreWithNamespace();
+        var revisions = new List<long>();
+        using var _ = store.Subscribe(e =>
+        {
+            lock (revisions) revisions.Add(long.Parse(e.Object.ResourceVersion()!, System.Globalization.CultureInfo.InvariantCulture));
+        });
+        var start = store.CurrentResourceVersion;
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(writer => Task.Run(() =>
+        {
+            store.Create("secrets", "quay-enterprise", new JsonObject { ["metadata"] = new JsonObject { ["name"] = $"w{writer}" } });
+            for (var i = 0; i < 100; i++)
+            {
+                store.MergePatch("secrets", "quay-enterprise", $"w{writer}", new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["n"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) } } });
+            }
+        })));
+        Assert.Equal(start + 404, store.CurrentResourceVersion);
+        Assert.Equal(Enumerable.Range(1, 404).Select(i => start + i), revisions);
+    }
+
+    [Fact]
     public void Watch_history_is_bounded_and_older_resume_points_are_Gone()
     {
         var store = StoreWithNamespace(history: 5);

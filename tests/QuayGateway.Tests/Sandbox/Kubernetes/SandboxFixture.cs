@@ -55,7 +55,7 @@ public sealed class SandboxFixture : IAsyncLifetime
     }
 
     /// <summary>Runs the machine's kubectl against the sandbox. A missing kubectl fails the test (CI installs it).</summary>
-    public async Task<KubectlResult> KubectlAsync(string stdin, params string[] args)
+    public async Task<KubectlResult> KubectlWithInputAsync(string stdin, params string[] args)
     {
         var start = new ProcessStartInfo("kubectl")
         {
@@ -88,7 +88,7 @@ public sealed class SandboxFixture : IAsyncLifetime
         }
     }
 
-    public Task<KubectlResult> KubectlAsync(params string[] args) => KubectlAsync("", args);
+    public Task<KubectlResult> KubectlAsync(params string[] args) => KubectlWithInputAsync("", args);
 
     /// <summary>Raw HTTP to the API server, for what the clients hide (headers, exact bodies).</summary>
     public HttpClient Http() => new() { BaseAddress = Cluster.ApiServerUrl };

@@ -83,6 +83,26 @@ public sealed class WatchTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task Writes_through_the_API_reach_watches_and_store_subscribers_at_once()
+    {
+        var ns = sandbox.NewNamespace();
+        var subscribed = new TaskCompletionSource<WatchEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = sandbox.Cluster.Store.Subscribe(e =>
+        {
+            if (e.Object.Namespace() == ns) subscribed.TrySetResult(e);
+        });
+        using var watch = WatchRegistries(ns, Rv(sandbox.Cluster.Store.CurrentResourceVersion));
+
+        await sandbox.Client.CustomObjects.CreateNamespacedCustomObjectAsync(KubernetesApiTests.Registry("r"),
+            KubernetesApiTests.Group, KubernetesApiTests.Version, ns, KubernetesApiTests.Plural);
+
+        var e = await subscribed.Task.WaitAsync(Patience);
+        Assert.Equal(("ADDED", "quayregistries", "r"), (e.Type, e.Resource, e.Object.Name()));
+        var watched = await watch.Next();
+        Assert.Equal((WatchEventType.Added, "r"), (watched.Type, watched.Object.Name()));
+    }
+
+    [Fact]
     public async Task A_watch_without_resourceVersion_starts_with_the_current_objects()
     {
         var ns = sandbox.NewNamespace();

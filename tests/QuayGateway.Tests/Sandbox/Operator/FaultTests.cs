@@ -27,7 +27,7 @@ public sealed class FaultTests
 
         h.Quay.OperatorFaults.AddCrashLoop(new CrashLoopFault("quay"));
         var degraded = await h.WaitFor("example-registry", r => Text(Condition(r, "Available")?["status"]) == "False");
-        await Task.Delay(h.PhaseDelay * 4);
+        await h.WaitFor("example-registry", _ => QuayAppPods(h).All(p => Container(p)["restartCount"]!.GetValue<long>() >= 2));
 
         Assert.Equal(("False", "ComponentNotReady", "Deployment example-registry-quay-app has zero replicas available"),
             (Text(Condition(degraded, "ComponentQuayReady")!["status"]), Text(Condition(degraded, "ComponentQuayReady")!["reason"]), Text(Condition(degraded, "ComponentQuayReady")!["message"])));

@@ -100,7 +100,7 @@ public sealed class SandboxHttpTests : IAsyncLifetime
         Assert.Contains(hpas, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^example-registry-clair-app\s+Deployment/example-registry-clair-app\s+.*\d+%/90%.*\s2\s+10\s+2\s"));
     }
 
-    [Fact(Skip = "Writes through the sandbox's HTTP API do not reach ObjectStore.Subscribe yet (the API calls the *Core methods, which skip Dispatch); enable once they do.")]
+    [Fact]
     public async Task A_registry_created_over_http_is_seen_by_the_operator()
     {
         await CreateBundleAndRegistry(overHttp: true);
@@ -110,7 +110,7 @@ public sealed class SandboxHttpTests : IAsyncLifetime
 
     /// <summary>
     /// The bundle and the registry, created through the store by default: the operator's HTTP-facing surfaces are
-    /// what these tests check (see the skipped test above for creation over HTTP).
+    /// what the other tests check; the test above creates them over HTTP.
     /// </summary>
     private async Task CreateBundleAndRegistry(bool overHttp = false)
     {
