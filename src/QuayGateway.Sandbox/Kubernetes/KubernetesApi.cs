@@ -63,11 +63,6 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
             // A bug in the sandbox still answers the way an apiserver answers its own failures.
             await WriteAsync(context, new KubernetesStatusException(500, "InternalError", $"Internal error occurred: {e.GetType().Name}: {e.Message}", new StatusDetails()));
         }
-        finally
-        {
-            // The *Core writes commit without delivering; hand what this request committed to the operator and watches.
-            store.DispatchPending();
-        }
     }
 
     private async Task GetAsync(HttpContext context, ApiPath path)

@@ -437,9 +437,6 @@ public sealed class ObjectStore
         return (JsonObject)snapshot.DeepClone();
     }
 
-    /// <summary>Delivers what the HTTP layer's direct (*Core) writes committed.</summary>
-    internal void DispatchPending() => Dispatch();
-
     /// <summary>Delivers pending events in commit order; one thread at a time, never under the store's lock.</summary>
     private void Dispatch()
     {
