@@ -47,7 +47,8 @@ public sealed class SandboxCluster : IAsyncDisposable
     public static async Task<SandboxCluster> StartAsync(SandboxOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var store = new ObjectStore(options.WatchHistoryLimit);
+        var store = new ObjectStore(options.WatchHistoryLimit, timeProvider: null,
+            quayRegistrySchema: options.Profile == "3.6" ? QuayRegistrySchema.Legacy36 : QuayRegistrySchema.Instance);
         var faults = new SandboxFaults();
         var requests = new SandboxRequestCounter();
 

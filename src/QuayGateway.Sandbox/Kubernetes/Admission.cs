@@ -16,8 +16,8 @@ internal static class Admission
         if (type == ResourceTypes.Secrets && string.IsNullOrEmpty(obj["type"].Str())) obj["type"] = "Opaque";
     }
 
-    public static void Validate(ResourceType type, JsonObject proposed)
+    public static void Validate(ResourceType type, JsonObject proposed, QuayRegistrySchema schema)
     {
-        if (type == ResourceTypes.QuayRegistries) QuayRegistrySchema.Instance.Validate(proposed);
+        if (type == ResourceTypes.QuayRegistries) schema.Validate(proposed);
     }
 }

@@ -247,10 +247,10 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
     }
 
     /// <summary>Unknown QuayRegistry fields: 400 with <c>fieldValidation=Strict</c>, a Warning header otherwise (pruned either way).</summary>
-    private static void CheckUnknownFields(HttpContext context, ResourceType type, JsonObject obj)
+    private void CheckUnknownFields(HttpContext context, ResourceType type, JsonObject obj)
     {
         if (type != ResourceTypes.QuayRegistries) return;
-        var unknown = QuayRegistrySchema.Instance.UnknownFields(obj);
+        var unknown = store.QuayRegistrySchema.UnknownFields(obj);
         if (unknown.Count == 0) return;
         var mode = context.Request.Query["fieldValidation"].ToString();
         if (mode == "Strict")

@@ -30,7 +30,14 @@ public sealed class ObjectStore
 
     /// <param name="watchHistoryLimit">How many events a watch can resume over; older resourceVersions answer 410 Gone.</param>
     public ObjectStore(int watchHistoryLimit = 10_000, TimeProvider? timeProvider = null)
+        : this(watchHistoryLimit, timeProvider, null)
     {
+    }
+
+    /// <param name="quayRegistrySchema">The QuayRegistry schema this cluster's CRD has (the master CRD by default).</param>
+    internal ObjectStore(int watchHistoryLimit, TimeProvider? timeProvider, QuayRegistrySchema? quayRegistrySchema)
+    {
+        QuayRegistrySchema = quayRegistrySchema ?? QuayRegistrySchema.Instance;
         ArgumentOutOfRangeException.ThrowIfLessThan(watchHistoryLimit, 1);
         _historyLimit = watchHistoryLimit;
         _time = timeProvider ?? TimeProvider.System;
@@ -46,6 +53,8 @@ public sealed class ObjectStore
     }
 
     internal TimeProvider Time => _time;
+
+    internal QuayRegistrySchema QuayRegistrySchema { get; }
 
     public JsonObject Create(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
         Write(() => CreateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
@@ -196,7 +205,7 @@ public sealed class ObjectStore
             {
                 meta.Remove(system);
             }
-            Admission.Validate(type, obj); // as on a real server, an invalid object is 422 even when the name is taken
+            Admission.Validate(type, obj, QuayRegistrySchema); // as on a real server, an invalid object is 422 even when the name is taken
             if (Find(type, ns, name) is not null) throw KubernetesStatusException.AlreadyExists(type, name);
             var now = Now();
             meta["uid"] = Guid.NewGuid().ToString();
@@ -337,7 +346,7 @@ public sealed class ObjectStore
     private JsonObject Finish(ResourceType type, JsonObject existing, JsonObject proposed, bool dryRun, Action<JsonObject>? recordOwnership)
     {
         var name = existing.Name()!;
-        Admission.Validate(type, proposed);
+        Admission.Validate(type, proposed, QuayRegistrySchema);
         var newFinalizers = proposed.Finalizers().Except(existing.Finalizers()).ToList();
         if (existing.IsDeleting() && newFinalizers.Count > 0)
         {

@@ -33,6 +33,28 @@ internal sealed class QuayRegistrySchema
 
     public static QuayRegistrySchema Instance { get; } = new(QuayRegistryCrd.Instance.Schema);
 
+    /// <summary>
+    /// A 3.6-era cluster has the 3.6 CRD, whose status also declares the config editor fields and
+    /// <c>unhealthyComponents</c> (the master CRD dropped them; reference NOTES.md "3.6 shape"). Without them the
+    /// server would prune the status the 3.6 operator writes.
+    /// </summary>
+    public static QuayRegistrySchema Legacy36 { get; } = new(WithLegacyStatus(QuayRegistryCrd.Instance.Schema));
+
+    private static JsonObject WithLegacyStatus(JsonObject schema)
+    {
+        var legacy = (JsonObject)schema.DeepClone();
+        var status = legacy["properties"]!["status"]!["properties"]!.AsObject();
+        status["configEditorEndpoint"] = new JsonObject { ["type"] = "string", ["description"] = "ConfigEditorEndpoint is the external access point for the config editor." };
+        status["configEditorCredentialsSecret"] = new JsonObject { ["type"] = "string", ["description"] = "ConfigEditorCredentialsSecret is the Secret holding the config editor's credentials." };
+        status["unhealthyComponents"] = new JsonObject
+        {
+            ["type"] = "object",
+            ["description"] = "UnhealthyComponents lists the Deployment conditions of each component that is not available.",
+            ["x-kubernetes-preserve-unknown-fields"] = true,
+        };
+        return legacy;
+    }
+
     /// <summary>Prunes <paramref name="obj"/> in place and throws a 422 Invalid when it breaks the schema.</summary>
     public void Validate(JsonObject obj)
     {

@@ -26,7 +26,6 @@ public sealed class ApplyRegistryJob(
     ILogger<ApplyRegistryJob> logger)
 {
     [AutomaticRetry(Attempts = 8, DelaysInSeconds = [1, 2, 5, 10, 20, 40, 60, 120], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
-    [DisableConcurrentExecution(timeoutInSeconds: 60)]
     public async Task RunAsync(Guid registryId, CancellationToken ct)
     {
         var registry = await db.Registries.SingleOrDefaultAsync(r => r.Id == registryId, ct);

@@ -37,7 +37,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             builder.UseSetting("ConnectionStrings:Gateway", _postgres.ConnectionString);
             builder.UseSetting("Gateway:Auth:BootstrapApiKey", AdminKey);
             builder.UseSetting("Gateway:Database:MigrateOnStartup", "true");
-            builder.UseSetting("Gateway:Jobs:WorkerCount", "4");
+            builder.UseSetting("Gateway:Jobs:WorkerCount", "10");
             builder.UseSetting("Gateway:Clusters:sandbox:sandbox", "true");
             builder.UseSetting("Gateway:Clusters:edge:sandbox", "true");
             builder.UseSetting("Gateway:Clusters:edge:profile", "3.6");

@@ -18,12 +18,14 @@ internal sealed class OperatorHarness : IAsyncDisposable
     public OperatorHarness(string profile = "current", int phaseDelayMs = 60)
     {
         PhaseDelay = TimeSpan.FromMilliseconds(phaseDelayMs);
+        // As a sandbox cluster of that profile does: a 3.6-era cluster has the 3.6 CRD's status fields.
+        Store = new ObjectStore(10_000, null, profile == "3.6" ? QuayRegistrySchema.Legacy36 : QuayRegistrySchema.Instance);
         Quay = new QuaySimulation(Store, new SandboxOptions { Profile = profile, PhaseDelay = PhaseDelay }, Log);
         Quay.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         Store.Create("namespaces", null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = Ns } });
     }
 
-    public ObjectStore Store { get; } = new();
+    public ObjectStore Store { get; }
 
     /// <summary>Everything the operator logged at warning level or above; a healthy run logs nothing.</summary>
     public CollectingLogger Log { get; } = new();
