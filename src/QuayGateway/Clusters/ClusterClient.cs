@@ -4,6 +4,7 @@ using System.Text.Json;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using QuayGateway.Hosting;
 
 namespace QuayGateway.Clusters;
 
@@ -11,7 +12,7 @@ namespace QuayGateway.Clusters;
 /// The gateway's one seam to a Kubernetes cluster: exactly the calls the engine makes, each failure classified as
 /// <see cref="ClusterCallException"/> (transient or permanent).
 /// </summary>
-public sealed class ClusterClient(string name, IKubernetes kubernetes) : IDisposable
+public sealed class ClusterClient(string name, IKubernetes kubernetes, GatewayMetrics metrics) : IDisposable
 {
     public const string FieldManager = "quay-gateway";
     public const string ManagedByLabel = "app.kubernetes.io/managed-by";
@@ -21,7 +22,7 @@ public sealed class ClusterClient(string name, IKubernetes kubernetes) : IDispos
     public string Name { get; } = name;
 
     /// <summary>Creates the namespace when missing. True when this call created it.</summary>
-    public Task<bool> EnsureNamespaceAsync(string ns, CancellationToken ct) => CallAsync(async () =>
+    public Task<bool> EnsureNamespaceAsync(string ns, CancellationToken ct) => CallAsync("create", async () =>
     {
         if (await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespaceAsync(ns, cancellationToken: ct)) is not null)
         {
@@ -43,16 +44,16 @@ public sealed class ClusterClient(string name, IKubernetes kubernetes) : IDispos
     });
 
     /// <summary>Whether the namespace carries the gateway's managed-by label, i.e. the gateway created it.</summary>
-    public Task<bool> IsOwnNamespaceAsync(string ns, CancellationToken ct) => CallAsync(async () =>
+    public Task<bool> IsOwnNamespaceAsync(string ns, CancellationToken ct) => CallAsync("get", async () =>
         await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespaceAsync(ns, cancellationToken: ct)) is { } found
         && found.Metadata.Labels?.TryGetValue(ManagedByLabel, out var manager) == true && manager == FieldManager);
 
-    public Task<bool> SecretExistsAsync(string ns, string secretName, CancellationToken ct) => CallAsync(async () =>
+    public Task<bool> SecretExistsAsync(string ns, string secretName, CancellationToken ct) => CallAsync("get", async () =>
         await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedSecretAsync(secretName, ns, cancellationToken: ct)) is not null);
 
     /// <summary>Server-side apply of an Opaque Secret owned by the gateway.</summary>
     public Task ApplySecretAsync(string ns, string secretName, IReadOnlyDictionary<string, string> data,
-        IDictionary<string, string> labels, IDictionary<string, string> annotations, CancellationToken ct) => CallAsync(() =>
+        IDictionary<string, string> labels, IDictionary<string, string> annotations, CancellationToken ct) => CallAsync("patch", () =>
         kubernetes.CoreV1.PatchNamespacedSecretAsync(new V1Patch(new V1Secret
         {
             ApiVersion = "v1",
@@ -62,34 +63,34 @@ public sealed class ClusterClient(string name, IKubernetes kubernetes) : IDispos
             StringData = data.ToDictionary(e => e.Key, e => e.Value),
         }, V1Patch.PatchType.ApplyPatch), secretName, ns, fieldManager: FieldManager, force: true, cancellationToken: ct));
 
-    public Task<QuayRegistryResource?> GetQuayRegistryAsync(string ns, string registryName, CancellationToken ct) => CallAsync(() =>
+    public Task<QuayRegistryResource?> GetQuayRegistryAsync(string ns, string registryName, CancellationToken ct) => CallAsync("get", () =>
         ReadOrNullAsync(() => kubernetes.CustomObjects.GetNamespacedCustomObjectAsync<QuayRegistryResource>(
             QuayRegistryResource.Group, QuayRegistryResource.Version, ns, QuayRegistryResource.Plural, registryName, ct)));
 
     /// <summary>Server-side apply with field manager <c>quay-gateway</c>: fields the operator owns stay its own.</summary>
-    public Task<QuayRegistryResource> ApplyQuayRegistryAsync(QuayRegistryResource registry, CancellationToken ct) => CallAsync(() =>
+    public Task<QuayRegistryResource> ApplyQuayRegistryAsync(QuayRegistryResource registry, CancellationToken ct) => CallAsync("patch", () =>
         kubernetes.CustomObjects.PatchNamespacedCustomObjectAsync<QuayRegistryResource>(
             new V1Patch(registry, V1Patch.PatchType.ApplyPatch), QuayRegistryResource.Group, QuayRegistryResource.Version,
             registry.Metadata.NamespaceProperty, QuayRegistryResource.Plural, registry.Metadata.Name,
             fieldManager: FieldManager, force: true, cancellationToken: ct));
 
-    public Task DeleteQuayRegistryAsync(string ns, string registryName, CancellationToken ct) => CallAsync(() =>
+    public Task DeleteQuayRegistryAsync(string ns, string registryName, CancellationToken ct) => CallAsync("delete", () =>
         IgnoreNotFoundAsync(() => kubernetes.CustomObjects.DeleteNamespacedCustomObjectAsync(
             QuayRegistryResource.Group, QuayRegistryResource.Version, ns, QuayRegistryResource.Plural, registryName,
             cancellationToken: ct)));
 
-    public Task DeleteSecretAsync(string ns, string secretName, CancellationToken ct) => CallAsync(() =>
+    public Task DeleteSecretAsync(string ns, string secretName, CancellationToken ct) => CallAsync("delete", () =>
         IgnoreNotFoundAsync(() => kubernetes.CoreV1.DeleteNamespacedSecretAsync(secretName, ns, cancellationToken: ct)));
 
-    public Task DeleteNamespaceAsync(string ns, CancellationToken ct) => CallAsync(() =>
+    public Task DeleteNamespaceAsync(string ns, CancellationToken ct) => CallAsync("delete", () =>
         IgnoreNotFoundAsync(() => kubernetes.CoreV1.DeleteNamespaceAsync(ns, cancellationToken: ct)));
 
-    public Task<int> CountQuayRegistriesAsync(string ns, CancellationToken ct) => CallAsync(async () =>
+    public Task<int> CountQuayRegistriesAsync(string ns, CancellationToken ct) => CallAsync("list", async () =>
         (await kubernetes.CustomObjects.ListNamespacedCustomObjectAsync<QuayRegistryList>(
             QuayRegistryResource.Group, QuayRegistryResource.Version, ns, QuayRegistryResource.Plural, cancellationToken: ct)).Items.Count);
 
     /// <summary>Every QuayRegistry the gateway manages, cluster-wide, with the list's resourceVersion to watch from.</summary>
-    public Task<QuayRegistryList> ListQuayRegistriesAsync(CancellationToken ct) => CallAsync(() =>
+    public Task<QuayRegistryList> ListQuayRegistriesAsync(CancellationToken ct) => CallAsync("list", () =>
         kubernetes.CustomObjects.ListClusterCustomObjectAsync<QuayRegistryList>(
             QuayRegistryResource.Group, QuayRegistryResource.Version, QuayRegistryResource.Plural,
             labelSelector: ManagedBySelector, cancellationToken: ct));
@@ -110,16 +111,16 @@ public sealed class ClusterClient(string name, IKubernetes kubernetes) : IDispos
         }
     }
 
-    public Task<V1PodList> ListPodsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync(() =>
+    public Task<V1PodList> ListPodsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync("list", () =>
         kubernetes.CoreV1.ListNamespacedPodAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
 
-    public Task<V1JobList> ListJobsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync(() =>
+    public Task<V1JobList> ListJobsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync("list", () =>
         kubernetes.BatchV1.ListNamespacedJobAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
 
     public Task<V2HorizontalPodAutoscalerList> ListHorizontalPodAutoscalersAsync(string ns, string labelSelector, CancellationToken ct) =>
-        CallAsync(() => kubernetes.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
+        CallAsync("list", () => kubernetes.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
 
-    public Task<V1DeploymentList> ListDeploymentsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync(() =>
+    public Task<V1DeploymentList> ListDeploymentsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync("list", () =>
         kubernetes.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
 
     /// <summary>Whether the API server answers <c>/version</c>; a reachability probe, never throws.</summary>
@@ -136,20 +137,28 @@ public sealed class ClusterClient(string name, IKubernetes kubernetes) : IDispos
         }
     }
 
-    private static async Task<T> CallAsync<T>(Func<Task<T>> call)
+    /// <summary>Every call is counted by verb and HTTP code (0 when no answer came) and its failure classified.</summary>
+    private async Task<T> CallAsync<T>(string verb, Func<Task<T>> call)
     {
         try
         {
-            return await call();
+            var result = await call();
+            metrics.CountKubernetesCall(verb, 200);
+            return result;
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
-                                      || (e is TaskCanceledException && e.InnerException is TimeoutException))
+        catch (HttpOperationException e)
         {
+            metrics.CountKubernetesCall(verb, (int)e.Response.StatusCode);
+            throw ClusterCallException.From(e);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && e.InnerException is TimeoutException))
+        {
+            metrics.CountKubernetesCall(verb, 0);
             throw ClusterCallException.From(e);
         }
     }
 
-    private static Task<bool> CallAsync(Func<Task> call) => CallAsync(async () =>
+    private Task<bool> CallAsync(string verb, Func<Task> call) => CallAsync(verb, async () =>
     {
         await call();
         return true;

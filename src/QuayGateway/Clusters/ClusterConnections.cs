@@ -1,5 +1,6 @@
 using k8s;
 using Microsoft.Extensions.Options;
+using QuayGateway.Hosting;
 using QuayGateway.Sandbox;
 
 namespace QuayGateway.Clusters;
@@ -23,7 +24,7 @@ public sealed class SandboxSettings
 /// One <see cref="ClusterClient"/> per configured cluster, built from its kubeconfig (and context), in-cluster
 /// config, or an in-process sandbox started here. Started before the job server, so jobs always find their cluster.
 /// </summary>
-public sealed class ClusterConnections(ClusterCatalog catalog, IOptions<SandboxSettings> sandboxSettings, ILogger<ClusterConnections> logger)
+public sealed class ClusterConnections(ClusterCatalog catalog, IOptions<SandboxSettings> sandboxSettings, GatewayMetrics metrics, ILogger<ClusterConnections> logger)
     : IHostedService, IAsyncDisposable
 {
     private readonly Dictionary<string, ClusterClient> _clients = new(StringComparer.Ordinal);
@@ -73,7 +74,7 @@ public sealed class ClusterConnections(ClusterCatalog catalog, IOptions<SandboxS
                 throw new InvalidOperationException($"Cluster '{name}' needs kubeconfig, inCluster: true or sandbox: true.");
             }
 
-            _clients[name] = new ClusterClient(name, new Kubernetes(config));
+            _clients[name] = new ClusterClient(name, new Kubernetes(config), metrics);
         }
     }
 

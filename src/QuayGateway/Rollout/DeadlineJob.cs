@@ -1,11 +1,12 @@
 using Microsoft.EntityFrameworkCore;
+using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Registries;
 
 namespace QuayGateway.Rollout;
 
 /// <summary>Marks a rollout that never became Available by its deadline (<c>Gateway:Rollout:Deadline</c>) as Failed.</summary>
-public sealed class DeadlineJob(GatewayDb db, TimeProvider time, ILogger<DeadlineJob> logger)
+public sealed class DeadlineJob(GatewayDb db, TimeProvider time, GatewayMetrics metrics, ILogger<DeadlineJob> logger)
 {
     private static readonly HashSet<RegistryState> StillRollingOut = [RegistryState.Applying, RegistryState.Progressing, RegistryState.Blocked];
 
@@ -23,6 +24,11 @@ public sealed class DeadlineJob(GatewayDb db, TimeProvider time, ILogger<Deadlin
         registry.Health = RegistryHealth.Degraded;
         registry.SetCondition("Available", "False", "DeadlineExceeded", message, now);
         db.MoveTo(registry, RegistryState.Failed, "DeadlineExceeded", message, now);
+        if (registry.RolloutStartedAt is { } started)
+        {
+            metrics.RecordRolloutDuration(now - started, registry.Cluster, nameof(RegistryState.Failed));
+        }
+
         await db.SaveChangesAsync(ct);
         logger.LogWarning("Registry {RegistryId} missed its rollout deadline", registryId);
     }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
+using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Registries;
 
@@ -11,7 +12,7 @@ namespace QuayGateway.Rollout;
 /// Lands what a cluster says about a QuayRegistry in PostgreSQL: the registry row (state, health, endpoint, the
 /// operator's status verbatim) and a timeline of condition transitions. Used by the watch and by resync alike.
 /// </summary>
-public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, TimeProvider time, ILogger<RolloutTracker> logger)
+public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, TimeProvider time, GatewayMetrics metrics, ILogger<RolloutTracker> logger)
 {
     private static readonly HashSet<RegistryState> Settled = [RegistryState.Accepted, RegistryState.Applying, RegistryState.Deleting, RegistryState.Deleted];
 
@@ -128,6 +129,11 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         if (registry.State is RegistryState.Available or RegistryState.Bootstrapping or RegistryState.Ready)
         {
             return;
+        }
+
+        if (registry.AvailableAt is null && registry.RolloutStartedAt is { } started)
+        {
+            metrics.RecordRolloutDuration(now - started, registry.Cluster, nameof(RegistryState.Available));
         }
 
         registry.AvailableAt ??= now;

@@ -19,7 +19,19 @@ public sealed class MigrateCommandTests(GatewayFixture gateway)
         }
 
         var connectionString = new NpgsqlConnectionStringBuilder(gateway.ConnectionString) { Database = database }.ConnectionString;
-        var exitCode = await RunEntryPointAsync(["migrate", $"--ConnectionStrings:Gateway={connectionString}", "--environment=Production"]);
+        // The entry point builds a second app in this process, and Hangfire keeps its storage in a static: put the
+        // shared host's storage back, or later tests would read the migrate run's empty job store.
+        var storage = Hangfire.JobStorage.Current;
+        int exitCode;
+        try
+        {
+            exitCode = await RunEntryPointAsync(["migrate", $"--ConnectionStrings:Gateway={connectionString}", "--environment=Production"]);
+        }
+        finally
+        {
+            Hangfire.JobStorage.Current = storage;
+        }
+
         Assert.Equal(0, exitCode);
 
         await using var connection = new NpgsqlConnection(connectionString);

@@ -1,3 +1,4 @@
+using QuayGateway.Hosting;
 using System.Diagnostics;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -18,6 +19,7 @@ public sealed class WebhookDeliveryJob(
     WebhookSecretProtector protector,
     IBackgroundJobClient jobs,
     WebhookOptions options,
+    GatewayMetrics metrics,
     ILogger<WebhookDeliveryJob> logger)
 {
     /// <summary>
@@ -161,6 +163,7 @@ public sealed class WebhookDeliveryJob(
         }
 
         await db.SaveChangesAsync(ct);
+        metrics.CountWebhookDelivery(outcome.Succeeded ? "succeeded" : delivery.Status == DeliveryStatus.Failed ? "failed" : "retrying");
         if (delivery is { Status: DeliveryStatus.Pending, NextAttemptAt: { } next })
         {
             jobs.Schedule<WebhookDeliveryJob>(j => j.RunAsync(subscription.Id, delivery.OrderingKey, CancellationToken.None), next + ScheduleSlack);
