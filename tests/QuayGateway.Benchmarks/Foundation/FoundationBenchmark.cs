@@ -16,7 +16,10 @@ public static class FoundationBenchmark
     {
         const string adminKey = "qgw-benchmark-admin-key";
         await using var postgres = await DevPostgres.StartThrowawayAsync();
-        await using var gateway = await GatewayProcess.StartAsync(postgres.ConnectionString, adminKey);
+        // The API is measured, not the rollouts it starts: no job server or watch in the process under load (the
+        // jobs are still enqueued, in PostgreSQL, as in production).
+        await using var gateway = await GatewayProcess.StartAsync(postgres.ConnectionString, adminKey,
+            "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false");
         var (baselineApp, baselineUrl) = await BaselineServer.StartAsync(postgres.ConnectionString + ";Maximum Pool Size=200");
         await using var _ = baselineApp;
 
