@@ -42,6 +42,9 @@ public sealed class Registry
     /// <summary>The QuayRegistry's status block as the operator last wrote it, verbatim (JSON).</summary>
     public string? OperatorStatus { get; set; }
 
+    public System.Text.Json.Nodes.JsonObject? ParseOperatorStatus() =>
+        OperatorStatus is null ? null : System.Text.Json.Nodes.JsonNode.Parse(OperatorStatus) as System.Text.Json.Nodes.JsonObject;
+
     /// <summary>The QuayRegistry object the gateway last applied (JSON).</summary>
     public string? AppliedManifest { get; set; }
 

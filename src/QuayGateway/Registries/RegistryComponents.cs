@@ -68,7 +68,7 @@ public static class RegistryComponents
         }
 
         var now = time.GetUtcNow();
-        var conditions = StatusInterpreter.Conditions(registry.OperatorStatus is null ? null : JsonNode.Parse(registry.OperatorStatus) as JsonObject);
+        var conditions = StatusInterpreter.Conditions(registry.ParseOperatorStatus());
         var managed = ManagedKinds(registry);
         var views = QuayComponents.Kinds.Select(kind => new ComponentView(
             kind,

@@ -16,11 +16,8 @@ public static class RegistryManifest
     public static string? ConfigBundleSecret(Registry registry) =>
         registry.Spec.ConfigBundle is not null ? BundleSecretName(registry) : registry.Spec.ConfigBundleSecret;
 
-    public static Dictionary<string, string> Labels(Registry registry)
-    {
-        var labels = new Dictionary<string, string>(registry.Spec.Labels) { [ClusterClient.ManagedByLabel] = ClusterClient.FieldManager };
-        return labels;
-    }
+    public static Dictionary<string, string> Labels(Registry registry) =>
+        new(registry.Spec.Labels) { [ClusterClient.ManagedByLabel] = ClusterClient.FieldManager };
 
     public static Dictionary<string, string> Annotations(Registry registry) =>
         new() { [ClusterClient.RegistryIdAnnotation] = registry.Id.ToString() };

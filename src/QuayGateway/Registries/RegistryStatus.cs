@@ -37,7 +37,7 @@ public static class RegistryStatus
             return Problems.NotFound($"Registry '{id}'");
         }
 
-        var status = registry.OperatorStatus is null ? null : JsonNode.Parse(registry.OperatorStatus) as JsonObject;
+        var status = registry.ParseOperatorStatus();
         var end = registry.AvailableAt ?? (registry.RolloutStartedAt is null ? null : time.GetUtcNow());
         return TypedResults.Ok(new RegistryStatusResponse(
             registry.Id, registry.State, registry.Health, registry.HealthCauses, registry.RegistryEndpoint, registry.CurrentVersion,

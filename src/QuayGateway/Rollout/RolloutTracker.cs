@@ -149,7 +149,7 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
 
     private void RecordConditionChanges(Registry registry, JsonObject? status, DateTimeOffset now)
     {
-        var before = StatusInterpreter.Conditions(registry.OperatorStatus is null ? null : JsonNode.Parse(registry.OperatorStatus) as JsonObject)
+        var before = StatusInterpreter.Conditions(registry.ParseOperatorStatus())
             .ToDictionary(c => c.Type);
         foreach (var condition in StatusInterpreter.Conditions(status))
         {

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using QuayGateway.Sandbox.Kubernetes;
+using static QuayGateway.Tests.Sandbox.SourceDocumentExamples;
 
 namespace QuayGateway.Tests.Sandbox.Kubernetes;
 
@@ -8,42 +9,8 @@ namespace QuayGateway.Tests.Sandbox.Kubernetes;
 [Collection(SandboxCollection.Name)]
 public sealed partial class KubectlTests(SandboxFixture sandbox)
 {
-    // The three QuayRegistry forms of the source document (seed-deploy-quay-with-operator.zh.txt, step 3).
-    private const string Minimal = """
-        apiVersion: quay.redhat.com/v1
-        kind: QuayRegistry
-        metadata:
-          name: example-registry
-          namespace: quay-enterprise
-        """;
 
-    private const string SomeUnmanaged = """
-        apiVersion: quay.redhat.com/v1
-        kind: QuayRegistry
-        metadata:
-          name: example-registry
-          namespace: quay-enterprise
-        spec:
-          components:
-            - kind: clair
-              managed: false
-            - kind: horizontalpodautoscaler
-              managed: false
-            - kind: mirror
-              managed: false
-            - kind: monitoring
-              managed: false
-        """;
 
-    private const string WithConfigBundle = """
-        apiVersion: quay.redhat.com/v1
-        kind: QuayRegistry
-        metadata:
-          name: example-registry
-          namespace: quay-enterprise
-        spec:
-          configBundleSecret: init-config-bundle-secret
-        """;
 
     [GeneratedRegex(@"\s{2,}")]
     private static partial Regex Columns();

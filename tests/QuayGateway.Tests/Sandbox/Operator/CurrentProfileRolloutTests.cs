@@ -3,18 +3,12 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using QuayGateway.Sandbox.Kubernetes;
 using static QuayGateway.Tests.Sandbox.Operator.OperatorHarness;
+using static QuayGateway.Tests.Sandbox.SourceDocumentExamples;
 
 namespace QuayGateway.Tests.Sandbox.Operator;
 
 public sealed class CurrentProfileRolloutTests
 {
-    private const string Minimal = """
-        apiVersion: quay.redhat.com/v1
-        kind: QuayRegistry
-        metadata:
-          name: example-registry
-          namespace: quay-enterprise
-        """;
 
     [Fact]
     public async Task Minimal_registry_gets_defaults_written_back_and_rolls_out_to_the_reconcile_example()
@@ -161,23 +155,7 @@ public sealed class CurrentProfileRolloutTests
     public async Task Unmanaged_clair_hpa_mirror_and_monitoring_create_no_clair_or_mirror_objects_and_no_hpas()
     {
         await using var h = new OperatorHarness();
-        h.Create("""
-            apiVersion: quay.redhat.com/v1
-            kind: QuayRegistry
-            metadata:
-              name: example-registry
-              namespace: quay-enterprise
-            spec:
-              components:
-                - kind: clair
-                  managed: false
-                - kind: horizontalpodautoscaler
-                  managed: false
-                - kind: mirror
-                  managed: false
-                - kind: monitoring
-                  managed: false
-            """);
+        h.Create(SomeUnmanaged);
 
         var registry = await h.WaitForAvailable("example-registry");
 
@@ -219,15 +197,7 @@ public sealed class CurrentProfileRolloutTests
     {
         await using var h = new OperatorHarness();
         h.CreateBundle("init-config-bundle-secret", "FEATURE_USER_INITIALIZE: true\nSUPER_USERS:\n- quayadmin\n");
-        h.Create("""
-            apiVersion: quay.redhat.com/v1
-            kind: QuayRegistry
-            metadata:
-              name: example-registry
-              namespace: quay-enterprise
-            spec:
-              configBundleSecret: init-config-bundle-secret
-            """);
+        h.Create(WithConfigBundle);
 
         var registry = await h.WaitForAvailable("example-registry");
 

@@ -1,17 +1,12 @@
 using System.Text.Json.Nodes;
 using QuayGateway.Sandbox.Faults;
 using static QuayGateway.Tests.Sandbox.Operator.OperatorHarness;
+using static QuayGateway.Tests.Sandbox.SourceDocumentExamples;
 
 namespace QuayGateway.Tests.Sandbox.Operator;
 
 public sealed class FaultTests
 {
-    private const string Minimal = """
-        apiVersion: quay.redhat.com/v1
-        kind: QuayRegistry
-        metadata:
-          name: example-registry
-        """;
 
     private static IEnumerable<JsonObject> QuayAppPods(OperatorHarness h) =>
         h.Pods("example-registry").Where(p => Text(p["metadata"]!["labels"]!["quay-component"]) == "quay-app");

@@ -1,18 +1,12 @@
 using System.Text.Json.Nodes;
 using static QuayGateway.Tests.Sandbox.Operator.OperatorHarness;
+using static QuayGateway.Tests.Sandbox.SourceDocumentExamples;
 
 namespace QuayGateway.Tests.Sandbox.Operator;
 
 /// <summary>The 3.6 profile against the source document (seed-deploy-quay-with-operator.zh.txt).</summary>
 public sealed class LegacyProfileRolloutTests
 {
-    private const string Minimal = """
-        apiVersion: quay.redhat.com/v1
-        kind: QuayRegistry
-        metadata:
-          name: example-registry
-          namespace: quay-enterprise
-        """;
 
     private static List<string> Types(JsonObject registry) =>
         registry["status"]!["conditions"]!.AsArray().Select(c => Text(c!["type"])!).ToList();
