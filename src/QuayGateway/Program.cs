@@ -1,6 +1,7 @@
 using QuayGateway.Clusters;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
+using QuayGateway.Quay;
 using QuayGateway.Registries;
 using QuayGateway.Rollout;
 using QuayGateway.Security;
@@ -16,6 +17,7 @@ builder.AddGatewayOpenApi();
 builder.AddGatewayHealth();
 builder.AddClusters();
 builder.AddRollout();
+builder.AddQuay();
 builder.AddWebhooks();
 builder.AddGatewayJobs();
 
@@ -33,6 +35,7 @@ app.MapGatewayHealth();
 app.MapGatewayMetrics();
 app.MapApiKeys();
 app.MapRegistries();
+app.MapQuay();
 app.MapClusters();
 app.MapWebhooks();
 app.MapGatewayJobsDashboard();

@@ -46,6 +46,67 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("data_protection_keys", "gateway");
                 });
 
+            modelBuilder.Entity("QuayGateway.Quay.QuayAccount", b =>
+                {
+                    b.Property<Guid>("RegistryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("registry_id");
+
+                    b.Property<DateTimeOffset>("AttemptedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("attempted_at");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("email");
+
+                    b.Property<DateTimeOffset?>("InFlightUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("in_flight_until");
+
+                    b.Property<DateTimeOffset?>("InitializedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("initialized_at");
+
+                    b.Property<string>("Organizations")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("organizations");
+
+                    b.Property<string>("ProtectedToken")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_token");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<DateTimeOffset?>("TokenExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("token_expires_at");
+
+                    b.Property<string>("Username")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("username");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("RegistryId")
+                        .HasName("pk_quay_accounts");
+
+                    b.ToTable("quay_accounts", "gateway");
+                });
+
             modelBuilder.Entity("QuayGateway.Registries.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Tenant")
@@ -590,6 +651,16 @@ namespace QuayGateway.Migrations.Migrations
                         .HasName("pk_webhook_ticket_links");
 
                     b.ToTable("webhook_ticket_links", "gateway");
+                });
+
+            modelBuilder.Entity("QuayGateway.Quay.QuayAccount", b =>
+                {
+                    b.HasOne("QuayGateway.Registries.Registry", null)
+                        .WithOne()
+                        .HasForeignKey("QuayGateway.Quay.QuayAccount", "RegistryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_quay_accounts_registries_registry_id");
                 });
 
             modelBuilder.Entity("QuayGateway.Registries.RegistryEvent", b =>

@@ -5,6 +5,9 @@ namespace QuayGateway.Sandbox.Faults;
 /// <param name="PathPrefix">Only requests whose path starts with this; null for every path.</param>
 public sealed record QuayApiErrorFault(int StatusCode, double Rate = 1.0, string? PathPrefix = null);
 
+/// <summary>A held request: its release, and whether Quay acts on it before holding the answer back.</summary>
+internal readonly record struct QuayApiHang(bool AnswerLost, CancellationToken Release);
+
 /// <summary>
 /// Faults of the simulated Quay APIs (all registries): error answers at a rate, and hangs that hold a request until
 /// the client gives up or the hang is cleared, to exercise the gateway's 502/504 paths.
@@ -13,7 +16,7 @@ public sealed class QuayApiFaults
 {
     private readonly Lock gate = new();
     private volatile List<QuayApiErrorFault> errors = [];
-    private List<(string? PathPrefix, CancellationTokenSource Release)> hangs = [];
+    private List<(string? PathPrefix, bool AnswerLost, CancellationTokenSource Release)> hangs = [];
 
     public IReadOnlyList<QuayApiErrorFault> Errors
     {
@@ -50,18 +53,22 @@ public sealed class QuayApiFaults
     }
 
     /// <summary>Hold matching requests (a path prefix, or null for all) without answering.</summary>
-    public void AddHang(string? pathPrefix = null)
+    /// <param name="answerLost">
+    /// When true, Quay carries the request out first and only its answer is held: the caller cannot know that
+    /// it worked (a lost answer). When false, the request is held before Quay sees it.
+    /// </param>
+    public void AddHang(string? pathPrefix = null, bool answerLost = false)
     {
         lock (gate)
         {
-            hangs = [.. hangs, (pathPrefix, new CancellationTokenSource())];
+            hangs = [.. hangs, (pathPrefix, answerLost, new CancellationTokenSource())];
         }
     }
 
     /// <summary>Removes every Quay API fault; held requests resume and are answered normally.</summary>
     public void Clear()
     {
-        List<(string?, CancellationTokenSource Release)> released;
+        List<(string?, bool, CancellationTokenSource Release)> released;
         lock (gate)
         {
             released = hangs;
@@ -91,16 +98,16 @@ public sealed class QuayApiFaults
         return null;
     }
 
-    /// <summary>A token cancelled when the hang for this path is cleared; null when no hang matches.</summary>
-    internal CancellationToken? HangFor(string path)
+    /// <summary>The hang for this path (its token is cancelled when it is cleared); null when no hang matches.</summary>
+    internal QuayApiHang? HangFor(string path)
     {
         lock (gate)
         {
-            foreach (var (prefix, release) in hangs)
+            foreach (var (prefix, answerLost, release) in hangs)
             {
                 if (Matches(prefix, path))
                 {
-                    return release.Token;
+                    return new QuayApiHang(answerLost, release.Token);
                 }
             }
         }

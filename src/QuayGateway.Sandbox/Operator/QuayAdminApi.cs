@@ -12,7 +12,7 @@ namespace QuayGateway.Sandbox.Operator;
 ///   <c>{"namespace":"ns","registry":"name"}</c> (namespace and registry optional: all registries).</item>
 /// <item><c>GET|DELETE /sandbox/faults/quay-api</c>; <c>POST /sandbox/faults/quay-api/errors</c>
 ///   <c>{"statusCode":500,"rate":0.5,"pathPrefix":"/api/v1/organization"}</c>; <c>POST /sandbox/faults/quay-api/hangs</c>
-///   <c>{"pathPrefix":null}</c>.</item>
+///   <c>{"pathPrefix":null,"answerLost":false}</c>.</item>
 /// <item><c>POST /sandbox/clock/advance?seconds=9000</c>: moves the sandbox clock (token expiry) forward.</item>
 /// </list>
 /// </summary>
@@ -20,7 +20,7 @@ internal static class QuayAdminApi
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private sealed record HangRequest(string? PathPrefix);
+    private sealed record HangRequest(string? PathPrefix, bool AnswerLost = false);
 
     public static async Task<bool> TryHandle(HttpContext context, QuaySimulation simulation)
     {
@@ -59,7 +59,8 @@ internal static class QuayAdminApi
                     await Reply(context, QuayState(quayFaults));
                     return true;
                 case "/sandbox/faults/quay-api/hangs" when HttpMethods.IsPost(method):
-                    quayFaults.AddHang((await Read<HangRequest>(context)).PathPrefix);
+                    var hang = await Read<HangRequest>(context);
+                    quayFaults.AddHang(hang.PathPrefix, hang.AnswerLost);
                     await Reply(context, QuayState(quayFaults));
                     return true;
                 case "/sandbox/clock/advance" when HttpMethods.IsPost(method):

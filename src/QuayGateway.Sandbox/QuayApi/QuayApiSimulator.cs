@@ -34,17 +34,10 @@ public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
         }
 
         var path = context.Request.Path.Value ?? "/";
-        if (faults.HangFor(path) is { } release)
+        var hang = faults.HangFor(path);
+        if (hang is { AnswerLost: false } held)
         {
-            using var either = CancellationTokenSource.CreateLinkedTokenSource(release, context.RequestAborted);
-            try
-            {
-                await Task.Delay(Timeout.Infinite, either.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // Either the hang was cleared (answer normally) or the client gave up (checked below).
-            }
+            await HoldAsync(held.Release, context.RequestAborted);
         }
 
         if (context.RequestAborted.IsCancellationRequested)
@@ -63,7 +56,38 @@ public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
             return;
         }
 
+        if (hang is not { AnswerLost: true } lost)
+        {
+            await QuayEndpoints.Dispatch(quay, context);
+            return;
+        }
+
+        // Quay does the work; its answer is held back (and dropped if the client gives up first).
+        var network = context.Response.Body;
+        using var answer = new MemoryStream();
+        context.Response.Body = answer;
         await QuayEndpoints.Dispatch(quay, context);
+        context.Response.Body = network;
+        await HoldAsync(lost.Release, context.RequestAborted);
+        if (!context.RequestAborted.IsCancellationRequested)
+        {
+            answer.Position = 0;
+            await answer.CopyToAsync(network, context.RequestAborted);
+        }
+    }
+
+    /// <summary>Waits until the hang is cleared or the client gives up.</summary>
+    private static async Task HoldAsync(CancellationToken release, CancellationToken aborted)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(release, aborted);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, either.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Either the hang was cleared (answer normally) or the client gave up (the caller checks).
+        }
     }
 
     /// <summary>

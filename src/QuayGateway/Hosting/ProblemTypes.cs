@@ -23,6 +23,17 @@ public static class ProblemTypes
     public const string Internal = Base + "internal-error";
     public const string Unavailable = Base + "service-unavailable";
     public const string ClusterUnavailable = Base + "cluster-unavailable";
+    public const string RegistryNotAvailable = Base + "registry-not-available";
+    public const string QuayUserInitializeDisabled = Base + "quay-user-initialize-disabled";
+    public const string QuayAlreadyInitialized = Base + "quay-already-initialized";
+    public const string QuayInitializeUnconfirmed = Base + "quay-initialize-unconfirmed";
+    public const string QuayTokenLost = Base + "quay-token-lost";
+    public const string QuayTokenMissing = Base + "quay-token-missing";
+    public const string QuayTokenExpired = Base + "quay-token-expired";
+    public const string QuayRejected = Base + "quay-rejected";
+    public const string QuayError = Base + "quay-error";
+    public const string QuayUnreachable = Base + "quay-unreachable";
+    public const string QuayTimeout = Base + "quay-timeout";
 
     /// <summary>The type for a bare status code the framework produced (routing, auth, body limits).</summary>
     public static string ForStatus(int status) => status switch

@@ -23,6 +23,7 @@ internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
         builder.Property(r => r.AppliedManifest).HasColumnType("jsonb");
         builder.Property(r => r.Version).IsRowVersion();
         builder.Ignore(r => r.ETag);
+        builder.Ignore(r => r.IsAvailable);
         // One live registry per cluster/namespace/name; a Deleted one frees the name.
         builder.HasIndex(r => new { r.Cluster, r.Namespace, r.Name }).IsUnique().HasFilter("state <> 'Deleted'");
         builder.HasIndex(r => new { r.Tenant, r.Id });

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
+using QuayGateway.Quay;
 using QuayGateway.Rollout;
 
 namespace QuayGateway.Registries;
@@ -114,9 +115,31 @@ public static class ChangeRegistry
                 $"Only a Failed or Blocked rollout can be retried; the registry is {registry.State}.");
         }
 
+        if (BootstrapJob.FailedInBootstrap(registry))
+        {
+            return await StartBootstrapAsync(registry, db, jobs, time.GetUtcNow(), ct) is { } stale
+                ? stale
+                : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
+        }
+
         return await StartApplyAsync(registry, db, jobs, "RetryRequested", "A retry of the rollout was requested.", time.GetUtcNow(), ct) is { } conflict
             ? conflict
             : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
+    }
+
+    /// <summary>The registry is up and a bootstrap step failed: run the bootstrap again (done steps are skipped).</summary>
+    private static async Task<ProblemHttpResult?> StartBootstrapAsync(
+        Registry registry, GatewayDb db, IBackgroundJobClient jobs, DateTimeOffset now, CancellationToken ct)
+    {
+        registry.SetCondition(BootstrapJob.Condition, "False", "RetryRequested", "A retry of the bootstrap was requested.", now);
+        db.MoveTo(registry, RegistryState.Bootstrapping, "RetryRequested", "Retrying the failed bootstrap step.", now);
+        if (await SaveOrConflictAsync(db, ct) is { } conflict)
+        {
+            return conflict;
+        }
+
+        jobs.Enqueue<BootstrapJob>(job => job.RunAsync(registry.Id, true, CancellationToken.None));
+        return null;
     }
 
     /// <summary>Starts a new apply of the registry; a problem when it changed concurrently, else null.</summary>
@@ -127,18 +150,27 @@ public static class ChangeRegistry
         registry.Health = RegistryHealth.Progressing;
         registry.SetCondition("Applied", "False", reason, message, now);
         db.MoveTo(registry, RegistryState.Applying, reason, message, now);
+        if (await SaveOrConflictAsync(db, ct) is { } conflict)
+        {
+            return conflict;
+        }
+
+        jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
+        return null;
+    }
+
+    private static async Task<ProblemHttpResult?> SaveOrConflictAsync(GatewayDb db, CancellationToken ct)
+    {
         try
         {
             await db.SaveChangesAsync(ct);
+            return null;
         }
         catch (DbUpdateConcurrencyException)
         {
             return Problems.Problem(StatusCodes.Status412PreconditionFailed, ProblemTypes.PreconditionFailed, "Registry changed",
                 "The registry changed while this request was handled; read it again and retry with its new ETag.");
         }
-
-        jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
-        return null;
     }
 
     private static ProblemHttpResult? Refusal(Registry registry, string? ifMatch)

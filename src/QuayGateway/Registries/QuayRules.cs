@@ -29,4 +29,31 @@ public static partial class QuayRules
 
     public static string? CheckEmail(string? email) =>
         email is null || !Email().IsMatch(email) ? $"Invalid email address: {email ?? "None"}" : null;
+
+    /// <summary>What Quay's user/initialize would refuse, by field.</summary>
+    public static Dictionary<string, string[]> CheckUser(string? username, string? password, string? email)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        AddIfFailed(errors, "username", CheckUsername(username));
+        AddIfFailed(errors, "password", CheckPassword(password));
+        AddIfFailed(errors, "email", CheckEmail(email));
+        return errors;
+    }
+
+    /// <summary>What Quay's organization create would refuse, by field (the email is optional).</summary>
+    public static Dictionary<string, string[]> CheckOrganization(string? name, string? email)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        AddIfFailed(errors, "name", CheckUsername(name));
+        AddIfFailed(errors, "email", email is null ? null : CheckEmail(email));
+        return errors;
+    }
+
+    private static void AddIfFailed(Dictionary<string, string[]> errors, string field, string? message)
+    {
+        if (message is not null)
+        {
+            errors[field] = [message];
+        }
+    }
 }

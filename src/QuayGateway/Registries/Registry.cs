@@ -62,6 +62,9 @@ public sealed class Registry
 
     public string ETag => $"\"{Version}\"";
 
+    /// <summary>Whether the registry is up (its Available condition is True), so its Quay can be called.</summary>
+    public bool IsAvailable => Conditions.Exists(c => c is { Type: "Available", Status: "True" });
+
     /// <summary>Sets a gateway condition, keeping lastTransitionTime when the status did not change.</summary>
     public void SetCondition(string type, string status, string reason, string message, DateTimeOffset now)
     {

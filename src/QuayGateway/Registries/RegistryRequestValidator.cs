@@ -39,7 +39,7 @@ public static partial class RegistryRequestValidator
         var config = CheckBundle(errors, request);
         CheckComponentConfig(errors, request, components, config);
         CheckInitialUser(errors, request, config);
-        CheckOrganizations(errors, request);
+        CheckOrganizations(errors, request, config);
         CheckLabels(errors, request.Labels);
         if (request.Ticket is { } ticket)
         {
@@ -246,19 +246,9 @@ public static partial class RegistryRequestValidator
             return;
         }
 
-        if (QuayRules.CheckUsername(user.Username) is { } usernameError)
+        foreach (var (field, messages) in QuayRules.CheckUser(user.Username, user.Password, user.Email))
         {
-            errors.Add("initialUser.username", usernameError);
-        }
-
-        if (QuayRules.CheckPassword(user.Password) is { } passwordError)
-        {
-            errors.Add("initialUser.password", passwordError);
-        }
-
-        if (QuayRules.CheckEmail(user.Email) is { } emailError)
-        {
-            errors.Add("initialUser.email", emailError);
+            errors.Add($"initialUser.{field}", messages[0]);
         }
 
         // Quay answers 404 to user/initialize unless the registry's own config turns the feature on.
@@ -268,8 +258,17 @@ public static partial class RegistryRequestValidator
         }
     }
 
-    private static void CheckOrganizations(ValidationErrors errors, CreateRegistryRequest request)
+    private static void CheckOrganizations(ValidationErrors errors, CreateRegistryRequest request, ConfigYaml? config)
     {
+        // Quay 3.9–3.17 with FEATURE_MAILING (its default) refuses an organization without an email, and any email
+        // already used by a user or organization: say so now rather than fail the bootstrap later.
+        var mailing = request.ConfigBundleSecret is null && config?.Has("FEATURE_MAILING") == true ? config.IsTrue("FEATURE_MAILING") : true;
+        var emails = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (request.InitialUser?.Email is { } userEmail)
+        {
+            emails.Add(userEmail);
+        }
+
         var organizations = request.Organizations ?? [];
         if (organizations.Count > 0 && request.InitialUser is null)
         {
@@ -289,9 +288,20 @@ public static partial class RegistryRequestValidator
                 errors.Add($"organizations[{i}].name", "A user or organization with this name already exists");
             }
 
-            if (org.Email is not null && QuayRules.CheckEmail(org.Email) is { } emailError)
+            if (org.Email is null)
+            {
+                if (mailing)
+                {
+                    errors.Add($"organizations[{i}].email", "Email address is required");
+                }
+            }
+            else if (QuayRules.CheckEmail(org.Email) is { } emailError)
             {
                 errors.Add($"organizations[{i}].email", emailError);
+            }
+            else if (!emails.Add(org.Email))
+            {
+                errors.Add($"organizations[{i}].email", $"Email has already been used: {org.Email}");
             }
         }
     }

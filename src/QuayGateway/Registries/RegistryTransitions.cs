@@ -38,4 +38,26 @@ public static class RegistryTransitions
         {
             RegistryId = registry.Id, At = now, Type = type, State = registry.State, Reason = reason, Message = message,
         });
+
+    /// <summary>
+    /// Applies a change to the registry and saves it, re-reading the row and re-applying the change when another
+    /// writer (the watch, a job) changed it meanwhile. Returns the registry as saved.
+    /// </summary>
+    public static async Task<Registry> UpdateRegistryAsync(this GatewayDb db, Registry registry, Action<Registry> change, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            change(registry);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return registry;
+            }
+            catch (Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException) when (attempt < 5)
+            {
+                db.ChangeTracker.Clear();
+                registry = await db.Registries.FindAsync([registry.Id], ct) ?? throw new InvalidOperationException($"Registry {registry.Id} vanished.");
+            }
+        }
+    }
 }

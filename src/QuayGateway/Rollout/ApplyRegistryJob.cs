@@ -108,8 +108,9 @@ public sealed class ApplyRegistryJob(
         db.AddWebhookEvent(registry, WebhookEventTypes.RegistryApplied, now);
         db.MoveTo(registry, RegistryState.Progressing, "Applied", "The QuayRegistry is applied; following the operator's rollout.", now);
         // An unchanged spec brings no new event from the watch: judge the live status now.
-        tracker.Apply(registry, applied);
+        var next = tracker.Apply(registry, applied);
         await db.SaveChangesAsync(ct);
+        tracker.Start(next, registry.Id);
         if (newRollout)
         {
             var version = registry.SpecVersion;

@@ -51,6 +51,8 @@ public sealed class DeleteRegistryJob(
             }
         }
 
+        // The registry's Quay is gone, and with it any use for its token.
+        await db.QuayAccounts.Where(a => a.RegistryId == registry.Id).ExecuteDeleteAsync(ct);
         registry.Health = RegistryHealth.Missing;
         registry.HealthCauses = [];
         registry.SetCondition("Available", "False", "Deleted", "The registry was deprovisioned.", now);

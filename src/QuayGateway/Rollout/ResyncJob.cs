@@ -2,6 +2,7 @@ using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
 using QuayGateway.Persistence;
+using QuayGateway.Quay;
 using QuayGateway.Registries;
 
 namespace QuayGateway.Rollout;
@@ -38,6 +39,16 @@ public sealed class ResyncJob(GatewayDb db, ClusterConnections clusters, Cluster
         foreach (var id in deleting)
         {
             jobs.Enqueue<DeleteRegistryJob>(job => job.RunAsync(id, CancellationToken.None));
+        }
+
+        // A bootstrap whose job was lost; the job never repeats an unconfirmed user/initialize by itself.
+        var bootstrapping = await db.Registries.AsNoTracking()
+            .Where(r => r.State == RegistryState.Bootstrapping && r.UpdatedAt < before)
+            .Select(r => r.Id)
+            .ToListAsync(ct);
+        foreach (var id in bootstrapping)
+        {
+            jobs.Enqueue<BootstrapJob>(job => job.RunAsync(id, false, CancellationToken.None));
         }
 
         foreach (var name in clusters.Names)

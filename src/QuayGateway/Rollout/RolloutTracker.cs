@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
+using QuayGateway.Quay;
 using QuayGateway.Registries;
 
 namespace QuayGateway.Rollout;
@@ -26,15 +27,11 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
                 return;
             }
 
-            var drift = Apply(registry, live);
+            var next = Apply(registry, live);
             try
             {
                 await db.SaveChangesAsync(ct);
-                if (drift)
-                {
-                    jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
-                }
-
+                Start(next, registry.Id);
                 return;
             }
             catch (DbUpdateConcurrencyException) when (attempt < 5)
@@ -75,11 +72,26 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
                                                              && r.Name == live.Metadata.Name && r.State != RegistryState.Deleted, ct);
     }
 
+    /// <summary>Starts the work an observation calls for, once the caller has saved it.</summary>
+    public void Start(NextStep next, Guid registryId)
+    {
+        switch (next)
+        {
+            case NextStep.Reapply:
+                jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(registryId, CancellationToken.None));
+                break;
+            case NextStep.Bootstrap:
+                jobs.Enqueue<BootstrapJob>(job => job.RunAsync(registryId, false, CancellationToken.None));
+                break;
+        }
+    }
+
     /// <summary>
-    /// Applies one observation of the live object to the (tracked) row, in the caller's unit of work. True when an
-    /// out-of-band edit of the gateway's fields was found: the row is then set to re-apply, and the caller enqueues it.
+    /// Applies one observation of the live object to the (tracked) row, in the caller's unit of work, and says what
+    /// must run next: a re-apply after an out-of-band edit, or the bootstrap once the registry is Available. The
+    /// caller saves, then calls <see cref="Start"/>.
     /// </summary>
-    public bool Apply(Registry registry, QuayRegistryResource live)
+    public NextStep Apply(Registry registry, QuayRegistryResource live)
     {
         var now = time.GetUtcNow();
         var view = StatusInterpreter.Interpret(live, registry.State);
@@ -95,7 +107,7 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         registry.UpdatedAt = now;
         if (Settled.Contains(registry.State))
         {
-            return false; // the apply or delete job owns the state until it is done
+            return NextStep.None; // the apply or delete job owns the state until it is done
         }
 
         if (RegistryManifest.Drift(registry, live) is { } drift)
@@ -103,32 +115,32 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
             registry.SpecVersion++;
             db.Record(registry, "Drift", "SpecEdited", $"Out-of-band edit of the QuayRegistry: {drift}; the gateway re-applies its spec.", now);
             db.MoveTo(registry, RegistryState.Applying, "SpecEdited", "Re-applying after an out-of-band edit.", now);
-            return true;
+            return NextStep.Reapply;
         }
 
         if (registry.State == RegistryState.Failed && view.State != RegistryState.Available)
         {
-            return false; // Failed is kept until the registry recovers or the user retries
+            return NextStep.None; // Failed is kept until the registry recovers or the user retries
         }
 
         registry.Health = view.State == RegistryState.Blocked ? RegistryHealth.Degraded : view.Health;
         if (view.State == RegistryState.Available)
         {
-            BecomeAvailable(registry, view, now);
-            return false;
+            return BecomeAvailable(registry, view, now);
         }
 
         registry.SetCondition("Available", "False", view.Reason, view.Message, now);
         db.MoveTo(registry, view.State, view.Reason, view.Message, now);
-        return false;
+        return NextStep.None;
     }
 
-    private void BecomeAvailable(Registry registry, RolloutView view, DateTimeOffset now)
+    private NextStep BecomeAvailable(Registry registry, RolloutView view, DateTimeOffset now)
     {
         registry.SetCondition("Available", "True", view.Reason, view.Message, now);
-        if (registry.State is RegistryState.Available or RegistryState.Bootstrapping or RegistryState.Ready)
+        // Up already, or up with a failed bootstrap step that waits for POST /retry (never repeated by itself).
+        if (registry.State is RegistryState.Available or RegistryState.Bootstrapping or RegistryState.Ready || BootstrapJob.FailedInBootstrap(registry))
         {
-            return;
+            return NextStep.None;
         }
 
         if (registry.AvailableAt is null && registry.RolloutStartedAt is { } started)
@@ -139,12 +151,17 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         registry.AvailableAt ??= now;
         var recovered = registry.State == RegistryState.Degraded;
         db.MoveTo(registry, RegistryState.Available, view.Reason, recovered ? "The registry recovered." : "All components are healthy.", now);
-        if (registry.Spec.InitialUser is null || recovered && registry.Conditions.Any(c => c is { Type: "Bootstrapped", Status: "True" }))
+        if (registry.Spec.InitialUser is null || BootstrapJob.IsDone(registry))
         {
             // Ready = Available with the bootstrap done, or none asked for.
             db.MoveTo(registry, RegistryState.Ready, "RegistryReady",
                 registry.Spec.InitialUser is null ? "Available; no bootstrap was requested." : "Available again; the bootstrap was done before.", now);
+            return NextStep.None;
         }
+
+        db.MoveTo(registry, RegistryState.Bootstrapping, "BootstrapStarted",
+            $"Creating Quay's first user '{registry.Spec.InitialUser.Username}' and {registry.Spec.Organizations.Count} organization(s).", now);
+        return NextStep.Bootstrap;
     }
 
     private void RecordConditionChanges(Registry registry, JsonObject? status, DateTimeOffset now)
@@ -162,4 +179,12 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
                 $"{condition.Type}={condition.Status}{(string.IsNullOrEmpty(condition.Message) ? "" : ": " + condition.Message)}", now);
         }
     }
+}
+
+/// <summary>What an observation calls for after it is saved.</summary>
+public enum NextStep
+{
+    None,
+    Reapply,
+    Bootstrap,
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Tests.Packaging;
 
 namespace QuayGateway.Tests.Hosting;
 
@@ -10,7 +11,7 @@ namespace QuayGateway.Tests.Hosting;
 [Collection(GatewayCollection.Name)]
 public sealed class OpenApiDocumentTests(GatewayFixture gateway)
 {
-    private static string CommittedPath => Path.Combine(RepositoryRoot(), "openapi", "quay-gateway.v1.json");
+    private static string CommittedPath => Repo.PathOf("openapi", "quay-gateway.v1.json");
 
     [Fact]
     public async Task Committed_document_matches_the_served_one()
@@ -45,16 +46,5 @@ public sealed class OpenApiDocumentTests(GatewayFixture gateway)
                 }
             }
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "QuayGateway.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("QuayGateway.sln not found above the test output.");
     }
 }

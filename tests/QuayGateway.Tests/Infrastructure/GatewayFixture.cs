@@ -50,6 +50,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             builder.UseSetting("Gateway:Webhooks:AllowedDestinations", "127.0.0.0/8");
             builder.UseSetting("Gateway:Webhooks:RetrySchedule", "1s,1s,1s");
             builder.UseSetting("Gateway:Jobs:SchedulePollingInterval", "00:00:01");
+            // The lost-answer tests wait out one Quay call timeout.
+            builder.UseSetting("Gateway:Quay:Timeout", "00:00:02");
             builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
             builder.ConfigureLogging(logging => logging.AddFilter<CapturedLogs>(null, LogLevel.Trace));
         });

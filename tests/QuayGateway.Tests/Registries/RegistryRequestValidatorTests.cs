@@ -247,6 +247,33 @@ public sealed class RegistryRequestValidatorTests
     }
 
     [Fact]
+    public void Organizations_need_an_unused_email_while_Quay_sends_mail()
+    {
+        var errors = Validate(WithUser(new("quayadmin", "quayadmin@example.com", "quaypass123")) with
+        {
+            Organizations = [new("noemail", null), new("sameasadmin", "QuayAdmin@example.com"), new("fine", "fine@example.com"), new("again", "fine@example.com")],
+        });
+
+        Assert.Equal("Email address is required", errors["organizations[0].email"][0]);
+        Assert.Equal("Email has already been used: QuayAdmin@example.com", errors["organizations[1].email"][0]);
+        Assert.DoesNotContain("organizations[2].email", errors.Keys);
+        Assert.Equal("Email has already been used: fine@example.com", errors["organizations[3].email"][0]);
+    }
+
+    [Fact]
+    public void Organizations_may_go_without_email_when_the_config_turns_mail_off()
+    {
+        var request = WithUser(new("quayadmin", "quayadmin@example.com", "quaypass123"));
+        var noMail = request with
+        {
+            ConfigBundle = new Dictionary<string, string> { ["config.yaml"] = request.ConfigBundle!["config.yaml"] + "FEATURE_MAILING: false\n" },
+            Organizations = [new("noemail", null)],
+        };
+
+        Assert.Empty(Validate(noMail));
+    }
+
+    [Fact]
     public void Labels_must_be_kubernetes_labels()
     {
         Assert.Empty(Validate(Minimal with { Labels = new Dictionary<string, string> { ["team"] = "payments", ["example.com/tier"] = "gold" } }));

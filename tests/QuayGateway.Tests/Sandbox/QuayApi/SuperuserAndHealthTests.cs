@@ -139,4 +139,38 @@ public sealed class SuperuserAndHealthTests
 
         Assert.Equal("", reply.Body);
     }
+
+    [Fact]
+    public async Task A_lost_answer_carries_the_request_out_but_never_answers_a_client_that_gave_up()
+    {
+        var quay = new QuayApiHarness();
+        quay.Faults.AddHang("/api/v1/user/initialize", answerLost: true);
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var body = JsonNode.Parse("""{"username":"quayadmin","password":"quaypass123","email":"quayadmin@example.com","access_token":true}""");
+
+        var lost = await quay.Send("POST", "/api/v1/user/initialize", body, null, QuayApiHarness.Host, giveUp.Token).WaitAsync(TimeSpan.FromSeconds(5));
+        quay.Faults.Clear();
+        var again = await quay.Send("POST", "/api/v1/user/initialize", body, null, QuayApiHarness.Host);
+
+        Assert.Equal("", lost.Body);
+        Assert.Equal(400, again.Status);
+        Assert.Equal("Cannot initialize user in a non-empty database", again.Json!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_lost_answer_is_delivered_when_the_hang_is_cleared_in_time()
+    {
+        var quay = new QuayApiHarness();
+        quay.Faults.AddHang("/api/v1/user/initialize", answerLost: true);
+
+        var pending = quay.Post("/api/v1/user/initialize",
+            new { username = "quayadmin", password = "quaypass123", email = "quayadmin@example.com", access_token = true });
+        await Task.Delay(100);
+        Assert.False(pending.IsCompleted);
+        quay.Faults.Clear();
+        var reply = await pending.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(200, reply.Status);
+        Assert.Equal(40, reply.Json!["access_token"]!.GetValue<string>().Length);
+    }
 }

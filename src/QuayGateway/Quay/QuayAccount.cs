@@ -1,0 +1,63 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using QuayGateway.Persistence;
+using QuayGateway.Registries;
+
+namespace QuayGateway.Quay;
+
+/// <summary>
+/// The gateway's hold on one registry's Quay: the first user, what became of initializing it, its OAuth token
+/// (encrypted, see <see cref="QuayTokenVault"/>) and the organizations created with it.
+/// </summary>
+public sealed class QuayAccount
+{
+    public Guid RegistryId { get; init; }
+    public required string Username { get; set; }
+    public required string Email { get; set; }
+    public QuayAccountStatus Status { get; set; } = QuayAccountStatus.Unconfirmed;
+
+    /// <summary>When the last user/initialize call was sent.</summary>
+    public DateTimeOffset AttemptedAt { get; set; }
+
+    /// <summary>Set while a user/initialize call is in flight, so a second caller waits; it lapses if the process dies.</summary>
+    public DateTimeOffset? InFlightUntil { get; set; }
+
+    public DateTimeOffset? InitializedAt { get; set; }
+
+    /// <summary>The token, encrypted with Data Protection; never returned after the initialize response.</summary>
+    public string? ProtectedToken { get; set; }
+
+    public DateTimeOffset? TokenExpiresAt { get; set; }
+
+    /// <summary>Organizations created through the gateway, so a re-run of the bootstrap skips them.</summary>
+    public List<string> Organizations { get; set; } = [];
+
+    /// <summary>PostgreSQL's xmin: two callers claiming one initialize cannot both win.</summary>
+    public uint Version { get; set; }
+}
+
+public enum QuayAccountStatus
+{
+    /// <summary>A user/initialize was sent and its answer is not recorded (in flight, timed out, or the process died).</summary>
+    Unconfirmed,
+
+    /// <summary>The user exists and its token is stored.</summary>
+    Initialized,
+
+    /// <summary>Quay has a user from an unconfirmed call, but its token never reached the gateway.</summary>
+    TokenLost,
+}
+
+internal sealed class QuayAccountConfiguration : IEntityTypeConfiguration<QuayAccount>
+{
+    public void Configure(EntityTypeBuilder<QuayAccount> builder)
+    {
+        builder.HasKey(a => a.RegistryId);
+        builder.Property(a => a.Username).HasMaxLength(255);
+        builder.Property(a => a.Email).HasMaxLength(255);
+        builder.Property(a => a.Status).HasConversion<string>().HasMaxLength(20);
+        builder.Property(a => a.Organizations).HasJsonConversion();
+        builder.Property(a => a.Version).IsRowVersion();
+        builder.HasOne<Registry>().WithOne().HasForeignKey<QuayAccount>(a => a.RegistryId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,15 @@
+namespace QuayGateway.Quay;
+
+/// <summary>A call to Quay that got no answer.</summary>
+/// <param name="TimedOut">True when the call ran out of time; false when Quay could not be reached.</param>
+/// <param name="MaybeDelivered">
+/// Whether Quay may have received and acted on the request. False only when the connection was never established,
+/// so a non-idempotent call (user/initialize) has an unknown outcome whenever this is true.
+/// </param>
+public sealed class QuayCallException(string message, bool timedOut, bool maybeDelivered, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public bool TimedOut { get; } = timedOut;
+
+    public bool MaybeDelivered { get; } = maybeDelivered;
+}

@@ -1,0 +1,65 @@
+using QuayGateway.Persistence;
+using QuayGateway.Registries;
+using QuayGateway.Webhooks;
+
+namespace QuayGateway.Quay;
+
+/// <summary>Creates organizations in a registry's Quay with the stored token, for the API and the bootstrap alike.</summary>
+public sealed class QuayOrganizations(GatewayDb db, QuayClient quay, QuayTokenVault vault, TimeProvider time, ILogger<QuayOrganizations> logger)
+{
+    private const string NameTaken = "already exists";
+
+    /// <summary>Null when the organization exists afterwards (created now, or by an earlier call of ours); else why not.</summary>
+    public async Task<QuayProblem?> CreateAsync(Registry registry, OrganizationSpec organization, CancellationToken ct)
+    {
+        if (QuayTarget.For(registry) is not { } target)
+        {
+            return QuayProblem.NotAvailable(registry);
+        }
+
+        var account = await db.QuayAccounts.FindAsync([registry.Id], ct);
+        if (!vault.TryOpen(account, out var token, out var problem))
+        {
+            return problem;
+        }
+
+        if (account!.Organizations.Contains(organization.Name))
+        {
+            return null;
+        }
+
+        try
+        {
+            var answer = await quay.CreateOrganizationAsync(target, token, organization.Name, organization.Email, ct);
+            if (!answer.IsSuccess && !(answer.Status == 400 && answer.Message.Contains(NameTaken, StringComparison.Ordinal)
+                                       && await IsOwnOrganizationAsync(target, token, organization.Name, ct)))
+            {
+                return QuayProblem.FromAnswer(answer, $"create organization '{organization.Name}'");
+            }
+        }
+        catch (QuayCallException e)
+        {
+            // Creating an organization twice is harmless: a retry finds it and adopts it (see above).
+            return QuayProblem.FromCallFailure(e);
+        }
+
+        var now = time.GetUtcNow();
+        account.Organizations.Add(organization.Name);
+        db.Record(registry, "QuayOrganizationCreated", "QuayOrganizationCreated", $"Created Quay organization '{organization.Name}'.", now);
+        db.AddWebhookEvent(registry, WebhookEventTypes.QuayOrganizationCreated, now,
+            new Dictionary<string, string> { ["organization"] = organization.Name });
+        await db.SaveChangesAsync(CancellationToken.None);
+        logger.LogInformation("Created Quay organization {Organization} for registry {RegistryId}", organization.Name, registry.Id);
+        return null;
+    }
+
+    /// <summary>
+    /// "Already exists" after a call whose answer was lost: the organization is ours when our user administers it.
+    /// A user of that name, or someone else's organization, is not.
+    /// </summary>
+    private async Task<bool> IsOwnOrganizationAsync(QuayTarget target, string token, string name, CancellationToken ct)
+    {
+        var view = await quay.GetOrganizationAsync(target, token, name, ct);
+        return view.IsSuccess && view.Json?["is_admin"]?.GetValue<bool>() == true;
+    }
+}

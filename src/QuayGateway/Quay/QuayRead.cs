@@ -1,0 +1,45 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using QuayGateway.Hosting;
+using QuayGateway.Persistence;
+using QuayGateway.Registries;
+
+namespace QuayGateway.Quay;
+
+/// <summary>A read from a registry's Quay with the stored token, passed through as Quay answered it.</summary>
+internal static class QuayRead
+{
+    public static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> PassThroughAsync(
+        Guid id, ClaimsPrincipal user, GatewayDb db, QuayTokenVault vault, Func<QuayTarget, string, Task<QuayAnswer>> call, string action,
+        CancellationToken ct)
+    {
+        var registry = await db.OfTenant(user).FindAsync(id, ct);
+        if (registry is null)
+        {
+            return Problems.NotFound($"Registry '{id}'");
+        }
+
+        if (!registry.IsAvailable || QuayTarget.For(registry) is not { } target)
+        {
+            return QuayProblem.NotAvailable(registry).ToResult();
+        }
+
+        if (!vault.TryOpen(await db.QuayAccounts.FindAsync([id], ct), out var token, out var problem))
+        {
+            return problem.ToResult();
+        }
+
+        try
+        {
+            var answer = await call(target, token);
+            return answer.IsSuccess && answer.Json is { } body
+                ? TypedResults.Ok(JsonSerializer.SerializeToElement(body))
+                : QuayProblem.FromAnswer(answer, action).ToResult();
+        }
+        catch (QuayCallException e)
+        {
+            return QuayProblem.FromCallFailure(e).ToResult();
+        }
+    }
+}

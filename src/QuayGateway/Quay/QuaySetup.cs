@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Http.Resilience;
+using QuayGateway.Hosting;
+using QuayGateway.Registries;
+using QuayGateway.Security;
+
+namespace QuayGateway.Quay;
+
+public static class QuaySetup
+{
+    /// <summary>The Quay client (per-cluster TLS and sandbox routing, timeouts, retries of reads only), token vault and bootstrap.</summary>
+    public static WebApplicationBuilder AddQuay(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(QuayOptions.Section).Get<QuayOptions>() ?? new QuayOptions();
+        builder.Services.AddOptions<QuayOptions>().BindConfiguration(QuayOptions.Section);
+        builder.Services.AddSingleton<QuayTransport>();
+        builder.Services.AddScoped<QuayTokenVault>();
+        builder.Services.AddScoped<QuayInitializer>();
+        builder.Services.AddScoped<QuayOrganizations>();
+        builder.Services.AddScoped<BootstrapJob>();
+        var http = builder.Services.AddHttpClient<QuayClient>(client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline times each call
+                client.MaxResponseContentBufferSize = 1024 * 1024;
+            })
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<QuayTransport>().CreatePrimaryHandler());
+        http.AddStandardResilienceHandler(resilience =>
+        {
+            // user/initialize and organization creation are not idempotent: only reads are retried.
+            resilience.Retry.DisableForUnsafeHttpMethods();
+            resilience.Retry.MaxRetryAttempts = Math.Max(1, options.ReadRetries);
+            resilience.Retry.Delay = TimeSpan.FromMilliseconds(500);
+            resilience.AttemptTimeout.Timeout = options.Timeout;
+            resilience.TotalRequestTimeout.Timeout = options.Timeout * (options.ReadRetries + 2);
+            resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, options.Timeout.Ticks * 2));
+        })
+        .SelectPipelineByAuthority(); // one registry's failing Quay must not trip the breaker for the others
+        // Inside the resilience pipeline, so a retried read is routed again the same way.
+        http.AddHttpMessageHandler(sp => sp.GetRequiredService<QuayTransport>().CreateSandboxRouting());
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapQuay(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/registries/{id:guid}/quay").WithTags("Quay").RequireAuthorization(Scopes.QuayAdmin);
+
+        group.MapPost("/initialize", InitializeQuayUser.HandleAsync)
+            .WithName("InitializeQuayUser")
+            .WithSummary("Create Quay's first user and get its token")
+            .WithDescription("Calls Quay's /api/v1/user/initialize with access_token: true once the registry is Available. The token is " +
+                             "stored encrypted before this answers, and this 201 is the only answer that ever shows it. Quay's rules are " +
+                             "checked first (400 with Quay's message). 409 when Quay has FEATURE_USER_INITIALIZE off, already has users, " +
+                             "or an earlier call's answer was lost (quay-token-lost). 502 when Quay cannot be reached, 504 when it times out; " +
+                             "the call is never retried automatically.")
+            .WithRequestExample(InitializeQuayUser.Example);
+
+        group.MapGet("/users", ListQuayUsers.HandleAsync)
+            .WithName("ListQuayUsers")
+            .WithSummary("Quay's users")
+            .WithDescription("Quay's superuser list of users (GET /api/v1/superuser/users/), read with the stored token and passed through. " +
+                             "409 quay-token-missing or quay-token-expired when the gateway has no usable token.");
+
+        group.MapPost("/organizations", QuayOrganizationsApi.CreateAsync)
+            .WithName("CreateQuayOrganization")
+            .WithSummary("Create a Quay organization")
+            .WithDescription("Creates the organization with the stored token (POST /api/v1/organization/), records it in the timeline and " +
+                             "announces quay.organization_created. Quay's refusals come back as problems naming Quay's status and message.")
+            .WithRequestExample(QuayOrganizationsApi.Example);
+
+        group.MapGet("/organizations/{org}", QuayOrganizationsApi.GetAsync)
+            .WithName("GetQuayOrganization")
+            .WithSummary("A Quay organization")
+            .WithDescription("Quay's view of the organization (GET /api/v1/organization/{org}), passed through.");
+        return app;
+    }
+}
