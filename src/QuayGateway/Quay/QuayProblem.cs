@@ -55,8 +55,9 @@ public sealed record QuayProblem(int Status, string Type, string Title, string D
             return TokenExpired(null, answer);
         }
 
-        // Quay's verdicts on the request pass through with their status; anything else is Quay failing: 502.
-        return answer.Status is 400 or 404 or 409
+        // Quay's verdicts on the request (invalid, not found, insufficient_scope) pass through with their status;
+        // anything else is Quay failing: 502.
+        return answer.Status is 400 or 403 or 404 or 409
             ? new(answer.Status, ProblemTypes.QuayRejected, "Quay refused the request", $"Quay refused to {action}: {answer.Status} {answer.Message}",
                 "QuayRejected", answer)
             : new(502, ProblemTypes.QuayError, "Quay failed", $"Quay could not {action}: {answer.Status} {answer.Message}", "QuayError", answer);

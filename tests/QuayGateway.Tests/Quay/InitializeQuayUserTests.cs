@@ -129,6 +129,20 @@ public sealed class InitializeQuayUserTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_Quay_without_database_auth_refuses_with_its_own_message()
+    {
+        var registry = await _quay.AvailableAsync("qldap", QuayScenario.Config + "AUTHENTICATION_TYPE: LDAP\n");
+
+        using var response = await _quay.InitializeAsync(registry.Id);
+
+        await QuayScenario.AssertProblemAsync(response, HttpStatusCode.BadRequest, "quay-rejected");
+        var problem = await response.ReadObjectAsync();
+        Assert.Equal((400, "Cannot initialize user in a non-database auth system"),
+            (problem["quayStatus"]!.GetValue<int>(), problem["quayMessage"]!.GetValue<string>()));
+        Assert.Null(await _quay.AccountAsync(registry.Id));
+    }
+
+    [Fact]
     public async Task A_Quay_initialized_outside_the_gateway_is_409_already_initialized()
     {
         var registry = await _quay.AvailableAsync("qoutside");

@@ -55,6 +55,8 @@ public sealed class QuayTokenCallsTests(GatewayFixture gateway)
         using var taken = await _quay.Client.PostAsJsonAsync($"/v1/registries/{registry.Id}/quay/organizations", new OrganizationSpec("quayadmin", null));
         using var missing = await _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/organizations/nosuchorg");
         using var invalid = await _quay.Client.PostAsJsonAsync($"/v1/registries/{registry.Id}/quay/organizations", new OrganizationSpec("MyOrg", null));
+        using var emailUsed = await _quay.Client.PostAsJsonAsync($"/v1/registries/{registry.Id}/quay/organizations",
+            new OrganizationSpec("otherorg", "quayadmin@example.com"));
 
         await QuayScenario.AssertProblemAsync(taken, HttpStatusCode.BadRequest, "quay-rejected");
         var takenProblem = await taken.ReadObjectAsync();
@@ -65,6 +67,24 @@ public sealed class QuayTokenCallsTests(GatewayFixture gateway)
         await QuayScenario.AssertProblemAsync(invalid, HttpStatusCode.BadRequest, "validation-failed");
         Assert.Equal("Invalid namespace MyOrg: Namespace must match expression ^([a-z0-9]+(?:[._-][a-z0-9]+)*)$",
             (await invalid.ReadObjectAsync())["errors"]!["name"]![0]!.GetValue<string>());
+        await QuayScenario.AssertProblemAsync(emailUsed, HttpStatusCode.BadRequest, "quay-rejected");
+        Assert.Equal("Email has already been used: quayadmin@example.com", (await emailUsed.ReadObjectAsync())["quayMessage"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_user_Quay_does_not_make_superuser_gets_Quays_insufficient_scope_as_a_problem()
+    {
+        var registry = await _quay.AvailableAsync("qnosuper", "FEATURE_USER_INITIALIZE: true\nSUPER_USERS: [someoneelse]\n");
+        using (var initialized = await _quay.InitializeAsync(registry.Id))
+        {
+            Assert.Equal(HttpStatusCode.Created, initialized.StatusCode);
+        }
+
+        using var users = await _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/users");
+
+        await QuayScenario.AssertProblemAsync(users, HttpStatusCode.Forbidden, "quay-rejected");
+        var problem = await users.ReadObjectAsync();
+        Assert.Equal((403, "Unauthorized"), (problem["quayStatus"]!.GetValue<int>(), problem["quayMessage"]!.GetValue<string>()));
     }
 
     [Fact]
