@@ -1,0 +1,141 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using QuayGateway.Clusters;
+using QuayGateway.Quay;
+using QuayGateway.Tests.Infrastructure;
+
+namespace QuayGateway.Tests.Quay;
+
+/// <summary>
+/// Real TLS handshakes against an HTTPS "Quay" signed by a private CA, through the gateway's Quay transport, with
+/// per-cluster settings: the cluster's CA bundle, no bundle, and the explicit insecure opt-in.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class QuayTlsTests(GatewayFixture gateway) : IAsyncLifetime
+{
+    private readonly X509Certificate2 _ca = CreateCa();
+    private WebApplication? _quay;
+    private WebApplication? _wrongName;
+
+    public async Task InitializeAsync()
+    {
+        _quay = await StartHttpsAsync(Issue(_ca, ip: IPAddress.Loopback));
+        _wrongName = await StartHttpsAsync(Issue(_ca, dns: "some-other-registry.apps.example.com"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _quay!.DisposeAsync();
+        await _wrongName!.DisposeAsync();
+    }
+
+    private HttpClient ClientFor(params (string Key, string Value)[] settings)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>($"{ClusterCatalog.Section}:{s.Key}", s.Value)))
+            .Build();
+        var catalog = new ClusterCatalog(configuration, gateway.Host.Services.GetRequiredService<IHostEnvironment>());
+        var transport = new QuayTransport(catalog, gateway.Host.Services.GetRequiredService<ClusterConnections>());
+        return new HttpClient(transport.CreatePrimaryHandler());
+    }
+
+    private static Task<HttpResponseMessage> GetAsync(HttpClient client, WebApplication server, string cluster)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(server.Services.GetRequiredService<IServer>()
+            .Features.Get<IServerAddressesFeature>()!.Addresses.Single()), "/health/instance"));
+        request.Options.Set(QuayTarget.ClusterOption, cluster);
+        return client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task The_clusters_CA_bundle_makes_its_Quay_trusted()
+    {
+        using var client = ClientFor(("east:kubeconfig", "/dev/null"), ("east:QuayCaBundle", _ca.ExportCertificatePem()));
+
+        using var response = await GetAsync(client, _quay!, "east");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_the_bundle_the_handshake_fails_and_another_clusters_bundle_does_not_help()
+    {
+        using var client = ClientFor(("east:kubeconfig", "/dev/null"), ("east:QuayCaBundle", _ca.ExportCertificatePem()),
+            ("west:kubeconfig", "/dev/null"));
+
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => GetAsync(client, _quay!, "west"));
+
+        Assert.Equal(HttpRequestError.SecureConnectionError, failure.HttpRequestError);
+    }
+
+    [Fact]
+    public async Task A_certificate_for_another_host_is_refused_even_from_the_trusted_CA()
+    {
+        using var client = ClientFor(("east:kubeconfig", "/dev/null"), ("east:QuayCaBundle", _ca.ExportCertificatePem()));
+
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => GetAsync(client, _wrongName!, "east"));
+
+        Assert.Equal(HttpRequestError.SecureConnectionError, failure.HttpRequestError);
+    }
+
+    [Fact]
+    public async Task InsecureSkipTlsVerify_is_an_explicit_per_cluster_opt_in()
+    {
+        using var client = ClientFor(("lab:kubeconfig", "/dev/null"), ("lab:InsecureSkipTlsVerify", "true"));
+
+        using var response = await GetAsync(client, _wrongName!, "lab");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private static async Task<WebApplication> StartHttpsAsync(X509Certificate2 certificate)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate)));
+        var app = builder.Build();
+        app.MapGet("/health/instance", () => Results.Ok(new { status_code = 200 }));
+        await app.StartAsync();
+        return app;
+    }
+
+    private static X509Certificate2 CreateCa()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=Cluster Ingress CA", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+    }
+
+    private static X509Certificate2 Issue(X509Certificate2 ca, IPAddress? ip = null, string? dns = null)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=quay", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        if (ip is not null)
+        {
+            san.AddIpAddress(ip);
+        }
+
+        if (dns is not null)
+        {
+            san.AddDnsName(dns);
+        }
+
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddMonths(1), RandomNumberGenerator.GetBytes(8));
+        using var withKey = issued.CopyWithPrivateKey(key);
+        // Kestrel on Linux wants a key it can use for the handshake: round-trip through PKCS#12.
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+}
