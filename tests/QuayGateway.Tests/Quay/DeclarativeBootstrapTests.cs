@@ -5,7 +5,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Quay;
 using QuayGateway.Registries;
-using QuayGateway.Sandbox.Operator;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Tests.Rollout;
 
@@ -52,20 +51,13 @@ public sealed class DeclarativeBootstrapTests(GatewayFixture gateway)
     [Fact]
     public async Task A_failed_organization_step_is_a_clear_condition_and_a_retry_finishes_without_a_second_user()
     {
-        _quay.Sandbox.Faults.QuayApi.AddError(new(500, PathPrefix: "/api/v1/organization"));
-        RegistryResponse failed;
-        Guid id;
-        try
+        var failed = await _quay.WithQuayFaultAsync(f => f.AddError(new(500, PathPrefix: "/api/v1/organization")), async () =>
         {
             var created = await _quay.Provisioning.CreateAsync(QuayScenario.Request(ProvisioningScenario.UniqueNamespace("qbootfail"), initialUser: Admin,
                 organizations: [new("testorg", "testorg@example.com")]));
-            id = created.Id;
-            failed = await _quay.Provisioning.WaitForAsync(id, RegistryState.Failed);
-        }
-        finally
-        {
-            _quay.Sandbox.Faults.QuayApi.Clear();
-        }
+            return await _quay.Provisioning.WaitForAsync(created.Id, RegistryState.Failed);
+        });
+        var id = failed.Id;
 
         var condition = failed.Conditions.Single(c => c.Type == "Bootstrapped");
         Assert.Equal(("False", "QuayError"), (condition.Status, condition.Reason));
@@ -91,19 +83,12 @@ public sealed class DeclarativeBootstrapTests(GatewayFixture gateway)
     [Fact]
     public async Task A_lost_initialize_answer_is_never_repeated_by_itself_and_a_retry_reports_the_token_lost()
     {
-        _quay.Sandbox.Faults.QuayApi.AddHang("/api/v1/user/initialize", answerLost: true);
-        RegistryResponse failed;
-        Guid id;
-        try
+        var failed = await _quay.WithQuayFaultAsync(f => f.AddHang("/api/v1/user/initialize", answerLost: true), async () =>
         {
             var created = await _quay.Provisioning.CreateAsync(QuayScenario.Request(ProvisioningScenario.UniqueNamespace("qbootlost"), initialUser: Admin));
-            id = created.Id;
-            failed = await _quay.Provisioning.WaitForAsync(id, RegistryState.Failed);
-        }
-        finally
-        {
-            _quay.Sandbox.Faults.QuayApi.Clear();
-        }
+            return await _quay.Provisioning.WaitForAsync(created.Id, RegistryState.Failed);
+        });
+        var id = failed.Id;
 
         Assert.Contains(failed.Conditions, c => c is { Type: "Bootstrapped", Status: "False", Reason: "QuayTimeout" });
         Assert.Equal(QuayAccountStatus.Unconfirmed, (await _quay.AccountAsync(id))!.Status);

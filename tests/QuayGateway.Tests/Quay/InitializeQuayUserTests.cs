@@ -5,7 +5,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Quay;
 using QuayGateway.Registries;
-using QuayGateway.Sandbox.Operator;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Tests.Rollout;
 
@@ -160,16 +159,7 @@ public sealed class InitializeQuayUserTests(GatewayFixture gateway)
     public async Task A_lost_answer_is_recorded_and_a_later_non_empty_database_means_token_lost()
     {
         var registry = await _quay.AvailableAsync("qlost");
-        _quay.Sandbox.Faults.QuayApi.AddHang("/api/v1/user/initialize", answerLost: true);
-        HttpResponseMessage timedOut;
-        try
-        {
-            timedOut = await _quay.InitializeAsync(registry.Id);
-        }
-        finally
-        {
-            _quay.Sandbox.Faults.QuayApi.Clear();
-        }
+        using var timedOut = await _quay.WithQuayFaultAsync(f => f.AddHang("/api/v1/user/initialize", answerLost: true), () => _quay.InitializeAsync(registry.Id));
 
         await QuayScenario.AssertProblemAsync(timedOut, HttpStatusCode.GatewayTimeout, "quay-timeout");
         Assert.Contains("may or may not have created the user", (await timedOut.ReadObjectAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
@@ -190,16 +180,7 @@ public sealed class InitializeQuayUserTests(GatewayFixture gateway)
     public async Task A_request_that_never_reached_Quay_can_be_asked_again_and_creates_one_user()
     {
         var registry = await _quay.AvailableAsync("qhang");
-        _quay.Sandbox.Faults.QuayApi.AddHang("/api/v1/user/initialize");
-        HttpResponseMessage timedOut;
-        try
-        {
-            timedOut = await _quay.InitializeAsync(registry.Id);
-        }
-        finally
-        {
-            _quay.Sandbox.Faults.QuayApi.Clear();
-        }
+        using var timedOut = await _quay.WithQuayFaultAsync(f => f.AddHang("/api/v1/user/initialize"), () => _quay.InitializeAsync(registry.Id));
 
         await QuayScenario.AssertProblemAsync(timedOut, HttpStatusCode.GatewayTimeout, "quay-timeout");
 
@@ -214,16 +195,7 @@ public sealed class InitializeQuayUserTests(GatewayFixture gateway)
     public async Task Quay_failing_is_502_naming_Quays_status_and_the_call_is_not_repeated()
     {
         var registry = await _quay.AvailableAsync("q500");
-        _quay.Sandbox.Faults.QuayApi.AddError(new(500, PathPrefix: "/api/v1/user/initialize"));
-        HttpResponseMessage failed;
-        try
-        {
-            failed = await _quay.InitializeAsync(registry.Id);
-        }
-        finally
-        {
-            _quay.Sandbox.Faults.QuayApi.Clear();
-        }
+        using var failed = await _quay.WithQuayFaultAsync(f => f.AddError(new(500, PathPrefix: "/api/v1/user/initialize")), () => _quay.InitializeAsync(registry.Id));
 
         await QuayScenario.AssertProblemAsync(failed, HttpStatusCode.BadGateway, "quay-error");
         Assert.Equal(500, (await failed.ReadObjectAsync())["quayStatus"]!.GetValue<int>());

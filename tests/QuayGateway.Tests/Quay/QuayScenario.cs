@@ -5,6 +5,8 @@ using Microsoft.EntityFrameworkCore;
 using QuayGateway.Quay;
 using QuayGateway.Registries;
 using QuayGateway.Sandbox;
+using QuayGateway.Sandbox.Faults;
+using QuayGateway.Sandbox.Operator;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Tests.Rollout;
 
@@ -31,6 +33,20 @@ public sealed class QuayScenario(GatewayFixture gateway)
     {
         var created = await Provisioning.CreateAsync(Request(ProvisioningScenario.UniqueNamespace(prefix), config));
         return await Provisioning.WaitForAsync(created.Id, RegistryState.Ready);
+    }
+
+    /// <summary>Runs the action with a Quay API fault in place, and clears the faults afterwards, whatever happens.</summary>
+    public async Task<T> WithQuayFaultAsync<T>(Action<QuayApiFaults> inject, Func<Task<T>> action)
+    {
+        inject(Sandbox.Faults.QuayApi);
+        try
+        {
+            return await action();
+        }
+        finally
+        {
+            Sandbox.Faults.QuayApi.Clear();
+        }
     }
 
     public Task<HttpResponseMessage> InitializeAsync(Guid id, string username = "quayadmin", string password = Password, string email = "quayadmin@example.com") =>

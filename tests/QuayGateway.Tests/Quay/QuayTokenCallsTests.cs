@@ -120,35 +120,21 @@ public sealed class QuayTokenCallsTests(GatewayFixture gateway)
         await gateway.WithDbAsync(db => db.QuayAccounts.Where(a => a.RegistryId == registry.Id)
             .ExecuteUpdateAsync(a => a.SetProperty(x => x.TokenExpiresAt, DateTimeOffset.UtcNow.AddSeconds(-1))));
         // Quay would fail anything now; the gateway must not get that far.
-        _quay.Sandbox.Faults.QuayApi.AddError(new(500, PathPrefix: "/api/v1/superuser"));
-        try
-        {
-            using var users = await _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/users");
+        using var users = await _quay.WithQuayFaultAsync(f => f.AddError(new(500, PathPrefix: "/api/v1/superuser")),
+            () => _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/users"));
 
-            await QuayScenario.AssertProblemAsync(users, HttpStatusCode.Conflict, "quay-token-expired");
-            Assert.Contains("expired at", (await users.ReadObjectAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-        }
-        finally
-        {
-            _quay.Sandbox.Faults.QuayApi.Clear();
-        }
+        await QuayScenario.AssertProblemAsync(users, HttpStatusCode.Conflict, "quay-token-expired");
+        Assert.Contains("expired at", (await users.ReadObjectAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Quay_failing_a_read_is_502_after_the_read_is_retried()
     {
         var registry = await InitializedAsync("qread500");
-        _quay.Sandbox.Faults.QuayApi.AddError(new(503, PathPrefix: "/api/v1/superuser"));
-        try
-        {
-            using var users = await _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/users");
+        using var users = await _quay.WithQuayFaultAsync(f => f.AddError(new(503, PathPrefix: "/api/v1/superuser")),
+            () => _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/users"));
 
-            await QuayScenario.AssertProblemAsync(users, HttpStatusCode.BadGateway, "quay-error");
-            Assert.Equal(503, (await users.ReadObjectAsync())["quayStatus"]!.GetValue<int>());
-        }
-        finally
-        {
-            _quay.Sandbox.Faults.QuayApi.Clear();
-        }
+        await QuayScenario.AssertProblemAsync(users, HttpStatusCode.BadGateway, "quay-error");
+        Assert.Equal(503, (await users.ReadObjectAsync())["quayStatus"]!.GetValue<int>());
     }
 }
