@@ -57,7 +57,7 @@ internal sealed class QuayOperator : IAsyncDisposable
     /// <summary>Starts watching the store and reconciles the registries already in it.</summary>
     public void Start()
     {
-        subscription = store.Subscribe(OnChange);
+        subscription = store.SubscribeStored(OnChange);
         faults.Changed += EnqueueAll;
         foreach (var registry in store.List("quayregistries", null))
         {
@@ -92,12 +92,15 @@ internal sealed class QuayOperator : IAsyncDisposable
 
     // ---- Events and scheduling ----
 
-    /// <summary>Runs on the writer's thread after each commit, so it only decides whether to queue a key.</summary>
-    private void OnChange(WatchEvent change)
+    /// <summary>
+    /// Runs on the writer's thread after each commit, so it only decides whether to queue a key, from the stored
+    /// version's indexed metadata (no copy of the object).
+    /// </summary>
+    private void OnChange(ObjectStore.StoredEvent change)
     {
-        var ns = change.Object.Namespace();
-        var name = change.Object.Name();
-        if (ns is null || name is null)
+        var ns = change.Object.Namespace;
+        var name = change.Object.Name;
+        if (ns is null)
         {
             return;
         }
@@ -106,9 +109,9 @@ internal sealed class QuayOperator : IAsyncDisposable
         {
             case "quayregistries":
                 var key = Key(ns, name);
-                var ours = change.Type != "DELETED" && !change.Object.IsDeleting()
+                var ours = change.Type != "DELETED" && !change.Object.Deleting
                     && rollouts.TryGetValue(key, out var known)
-                    && known.SeenGeneration == change.Object["metadata"]?["generation"].Long();
+                    && known.SeenGeneration == change.Object.Generation;
                 if (!ours)
                 {
                     queue.Add(key);
