@@ -60,7 +60,7 @@ public sealed class ObjectStore
     internal QuayRegistrySchema QuayRegistrySchema { get; }
 
     public JsonObject Create(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
-        Write(() => CreateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+        CreateStored(resource, ns, obj, fieldManager).Parse();
 
     public JsonObject? Get(string resource, string? ns, string name)
     {
@@ -75,18 +75,18 @@ public sealed class ObjectStore
 
     /// <summary>Replaces spec and metadata. For resources with a status subresource the given status is ignored.</summary>
     public JsonObject Update(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
-        Write(() => UpdateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+        UpdateStored(resource, ns, obj, fieldManager).Parse();
 
     /// <summary>Replaces status only; spec and metadata changes in <paramref name="obj"/> are ignored.</summary>
     public JsonObject UpdateStatus(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
-        Write(() => UpdateStatusCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+        UpdateStatusStored(resource, ns, obj, fieldManager).Parse();
 
     public JsonObject MergePatch(string resource, string? ns, string name, JsonNode patch, bool status = false, string? fieldManager = null) =>
-        Write(() => MergePatchCore(ResourceTypes.Require(resource), ns, name, patch, status, fieldManager ?? DefaultFieldManager, dryRun: false));
+        Write(() => MergePatchCore(ResourceTypes.Require(resource), ns, name, patch, status, fieldManager ?? DefaultFieldManager, dryRun: false)).Parse();
 
     /// <summary>Server-side apply: creates or merges by field ownership (see <see cref="FieldOwnership"/>).</summary>
     public JsonObject Apply(string resource, string? ns, JsonObject obj, string fieldManager, bool force) =>
-        Write(() => ApplyCore(ResourceTypes.Require(resource), ns, obj, fieldManager, force, status: false, dryRun: false));
+        Write(() => ApplyCore(ResourceTypes.Require(resource), ns, obj, fieldManager, force, status: false, dryRun: false)).Parse();
 
     /// <summary>
     /// Deletes, or with finalizers present only sets <c>deletionTimestamp</c>; the object goes once a later write
@@ -94,7 +94,7 @@ public sealed class ObjectStore
     /// its content with it. Returns the object as it is after the call.
     /// </summary>
     public JsonObject Delete(string resource, string? ns, string name) =>
-        Write(() => DeleteCore(ResourceTypes.Require(resource), ns, name, dryRun: false).Object);
+        Write(() => DeleteCore(ResourceTypes.Require(resource), ns, name, dryRun: false).Object).Parse();
 
     /// <summary>
     /// <paramref name="onChange"/> runs after each committed change, outside the store's lock, in commit order,
@@ -104,6 +104,17 @@ public sealed class ObjectStore
     {
         lock (_gate) return AddSubscriber(e => onChange(new WatchEvent(e.Type, e.Resource, e.Object.Parse())));
     }
+
+    // Writes that hand back the stored version, for callers (the operator) that seldom read the result: no copy.
+
+    internal StoredObject CreateStored(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
+        Write(() => CreateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+
+    internal StoredObject UpdateStored(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
+        Write(() => UpdateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+
+    internal StoredObject UpdateStatusStored(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
+        Write(() => UpdateStatusCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
 
     /// <summary>Like <see cref="Subscribe"/>, with the stored versions themselves: read them, never change them.</summary>
     internal IDisposable SubscribeStored(Action<StoredEvent> onChange)
@@ -118,7 +129,7 @@ public sealed class ObjectStore
 
     internal sealed record ListResult(IReadOnlyList<JsonObject> Items, long Revision);
 
-    internal sealed record DeleteResult(JsonObject Object, bool Pending);
+    internal sealed record DeleteResult(StoredObject Object, bool Pending);
 
     private sealed class Subscriber(Action<StoredEvent> onEvent, long afterRevision)
     {
@@ -192,7 +203,7 @@ public sealed class ObjectStore
         }
     }
 
-    internal JsonObject CreateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun, JsonObject? appliedByManager = null)
+    internal StoredObject CreateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun, JsonObject? appliedByManager = null)
     {
         var obj = (JsonObject)input.DeepClone();
         var meta = obj.Metadata();
@@ -232,12 +243,12 @@ public sealed class ObjectStore
             Admission.Default(type, obj);
             if (appliedByManager is not null) meta["managedFields"] = appliedByManager["metadata"]?["managedFields"]?.DeepClone();
             else FieldOwnership.RecordUpdate(null, obj, fieldManager, null, type.ApiVersion, now);
-            if (dryRun) return Normalize(obj);
+            if (dryRun) return StoredObject.From(obj);
             return Commit(type, "ADDED", null, obj);
         }
     }
 
-    internal JsonObject UpdateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun)
+    internal StoredObject UpdateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun)
     {
         var name = input.Name() ?? throw KubernetesStatusException.BadRequest("name is required");
         lock (_gate)
@@ -252,7 +263,7 @@ public sealed class ObjectStore
         }
     }
 
-    internal JsonObject UpdateStatusCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun)
+    internal StoredObject UpdateStatusCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun)
     {
         if (!type.HasStatus) throw KubernetesStatusException.NotFound("the server could not find the requested resource");
         var name = input.Name() ?? throw KubernetesStatusException.BadRequest("name is required");
@@ -267,7 +278,7 @@ public sealed class ObjectStore
         }
     }
 
-    internal JsonObject MergePatchCore(ResourceType type, string? ns, string name, JsonNode patch, bool status, string fieldManager, bool dryRun)
+    internal StoredObject MergePatchCore(ResourceType type, string? ns, string name, JsonNode patch, bool status, string fieldManager, bool dryRun)
     {
         if (patch is not JsonObject) throw KubernetesStatusException.BadRequest("json: cannot unmarshal into Go value of type map[string]interface {}");
         lock (_gate)
@@ -281,7 +292,7 @@ public sealed class ObjectStore
         }
     }
 
-    internal JsonObject JsonPatchCore(ResourceType type, string? ns, string name, JsonNode patch, bool status, string fieldManager, bool dryRun)
+    internal StoredObject JsonPatchCore(ResourceType type, string? ns, string name, JsonNode patch, bool status, string fieldManager, bool dryRun)
     {
         lock (_gate)
         {
@@ -293,7 +304,7 @@ public sealed class ObjectStore
         }
     }
 
-    internal JsonObject ApplyCore(ResourceType type, string? ns, JsonObject applied, string fieldManager, bool force, bool status, bool dryRun)
+    internal StoredObject ApplyCore(ResourceType type, string? ns, JsonObject applied, string fieldManager, bool force, bool status, bool dryRun)
     {
         if (applied["apiVersion"].Str() is null) throw KubernetesStatusException.BadRequest("apiVersion must be set");
         if (applied["kind"].Str() is null) throw KubernetesStatusException.BadRequest("kind must be set");
@@ -335,11 +346,11 @@ public sealed class ObjectStore
                 throw KubernetesStatusException.Conflict(type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {existing.Uid}");
             if (options?.PreconditionResourceVersion is { } rv && rv != existing.ResourceVersion)
                 throw KubernetesStatusException.Conflict(type, name, $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {existing.ResourceVersion}");
-            if (dryRun) return new DeleteResult(existing.Parse(), existing.HasFinalizers);
+            if (dryRun) return new DeleteResult(existing, existing.HasFinalizers);
             if (type == ResourceTypes.Namespaces) return DeleteNamespace(existing);
             if (existing.HasFinalizers)
             {
-                if (existing.Deleting) return new DeleteResult(existing.Parse(), true);
+                if (existing.Deleting) return new DeleteResult(existing, true);
                 var marked = existing.Parse();
                 marked.Metadata()["deletionTimestamp"] = Now();
                 marked.Metadata()["deletionGracePeriodSeconds"] = 0L;
@@ -364,7 +375,7 @@ public sealed class ObjectStore
         }
     }
 
-    private JsonObject Finish(ResourceType type, StoredObject stored, JsonObject existing, JsonObject proposed, bool dryRun, Action<JsonObject>? recordOwnership)
+    private StoredObject Finish(ResourceType type, StoredObject stored, JsonObject existing, JsonObject proposed, bool dryRun, Action<JsonObject>? recordOwnership)
     {
         var name = existing.Name()!;
         Admission.Validate(type, proposed, QuayRegistrySchema);
@@ -378,9 +389,9 @@ public sealed class ObjectStore
         {
             proposed.Metadata()["generation"] = (existing["metadata"]?["generation"].Long() ?? 0) + 1;
         }
-        if (SameExceptBookkeeping(existing, proposed)) return stored.Parse();
+        if (SameExceptBookkeeping(existing, proposed)) return stored;
         recordOwnership?.Invoke(proposed);
-        if (dryRun) return Normalize(proposed);
+        if (dryRun) return StoredObject.From(proposed);
         if (existing.IsDeleting() && proposed.Finalizers().Count == 0) return Remove(type, proposed);
         return Commit(type, "MODIFIED", stored, proposed);
     }
@@ -388,7 +399,7 @@ public sealed class ObjectStore
     private DeleteResult DeleteNamespace(StoredObject existing)
     {
         var ns = existing.Name;
-        JsonObject? current = null;
+        var current = existing;
         if (!existing.Deleting)
         {
             var marked = existing.Parse();
@@ -405,11 +416,11 @@ public sealed class ObjectStore
             }
         }
         var gone = TryFinishNamespace(ns);
-        return new DeleteResult(gone ?? current ?? existing.Parse(), gone is null);
+        return new DeleteResult(gone ?? current, gone is null);
     }
 
     /// <summary>The namespace controller: a terminating namespace goes once nothing is left in it.</summary>
-    private JsonObject? TryFinishNamespace(string ns)
+    private StoredObject? TryFinishNamespace(string ns)
     {
         var namespaceObject = FindStored(ResourceTypes.Namespaces, null, ns);
         if (namespaceObject is null || !namespaceObject.Deleting) return null;
@@ -420,11 +431,11 @@ public sealed class ObjectStore
         return Remove(ResourceTypes.Namespaces, namespaceObject.Parse());
     }
 
-    private JsonObject Remove(ResourceType type, JsonObject last, bool collectDependents = true)
+    private StoredObject Remove(ResourceType type, JsonObject last, bool collectDependents = true)
     {
         var removed = Commit(type, "DELETED", FindStored(type, last.Namespace(), last.Name()!), last, remove: true);
-        if (collectDependents) CollectGarbage(removed.Uid());
-        if (removed.Namespace() is { } ns) TryFinishNamespace(ns);
+        if (collectDependents) CollectGarbage(removed.Uid);
+        if (removed.Namespace is { } ns) TryFinishNamespace(ns);
         return removed;
     }
 
@@ -450,7 +461,7 @@ public sealed class ObjectStore
     }
 
     /// <summary>Stamps the next resourceVersion, stores the object once and records the event; returns a fresh copy.</summary>
-    private JsonObject Commit(ResourceType type, string eventType, StoredObject? previous, JsonObject obj, bool remove = false)
+    private StoredObject Commit(ResourceType type, string eventType, StoredObject? previous, JsonObject obj, bool remove = false)
     {
         var revision = ++_revision;
         obj.Metadata()["resourceVersion"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -476,7 +487,7 @@ public sealed class ObjectStore
         _history.Enqueue(e);
         while (_history.Count > _historyLimit) _history.Dequeue();
         _pending.Enqueue(e);
-        return stored.Parse();
+        return stored;
     }
 
     private void Unlink(string uid, string[] owners)
@@ -619,12 +630,6 @@ public sealed class ObjectStore
         copy.Remove("status");
         return copy;
     }
-
-    /// <summary>
-    /// Round-trips through JSON text so every stored number reads as any numeric type
-    /// (a JsonValue built from an int refuses GetValue&lt;long&gt;, one parsed from text does not).
-    /// </summary>
-    private static JsonObject Normalize(JsonObject obj) => JsonNode.Parse(obj.ToJsonString())!.AsObject();
 
     /// <summary>Equal but for resourceVersion and managedFields; compared in place, without copies.</summary>
     private static bool SameExceptBookkeeping(JsonObject a, JsonObject b) =>

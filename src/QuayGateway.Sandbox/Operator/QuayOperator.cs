@@ -216,7 +216,7 @@ internal sealed class QuayOperator : IAsyncDisposable
         var bundleName = spec.ConfigBundleSecret ?? "";
         rollout.BundleName = bundleName;
         var bundleSecret = store.Get("secrets", ns, bundleName);
-        var bundle = bundleSecret is null ? null : ConfigBundle.From(bundleSecret);
+        var bundle = bundleSecret is null ? null : Bundle(rollout, bundleSecret);
         if (RolloutCheck.Find(spec, bundle, bundleName, profile) is { } blocker)
         {
             rollout.RolloutId = null;
@@ -226,6 +226,19 @@ internal sealed class QuayOperator : IAsyncDisposable
         }
 
         Roll(registry, rollout, spec, bundle!, bundleSecret!);
+    }
+
+    /// <summary>The parsed bundle; parsed again only when the Secret changed, not on every reconcile.</summary>
+    private static ConfigBundle Bundle(RegistryRollout rollout, JsonObject secret)
+    {
+        var version = $"{secret.Uid()}/{secret.ResourceVersion()}";
+        if (rollout.ParsedBundle is not { } cached || cached.Version != version)
+        {
+            cached = (version, ConfigBundle.From(secret));
+            rollout.ParsedBundle = cached;
+        }
+
+        return cached.Bundle;
     }
 
     /// <summary>
@@ -308,7 +321,7 @@ internal sealed class QuayOperator : IAsyncDisposable
             var remaining = registry.Finalizers().Where(f => f != Finalizer).Select(f => (JsonNode)JsonValue.Create(f)!).ToArray();
             var updated = (JsonObject)registry.DeepClone();
             updated["metadata"]!["finalizers"] = new JsonArray(remaining);
-            store.Update("quayregistries", registry.Namespace(), updated, FieldManager);
+            store.UpdateStored("quayregistries", registry.Namespace(), updated, FieldManager);
         }
 
         Forget(rollout.Key);
@@ -447,15 +460,15 @@ internal sealed class QuayOperator : IAsyncDisposable
             {
                 try
                 {
-                    store.Create(want.Resource, rollout.Namespace, obj, FieldManager);
+                    store.CreateStored(want.Resource, rollout.Namespace, obj, FieldManager);
                 }
                 catch (KubernetesStatusException ex) when (ex.Code == 409)
                 {
                     // Left over from an earlier run of the operator: take it over.
-                    store.Update(want.Resource, rollout.Namespace, obj, FieldManager);
+                    store.UpdateStored(want.Resource, rollout.Namespace, obj, FieldManager);
                     if (hasStatus)
                     {
-                        store.UpdateStatus(want.Resource, rollout.Namespace, obj, FieldManager);
+                        store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager);
                     }
                 }
             }
@@ -463,12 +476,12 @@ internal sealed class QuayOperator : IAsyncDisposable
             {
                 if (before.Spec != want.SpecKey)
                 {
-                    store.Update(want.Resource, rollout.Namespace, obj, FieldManager);
+                    store.UpdateStored(want.Resource, rollout.Namespace, obj, FieldManager);
                 }
 
                 if (hasStatus && before.Status != want.StatusKey)
                 {
-                    store.UpdateStatus(want.Resource, rollout.Namespace, obj, FieldManager);
+                    store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager);
                 }
             }
 
@@ -524,7 +537,7 @@ internal sealed class QuayOperator : IAsyncDisposable
             EmitEvent(registry, after["reason"].Str() ?? "", after["message"].Str() ?? "", warning, now);
         }
 
-        store.UpdateStatus("quayregistries", registry.Namespace(), new JsonObject
+        store.UpdateStatusStored("quayregistries", registry.Namespace(), new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = registry.Name(), ["namespace"] = registry.Namespace() },
             ["status"] = status.DeepClone(),
@@ -535,7 +548,7 @@ internal sealed class QuayOperator : IAsyncDisposable
     {
         try
         {
-            store.Create("events", registry.Namespace(), Objects(registry).Event(registry, reason, message, warning, now), FieldManager);
+            store.CreateStored("events", registry.Namespace(), Objects(registry).Event(registry, reason, message, warning, now), FieldManager);
         }
         catch (KubernetesStatusException ex)
         {
