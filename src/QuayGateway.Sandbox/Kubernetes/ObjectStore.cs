@@ -106,15 +106,17 @@ public sealed class ObjectStore
     }
 
     // Writes that hand back the stored version, for callers (the operator) that seldom read the result: no copy.
+    // With owned: true the caller gives up obj (it builds it for this write and never reads it again), so the store
+    // may change it instead of copying it first.
 
-    internal StoredObject CreateStored(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
-        Write(() => CreateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+    internal StoredObject CreateStored(string resource, string? ns, JsonObject obj, string? fieldManager = null, bool owned = false) =>
+        Write(() => CreateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false, owned: owned));
 
     internal StoredObject UpdateStored(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
         Write(() => UpdateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
 
-    internal StoredObject UpdateStatusStored(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
-        Write(() => UpdateStatusCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+    internal StoredObject UpdateStatusStored(string resource, string? ns, JsonObject obj, string? fieldManager = null, bool owned = false) =>
+        Write(() => UpdateStatusCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false, owned: owned));
 
     /// <summary>Like <see cref="Subscribe"/>, with the stored versions themselves: read them, never change them.</summary>
     internal IDisposable SubscribeStored(Action<StoredEvent> onChange)
@@ -203,9 +205,9 @@ public sealed class ObjectStore
         }
     }
 
-    internal StoredObject CreateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun, JsonObject? appliedByManager = null)
+    internal StoredObject CreateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun, JsonObject? appliedByManager = null, bool owned = false)
     {
-        var obj = (JsonObject)input.DeepClone();
+        var obj = owned ? input : (JsonObject)input.DeepClone();
         var meta = obj.Metadata();
         ns = ResolveNamespace(type, ns, obj);
         obj["apiVersion"] = type.ApiVersion;
@@ -263,7 +265,7 @@ public sealed class ObjectStore
         }
     }
 
-    internal StoredObject UpdateStatusCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun)
+    internal StoredObject UpdateStatusCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun, bool owned = false)
     {
         if (!type.HasStatus) throw KubernetesStatusException.NotFound("the server could not find the requested resource");
         var name = input.Name() ?? throw KubernetesStatusException.BadRequest("name is required");
@@ -273,8 +275,16 @@ public sealed class ObjectStore
             CheckPrecondition(type, input, stored);
             var existing = stored.Parse();
             var proposed = stored.Parse();
-            CopyStatus(input, proposed);
-            return Finish(type, stored, existing, proposed, dryRun, p => FieldOwnership.RecordUpdate(existing, p, fieldManager, "status", type.ApiVersion, Now()));
+            if (owned && input["status"] is { } status)
+            {
+                input.Remove("status");
+                proposed["status"] = status;
+            }
+            else
+            {
+                CopyStatus(input, proposed);
+            }
+            return Finish(type, stored, existing, proposed, dryRun, p => FieldOwnership.RecordUpdate(existing, p, fieldManager, "status", type.ApiVersion, Now()), statusOnly: true);
         }
     }
 
@@ -375,7 +385,11 @@ public sealed class ObjectStore
         }
     }
 
-    private StoredObject Finish(ResourceType type, StoredObject stored, JsonObject existing, JsonObject proposed, bool dryRun, Action<JsonObject>? recordOwnership)
+    /// <param name="statusOnly">
+    /// The proposal is the stored object with another status (the status subresource): spec and metadata are
+    /// equal by construction, so only status is compared, and the rest is never materialised.
+    /// </param>
+    private StoredObject Finish(ResourceType type, StoredObject stored, JsonObject existing, JsonObject proposed, bool dryRun, Action<JsonObject>? recordOwnership, bool statusOnly = false)
     {
         var name = existing.Name()!;
         Admission.Validate(type, proposed, QuayRegistrySchema);
@@ -385,11 +399,12 @@ public sealed class ObjectStore
             throw KubernetesStatusException.Invalid(type, name, [("FieldValueForbidden", "metadata.finalizers",
                 $"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{string.Join(", ", newFinalizers.Select(f => $"\"{f}\""))}}}")]);
         }
-        if (type.TracksGeneration && !SameContent(existing, proposed))
+        if (type.TracksGeneration && !statusOnly && !SameContent(existing, proposed))
         {
             proposed.Metadata()["generation"] = (existing["metadata"]?["generation"].Long() ?? 0) + 1;
         }
-        if (SameExceptBookkeeping(existing, proposed)) return stored;
+        if (statusOnly ? JsonNode.DeepEquals(existing["status"], proposed["status"]) && existing.ContainsKey("status") == proposed.ContainsKey("status")
+            : SameExceptBookkeeping(existing, proposed)) return stored;
         recordOwnership?.Invoke(proposed);
         if (dryRun) return StoredObject.From(proposed);
         if (existing.IsDeleting() && proposed.Finalizers().Count == 0) return Remove(type, proposed);

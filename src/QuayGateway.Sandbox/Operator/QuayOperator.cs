@@ -64,9 +64,11 @@ internal sealed class QuayOperator : IAsyncDisposable
             queue.Add(Key(registry.Namespace()!, registry.Name()!));
         }
 
+        // Dedicated threads, not thread-pool tasks: reconciles are synchronous CPU work, and on a small machine
+        // workers holding every pool thread starve the API server's requests and watch streams until the pool grows.
         for (var i = 0; i < Math.Max(2, Environment.ProcessorCount); i++)
         {
-            workers.Add(Task.Run(() => Work(stopping.Token)));
+            workers.Add(Task.Factory.StartNew(() => Work(stopping.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
         }
     }
 
@@ -119,9 +121,13 @@ internal sealed class QuayOperator : IAsyncDisposable
 
                 break;
             case "secrets":
-                foreach (var rollout in rollouts.Values.Where(r => r.Namespace == ns && r.BundleName == name))
+                // Enumerated, not .Values: that copies every rollout into an array, on every Secret write.
+                foreach (var (rolloutKey, rollout) in rollouts)
                 {
-                    queue.Add(rollout.Key);
+                    if (rollout.Namespace == ns && rollout.BundleName == name)
+                    {
+                        queue.Add(rolloutKey);
+                    }
                 }
 
                 break;
@@ -149,14 +155,14 @@ internal sealed class QuayOperator : IAsyncDisposable
         }
     }
 
-    private async Task Work(CancellationToken cancellationToken)
+    private void Work(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             string key;
             try
             {
-                key = await queue.Take(cancellationToken);
+                key = queue.Take(cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -247,6 +253,14 @@ internal sealed class QuayOperator : IAsyncDisposable
     /// </summary>
     private JsonObject? WriteBack(JsonObject registry)
     {
+        // After the first reconcile there is nothing to write back: check that before copying the whole object.
+        if (registry.Finalizers().Contains(Finalizer) && registry["spec"] is JsonObject current
+            && !string.IsNullOrEmpty(current["configBundleSecret"].Str())
+            && current["components"] is JsonArray listed && profile.Kinds.All(k => listed.Any(c => c?["kind"].Str() == k)))
+        {
+            return null;
+        }
+
         var desired = (JsonObject)registry.DeepClone();
         var metadata = desired["metadata"]!.AsObject();
         if (!registry.Finalizers().Contains(Finalizer))
@@ -460,7 +474,8 @@ internal sealed class QuayOperator : IAsyncDisposable
             {
                 try
                 {
-                    store.CreateStored(want.Resource, rollout.Namespace, obj, FieldManager);
+                    // Owned: a create changes obj only in ways the takeover below tolerates before it fails with 409.
+                    store.CreateStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
                 }
                 catch (KubernetesStatusException ex) when (ex.Code == 409)
                 {
@@ -468,7 +483,7 @@ internal sealed class QuayOperator : IAsyncDisposable
                     store.UpdateStored(want.Resource, rollout.Namespace, obj, FieldManager);
                     if (hasStatus)
                     {
-                        store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager);
+                        store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
                     }
                 }
             }
@@ -481,7 +496,7 @@ internal sealed class QuayOperator : IAsyncDisposable
 
                 if (hasStatus && before.Status != want.StatusKey)
                 {
-                    store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager);
+                    store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
                 }
             }
 
@@ -540,15 +555,15 @@ internal sealed class QuayOperator : IAsyncDisposable
         store.UpdateStatusStored("quayregistries", registry.Namespace(), new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = registry.Name(), ["namespace"] = registry.Namespace() },
-            ["status"] = status.DeepClone(),
-        }, FieldManager);
+            ["status"] = status,
+        }, FieldManager, owned: true);
     }
 
     private void EmitEvent(JsonObject registry, string reason, string message, bool warning, DateTimeOffset now)
     {
         try
         {
-            store.CreateStored("events", registry.Namespace(), Objects(registry).Event(registry, reason, message, warning, now), FieldManager);
+            store.CreateStored("events", registry.Namespace(), Objects(registry).Event(registry, reason, message, warning, now), FieldManager, owned: true);
         }
         catch (KubernetesStatusException ex)
         {
