@@ -1,8 +1,10 @@
 using System.Globalization;
 using QuayGateway.Benchmarks.Foundation;
+using QuayGateway.Benchmarks.Sandbox;
 
 // Benchmarks are measured, not asserted: the machine is shared and noisy, so each run reports medians and ratios.
 // Usage: dotnet run -c Release --project tests/QuayGateway.Benchmarks -- [foundation] [--seconds N] [--workers N]
+//        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]
 var seconds = OptionValue("--seconds", 10);
 var workers = OptionValue("--workers", 16);
 var suite = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _)) ?? "foundation";
@@ -10,6 +12,7 @@ var suite = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordina
 return suite switch
 {
     "foundation" => await FoundationBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), workers),
+    "sandbox" => await SandboxBenchmark.RunAsync(OptionValue("--registries", 1000), workers, TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     _ => Usage(),
 };
 
@@ -22,5 +25,6 @@ int OptionValue(string name, int fallback)
 static int Usage()
 {
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N]");
+    Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]");
     return 2;
 }

@@ -126,8 +126,9 @@ internal static class FieldOwnership
             foreach (var finalizer in obj.Finalizers()) paths.Add(Join("metadata", "finalizers", ItemPrefix + finalizer));
             if (meta["ownerReferences"] is not null) paths.Add(Join("metadata", "ownerReferences"));
         }
-        foreach (var (key, value) in obj.Content())
+        foreach (var (key, value) in obj)
         {
+            if (key is "apiVersion" or "kind" or "metadata" or "status") continue; // the content, as ObjectMeta.Content has it, without its copy
             if (value is JsonObject child) foreach (var childKey in child.Select(p => p.Key)) paths.Add(Join(key, childKey));
             else paths.Add(key);
         }

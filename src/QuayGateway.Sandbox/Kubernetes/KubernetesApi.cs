@@ -158,7 +158,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
         var body = await RequestBody.ReadAsync(context.Request, path.Type, context.RequestAborted);
         var status = path.Subresource == "status";
         var dryRun = IsDryRun(context);
-        JsonObject result;
+        StoredObject result;
         switch (contentType)
         {
             case ApplyPatch:
@@ -195,7 +195,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
             await WriteAsync(context, result.Pending ? 202 : 200, result.Object);
             return;
         }
-        await WriteAsync(context, 200, Success(path.Type, result.Object));
+        await WriteAsync(context, 200, Success(path.Type, result.Object.Name, result.Object.Uid));
     }
 
     private async Task DeleteCollectionAsync(HttpContext context, ApiPath path)
@@ -207,7 +207,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
         {
             try
             {
-                deleted.Add(store.Write(() => store.DeleteCore(path.Type, victim.Namespace(), victim.Name()!, IsDryRun(context))).Object);
+                deleted.Add(store.Write(() => store.DeleteCore(path.Type, victim.Namespace(), victim.Name()!, IsDryRun(context))).Object.Parse());
             }
             catch (KubernetesStatusException e) when (e.Code == 404)
             {
@@ -294,7 +294,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
     private static long? ParseRevision(string? value) =>
         long.TryParse(value, CultureInfo.InvariantCulture, out var revision) && revision > 0 ? revision : null;
 
-    private static JsonObject Success(ResourceType type, JsonObject deleted) => new()
+    private static JsonObject Success(ResourceType type, string name, string? uid) => new()
     {
         ["kind"] = "Status",
         ["apiVersion"] = "v1",
@@ -302,10 +302,10 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
         ["status"] = "Success",
         ["details"] = new JsonObject
         {
-            ["name"] = deleted.Name(),
+            ["name"] = name,
             ["group"] = type.Group,
             ["kind"] = type.Plural,
-            ["uid"] = deleted.Uid(),
+            ["uid"] = uid,
         },
     };
 
@@ -313,6 +313,14 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
     {
         if (error.Details?.RetryAfterSeconds is { } retry) context.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
         return WriteAsync(context, error.Code, error.ToStatus());
+    }
+
+    /// <summary>A stored object goes out as the bytes the store keeps: no copy, no re-serialisation.</summary>
+    private static async Task WriteAsync(HttpContext context, int statusCode, StoredObject body)
+    {
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(body.Json, context.RequestAborted);
     }
 
     internal static async Task WriteAsync(HttpContext context, int statusCode, JsonNode body)

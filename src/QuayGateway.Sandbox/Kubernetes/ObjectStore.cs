@@ -5,9 +5,10 @@ using System.Text.Json.Nodes;
 namespace QuayGateway.Sandbox.Kubernetes;
 
 /// <summary>
-/// The sandbox cluster's etcd and apiserver semantics in one in-memory, thread-safe store. Objects are raw
-/// <see cref="JsonObject"/>s keyed by resource plural ("quayregistries", "pods"), namespace and name. Every commit
-/// takes the next cluster-wide resourceVersion and produces exactly one <see cref="WatchEvent"/>.
+/// The sandbox cluster's etcd and apiserver semantics in one in-memory, thread-safe store. Objects are kept once,
+/// as UTF-8 JSON (<see cref="StoredObject"/>), keyed by resource plural ("quayregistries", "pods"), namespace and
+/// name. Every commit takes the next cluster-wide resourceVersion and produces exactly one <see cref="WatchEvent"/>;
+/// the watch history is a bounded window of those events sharing the stored versions, as etcd's compaction is.
 /// Failures throw <see cref="KubernetesStatusException"/> worded as a real apiserver words them.
 /// Methods never hand out the stored instances: results and events are copies the caller may change.
 /// <c>fieldManager</c> parameters default to "sandbox"; pass your controller's name to show up in managedFields.
@@ -17,8 +18,10 @@ public sealed class ObjectStore
     internal const string DefaultFieldManager = "sandbox";
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, SortedDictionary<string, JsonObject>> _objects = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (ResourceType Type, string Key)> _byUid = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ObjectBucket> _objects = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ResourceType Type, string? Namespace, string Name)> _byUid = new(StringComparer.Ordinal);
+    // Owner uid -> uids of the objects naming it in ownerReferences: the garbage collector's index.
+    private readonly Dictionary<string, HashSet<string>> _dependents = new(StringComparer.Ordinal);
     private readonly Queue<StoredEvent> _history = new();
     private readonly ConcurrentQueue<StoredEvent> _pending = new();
     private readonly Lock _dispatchGate = new();
@@ -57,12 +60,14 @@ public sealed class ObjectStore
     internal QuayRegistrySchema QuayRegistrySchema { get; }
 
     public JsonObject Create(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
-        Write(() => CreateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+        CreateStored(resource, ns, obj, fieldManager).Parse();
 
     public JsonObject? Get(string resource, string? ns, string name)
     {
         var type = ResourceTypes.Require(resource);
-        lock (_gate) return (JsonObject?)Find(type, ns, name)?.DeepClone();
+        StoredObject? found;
+        lock (_gate) found = FindStored(type, ns, name);
+        return found?.Parse();
     }
 
     public IReadOnlyList<JsonObject> List(string resource, string? ns, string? labelSelector = null) =>
@@ -70,18 +75,18 @@ public sealed class ObjectStore
 
     /// <summary>Replaces spec and metadata. For resources with a status subresource the given status is ignored.</summary>
     public JsonObject Update(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
-        Write(() => UpdateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+        UpdateStored(resource, ns, obj, fieldManager).Parse();
 
     /// <summary>Replaces status only; spec and metadata changes in <paramref name="obj"/> are ignored.</summary>
     public JsonObject UpdateStatus(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
-        Write(() => UpdateStatusCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+        UpdateStatusStored(resource, ns, obj, fieldManager).Parse();
 
     public JsonObject MergePatch(string resource, string? ns, string name, JsonNode patch, bool status = false, string? fieldManager = null) =>
-        Write(() => MergePatchCore(ResourceTypes.Require(resource), ns, name, patch, status, fieldManager ?? DefaultFieldManager, dryRun: false));
+        Write(() => MergePatchCore(ResourceTypes.Require(resource), ns, name, patch, status, fieldManager ?? DefaultFieldManager, dryRun: false)).Parse();
 
     /// <summary>Server-side apply: creates or merges by field ownership (see <see cref="FieldOwnership"/>).</summary>
     public JsonObject Apply(string resource, string? ns, JsonObject obj, string fieldManager, bool force) =>
-        Write(() => ApplyCore(ResourceTypes.Require(resource), ns, obj, fieldManager, force, status: false, dryRun: false));
+        Write(() => ApplyCore(ResourceTypes.Require(resource), ns, obj, fieldManager, force, status: false, dryRun: false)).Parse();
 
     /// <summary>
     /// Deletes, or with finalizers present only sets <c>deletionTimestamp</c>; the object goes once a later write
@@ -89,7 +94,7 @@ public sealed class ObjectStore
     /// its content with it. Returns the object as it is after the call.
     /// </summary>
     public JsonObject Delete(string resource, string? ns, string name) =>
-        Write(() => DeleteCore(ResourceTypes.Require(resource), ns, name, dryRun: false).Object);
+        Write(() => DeleteCore(ResourceTypes.Require(resource), ns, name, dryRun: false).Object).Parse();
 
     /// <summary>
     /// <paramref name="onChange"/> runs after each committed change, outside the store's lock, in commit order,
@@ -97,16 +102,36 @@ public sealed class ObjectStore
     /// </summary>
     public IDisposable Subscribe(Action<WatchEvent> onChange)
     {
-        lock (_gate) return AddSubscriber(e => onChange(e.Event with { Object = (JsonObject)e.Event.Object.DeepClone() }));
+        lock (_gate) return AddSubscriber(e => onChange(new WatchEvent(e.Type, e.Resource, e.Object.Parse())));
+    }
+
+    // Writes that hand back the stored version, for callers (the operator) that seldom read the result: no copy.
+    // With owned: true the caller gives up obj (it builds it for this write and never reads it again), so the store
+    // may change it instead of copying it first.
+
+    internal StoredObject CreateStored(string resource, string? ns, JsonObject obj, string? fieldManager = null, bool owned = false) =>
+        Write(() => CreateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false, owned: owned));
+
+    internal StoredObject UpdateStored(string resource, string? ns, JsonObject obj, string? fieldManager = null) =>
+        Write(() => UpdateCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false));
+
+    internal StoredObject UpdateStatusStored(string resource, string? ns, JsonObject obj, string? fieldManager = null, bool owned = false) =>
+        Write(() => UpdateStatusCore(ResourceTypes.Require(resource), ns, obj, fieldManager ?? DefaultFieldManager, dryRun: false, owned: owned));
+
+    /// <summary>Like <see cref="Subscribe"/>, with the stored versions themselves: read them, never change them.</summary>
+    internal IDisposable SubscribeStored(Action<StoredEvent> onChange)
+    {
+        lock (_gate) return AddSubscriber(onChange);
     }
 
     // ---- Internals the HTTP layer uses ----
 
-    internal sealed record StoredEvent(long Revision, WatchEvent Event, JsonObject? Previous);
+    /// <summary>A committed change; <paramref name="Previous"/> is the version it replaced (null for ADDED).</summary>
+    internal sealed record StoredEvent(long Revision, string Type, string Resource, StoredObject Object, StoredObject? Previous);
 
     internal sealed record ListResult(IReadOnlyList<JsonObject> Items, long Revision);
 
-    internal sealed record DeleteResult(JsonObject Object, bool Pending);
+    internal sealed record DeleteResult(StoredObject Object, bool Pending);
 
     private sealed class Subscriber(Action<StoredEvent> onEvent, long afterRevision)
     {
@@ -127,16 +152,24 @@ public sealed class ObjectStore
 
     internal ListResult ListCore(ResourceType type, string? ns, LabelSelector? labels, Func<JsonObject, bool>? fields)
     {
+        List<StoredObject> matching = [];
+        long revision;
         lock (_gate)
         {
-            var items = Bucket(type).Values
-                .Where(o => ns is null || o.Namespace() == ns)
-                .Where(o => labels is null || labels.Matches(o.Labels()))
-                .Where(o => fields is null || fields(o))
-                .Select(o => (JsonObject)o.DeepClone())
-                .ToList();
-            return new ListResult(items, _revision);
+            foreach (var o in Bucket(type).In(ns))
+            {
+                if (labels is null || labels.Matches(o.Labels)) matching.Add(o);
+            }
+            revision = _revision;
         }
+        // Stored versions are immutable, so the copies are made outside the lock.
+        var items = new List<JsonObject>(matching.Count);
+        foreach (var o in matching)
+        {
+            var obj = o.Parse();
+            if (fields is null || fields(obj)) items.Add(obj);
+        }
+        return new ListResult(items, revision);
     }
 
     /// <summary>
@@ -150,14 +183,12 @@ public sealed class ObjectStore
         {
             if (fromRevision is null)
             {
-                backlog = Bucket(type).Values
-                    .Select(o => new StoredEvent(_revision, new WatchEvent("ADDED", type.Plural, (JsonObject)o.DeepClone()), null))
-                    .ToList();
+                backlog = Bucket(type).In(null).Select(o => new StoredEvent(_revision, "ADDED", type.Plural, o, null)).ToList();
             }
             else
             {
                 ThrowIfExpired(fromRevision.Value);
-                backlog = _history.Where(e => e.Revision > fromRevision.Value && e.Event.Resource == type.Plural).ToList();
+                backlog = _history.Where(e => e.Revision > fromRevision.Value && e.Resource == type.Plural).ToList();
             }
             return AddSubscriber(onEvent);
         }
@@ -174,9 +205,9 @@ public sealed class ObjectStore
         }
     }
 
-    internal JsonObject CreateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun, JsonObject? appliedByManager = null)
+    internal StoredObject CreateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun, JsonObject? appliedByManager = null, bool owned = false)
     {
-        var obj = (JsonObject)input.DeepClone();
+        var obj = owned ? input : (JsonObject)input.DeepClone();
         var meta = obj.Metadata();
         ns = ResolveNamespace(type, ns, obj);
         obj["apiVersion"] = type.ApiVersion;
@@ -197,8 +228,8 @@ public sealed class ObjectStore
         {
             if (ns is not null)
             {
-                var owner = Find(ResourceTypes.Namespaces, null, ns) ?? throw KubernetesStatusException.NotFound(ResourceTypes.Namespaces, ns);
-                if (owner.IsDeleting())
+                var owner = FindStored(ResourceTypes.Namespaces, null, ns) ?? throw KubernetesStatusException.NotFound(ResourceTypes.Namespaces, ns);
+                if (owner.Deleting)
                     throw KubernetesStatusException.Forbidden(type, name, $"unable to create new content in namespace {ns} because it is being terminated");
             }
             foreach (var system in new[] { "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "managedFields", "selfLink" })
@@ -206,7 +237,7 @@ public sealed class ObjectStore
                 meta.Remove(system);
             }
             Admission.Validate(type, obj, QuayRegistrySchema); // as on a real server, an invalid object is 422 even when the name is taken
-            if (Find(type, ns, name) is not null) throw KubernetesStatusException.AlreadyExists(type, name);
+            if (FindStored(type, ns, name) is not null) throw KubernetesStatusException.AlreadyExists(type, name);
             var now = Now();
             meta["uid"] = Guid.NewGuid().ToString();
             meta["creationTimestamp"] = now;
@@ -214,40 +245,50 @@ public sealed class ObjectStore
             Admission.Default(type, obj);
             if (appliedByManager is not null) meta["managedFields"] = appliedByManager["metadata"]?["managedFields"]?.DeepClone();
             else FieldOwnership.RecordUpdate(null, obj, fieldManager, null, type.ApiVersion, now);
-            if (dryRun) return Normalize(obj);
+            if (dryRun) return StoredObject.From(obj);
             return Commit(type, "ADDED", null, obj);
         }
     }
 
-    internal JsonObject UpdateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun)
+    internal StoredObject UpdateCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun)
     {
         var name = input.Name() ?? throw KubernetesStatusException.BadRequest("name is required");
         lock (_gate)
         {
-            var existing = FindOrThrow(type, ns, name);
-            CheckPrecondition(type, input, existing);
+            var stored = FindStoredOrThrow(type, ns, name);
+            CheckPrecondition(type, input, stored);
+            var existing = stored.Parse();
             var proposed = (JsonObject)input.DeepClone();
             CarrySystemFields(existing, proposed);
             if (type.HasStatus) CopyStatus(existing, proposed);
-            return Finish(type, existing, proposed, dryRun, p => FieldOwnership.RecordUpdate(existing, p, fieldManager, null, type.ApiVersion, Now()));
+            return Finish(type, stored, existing, proposed, dryRun, p => FieldOwnership.RecordUpdate(existing, p, fieldManager, null, type.ApiVersion, Now()));
         }
     }
 
-    internal JsonObject UpdateStatusCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun)
+    internal StoredObject UpdateStatusCore(ResourceType type, string? ns, JsonObject input, string fieldManager, bool dryRun, bool owned = false)
     {
         if (!type.HasStatus) throw KubernetesStatusException.NotFound("the server could not find the requested resource");
         var name = input.Name() ?? throw KubernetesStatusException.BadRequest("name is required");
         lock (_gate)
         {
-            var existing = FindOrThrow(type, ns, name);
-            CheckPrecondition(type, input, existing);
-            var proposed = (JsonObject)existing.DeepClone();
-            CopyStatus(input, proposed);
-            return Finish(type, existing, proposed, dryRun, p => FieldOwnership.RecordUpdate(existing, p, fieldManager, "status", type.ApiVersion, Now()));
+            var stored = FindStoredOrThrow(type, ns, name);
+            CheckPrecondition(type, input, stored);
+            var existing = stored.Parse();
+            var proposed = stored.Parse();
+            if (owned && input["status"] is { } status)
+            {
+                input.Remove("status");
+                proposed["status"] = status;
+            }
+            else
+            {
+                CopyStatus(input, proposed);
+            }
+            return Finish(type, stored, existing, proposed, dryRun, p => FieldOwnership.RecordUpdate(existing, p, fieldManager, "status", type.ApiVersion, Now()), statusOnly: true);
         }
     }
 
-    internal JsonObject MergePatchCore(ResourceType type, string? ns, string name, JsonNode patch, bool status, string fieldManager, bool dryRun)
+    internal StoredObject MergePatchCore(ResourceType type, string? ns, string name, JsonNode patch, bool status, string fieldManager, bool dryRun)
     {
         if (patch is not JsonObject) throw KubernetesStatusException.BadRequest("json: cannot unmarshal into Go value of type map[string]interface {}");
         lock (_gate)
@@ -261,7 +302,7 @@ public sealed class ObjectStore
         }
     }
 
-    internal JsonObject JsonPatchCore(ResourceType type, string? ns, string name, JsonNode patch, bool status, string fieldManager, bool dryRun)
+    internal StoredObject JsonPatchCore(ResourceType type, string? ns, string name, JsonNode patch, bool status, string fieldManager, bool dryRun)
     {
         lock (_gate)
         {
@@ -273,7 +314,7 @@ public sealed class ObjectStore
         }
     }
 
-    internal JsonObject ApplyCore(ResourceType type, string? ns, JsonObject applied, string fieldManager, bool force, bool status, bool dryRun)
+    internal StoredObject ApplyCore(ResourceType type, string? ns, JsonObject applied, string fieldManager, bool force, bool status, bool dryRun)
     {
         if (applied["apiVersion"].Str() is null) throw KubernetesStatusException.BadRequest("apiVersion must be set");
         if (applied["kind"].Str() is null) throw KubernetesStatusException.BadRequest("kind must be set");
@@ -281,7 +322,8 @@ public sealed class ObjectStore
         lock (_gate)
         {
             var resolvedNs = ResolveNamespace(type, ns, applied);
-            var existing = Find(type, resolvedNs, name);
+            var stored = FindStored(type, resolvedNs, name);
+            var existing = stored?.Parse();
             var subresource = status ? "status" : null;
             var now = Now();
             if (existing is null)
@@ -292,13 +334,13 @@ public sealed class ObjectStore
                 if (type.HasStatus) fresh.Remove("status");
                 return CreateCore(type, resolvedNs, fresh, fieldManager, dryRun, appliedByManager: created);
             }
-            CheckPrecondition(type, applied, existing);
+            CheckPrecondition(type, applied, stored!);
             var merged = FieldOwnership.Apply(existing, status ? applied : WithoutStatus(type, applied), fieldManager, force, subresource, type.ApiVersion, now);
             var ownership = merged["metadata"]?["managedFields"]?.DeepClone();
             CarrySystemFields(existing, merged);
             merged.Metadata()["managedFields"] = ownership;
             if (!status && type.HasStatus) CopyStatus(existing, merged);
-            return Finish(type, existing, merged, dryRun, recordOwnership: null);
+            return Finish(type, stored!, existing, merged, dryRun, recordOwnership: null);
         }
     }
 
@@ -309,22 +351,22 @@ public sealed class ObjectStore
     {
         lock (_gate)
         {
-            var existing = FindOrThrow(type, ns, name);
-            if (options?.PreconditionUid is { } uid && uid != existing.Uid())
-                throw KubernetesStatusException.Conflict(type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {existing.Uid()}");
-            if (options?.PreconditionResourceVersion is { } rv && rv != existing.ResourceVersion())
-                throw KubernetesStatusException.Conflict(type, name, $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {existing.ResourceVersion()}");
-            if (dryRun) return new DeleteResult((JsonObject)existing.DeepClone(), existing.Finalizers().Count > 0);
+            var existing = FindStoredOrThrow(type, ns, name);
+            if (options?.PreconditionUid is { } uid && uid != existing.Uid)
+                throw KubernetesStatusException.Conflict(type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {existing.Uid}");
+            if (options?.PreconditionResourceVersion is { } rv && rv != existing.ResourceVersion)
+                throw KubernetesStatusException.Conflict(type, name, $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {existing.ResourceVersion}");
+            if (dryRun) return new DeleteResult(existing, existing.HasFinalizers);
             if (type == ResourceTypes.Namespaces) return DeleteNamespace(existing);
-            if (existing.Finalizers().Count > 0)
+            if (existing.HasFinalizers)
             {
-                if (existing.IsDeleting()) return new DeleteResult((JsonObject)existing.DeepClone(), true);
-                var marked = (JsonObject)existing.DeepClone();
+                if (existing.Deleting) return new DeleteResult(existing, true);
+                var marked = existing.Parse();
                 marked.Metadata()["deletionTimestamp"] = Now();
                 marked.Metadata()["deletionGracePeriodSeconds"] = 0L;
                 return new DeleteResult(Commit(type, "MODIFIED", existing, marked), true);
             }
-            return new DeleteResult(Remove(type, existing, collectDependents: options?.Orphan != true), false);
+            return new DeleteResult(Remove(type, existing.Parse(), collectDependents: options?.Orphan != true), false);
         }
     }
 
@@ -343,7 +385,11 @@ public sealed class ObjectStore
         }
     }
 
-    private JsonObject Finish(ResourceType type, JsonObject existing, JsonObject proposed, bool dryRun, Action<JsonObject>? recordOwnership)
+    /// <param name="statusOnly">
+    /// The proposal is the stored object with another status (the status subresource): spec and metadata are
+    /// equal by construction, so only status is compared, and the rest is never materialised.
+    /// </param>
+    private StoredObject Finish(ResourceType type, StoredObject stored, JsonObject existing, JsonObject proposed, bool dryRun, Action<JsonObject>? recordOwnership, bool statusOnly = false)
     {
         var name = existing.Name()!;
         Admission.Validate(type, proposed, QuayRegistrySchema);
@@ -353,33 +399,34 @@ public sealed class ObjectStore
             throw KubernetesStatusException.Invalid(type, name, [("FieldValueForbidden", "metadata.finalizers",
                 $"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{string.Join(", ", newFinalizers.Select(f => $"\"{f}\""))}}}")]);
         }
-        if (type.TracksGeneration && !JsonNode.DeepEquals(existing.Content(), proposed.Content()))
+        if (type.TracksGeneration && !statusOnly && !SameContent(existing, proposed))
         {
             proposed.Metadata()["generation"] = (existing["metadata"]?["generation"].Long() ?? 0) + 1;
         }
-        if (SameExceptBookkeeping(existing, proposed)) return (JsonObject)existing.DeepClone();
+        if (statusOnly ? JsonNode.DeepEquals(existing["status"], proposed["status"]) && existing.ContainsKey("status") == proposed.ContainsKey("status")
+            : SameExceptBookkeeping(existing, proposed)) return stored;
         recordOwnership?.Invoke(proposed);
-        if (dryRun) return Normalize(proposed);
+        if (dryRun) return StoredObject.From(proposed);
         if (existing.IsDeleting() && proposed.Finalizers().Count == 0) return Remove(type, proposed);
-        return Commit(type, "MODIFIED", existing, proposed);
+        return Commit(type, "MODIFIED", stored, proposed);
     }
 
-    private DeleteResult DeleteNamespace(JsonObject existing)
+    private DeleteResult DeleteNamespace(StoredObject existing)
     {
-        var ns = existing.Name()!;
+        var ns = existing.Name;
         var current = existing;
-        if (!existing.IsDeleting())
+        if (!existing.Deleting)
         {
-            var marked = (JsonObject)existing.DeepClone();
+            var marked = existing.Parse();
             marked.Metadata()["deletionTimestamp"] = Now();
             marked.Metadata()["deletionGracePeriodSeconds"] = 0L;
             marked["status"] = new JsonObject { ["phase"] = "Terminating" };
             current = Commit(ResourceTypes.Namespaces, "MODIFIED", existing, marked);
             foreach (var type in ResourceTypes.Known.Where(t => t.Namespaced))
             {
-                foreach (var obj in Bucket(type).Values.Where(o => o.Namespace() == ns).ToList())
+                foreach (var obj in Bucket(type).In(ns).ToList())
                 {
-                    if (Find(type, ns, obj.Name()!) is not null) DeleteCore(type, ns, obj.Name()!, dryRun: false);
+                    if (FindStored(type, ns, obj.Name) is not null) DeleteCore(type, ns, obj.Name, dryRun: false);
                 }
             }
         }
@@ -388,62 +435,82 @@ public sealed class ObjectStore
     }
 
     /// <summary>The namespace controller: a terminating namespace goes once nothing is left in it.</summary>
-    private JsonObject? TryFinishNamespace(string ns)
+    private StoredObject? TryFinishNamespace(string ns)
     {
-        var namespaceObject = Find(ResourceTypes.Namespaces, null, ns);
-        if (namespaceObject is null || !namespaceObject.IsDeleting()) return null;
-        if (ResourceTypes.Known.Where(t => t.Namespaced).Any(t => Bucket(t).Values.Any(o => o.Namespace() == ns))) return null;
-        return Remove(ResourceTypes.Namespaces, namespaceObject);
+        var namespaceObject = FindStored(ResourceTypes.Namespaces, null, ns);
+        if (namespaceObject is null || !namespaceObject.Deleting) return null;
+        foreach (var type in ResourceTypes.Known)
+        {
+            if (type.Namespaced && Bucket(type).AnyIn(ns)) return null;
+        }
+        return Remove(ResourceTypes.Namespaces, namespaceObject.Parse());
     }
 
-    private JsonObject Remove(ResourceType type, JsonObject last, bool collectDependents = true)
+    private StoredObject Remove(ResourceType type, JsonObject last, bool collectDependents = true)
     {
-        var removed = Commit(type, "DELETED", Find(type, last.Namespace(), last.Name()!), last, remove: true);
-        if (collectDependents) CollectGarbage(removed.Uid());
-        if (removed.Namespace() is { } ns) TryFinishNamespace(ns);
+        var removed = Commit(type, "DELETED", FindStored(type, last.Namespace(), last.Name()!), last, remove: true);
+        if (collectDependents) CollectGarbage(removed.Uid);
+        if (removed.Namespace is { } ns) TryFinishNamespace(ns);
         return removed;
     }
 
     /// <summary>The garbage collector: objects whose every owner is gone are deleted in the background.</summary>
     private void CollectGarbage(string? removedUid)
     {
-        if (removedUid is null) return;
-        foreach (var type in ResourceTypes.Known)
+        if (removedUid is null || !_dependents.Remove(removedUid, out var dependentUids)) return;
+        var orphans = new List<(ResourceType Type, string? Namespace, string Name)>();
+        foreach (var uid in dependentUids)
         {
-            var dependents = Bucket(type).Values
-                .Where(o => o.OwnerUids().Contains(removedUid) && !o.OwnerUids().Any(_byUid.ContainsKey))
-                .ToList();
-            foreach (var dependent in dependents)
-            {
-                if (Find(type, dependent.Namespace(), dependent.Name()!) is { } still && !still.IsDeleting())
-                    DeleteCore(type, still.Namespace(), still.Name()!, dryRun: false);
-            }
+            if (_byUid.TryGetValue(uid, out var at) && FindStored(at.Type, at.Namespace, at.Name) is { } dependent
+                && !dependent.OwnerUids.Any(_byUid.ContainsKey))
+                orphans.Add(at);
+        }
+        // In the order a scan by type and key would find them, as before the index.
+        orphans.Sort((a, b) => a.Type == b.Type
+            ? string.CompareOrdinal(Key(a.Namespace, a.Name), Key(b.Namespace, b.Name))
+            : IndexOf(a.Type).CompareTo(IndexOf(b.Type)));
+        foreach (var (type, ns, name) in orphans)
+        {
+            if (FindStored(type, ns, name) is { } still && !still.Deleting) DeleteCore(type, ns, name, dryRun: false);
         }
     }
 
-    private JsonObject Commit(ResourceType type, string eventType, JsonObject? previous, JsonObject input, bool remove = false)
+    /// <summary>Stamps the next resourceVersion, stores the object once and records the event; returns a fresh copy.</summary>
+    private StoredObject Commit(ResourceType type, string eventType, StoredObject? previous, JsonObject obj, bool remove = false)
     {
-        var obj = Normalize(input);
         var revision = ++_revision;
         obj.Metadata()["resourceVersion"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var key = Key(obj.Namespace(), obj.Name()!);
-        var uid = obj.Uid()!;
+        var stored = StoredObject.From(obj);
+        var uid = stored.Uid!;
+        if (previous is not null) Unlink(uid, previous.OwnerUids);
         if (remove)
         {
-            Bucket(type).Remove(key);
+            Bucket(type).Remove(stored.Namespace, stored.Name);
             _byUid.Remove(uid);
         }
         else
         {
-            Bucket(type)[key] = obj;
-            _byUid[uid] = (type, key);
+            Bucket(type).Set(stored);
+            _byUid[uid] = (type, stored.Namespace, stored.Name);
+            foreach (var owner in stored.OwnerUids)
+            {
+                if (!_dependents.TryGetValue(owner, out var dependents)) _dependents[owner] = dependents = new(StringComparer.Ordinal);
+                dependents.Add(uid);
+            }
         }
-        var snapshot = (JsonObject)obj.DeepClone();
-        var stored = new StoredEvent(revision, new WatchEvent(eventType, type.Plural, snapshot), (JsonObject?)previous?.DeepClone());
-        _history.Enqueue(stored);
+        var e = new StoredEvent(revision, eventType, type.Plural, stored, previous);
+        _history.Enqueue(e);
         while (_history.Count > _historyLimit) _history.Dequeue();
-        _pending.Enqueue(stored);
-        return (JsonObject)snapshot.DeepClone();
+        _pending.Enqueue(e);
+        return stored;
+    }
+
+    private void Unlink(string uid, string[] owners)
+    {
+        foreach (var owner in owners)
+        {
+            if (_dependents.TryGetValue(owner, out var dependents) && dependents.Remove(uid) && dependents.Count == 0) _dependents.Remove(owner);
+        }
     }
 
     /// <summary>Delivers pending events in commit order; one thread at a time, never under the store's lock.</summary>
@@ -497,11 +564,11 @@ public sealed class ObjectStore
 
     // ---- Helpers ----
 
-    private SortedDictionary<string, JsonObject> Bucket(ResourceType type)
+    private ObjectBucket Bucket(ResourceType type)
     {
         if (!_objects.TryGetValue(type.Plural, out var bucket))
         {
-            bucket = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+            bucket = new ObjectBucket();
             _objects[type.Plural] = bucket;
         }
         return bucket;
@@ -509,11 +576,22 @@ public sealed class ObjectStore
 
     private static string Key(string? ns, string name) => $"{ns}/{name}";
 
-    private JsonObject? Find(ResourceType type, string? ns, string name) =>
-        Bucket(type).GetValueOrDefault(Key(type.Namespaced ? ns : null, name));
+    private static int IndexOf(ResourceType type)
+    {
+        for (var i = 0; i < ResourceTypes.Known.Count; i++)
+        {
+            if (ResourceTypes.Known[i] == type) return i;
+        }
+        return int.MaxValue;
+    }
 
-    private JsonObject FindOrThrow(ResourceType type, string? ns, string name) =>
-        Find(type, ns, name) ?? throw KubernetesStatusException.NotFound(type, name);
+    private StoredObject? FindStored(ResourceType type, string? ns, string name) => Bucket(type).Get(type.Namespaced ? ns : null, name);
+
+    private StoredObject FindStoredOrThrow(ResourceType type, string? ns, string name) =>
+        FindStored(type, ns, name) ?? throw KubernetesStatusException.NotFound(type, name);
+
+    /// <summary>The live object as a fresh copy the caller may change.</summary>
+    private JsonObject FindOrThrow(ResourceType type, string? ns, string name) => FindStoredOrThrow(type, ns, name).Parse();
 
     private string Now() => ObjectMeta.Timestamp(_time.GetUtcNow());
 
@@ -533,11 +611,11 @@ public sealed class ObjectStore
         return resolved;
     }
 
-    private static void CheckPrecondition(ResourceType type, JsonObject input, JsonObject existing)
+    private static void CheckPrecondition(ResourceType type, JsonObject input, StoredObject existing)
     {
         var wanted = input.ResourceVersion();
-        if (!string.IsNullOrEmpty(wanted) && wanted != existing.ResourceVersion())
-            throw KubernetesStatusException.StaleResourceVersion(type, existing.Name()!);
+        if (!string.IsNullOrEmpty(wanted) && wanted != existing.ResourceVersion)
+            throw KubernetesStatusException.StaleResourceVersion(type, existing.Name);
     }
 
     /// <summary>Fields only the server writes survive any client write.</summary>
@@ -568,21 +646,28 @@ public sealed class ObjectStore
         return copy;
     }
 
-    /// <summary>
-    /// Round-trips through JSON text so every stored number reads as any numeric type
-    /// (a JsonValue built from an int refuses GetValue&lt;long&gt;, one parsed from text does not).
-    /// </summary>
-    private static JsonObject Normalize(JsonObject obj) => JsonNode.Parse(obj.ToJsonString())!.AsObject();
+    /// <summary>Equal but for resourceVersion and managedFields; compared in place, without copies.</summary>
+    private static bool SameExceptBookkeeping(JsonObject a, JsonObject b) =>
+        SameFields(a, b, static key => key == "metadata")
+        && SameFields(a["metadata"] as JsonObject ?? [], b["metadata"] as JsonObject ?? [], static key => key is "resourceVersion" or "managedFields");
 
-    private static bool SameExceptBookkeeping(JsonObject a, JsonObject b)
+    /// <summary>Whether what a client owns (see <see cref="ObjectMeta.Content"/>) is the same: a generation bump when not.</summary>
+    private static bool SameContent(JsonObject a, JsonObject b) =>
+        SameFields(a, b, static key => key is "apiVersion" or "kind" or "metadata" or "status");
+
+    private static bool SameFields(JsonObject a, JsonObject b, Func<string, bool> ignored)
     {
-        static JsonObject Strip(JsonObject o)
+        var count = 0;
+        foreach (var (key, value) in a)
         {
-            var copy = (JsonObject)o.DeepClone();
-            copy.Metadata().Remove("resourceVersion");
-            copy.Metadata().Remove("managedFields");
-            return copy;
+            if (ignored(key)) continue;
+            count++;
+            if (!b.TryGetPropertyValue(key, out var other) || !JsonNode.DeepEquals(value, other)) return false;
         }
-        return JsonNode.DeepEquals(Strip(a), Strip(b));
+        foreach (var (key, _) in b)
+        {
+            if (!ignored(key)) count--;
+        }
+        return count == 0;
     }
 }

@@ -14,12 +14,12 @@ internal sealed class QuayRegistrySchema
 {
     private sealed record Error(string Reason, string Field, string Detail);
 
-    private readonly JsonObject _schema;
+    private readonly SchemaNode _schema;
 
     /// <summary>Fails at load, not at the first write, when the CRD has a CEL rule the sandbox cannot evaluate.</summary>
     public QuayRegistrySchema(JsonObject schema)
     {
-        _schema = schema;
+        _schema = SchemaNode.From(schema);
         foreach (var rule in Rules(schema)) CelSubset.EnsureSupported(rule);
     }
 
@@ -72,16 +72,16 @@ internal sealed class QuayRegistrySchema
         return pruned;
     }
 
-    private static void Walk(JsonNode? node, JsonObject s, string path, List<Error> errors, List<string>? pruned, bool isRoot = false)
+    private static void Walk(JsonNode? node, SchemaNode s, string path, List<Error> errors, List<string>? pruned, bool isRoot = false)
     {
         if (node is null) return;
-        if (s["x-kubernetes-int-or-string"].Bool() == true)
+        if (s.IntOrString)
         {
             if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String) CheckString(v.GetValue<string>(), s, path, errors);
             else if (TypeOf(node) != "integer") errors.Add(TypeError(path, node, "integer or string"));
             return;
         }
-        var expected = s["type"].Str();
+        var expected = s.Type;
         var actual = TypeOf(node);
         if (expected is not null && expected != actual && !(expected == "number" && actual == "integer"))
         {
@@ -93,7 +93,7 @@ internal sealed class QuayRegistrySchema
             case JsonObject obj:
                 WalkObject(obj, s, path, errors, pruned, isRoot);
                 break;
-            case JsonArray array when s["items"] is JsonObject items:
+            case JsonArray array when s.Items is { } items:
                 for (var i = 0; i < array.Count; i++) Walk(array[i], items, $"{path}[{i}]", errors, pruned);
                 break;
             case JsonValue value:
@@ -102,69 +102,70 @@ internal sealed class QuayRegistrySchema
         }
     }
 
-    private static void WalkObject(JsonObject obj, JsonObject s, string path, List<Error> errors, List<string>? pruned, bool isRoot)
+    private static void WalkObject(JsonObject obj, SchemaNode s, string path, List<Error> errors, List<string>? pruned, bool isRoot)
     {
-        var properties = s["properties"] as JsonObject;
-        var additional = s["additionalProperties"] as JsonObject;
-        var preserve = s["x-kubernetes-preserve-unknown-fields"].Bool() == true;
-        foreach (var (key, value) in obj.ToList())
+        var properties = s.Properties;
+        List<string>? drop = null; // removed after the walk: the object cannot change while it is enumerated
+        foreach (var (key, value) in obj)
         {
-            var childPath = path.Length == 0 ? key : $"{path}.{key}";
             if (isRoot && key == "metadata") continue; // ObjectMeta is validated by the apiserver itself
-            var childSchema = properties?[key] as JsonObject ?? additional;
+            var childSchema = properties is not null && properties.TryGetValue(key, out var declared) ? declared : s.Additional;
             if (childSchema is null)
             {
-                if (properties is null && preserve) continue;
-                pruned?.Add(childPath);
-                obj.Remove(key);
+                if (properties is null && s.Preserve) continue;
+                pruned?.Add(path.Length == 0 ? key : $"{path}.{key}");
+                (drop ??= []).Add(key);
                 continue;
             }
-            if (value is null && childSchema["nullable"].Bool() != true)
+            if (value is null && !childSchema.Nullable)
             {
-                obj.Remove(key); // nulls of non-nullable fields are dropped, not rejected
+                (drop ??= []).Add(key); // nulls of non-nullable fields are dropped, not rejected
                 continue;
             }
-            Walk(value, childSchema, childPath, errors, pruned);
+            Walk(value, childSchema, path.Length == 0 ? key : $"{path}.{key}", errors, pruned);
         }
-        foreach (var required in (s["required"] as JsonArray ?? []).Select(r => r.Str()).OfType<string>())
+        foreach (var key in drop ?? []) obj.Remove(key);
+        foreach (var required in s.Required)
         {
             if (!obj.ContainsKey(required)) errors.Add(new("FieldValueRequired", path.Length == 0 ? required : $"{path}.{required}", "Required value"));
         }
-        foreach (var rule in (s["x-kubernetes-validations"] as JsonArray ?? []).OfType<JsonObject>())
+        foreach (var (expression, message) in s.Rules)
         {
-            var expression = rule["rule"].Str() ?? "";
             if (!CelSubset.Evaluate(expression, obj))
-                errors.Add(new("FieldValueInvalid", path, $"Invalid value: \"object\": {rule["message"].Str() ?? $"failed rule: {expression}"}"));
+                errors.Add(new("FieldValueInvalid", path, $"Invalid value: \"object\": {message ?? $"failed rule: {expression}"}"));
         }
     }
 
-    private static void CheckScalar(JsonValue value, JsonObject s, string path, List<Error> errors)
+    private static void CheckScalar(JsonValue value, SchemaNode s, string path, List<Error> errors)
     {
-        if (s["enum"] is JsonArray allowed && !allowed.Any(a => JsonNode.DeepEquals(a, value)))
+        var kind = value.GetValueKind();
+        if (s.Enum is { } allowed && !(s.StringEnum is { } names && kind == JsonValueKind.String
+                ? names.Contains(value.GetValue<string>())
+                : allowed.Any(a => JsonNode.DeepEquals(a, value))))
         {
             var supported = string.Join(", ", allowed.Select(a => a!.ToJsonString(KubeJson.Options)));
             errors.Add(new("FieldValueNotSupported", path, $"Unsupported value: {value.ToJsonString(KubeJson.Options)}: supported values: {supported}"));
             return;
         }
-        if (value.GetValueKind() == JsonValueKind.String)
+        if (kind == JsonValueKind.String)
         {
-            CheckString(value.GetValue<string>(), s, path, errors);
+            if (s.Pattern is not null || s.MaxLength is not null) CheckString(value.GetValue<string>(), s, path, errors);
         }
-        else if (value.GetValueKind() == JsonValueKind.Number)
+        else if (kind == JsonValueKind.Number)
         {
             var number = value.Double() ?? 0;
-            if (s["minimum"].Double() is { } min && number < min)
+            if (s.Minimum is { } min && number < min)
                 errors.Add(new("FieldValueInvalid", path, $"Invalid value: {value.ToJsonString(KubeJson.Options)}: {path} in body should be greater than or equal to {Format(min)}"));
-            if (s["maximum"].Double() is { } max && number > max)
+            if (s.Maximum is { } max && number > max)
                 errors.Add(new("FieldValueInvalid", path, $"Invalid value: {value.ToJsonString(KubeJson.Options)}: {path} in body should be less than or equal to {Format(max)}"));
         }
     }
 
-    private static void CheckString(string text, JsonObject s, string path, List<Error> errors)
+    private static void CheckString(string text, SchemaNode s, string path, List<Error> errors)
     {
-        if (s["pattern"].Str() is { } pattern && !Regex.IsMatch(text, pattern, RegexOptions.None, TimeSpan.FromSeconds(1)))
-            errors.Add(new("FieldValueInvalid", path, $"Invalid value: \"{text}\": {path} in body should match '{pattern}'"));
-        if (s["maxLength"].Long() is { } maxLength && text.Length > maxLength)
+        if (s.Pattern is { } pattern && !pattern.IsMatch(text))
+            errors.Add(new("FieldValueInvalid", path, $"Invalid value: \"{text}\": {path} in body should match '{s.PatternText}'"));
+        if (s.MaxLength is { } maxLength && text.Length > maxLength)
             errors.Add(new("FieldValueTooLong", path, $"Too long: may not be more than {maxLength} bytes"));
     }
 

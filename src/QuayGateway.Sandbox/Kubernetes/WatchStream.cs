@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using QuayGateway.Sandbox.Faults;
@@ -65,9 +68,9 @@ internal sealed class WatchStream(ObjectStore store, SandboxFaults faults, Table
                 foreach (var e in backlog)
                 {
                     lastRevision = Math.Max(lastRevision, e.Revision);
-                    if (Translate(request, e) is { } line) await WriteAsync(response, line, stop.Token);
+                    Write(response, request, e);
                 }
-                await response.Body.FlushAsync(stop.Token);
+                await response.BodyWriter.FlushAsync(stop.Token);
                 var nextBookmark = DateTime.UtcNow + bookmarkInterval;
                 while (!stop.IsCancellationRequested)
                 {
@@ -84,14 +87,14 @@ internal sealed class WatchStream(ObjectStore store, SandboxFaults faults, Table
                     while (channel.Reader.TryRead(out var e))
                     {
                         lastRevision = Math.Max(lastRevision, e.Revision);
-                        if (Translate(request, e) is { } line) await WriteAsync(response, line, stop.Token);
+                        Write(response, request, e);
                     }
                     if (request.Bookmarks && DateTime.UtcNow >= nextBookmark)
                     {
                         await WriteAsync(response, Bookmark(request.Type, lastRevision), stop.Token);
                         nextBookmark = DateTime.UtcNow + bookmarkInterval;
                     }
-                    await response.Body.FlushAsync(stop.Token);
+                    await response.BodyWriter.FlushAsync(stop.Token);
                 }
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -107,20 +110,21 @@ internal sealed class WatchStream(ObjectStore store, SandboxFaults faults, Table
     }
 
     /// <summary>
-    /// Filters an event for this watch. As a real server does, an object that stops matching the selector is
-    /// reported DELETED and one that starts matching ADDED.
+    /// Filters an event for this watch and buffers its line (the caller flushes). As a real server does, an object
+    /// that stops matching the selector is reported DELETED and one that starts matching ADDED. The stored JSON is
+    /// written as it is: no copy, no re-serialisation per watcher.
     /// </summary>
-    private JsonObject? Translate(WatchRequest request, ObjectStore.StoredEvent e)
+    private void Write(HttpResponse response, WatchRequest request, ObjectStore.StoredEvent e)
     {
-        if (e.Event.Resource != request.Type.Plural) return null;
-        bool Matches(JsonObject? o) =>
+        if (e.Resource != request.Type.Plural) return;
+        bool Matches(StoredObject? o) =>
             o is not null
-            && (request.Namespace is null || o.Namespace() == request.Namespace)
-            && (request.Labels is null || request.Labels.Matches(o.Labels()))
-            && (request.Fields is null || request.Fields(o));
-        var now = Matches(e.Event.Object);
+            && (request.Namespace is null || o.Namespace == request.Namespace)
+            && (request.Labels is null || request.Labels.Matches(o.Labels))
+            && (request.Fields is null || request.Fields(o.Parse()));
+        var now = Matches(e.Object);
         var before = Matches(e.Previous);
-        var type = e.Event.Type switch
+        var type = e.Type switch
         {
             "MODIFIED" when now && !before => "ADDED",
             "MODIFIED" when !now && before => "DELETED",
@@ -128,11 +132,19 @@ internal sealed class WatchStream(ObjectStore store, SandboxFaults faults, Table
             _ when !now && !before => null,
             var t => t,
         };
-        if (type is null) return null;
-        JsonNode obj = request.AsTable
-            ? printer.Table(request.Type, [e.Event.Object], request.IncludeObject, e.Event.Object.ResourceVersion() ?? "")
-            : e.Event.Object.DeepClone();
-        return new JsonObject { ["type"] = type, ["object"] = obj };
+        if (type is null) return;
+        var writer = response.BodyWriter;
+        writer.Write(Encoding.UTF8.GetBytes($"{{\"type\":\"{type}\",\"object\":"));
+        if (request.AsTable)
+        {
+            var table = printer.Table(request.Type, [e.Object.Parse()], request.IncludeObject, e.Object.ResourceVersion ?? "");
+            writer.Write(JsonSerializer.SerializeToUtf8Bytes(table, KubeJson.Options));
+        }
+        else
+        {
+            writer.Write(e.Object.Json);
+        }
+        writer.Write("}\n"u8);
     }
 
     private static JsonObject Bookmark(ResourceType type, long revision) => new()

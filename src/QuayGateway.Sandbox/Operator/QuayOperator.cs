@@ -57,16 +57,18 @@ internal sealed class QuayOperator : IAsyncDisposable
     /// <summary>Starts watching the store and reconciles the registries already in it.</summary>
     public void Start()
     {
-        subscription = store.Subscribe(OnChange);
+        subscription = store.SubscribeStored(OnChange);
         faults.Changed += EnqueueAll;
         foreach (var registry in store.List("quayregistries", null))
         {
             queue.Add(Key(registry.Namespace()!, registry.Name()!));
         }
 
+        // Dedicated threads, not thread-pool tasks: reconciles are synchronous CPU work, and on a small machine
+        // workers holding every pool thread starve the API server's requests and watch streams until the pool grows.
         for (var i = 0; i < Math.Max(2, Environment.ProcessorCount); i++)
         {
-            workers.Add(Task.Run(() => Work(stopping.Token)));
+            workers.Add(Task.Factory.StartNew(() => Work(stopping.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
         }
     }
 
@@ -92,12 +94,15 @@ internal sealed class QuayOperator : IAsyncDisposable
 
     // ---- Events and scheduling ----
 
-    /// <summary>Runs on the writer's thread after each commit, so it only decides whether to queue a key.</summary>
-    private void OnChange(WatchEvent change)
+    /// <summary>
+    /// Runs on the writer's thread after each commit, so it only decides whether to queue a key, from the stored
+    /// version's indexed metadata (no copy of the object).
+    /// </summary>
+    private void OnChange(ObjectStore.StoredEvent change)
     {
-        var ns = change.Object.Namespace();
-        var name = change.Object.Name();
-        if (ns is null || name is null)
+        var ns = change.Object.Namespace;
+        var name = change.Object.Name;
+        if (ns is null)
         {
             return;
         }
@@ -106,9 +111,9 @@ internal sealed class QuayOperator : IAsyncDisposable
         {
             case "quayregistries":
                 var key = Key(ns, name);
-                var ours = change.Type != "DELETED" && !change.Object.IsDeleting()
+                var ours = change.Type != "DELETED" && !change.Object.Deleting
                     && rollouts.TryGetValue(key, out var known)
-                    && known.SeenGeneration == change.Object["metadata"]?["generation"].Long();
+                    && known.SeenGeneration == change.Object.Generation;
                 if (!ours)
                 {
                     queue.Add(key);
@@ -116,9 +121,13 @@ internal sealed class QuayOperator : IAsyncDisposable
 
                 break;
             case "secrets":
-                foreach (var rollout in rollouts.Values.Where(r => r.Namespace == ns && r.BundleName == name))
+                // Enumerated, not .Values: that copies every rollout into an array, on every Secret write.
+                foreach (var (rolloutKey, rollout) in rollouts)
                 {
-                    queue.Add(rollout.Key);
+                    if (rollout.Namespace == ns && rollout.BundleName == name)
+                    {
+                        queue.Add(rolloutKey);
+                    }
                 }
 
                 break;
@@ -146,14 +155,14 @@ internal sealed class QuayOperator : IAsyncDisposable
         }
     }
 
-    private async Task Work(CancellationToken cancellationToken)
+    private void Work(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             string key;
             try
             {
-                key = await queue.Take(cancellationToken);
+                key = queue.Take(cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -213,7 +222,7 @@ internal sealed class QuayOperator : IAsyncDisposable
         var bundleName = spec.ConfigBundleSecret ?? "";
         rollout.BundleName = bundleName;
         var bundleSecret = store.Get("secrets", ns, bundleName);
-        var bundle = bundleSecret is null ? null : ConfigBundle.From(bundleSecret);
+        var bundle = bundleSecret is null ? null : Bundle(rollout, bundleSecret);
         if (RolloutCheck.Find(spec, bundle, bundleName, profile) is { } blocker)
         {
             rollout.RolloutId = null;
@@ -225,12 +234,33 @@ internal sealed class QuayOperator : IAsyncDisposable
         Roll(registry, rollout, spec, bundle!, bundleSecret!);
     }
 
+    /// <summary>The parsed bundle; parsed again only when the Secret changed, not on every reconcile.</summary>
+    private static ConfigBundle Bundle(RegistryRollout rollout, JsonObject secret)
+    {
+        var version = $"{secret.Uid()}/{secret.ResourceVersion()}";
+        if (rollout.ParsedBundle is not { } cached || cached.Version != version)
+        {
+            cached = (version, ConfigBundle.From(secret));
+            rollout.ParsedBundle = cached;
+        }
+
+        return cached.Bundle;
+    }
+
     /// <summary>
     /// What the operator writes back into spec: every missing component kind (managed), a generated config
     /// bundle when none is named, and its finalizer. Returns the updated object, or null when nothing changed.
     /// </summary>
     private JsonObject? WriteBack(JsonObject registry)
     {
+        // After the first reconcile there is nothing to write back: check that before copying the whole object.
+        if (registry.Finalizers().Contains(Finalizer) && registry["spec"] is JsonObject current
+            && !string.IsNullOrEmpty(current["configBundleSecret"].Str())
+            && current["components"] is JsonArray listed && profile.Kinds.All(k => listed.Any(c => c?["kind"].Str() == k)))
+        {
+            return null;
+        }
+
         var desired = (JsonObject)registry.DeepClone();
         var metadata = desired["metadata"]!.AsObject();
         if (!registry.Finalizers().Contains(Finalizer))
@@ -305,7 +335,7 @@ internal sealed class QuayOperator : IAsyncDisposable
             var remaining = registry.Finalizers().Where(f => f != Finalizer).Select(f => (JsonNode)JsonValue.Create(f)!).ToArray();
             var updated = (JsonObject)registry.DeepClone();
             updated["metadata"]!["finalizers"] = new JsonArray(remaining);
-            store.Update("quayregistries", registry.Namespace(), updated, FieldManager);
+            store.UpdateStored("quayregistries", registry.Namespace(), updated, FieldManager);
         }
 
         Forget(rollout.Key);
@@ -444,15 +474,16 @@ internal sealed class QuayOperator : IAsyncDisposable
             {
                 try
                 {
-                    store.Create(want.Resource, rollout.Namespace, obj, FieldManager);
+                    // Owned: a create changes obj only in ways the takeover below tolerates before it fails with 409.
+                    store.CreateStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
                 }
                 catch (KubernetesStatusException ex) when (ex.Code == 409)
                 {
                     // Left over from an earlier run of the operator: take it over.
-                    store.Update(want.Resource, rollout.Namespace, obj, FieldManager);
+                    store.UpdateStored(want.Resource, rollout.Namespace, obj, FieldManager);
                     if (hasStatus)
                     {
-                        store.UpdateStatus(want.Resource, rollout.Namespace, obj, FieldManager);
+                        store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
                     }
                 }
             }
@@ -460,12 +491,12 @@ internal sealed class QuayOperator : IAsyncDisposable
             {
                 if (before.Spec != want.SpecKey)
                 {
-                    store.Update(want.Resource, rollout.Namespace, obj, FieldManager);
+                    store.UpdateStored(want.Resource, rollout.Namespace, obj, FieldManager);
                 }
 
                 if (hasStatus && before.Status != want.StatusKey)
                 {
-                    store.UpdateStatus(want.Resource, rollout.Namespace, obj, FieldManager);
+                    store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
                 }
             }
 
@@ -521,18 +552,18 @@ internal sealed class QuayOperator : IAsyncDisposable
             EmitEvent(registry, after["reason"].Str() ?? "", after["message"].Str() ?? "", warning, now);
         }
 
-        store.UpdateStatus("quayregistries", registry.Namespace(), new JsonObject
+        store.UpdateStatusStored("quayregistries", registry.Namespace(), new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = registry.Name(), ["namespace"] = registry.Namespace() },
-            ["status"] = status.DeepClone(),
-        }, FieldManager);
+            ["status"] = status,
+        }, FieldManager, owned: true);
     }
 
     private void EmitEvent(JsonObject registry, string reason, string message, bool warning, DateTimeOffset now)
     {
         try
         {
-            store.Create("events", registry.Namespace(), Objects(registry).Event(registry, reason, message, warning, now), FieldManager);
+            store.CreateStored("events", registry.Namespace(), Objects(registry).Event(registry, reason, message, warning, now), FieldManager, owned: true);
         }
         catch (KubernetesStatusException ex)
         {

@@ -71,5 +71,8 @@ internal sealed class RegistryRollout(string ns, string name)
     /// <summary>The generated secret keys; created once per registry and kept stable.</summary>
     public JsonObject? ManagedKeys { get; set; }
 
+    /// <summary>The bundle Secret last parsed, by uid and resourceVersion.</summary>
+    public (string Version, ConfigBundle Bundle)? ParsedBundle { get; set; }
+
     public ITimer? Timer { get; set; }
 }

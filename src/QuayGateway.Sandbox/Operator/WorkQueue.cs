@@ -27,9 +27,10 @@ internal sealed class WorkQueue : IDisposable
         available.Release();
     }
 
-    public async Task<string> Take(CancellationToken cancellationToken)
+    /// <summary>Blocks until a key is ready: the workers are dedicated threads (see <see cref="QuayOperator"/>).</summary>
+    public string Take(CancellationToken cancellationToken)
     {
-        await available.WaitAsync(cancellationToken);
+        available.Wait(cancellationToken);
         lock (gate)
         {
             var key = queue.Dequeue();
