@@ -29,7 +29,7 @@ public static class SandboxBenchmark
         using var client = new Kubernetes(config);
         Console.WriteLine($"Sandbox benchmark: {registries} QuayRegistries in {Namespaces} namespaces, {workers} concurrent creates, " +
             $"phase delay {phaseDelay.TotalMilliseconds:F0} ms, {Environment.ProcessorCount} cores, " +
-            $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC ({GCSettings.LatencyMode})");
+            $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC ({GCSettings.LatencyMode}), TieredPGO {(TieredPgo() ? "on" : "off, as the sandbox program runs")}");
 
         for (var i = 0; i < Namespaces; i++)
         {
@@ -134,6 +134,10 @@ public static class SandboxBenchmark
                 ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
             },
             "quay.redhat.com", "v1", ns, "quayregistries", cancellationToken: ct);
+
+    /// <summary>The sandbox program turns TieredPGO off; run this with DOTNET_TieredPGO=0 to match it.</summary>
+    private static bool TieredPgo() =>
+        Environment.GetEnvironmentVariable("DOTNET_TieredPGO") != "0" && AppContext.GetData("System.Runtime.TieredPGO") is not false;
 
     private static double Mb(long bytes) => bytes / 1024.0 / 1024.0;
 
