@@ -15,6 +15,48 @@ public sealed class WatchOptions
 
     /// <summary>Parallel workers applying events; one registry is never processed by two at once.</summary>
     public int Workers { get; set; } = 8;
+
+    /// <summary>How this replica names itself as a cluster's watcher (<c>/v1/clusters</c> shows it): host and process id.</summary>
+    public string ReplicaName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+}
+
+/// <summary>
+/// Which replica watches a cluster: the one whose database session holds the cluster's advisory lock. The watch
+/// session carries the replica's name as its application name, so any replica can tell from <c>pg_locks</c>.
+/// </summary>
+public static class WatchLeadership
+{
+    public const string ApplicationNamePrefix = "quay-gateway watch ";
+
+    public static string LockName(string cluster) => $"quay-gateway/watch/{cluster}";
+
+    /// <summary>The watching replica of each cluster that has one right now.</summary>
+    public static async Task<Dictionary<string, string>> WatchersAsync(NpgsqlConnection connection, IEnumerable<string> clusters, CancellationToken ct)
+    {
+        // pg_locks splits a bigint advisory key into classid (high 32 bits) and objid (low 32 bits), objsubid 1.
+        await using var command = new NpgsqlCommand("""
+            SELECT c.name, a.application_name
+            FROM unnest($1::text[], $2::text[]) AS c(name, lock_name)
+            CROSS JOIN LATERAL (SELECT hashtextextended(c.lock_name, 0) AS key) k
+            JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                AND l.classid::bigint = (k.key >> 32) & 4294967295 AND l.objid::bigint = k.key & 4294967295
+            JOIN pg_stat_activity a ON a.pid = l.pid
+            """, connection);
+        var names = clusters.ToArray();
+        command.Parameters.AddWithValue(names);
+        command.Parameters.AddWithValue(names.Select(LockName).ToArray());
+        var watchers = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var application = reader.IsDBNull(1) ? "" : reader.GetString(1);
+            watchers[reader.GetString(0)] = application.StartsWith(ApplicationNamePrefix, StringComparison.Ordinal)
+                ? application[ApplicationNamePrefix.Length..]
+                : application;
+        }
+
+        return watchers;
+    }
 }
 
 /// <summary>
@@ -34,7 +76,11 @@ public sealed class ClusterWatcher(
 
     private async Task LeadAndWatchAsync(string cluster, CancellationToken stoppingToken)
     {
-        var connectionString = configuration.GetConnectionString(PersistenceSetup.ConnectionStringName)!;
+        // The session is named after the replica, so pg_locks tells every replica who watches (WatchLeadership).
+        var connectionString = new NpgsqlConnectionStringBuilder(configuration.GetConnectionString(PersistenceSetup.ConnectionStringName)!)
+        {
+            ApplicationName = WatchLeadership.ApplicationNamePrefix + options.Value.ReplicaName,
+        }.ConnectionString;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -47,7 +93,7 @@ public sealed class ClusterWatcher(
                     continue;
                 }
 
-                logger.LogInformation("This replica now watches cluster {Cluster}", cluster);
+                logger.LogInformation("This replica ({Replica}) now watches cluster {Cluster}", options.Value.ReplicaName, cluster);
                 using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var keepAlive = KeepSessionAsync(session, leadership);
                 await WatchAsync(clusters.Get(cluster), leadership.Token);
@@ -68,7 +114,7 @@ public sealed class ClusterWatcher(
     private static async Task<bool> TryLeadAsync(NpgsqlConnection session, string cluster, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", session);
-        command.Parameters.AddWithValue($"quay-gateway/watch/{cluster}");
+        command.Parameters.AddWithValue(WatchLeadership.LockName(cluster));
         return (bool)(await command.ExecuteScalarAsync(ct))!;
     }
 

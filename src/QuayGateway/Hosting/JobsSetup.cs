@@ -20,6 +20,12 @@ public sealed class JobsOptions
     /// default of 15 s would delay each of them.
     /// </summary>
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long after a replica died its running jobs wait before another replica runs them again. A running job's
+    /// lease is renewed while it runs (sliding), so this bounds only the recovery after a crash, not a job's length.
+    /// </summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Hangfire on PostgreSQL (schema <c>hangfire</c>, long polling) with the dashboard at <c>/hangfire</c> for admins.</summary>
@@ -41,6 +47,9 @@ public static class JobsSetup
                 // Without long polling a new job waits up to 15 s for the next poll.
                 EnableLongPolling = true,
                 PrepareSchemaIfNecessary = true,
+                // A killed replica's fetched jobs come back after the timeout instead of Hangfire's default 30 min.
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = options.InvisibilityTimeout,
             }));
         if (options.Server)
         {

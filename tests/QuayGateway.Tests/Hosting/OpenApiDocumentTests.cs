@@ -10,7 +10,7 @@ namespace QuayGateway.Tests.Hosting;
 [Collection(GatewayCollection.Name)]
 public sealed class OpenApiDocumentTests(GatewayFixture gateway)
 {
-    private static string CommittedPath => Path.Combine(RepositoryRoot(), "openapi", "quay-gateway.v1.json");
+    private static string CommittedPath => Path.Combine(Packaging.Repo.Root, "openapi", "quay-gateway.v1.json");
 
     [Fact]
     public async Task Committed_document_matches_the_served_one()
@@ -45,16 +45,5 @@ public sealed class OpenApiDocumentTests(GatewayFixture gateway)
                 }
             }
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "QuayGateway.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("QuayGateway.sln not found above the test output.");
     }
 }

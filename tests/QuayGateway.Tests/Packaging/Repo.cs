@@ -1,6 +1,9 @@
 namespace QuayGateway.Tests.Packaging;
 
-/// <summary>Files of the repository the tests run from (found by walking up to QuayGateway.sln).</summary>
+/// <summary>
+/// Files of the repository the tests run from: found by walking up from the test output to QuayGateway.sln, or, when
+/// the output lives elsewhere (QG_ARTIFACTS), from the source folder recorded at build time.
+/// </summary>
 internal static class Repo
 {
     public static string Root { get; } = FindRoot();
@@ -11,12 +14,22 @@ internal static class Repo
 
     private static string FindRoot()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "QuayGateway.sln")))
+        var source = typeof(Repo).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "SourceDirectory")?.Value;
+        foreach (var start in new[] { AppContext.BaseDirectory, source })
         {
-            dir = dir.Parent;
+            var dir = start is null ? null : new DirectoryInfo(start);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "QuayGateway.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            if (dir is not null)
+            {
+                return dir.FullName;
+            }
         }
 
-        return dir?.FullName ?? throw new InvalidOperationException("QuayGateway.sln not found above the test output.");
+        throw new InvalidOperationException("QuayGateway.sln not found above the test output or the test sources.");
     }
 }

@@ -20,7 +20,7 @@ public sealed class ReferenceLibraryTests(GatewayFixture gateway, ITestOutputHel
     [Fact]
     public async Task Deliveries_signed_with_two_secrets_verify_with_the_npm_standardwebhooks_library_when_installed()
     {
-        var folder = Path.Combine(RepositoryRoot(), "tests", "QuayGateway.Tests", "Webhooks", "node");
+        var folder = Path.Combine(Packaging.Repo.Root, "tests", "QuayGateway.Tests", "Webhooks", "node");
         if (!Directory.Exists(Path.Combine(folder, "node_modules", "standardwebhooks")) || await RunNodeAsync(folder, "--version", null) is null)
         {
             output.WriteLine($"node or the standardwebhooks package is not installed in {folder}; nothing checked here.");
@@ -82,16 +82,5 @@ public sealed class ReferenceLibraryTests(GatewayFixture gateway, ITestOutputHel
             await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
             return text.Split('\n')[0].Trim();
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "QuayGateway.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("QuayGateway.sln not found above the test output.");
     }
 }
