@@ -212,6 +212,10 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("xid")
                         .HasColumnName("xmin");
 
+                    b.Property<string>("Workloads")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("workloads");
+
                     b.HasKey("Id")
                         .HasName("pk_registries");
 

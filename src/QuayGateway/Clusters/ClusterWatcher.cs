@@ -141,52 +141,66 @@ public sealed class ClusterWatcher(
         }
     }
 
+    /// <summary>
+    /// Four cluster-wide watches, each listed first, resumed from its resourceVersion and re-listed on 410 Gone:
+    /// QuayRegistries, and the pods, jobs and HPAs the operator labels with their registry. Every event marks its
+    /// registry in one work queue, so a registry's status and workloads are written together, in order.
+    /// </summary>
     private async Task WatchAsync(ClusterClient cluster, CancellationToken ct)
     {
-        var queue = new KeyedWorkQueue<(WatchEventType Type, QuayRegistryResource Object)>(options.Value.Workers, async (item, token) =>
+        var cache = new WorkloadCache();
+        var queue = new KeyedWorkQueue<WatchItem>(options.Value.Workers, async (item, token) =>
         {
             await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<ClusterResync>().ObserveAsync(cluster.Name, item.Type, item.Object, token);
-        }, logger);
+            await scope.ServiceProvider.GetRequiredService<ClusterResync>().ObserveAsync(
+                cluster.Name, item.Key, item.Type, item.Registry, item.Workloads ? cache.Snapshot(item.Key) : null, token);
+        }, logger, WatchItem.Merge);
+        void WorkloadsChanged(string key) => queue.Add(key, new WatchItem(key, null, null, Workloads: true));
+
         var workers = queue.RunAsync(ct);
         try
         {
-            string? resourceVersion = null;
-            while (!ct.IsCancellationRequested)
+            await Task.WhenAll(new[]
             {
-                if (resourceVersion is null)
+                ListAndWatchAsync(cluster.Name, "quayregistries", async token =>
                 {
                     await using var scope = scopes.CreateAsyncScope();
-                    resourceVersion = await scope.ServiceProvider.GetRequiredService<ClusterResync>()
-                        .RelistAsync(cluster, item => queue.Add(Key(item), (WatchEventType.Modified, item)), ct);
-                }
-
-                var gone = false;
-                Exception? failure = null;
-                await foreach (var (type, item) in cluster.WatchQuayRegistriesAsync(resourceVersion ?? "", e =>
-                               {
-                                   gone |= e is KubernetesException { Status.Code: 410 };
-                                   failure = e;
-                               }, ct))
+                    return await scope.ServiceProvider.GetRequiredService<ClusterResync>()
+                        .RelistAsync(cluster, item => queue.Add(Key(item), new WatchItem(Key(item), WatchEventType.Modified, item, false)), token);
+                }, (resourceVersion, onError) => cluster.WatchQuayRegistriesAsync(resourceVersion, onError, ct).Select(e =>
                 {
-                    resourceVersion = item.Metadata.ResourceVersion ?? resourceVersion;
-                    if (type != WatchEventType.Bookmark)
+                    if (e.Type != WatchEventType.Bookmark)
                     {
-                        queue.Add(Key(item), (type, item));
+                        queue.Add(Key(e.Object), new WatchItem(Key(e.Object), e.Type, e.Object, false));
                     }
-                }
 
-                if (gone)
+                    return e.Object.Metadata.ResourceVersion;
+                }), ct),
+            }.Concat(Enum.GetValues<WorkloadKind>().Select(kind => ListAndWatchAsync(cluster.Name, kind.ToString().ToLowerInvariant(), async token =>
                 {
-                    logger.LogInformation("Watch of {Cluster} expired (410 Gone); re-listing", cluster.Name);
-                    resourceVersion = null;
-                }
-                else if (failure is not null && !ct.IsCancellationRequested)
+                    var (items, resourceVersion) = await cluster.ListWorkloadsAsync(kind, token);
+                    foreach (var e in items.Where(e => e.RegistryKey is not null && cache.Set(e.RegistryKey, e.ObjectKey, e.Fact)))
+                    {
+                        WorkloadsChanged(e.RegistryKey!);
+                    }
+
+                    // Objects deleted while no watch ran are not in the list: forget them.
+                    foreach (var key in cache.Retain($"{kind}/", items.Select(e => $"{e.RegistryKey}|{e.ObjectKey}").ToHashSet(StringComparer.Ordinal)))
+                    {
+                        WorkloadsChanged(key);
+                    }
+
+                    return resourceVersion;
+                }, (resourceVersion, onError) => cluster.WatchWorkloadsAsync(kind, resourceVersion, onError, ct).Select(e =>
                 {
-                    logger.LogWarning("Watch of {Cluster} failed: {Message}; resuming from {ResourceVersion}", cluster.Name, failure.Message, resourceVersion);
-                    await Task.Delay(TimeSpan.FromSeconds(1), ct);
-                }
-            }
+                    if (e.Type != WatchEventType.Bookmark && e.RegistryKey is not null
+                        && cache.Set(e.RegistryKey, e.ObjectKey, e.Type == WatchEventType.Deleted ? null : e.Fact))
+                    {
+                        WorkloadsChanged(e.RegistryKey);
+                    }
+
+                    return e.ResourceVersion;
+                }), ct))));
         }
         finally
         {
@@ -194,5 +208,66 @@ public sealed class ClusterWatcher(
         }
     }
 
+    /// <summary>
+    /// List, then watch from the list's resourceVersion; a dropped watch resumes from the last one seen, a 410 Gone
+    /// (or a failed list) lists again. <paramref name="watch"/> handles each event and yields its resourceVersion.
+    /// </summary>
+    private async Task ListAndWatchAsync(string cluster, string resource, Func<CancellationToken, Task<string?>> list,
+        Func<string, Action<Exception>, IAsyncEnumerable<string?>> watch, CancellationToken ct)
+    {
+        string? resourceVersion = null;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                resourceVersion ??= await list(ct);
+            }
+            catch (ClusterCallException e)
+            {
+                logger.LogWarning("Listing {Resource} of {Cluster} failed: {Message}; retrying", resource, cluster, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                continue;
+            }
+
+            var gone = false;
+            Exception? failure = null;
+            try
+            {
+                await foreach (var seen in watch(resourceVersion ?? "", e =>
+                               {
+                                   gone |= e is KubernetesException { Status.Code: 410 };
+                                   failure = e;
+                               }))
+                {
+                    resourceVersion = seen ?? resourceVersion;
+                }
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException)
+            {
+                gone |= e is KubernetesException { Status.Code: 410 } or HttpOperationException { Response.StatusCode: System.Net.HttpStatusCode.Gone };
+                failure = e;
+            }
+
+            if (gone)
+            {
+                logger.LogInformation("Watch of {Resource} on {Cluster} expired (410 Gone); re-listing", resource, cluster);
+                resourceVersion = null;
+            }
+            else if (failure is not null && !ct.IsCancellationRequested)
+            {
+                logger.LogWarning("Watch of {Resource} on {Cluster} failed: {Message}; resuming from {ResourceVersion}", resource, cluster, failure.Message, resourceVersion);
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+        }
+    }
+
     private static string Key(QuayRegistryResource item) => $"{item.Metadata.NamespaceProperty}/{item.Metadata.Name}";
+
+    /// <summary>What is pending for one registry: its latest QuayRegistry event, and whether its workloads changed.</summary>
+    private sealed record WatchItem(string Key, WatchEventType? Type, QuayRegistryResource? Registry, bool Workloads)
+    {
+        public static WatchItem Merge(WatchItem older, WatchItem newer) => newer.Registry is null
+            ? older with { Workloads = true }
+            : newer with { Workloads = older.Workloads || newer.Workloads };
+    }
 }

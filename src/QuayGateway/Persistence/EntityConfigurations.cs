@@ -19,6 +19,7 @@ internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
         builder.Property(r => r.Spec).HasJsonConversion();
         builder.Property(r => r.Conditions).HasJsonConversion();
         builder.Property(r => r.HealthCauses).HasJsonConversion();
+        builder.Property(r => r.Workloads).HasJsonConversion();
         builder.Property(r => r.OperatorStatus).HasColumnType("jsonb");
         builder.Property(r => r.AppliedManifest).HasColumnType("jsonb");
         builder.Property(r => r.Version).IsRowVersion();

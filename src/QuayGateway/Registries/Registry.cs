@@ -48,7 +48,10 @@ public sealed class Registry
     /// <summary>The QuayRegistry object the gateway last applied (JSON).</summary>
     public string? AppliedManifest { get; set; }
 
-    /// <summary>What is unhealthy and why, derived from the operator's status.</summary>
+    /// <summary>The registry's pods, jobs and HPAs as the cluster watch last saw them (null until it has).</summary>
+    public Clusters.RegistryWorkloads? Workloads { get; set; }
+
+    /// <summary>What is unhealthy and why, derived from the operator's status and failing pods.</summary>
     public List<HealthCause> HealthCauses { get; set; } = [];
 
     public DateTimeOffset? RolloutStartedAt { get; set; }

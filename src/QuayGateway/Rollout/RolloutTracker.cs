@@ -16,17 +16,25 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
 {
     private static readonly HashSet<RegistryState> Settled = [RegistryState.Accepted, RegistryState.Applying, RegistryState.Deleting, RegistryState.Deleted];
 
-    public async Task ObserveAsync(string cluster, QuayRegistryResource live, CancellationToken ct)
+    public Task ObserveAsync(string cluster, QuayRegistryResource live, CancellationToken ct) =>
+        ObserveAsync(cluster, $"{live.Metadata.NamespaceProperty}/{live.Metadata.Name}", live, null, ct);
+
+    /// <summary>Lands what the watches saw of one registry: its QuayRegistry, its workloads, or both, in one write.</summary>
+    public async Task ObserveAsync(string cluster, string key, QuayRegistryResource? live, RegistryWorkloads? workloads, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var registry = await FindAsync(cluster, live, ct);
+            var registry = live is not null ? await FindAsync(cluster, live, ct) : await FindAsync(cluster, key, ct);
             if (registry is null)
             {
                 return;
             }
 
-            var drift = Apply(registry, live);
+            var drift = live is not null && Apply(registry, live);
+            if (workloads is not null)
+            {
+                ApplyWorkloads(registry, workloads);
+            }
             try
             {
                 await db.SaveChangesAsync(ct);
@@ -64,6 +72,12 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         logger.LogWarning("QuayRegistry {Namespace}/{Name} on {Cluster} disappeared; re-applying", registry.Namespace, registry.Name, registry.Cluster);
     }
 
+    private Task<Registry?> FindAsync(string cluster, string key, CancellationToken ct)
+    {
+        var (ns, name) = (key[..key.IndexOf('/')], key[(key.IndexOf('/') + 1)..]);
+        return db.Registries.SingleOrDefaultAsync(r => r.Cluster == cluster && r.Namespace == ns && r.Name == name && r.State != RegistryState.Deleted, ct);
+    }
+
     private async Task<Registry?> FindAsync(string cluster, QuayRegistryResource live, CancellationToken ct)
     {
         if (live.Metadata.Annotations?.TryGetValue(ClusterClient.RegistryIdAnnotation, out var value) == true && Guid.TryParse(value, out var id))
@@ -91,7 +105,7 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         registry.RegistryEndpoint = view.RegistryEndpoint ?? registry.RegistryEndpoint;
         registry.CurrentVersion = view.CurrentVersion ?? registry.CurrentVersion;
         registry.ConfigEditorEndpoint = view.ConfigEditorEndpoint;
-        registry.HealthCauses = view.Causes.ToList();
+        registry.HealthCauses = WithWorkloadCauses(view.Causes, registry.Workloads);
         registry.UpdatedAt = now;
         if (Settled.Contains(registry.State))
         {
@@ -146,6 +160,59 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
                 registry.Spec.InitialUser is null ? "Available; no bootstrap was requested." : "Available again; the bootstrap was done before.", now);
         }
     }
+
+    /// <summary>
+    /// Stores the registry's pods, jobs and HPAs as the watches see them, and puts what matters in the timeline and the
+    /// health causes: a pod that restarts or starts failing (a crash loop shows as climbing restarts), a job that fails.
+    /// </summary>
+    public void ApplyWorkloads(Registry registry, RegistryWorkloads workloads)
+    {
+        var before = registry.Workloads;
+        if (before is not null && JsonEquals(before, workloads))
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var oldPods = (before?.Pods ?? []).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        foreach (var pod in workloads.Pods)
+        {
+            var old = oldPods.GetValueOrDefault(pod.Name);
+            if (pod.Restarts > (old?.Restarts ?? 0) || (pod.Failing && old?.Status != pod.Status))
+            {
+                db.Record(registry, pod.Restarts > (old?.Restarts ?? 0) ? "PodRestarted" : "PodFailing", pod.Status,
+                    $"Pod {pod.Name} ({pod.Component}) is {pod.Status} with {pod.Restarts} restart(s).", now);
+            }
+        }
+
+        var oldJobs = (before?.Jobs ?? []).ToDictionary(j => j.Name, StringComparer.Ordinal);
+        foreach (var job in workloads.Jobs.Where(j => j.Status == "Failed" && oldJobs.GetValueOrDefault(j.Name)?.Status != "Failed"))
+        {
+            db.Record(registry, "JobFailed", "Failed", $"Job {job.Name} ({job.Component}) failed.", now);
+        }
+
+        registry.Workloads = workloads;
+        var operatorCauses = registry.HealthCauses.Where(c => c.Reason != WorkloadCauseReason).ToList();
+        registry.HealthCauses = WithWorkloadCauses(operatorCauses, workloads);
+        registry.UpdatedAt = now;
+    }
+
+    private const string WorkloadCauseReason = "PodFailing";
+
+    /// <summary>The operator's causes, plus a failing pod of a component the operator does not (yet) name.</summary>
+    private static List<HealthCause> WithWorkloadCauses(IEnumerable<HealthCause> operatorCauses, RegistryWorkloads? workloads)
+    {
+        var causes = operatorCauses.Where(c => c.Reason != WorkloadCauseReason).ToList();
+        foreach (var pod in (workloads?.Pods ?? []).Where(p => p.Failing && causes.All(c => c.Component != p.Component)))
+        {
+            causes.Add(new HealthCause(pod.Component, WorkloadCauseReason, $"Pod {pod.Name} is {pod.Status} with {pod.Restarts} restart(s)."));
+        }
+
+        return causes;
+    }
+
+    private static bool JsonEquals(RegistryWorkloads a, RegistryWorkloads b) =>
+        System.Text.Json.JsonSerializer.Serialize(a) == System.Text.Json.JsonSerializer.Serialize(b);
 
     private void RecordConditionChanges(Registry registry, JsonObject? status, DateTimeOffset now)
     {
