@@ -1,4 +1,5 @@
 using System.Globalization;
+using QuayGateway.Benchmarks.Engine;
 using QuayGateway.Benchmarks.Foundation;
 
 // Benchmarks are measured, not asserted: the machine is shared and noisy, so each run reports medians and ratios.
@@ -9,6 +10,8 @@ var suite = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordina
 
 return suite switch
 {
+    "engine" => await EngineBenchmark.RunAsync(OptionValue("--registries", 1000), OptionValue("--steady", 40),
+        TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 1000)), workers),
     "foundation" => await FoundationBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), workers),
     _ => Usage(),
 };
@@ -21,6 +24,7 @@ int OptionValue(string name, int fallback)
 
 static int Usage()
 {
+    Console.Error.WriteLine("usage: QuayGateway.Benchmarks engine [--registries 1000] [--steady 40] [--phase-delay-ms 1000] [--workers 16]");
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N]");
     return 2;
 }
