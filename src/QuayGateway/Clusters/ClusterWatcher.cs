@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using k8s;
 using k8s.Autorest;
 using Npgsql;
@@ -15,6 +16,12 @@ public sealed class WatchOptions
 
     /// <summary>Parallel workers applying events; one registry is never processed by two at once.</summary>
     public int Workers { get; set; } = 8;
+
+    /// <summary>
+    /// How long a registry's pod, job and HPA changes are gathered before they are written: a rollout changes several
+    /// pods at once, and one write for the burst keeps the database (and the registry's status events) unhindered.
+    /// </summary>
+    public TimeSpan WorkloadBatchInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How this replica names itself as a cluster's watcher (<c>/v1/clusters</c> shows it): host and process id.</summary>
     public string ReplicaName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
@@ -155,7 +162,18 @@ public sealed class ClusterWatcher(
             await scope.ServiceProvider.GetRequiredService<ClusterResync>().ObserveAsync(
                 cluster.Name, item.Key, item.Type, item.Registry, item.Workloads ? cache.Snapshot(item.Key) : null, token);
         }, logger, WatchItem.Merge);
-        void WorkloadsChanged(string key) => queue.Add(key, new WatchItem(key, null, null, Workloads: true));
+        var gathering = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        void WorkloadsChanged(string key)
+        {
+            if (gathering.TryAdd(key, 0))
+            {
+                _ = Task.Delay(options.Value.WorkloadBatchInterval, ct).ContinueWith(_ =>
+                {
+                    gathering.TryRemove(key, out var _);
+                    queue.Add(key, new WatchItem(key, null, null, Workloads: true));
+                }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            }
+        }
 
         var workers = queue.RunAsync(ct);
         try

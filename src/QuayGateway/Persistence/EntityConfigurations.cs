@@ -19,7 +19,6 @@ internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
         builder.Property(r => r.Spec).HasJsonConversion();
         builder.Property(r => r.Conditions).HasJsonConversion();
         builder.Property(r => r.HealthCauses).HasJsonConversion();
-        builder.Property(r => r.Workloads).HasJsonConversion();
         builder.Property(r => r.OperatorStatus).HasColumnType("jsonb");
         builder.Property(r => r.AppliedManifest).HasColumnType("jsonb");
         builder.Property(r => r.Version).IsRowVersion();
@@ -27,6 +26,17 @@ internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
         // One live registry per cluster/namespace/name; a Deleted one frees the name.
         builder.HasIndex(r => new { r.Cluster, r.Namespace, r.Name }).IsUnique().HasFilter("state <> 'Deleted'");
         builder.HasIndex(r => new { r.Tenant, r.Id });
+    }
+}
+
+internal sealed class ObservedWorkloadsConfiguration : IEntityTypeConfiguration<ObservedWorkloads>
+{
+    public void Configure(EntityTypeBuilder<ObservedWorkloads> builder)
+    {
+        builder.ToTable("registry_workloads");
+        builder.HasKey(w => w.RegistryId);
+        builder.Property(w => w.Workloads).HasJsonConversion();
+        builder.HasOne<Registry>().WithOne().HasForeignKey<ObservedWorkloads>(w => w.RegistryId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

@@ -39,7 +39,8 @@ public static class RegistryComponents
         }
 
         var now = time.GetUtcNow();
-        var workloads = registry.Workloads ?? new RegistryWorkloads([], [], []);
+        var workloads = await db.ObservedWorkloads.AsNoTracking().Where(w => w.RegistryId == id).Select(w => w.Workloads).SingleOrDefaultAsync(ct)
+                        ?? new RegistryWorkloads([], [], []);
         var conditions = StatusInterpreter.Conditions(registry.ParseOperatorStatus());
         var managed = ManagedKinds(registry);
         var views = QuayComponents.Kinds.Select(kind => new ComponentView(

@@ -14,6 +14,8 @@ namespace QuayGateway.Rollout;
 /// </summary>
 public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, TimeProvider time, GatewayMetrics metrics, ILogger<RolloutTracker> logger)
 {
+    private const string WorkloadCauseReason = "PodFailing";
+
     private static readonly HashSet<RegistryState> Settled = [RegistryState.Accepted, RegistryState.Applying, RegistryState.Deleting, RegistryState.Deleted];
 
     public Task ObserveAsync(string cluster, QuayRegistryResource live, CancellationToken ct) =>
@@ -33,8 +35,9 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
             var drift = live is not null && Apply(registry, live);
             if (workloads is not null)
             {
-                ApplyWorkloads(registry, workloads);
+                await ApplyWorkloadsAsync(registry, workloads, ct);
             }
+
             try
             {
                 await db.SaveChangesAsync(ct);
@@ -85,8 +88,7 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
             return await db.Registries.SingleOrDefaultAsync(r => r.Id == id && r.Cluster == cluster, ct);
         }
 
-        return await db.Registries.SingleOrDefaultAsync(r => r.Cluster == cluster && r.Namespace == live.Metadata.NamespaceProperty
-                                                             && r.Name == live.Metadata.Name && r.State != RegistryState.Deleted, ct);
+        return await FindAsync(cluster, $"{live.Metadata.NamespaceProperty}/{live.Metadata.Name}", ct);
     }
 
     /// <summary>
@@ -105,7 +107,8 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         registry.RegistryEndpoint = view.RegistryEndpoint ?? registry.RegistryEndpoint;
         registry.CurrentVersion = view.CurrentVersion ?? registry.CurrentVersion;
         registry.ConfigEditorEndpoint = view.ConfigEditorEndpoint;
-        registry.HealthCauses = WithWorkloadCauses(view.Causes, registry.Workloads);
+        // Failing pods found by the workload watch stay causes until its next snapshot says otherwise.
+        registry.HealthCauses = WithWorkloadCauses(view.Causes, registry.HealthCauses.Where(c => c.Reason == WorkloadCauseReason).ToList());
         registry.UpdatedAt = now;
         if (Settled.Contains(registry.State))
         {
@@ -162,12 +165,14 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
     }
 
     /// <summary>
-    /// Stores the registry's pods, jobs and HPAs as the watches see them, and puts what matters in the timeline and the
-    /// health causes: a pod that restarts or starts failing (a crash loop shows as climbing restarts), a job that fails.
+    /// Stores the registry's pods, jobs and HPAs as the watches see them (in their own row: the registry's row and ETag
+    /// change only when something shown on the registry does), and puts what matters in the timeline and the health
+    /// causes: a pod that restarts or starts failing (a crash loop shows as climbing restarts), a job that fails.
     /// </summary>
-    public void ApplyWorkloads(Registry registry, RegistryWorkloads workloads)
+    private async Task ApplyWorkloadsAsync(Registry registry, RegistryWorkloads workloads, CancellationToken ct)
     {
-        var before = registry.Workloads;
+        var stored = await db.ObservedWorkloads.SingleOrDefaultAsync(w => w.RegistryId == registry.Id, ct);
+        var before = stored?.Workloads;
         if (before is not null && JsonEquals(before, workloads))
         {
             return;
@@ -178,9 +183,10 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         foreach (var pod in workloads.Pods)
         {
             var old = oldPods.GetValueOrDefault(pod.Name);
-            if (pod.Restarts > (old?.Restarts ?? 0) || (pod.Failing && old?.Status != pod.Status))
+            var restarted = pod.Restarts > (old?.Restarts ?? 0);
+            if (restarted || (pod.Failing && old?.Status != pod.Status))
             {
-                db.Record(registry, pod.Restarts > (old?.Restarts ?? 0) ? "PodRestarted" : "PodFailing", pod.Status,
+                db.Record(registry, restarted ? "PodRestarted" : "PodFailing", pod.Status,
                     $"Pod {pod.Name} ({pod.Component}) is {pod.Status} with {pod.Restarts} restart(s).", now);
             }
         }
@@ -191,24 +197,31 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
             db.Record(registry, "JobFailed", "Failed", $"Job {job.Name} ({job.Component}) failed.", now);
         }
 
-        registry.Workloads = workloads;
-        var operatorCauses = registry.HealthCauses.Where(c => c.Reason != WorkloadCauseReason).ToList();
-        registry.HealthCauses = WithWorkloadCauses(operatorCauses, workloads);
-        registry.UpdatedAt = now;
-    }
-
-    private const string WorkloadCauseReason = "PodFailing";
-
-    /// <summary>The operator's causes, plus a failing pod of a component the operator does not (yet) name.</summary>
-    private static List<HealthCause> WithWorkloadCauses(IEnumerable<HealthCause> operatorCauses, RegistryWorkloads? workloads)
-    {
-        var causes = operatorCauses.Where(c => c.Reason != WorkloadCauseReason).ToList();
-        foreach (var pod in (workloads?.Pods ?? []).Where(p => p.Failing && causes.All(c => c.Component != p.Component)))
+        if (stored is null)
         {
-            causes.Add(new HealthCause(pod.Component, WorkloadCauseReason, $"Pod {pod.Name} is {pod.Status} with {pod.Restarts} restart(s)."));
+            db.ObservedWorkloads.Add(new ObservedWorkloads { RegistryId = registry.Id, Workloads = workloads, ObservedAt = now });
+        }
+        else
+        {
+            stored.Workloads = workloads;
+            stored.ObservedAt = now;
         }
 
-        return causes;
+        var failing = workloads.Pods.Where(p => p.Failing)
+            .Select(p => new HealthCause(p.Component, WorkloadCauseReason, $"Pod {p.Name} is {p.Status} with {p.Restarts} restart(s)."));
+        var causes = WithWorkloadCauses(registry.HealthCauses, failing.ToList());
+        if (!causes.SequenceEqual(registry.HealthCauses))
+        {
+            registry.HealthCauses = causes;
+        }
+    }
+
+    /// <summary>The operator's causes, plus a failing pod of a component the operator does not name (yet).</summary>
+    private static List<HealthCause> WithWorkloadCauses(IEnumerable<HealthCause> causes, IReadOnlyList<HealthCause> failingPods)
+    {
+        var result = causes.Where(c => c.Reason != WorkloadCauseReason).ToList();
+        result.AddRange(failingPods.Where(p => result.All(c => c.Component != p.Component)).DistinctBy(p => p.Component));
+        return result;
     }
 
     private static bool JsonEquals(RegistryWorkloads a, RegistryWorkloads b) =>

@@ -12,7 +12,7 @@ using QuayGateway.Persistence;
 namespace QuayGateway.Migrations.Migrations.GatewayDbMigrations
 {
     [DbContext(typeof(GatewayDb))]
-    [Migration("20261124211920_WatchedWorkloads")]
+    [Migration("20261124220405_WatchedWorkloads")]
     partial class WatchedWorkloads
     {
         /// <inheritdoc />
@@ -85,6 +85,27 @@ namespace QuayGateway.Migrations.Migrations.GatewayDbMigrations
                         .HasDatabaseName("ix_idempotency_records_created_at");
 
                     b.ToTable("idempotency_records", "gateway");
+                });
+
+            modelBuilder.Entity("QuayGateway.Registries.ObservedWorkloads", b =>
+                {
+                    b.Property<Guid>("RegistryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("registry_id");
+
+                    b.Property<DateTimeOffset>("ObservedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("observed_at");
+
+                    b.Property<string>("Workloads")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("workloads");
+
+                    b.HasKey("RegistryId")
+                        .HasName("pk_registry_workloads");
+
+                    b.ToTable("registry_workloads", "gateway");
                 });
 
             modelBuilder.Entity("QuayGateway.Registries.Registry", b =>
@@ -214,10 +235,6 @@ namespace QuayGateway.Migrations.Migrations.GatewayDbMigrations
                         .ValueGeneratedOnAddOrUpdate()
                         .HasColumnType("xid")
                         .HasColumnName("xmin");
-
-                    b.Property<string>("Workloads")
-                        .HasColumnType("jsonb")
-                        .HasColumnName("workloads");
 
                     b.HasKey("Id")
                         .HasName("pk_registries");
@@ -597,6 +614,16 @@ namespace QuayGateway.Migrations.Migrations.GatewayDbMigrations
                         .HasName("pk_webhook_ticket_links");
 
                     b.ToTable("webhook_ticket_links", "gateway");
+                });
+
+            modelBuilder.Entity("QuayGateway.Registries.ObservedWorkloads", b =>
+                {
+                    b.HasOne("QuayGateway.Registries.Registry", null)
+                        .WithOne()
+                        .HasForeignKey("QuayGateway.Registries.ObservedWorkloads", "RegistryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_registry_workloads_registries_registry_id");
                 });
 
             modelBuilder.Entity("QuayGateway.Registries.RegistryEvent", b =>
