@@ -1,4 +1,5 @@
 using System.Globalization;
+using QuayGateway.Benchmarks.Engine;
 using QuayGateway.Benchmarks.Foundation;
 using QuayGateway.Benchmarks.Sandbox;
 
@@ -11,6 +12,8 @@ var suite = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordina
 
 return suite switch
 {
+    "engine" => await EngineBenchmark.RunAsync(OptionValue("--registries", 1000), OptionValue("--steady", 40),
+        TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 1000)), workers),
     "foundation" => await FoundationBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), workers),
     "sandbox" => await SandboxBenchmark.RunAsync(OptionValue("--registries", 1000), workers, TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     _ => Usage(),
@@ -24,6 +27,7 @@ int OptionValue(string name, int fallback)
 
 static int Usage()
 {
+    Console.Error.WriteLine("usage: QuayGateway.Benchmarks engine [--registries 1000] [--steady 40] [--phase-delay-ms 1000] [--workers 16]");
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]");
     return 2;

@@ -145,6 +145,27 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("idempotency_records", "gateway");
                 });
 
+            modelBuilder.Entity("QuayGateway.Registries.ObservedWorkloads", b =>
+                {
+                    b.Property<Guid>("RegistryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("registry_id");
+
+                    b.Property<DateTimeOffset>("ObservedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("observed_at");
+
+                    b.Property<string>("Workloads")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("workloads");
+
+                    b.HasKey("RegistryId")
+                        .HasName("pk_registry_workloads");
+
+                    b.ToTable("registry_workloads", "gateway");
+                });
+
             modelBuilder.Entity("QuayGateway.Registries.Registry", b =>
                 {
                     b.Property<Guid>("Id")
@@ -661,6 +682,16 @@ namespace QuayGateway.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_quay_accounts_registries_registry_id");
+                });
+
+            modelBuilder.Entity("QuayGateway.Registries.ObservedWorkloads", b =>
+                {
+                    b.HasOne("QuayGateway.Registries.Registry", null)
+                        .WithOne()
+                        .HasForeignKey("QuayGateway.Registries.ObservedWorkloads", "RegistryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_registry_workloads_registries_registry_id");
                 });
 
             modelBuilder.Entity("QuayGateway.Registries.RegistryEvent", b =>

@@ -12,6 +12,20 @@ namespace QuayGateway.Clusters;
 /// The gateway's one seam to a Kubernetes cluster: exactly the calls the engine makes, each failure classified as
 /// <see cref="ClusterCallException"/> (transient or permanent).
 /// </summary>
+public enum WorkloadKind
+{
+    Pods,
+    Jobs,
+    Hpas,
+}
+
+/// <summary>One pod, job or HPA event as a fact of its registry (<see cref="RegistryKey"/> is null for bookmarks).</summary>
+public sealed record WorkloadEvent(WatchEventType Type, string? RegistryKey, string ObjectKey, object? Fact, string? ResourceVersion)
+{
+    public static WorkloadEvent Of(WatchEventType type, WorkloadKind kind, V1ObjectMeta metadata, object? fact) =>
+        new(type, Workloads.RegistryKey(metadata), $"{kind}/{metadata.Name}", fact, metadata.ResourceVersion);
+}
+
 public sealed class ClusterClient(string name, IKubernetes kubernetes, GatewayMetrics metrics) : IDisposable
 {
     public const string FieldManager = "quay-gateway";
@@ -111,17 +125,41 @@ public sealed class ClusterClient(string name, IKubernetes kubernetes, GatewayMe
         }
     }
 
-    public Task<V1PodList> ListPodsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync("list", () =>
-        kubernetes.CoreV1.ListNamespacedPodAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
+    /// <summary>
+    /// Every pod, job or HPA the operator made for a registry (label <c>quay-operator/quayregistry</c>), cluster-wide,
+    /// as facts, with the list's resourceVersion to watch from.
+    /// </summary>
+    public Task<(List<WorkloadEvent> Items, string? ResourceVersion)> ListWorkloadsAsync(WorkloadKind kind, CancellationToken ct) =>
+        CallAsync<(List<WorkloadEvent>, string?)>("list", async () =>
+    {
+        switch (kind)
+        {
+            case WorkloadKind.Pods:
+                var pods = await kubernetes.CoreV1.ListPodForAllNamespacesAsync(labelSelector: Workloads.RegistryLabel, cancellationToken: ct);
+                return (pods.Items.Select(p => WorkloadEvent.Of(WatchEventType.Added, kind, p.Metadata, Workloads.Pod(p))).ToList(), pods.Metadata.ResourceVersion);
+            case WorkloadKind.Jobs:
+                var jobs = await kubernetes.BatchV1.ListJobForAllNamespacesAsync(labelSelector: Workloads.RegistryLabel, cancellationToken: ct);
+                return (jobs.Items.Select(j => WorkloadEvent.Of(WatchEventType.Added, kind, j.Metadata, Workloads.Job(j))).ToList(), jobs.Metadata.ResourceVersion);
+            default:
+                var hpas = await kubernetes.AutoscalingV2.ListHorizontalPodAutoscalerForAllNamespacesAsync(labelSelector: Workloads.RegistryLabel, cancellationToken: ct);
+                return (hpas.Items.Select(h => WorkloadEvent.Of(WatchEventType.Added, kind, h.Metadata, Workloads.Hpa(h))).ToList(), hpas.Metadata.ResourceVersion);
+        }
+    });
 
-    public Task<V1JobList> ListJobsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync("list", () =>
-        kubernetes.BatchV1.ListNamespacedJobAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
-
-    public Task<V2HorizontalPodAutoscalerList> ListHorizontalPodAutoscalersAsync(string ns, string labelSelector, CancellationToken ct) =>
-        CallAsync("list", () => kubernetes.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
-
-    public Task<V1DeploymentList> ListDeploymentsAsync(string ns, string labelSelector, CancellationToken ct) => CallAsync("list", () =>
-        kubernetes.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: labelSelector, cancellationToken: ct));
+    /// <summary>One cluster-wide watch per kind, like <see cref="WatchQuayRegistriesAsync"/>; facts instead of objects.</summary>
+    public IAsyncEnumerable<WorkloadEvent> WatchWorkloadsAsync(WorkloadKind kind, string resourceVersion, Action<Exception> onError, CancellationToken ct) =>
+        kind switch
+        {
+            WorkloadKind.Pods => kubernetes.CoreV1.WatchListPodForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: Workloads.RegistryLabel,
+                    resourceVersion: resourceVersion, timeoutSeconds: 300, onError: onError, cancellationToken: ct)
+                .Select(e => WorkloadEvent.Of(e.Item1, kind, e.Item2.Metadata, e.Item1 == WatchEventType.Bookmark ? null : Workloads.Pod(e.Item2))),
+            WorkloadKind.Jobs => kubernetes.BatchV1.WatchListJobForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: Workloads.RegistryLabel,
+                    resourceVersion: resourceVersion, timeoutSeconds: 300, onError: onError, cancellationToken: ct)
+                .Select(e => WorkloadEvent.Of(e.Item1, kind, e.Item2.Metadata, e.Item1 == WatchEventType.Bookmark ? null : Workloads.Job(e.Item2))),
+            _ => kubernetes.AutoscalingV2.WatchListHorizontalPodAutoscalerForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: Workloads.RegistryLabel,
+                    resourceVersion: resourceVersion, timeoutSeconds: 300, onError: onError, cancellationToken: ct)
+                .Select(e => WorkloadEvent.Of(e.Item1, kind, e.Item2.Metadata, e.Item1 == WatchEventType.Bookmark ? null : Workloads.Hpa(e.Item2))),
+        };
 
     /// <summary>Whether the API server answers <c>/version</c>; a reachability probe, never throws.</summary>
     public async Task<(bool Reachable, string? Version, string? Error)> ProbeAsync(CancellationToken ct)

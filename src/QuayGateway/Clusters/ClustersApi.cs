@@ -1,9 +1,13 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using QuayGateway.Persistence;
 using QuayGateway.Security;
 
 namespace QuayGateway.Clusters;
 
-public sealed record ClusterView(string Name, string Kind, bool IsDefault, bool Reachable, string? Version, string? Error);
+/// <param name="Watcher">The replica watching the cluster now (host:pid), or null while none does (a takeover is due).</param>
+public sealed record ClusterView(string Name, string Kind, bool IsDefault, bool Reachable, string? Version, string? Error, string? Watcher);
 
 public static class ClustersApi
 {
@@ -14,17 +18,29 @@ public static class ClustersApi
             .RequireAuthorization(Scopes.RegistriesRead)
             .WithName("ListClusters")
             .WithSummary("List target clusters")
-            .WithDescription("The configured clusters (kubeconfig, in-cluster or sandbox), which one is the default, and whether each API server answers now.");
+            .WithDescription("The configured clusters (kubeconfig, in-cluster or sandbox), which one is the default, whether each API server answers now, " +
+                             "and which gateway replica watches it.");
         return app;
     }
 
-    private static async Task<Ok<List<ClusterView>>> ListAsync(ClusterCatalog catalog, ClusterConnections connections, CancellationToken ct)
+    private static async Task<Ok<List<ClusterView>>> ListAsync(ClusterCatalog catalog, ClusterConnections connections, GatewayDb db, CancellationToken ct)
     {
+        await db.Database.OpenConnectionAsync(ct);
+        Dictionary<string, string> watchers;
+        try
+        {
+            watchers = await WatchLeadership.WatchersAsync((NpgsqlConnection)db.Database.GetDbConnection(), catalog.Names, ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+
         var views = await Task.WhenAll(catalog.Clusters.Select(async c =>
         {
             var (reachable, version, error) = await connections.Get(c.Key).ProbeAsync(ct);
             var kind = c.Value.Sandbox ? "sandbox" : c.Value.InCluster ? "inCluster" : "kubeconfig";
-            return new ClusterView(c.Key, kind, c.Key == catalog.DefaultCluster, reachable, version, error);
+            return new ClusterView(c.Key, kind, c.Key == catalog.DefaultCluster, reachable, version, error, watchers.GetValueOrDefault(c.Key));
         }));
         return TypedResults.Ok(views.OrderBy(v => v.Name, StringComparer.Ordinal).ToList());
     }

@@ -3,11 +3,11 @@ using System.Threading.Channels;
 namespace QuayGateway.Clusters;
 
 /// <summary>
-/// A controller-style work queue: only the latest item per key is kept (a status is a snapshot, so older ones are
-/// worthless), a key is never processed by two workers at once (per-registry order), and different keys run in
-/// parallel.
+/// A controller-style work queue: one pending item per key, an item arriving for a waiting key is merged into it (by
+/// default the newer replaces the older: a status is a snapshot, so older ones are worthless), a key is never processed
+/// by two workers at once (per-registry order), and different keys run in parallel.
 /// </summary>
-public sealed class KeyedWorkQueue<T>(int workers, Func<T, CancellationToken, Task> process, ILogger logger)
+public sealed class KeyedWorkQueue<T>(int workers, Func<T, CancellationToken, Task> process, ILogger logger, Func<T, T, T>? merge = null)
 {
     private readonly Channel<string> _ready = Channel.CreateUnbounded<string>();
     private readonly Dictionary<string, T> _latest = new(StringComparer.Ordinal);
@@ -18,8 +18,8 @@ public sealed class KeyedWorkQueue<T>(int workers, Func<T, CancellationToken, Ta
     {
         lock (_gate)
         {
-            var alreadyWaiting = _latest.ContainsKey(key);
-            _latest[key] = item;
+            var alreadyWaiting = _latest.TryGetValue(key, out var waiting);
+            _latest[key] = alreadyWaiting && merge is not null ? merge(waiting!, item) : item;
             if (!alreadyWaiting && !_inFlight.Contains(key))
             {
                 _ready.Writer.TryWrite(key);

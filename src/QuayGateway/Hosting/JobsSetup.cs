@@ -20,6 +20,12 @@ public sealed class JobsOptions
     /// default of 15 s would delay each of them.
     /// </summary>
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long after a replica died its running jobs wait before another replica runs them again. A running job's
+    /// lease is renewed while it runs (sliding), so this bounds only the recovery after a crash, not a job's length.
+    /// </summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Hangfire on PostgreSQL (schema <c>hangfire</c>, long polling) with the dashboard at <c>/hangfire</c> for admins.</summary>
@@ -41,6 +47,10 @@ public static class JobsSetup
                 // Without long polling a new job waits up to 15 s for the next poll.
                 EnableLongPolling = true,
                 PrepareSchemaIfNecessary = true,
+                // A killed replica's fetched jobs come back after the timeout instead of Hangfire's default 30 min.
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = options.InvisibilityTimeout,
+                DistributedLockTimeout = LockTimeout,
             }));
         if (options.Server)
         {
@@ -51,7 +61,8 @@ public static class JobsSetup
             });
         }
 
-        builder.Services.AddHostedService(sp => new RecurringJobsRegistration(sp.GetRequiredService<IRecurringJobManager>(), options));
+        builder.Services.AddRecurringJob(recurring =>
+            recurring.AddOrUpdate<ResyncJob>(ResyncJob.RecurringId, job => job.RunAsync(CancellationToken.None), options.ResyncCron));
         return builder;
     }
 
@@ -63,14 +74,38 @@ public static class JobsSetup
         return app;
     }
 
-    private sealed class RecurringJobsRegistration(IRecurringJobManager recurring, JobsOptions options) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            recurring.AddOrUpdate<ResyncJob>(ResyncJob.RecurringId, job => job.RunAsync(CancellationToken.None), options.ResyncCron);
-            return Task.CompletedTask;
-        }
+    /// <summary>
+    /// Registers a recurring job when the host starts, without holding the start up: a replica killed while holding
+    /// Hangfire's lock on the job leaves it behind until <see cref="LockTimeout"/> frees it, so registration retries
+    /// in the background instead of failing the start (the job as stored keeps running meanwhile).
+    /// </summary>
+    public static IServiceCollection AddRecurringJob(this IServiceCollection services, Action<IRecurringJobManager> register) =>
+        services.AddHostedService(sp => new RecurringJobRegistration(
+            sp.GetRequiredService<IRecurringJobManager>(), register, sp.GetRequiredService<ILogger<RecurringJobRegistration>>()));
 
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>How long a Hangfire lock outlives a replica that died holding it (Hangfire.PostgreSql's default is 10 min).</summary>
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(1);
+
+    internal sealed class RecurringJobRegistration(IRecurringJobManager recurring, Action<IRecurringJobManager> register, ILogger<RecurringJobRegistration> logger)
+        : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            await Task.Yield(); // off the start-up path
+            while (true)
+            {
+                try
+                {
+                    register(recurring);
+                    return;
+                }
+                catch (PostgreSqlDistributedLockException e)
+                {
+                    logger.LogWarning("Could not register a recurring job yet: {Message}; retrying", e.Message);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+            }
+        }
     }
 }

@@ -30,6 +30,17 @@ internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
     }
 }
 
+internal sealed class ObservedWorkloadsConfiguration : IEntityTypeConfiguration<ObservedWorkloads>
+{
+    public void Configure(EntityTypeBuilder<ObservedWorkloads> builder)
+    {
+        builder.ToTable("registry_workloads");
+        builder.HasKey(w => w.RegistryId);
+        builder.Property(w => w.Workloads).HasJsonConversion();
+        builder.HasOne<Registry>().WithOne().HasForeignKey<ObservedWorkloads>(w => w.RegistryId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class RegistryEventConfiguration : IEntityTypeConfiguration<RegistryEvent>
 {
     public void Configure(EntityTypeBuilder<RegistryEvent> builder)

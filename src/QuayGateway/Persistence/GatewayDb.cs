@@ -14,6 +14,7 @@ public sealed class GatewayDb(DbContextOptions<GatewayDb> options) : DbContext(o
 
     public DbSet<Registry> Registries => Set<Registry>();
     public DbSet<RegistryEvent> RegistryEvents => Set<RegistryEvent>();
+    public DbSet<ObservedWorkloads> ObservedWorkloads => Set<ObservedWorkloads>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -30,7 +30,18 @@ public static class DatabaseMigration
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<GatewayDb>();
-        await db.Database.MigrateAsync(ct);
+        // Replicas that migrate at startup start together: one migrates, the others wait and then find nothing to do.
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock(hashtextextended('quay-gateway/migrate', 0))", ct);
+            await db.Database.MigrateAsync(ct);
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock_all()", CancellationToken.None);
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     /// <summary>The explicit step: <c>dotnet run --project src/QuayGateway -- migrate</c> (or <c>dotnet QuayGateway.dll migrate</c>).</summary>

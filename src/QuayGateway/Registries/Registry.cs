@@ -48,7 +48,7 @@ public sealed class Registry
     /// <summary>The QuayRegistry object the gateway last applied (JSON).</summary>
     public string? AppliedManifest { get; set; }
 
-    /// <summary>What is unhealthy and why, derived from the operator's status.</summary>
+    /// <summary>What is unhealthy and why, derived from the operator's status and failing pods.</summary>
     public List<HealthCause> HealthCauses { get; set; } = [];
 
     public DateTimeOffset? RolloutStartedAt { get; set; }
@@ -107,6 +107,17 @@ public enum RegistryHealth
 }
 
 /// <summary>One reason the registry is not healthy: a component (or the rollout) and the operator's words.</summary>
+/// <summary>
+/// A registry's pods, jobs and HPAs as the cluster watch last saw them. A row of its own: they change often during a
+/// rollout, and the registry's row (and so its ETag) should change only when the registry does.
+/// </summary>
+public sealed class ObservedWorkloads
+{
+    public Guid RegistryId { get; init; }
+    public required Clusters.RegistryWorkloads Workloads { get; set; }
+    public DateTimeOffset ObservedAt { get; set; }
+}
+
 public sealed record HealthCause(string Component, string Reason, string Message);
 
 public sealed record RegistryCondition(

@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json.Nodes;
-using k8s.Models;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
@@ -26,23 +24,13 @@ public sealed record ComponentsResponse(Guid Id, string Namespace, IReadOnlyList
 
 /// <summary>
 /// <c>GET /v1/registries/{id}/components</c>: per component kind, whether it is managed, its ready condition, its pods,
-/// jobs and HPA, read live from the cluster by the operator's label <c>quay-operator/quayregistry</c>.
+/// jobs and HPA. The pods, jobs and HPAs come from the cluster-wide watches (stored with the registry), so reading
+/// this costs the cluster nothing and every replica answers the same.
 /// </summary>
 public static class RegistryComponents
 {
-    private const string RegistryLabel = "quay-operator/quayregistry";
-    private const string ComponentLabel = "quay-component";
-
-    /// <summary>The operator's <c>quay-component</c> pod labels, by component kind (reference NOTES.md).</summary>
-    private static readonly Dictionary<string, string> KindOfPodComponent = new(StringComparer.Ordinal)
-    {
-        ["quay-app"] = "quay", ["quay-app-upgrade"] = "quay", ["quay-config-editor"] = "quay", ["quay-postgres-init"] = "postgres",
-        ["postgres"] = "postgres", ["quay-database"] = "postgres", ["redis"] = "redis", ["clair-app"] = "clair",
-        ["clair-postgres"] = "clairpostgres", ["quay-mirror"] = "mirror",
-    };
-
     public static async Task<Results<Ok<ComponentsResponse>, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal user, GatewayDb db, ClusterConnections clusters, TimeProvider time, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, CancellationToken ct)
     {
         var registry = await db.OfTenant(user).AsNoTracking().FindAsync(id, ct);
         if (registry is null)
@@ -50,24 +38,9 @@ public static class RegistryComponents
             return Problems.NotFound($"Registry '{id}'");
         }
 
-        var cluster = clusters.Get(registry.Cluster);
-        var selector = $"{RegistryLabel}={registry.Name}";
-        V1PodList pods;
-        V1JobList jobs;
-        V2HorizontalPodAutoscalerList hpas;
-        try
-        {
-            pods = await cluster.ListPodsAsync(registry.Namespace, selector, ct);
-            jobs = await cluster.ListJobsAsync(registry.Namespace, selector, ct);
-            hpas = await cluster.ListHorizontalPodAutoscalersAsync(registry.Namespace, selector, ct);
-        }
-        catch (ClusterCallException e)
-        {
-            return Problems.Problem(StatusCodes.Status502BadGateway, ProblemTypes.ClusterUnavailable, "Cluster unavailable",
-                $"Cluster '{registry.Cluster}' could not be read: {e.Message}");
-        }
-
         var now = time.GetUtcNow();
+        var workloads = await db.ObservedWorkloads.AsNoTracking().Where(w => w.RegistryId == id).Select(w => w.Workloads).SingleOrDefaultAsync(ct)
+                        ?? new RegistryWorkloads([], [], []);
         var conditions = StatusInterpreter.Conditions(registry.ParseOperatorStatus());
         var managed = ManagedKinds(registry);
         var views = QuayComponents.Kinds.Select(kind => new ComponentView(
@@ -75,10 +48,10 @@ public static class RegistryComponents
             managed.GetValueOrDefault(kind, true),
             conditions.FirstOrDefault(c => c.Type.StartsWith("Component", StringComparison.Ordinal) && c.Type.EndsWith("Ready", StringComparison.Ordinal)
                                            && StatusInterpreter.ComponentOf(c.Type) == kind),
-            pods.Items.Where(p => KindOf(p.Metadata) == kind).OrderBy(p => p.Metadata.Name, StringComparer.Ordinal).Select(p => Pod(p, now)).ToList(),
-            jobs.Items.Where(j => KindOf(j.Spec?.Template?.Metadata ?? j.Metadata) == kind || KindOf(j.Metadata) == kind)
-                .Select(j => Job(j, now)).ToList(),
-            hpas.Items.Where(h => HpaKind(h) == kind).Select(h => Hpa(h, now)).FirstOrDefault()));
+            workloads.Pods.Where(p => p.Component == kind).Select(p => new PodView(p.Name, p.Ready, p.Status, p.Restarts, Age(p.Created, now))).ToList(),
+            workloads.Jobs.Where(j => j.Component == kind).Select(j => new JobView(j.Name, j.Status, j.Completions, Age(j.Created, now))).ToList(),
+            workloads.Hpas.Where(h => h.Component == kind)
+                .Select(h => new HpaView(h.Name, h.Reference, h.Targets, h.MinPods, h.MaxPods, h.Replicas, Age(h.Created, now))).FirstOrDefault()));
         return TypedResults.Ok(new ComponentsResponse(registry.Id, registry.Namespace, views.ToList()));
     }
 
@@ -94,49 +67,6 @@ public static class RegistryComponents
         }
 
         return result;
-    }
-
-    private static string? KindOf(V1ObjectMeta? metadata) =>
-        metadata?.Labels?.TryGetValue(ComponentLabel, out var component) == true ? KindOfPodComponent.GetValueOrDefault(component) : null;
-
-    private static string? HpaKind(V2HorizontalPodAutoscaler hpa) =>
-        hpa.Spec?.ScaleTargetRef?.Name is { } target
-            ? target.EndsWith("-quay-app", StringComparison.Ordinal) ? "quay"
-            : target.EndsWith("-clair-app", StringComparison.Ordinal) ? "clair"
-            : target.EndsWith("-quay-mirror", StringComparison.Ordinal) ? "mirror" : null
-            : null;
-
-    private static PodView Pod(V1Pod pod, DateTimeOffset now)
-    {
-        var containers = pod.Status?.ContainerStatuses ?? [];
-        var total = pod.Spec?.Containers?.Count ?? containers.Count;
-        var status = pod.Metadata.DeletionTimestamp is not null ? "Terminating"
-            : containers.Select(c => c.State?.Waiting?.Reason ?? c.State?.Terminated?.Reason).FirstOrDefault(r => r is not null)
-              ?? pod.Status?.Reason ?? pod.Status?.Phase ?? "Unknown";
-        return new PodView(pod.Metadata.Name, $"{containers.Count(c => c.Ready)}/{Math.Max(total, 1)}", status,
-            containers.Sum(c => c.RestartCount), Age(pod.Metadata.CreationTimestamp, now));
-    }
-
-    private static JobView Job(V1Job job, DateTimeOffset now)
-    {
-        var conditions = job.Status?.Conditions ?? [];
-        var status = conditions.Any(c => c.Type == "Complete" && c.Status == "True") ? "Complete"
-            : conditions.Any(c => c.Type == "Failed" && c.Status == "True") ? "Failed"
-            : "Running";
-        return new JobView(job.Metadata.Name, status, $"{job.Status?.Succeeded ?? 0}/{job.Spec?.Completions ?? 1}", Age(job.Metadata.CreationTimestamp, now));
-    }
-
-    private static HpaView Hpa(V2HorizontalPodAutoscaler hpa, DateTimeOffset now)
-    {
-        var current = hpa.Status?.CurrentMetrics ?? [];
-        var targets = (hpa.Spec?.Metrics ?? []).Select(m =>
-        {
-            var name = m.Resource?.Name;
-            var value = current.FirstOrDefault(c => c.Resource?.Name == name)?.Resource?.Current?.AverageUtilization;
-            return $"{(value is null ? "<unknown>" : value.Value.ToString(CultureInfo.InvariantCulture) + "%")}/{m.Resource?.Target?.AverageUtilization}%";
-        });
-        return new HpaView(hpa.Metadata.Name, $"{hpa.Spec?.ScaleTargetRef?.Kind}/{hpa.Spec?.ScaleTargetRef?.Name}", string.Join(", ", targets),
-            hpa.Spec?.MinReplicas, hpa.Spec?.MaxReplicas ?? 0, hpa.Status?.CurrentReplicas, Age(hpa.Metadata.CreationTimestamp, now));
     }
 
     /// <summary>kubectl's age format: 42s, 3m42s, 5h12m, 13d.</summary>

@@ -64,6 +64,44 @@ public sealed class ApplyRegistryJob(
         }
     }
 
+    /// <summary>
+    /// The applied object with the status (and generation) the watch stored on the row: as new as the apply's answer or
+    /// newer. Judging it now matters: events the watch delivered while the apply ran were stored, not judged.
+    /// </summary>
+    private static QuayRegistryResource WithObservedStatus(QuayRegistryResource applied, Registry registry) =>
+        registry.ParseOperatorStatus() is not { } observed
+            ? applied
+            : new QuayRegistryResource
+            {
+                Metadata = new k8s.Models.V1ObjectMeta
+                {
+                    Name = applied.Metadata.Name, NamespaceProperty = applied.Metadata.NamespaceProperty,
+                    Annotations = applied.Metadata.Annotations, Labels = applied.Metadata.Labels,
+                    Generation = Math.Max(applied.Metadata.Generation ?? 1, registry.Generation),
+                },
+                Spec = applied.Spec,
+                Status = observed,
+            };
+
+    private NextStep RecordApplied(Registry registry, QuayRegistryResource manifest, QuayRegistryResource applied, bool newRollout)
+    {
+        var now = time.GetUtcNow();
+        registry.AppliedManifest = RegistryManifest.ToJson(manifest);
+        registry.AppliedSpecVersion = registry.SpecVersion;
+        if (newRollout)
+        {
+            registry.RolloutStartedAt = now;
+            registry.AvailableAt = null;
+            registry.RolloutDeadline = now + options.Value.Deadline;
+        }
+
+        registry.SetCondition("Applied", "True", "Applied", $"QuayRegistry applied (generation {applied.Metadata.Generation}).", now);
+        db.AddWebhookEvent(registry, WebhookEventTypes.RegistryApplied, now);
+        db.MoveTo(registry, RegistryState.Progressing, "Applied", "The QuayRegistry is applied; following the operator's rollout.", now);
+        // An unchanged spec brings no new event from the watch: judge the live status now.
+        return tracker.Apply(registry, applied);
+    }
+
     private async Task ApplyAsync(Registry registry, ClusterClient cluster, CancellationToken ct)
     {
         if (await cluster.EnsureNamespaceAsync(registry.Namespace, ct))
@@ -92,29 +130,29 @@ public sealed class ApplyRegistryJob(
         var live = await cluster.GetQuayRegistryAsync(registry.Namespace, registry.Name, ct);
         var manifest = RegistryManifest.Build(registry, live);
         var applied = await cluster.ApplyQuayRegistryAsync(manifest, ct);
-
-        var now = time.GetUtcNow();
         var newRollout = live is null || applied.Metadata.Generation != live.Metadata.Generation || registry.RolloutStartedAt is null;
-        registry.AppliedManifest = RegistryManifest.ToJson(manifest);
-        registry.AppliedSpecVersion = registry.SpecVersion;
-        if (newRollout)
+        for (var attempt = 0; ; attempt++)
         {
-            registry.RolloutStartedAt = now;
-            registry.AvailableAt = null;
-            registry.RolloutDeadline = now + options.Value.Deadline;
+            var next = RecordApplied(registry, manifest, attempt == 0 ? applied : WithObservedStatus(applied, registry), newRollout);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                tracker.Start(next, registry.Id);
+                break;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 5)
+            {
+                // The watch wrote the row meanwhile (it sees the applied object at once): the cluster has the object,
+                // so record that on the fresh row rather than applying again, judging the status the watch stored.
+                db.ChangeTracker.Clear();
+                registry = await db.Registries.SingleAsync(r => r.Id == registry.Id, ct);
+            }
         }
 
-        registry.SetCondition("Applied", "True", "Applied", $"QuayRegistry applied (generation {applied.Metadata.Generation}).", now);
-        db.AddWebhookEvent(registry, WebhookEventTypes.RegistryApplied, now);
-        db.MoveTo(registry, RegistryState.Progressing, "Applied", "The QuayRegistry is applied; following the operator's rollout.", now);
-        // An unchanged spec brings no new event from the watch: judge the live status now.
-        var next = tracker.Apply(registry, applied);
-        await db.SaveChangesAsync(ct);
-        tracker.Start(next, registry.Id);
         if (newRollout)
         {
-            var version = registry.SpecVersion;
-            jobs.Schedule<DeadlineJob>(job => job.RunAsync(registry.Id, version, CancellationToken.None), options.Value.Deadline);
+            var (id, version) = (registry.Id, registry.SpecVersion);
+            jobs.Schedule<DeadlineJob>(job => job.RunAsync(id, version, CancellationToken.None), options.Value.Deadline);
         }
 
         logger.LogInformation("Applied registry {RegistryId} to {Cluster} (generation {Generation})", registry.Id, cluster.Name, applied.Metadata.Generation);

@@ -16,8 +16,14 @@ public sealed class ClusterResync(GatewayDb db, RolloutTracker tracker, IBackgro
     private static readonly RegistryState[] ExpectsObject =
         [RegistryState.Progressing, RegistryState.Available, RegistryState.Bootstrapping, RegistryState.Ready, RegistryState.Blocked, RegistryState.Degraded];
 
-    public Task ObserveAsync(string cluster, WatchEventType type, QuayRegistryResource live, CancellationToken ct) =>
-        type == WatchEventType.Deleted ? DeletedAsync(cluster, live, ct) : tracker.ObserveAsync(cluster, live, ct);
+    /// <summary>
+    /// One registry's pending news from the watches: its QuayRegistry's latest event (if any) and its pods, jobs and
+    /// HPAs as now seen (if they changed). <paramref name="key"/> is namespace/name.
+    /// </summary>
+    public Task ObserveAsync(string cluster, string key, WatchEventType? type, QuayRegistryResource? live, RegistryWorkloads? workloads, CancellationToken ct) =>
+        type == WatchEventType.Deleted && live is not null
+            ? DeletedAsync(cluster, live, ct)
+            : tracker.ObserveAsync(cluster, key, live, workloads, ct);
 
     /// <summary>Lists the cluster's managed QuayRegistries, observes each, and finds the ones that vanished.</summary>
     public async Task<string?> RelistAsync(ClusterClient cluster, Action<QuayRegistryResource>? observe, CancellationToken ct)

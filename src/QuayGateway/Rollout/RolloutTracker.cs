@@ -15,19 +15,30 @@ namespace QuayGateway.Rollout;
 /// </summary>
 public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, TimeProvider time, GatewayMetrics metrics, ILogger<RolloutTracker> logger)
 {
+    private const string WorkloadCauseReason = "PodFailing";
+
     private static readonly HashSet<RegistryState> Settled = [RegistryState.Accepted, RegistryState.Applying, RegistryState.Deleting, RegistryState.Deleted];
 
-    public async Task ObserveAsync(string cluster, QuayRegistryResource live, CancellationToken ct)
+    public Task ObserveAsync(string cluster, QuayRegistryResource live, CancellationToken ct) =>
+        ObserveAsync(cluster, $"{live.Metadata.NamespaceProperty}/{live.Metadata.Name}", live, null, ct);
+
+    /// <summary>Lands what the watches saw of one registry: its QuayRegistry, its workloads, or both, in one write.</summary>
+    public async Task ObserveAsync(string cluster, string key, QuayRegistryResource? live, RegistryWorkloads? workloads, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var registry = await FindAsync(cluster, live, ct);
+            var registry = live is not null ? await FindAsync(cluster, live, ct) : await FindAsync(cluster, key, ct);
             if (registry is null)
             {
                 return;
             }
 
-            var next = Apply(registry, live);
+            var next = live is null ? NextStep.None : Apply(registry, live);
+            if (workloads is not null)
+            {
+                await ApplyWorkloadsAsync(registry, workloads, ct);
+            }
+
             try
             {
                 await db.SaveChangesAsync(ct);
@@ -61,6 +72,12 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         logger.LogWarning("QuayRegistry {Namespace}/{Name} on {Cluster} disappeared; re-applying", registry.Namespace, registry.Name, registry.Cluster);
     }
 
+    private Task<Registry?> FindAsync(string cluster, string key, CancellationToken ct)
+    {
+        var (ns, name) = (key[..key.IndexOf('/')], key[(key.IndexOf('/') + 1)..]);
+        return db.Registries.SingleOrDefaultAsync(r => r.Cluster == cluster && r.Namespace == ns && r.Name == name && r.State != RegistryState.Deleted, ct);
+    }
+
     private async Task<Registry?> FindAsync(string cluster, QuayRegistryResource live, CancellationToken ct)
     {
         if (live.Metadata.Annotations?.TryGetValue(ClusterClient.RegistryIdAnnotation, out var value) == true && Guid.TryParse(value, out var id))
@@ -68,8 +85,7 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
             return await db.Registries.SingleOrDefaultAsync(r => r.Id == id && r.Cluster == cluster, ct);
         }
 
-        return await db.Registries.SingleOrDefaultAsync(r => r.Cluster == cluster && r.Namespace == live.Metadata.NamespaceProperty
-                                                             && r.Name == live.Metadata.Name && r.State != RegistryState.Deleted, ct);
+        return await FindAsync(cluster, $"{live.Metadata.NamespaceProperty}/{live.Metadata.Name}", ct);
     }
 
     /// <summary>Starts the work an observation calls for, once the caller has saved it.</summary>
@@ -103,7 +119,8 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         registry.RegistryEndpoint = view.RegistryEndpoint ?? registry.RegistryEndpoint;
         registry.CurrentVersion = view.CurrentVersion ?? registry.CurrentVersion;
         registry.ConfigEditorEndpoint = view.ConfigEditorEndpoint;
-        registry.HealthCauses = view.Causes.ToList();
+        // Failing pods found by the workload watch stay causes until its next snapshot says otherwise.
+        registry.HealthCauses = WithWorkloadCauses(view.Causes, registry.HealthCauses.Where(c => c.Reason == WorkloadCauseReason).ToList());
         registry.UpdatedAt = now;
         if (Settled.Contains(registry.State))
         {
@@ -163,6 +180,69 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
             $"Creating Quay's first user '{registry.Spec.InitialUser.Username}' and {registry.Spec.Organizations.Count} organization(s).", now);
         return NextStep.Bootstrap;
     }
+
+    /// <summary>
+    /// Stores the registry's pods, jobs and HPAs as the watches see them (in their own row: the registry's row and ETag
+    /// change only when something shown on the registry does), and puts what matters in the timeline and the health
+    /// causes: a pod that restarts or starts failing (a crash loop shows as climbing restarts), a job that fails.
+    /// </summary>
+    private async Task ApplyWorkloadsAsync(Registry registry, RegistryWorkloads workloads, CancellationToken ct)
+    {
+        var stored = await db.ObservedWorkloads.SingleOrDefaultAsync(w => w.RegistryId == registry.Id, ct);
+        var before = stored?.Workloads;
+        if (before is not null && JsonEquals(before, workloads))
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var oldPods = (before?.Pods ?? []).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        foreach (var pod in workloads.Pods)
+        {
+            var old = oldPods.GetValueOrDefault(pod.Name);
+            var restarted = pod.Restarts > (old?.Restarts ?? 0);
+            if (restarted || (pod.Failing && old?.Status != pod.Status))
+            {
+                db.Record(registry, restarted ? "PodRestarted" : "PodFailing", pod.Status,
+                    $"Pod {pod.Name} ({pod.Component}) is {pod.Status} with {pod.Restarts} restart(s).", now);
+            }
+        }
+
+        var oldJobs = (before?.Jobs ?? []).ToDictionary(j => j.Name, StringComparer.Ordinal);
+        foreach (var job in workloads.Jobs.Where(j => j.Status == "Failed" && oldJobs.GetValueOrDefault(j.Name)?.Status != "Failed"))
+        {
+            db.Record(registry, "JobFailed", "Failed", $"Job {job.Name} ({job.Component}) failed.", now);
+        }
+
+        if (stored is null)
+        {
+            db.ObservedWorkloads.Add(new ObservedWorkloads { RegistryId = registry.Id, Workloads = workloads, ObservedAt = now });
+        }
+        else
+        {
+            stored.Workloads = workloads;
+            stored.ObservedAt = now;
+        }
+
+        var failing = workloads.Pods.Where(p => p.Failing)
+            .Select(p => new HealthCause(p.Component, WorkloadCauseReason, $"Pod {p.Name} is {p.Status} with {p.Restarts} restart(s)."));
+        var causes = WithWorkloadCauses(registry.HealthCauses, failing.ToList());
+        if (!causes.SequenceEqual(registry.HealthCauses))
+        {
+            registry.HealthCauses = causes;
+        }
+    }
+
+    /// <summary>The operator's causes, plus a failing pod of a component the operator does not name (yet).</summary>
+    private static List<HealthCause> WithWorkloadCauses(IEnumerable<HealthCause> causes, IReadOnlyList<HealthCause> failingPods)
+    {
+        var result = causes.Where(c => c.Reason != WorkloadCauseReason).ToList();
+        result.AddRange(failingPods.Where(p => result.All(c => c.Component != p.Component)).DistinctBy(p => p.Component));
+        return result;
+    }
+
+    private static bool JsonEquals(RegistryWorkloads a, RegistryWorkloads b) =>
+        System.Text.Json.JsonSerializer.Serialize(a) == System.Text.Json.JsonSerializer.Serialize(b);
 
     private void RecordConditionChanges(Registry registry, JsonObject? status, DateTimeOffset now)
     {

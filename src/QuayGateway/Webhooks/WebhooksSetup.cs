@@ -1,3 +1,4 @@
+using QuayGateway.Hosting;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Persistence;
@@ -42,20 +43,10 @@ public static class WebhooksSetup
         services.AddScoped<WebhookDispatcher>();
         services.AddScoped<WebhookDeliveryJob>();
         services.AddScoped<WebhookSweepJob>();
-        services.AddHostedService(sp => new SweepRegistration(sp.GetRequiredService<IRecurringJobManager>(), options));
+        services.AddRecurringJob(recurring =>
+            recurring.AddOrUpdate<WebhookSweepJob>(WebhookSweepJob.RecurringId, job => job.RunAsync(CancellationToken.None), options.SweepCron));
         return builder;
     }
 
     public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder app) => WebhooksApi.MapWebhooks(app);
-
-    private sealed class SweepRegistration(IRecurringJobManager recurring, WebhookOptions options) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            recurring.AddOrUpdate<WebhookSweepJob>(WebhookSweepJob.RecurringId, job => job.RunAsync(CancellationToken.None), options.SweepCron);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }

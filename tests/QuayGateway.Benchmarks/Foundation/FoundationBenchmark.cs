@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using QuayGateway.Hosting;
 using QuayGateway.Registries;
+using QuayGateway.Tests.Infrastructure;
 
 namespace QuayGateway.Benchmarks.Foundation;
 
@@ -19,7 +20,7 @@ public static class FoundationBenchmark
         // The API is measured, not the rollouts it starts: no job server or watch in the process under load (the
         // jobs are still enqueued, in PostgreSQL, as in production).
         await using var gateway = await GatewayProcess.StartAsync(postgres.ConnectionString, adminKey,
-            "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false");
+            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false");
         var (baselineApp, baselineUrl) = await BaselineServer.StartAsync(postgres.ConnectionString + ";Maximum Pool Size=200");
         await using var _ = baselineApp;
 

@@ -43,6 +43,15 @@ public sealed class ProvisioningScenario(GatewayFixture gateway)
         return await response.ReadAsync<T>();
     }
 
+    /// <summary>
+    /// The component view once it shows what <paramref name="shows"/> expects: pods, jobs and HPAs arrive through the
+    /// cluster-wide watches, a moment after or before the QuayRegistry's own status.
+    /// </summary>
+    public async Task<Dictionary<string, ComponentView>> ComponentsAsync(Guid id, Func<Dictionary<string, ComponentView>, bool> shows) =>
+        await GatewayFixture.EventuallyAsync(
+            async () => (await Read<ComponentsResponse>($"/v1/registries/{id}/components")).Components.ToDictionary(c => c.Kind), shows,
+            TimeSpan.FromSeconds(20));
+
     public async Task<RegistryResponse> WaitForAsync(Guid id, params RegistryState[] states)
     {
         var registry = await GatewayFixture.EventuallyAsync(() => GetAsync(id), r => states.Contains(r.State), TimeSpan.FromSeconds(45));

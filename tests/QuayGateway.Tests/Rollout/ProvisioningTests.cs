@@ -38,7 +38,8 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
         Assert.True(status.Rollout.DurationSeconds > 0);
         Assert.Empty(status.UnhealthyComponents);
 
-        var components = (await _scenario.Read<ComponentsResponse>($"/v1/registries/{created.Id}/components")).Components.ToDictionary(c => c.Kind);
+        var components = await _scenario.ComponentsAsync(created.Id, c => c["mirror"].Hpa is not null && c["quay"].Jobs.Any(j => j.Status == "Complete")
+                                                                          && c.Values.SelectMany(v => v.Pods).All(p => p.Status is "Running" or "Completed"));
         Assert.Equal(2, components["quay"].Pods.Count(p => p.Name.StartsWith("example-registry-quay-app-", StringComparison.Ordinal)
                                                            && !p.Name.Contains("upgrade", StringComparison.Ordinal)));
         Assert.Equal(2, components["clair"].Pods.Count);
@@ -66,7 +67,7 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
             Components: [new("clair", false), new("horizontalpodautoscaler", false), new("mirror", false), new("monitoring", false)]));
 
         await _scenario.WaitForAsync(created.Id, RegistryState.Ready);
-        var components = (await _scenario.Read<ComponentsResponse>($"/v1/registries/{created.Id}/components")).Components.ToDictionary(c => c.Kind);
+        var components = await _scenario.ComponentsAsync(created.Id, c => c["quay"].Pods.Count > 0);
         Assert.False(components["clair"].Managed);
         Assert.Empty(components["clair"].Pods);
         Assert.Empty(components["mirror"].Pods);
@@ -192,7 +193,7 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
         var after = await GatewayFixture.EventuallyAsync(() => _scenario.GetAsync(created.Id),
             r => r.State == RegistryState.Ready && r.Generation > ready.Generation && r.ObservedGeneration == r.Generation, TimeSpan.FromSeconds(45));
         Assert.True(after.Generation > ready.Generation);
-        var components = (await _scenario.Read<ComponentsResponse>($"/v1/registries/{created.Id}/components")).Components.ToDictionary(c => c.Kind);
+        var components = await _scenario.ComponentsAsync(created.Id, c => c["mirror"].Pods.Count == 0);
         Assert.False(components["mirror"].Managed);
         Assert.Empty(components["mirror"].Pods);
     }

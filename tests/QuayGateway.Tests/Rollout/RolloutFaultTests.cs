@@ -28,8 +28,16 @@ public sealed class RolloutFaultTests(GatewayFixture gateway)
             Assert.Contains(status.UnhealthyComponents, c => c.Component == "clair");
             var fleet = await _scenario.Read<FleetStatusResponse>("/v1/status");
             Assert.Contains(fleet.Unhealthy, r => r.Id == created.Id);
-            var components = (await _scenario.Read<ComponentsResponse>($"/v1/registries/{created.Id}/components")).Components.Single(c => c.Kind == "clair");
+            // The pods come from the cluster-wide pod watch: showing them costs the cluster no request.
+            var podLists = _scenario.Sandbox().Requests.Count("list", "pods");
+            var components = (await _scenario.ComponentsAsync(created.Id, c => c["clair"].Pods.Any(p => p.Status == "CrashLoopBackOff" && p.Restarts > 0)))["clair"];
             Assert.Contains(components.Pods, p => p.Status == "CrashLoopBackOff" && p.Restarts > 0);
+            Assert.Equal(podLists, _scenario.Sandbox().Requests.Count("list", "pods"));
+            // Its restarts land in the timeline as they climb.
+            var restarts = await GatewayFixture.EventuallyAsync(() => _scenario.Read<List<TimelineEntry>>($"/v1/registries/{created.Id}/events"),
+                t => t.Count(e => e.Type == "PodRestarted") >= 2);
+            Assert.Contains(restarts, e => e.Type == "PodRestarted" && e.Message!.Contains("(clair)", StringComparison.Ordinal)
+                                           && e.Message.Contains("CrashLoopBackOff", StringComparison.Ordinal));
         }
         finally
         {

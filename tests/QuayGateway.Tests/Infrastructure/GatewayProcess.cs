@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace QuayGateway.Tests.Infrastructure;
+
+/// <summary>
+/// The gateway as a separate OS process on loopback (Production settings). Shared by the tests and the benchmarks
+/// (linked into both): a process is what restart and failover need, since Hangfire's storage is a static that two
+/// hosts in one process would share, and it is what a benchmark measures RSS of.
+/// </summary>
+public sealed class GatewayProcess : IAsyncDisposable
+{
+    private const int TailLines = 200;
+    private readonly Process _process;
+    private readonly Queue<string> _tail = new();
+
+    private GatewayProcess(Process process, string url)
+    {
+        _process = process;
+        Url = url;
+    }
+
+    public string Url { get; }
+
+    /// <summary>The gateway's own process id (<c>dotnet QuayGateway.dll</c> runs the app in the host process).</summary>
+    public int Id => _process.Id;
+
+    /// <summary>How the gateway names itself as a replica (<c>Gateway:Watch:ReplicaName</c>'s default).</summary>
+    public string ReplicaName => $"{Environment.MachineName}:{_process.Id}";
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines the process wrote, for failure messages.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_tail)
+            {
+                return string.Join('\n', _tail);
+            }
+        }
+    }
+
+    /// <summary>Resident set size now and at its peak, in bytes.</summary>
+    public (long Current, long Peak) Memory()
+    {
+        _process.Refresh();
+        return (_process.WorkingSet64, _process.PeakWorkingSet64);
+    }
+
+    /// <summary>
+    /// Starts the gateway and waits until <c>/readyz</c> answers. <paramref name="settings"/> are command-line
+    /// configuration such as <c>--Gateway:Clusters:sandbox:sandbox=true</c>; they win over the defaults here.
+    /// </summary>
+    public static async Task<GatewayProcess> StartAsync(string connectionString, string adminKey, params string[] settings)
+    {
+        var port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var dll = Path.Combine(AppContext.BaseDirectory, "QuayGateway.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[]
+                 {
+                     dll, "--urls", url, "--environment", "Production",
+                     $"--ConnectionStrings:Gateway={connectionString};Maximum Pool Size=200",
+                     "--Gateway:Database:MigrateOnStartup=true", $"--Gateway:Auth:BootstrapApiKey={adminKey}",
+                     "--Logging:LogLevel:Default=Warning",
+                 }.Concat(settings))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        var gateway = new GatewayProcess(process, url);
+        process.OutputDataReceived += (_, e) => gateway.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => gateway.Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        for (var i = 0; i < 600; i++)
+        {
+            try
+            {
+                if ((await http.GetAsync($"{url}/readyz")).IsSuccessStatusCode)
+                {
+                    return gateway;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // not listening yet
+            }
+
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The gateway exited with code {process.ExitCode}:\n{gateway.Output}");
+            }
+
+            await Task.Delay(100);
+        }
+
+        process.Kill(entireProcessTree: true);
+        throw new TimeoutException($"The gateway did not become ready within 60 s:\n{gateway.Output}");
+    }
+
+    /// <summary>Kills the process at once, as a crash or an OOM kill would: no graceful shutdown, no cleanup.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_tail)
+        {
+            _tail.Enqueue(line);
+            if (_tail.Count > TailLines)
+            {
+                _tail.Dequeue();
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+}
