@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using QuayGateway.Hosting;
 using QuayGateway.Registries;
 using QuayGateway.Security;
 using QuayGateway.Webhooks;
@@ -21,6 +22,7 @@ public sealed class GatewayDb(DbContextOptions<GatewayDb> options) : DbContext(o
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
     public DbSet<WebhookTicketLink> WebhookTicketLinks => Set<WebhookTicketLink>();
+    public DbSet<OutboxJob> OutboxJobs => Set<OutboxJob>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
