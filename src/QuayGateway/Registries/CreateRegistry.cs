@@ -69,12 +69,6 @@ public static class CreateRegistry
             return Problems.Validation(errors);
         }
 
-        if (await db.Registries.AnyAsync(r => r.Cluster == cluster && r.Namespace == request.Namespace
-                                              && r.Name == request.Name && r.State != RegistryState.Deleted, ct))
-        {
-            return Duplicate(request, cluster!);
-        }
-
         var secrets = RegistrySecrets.From(request);
         var registry = new Registry
         {
@@ -105,7 +99,8 @@ public static class CreateRegistry
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
         {
-            // Lost a race with an identical request: answer as if it had come second.
+            // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before the
+            // insert, one round trip less. An idempotency key raced by an identical request replays its answer.
             db.ChangeTracker.Clear();
             return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
                    && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, ct) is { } raced

@@ -60,7 +60,9 @@ public sealed class Registry
     /// <summary>PostgreSQL's xmin: the optimistic-concurrency token behind the ETag.</summary>
     public uint Version { get; set; }
 
-    public string ETag => $"\"{Version}\"";
+    public string ETag => ETagOf(Version);
+
+    public static string ETagOf(uint version) => $"\"{version}\"";
 
     /// <summary>Sets a gateway condition, keeping lastTransitionTime when the status did not change.</summary>
     public void SetCondition(string type, string status, string reason, string message, DateTimeOffset now)

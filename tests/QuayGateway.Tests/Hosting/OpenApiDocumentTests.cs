@@ -47,14 +47,5 @@ public sealed class OpenApiDocumentTests(GatewayFixture gateway)
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "QuayGateway.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("QuayGateway.sln not found above the test output.");
-    }
+    private static string RepositoryRoot() => Packaging.Repo.Root;
 }
