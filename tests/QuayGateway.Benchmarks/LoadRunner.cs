@@ -7,6 +7,8 @@ public static class LoadRunner
 {
     public static async Task<LoadResult> RunAsync(string name, int workers, TimeSpan duration, Func<int, Task<bool>> send)
     {
+        // Printed as each phase starts, so that a profiler or a database sampler can be pointed at one phase.
+        Console.WriteLine($"phase: {name} ({workers} workers, {duration.TotalSeconds:F0} s)");
         var latencies = new List<double>[workers];
         var failures = 0;
         var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);

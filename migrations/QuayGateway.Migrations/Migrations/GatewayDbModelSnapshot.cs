@@ -46,6 +46,35 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("data_protection_keys", "gateway");
                 });
 
+            modelBuilder.Entity("QuayGateway.Hosting.OutboxJob", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Job")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("job");
+
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("trace_parent");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbox_jobs");
+
+                    b.ToTable("outbox_jobs", "gateway");
+                });
+
             modelBuilder.Entity("QuayGateway.Quay.QuayAccount", b =>
                 {
                     b.Property<Guid>("RegistryId")

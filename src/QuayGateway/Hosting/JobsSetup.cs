@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.PostgreSql;
+using Microsoft.EntityFrameworkCore;
 using QuayGateway.Persistence;
 using QuayGateway.Rollout;
 using QuayGateway.Security;
@@ -26,6 +27,20 @@ public sealed class JobsOptions
     /// lease is renewed while it runs (sliding), so this bounds only the recovery after a crash, not a job's length.
     /// </summary>
     public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// How often each replica looks for jobs in the outbox that another replica committed (its own commits wake it at
+    /// once).
+    /// </summary>
+    public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Move jobs from the job outbox into Hangfire in this process. Defaults to <see cref="Server"/>: the replicas that run
+    /// jobs also enqueue them, and an API-only replica (<c>Server=false</c>) spends nothing on Hangfire's client. A
+    /// deployment whose job servers are elsewhere can still turn it on.
+    /// </summary>
+    public bool? Dispatch { get; set; }
+
+    public bool Dispatches => Dispatch ?? Server;
 }
 
 /// <summary>Hangfire on PostgreSQL (schema <c>hangfire</c>, long polling) with the dashboard at <c>/hangfire</c> for admins.</summary>
@@ -60,6 +75,13 @@ public static class JobsSetup
                 s.SchedulePollingInterval = options.SchedulePollingInterval;
             });
         }
+
+        // Requests ask for jobs through the outbox (JobOutbox); the dispatcher enqueues them where jobs run.
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<JobOutboxDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobOutboxDispatcher>());
+        builder.Services.AddSingleton<JobOutbox.Interceptor>();
+        builder.Services.ConfigureDbContext<GatewayDb>((sp, db) => db.AddInterceptors(sp.GetRequiredService<JobOutbox.Interceptor>()));
 
         builder.Services.AddRecurringJob(recurring =>
             recurring.AddOrUpdate<ResyncJob>(ResyncJob.RecurringId, job => job.RunAsync(CancellationToken.None), options.ResyncCron));

@@ -16,6 +16,16 @@ public sealed class TelemetryJobTracing : IClientFilter, IServerFilter
 
     private static readonly ActivitySource Source = new(SourceName);
 
+    /// <summary>
+    /// The span of an enqueue that happens after the fact (<see cref="JobOutboxDispatcher"/>), parented to the trace
+    /// context that asked for the job; current while the job is created, so the job carries it on.
+    /// </summary>
+    public static Activity? StartEnqueue(Hangfire.Common.Job job, string? traceParent)
+    {
+        ActivityContext.TryParse(traceParent, null, out var parent);
+        return Source.StartActivity($"Enqueue {job.Type.Name}.{job.Method.Name}", ActivityKind.Producer, parent);
+    }
+
     public void OnCreating(CreatingContext context)
     {
         if (Activity.Current?.Id is { } id)

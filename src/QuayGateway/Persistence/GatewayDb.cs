@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using QuayGateway.Hosting;
 using QuayGateway.Quay;
 using QuayGateway.Registries;
 using QuayGateway.Security;
@@ -24,6 +25,7 @@ public sealed class GatewayDb(DbContextOptions<GatewayDb> options) : DbContext(o
     public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
     public DbSet<WebhookTicketLink> WebhookTicketLinks => Set<WebhookTicketLink>();
     public DbSet<QuayAccount> QuayAccounts => Set<QuayAccount>();
+    public DbSet<OutboxJob> OutboxJobs => Set<OutboxJob>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

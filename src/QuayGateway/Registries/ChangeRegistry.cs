@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Hangfire;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -32,7 +31,7 @@ public static class ChangeRegistry
 
     public static async Task<Results<Accepted<RegistryResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(
         Guid id, PatchRegistryRequest request, [FromHeader(Name = "If-Match")] string? ifMatch, ClaimsPrincipal user, GatewayDb db,
-        ClusterCatalog clusters, IDataProtectionProvider dataProtection, IBackgroundJobClient jobs, TimeProvider time, CancellationToken ct)
+        ClusterCatalog clusters, IDataProtectionProvider dataProtection, TimeProvider time, CancellationToken ct)
     {
         var registry = await db.OfTenant(user).FindAsync(id, ct);
         if (registry is null)
@@ -72,13 +71,13 @@ public static class ChangeRegistry
         registry.Spec = RegistrySpec.From(merged) with { InitialUser = registry.Spec.InitialUser };
         var newSecrets = new RegistrySecrets(merged.ConfigBundle, secrets.InitialUserPassword);
         registry.ProtectedSecrets = newSecrets.IsEmpty ? null : newSecrets.Protect(dataProtection);
-        return await StartApplyAsync(registry, db, jobs, "SpecChanged", "The registry's spec was changed; applying a new generation.", now, ct) is { } conflict
+        return await StartApplyAsync(registry, db, "SpecChanged", "The registry's spec was changed; applying a new generation.", now, ct) is { } conflict
             ? conflict
             : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
     }
 
     public static async Task<Results<Accepted<RegistryResponse>, ProblemHttpResult>> DeleteAsync(
-        Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ClaimsPrincipal user, GatewayDb db, IBackgroundJobClient jobs,
+        Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ClaimsPrincipal user, GatewayDb db,
         TimeProvider time, CancellationToken ct)
     {
         var registry = await db.OfTenant(user).FindAsync(id, ct);
@@ -95,13 +94,13 @@ public static class ChangeRegistry
         var now = time.GetUtcNow();
         registry.SetCondition("Available", "False", "Deleting", "Deprovisioning was requested.", now);
         db.MoveTo(registry, RegistryState.Deleting, "DeleteRequested", "Deprovisioning: deleting the QuayRegistry and what the gateway created.", now);
+        db.EnqueueJob<DeleteRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
         await db.SaveChangesAsync(ct);
-        jobs.Enqueue<DeleteRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
         return TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
     }
 
     public static async Task<Results<Accepted<RegistryResponse>, ProblemHttpResult>> RetryAsync(
-        Guid id, ClaimsPrincipal user, GatewayDb db, IBackgroundJobClient jobs, TimeProvider time, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, CancellationToken ct)
     {
         var registry = await db.OfTenant(user).FindAsync(id, ct);
         if (registry is null)
@@ -117,48 +116,38 @@ public static class ChangeRegistry
 
         if (BootstrapJob.FailedInBootstrap(registry))
         {
-            return await StartBootstrapAsync(registry, db, jobs, time.GetUtcNow(), ct) is { } stale
+            return await StartBootstrapAsync(registry, db, time.GetUtcNow(), ct) is { } stale
                 ? stale
                 : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
         }
 
-        return await StartApplyAsync(registry, db, jobs, "RetryRequested", "A retry of the rollout was requested.", time.GetUtcNow(), ct) is { } conflict
+        return await StartApplyAsync(registry, db, "RetryRequested", "A retry of the rollout was requested.", time.GetUtcNow(), ct) is { } conflict
             ? conflict
             : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
     }
 
     /// <summary>The registry is up and a bootstrap step failed: run the bootstrap again (done steps are skipped).</summary>
-    private static async Task<ProblemHttpResult?> StartBootstrapAsync(
-        Registry registry, GatewayDb db, IBackgroundJobClient jobs, DateTimeOffset now, CancellationToken ct)
+    private static Task<ProblemHttpResult?> StartBootstrapAsync(Registry registry, GatewayDb db, DateTimeOffset now, CancellationToken ct)
     {
         registry.SetCondition(BootstrapJob.Condition, "False", "RetryRequested", "A retry of the bootstrap was requested.", now);
         db.MoveTo(registry, RegistryState.Bootstrapping, "RetryRequested", "Retrying the failed bootstrap step.", now);
-        if (await SaveOrConflictAsync(db, ct) is { } conflict)
-        {
-            return conflict;
-        }
-
-        jobs.Enqueue<BootstrapJob>(job => job.RunAsync(registry.Id, true, CancellationToken.None));
-        return null;
+        db.EnqueueJob<BootstrapJob>(job => job.RunAsync(registry.Id, true, CancellationToken.None));
+        return SaveOrConflictAsync(db, ct);
     }
 
     /// <summary>Starts a new apply of the registry; a problem when it changed concurrently, else null.</summary>
-    private static async Task<ProblemHttpResult?> StartApplyAsync(
-        Registry registry, GatewayDb db, IBackgroundJobClient jobs, string reason, string message, DateTimeOffset now, CancellationToken ct)
+    private static Task<ProblemHttpResult?> StartApplyAsync(
+        Registry registry, GatewayDb db, string reason, string message, DateTimeOffset now, CancellationToken ct)
     {
         registry.SpecVersion++;
         registry.Health = RegistryHealth.Progressing;
         registry.SetCondition("Applied", "False", reason, message, now);
         db.MoveTo(registry, RegistryState.Applying, reason, message, now);
-        if (await SaveOrConflictAsync(db, ct) is { } conflict)
-        {
-            return conflict;
-        }
-
-        jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
-        return null;
+        db.EnqueueJob<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
+        return SaveOrConflictAsync(db, ct);
     }
 
+    /// <summary>Saves the change with its job (in the job outbox); a problem when the registry changed concurrently.</summary>
     private static async Task<ProblemHttpResult?> SaveOrConflictAsync(GatewayDb db, CancellationToken ct)
     {
         try

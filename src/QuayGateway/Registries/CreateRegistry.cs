@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Hangfire;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -17,8 +16,8 @@ using QuayGateway.Security;
 namespace QuayGateway.Registries;
 
 /// <summary>
-/// <c>POST /v1/registries</c>: validate, persist (registry, first timeline entry and idempotency record in one
-/// transaction), then enqueue the apply job. The request is durable before the 202 is sent.
+/// <c>POST /v1/registries</c>: validate, then persist the registry, its first timeline entry, the idempotency record and
+/// the apply job (through the job outbox) in one transaction. The request and its job are durable before the 202.
 /// </summary>
 public static class CreateRegistry
 {
@@ -44,7 +43,6 @@ public static class CreateRegistry
         GatewayDb db,
         ClusterCatalog clusters,
         IDataProtectionProvider dataProtection,
-        IBackgroundJobClient jobs,
         CancellationToken ct)
     {
         var tenant = user.Tenant();
@@ -71,12 +69,6 @@ public static class CreateRegistry
             return Problems.Validation(errors);
         }
 
-        if (await db.Registries.AnyAsync(r => r.Cluster == cluster && r.Namespace == request.Namespace
-                                              && r.Name == request.Name && r.State != RegistryState.Deleted, ct))
-        {
-            return Duplicate(request, cluster!);
-        }
-
         var secrets = RegistrySecrets.From(request);
         var registry = new Registry
         {
@@ -100,13 +92,15 @@ public static class CreateRegistry
             });
         }
 
+        db.EnqueueJob<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
         try
         {
             await db.SaveChangesAsync(ct);
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
         {
-            // Lost a race with an identical request: answer as if it had come second.
+            // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before the
+            // insert, one round trip less. An idempotency key raced by an identical request replays its answer.
             db.ChangeTracker.Clear();
             return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
                    && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, ct) is { } raced
@@ -114,8 +108,6 @@ public static class CreateRegistry
                 : Duplicate(request, cluster!);
         }
 
-        // If the process dies before this line, the resync job finds the Accepted registry and enqueues it.
-        jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
         return TypedResults.Accepted(RegistriesApi.Location(registry.Id), response);
     }
 

@@ -60,7 +60,9 @@ public sealed class Registry
     /// <summary>PostgreSQL's xmin: the optimistic-concurrency token behind the ETag.</summary>
     public uint Version { get; set; }
 
-    public string ETag => $"\"{Version}\"";
+    public string ETag => ETagOf(Version);
+
+    public static string ETagOf(uint version) => $"\"{version}\"";
 
     /// <summary>Whether the registry is up (its Available condition is True), so its Quay can be called.</summary>
     public bool IsAvailable => Conditions.Exists(c => c is { Type: "Available", Status: "True" });

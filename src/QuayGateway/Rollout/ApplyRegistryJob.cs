@@ -83,7 +83,7 @@ public sealed class ApplyRegistryJob(
                 Status = observed,
             };
 
-    private NextStep RecordApplied(Registry registry, QuayRegistryResource manifest, QuayRegistryResource applied, bool newRollout)
+    private void RecordApplied(Registry registry, QuayRegistryResource manifest, QuayRegistryResource applied, bool newRollout)
     {
         var now = time.GetUtcNow();
         registry.AppliedManifest = RegistryManifest.ToJson(manifest);
@@ -99,7 +99,7 @@ public sealed class ApplyRegistryJob(
         db.AddWebhookEvent(registry, WebhookEventTypes.RegistryApplied, now);
         db.MoveTo(registry, RegistryState.Progressing, "Applied", "The QuayRegistry is applied; following the operator's rollout.", now);
         // An unchanged spec brings no new event from the watch: judge the live status now.
-        return tracker.Apply(registry, applied);
+        tracker.Apply(registry, applied);
     }
 
     private async Task ApplyAsync(Registry registry, ClusterClient cluster, CancellationToken ct)
@@ -133,11 +133,10 @@ public sealed class ApplyRegistryJob(
         var newRollout = live is null || applied.Metadata.Generation != live.Metadata.Generation || registry.RolloutStartedAt is null;
         for (var attempt = 0; ; attempt++)
         {
-            var next = RecordApplied(registry, manifest, attempt == 0 ? applied : WithObservedStatus(applied, registry), newRollout);
+            RecordApplied(registry, manifest, attempt == 0 ? applied : WithObservedStatus(applied, registry), newRollout);
             try
             {
                 await db.SaveChangesAsync(ct);
-                tracker.Start(next, registry.Id);
                 break;
             }
             catch (DbUpdateConcurrencyException) when (attempt < 5)

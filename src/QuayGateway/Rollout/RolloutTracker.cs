@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
 using QuayGateway.Hosting;
@@ -13,7 +12,7 @@ namespace QuayGateway.Rollout;
 /// Lands what a cluster says about a QuayRegistry in PostgreSQL: the registry row (state, health, endpoint, the
 /// operator's status verbatim) and a timeline of condition transitions. Used by the watch and by resync alike.
 /// </summary>
-public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, TimeProvider time, GatewayMetrics metrics, ILogger<RolloutTracker> logger)
+public sealed class RolloutTracker(GatewayDb db, TimeProvider time, GatewayMetrics metrics, ILogger<RolloutTracker> logger)
 {
     private const string WorkloadCauseReason = "PodFailing";
 
@@ -33,7 +32,11 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
                 return;
             }
 
-            var next = live is null ? NextStep.None : Apply(registry, live);
+            if (live is not null)
+            {
+                Apply(registry, live);
+            }
+
             if (workloads is not null)
             {
                 await ApplyWorkloadsAsync(registry, workloads, ct);
@@ -42,7 +45,6 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
             try
             {
                 await db.SaveChangesAsync(ct);
-                Start(next, registry.Id);
                 return;
             }
             catch (DbUpdateConcurrencyException) when (attempt < 5)
@@ -67,8 +69,8 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         registry.UpdatedAt = now;
         db.Record(registry, "Drift", "QuayRegistryMissing", "The QuayRegistry disappeared from the cluster; the gateway re-applies it.", now);
         db.MoveTo(registry, RegistryState.Applying, "QuayRegistryMissing", "Re-applying the missing QuayRegistry.", now);
+        db.EnqueueJob<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
         await db.SaveChangesAsync(ct);
-        jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
         logger.LogWarning("QuayRegistry {Namespace}/{Name} on {Cluster} disappeared; re-applying", registry.Namespace, registry.Name, registry.Cluster);
     }
 
@@ -88,26 +90,12 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         return await FindAsync(cluster, $"{live.Metadata.NamespaceProperty}/{live.Metadata.Name}", ct);
     }
 
-    /// <summary>Starts the work an observation calls for, once the caller has saved it.</summary>
-    public void Start(NextStep next, Guid registryId)
-    {
-        switch (next)
-        {
-            case NextStep.Reapply:
-                jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(registryId, CancellationToken.None));
-                break;
-            case NextStep.Bootstrap:
-                jobs.Enqueue<BootstrapJob>(job => job.RunAsync(registryId, false, CancellationToken.None));
-                break;
-        }
-    }
-
     /// <summary>
-    /// Applies one observation of the live object to the (tracked) row, in the caller's unit of work, and says what
-    /// must run next: a re-apply after an out-of-band edit, or the bootstrap once the registry is Available. The
-    /// caller saves, then calls <see cref="Start"/>.
+    /// Applies one observation of the live object to the (tracked) row, in the caller's unit of work, with the job it
+    /// calls for in the same unit of work (job outbox): a re-apply after an out-of-band edit, or the bootstrap once the
+    /// registry is Available. The caller saves.
     /// </summary>
-    public NextStep Apply(Registry registry, QuayRegistryResource live)
+    public void Apply(Registry registry, QuayRegistryResource live)
     {
         var now = time.GetUtcNow();
         var view = StatusInterpreter.Interpret(live, registry.State);
@@ -124,7 +112,7 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
         registry.UpdatedAt = now;
         if (Settled.Contains(registry.State))
         {
-            return NextStep.None; // the apply or delete job owns the state until it is done
+            return; // the apply or delete job owns the state until it is done
         }
 
         if (RegistryManifest.Drift(registry, live) is { } drift)
@@ -132,32 +120,33 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
             registry.SpecVersion++;
             db.Record(registry, "Drift", "SpecEdited", $"Out-of-band edit of the QuayRegistry: {drift}; the gateway re-applies its spec.", now);
             db.MoveTo(registry, RegistryState.Applying, "SpecEdited", "Re-applying after an out-of-band edit.", now);
-            return NextStep.Reapply;
+            db.EnqueueJob<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
+            return;
         }
 
         if (registry.State == RegistryState.Failed && view.State != RegistryState.Available)
         {
-            return NextStep.None; // Failed is kept until the registry recovers or the user retries
+            return; // Failed is kept until the registry recovers or the user retries
         }
 
         registry.Health = view.State == RegistryState.Blocked ? RegistryHealth.Degraded : view.Health;
         if (view.State == RegistryState.Available)
         {
-            return BecomeAvailable(registry, view, now);
+            BecomeAvailable(registry, view, now);
+            return;
         }
 
         registry.SetCondition("Available", "False", view.Reason, view.Message, now);
         db.MoveTo(registry, view.State, view.Reason, view.Message, now);
-        return NextStep.None;
     }
 
-    private NextStep BecomeAvailable(Registry registry, RolloutView view, DateTimeOffset now)
+    private void BecomeAvailable(Registry registry, RolloutView view, DateTimeOffset now)
     {
         registry.SetCondition("Available", "True", view.Reason, view.Message, now);
         // Up already, or up with a failed bootstrap step that waits for POST /retry (never repeated by itself).
         if (registry.State is RegistryState.Available or RegistryState.Bootstrapping or RegistryState.Ready || BootstrapJob.FailedInBootstrap(registry))
         {
-            return NextStep.None;
+            return;
         }
 
         if (registry.AvailableAt is null && registry.RolloutStartedAt is { } started)
@@ -173,12 +162,12 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
             // Ready = Available with the bootstrap done, or none asked for.
             db.MoveTo(registry, RegistryState.Ready, "RegistryReady",
                 registry.Spec.InitialUser is null ? "Available; no bootstrap was requested." : "Available again; the bootstrap was done before.", now);
-            return NextStep.None;
+            return;
         }
 
         db.MoveTo(registry, RegistryState.Bootstrapping, "BootstrapStarted",
             $"Creating Quay's first user '{registry.Spec.InitialUser.Username}' and {registry.Spec.Organizations.Count} organization(s).", now);
-        return NextStep.Bootstrap;
+        db.EnqueueJob<BootstrapJob>(job => job.RunAsync(registry.Id, false, CancellationToken.None));
     }
 
     /// <summary>
@@ -259,12 +248,4 @@ public sealed class RolloutTracker(GatewayDb db, IBackgroundJobClient jobs, Time
                 $"{condition.Type}={condition.Status}{(string.IsNullOrEmpty(condition.Message) ? "" : ": " + condition.Message)}", now);
         }
     }
-}
-
-/// <summary>What an observation calls for after it is saved.</summary>
-public enum NextStep
-{
-    None,
-    Reapply,
-    Bootstrap,
 }

@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using QuayGateway.Persistence;
 
@@ -13,6 +12,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     BootstrapKey bootstrap,
+    ApiKeyCache keys,
     GatewayDb db)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
@@ -37,7 +37,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("Malformed API key.");
         }
 
-        var key = await db.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Id == id, Context.RequestAborted);
+        var key = await keys.FindAsync(db, id, Context.RequestAborted);
         if (key is null || !ApiKeySecrets.Matches(secret, key.SecretHash))
         {
             return AuthenticateResult.Fail("Unknown API key.");

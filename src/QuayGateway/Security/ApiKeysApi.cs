@@ -43,7 +43,8 @@ public static partial class ApiKeysApi
         group.MapDelete("/{id}", DeleteAsync)
             .WithName("DeleteApiKey")
             .WithSummary("Revoke an API key")
-            .WithDescription("Deletes the key; requests that present it are refused from now on.");
+            .WithDescription("Deletes the key; requests that present it are refused from now on (by other replicas within 30 seconds, " +
+                             "as each keeps a key it has just seen for that long).");
         return app;
     }
 
@@ -93,8 +94,10 @@ public static partial class ApiKeysApi
         return TypedResults.Ok(keys.Select(ApiKeyResponse.From).ToList());
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, GatewayDb db, CancellationToken ct) =>
-        await db.ApiKeys.Where(k => k.Id == id).ExecuteDeleteAsync(ct) > 0
-            ? TypedResults.NoContent()
-            : Problems.NotFound($"API key '{id}'");
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, GatewayDb db, ApiKeyCache cache, CancellationToken ct)
+    {
+        var deleted = await db.ApiKeys.Where(k => k.Id == id).ExecuteDeleteAsync(ct) > 0;
+        cache.Forget(id);
+        return deleted ? TypedResults.NoContent() : Problems.NotFound($"API key '{id}'");
+    }
 }

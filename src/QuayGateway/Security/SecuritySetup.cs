@@ -24,6 +24,8 @@ public static class SecuritySetup
         }
 
         builder.Services.AddSingleton(new BootstrapKey(auth.BootstrapApiKey));
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<ApiKeyCache>();
 
         var authentication = builder.Services
             .AddAuthentication(SelectorScheme)

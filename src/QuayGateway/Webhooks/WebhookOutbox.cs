@@ -5,7 +5,7 @@ namespace QuayGateway.Webhooks;
 
 /// <summary>
 /// Writes webhook events into the outbox, in the caller's unit of work: the event commits with the change it
-/// announces or not at all. After the commit, <see cref="Delivery.OutboxKick"/> starts the dispatcher.
+/// announces or not at all, and so does the dispatcher job that <see cref="Delivery.OutboxKick"/> adds for it.
 /// </summary>
 public static class WebhookOutbox
 {

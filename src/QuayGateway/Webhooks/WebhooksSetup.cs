@@ -18,12 +18,9 @@ public static class WebhooksSetup
         services.AddSingleton<DestinationGuard>();
         services.AddSingleton<WebhookSecretProtector>();
 
-        // The outbox kick rides on every GatewayDb: events are announced once their transaction commits.
+        // The outbox kick rides on every GatewayDb: a save that adds events also asks for the dispatcher job.
         services.AddSingleton<OutboxKick>();
-        services.AddSingleton<OutboxKick.SaveChanges>();
-        services.AddSingleton<OutboxKick.Transactions>();
-        services.ConfigureDbContext<GatewayDb>((sp, db) => db.AddInterceptors(
-            sp.GetRequiredService<OutboxKick.SaveChanges>(), sp.GetRequiredService<OutboxKick.Transactions>()));
+        services.ConfigureDbContext<GatewayDb>((sp, db) => db.AddInterceptors(sp.GetRequiredService<OutboxKick>()));
 
         services.AddHttpClient(WebhookHttp.ClientName, c => c.Timeout = options.Timeout)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
