@@ -1,6 +1,6 @@
 using System.Security.Claims;
-using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
+using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Webhooks.Delivery;
 
@@ -13,7 +13,7 @@ namespace QuayGateway.Webhooks.Api;
 public static class PingWebhook
 {
     public static async Task<Results<Accepted<DeliveryResponse>, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal user, GatewayDb db, IBackgroundJobClient jobs, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
     {
         var subscription = await db.FindWebhookAsync(id, user, ct, tracked: false);
         if (subscription is null)
@@ -42,8 +42,8 @@ public static class PingWebhook
             NextAttemptAt = now, CreatedAt = now,
         };
         db.WebhookDeliveries.Add(delivery);
+        db.EnqueueJob<WebhookDeliveryJob>(j => j.RunAsync(id, deliveryId, CancellationToken.None));
         await db.SaveChangesAsync(ct);
-        jobs.Enqueue<WebhookDeliveryJob>(j => j.RunAsync(id, deliveryId, CancellationToken.None));
         return TypedResults.Accepted($"{WebhooksApi.Location(id)}/deliveries", DeliveryResponse.From(delivery));
     }
 }

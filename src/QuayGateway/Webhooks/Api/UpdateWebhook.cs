@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Hosting;
@@ -18,7 +17,7 @@ public static class UpdateWebhook
 
     public static async Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         Guid id, UpdateWebhookRequest request, ClaimsPrincipal user, GatewayDb db, DestinationGuard guard, WebhookSecretProtector protector,
-        IBackgroundJobClient jobs, CancellationToken ct)
+        CancellationToken ct)
     {
         var subscription = await db.FindWebhookAsync(id, user, ct);
         if (subscription is null)
@@ -68,11 +67,12 @@ public static class UpdateWebhook
         }
 
         subscription.UpdatedAt = DateTimeOffset.UtcNow;
-        await db.SaveChangesAsync(ct);
         if (resumes)
         {
-            await ResumeAsync(db, jobs, subscription.Id, ct);
+            await ResumeAsync(db, subscription.Id, ct);
         }
+
+        await db.SaveChangesAsync(ct);
 
         return TypedResults.Ok(WebhookResponse.From(subscription));
     }
@@ -90,13 +90,14 @@ public static class UpdateWebhook
         return TypedResults.NoContent();
     }
 
-    private static async Task ResumeAsync(GatewayDb db, IBackgroundJobClient jobs, Guid subscriptionId, CancellationToken ct)
+    /// <summary>Re-enqueues the pending deliveries of a re-enabled webhook, in the same unit of work (job outbox).</summary>
+    private static async Task ResumeAsync(GatewayDb db, Guid subscriptionId, CancellationToken ct)
     {
         var queues = await db.WebhookDeliveries.Where(d => d.SubscriptionId == subscriptionId && d.Status == DeliveryStatus.Pending)
             .Select(d => d.OrderingKey).Distinct().ToListAsync(ct);
         foreach (var key in queues)
         {
-            jobs.Enqueue<WebhookDeliveryJob>(j => j.RunAsync(subscriptionId, key, CancellationToken.None));
+            db.EnqueueJob<WebhookDeliveryJob>(j => j.RunAsync(subscriptionId, key, CancellationToken.None));
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Hosting;
@@ -64,7 +63,7 @@ public static class WebhookDeliveries
     /// can tell), outside the registry's queue: a manual resend neither waits for nor holds up newer events.
     /// </summary>
     public static async Task<Results<Accepted<DeliveryResponse>, ProblemHttpResult>> RedeliverAsync(
-        Guid id, Guid deliveryId, ClaimsPrincipal user, GatewayDb db, IBackgroundJobClient jobs, CancellationToken ct)
+        Guid id, Guid deliveryId, ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
     {
         var subscription = await db.FindWebhookAsync(id, user, ct, tracked: false);
         if (subscription is null)
@@ -98,8 +97,8 @@ public static class WebhookDeliveries
             MessageId = original.MessageId, RedeliveryOf = original.Id, NextAttemptAt = now, CreatedAt = now,
         };
         db.WebhookDeliveries.Add(redelivery);
+        db.EnqueueJob<WebhookDeliveryJob>(j => j.RunAsync(id, redelivery.OrderingKey, CancellationToken.None));
         await db.SaveChangesAsync(ct);
-        jobs.Enqueue<WebhookDeliveryJob>(j => j.RunAsync(id, redelivery.OrderingKey, CancellationToken.None));
         return TypedResults.Accepted($"{WebhooksApi.Location(id)}/deliveries", DeliveryResponse.From(redelivery));
     }
 }
