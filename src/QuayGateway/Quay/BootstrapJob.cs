@@ -72,7 +72,7 @@ public sealed class BootstrapJob(
 
     private async Task FailAsync(Guid registryId, QuayProblem problem, CancellationToken ct)
     {
-        if (problem.Reason == "QuayInitializeInFlight")
+        if (problem.Reason == QuayProblem.InFlightReason)
         {
             return; // another run of this job is making the call; it finishes the bootstrap
         }

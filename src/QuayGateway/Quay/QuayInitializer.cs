@@ -56,12 +56,12 @@ public sealed class QuayInitializer(
         }
 
         var askedBefore = account is not null;
-        if (!await ClaimAsync(registry, account, user, now, ct))
+        account = await ClaimAsync(registry, account, user, now, ct);
+        if (account is null)
         {
             return (null, QuayProblem.InFlight());
         }
 
-        account = await db.QuayAccounts.FindAsync([registry.Id], ct);
         QuayAnswer answer;
         try
         {
@@ -69,12 +69,12 @@ public sealed class QuayInitializer(
         }
         catch (QuayCallException e) when (!e.MaybeDelivered)
         {
-            await ReleaseAsync(account!, askedBefore);
+            await ReleaseAsync(account, askedBefore);
             return (null, QuayProblem.FromCallFailure(e));
         }
         catch (QuayCallException e)
         {
-            await RecordUnconfirmedAsync(registry, account!, e.Message);
+            await RecordUnconfirmedAsync(registry, account, e.Message);
             return (null, QuayProblem.FromCallFailure(e,
                 "Quay may or may not have created the user; the gateway does not repeat user/initialize by itself. Initialize again " +
                 "(or POST /retry) to ask Quay: if the user exists, the answer is 409 quay-token-lost."));
@@ -82,12 +82,12 @@ public sealed class QuayInitializer(
 
         if (answer.IsSuccess && (string?)answer.Json?["access_token"] is { Length: > 0 } token)
         {
-            return (await StoreTokenAsync(registry, account!, user, token), null);
+            return (await StoreTokenAsync(registry, account, user, token), null);
         }
 
         if (answer.Status == 404)
         {
-            await ReleaseAsync(account!, askedBefore);
+            await ReleaseAsync(account, askedBefore);
             return (null, QuayProblem.UserInitializeDisabled(answer));
         }
 
@@ -95,28 +95,28 @@ public sealed class QuayInitializer(
         {
             if (askedBefore || answer.IsSuccess)
             {
-                await RecordTokenLostAsync(registry, account!);
+                await RecordTokenLostAsync(registry, account);
                 return (null, QuayProblem.TokenLost(user.Username));
             }
 
-            await ReleaseAsync(account!, askedBefore);
+            await ReleaseAsync(account, askedBefore);
             return (null, QuayProblem.AlreadyInitialized(
                 $"Quay answered 400 \"{answer.Message}\": its first user was created outside the gateway, so there is no token to keep."));
         }
 
         if (answer.Status == 400)
         {
-            await ReleaseAsync(account!, askedBefore);
+            await ReleaseAsync(account, askedBefore);
             return (null, QuayProblem.FromAnswer(answer, "create the user"));
         }
 
         // Quay failed mid-way (a 5xx, or 403 "could not login" after creating the user): the outcome is unknown.
-        await RecordUnconfirmedAsync(registry, account!, $"Quay answered {answer.Status} {answer.Message}");
+        await RecordUnconfirmedAsync(registry, account, $"Quay answered {answer.Status} {answer.Message}");
         return (null, QuayProblem.FromAnswer(answer, "create the user"));
     }
 
-    /// <summary>Writes the claim before the call; false when another caller claimed it first.</summary>
-    private async Task<bool> ClaimAsync(Registry registry, QuayAccount? account, InitialUserRequest user, DateTimeOffset now, CancellationToken ct)
+    /// <summary>Writes the claim before the call; null when another caller claimed it first.</summary>
+    private async Task<QuayAccount?> ClaimAsync(Registry registry, QuayAccount? account, InitialUserRequest user, DateTimeOffset now, CancellationToken ct)
     {
         if (account is null)
         {
@@ -132,12 +132,12 @@ public sealed class QuayInitializer(
         try
         {
             await db.SaveChangesAsync(ct);
-            return true;
+            return account;
         }
         catch (DbUpdateException)
         {
             db.ChangeTracker.Clear();
-            return false;
+            return null;
         }
     }
 

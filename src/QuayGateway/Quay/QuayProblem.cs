@@ -20,8 +20,10 @@ public sealed record QuayProblem(int Status, string Type, string Title, string D
     public static QuayProblem NotAvailable(Registry registry) => new(409, ProblemTypes.RegistryNotAvailable, "Registry not available",
         $"The registry is {registry.State}; Quay can be called once it is Available.", "RegistryNotAvailable");
 
+    public const string InFlightReason = "QuayInitializeInFlight";
+
     public static QuayProblem InFlight() => new(409, ProblemTypes.ChangeInProgress, "Initialize in progress",
-        "A user/initialize call for this registry is in flight; wait for its answer.", "QuayInitializeInFlight");
+        "A user/initialize call for this registry is in flight; wait for its answer.", InFlightReason);
 
     public static QuayProblem Unconfirmed() => new(409, ProblemTypes.QuayInitializeUnconfirmed, "Initialize outcome unknown",
         "An earlier user/initialize call got no answer, so Quay may or may not have created the user. The gateway does not " +
