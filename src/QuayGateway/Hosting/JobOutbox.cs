@@ -6,6 +6,7 @@ using Hangfire.Common;
 using Hangfire.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using QuayGateway.Persistence;
 
@@ -38,14 +39,23 @@ public static class JobOutbox
     private static readonly ConditionalWeakTable<DbContext, object> Pending = [];
 
     /// <summary>Adds a job to enqueue once the next <c>SaveChanges</c> (or the open transaction) commits.</summary>
-    public static void EnqueueJob<T>(this GatewayDb db, Expression<Func<T, Task>> call)
+    public static void EnqueueJob<T>(this GatewayDb db, Expression<Func<T, Task>> call) => db.EnqueueJob(PreparedJob.Of(call));
+
+    /// <summary>Adds a job serialized beforehand (<see cref="PreparedJob.Of{T}"/>), for a job that never changes.</summary>
+    public static OutboxJob EnqueueJob(this GatewayDb db, PreparedJob job)
     {
-        var job = Job.FromExpression(call);
-        db.OutboxJobs.Add(new OutboxJob { Job = InvocationData.SerializeJob(job).SerializePayload(), TraceParent = Activity.Current?.Id });
+        var row = new OutboxJob { Job = job.Payload, TraceParent = Activity.Current?.Id };
+        db.OutboxJobs.Add(row);
         Pending.AddOrUpdate(db, Pending);
+        return row;
     }
 
     internal static bool TakePending(DbContext? context) => context is not null && Pending.Remove(context);
+
+    /// <summary>The wake-up a commit gives, for writes that do not go through SaveChanges (<see cref="NewRows"/>).</summary>
+    internal static void AfterCommit(DbContext context) =>
+        context.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.Interceptors?
+            .OfType<Interceptor>().FirstOrDefault()?.Committed(context);
 
     /// <summary>
     /// Wakes the local dispatcher when rows commit; other replicas find them on their next poll. A failed save or a
@@ -82,7 +92,7 @@ public static class JobOutbox
             }
         }
 
-        private void Committed(DbContext? context)
+        internal void Committed(DbContext? context)
         {
             if (TakePending(context))
             {
@@ -90,6 +100,13 @@ public static class JobOutbox
             }
         }
     }
+}
+
+/// <summary>A job call as Hangfire serializes it, ready for the outbox.</summary>
+public sealed record PreparedJob(string Payload)
+{
+    public static PreparedJob Of<T>(Expression<Func<T, Task>> call) =>
+        new(InvocationData.SerializeJob(Job.FromExpression(call)).SerializePayload());
 }
 
 internal sealed class OutboxJobConfiguration : IEntityTypeConfiguration<OutboxJob>

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql;
 using QuayGateway.Hosting;
 
 namespace QuayGateway.Persistence;
@@ -40,11 +41,27 @@ public static class PersistenceSetup
     }
 
     public static DbContextOptionsBuilder UseGatewayDb(this DbContextOptionsBuilder options, string connectionString) => options
-        .UseNpgsql(connectionString, npgsql => npgsql
+        .UseNpgsql(WithStatementPreparation(connectionString), npgsql => npgsql
             .MigrationsAssembly(GatewayMigrationsAssembly.Name)
             .MigrationsHistoryTable(HistoryRepository.DefaultTableName, GatewayDb.Schema))
         .UseSnakeCaseNamingConvention()
         .ReplaceService<IMigrationsAssembly, GatewayMigrationsAssembly>();
+
+    /// <summary>
+    /// Lets Npgsql prepare the statements the gateway runs again and again (the create's inserts, the registry read),
+    /// so PostgreSQL parses and plans each once per connection instead of on every request. Prepared statements survive
+    /// the connection pool's reset. A connection string that sets <c>Max Auto Prepare</c> itself wins.
+    /// </summary>
+    internal static string WithStatementPreparation(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        return builder.ConnectionString;
+    }
 }
 
 public sealed class DatabaseOptions

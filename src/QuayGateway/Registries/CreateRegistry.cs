@@ -95,9 +95,10 @@ public static class CreateRegistry
         db.EnqueueJob<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
         try
         {
-            await db.SaveChangesAsync(ct);
+            // Only new rows: one prepared batch, one round trip, committed whole or not at all.
+            await db.InsertAddedAsync(ct);
         }
-        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
+        catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before the
             // insert, one round trip less. An idempotency key raced by an identical request replays its answer.

@@ -1,14 +1,25 @@
+using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Registries;
+using QuayGateway.Webhooks.Delivery;
 
 namespace QuayGateway.Webhooks;
 
 /// <summary>
 /// Writes webhook events into the outbox, in the caller's unit of work: the event commits with the change it
-/// announces or not at all, and so does the dispatcher job that <see cref="Delivery.OutboxKick"/> adds for it.
+/// announces or not at all, and so does the <see cref="WebhookDispatcher"/> job that starts its delivery (one per unit
+/// of work, however many events it adds; <see cref="WebhookSweepJob"/> stays the safety net for anything older).
 /// </summary>
 public static class WebhookOutbox
 {
+    // The same job every time: serialized once.
+    private static readonly PreparedJob DispatcherJob = PreparedJob.Of<WebhookDispatcher>(d => d.RunAsync(CancellationToken.None));
+
+    // The dispatcher job each unit of work has added; a cleared or pooled-and-reused context no longer tracks it.
+    private static readonly ConditionalWeakTable<GatewayDb, OutboxJob> DispatcherJobs = [];
+
     /// <summary>
     /// Adds an event for a registry. <see cref="RegistryTransitions.MoveTo"/> calls it for state changes; call it
     /// directly for news that is not a state change (<c>registry.applied</c>, <c>quay.user_initialized</c>,
@@ -34,6 +45,11 @@ public static class WebhookOutbox
             Payload = WebhookPayload.For(registry, id, type, now, details).ToJson(),
         };
         db.WebhookEvents.Add(webhookEvent);
+        if (!DispatcherJobs.TryGetValue(db, out var job) || db.Entry(job).State != EntityState.Added)
+        {
+            DispatcherJobs.AddOrUpdate(db, db.EnqueueJob(DispatcherJob));
+        }
+
         return webhookEvent;
     }
 }

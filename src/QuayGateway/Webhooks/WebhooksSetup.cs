@@ -18,10 +18,6 @@ public static class WebhooksSetup
         services.AddSingleton<DestinationGuard>();
         services.AddSingleton<WebhookSecretProtector>();
 
-        // The outbox kick rides on every GatewayDb: a save that adds events also asks for the dispatcher job.
-        services.AddSingleton<OutboxKick>();
-        services.ConfigureDbContext<GatewayDb>((sp, db) => db.AddInterceptors(sp.GetRequiredService<OutboxKick>()));
-
         services.AddHttpClient(WebhookHttp.ClientName, c => c.Timeout = options.Timeout)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {

@@ -56,4 +56,28 @@ public sealed class WebhookOutboxTests(GatewayFixture gateway)
         Assert.Equal("testorg", (string?)node["data"]!["details"]!["organization"]);
         Assert.Equal("OPS-7", (string?)node["data"]!["ticket"]!["key"]);
     }
+
+    [Fact]
+    public async Task A_unit_of_work_that_adds_events_asks_for_one_dispatcher_job_and_a_cleared_one_asks_again()
+    {
+        var kit = await WebhookTestKit.StartAsync(gateway);
+        var registryId = await kit.AddRegistryAsync();
+
+        await gateway.WithDbAsync(async db =>
+        {
+            var registry = await db.Registries.SingleAsync(r => r.Id == registryId);
+            db.AddWebhookEvent(registry, WebhookEventTypes.RegistryApplied, DateTimeOffset.UtcNow);
+            db.AddWebhookEvent(registry, WebhookEventTypes.RegistryProgressing, DateTimeOffset.UtcNow);
+            Assert.Equal(1, DispatcherJobsAdded(db));
+
+            db.ChangeTracker.Clear(); // a unit of work given up: its job went with it
+            db.AddWebhookEvent(registry, WebhookEventTypes.RegistryApplied, DateTimeOffset.UtcNow);
+            Assert.Equal(1, DispatcherJobsAdded(db));
+            return 0;
+        });
+    }
+
+    private static int DispatcherJobsAdded(QuayGateway.Persistence.GatewayDb db) =>
+        db.ChangeTracker.Entries<QuayGateway.Hosting.OutboxJob>()
+            .Count(e => e.State == EntityState.Added && e.Entity.Job.Contains(nameof(QuayGateway.Webhooks.Delivery.WebhookDispatcher), StringComparison.Ordinal));
 }

@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+using QuayGateway.Hosting;
+
+namespace QuayGateway.Persistence;
+
+/// <summary>
+/// Saves a unit of work that only adds rows, such as a create (registry, timeline entry, webhook event, outbox jobs),
+/// as one prepared <see cref="NpgsqlBatch"/>: one round trip and one implicit transaction (the batch ends in a single
+/// Sync, so it commits whole or not at all), without SaveChanges' change detection, command building and SQL
+/// generation on every request. Each table's INSERT is generated once from the EF model, so its columns and value
+/// conversions are the mapping's own. Store-generated values (identity keys, <c>xmin</c>) are left to PostgreSQL and
+/// not read back: the context forgets the rows once they are written.
+/// </summary>
+public static class NewRows
+{
+    private static readonly ConcurrentDictionary<(IEntityType Type, ulong Columns), InsertCommand> Inserts = new();
+
+    // EF's type mappings build parameters through a DbCommand; a batch command has none, and creating a parameter
+    // touches no command state.
+    private static readonly NpgsqlCommand ParameterFactory = new();
+
+    /// <summary>Inserts every added entity in one batch, principals before dependents, and clears the change tracker.</summary>
+    /// <exception cref="InvalidOperationException">Something tracked is not new: use <c>SaveChangesAsync</c> for updates.</exception>
+    /// <exception cref="PostgresException">A constraint refused a row; nothing was written.</exception>
+    public static async Task InsertAddedAsync(this GatewayDb db, CancellationToken ct)
+    {
+        var tracker = db.ChangeTracker;
+        var detectChanges = tracker.AutoDetectChangesEnabled;
+        tracker.AutoDetectChangesEnabled = false; // the values are read as they are now; nothing to compare
+        List<(object Entity, IEntityType Type)> rows;
+        try
+        {
+            rows = tracker.Entries()
+                .Select(e => e.State == EntityState.Added
+                    ? (e.Entity, e.Metadata)
+                    : throw new InvalidOperationException($"{e.Metadata.DisplayName()} is {e.State}; only new rows can be inserted this way."))
+                .OrderBy(r => DependencyDepth(r.Metadata))
+                .ToList();
+        }
+        finally
+        {
+            tracker.AutoDetectChangesEnabled = detectChanges;
+        }
+
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
+            foreach (var (entity, type) in rows)
+            {
+                batch.BatchCommands.Add(InsertFor(type, entity).Bind(entity));
+            }
+
+            await batch.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+
+        tracker.Clear();
+        JobOutbox.AfterCommit(db);
+    }
+
+    private static InsertCommand InsertFor(IEntityType type, object entity)
+    {
+        // A store-generated column left at its CLR default is the store's to fill (EF's own rule): leave it out.
+        var columns = 0UL;
+        var properties = type.GetProperties().ToList();
+        if (properties.Count > 64)
+        {
+            throw new NotSupportedException($"{type.DisplayName()} has more than 64 columns.");
+        }
+
+        for (var i = 0; i < properties.Count; i++)
+        {
+            var property = properties[i];
+            if (property.ValueGenerated == ValueGenerated.Never || !property.GetGetter().HasSentinelValueUsingContainingEntity(entity))
+            {
+                columns |= 1UL << i;
+            }
+        }
+
+        return Inserts.GetOrAdd((type, columns), static key => InsertCommand.Create(key.Type, key.Columns));
+    }
+
+    /// <summary>0 for a table that references no other, else one more than the deepest table it references.</summary>
+    private static int DependencyDepth(IEntityType type) =>
+        type.GetForeignKeys()
+            .Select(fk => fk.PrincipalEntityType)
+            .Where(principal => principal != type)
+            .Select(principal => DependencyDepth(principal) + 1)
+            .DefaultIfEmpty(0)
+            .Max();
+
+    private sealed class InsertCommand(string sql, IReadOnlyList<(IProperty Property, RelationalTypeMapping Mapping)> columns)
+    {
+        public static InsertCommand Create(IEntityType type, ulong included)
+        {
+            var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
+            var columns = type.GetProperties()
+                .Where((_, i) => (included & (1UL << i)) != 0)
+                .Select(p => (p, (RelationalTypeMapping)p.GetRelationalTypeMapping()))
+                .ToList();
+            var sql = new StringBuilder($"INSERT INTO \"{table.Schema}\".\"{table.Name}\" (");
+            sql.AppendJoin(", ", columns.Select(c => $"\"{c.p.GetColumnName(table)}\""));
+            sql.Append(") VALUES (");
+            sql.AppendJoin(", ", columns.Select((_, i) => $"${i + 1}"));
+            sql.Append(')');
+            return new InsertCommand(sql.ToString(), columns);
+        }
+
+        public NpgsqlBatchCommand Bind(object entity)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            foreach (var (property, mapping) in columns)
+            {
+                // The mapping applies the property's value converter (enums as text, records as jsonb) and sets the
+                // provider type, exactly as SaveChanges would.
+                var value = property.GetGetter().GetClrValueUsingContainingEntity(entity);
+                command.Parameters.Add(mapping.CreateParameter(ParameterFactory, string.Empty, value, property.IsNullable));
+            }
+
+            return command;
+        }
+    }
+}
