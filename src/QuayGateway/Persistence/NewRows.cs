@@ -20,28 +20,33 @@ namespace QuayGateway.Persistence;
 public static class NewRows
 {
     private static readonly ConcurrentDictionary<(IEntityType Type, ulong Columns), InsertCommand> Inserts = new();
+    private static readonly ConcurrentDictionary<IEntityType, int> Depths = new();
 
     // EF's type mappings build parameters through a DbCommand; a batch command has none, and creating a parameter
     // touches no command state.
     private static readonly NpgsqlCommand ParameterFactory = new();
 
-    /// <summary>Inserts every added entity in one batch, principals before dependents, and clears the change tracker.</summary>
+    /// <summary>
+    /// Inserts <paramref name="row"/> and every entity added to the context in one batch, principals before
+    /// dependents, then clears the change tracker. The row itself is not tracked: a wide entity with JSON columns
+    /// would otherwise be snapshotted and compared for nothing.
+    /// </summary>
     /// <exception cref="InvalidOperationException">Something tracked is not new: use <c>SaveChangesAsync</c> for updates.</exception>
     /// <exception cref="PostgresException">A constraint refused a row; nothing was written.</exception>
-    public static async Task InsertAddedAsync(this GatewayDb db, CancellationToken ct)
+    public static async Task InsertWithAddedAsync(this GatewayDb db, object row, CancellationToken ct)
     {
         var tracker = db.ChangeTracker;
         var detectChanges = tracker.AutoDetectChangesEnabled;
         tracker.AutoDetectChangesEnabled = false; // the values are read as they are now; nothing to compare
-        List<(object Entity, IEntityType Type)> rows;
+        var rows = new List<(object Entity, IEntityType Type)> { (row, db.Model.FindEntityType(row.GetType())!) };
         try
         {
-            rows = tracker.Entries()
-                .Select(e => e.State == EntityState.Added
-                    ? (e.Entity, e.Metadata)
-                    : throw new InvalidOperationException($"{e.Metadata.DisplayName()} is {e.State}; only new rows can be inserted this way."))
-                .OrderBy(r => DependencyDepth(r.Metadata))
-                .ToList();
+            foreach (var entry in tracker.Entries())
+            {
+                rows.Add(entry.State == EntityState.Added
+                    ? (entry.Entity, entry.Metadata)
+                    : throw new InvalidOperationException($"{entry.Metadata.DisplayName()} is {entry.State}; only new rows can be inserted this way."));
+            }
         }
         finally
         {
@@ -52,7 +57,7 @@ public static class NewRows
         try
         {
             await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
-            foreach (var (entity, type) in rows)
+            foreach (var (entity, type) in rows.OrderBy(r => DependencyDepth(r.Type)))
             {
                 batch.BatchCommands.Add(InsertFor(type, entity).Bind(entity));
             }
@@ -92,12 +97,12 @@ public static class NewRows
 
     /// <summary>0 for a table that references no other, else one more than the deepest table it references.</summary>
     private static int DependencyDepth(IEntityType type) =>
-        type.GetForeignKeys()
+        Depths.GetOrAdd(type, static t => t.GetForeignKeys()
             .Select(fk => fk.PrincipalEntityType)
-            .Where(principal => principal != type)
+            .Where(principal => principal != t)
             .Select(principal => DependencyDepth(principal) + 1)
             .DefaultIfEmpty(0)
-            .Max();
+            .Max());
 
     private sealed class InsertCommand(string sql, IReadOnlyList<(IProperty Property, RelationalTypeMapping Mapping)> columns)
     {

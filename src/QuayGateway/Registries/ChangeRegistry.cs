@@ -143,7 +143,7 @@ public static class ChangeRegistry
         registry.Health = RegistryHealth.Progressing;
         registry.SetCondition("Applied", "False", reason, message, now);
         db.MoveTo(registry, RegistryState.Applying, reason, message, now);
-        db.EnqueueJob<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
+        db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
         return SaveOrConflictAsync(db, ct);
     }
 

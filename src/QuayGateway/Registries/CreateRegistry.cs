@@ -80,7 +80,6 @@ public static class CreateRegistry
             ProtectedSecrets = secrets.IsEmpty ? null : secrets.Protect(dataProtection),
         };
         registry.SetCondition("Accepted", "True", "RequestAccepted", "The registry request is stored and queued for apply.", registry.CreatedAt);
-        db.Registries.Add(registry);
         db.MoveTo(registry, RegistryState.Accepted, "RequestAccepted", "Registry request accepted.", registry.CreatedAt);
         var response = RegistryResponse.From(registry);
         if (idempotencyKey is not null)
@@ -92,11 +91,11 @@ public static class CreateRegistry
             });
         }
 
-        db.EnqueueJob<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
+        db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
         try
         {
             // Only new rows: one prepared batch, one round trip, committed whole or not at all.
-            await db.InsertAddedAsync(ct);
+            await db.InsertWithAddedAsync(registry, ct);
         }
         catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
         {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using QuayGateway.Clusters;
+using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Registries;
 using QuayGateway.Webhooks;
@@ -25,6 +26,11 @@ public sealed class ApplyRegistryJob(
     TimeProvider time,
     ILogger<ApplyRegistryJob> logger)
 {
+    private static readonly JobTemplate Template = JobTemplate.Of<ApplyRegistryJob>((job, id) => job.RunAsync(id, CancellationToken.None));
+
+    /// <summary>The apply job for a registry, ready for <see cref="JobOutbox.EnqueueJob(GatewayDb, PreparedJob)"/>.</summary>
+    public static PreparedJob For(Guid registryId) => Template.For(registryId);
+
     [AutomaticRetry(Attempts = 8, DelaysInSeconds = [1, 2, 5, 10, 20, 40, 60, 120], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public async Task RunAsync(Guid registryId, CancellationToken ct)
     {

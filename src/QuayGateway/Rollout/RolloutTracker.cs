@@ -69,7 +69,7 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, GatewayMetri
         registry.UpdatedAt = now;
         db.Record(registry, "Drift", "QuayRegistryMissing", "The QuayRegistry disappeared from the cluster; the gateway re-applies it.", now);
         db.MoveTo(registry, RegistryState.Applying, "QuayRegistryMissing", "Re-applying the missing QuayRegistry.", now);
-        db.EnqueueJob<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
+        db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
         await db.SaveChangesAsync(ct);
         logger.LogWarning("QuayRegistry {Namespace}/{Name} on {Cluster} disappeared; re-applying", registry.Namespace, registry.Name, registry.Cluster);
     }
@@ -120,7 +120,7 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, GatewayMetri
             registry.SpecVersion++;
             db.Record(registry, "Drift", "SpecEdited", $"Out-of-band edit of the QuayRegistry: {drift}; the gateway re-applies its spec.", now);
             db.MoveTo(registry, RegistryState.Applying, "SpecEdited", "Re-applying after an out-of-band edit.", now);
-            db.EnqueueJob<ApplyRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
+            db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
             return;
         }
 

@@ -69,4 +69,16 @@ public sealed class JobOutboxTests(GatewayFixture gateway)
         Assert.Equal(0, left);
         Assert.NotEqual(RegistryState.Accepted, state);
     }
+
+    [Fact]
+    public void A_job_template_gives_the_payload_hangfire_gives_the_same_call()
+    {
+        var id = Guid.CreateVersion7();
+        var expected = InvocationData.SerializeJob(Job.FromExpression<ApplyRegistryJob>(j => j.RunAsync(id, CancellationToken.None))).SerializePayload();
+
+        Assert.Equal(expected, ApplyRegistryJob.For(id).Payload);
+        Assert.NotEqual(ApplyRegistryJob.For(Guid.CreateVersion7()).Payload, ApplyRegistryJob.For(id).Payload);
+        var job = InvocationData.DeserializePayload(ApplyRegistryJob.For(id).Payload).DeserializeJob();
+        Assert.Equal(id, job.Args[0]);
+    }
 }
