@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using QuayGateway.Persistence;
 
 namespace QuayGateway.Security;
 
@@ -12,8 +11,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     BootstrapKey bootstrap,
-    ApiKeyCache keys,
-    GatewayDb db)
+    ApiKeyCache keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -29,7 +27,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var presented = values[0]!;
         if (bootstrap.Matches(presented))
         {
-            return Success("bootstrap", BootstrapKey.Tenant, [Scopes.Admin]);
+            return Success(bootstrap.Principal);
         }
 
         if (!ApiKeySecrets.TryParse(presented, out var id, out var secret))
@@ -37,22 +35,26 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("Malformed API key.");
         }
 
-        var key = await keys.FindAsync(db, id, Context.RequestAborted);
-        if (key is null || !ApiKeySecrets.Matches(secret, key.SecretHash))
+        // The database only on a cache miss: most requests never rent a context for authentication.
+        var found = await keys.FindAsync(Context.RequestServices, id, Context.RequestAborted);
+        if (found is not { Key: var key } || !ApiKeySecrets.Matches(secret, key.SecretHash))
         {
             return AuthenticateResult.Fail("Unknown API key.");
         }
 
         return key.ExpiresAt is { } expires && expires <= TimeProvider.GetUtcNow()
             ? AuthenticateResult.Fail("Expired API key.")
-            : Success(key.Id, key.Tenant, key.Scopes);
+            : Success(found.Principal);
     }
 
-    private static AuthenticateResult Success(string keyId, string tenant, IEnumerable<string> scopes)
+    /// <summary>The claims of a key: built once per key (and kept with it in the cache), never changed afterwards.</summary>
+    public static ClaimsPrincipal PrincipalFor(string keyId, string tenant, IEnumerable<string> scopes)
     {
         var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, keyId), new(Scopes.TenantClaim, tenant) };
         claims.AddRange(scopes.Select(s => new Claim(Scopes.ScopeClaim, s)));
-        return AuthenticateResult.Success(new AuthenticationTicket(
-            new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
     }
+
+    private static AuthenticateResult Success(ClaimsPrincipal principal) =>
+        AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
 }

@@ -14,23 +14,28 @@ public sealed class ApiKeyCache(IMemoryCache cache)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
 
-    public async Task<ApiKey?> FindAsync(GatewayDb db, string id, CancellationToken ct)
+    /// <summary>The key and its claims; on a miss, read with the request's <see cref="GatewayDb"/>.</summary>
+    public async Task<CachedApiKey?> FindAsync(IServiceProvider requestServices, string id, CancellationToken ct)
     {
-        if (cache.TryGetValue(CacheKey(id), out ApiKey? key))
+        if (cache.TryGetValue(CacheKey(id), out CachedApiKey? found))
         {
-            return key;
+            return found;
         }
 
-        key = await db.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Id == id, ct);
-        if (key is not null)
+        var key = await requestServices.GetRequiredService<GatewayDb>().ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Id == id, ct);
+        if (key is null)
         {
-            cache.Set(CacheKey(id), key, Lifetime);
+            return null;
         }
 
-        return key;
+        found = new CachedApiKey(key, ApiKeyAuthenticationHandler.PrincipalFor(key.Id, key.Tenant, key.Scopes));
+        cache.Set(CacheKey(id), found, Lifetime);
+        return found;
     }
 
     public void Forget(string id) => cache.Remove(CacheKey(id));
 
     private static string CacheKey(string id) => "api-key:" + id;
 }
+
+public sealed record CachedApiKey(ApiKey Key, System.Security.Claims.ClaimsPrincipal Principal);

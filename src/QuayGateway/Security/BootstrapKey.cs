@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -9,6 +10,9 @@ public sealed class BootstrapKey(string? key)
     public const string Tenant = "default";
 
     private readonly byte[]? _hash = string.IsNullOrEmpty(key) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>Who the bootstrap key is: the admin of the default tenant.</summary>
+    public ClaimsPrincipal Principal { get; } = ApiKeyAuthenticationHandler.PrincipalFor("bootstrap", Tenant, [Scopes.Admin]);
 
     public bool Matches(string presented) =>
         _hash is not null && CryptographicOperations.FixedTimeEquals(_hash, SHA256.HashData(Encoding.UTF8.GetBytes(presented)));

@@ -27,16 +27,18 @@ public static class SecuritySetup
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<ApiKeyCache>();
 
+        // API keys only, unless bearer tokens are configured: then a selector picks the scheme per request. Without
+        // tokens the selector would only cost a second handler on every request.
         var authentication = builder.Services
-            .AddAuthentication(SelectorScheme)
-            .AddPolicyScheme(SelectorScheme, "API key or bearer token", o => o.ForwardDefaultSelector = context =>
-                context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.Header) || auth.Jwt.Authority is null
-                    ? ApiKeyAuthenticationHandler.SchemeName
-                    : JwtBearerDefaults.AuthenticationScheme)
+            .AddAuthentication(auth.Jwt.Authority is null ? ApiKeyAuthenticationHandler.SchemeName : SelectorScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
         if (auth.Jwt.Authority is not null)
         {
+            authentication.AddPolicyScheme(SelectorScheme, "API key or bearer token", o => o.ForwardDefaultSelector = context =>
+                context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.Header)
+                    ? ApiKeyAuthenticationHandler.SchemeName
+                    : JwtBearerDefaults.AuthenticationScheme);
             authentication.AddJwtBearer(o =>
             {
                 o.Authority = auth.Jwt.Authority;

@@ -1,0 +1,53 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using QuayGateway.Tests.Infrastructure;
+
+namespace QuayGateway.Tests.Hosting;
+
+/// <summary>
+/// Under Kestrel the body limit is Kestrel's own (the in-memory test server gets a counting stream instead): an
+/// oversized body is a 413 problem whether it announces its length or is chunked.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class KestrelBodyLimitTests(GatewayFixture gateway)
+{
+    [Fact]
+    public async Task A_real_server_answers_413_to_an_oversized_body_with_or_without_a_length()
+    {
+        await using var process = await GatewayProcess.StartAsync(gateway.ConnectionString, GatewayFixture.AdminKey,
+            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false");
+        using var http = new HttpClient { BaseAddress = new Uri(process.Url) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", GatewayFixture.AdminKey);
+        // A real server answers an announced oversized body before reading it; the client must wait for that answer.
+        http.DefaultRequestHeaders.ExpectContinue = true;
+        var big = "{\"name\":\"big\",\"namespace\":\"ns\",\"configBundle\":{\"config.yaml\":\"" + new string('x', 1024 * 1024 + 10) + "\"}}";
+
+        using var withLength = await http.PostAsync("/v1/registries", new StringContent(big, Encoding.UTF8, "application/json"));
+        using var chunked = await http.PostAsync("/v1/registries", new ChunkedContent(big) { Headers = { ContentType = new("application/json") } });
+        using var small = await http.PostAsJsonAsync("/v1/registries", new { name = "small-" + Guid.NewGuid().ToString("N")[..8], @namespace = "limits" });
+
+        foreach (var response in new[] { withLength, chunked })
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            Assert.Equal("https://quaygateway.dev/problems/payload-too-large", (string?)problem["type"]);
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, small.StatusCode);
+    }
+
+    /// <summary>A body without Content-Length, sent with chunked transfer encoding.</summary>
+    private sealed class ChunkedContent(string text) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            stream.WriteAsync(Encoding.UTF8.GetBytes(text)).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+}
