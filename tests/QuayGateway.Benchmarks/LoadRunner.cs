@@ -5,10 +5,14 @@ namespace QuayGateway.Benchmarks;
 /// <summary>Closed-loop load: N workers send back-to-back requests for a fixed time; latencies are kept per request.</summary>
 public static class LoadRunner
 {
-    public static async Task<LoadResult> RunAsync(string name, int workers, TimeSpan duration, Func<int, Task<bool>> send)
+    public static async Task<LoadResult> RunAsync(string name, int workers, TimeSpan duration, Func<int, Task<bool>> send, bool announce = true)
     {
-        // Printed as each phase starts, so that a profiler or a database sampler can be pointed at one phase.
-        Console.WriteLine($"phase: {name} ({workers} workers, {duration.TotalSeconds:F0} s)");
+        if (announce)
+        {
+            // Printed as each phase starts, so that a profiler or a database sampler can be pointed at one phase.
+            Console.WriteLine($"phase: {name} ({workers} workers, {duration.TotalSeconds:F0} s)");
+        }
+
         var latencies = new List<double>[workers];
         var failures = 0;
         var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -28,17 +32,50 @@ public static class LoadRunner
                 }
             }
         }));
-        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var all = latencies.SelectMany(l => l).Order().ToArray();
-        return new LoadResult(name, all.Length, failures, all.Length / elapsed, Percentile(all, 0.50), Percentile(all, 0.99));
+        return new LoadResult(name, [.. latencies.SelectMany(l => l)], failures, Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    /// <summary>
+    /// Measures two targets in alternating slices (A, B, A, B...) so that both see the same share of a noisy shared
+    /// machine; a minute of heavy load elsewhere then hurts both instead of whichever phase it fell on. Returns each
+    /// target's merged result and the median of the per-round throughput ratios A/B.
+    /// </summary>
+    public static async Task<(LoadResult A, LoadResult B, double MedianRatio)> AlternateAsync(
+        string nameA, Func<int, Task<bool>> sendA, string nameB, Func<int, Task<bool>> sendB, int workers, TimeSpan duration, int rounds)
+    {
+        Console.WriteLine($"phase: {nameA} vs {nameB} ({workers} workers, {duration.TotalSeconds:F0} s each, in {rounds} alternating rounds)");
+        var slice = duration / rounds;
+        var a = new List<LoadResult>();
+        var b = new List<LoadResult>();
+        for (var round = 0; round < rounds; round++)
+        {
+            a.Add(await RunAsync(nameA, workers, slice, sendA, announce: false));
+            b.Add(await RunAsync(nameB, workers, slice, sendB, announce: false));
+        }
+
+        var ratios = a.Zip(b, (x, y) => x.RequestsPerSecond / y.RequestsPerSecond).Order().ToArray();
+        return (LoadResult.Merge(nameA, a), LoadResult.Merge(nameB, b), ratios[ratios.Length / 2]);
+    }
 }
 
-public sealed record LoadResult(string Name, int Requests, int Failures, double RequestsPerSecond, double MedianMs, double P99Ms)
+public sealed record LoadResult(string Name, double[] Latencies, int Failures, double Seconds)
 {
+    private readonly double[] _sorted = [.. Latencies.Order()];
+
+    public int Requests => Latencies.Length;
+
+    public double RequestsPerSecond => Requests / Seconds;
+
+    public double MedianMs => Percentile(0.50);
+
+    public double P99Ms => Percentile(0.99);
+
+    public static LoadResult Merge(string name, IReadOnlyCollection<LoadResult> parts) =>
+        new(name, [.. parts.SelectMany(p => p.Latencies)], parts.Sum(p => p.Failures), parts.Sum(p => p.Seconds));
+
+    private double Percentile(double p) =>
+        _sorted.Length == 0 ? double.NaN : _sorted[Math.Min(_sorted.Length - 1, (int)Math.Ceiling(p * _sorted.Length) - 1)];
+
     public override string ToString() =>
         $"{Name,-34} {Requests,8} req {Failures,5} failed {RequestsPerSecond,9:F0} req/s  median {MedianMs,7:F2} ms  p99 {P99Ms,7:F2} ms";
 }

@@ -4,7 +4,7 @@ using QuayGateway.Benchmarks.Foundation;
 using QuayGateway.Benchmarks.Sandbox;
 
 // Benchmarks are measured, not asserted: the machine is shared and noisy, so each run reports medians and ratios.
-// Usage: dotnet run -c Release --project tests/QuayGateway.Benchmarks -- [foundation] [--seconds N] [--workers N] [--warmup N]
+// Usage: dotnet run -c Release --project tests/QuayGateway.Benchmarks -- [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N]
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]
 var seconds = OptionValue("--seconds", 10);
 var workers = OptionValue("--workers", 16);
@@ -15,7 +15,7 @@ return suite switch
 {
     "engine" => await EngineBenchmark.RunAsync(OptionValue("--registries", 1000), OptionValue("--steady", 40),
         TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 1000)), workers),
-    "foundation" => await FoundationBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), workers, TimeSpan.FromSeconds(warmUp)),
+    "foundation" => await FoundationBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), workers, TimeSpan.FromSeconds(warmUp), OptionValue("--rounds", 5)),
     "sandbox" => await SandboxBenchmark.RunAsync(OptionValue("--registries", 1000), workers, TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     _ => Usage(),
 };
@@ -29,7 +29,7 @@ int OptionValue(string name, int fallback)
 static int Usage()
 {
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks engine [--registries 1000] [--steady 40] [--phase-delay-ms 1000] [--workers 16]");
-    Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N] [--warmup N]");
+    Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]");
     return 2;
 }
