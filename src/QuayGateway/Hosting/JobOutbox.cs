@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Diagnostics;
 using System.Linq.Expressions;
-using System.Runtime.CompilerServices;
 using Hangfire.Common;
 using Hangfire.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -35,9 +34,6 @@ public sealed class OutboxJob
 /// </summary>
 public static class JobOutbox
 {
-    // Contexts that added rows since their last commit; the interceptor wakes the dispatcher when they commit.
-    private static readonly ConditionalWeakTable<DbContext, object> Pending = [];
-
     /// <summary>Adds a job to enqueue once the next <c>SaveChanges</c> (or the open transaction) commits.</summary>
     public static void EnqueueJob<T>(this GatewayDb db, Expression<Func<T, Task>> call) => db.EnqueueJob(PreparedJob.Of(call));
 
@@ -46,11 +42,20 @@ public static class JobOutbox
     {
         var row = new OutboxJob { Job = job.Payload, TraceParent = Activity.Current?.Id };
         db.OutboxJobs.Add(row);
-        Pending.AddOrUpdate(db, Pending);
+        db.OutboxJobsPending = true;
         return row;
     }
 
-    internal static bool TakePending(DbContext? context) => context is not null && Pending.Remove(context);
+    internal static bool TakePending(DbContext? context)
+    {
+        if (context is not GatewayDb { OutboxJobsPending: true } db)
+        {
+            return false;
+        }
+
+        db.OutboxJobsPending = false;
+        return true;
+    }
 
     /// <summary>The wake-up a commit gives, for writes that do not go through SaveChanges (<see cref="NewRows"/>).</summary>
     internal static void AfterCommit(DbContext context) =>

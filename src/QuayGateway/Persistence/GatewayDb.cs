@@ -27,6 +27,16 @@ public sealed class GatewayDb(DbContextOptions<GatewayDb> options) : DbContext(o
     public DbSet<QuayAccount> QuayAccounts => Set<QuayAccount>();
     public DbSet<OutboxJob> OutboxJobs => Set<OutboxJob>();
 
+    // Per unit of work, kept on the context itself (a side table keyed by context would take a process-wide lock on
+    // every request). A pooled context may carry them over stale: the worst that does is one needless dispatcher
+    // wake-up, and a dispatcher job no longer tracked is added again.
+
+    /// <summary>Outbox jobs were added since the last commit: the commit wakes the local dispatcher.</summary>
+    internal bool OutboxJobsPending { get; set; }
+
+    /// <summary>The webhook dispatcher job this unit of work added (<see cref="WebhookOutbox"/>).</summary>
+    internal OutboxJob? WebhookDispatcherJob { get; set; }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);

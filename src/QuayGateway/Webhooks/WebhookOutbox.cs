@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
@@ -16,9 +15,6 @@ public static class WebhookOutbox
 {
     // The same job every time: serialized once.
     private static readonly PreparedJob DispatcherJob = PreparedJob.Of<WebhookDispatcher>(d => d.RunAsync(CancellationToken.None));
-
-    // The dispatcher job each unit of work has added; a cleared or pooled-and-reused context no longer tracks it.
-    private static readonly ConditionalWeakTable<GatewayDb, OutboxJob> DispatcherJobs = [];
 
     /// <summary>
     /// Adds an event for a registry. <see cref="RegistryTransitions.MoveTo"/> calls it for state changes; call it
@@ -45,11 +41,27 @@ public static class WebhookOutbox
             Payload = WebhookPayload.For(registry, id, type, now, details).ToJson(),
         };
         db.WebhookEvents.Add(webhookEvent);
-        if (!DispatcherJobs.TryGetValue(db, out var job) || db.Entry(job).State != EntityState.Added)
+        // One dispatcher job per unit of work; one that was cleared, saved or pooled away is not tracked as added.
+        if (db.WebhookDispatcherJob is not { } job || !IsAdded(db, job))
         {
-            DispatcherJobs.AddOrUpdate(db, db.EnqueueJob(DispatcherJob));
+            db.WebhookDispatcherJob = db.EnqueueJob(DispatcherJob);
         }
 
         return webhookEvent;
+    }
+
+    private static bool IsAdded(GatewayDb db, OutboxJob job)
+    {
+        // Only the state is wanted, not a change detection pass over the job.
+        var detectChanges = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            return db.Entry(job).State == EntityState.Added;
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = detectChanges;
+        }
     }
 }
