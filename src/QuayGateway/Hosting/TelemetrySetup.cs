@@ -24,7 +24,10 @@ public static class TelemetrySetup
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(ServiceName))
             .WithMetrics(m => m
-                .AddAspNetCoreInstrumentation()
+                // ASP.NET Core's own meters (http.server.request.duration and the rest, error.type included) without
+                // the instrumentation package's extra middleware around every request.
+                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Routing",
+                    "Microsoft.AspNetCore.Diagnostics")
                 .AddHttpClientInstrumentation()
                 .AddMeter(GatewayMetrics.MeterName, "System.Runtime")
                 .AddPrometheusExporter());
