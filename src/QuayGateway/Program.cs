@@ -15,6 +15,7 @@ builder.AddGatewayProblemDetails();
 builder.AddGatewaySecurity();
 builder.AddGatewayOpenApi();
 builder.AddGatewayHealth();
+builder.AddRegistries();
 builder.AddClusters();
 builder.AddRollout();
 builder.AddQuay();

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure;
 using QuayGateway.Hosting;
 
 namespace QuayGateway.Persistence;
@@ -27,7 +28,9 @@ public static class PersistenceSetup
             ?? throw new InvalidOperationException(
                 $"ConnectionStrings:{ConnectionStringName} is not set (dev services start a database only in Development).");
 
-        builder.Services.AddDbContextPool<GatewayDb>(options => options.UseGatewayDb(connectionString));
+        // One connection pool: EF Core and the reads that go straight to Npgsql share this data source.
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(WithStatementPreparation(connectionString)));
+        builder.Services.AddDbContextPool<GatewayDb>((services, options) => options.UseGatewayDb(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         builder.Services.PostConfigure<DatabaseOptions>(o => o.MigrateOnStartup ??= builder.Environment.IsDevelopment());
         // First hosted service: the schema exists before Data Protection loads its key ring or any job runs.
@@ -41,9 +44,18 @@ public static class PersistenceSetup
     }
 
     public static DbContextOptionsBuilder UseGatewayDb(this DbContextOptionsBuilder options, string connectionString) => options
-        .UseNpgsql(WithStatementPreparation(connectionString), npgsql => npgsql
-            .MigrationsAssembly(GatewayMigrationsAssembly.Name)
-            .MigrationsHistoryTable(HistoryRepository.DefaultTableName, GatewayDb.Schema))
+        .UseNpgsql(WithStatementPreparation(connectionString), ConfigureNpgsql)
+        .UseGatewayConventions();
+
+    public static DbContextOptionsBuilder UseGatewayDb(this DbContextOptionsBuilder options, NpgsqlDataSource dataSource) => options
+        .UseNpgsql(dataSource, ConfigureNpgsql)
+        .UseGatewayConventions();
+
+    private static void ConfigureNpgsql(NpgsqlDbContextOptionsBuilder npgsql) => npgsql
+        .MigrationsAssembly(GatewayMigrationsAssembly.Name)
+        .MigrationsHistoryTable(HistoryRepository.DefaultTableName, GatewayDb.Schema);
+
+    private static DbContextOptionsBuilder UseGatewayConventions(this DbContextOptionsBuilder options) => options
         .UseSnakeCaseNamingConvention()
         .ReplaceService<IMigrationsAssembly, GatewayMigrationsAssembly>();
 

@@ -9,6 +9,12 @@ public static class RegistriesApi
 
     public static string Location(Guid id) => $"/v1/registries/{id}";
 
+    public static WebApplicationBuilder AddRegistries(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<RegistryReader>();
+        return builder;
+    }
+
     public static IEndpointRouteBuilder MapRegistries(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/registries").WithTags("Registries");

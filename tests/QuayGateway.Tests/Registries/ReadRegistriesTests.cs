@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
 using QuayGateway.Registries;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
@@ -39,6 +40,33 @@ public sealed class ReadRegistriesTests(GatewayFixture gateway)
         stale.Headers.IfNoneMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue("\"1\""));
         using var changed = await client.SendAsync(stale);
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+    }
+
+    [Fact]
+    public async Task Get_answers_exactly_what_the_stored_row_holds()
+    {
+        // The read goes straight to Npgsql: every field, the JSON columns and the row version must match EF Core's view.
+        var request = CreateRegistry.Example with
+        {
+            Name = "exact-" + Guid.NewGuid().ToString("N")[..8], Namespace = "exact", InitialUser = null, Organizations = null,
+        };
+        using var client = gateway.Client();
+        using var posted = await client.PostJsonAsync("/v1/registries", request);
+        var id = (await posted.ReadAsync<RegistryResponse>()).Id;
+        await GatewayFixture.EventuallyAsync(async () => await (await client.GetAsync($"/v1/registries/{id}")).ReadAsync<RegistryResponse>(),
+            r => r.State == RegistryState.Ready);
+
+        var (answered, stored) = await GatewayFixture.EventuallyAsync(async () =>
+        {
+            using var response = await client.GetAsync($"/v1/registries/{id}");
+            var row = await gateway.WithDbAsync(db => db.Registries.AsNoTracking().SingleAsync(r => r.Id == id));
+            return ((Json: await response.Content.ReadAsStringAsync(), ETag: response.Headers.ETag?.Tag),
+                (Json: System.Text.Json.JsonSerializer.Serialize(RegistryResponse.From(row), TestJson.Options), ETag: row.ETag));
+        }, pair => pair.Item1.ETag == pair.Item2.ETag);
+
+        Assert.Equal(stored.ETag, answered.ETag);
+        Assert.Equal(System.Text.Json.Nodes.JsonNode.Parse(stored.Json)!.ToJsonString(), System.Text.Json.Nodes.JsonNode.Parse(answered.Json)!.ToJsonString());
+        Assert.Contains("\"labels\":{\"team\":\"payments\"}", answered.Json, StringComparison.Ordinal);
     }
 
     [Fact]
