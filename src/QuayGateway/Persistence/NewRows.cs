@@ -21,6 +21,7 @@ public static class NewRows
 {
     private static readonly ConcurrentDictionary<(IEntityType Type, ulong Columns), InsertCommand> Inserts = new();
     private static readonly ConcurrentDictionary<IEntityType, int> Depths = new();
+    private static readonly ConcurrentDictionary<IEntityType, IProperty[]> Properties = new();
 
     // EF's type mappings build parameters through a DbCommand; a batch command has none, and creating a parameter
     // touches no command state.
@@ -77,13 +78,10 @@ public static class NewRows
     {
         // A store-generated column left at its CLR default is the store's to fill (EF's own rule): leave it out.
         var columns = 0UL;
-        var properties = type.GetProperties().ToList();
-        if (properties.Count > 64)
-        {
-            throw new NotSupportedException($"{type.DisplayName()} has more than 64 columns.");
-        }
-
-        for (var i = 0; i < properties.Count; i++)
+        var properties = Properties.GetOrAdd(type, static t => t.GetProperties().Count() <= 64
+            ? [.. t.GetProperties()]
+            : throw new NotSupportedException($"{t.DisplayName()} has more than 64 columns."));
+        for (var i = 0; i < properties.Length; i++)
         {
             var property = properties[i];
             if (property.ValueGenerated == ValueGenerated.Never || !property.GetGetter().HasSentinelValueUsingContainingEntity(entity))
