@@ -37,7 +37,10 @@ public static class JobOutbox
     /// <summary>Adds a job to enqueue once the next <c>SaveChanges</c> (or the open transaction) commits.</summary>
     public static void EnqueueJob<T>(this GatewayDb db, Expression<Func<T, Task>> call) => db.EnqueueJob(PreparedJob.Of(call));
 
-    /// <summary>Adds a job serialized beforehand (<see cref="PreparedJob.Of{T}"/>), for a job that never changes.</summary>
+    /// <summary>
+    /// Adds a job serialized beforehand: once per process for a call that never changes (<see cref="PreparedJob.Of{T}"/>),
+    /// or from a <see cref="JobTemplate"/> for a call on one id. Returns the outbox row.
+    /// </summary>
     public static OutboxJob EnqueueJob(this GatewayDb db, PreparedJob job)
     {
         var row = new OutboxJob { Job = job.Payload, TraceParent = Activity.Current?.Id };
