@@ -42,26 +42,11 @@ public static class WebhookOutbox
         };
         db.WebhookEvents.Add(webhookEvent);
         // One dispatcher job per unit of work; one that was cleared, saved or pooled away is not tracked as added.
-        if (db.WebhookDispatcherJob is not { } job || !IsAdded(db, job))
+        if (db.WebhookDispatcherJob is not { } job || db.Entry(job).State != EntityState.Added)
         {
             db.WebhookDispatcherJob = db.EnqueueJob(DispatcherJob);
         }
 
         return webhookEvent;
-    }
-
-    private static bool IsAdded(GatewayDb db, OutboxJob job)
-    {
-        // Only the state is wanted, not a change detection pass over the job.
-        var detectChanges = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
-        {
-            return db.Entry(job).State == EntityState.Added;
-        }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = detectChanges;
-        }
     }
 }
