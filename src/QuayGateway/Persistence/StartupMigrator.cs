@@ -29,19 +29,9 @@ public static class DatabaseMigration
     public static async Task MigrateAsync(IServiceProvider services, CancellationToken ct = default)
     {
         await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GatewayDb>();
         // Replicas that migrate at startup start together: one migrates, the others wait and then find nothing to do.
-        await db.Database.OpenConnectionAsync(ct);
-        try
-        {
-            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock(hashtextextended('quay-gateway/migrate', 0))", ct);
-            await db.Database.MigrateAsync(ct);
-        }
-        finally
-        {
-            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock_all()", CancellationToken.None);
-            await db.Database.CloseConnectionAsync();
-        }
+        await using var migrationLock = await scope.ServiceProvider.GetRequiredService<SessionLocks>().AcquireAsync("quay-gateway/migrate", ct);
+        await scope.ServiceProvider.GetRequiredService<GatewayDb>().Database.MigrateAsync(ct);
     }
 
     /// <summary>The explicit step: <c>dotnet run --project src/QuayGateway -- migrate</c> (or <c>dotnet QuayGateway.dll migrate</c>).</summary>

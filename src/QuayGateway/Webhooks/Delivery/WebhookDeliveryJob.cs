@@ -15,6 +15,7 @@ namespace QuayGateway.Webhooks.Delivery;
 /// </summary>
 public sealed class WebhookDeliveryJob(
     GatewayDb db,
+    SessionLocks locks,
     IEnumerable<IWebhookSender> senders,
     WebhookSecretProtector protector,
     IBackgroundJobClient jobs,
@@ -31,11 +32,9 @@ public sealed class WebhookDeliveryJob(
 
     public async Task RunAsync(Guid subscriptionId, Guid orderingKey, CancellationToken ct)
     {
-        var lockKey = $"quaygateway.webhooks.queue:{subscriptionId:N}:{orderingKey:N}";
-        await db.Database.OpenConnectionAsync(ct);
-        try
+        await using (var queueLock = await locks.TryAcquireAsync($"quaygateway.webhooks.queue:{subscriptionId:N}:{orderingKey:N}", ct))
         {
-            if (!await TryLockAsync(lockKey, ct))
+            if (queueLock is null)
             {
                 return; // Another worker is draining this queue; it re-checks for new work after it lets go.
             }
@@ -56,14 +55,6 @@ public sealed class WebhookDeliveryJob(
                 logger.LogInformation("Webhook {SubscriptionId} was deleted during a delivery; nothing left to do", subscriptionId);
                 return;
             }
-            finally
-            {
-                await db.Database.SqlQuery<bool>($"SELECT pg_advisory_unlock(hashtextextended({lockKey}, 0)) AS \"Value\"").SingleAsync(CancellationToken.None);
-            }
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
         }
 
         // A delivery may have joined the queue after the last look but before the unlock: start again for it.
@@ -72,9 +63,6 @@ public sealed class WebhookDeliveryJob(
             jobs.Enqueue<WebhookDeliveryJob>(j => j.RunAsync(subscriptionId, orderingKey, CancellationToken.None));
         }
     }
-
-    private async Task<bool> TryLockAsync(string key, CancellationToken ct) =>
-        await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_lock(hashtextextended({key}, 0)) AS \"Value\"").SingleAsync(ct);
 
     private Task<WebhookDelivery?> HeadAsync(Guid subscriptionId, Guid orderingKey, CancellationToken ct) =>
         db.WebhookDeliveries.AsNoTracking()
