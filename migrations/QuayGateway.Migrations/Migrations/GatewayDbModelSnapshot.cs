@@ -59,10 +59,10 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
-                    b.Property<string>("Job")
+                    b.Property<string>("Jobs")
                         .IsRequired()
                         .HasColumnType("text")
-                        .HasColumnName("job");
+                        .HasColumnName("jobs");
 
                     b.Property<string>("TraceParent")
                         .HasMaxLength(128)

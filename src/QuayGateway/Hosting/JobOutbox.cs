@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Diagnostics;
+using System.Text.Json;
 using System.Linq.Expressions;
 using Hangfire.Common;
 using Hangfire.Storage;
@@ -11,52 +12,86 @@ using QuayGateway.Persistence;
 
 namespace QuayGateway.Hosting;
 
-/// <summary>A Hangfire job waiting to be enqueued, committed in the same transaction as the change that needs it.</summary>
+/// <summary>
+/// The Hangfire jobs one unit of work asked for, waiting to be enqueued: one row, committed in the same transaction as
+/// the change that needs them.
+/// </summary>
 public sealed class OutboxJob
 {
     public long Id { get; init; }
 
-    /// <summary>The job as Hangfire serializes it (type, method, arguments).</summary>
-    public required string Job { get; init; }
+    /// <summary>
+    /// The jobs as Hangfire serializes them (type, method, arguments), as a JSON array in the order they were asked
+    /// for. The same job asked for twice (the webhook dispatcher, for each event) is in it once.
+    /// </summary>
+    public string Jobs { get; private set; } = "[]";
 
-    /// <summary>The W3C trace context of the code that asked for the job, so the job's span continues its trace.</summary>
+    /// <summary>The W3C trace context of the code that asked for the jobs, so each job's span continues its trace.</summary>
     public string? TraceParent { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Adds a job unless the row already has it. Only while the row is unsaved.</summary>
+    internal void Add(PreparedJob job)
+    {
+        if (Jobs == "[]")
+        {
+            Jobs = $"[{job.Payload}]";
+        }
+        // A payload is a JSON object whose values are strings or arrays of strings, so it can only occur in the array
+        // as a whole element.
+        else if (!Jobs.Contains(job.Payload, StringComparison.Ordinal))
+        {
+            Jobs = string.Concat(Jobs.AsSpan(0, Jobs.Length - 1), ",", job.Payload, "]");
+        }
+    }
+
+    /// <summary>Each job's payload, as <see cref="Hangfire.Storage.InvocationData.DeserializePayload"/> reads it.</summary>
+    public IReadOnlyList<string> Payloads()
+    {
+        using var jobs = JsonDocument.Parse(Jobs);
+        return [.. jobs.RootElement.EnumerateArray().Select(job => job.GetRawText())];
+    }
 }
 
 /// <summary>
 /// Jobs that a request or a job asks for are written here, in the caller's unit of work, instead of being enqueued in
-/// Hangfire straight away: the job is in PostgreSQL when the change is (a 202 means both are durable), without
+/// Hangfire straight away: the jobs are in PostgreSQL when the change is (a 202 means both are durable), without
 /// Hangfire's synchronous client (two TransactionScope transactions and about ten blocking round trips per job) on
-/// the request path. <see cref="JobOutboxDispatcher"/> enqueues committed rows; jobs are idempotent, so at least once
-/// is enough.
+/// the request path. A unit of work writes one row however many jobs it asks for. <see cref="JobOutboxDispatcher"/>
+/// enqueues committed rows; jobs are idempotent, so at least once is enough.
 /// </summary>
 public static class JobOutbox
 {
-    /// <summary>Adds a job to enqueue once the next <c>SaveChanges</c> (or the open transaction) commits.</summary>
+    /// <summary>Asks for a job, enqueued once the next <c>SaveChanges</c> (or the open transaction) commits.</summary>
     public static void EnqueueJob<T>(this GatewayDb db, Expression<Func<T, Task>> call) => db.EnqueueJob(PreparedJob.Of(call));
 
     /// <summary>
-    /// Adds a job serialized beforehand: once per process for a call that never changes (<see cref="PreparedJob.Of{T}"/>),
-    /// or from a <see cref="JobTemplate"/> for a call on one id. Returns the outbox row.
+    /// Asks for a job serialized beforehand: once per process for a call that never changes (<see cref="PreparedJob.Of{T}"/>),
+    /// or from a <see cref="JobTemplate"/> for a call on one id. Asking again for a job this unit of work already has
+    /// changes nothing.
     /// </summary>
-    public static OutboxJob EnqueueJob(this GatewayDb db, PreparedJob job)
+    public static void EnqueueJob(this GatewayDb db, PreparedJob job)
     {
-        var row = new OutboxJob { Job = job.Payload, TraceParent = Activity.Current?.Id };
-        db.OutboxJobs.Add(row);
-        db.OutboxJobsPending = true;
-        return row;
+        // A row saved, cleared or left on a pooled context is no longer Added: this unit of work starts a new one.
+        if (db.OutboxRow is not { } row || db.Entry(row).State != EntityState.Added)
+        {
+            row = new OutboxJob { TraceParent = Activity.Current?.Id };
+            db.OutboxJobs.Add(row);
+            db.OutboxRow = row;
+        }
+
+        row.Add(job);
     }
 
     internal static bool TakePending(DbContext? context)
     {
-        if (context is not GatewayDb { OutboxJobsPending: true } db)
+        if (context is not GatewayDb { OutboxRow: not null } db)
         {
             return false;
         }
 
-        db.OutboxJobsPending = false;
+        db.OutboxRow = null;
         return true;
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
@@ -87,26 +88,44 @@ public sealed class JobOutboxDispatcher(
             return 0;
         }
 
-        foreach (var row in rows.OrderBy(r => r.Id).DistinctBy(r => r.Job))
+        var enqueued = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var row in rows.OrderBy(r => r.Id))
         {
-            Enqueue(row);
+            foreach (var payload in PayloadsOf(row).Where(enqueued.Add))
+            {
+                Enqueue(payload, row);
+            }
         }
 
         await transaction.CommitAsync(ct);
         return rows.Count;
     }
 
-    private void Enqueue(OutboxJob row)
+    private IReadOnlyList<string> PayloadsOf(OutboxJob row)
+    {
+        try
+        {
+            return row.Payloads();
+        }
+        catch (JsonException e)
+        {
+            // Not written by the gateway; kept, it would stop every batch after it.
+            logger.LogError(e, "Dropped outbox row {Id}: its jobs are not a JSON array", row.Id);
+            return [];
+        }
+    }
+
+    private void Enqueue(string payload, OutboxJob row)
     {
         Job job;
         try
         {
-            job = InvocationData.DeserializePayload(row.Job).DeserializeJob();
+            job = InvocationData.DeserializePayload(payload).DeserializeJob();
         }
         catch (JobLoadException e)
         {
             // Written by a version that had this job and this one does not: it can never run, so it is dropped.
-            logger.LogError(e, "Dropped outbox job {Id}: it no longer matches a job in this version", row.Id);
+            logger.LogError(e, "Dropped a job of outbox row {Id}: it no longer matches a job in this version", row.Id);
             return;
         }
 

@@ -27,15 +27,13 @@ public sealed class GatewayDb(DbContextOptions<GatewayDb> options) : DbContext(o
     public DbSet<QuayAccount> QuayAccounts => Set<QuayAccount>();
     public DbSet<OutboxJob> OutboxJobs => Set<OutboxJob>();
 
-    // Per unit of work, kept on the context itself (a side table keyed by context would take a process-wide lock on
-    // every request). A pooled context may carry them over stale: the worst that does is one needless dispatcher
-    // wake-up, and a dispatcher job no longer tracked is added again.
-
-    /// <summary>Outbox jobs were added since the last commit: the commit wakes the local dispatcher.</summary>
-    internal bool OutboxJobsPending { get; set; }
-
-    /// <summary>The webhook dispatcher job this unit of work added (<see cref="WebhookOutbox"/>).</summary>
-    internal OutboxJob? WebhookDispatcherJob { get; set; }
+    /// <summary>
+    /// The outbox row of the unit of work under way (<see cref="JobOutbox"/>): its jobs go into one row, and its commit
+    /// wakes the local dispatcher. Kept on the context itself, as a side table keyed by context would take a
+    /// process-wide lock on every request. A pooled context may carry it over stale: the worst that does is one
+    /// needless wake-up, and the next job starts a new row.
+    /// </summary>
+    internal OutboxJob? OutboxRow { get; set; }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

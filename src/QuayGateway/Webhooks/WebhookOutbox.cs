@@ -41,12 +41,7 @@ public static class WebhookOutbox
             Payload = WebhookPayload.For(registry, id, type, now, details).ToJson(),
         };
         db.WebhookEvents.Add(webhookEvent);
-        // One dispatcher job per unit of work; one that was cleared, saved or pooled away is not tracked as added.
-        if (db.WebhookDispatcherJob is not { } job || db.Entry(job).State != EntityState.Added)
-        {
-            db.WebhookDispatcherJob = db.EnqueueJob(DispatcherJob);
-        }
-
+        db.EnqueueJob(DispatcherJob); // once per unit of work, however many events it adds
         return webhookEvent;
     }
 }

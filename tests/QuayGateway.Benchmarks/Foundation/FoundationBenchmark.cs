@@ -122,13 +122,13 @@ public static class FoundationBenchmark
         return 0;
     }
 
-    /// <summary>Jobs still in the outbox, and apply jobs already in Hangfire.</summary>
+    /// <summary>Jobs still in the outbox (each row holds a unit of work's jobs), and apply jobs already in Hangfire.</summary>
     private static async Task<(long Outbox, long ApplyJobsInHangfire)> CountJobsAsync(string connectionString)
     {
         await using var connection = new Npgsql.NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand(
-            "SELECT (SELECT count(*) FROM gateway.outbox_jobs), " +
+            "SELECT (SELECT coalesce(sum(json_array_length(jobs::json)), 0) FROM gateway.outbox_jobs), " +
             "(SELECT count(*) FROM hangfire.job WHERE invocationdata::text LIKE '%ApplyRegistryJob%')", connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();

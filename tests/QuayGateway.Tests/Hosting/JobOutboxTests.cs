@@ -2,10 +2,16 @@ using System.Net;
 using Hangfire.Common;
 using Hangfire.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
+using QuayGateway.Hosting;
+using QuayGateway.Persistence;
+using QuayGateway.Quay;
 using QuayGateway.Registries;
 using QuayGateway.Rollout;
 using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Webhooks.Delivery;
 
 namespace QuayGateway.Tests.Hosting;
 
@@ -25,7 +31,7 @@ public sealed class JobOutboxTests(GatewayFixture gateway)
         var (state, left) = await GatewayFixture.EventuallyAsync(
             () => gateway.WithDbAsync(async db => (
                 (await db.Registries.AsNoTracking().SingleAsync(r => r.Id == id)).State,
-                await db.OutboxJobs.CountAsync(j => j.Job.Contains(id.ToString())))),
+                await db.OutboxJobs.CountAsync(j => j.Jobs.Contains(id.ToString())))),
             s => s.Item1 != RegistryState.Accepted && s.Item2 == 0);
         Assert.Equal(0, left);
         Assert.NotEqual(RegistryState.Accepted, state);
@@ -51,9 +57,9 @@ public sealed class JobOutboxTests(GatewayFixture gateway)
         {
             await connection.OpenAsync();
             await using var insert = new NpgsqlCommand(
-                "INSERT INTO gateway.outbox_jobs (job, created_at) VALUES ($1, now())", connection)
+                "INSERT INTO gateway.outbox_jobs (jobs, created_at) VALUES ($1, now())", connection)
             {
-                Parameters = { new() { Value = job.SerializePayload() } },
+                Parameters = { new() { Value = $"[{job.SerializePayload()}]" } },
             };
             await insert.ExecuteNonQueryAsync();
         }
@@ -63,11 +69,52 @@ public sealed class JobOutboxTests(GatewayFixture gateway)
         var (state, left) = await GatewayFixture.EventuallyAsync(
             () => gateway.WithDbAsync(async db => (
                 (await db.Registries.AsNoTracking().SingleAsync(r => r.Id == registry.Id)).State,
-                await db.OutboxJobs.CountAsync(j => j.Job.Contains(registry.Id.ToString())))),
+                await db.OutboxJobs.CountAsync(j => j.Jobs.Contains(registry.Id.ToString())))),
             s => s.Item1 != RegistryState.Accepted && s.Item2 == 0,
             TimeSpan.FromSeconds(15));
         Assert.Equal(0, left);
         Assert.NotEqual(RegistryState.Accepted, state);
+    }
+
+    [Fact]
+    public async Task A_unit_of_work_writes_one_row_with_each_job_once()
+    {
+        var registry = Guid.CreateVersion7();
+        var apply = ApplyRegistryJob.For(registry);
+        var bootstrap = PreparedJob.Of<BootstrapJob>(j => j.RunAsync(registry, false, CancellationToken.None));
+        await using var db = Context(gateway.ConnectionString);
+
+        db.EnqueueJob(apply);
+        db.EnqueueJob(bootstrap);
+        db.EnqueueJob(apply);
+
+        var row = Assert.Single(db.ChangeTracker.Entries<OutboxJob>()).Entity;
+        Assert.Equal([apply.Payload, bootstrap.Payload], row.Payloads());
+        Assert.Equal(registry, InvocationData.DeserializePayload(row.Payloads()[1]).DeserializeJob().Args[0]);
+
+        db.ChangeTracker.Clear(); // a unit of work given up: the next one starts its own row
+        db.EnqueueJob(bootstrap);
+        Assert.Equal([bootstrap.Payload], Assert.Single(db.ChangeTracker.Entries<OutboxJob>()).Entity.Payloads());
+    }
+
+    [Fact]
+    public async Task Rows_written_before_the_one_row_per_unit_of_work_migration_keep_their_job_both_ways()
+    {
+        var connectionString = await CreateDatabaseAsync();
+        await using var db = Context(connectionString);
+        var migrator = db.GetService<IMigrator>();
+        await migrator.MigrateAsync("WatchedWorkloads");
+        var apply = ApplyRegistryJob.For(Guid.CreateVersion7()).Payload;
+        await ExecuteAsync(connectionString, "INSERT INTO gateway.outbox_jobs (job, created_at) VALUES ($1, now())", apply);
+
+        await migrator.MigrateAsync();
+        Assert.Equal([apply], (await db.OutboxJobs.AsNoTracking().SingleAsync()).Payloads());
+
+        // Down again: a row of two jobs becomes two rows of one.
+        var dispatcher = PreparedJob.Of<WebhookDispatcher>(d => d.RunAsync(CancellationToken.None)).Payload;
+        await ExecuteAsync(connectionString, "INSERT INTO gateway.outbox_jobs (jobs, created_at) VALUES ($1, now())", $"[{apply},{dispatcher}]");
+        await migrator.MigrateAsync("WatchedWorkloads");
+        Assert.Equal(new[] { apply, apply, dispatcher }.Order(), (await QueryStringsAsync(connectionString, "SELECT job FROM gateway.outbox_jobs")).Order());
     }
 
     [Fact]
@@ -80,5 +127,47 @@ public sealed class JobOutboxTests(GatewayFixture gateway)
         Assert.NotEqual(ApplyRegistryJob.For(Guid.CreateVersion7()).Payload, ApplyRegistryJob.For(id).Payload);
         var job = InvocationData.DeserializePayload(ApplyRegistryJob.For(id).Payload).DeserializeJob();
         Assert.Equal(id, job.Args[0]);
+    }
+
+    private static GatewayDb Context(string connectionString)
+    {
+        var options = new DbContextOptionsBuilder<GatewayDb>();
+        options.UseGatewayDb(connectionString);
+        return new GatewayDb(options.Options);
+    }
+
+    private async Task<string> CreateDatabaseAsync()
+    {
+        var database = $"outbox_{Guid.NewGuid():N}";
+        await ExecuteAsync(gateway.ConnectionString, $"CREATE DATABASE \"{database}\"");
+        return new NpgsqlConnectionStringBuilder(gateway.ConnectionString) { Database = database }.ConnectionString;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql, params object[] values)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new() { Value = value });
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<List<string>> QueryStringsAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
     }
 }

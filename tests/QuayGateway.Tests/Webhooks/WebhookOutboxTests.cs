@@ -79,5 +79,7 @@ public sealed class WebhookOutboxTests(GatewayFixture gateway)
 
     private static int DispatcherJobsAdded(QuayGateway.Persistence.GatewayDb db) =>
         db.ChangeTracker.Entries<QuayGateway.Hosting.OutboxJob>()
-            .Count(e => e.State == EntityState.Added && e.Entity.Job.Contains(nameof(QuayGateway.Webhooks.Delivery.WebhookDispatcher), StringComparison.Ordinal));
+            .Where(e => e.State == EntityState.Added)
+            .SelectMany(e => e.Entity.Payloads())
+            .Count(job => job.Contains(nameof(QuayGateway.Webhooks.Delivery.WebhookDispatcher), StringComparison.Ordinal));
 }
