@@ -585,10 +585,6 @@ namespace QuayGateway.Migrations.Migrations
                     b.HasKey("Id")
                         .HasName("pk_webhook_events");
 
-                    b.HasIndex("EventId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_webhook_events_event_id");
-
                     b.HasIndex("Id")
                         .HasDatabaseName("ix_webhook_events_undispatched")
                         .HasFilter("dispatched_at IS NULL");
@@ -721,16 +717,6 @@ namespace QuayGateway.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_registry_workloads_registries_registry_id");
-                });
-
-            modelBuilder.Entity("QuayGateway.Registries.RegistryEvent", b =>
-                {
-                    b.HasOne("QuayGateway.Registries.Registry", null)
-                        .WithMany()
-                        .HasForeignKey("RegistryId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_registry_events_registries_registry_id");
                 });
 
             modelBuilder.Entity("QuayGateway.Webhooks.WebhookAttempt", b =>

@@ -49,7 +49,9 @@ internal sealed class RegistryEventConfiguration : IEntityTypeConfiguration<Regi
         builder.Property(e => e.Type).HasMaxLength(40);
         builder.Property(e => e.State).HasConversion<string>().HasMaxLength(20);
         builder.HasIndex(e => new { e.RegistryId, e.Id });
-        builder.HasOne<Registry>().WithMany().HasForeignKey(e => e.RegistryId).OnDelete(DeleteBehavior.Cascade);
+        // No foreign key to registries: the timeline is append-only and written only with its registry or after it,
+        // and registries are never deleted (Deleted is a state). The key's check, a lookup and a row lock on the
+        // registry for every entry, cost about a tenth of the create's PostgreSQL time.
     }
 }
 

@@ -31,7 +31,7 @@ internal sealed class WebhookEventConfiguration : IEntityTypeConfiguration<Webho
         builder.Property(e => e.Type).HasMaxLength(40);
         // text, not jsonb: the body must go out byte for byte as signed, with its key order.
         builder.Property(e => e.Payload).HasColumnType("text");
-        builder.HasIndex(e => e.EventId).IsUnique();
+        // No index on EventId: nothing looks an event up by it, and it is unique by construction (a version 7 UUID).
         // The dispatcher's work list: only undispatched rows are in this index.
         builder.HasIndex(e => e.Id).HasDatabaseName("ix_webhook_events_undispatched").HasFilter("dispatched_at IS NULL");
     }
