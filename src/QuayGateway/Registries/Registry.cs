@@ -1,9 +1,11 @@
+using QuayGateway.Persistence;
+
 namespace QuayGateway.Registries;
 
 /// <summary>A requested Quay registry and what the gateway knows of its rollout.</summary>
 public sealed class Registry
 {
-    public Guid Id { get; init; } = Guid.CreateVersion7();
+    public Guid Id { get; init; } = Uuid7.New();
     public required string Tenant { get; init; }
     public required string Cluster { get; init; }
     public required string Namespace { get; init; }

@@ -1,9 +1,11 @@
+using QuayGateway.Persistence;
+
 namespace QuayGateway.Webhooks;
 
 /// <summary>One event to one subscription, with every attempt made to deliver it.</summary>
 public sealed class WebhookDelivery
 {
-    public Guid Id { get; init; } = Guid.CreateVersion7();
+    public Guid Id { get; init; } = Uuid7.New();
     public Guid SubscriptionId { get; init; }
     public long EventId { get; init; }
     public WebhookEvent Event { get; init; } = null!;
@@ -22,7 +24,7 @@ public sealed class WebhookDelivery
     public DateTimeOffset? CompletedAt { get; set; }
     public List<WebhookAttempt> Attempts { get; init; } = [];
 
-    public static string NewMessageId() => "msg_" + Guid.CreateVersion7().ToString("N");
+    public static string NewMessageId() => "msg_" + Uuid7.New().ToString("N");
 }
 
 public enum DeliveryStatus

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using QuayGateway.Persistence;
 using QuayGateway.Registries;
 
 namespace QuayGateway.Webhooks;
@@ -17,7 +18,7 @@ public sealed record WebhookPayload(string Id, string Type, DateTimeOffset Times
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    public static string NewEventId() => "evt_" + Guid.CreateVersion7().ToString("N");
+    public static string NewEventId() => "evt_" + Uuid7.New().ToString("N");
 }
 
 public sealed record WebhookPayloadData(

@@ -1,9 +1,11 @@
+using QuayGateway.Persistence;
+
 namespace QuayGateway.Webhooks;
 
 /// <summary>A tenant's webhook endpoint. Secrets and credentials are kept encrypted (Data Protection), never in the clear.</summary>
 public sealed class WebhookSubscription
 {
-    public Guid Id { get; init; } = Guid.CreateVersion7();
+    public Guid Id { get; init; } = Uuid7.New();
     public required string Tenant { get; init; }
     public required string Url { get; set; }
     public required string[] Events { get; set; }

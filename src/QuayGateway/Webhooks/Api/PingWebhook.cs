@@ -35,7 +35,7 @@ public static class PingWebhook
             // Addressed to this webhook alone, so the dispatcher has nothing to fan out.
             DispatchedAt = now,
         };
-        var deliveryId = Guid.CreateVersion7();
+        var deliveryId = Uuid7.New();
         var delivery = new WebhookDelivery
         {
             Id = deliveryId, SubscriptionId = id, Event = ping, OrderingKey = deliveryId, MessageId = WebhookDelivery.NewMessageId(),

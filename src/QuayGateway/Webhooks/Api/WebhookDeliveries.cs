@@ -90,7 +90,7 @@ public static class WebhookDeliveries
         }
 
         var now = DateTimeOffset.UtcNow;
-        var redeliveryId = Guid.CreateVersion7();
+        var redeliveryId = Uuid7.New();
         var redelivery = new WebhookDelivery
         {
             Id = redeliveryId, SubscriptionId = id, EventId = original.EventId, Event = original.Event, OrderingKey = redeliveryId,

@@ -46,7 +46,7 @@ public sealed class WebhookDispatcher(GatewayDb db, IBackgroundJobClient jobs, I
         {
             foreach (var subscription in subscriptions.Where(s => s.Tenant == webhookEvent.Tenant && s.Wants(webhookEvent.Type)))
             {
-                var id = Guid.CreateVersion7();
+                var id = Uuid7.New();
                 var orderingKey = webhookEvent.RegistryId ?? id;
                 db.WebhookDeliveries.Add(new WebhookDelivery
                 {
