@@ -10,11 +10,10 @@ using QuayGateway.Hosting;
 namespace QuayGateway.Persistence;
 
 /// <summary>
-/// Saves a unit of work that only adds rows, such as a create (registry, timeline entry, webhook event, outbox jobs),
-/// as one prepared <see cref="NpgsqlBatch"/>: one round trip and one implicit transaction (the batch ends in a single
-/// Sync, so it commits whole or not at all), without SaveChanges' change detection, command building and SQL
-/// generation on every request. Each table's INSERT is generated once from the EF model, so its columns and value
-/// conversions are the mapping's own. Store-generated values (identity keys, <c>xmin</c>) are left to PostgreSQL and
+/// Saves a unit of work that only adds rows, such as a create (registry, timeline entry, webhook event, outbox row),
+/// as one prepared statement: one round trip and one implicit transaction (it commits whole or not at all), without
+/// SaveChanges' change detection, command building and SQL generation on every request. Each table's INSERT is
+/// generated once from the EF model, so its columns and value conversions are the mapping's own. Store-generated values (identity keys, <c>xmin</c>) are left to PostgreSQL and
 /// not read back: the context forgets the rows once they are written.
 /// </summary>
 public static class NewRows
@@ -22,13 +21,14 @@ public static class NewRows
     private static readonly ConcurrentDictionary<(IEntityType Type, ulong Columns), InsertCommand> Inserts = new();
     private static readonly ConcurrentDictionary<IEntityType, int> Depths = new();
     private static readonly ConcurrentDictionary<IEntityType, IProperty[]> Properties = new();
+    private static readonly ConcurrentDictionary<string, string> Statements = new();
+    private static int _insertCommands;
 
-    // EF's type mappings build parameters through a DbCommand; a batch command has none, and creating a parameter
-    // touches no command state.
+    // EF's type mappings build parameters through a DbCommand; creating a parameter touches no command state.
     private static readonly NpgsqlCommand ParameterFactory = new();
 
     /// <summary>
-    /// Inserts <paramref name="row"/> and every entity added to the context in one batch, principals before
+    /// Inserts <paramref name="row"/> and every entity added to the context in one statement, principals before
     /// dependents, then clears the change tracker. The row itself is not tracked: a wide entity with JSON columns
     /// would otherwise be snapshotted and compared for nothing.
     /// </summary>
@@ -54,16 +54,17 @@ public static class NewRows
             tracker.AutoDetectChangesEnabled = detectChanges;
         }
 
+        var inserts = rows.OrderBy(r => DependencyDepth(r.Type)).Select(r => (Insert: InsertFor(r.Type, r.Entity), r.Entity)).ToList();
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
-            foreach (var (entity, type) in rows.OrderBy(r => DependencyDepth(r.Type)))
+            await using var command = new NpgsqlCommand(Statement(inserts.ConvertAll(i => i.Insert)), (NpgsqlConnection)db.Database.GetDbConnection());
+            foreach (var (insert, entity) in inserts)
             {
-                batch.BatchCommands.Add(InsertFor(type, entity).Bind(entity));
+                insert.Bind(entity, command.Parameters);
             }
 
-            await batch.ExecuteNonQueryAsync(ct);
+            await command.ExecuteNonQueryAsync(ct);
         }
         finally
         {
@@ -73,6 +74,36 @@ public static class NewRows
         tracker.Clear();
         JobOutbox.AfterCommit(db);
     }
+
+    /// <summary>
+    /// One statement for the whole unit of work: the INSERTs after the first are data-modifying CTEs, which PostgreSQL
+    /// runs exactly once each, to completion, in the one statement (and constraint checks see every row). One Bind and
+    /// one Execute instead of one per row, both for Npgsql and for PostgreSQL's executor.
+    /// </summary>
+    private static string Statement(List<InsertCommand> inserts) =>
+        Statements.GetOrAdd(string.Join(',', inserts.Select(i => i.Number)), static (_, inserts) =>
+        {
+            var sql = new StringBuilder();
+            var parameters = 0;
+            for (var i = 0; i < inserts.Count; i++)
+            {
+                var last = i == inserts.Count - 1;
+                sql.Append(i == 0 ? (last ? "" : "WITH ") : (last ? " " : ", "));
+                if (!last)
+                {
+                    sql.Append($"row{i} AS (");
+                }
+
+                sql.Append(inserts[i].Sql(parameters));
+                parameters += inserts[i].ColumnCount;
+                if (!last)
+                {
+                    sql.Append(')');
+                }
+            }
+
+            return sql.ToString();
+        }, inserts);
 
     private static InsertCommand InsertFor(IEntityType type, object entity)
     {
@@ -102,35 +133,42 @@ public static class NewRows
             .DefaultIfEmpty(0)
             .Max());
 
-    private sealed class InsertCommand(string sql, IReadOnlyList<(IProperty Property, RelationalTypeMapping Mapping)> columns)
+    private sealed class InsertCommand(string table, IReadOnlyList<(IProperty Property, RelationalTypeMapping Mapping, string Column)> columns)
     {
+        /// <summary>Identifies this INSERT among the cached ones, to key the statements made of them.</summary>
+        public int Number { get; } = Interlocked.Increment(ref _insertCommands);
+
+        public int ColumnCount => columns.Count;
+
         public static InsertCommand Create(IEntityType type, ulong included)
         {
             var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
             var columns = type.GetProperties()
                 .Where((_, i) => (included & (1UL << i)) != 0)
-                .Select(p => (p, (RelationalTypeMapping)p.GetRelationalTypeMapping()))
+                .Select(p => (p, (RelationalTypeMapping)p.GetRelationalTypeMapping(), p.GetColumnName(table)!))
                 .ToList();
-            var sql = new StringBuilder($"INSERT INTO \"{table.Schema}\".\"{table.Name}\" (");
-            sql.AppendJoin(", ", columns.Select(c => $"\"{c.p.GetColumnName(table)}\""));
-            sql.Append(") VALUES (");
-            sql.AppendJoin(", ", columns.Select((_, i) => $"${i + 1}"));
-            sql.Append(')');
-            return new InsertCommand(sql.ToString(), columns);
+            return new InsertCommand($"\"{table.Schema}\".\"{table.Name}\"", columns);
         }
 
-        public NpgsqlBatchCommand Bind(object entity)
+        /// <summary>The INSERT with its values numbered from <c>$</c><paramref name="parametersBefore"/> + 1.</summary>
+        public string Sql(int parametersBefore)
         {
-            var command = new NpgsqlBatchCommand(sql);
-            foreach (var (property, mapping) in columns)
+            var sql = new StringBuilder($"INSERT INTO {table} (");
+            sql.AppendJoin(", ", columns.Select(c => $"\"{c.Column}\""));
+            sql.Append(") VALUES (");
+            sql.AppendJoin(", ", columns.Select((_, i) => $"${parametersBefore + i + 1}"));
+            return sql.Append(')').ToString();
+        }
+
+        public void Bind(object entity, NpgsqlParameterCollection parameters)
+        {
+            foreach (var (property, mapping, _) in columns)
             {
                 // The mapping applies the property's value converter (enums as text, records as jsonb) and sets the
                 // provider type, exactly as SaveChanges would.
                 var value = property.GetGetter().GetClrValueUsingContainingEntity(entity);
-                command.Parameters.Add(mapping.CreateParameter(ParameterFactory, string.Empty, value, property.IsNullable));
+                parameters.Add(mapping.CreateParameter(ParameterFactory, string.Empty, value, property.IsNullable));
             }
-
-            return command;
         }
     }
 }

@@ -94,7 +94,7 @@ public static class CreateRegistry
         db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
         try
         {
-            // Only new rows: one prepared batch, one round trip, committed whole or not at all.
+            // Only new rows: one prepared statement, one round trip, committed whole or not at all.
             await db.InsertWithAddedAsync(registry, ct);
         }
         catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
