@@ -38,9 +38,9 @@ public static class LoadRunner
     /// <summary>
     /// Measures two targets in alternating slices (A, B, A, B...) so that both see the same share of a noisy shared
     /// machine; a minute of heavy load elsewhere then hurts both instead of whichever phase it fell on. Returns each
-    /// target's merged result and the median of the per-round throughput ratios A/B.
+    /// target's merged result and the per-round throughput ratios A/B, in round order.
     /// </summary>
-    public static async Task<(LoadResult A, LoadResult B, double MedianRatio)> AlternateAsync(
+    public static async Task<(LoadResult A, LoadResult B, double[] Ratios)> AlternateAsync(
         string nameA, Func<int, Task<bool>> sendA, string nameB, Func<int, Task<bool>> sendB, int workers, TimeSpan duration, int rounds)
     {
         Console.WriteLine($"phase: {nameA} vs {nameB} ({workers} workers, {duration.TotalSeconds:F0} s each, in {rounds} alternating rounds)");
@@ -53,8 +53,7 @@ public static class LoadRunner
             b.Add(await RunAsync(nameB, workers, slice, sendB, announce: false));
         }
 
-        var ratios = a.Zip(b, (x, y) => x.RequestsPerSecond / y.RequestsPerSecond).Order().ToArray();
-        return (LoadResult.Merge(nameA, a), LoadResult.Merge(nameB, b), ratios[ratios.Length / 2]);
+        return (LoadResult.Merge(nameA, a), LoadResult.Merge(nameB, b), [.. a.Zip(b, (x, y) => x.RequestsPerSecond / y.RequestsPerSecond)]);
     }
 }
 
