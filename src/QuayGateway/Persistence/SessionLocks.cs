@@ -56,9 +56,10 @@ public sealed class SessionLock(NpgsqlConnection connection, string name, Npgsql
             await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended($1, 0))", connection) { Parameters = { new() { Value = name } } };
             await command.ExecuteScalarAsync(CancellationToken.None);
         }
-        catch (NpgsqlException)
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
         {
-            // The connection then closes on return instead of going back to the pool, and its session's locks end.
+            // A broken connection (InvalidOperationException once Npgsql knows it) ended its session and its locks;
+            // any other is closed on return instead of going back to the pool, which ends them too.
             pool.Clear();
         }
         finally
