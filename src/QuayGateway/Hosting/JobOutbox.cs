@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Diagnostics;
-using System.Text.Json;
 using System.Linq.Expressions;
+using System.Text.Json;
 using Hangfire.Common;
 using Hangfire.Storage;
 using Microsoft.EntityFrameworkCore;

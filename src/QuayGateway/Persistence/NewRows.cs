@@ -13,13 +13,13 @@ namespace QuayGateway.Persistence;
 /// Saves a unit of work that only adds rows, such as a create (registry, timeline entry, webhook event, outbox row),
 /// as one prepared statement: one round trip and one implicit transaction (it commits whole or not at all), without
 /// SaveChanges' change detection, command building and SQL generation on every request. Each table's INSERT is
-/// generated once from the EF model, so its columns and value conversions are the mapping's own. Store-generated values (identity keys, <c>xmin</c>) are left to PostgreSQL and
-/// not read back: the context forgets the rows once they are written.
+/// generated once from the EF model, so its columns and value conversions are the mapping's own. Store-generated
+/// values (identity keys, <c>xmin</c>) are left to PostgreSQL and not read back: the context forgets the rows once
+/// they are written.
 /// </summary>
 public static class NewRows
 {
     private static readonly ConcurrentDictionary<(IEntityType Type, ulong Columns), InsertCommand> Inserts = new();
-    private static readonly ConcurrentDictionary<IEntityType, int> Depths = new();
     private static readonly ConcurrentDictionary<IEntityType, IProperty[]> Properties = new();
     private static readonly ConcurrentDictionary<string, string> Statements = new();
     private static int _insertCommands;
@@ -28,8 +28,8 @@ public static class NewRows
     private static readonly NpgsqlCommand ParameterFactory = new();
 
     /// <summary>
-    /// Inserts <paramref name="row"/> and every entity added to the context in one statement, principals before
-    /// dependents, then clears the change tracker. The row itself is not tracked: a wide entity with JSON columns
+    /// Inserts <paramref name="row"/> and every entity added to the context in one statement (constraints are checked
+    /// at its end, so the order of the rows does not matter), then clears the change tracker. The row itself is not tracked: a wide entity with JSON columns
     /// would otherwise be snapshotted and compared for nothing.
     /// </summary>
     /// <exception cref="InvalidOperationException">Something tracked is not new: use <c>SaveChangesAsync</c> for updates.</exception>
@@ -54,7 +54,7 @@ public static class NewRows
             tracker.AutoDetectChangesEnabled = detectChanges;
         }
 
-        var inserts = rows.OrderBy(r => DependencyDepth(r.Type)).Select(r => (Insert: InsertFor(r.Type, r.Entity), r.Entity)).ToList();
+        var inserts = rows.ConvertAll(r => (Insert: InsertFor(r.Type, r.Entity), r.Entity));
         await db.Database.OpenConnectionAsync(ct);
         try
         {
@@ -83,26 +83,17 @@ public static class NewRows
     private static string Statement(List<InsertCommand> inserts) =>
         Statements.GetOrAdd(string.Join(',', inserts.Select(i => i.Number)), static (_, inserts) =>
         {
-            var sql = new StringBuilder();
+            var sql = new List<string>();
             var parameters = 0;
-            for (var i = 0; i < inserts.Count; i++)
+            foreach (var insert in inserts)
             {
-                var last = i == inserts.Count - 1;
-                sql.Append(i == 0 ? (last ? "" : "WITH ") : (last ? " " : ", "));
-                if (!last)
-                {
-                    sql.Append($"row{i} AS (");
-                }
-
-                sql.Append(inserts[i].Sql(parameters));
-                parameters += inserts[i].ColumnCount;
-                if (!last)
-                {
-                    sql.Append(')');
-                }
+                sql.Add(insert.Sql(parameters));
+                parameters += insert.ColumnCount;
             }
 
-            return sql.ToString();
+            return sql.Count == 1
+                ? sql[0]
+                : $"WITH {string.Join(", ", sql[..^1].Select((insert, i) => $"row{i} AS ({insert})"))} {sql[^1]}";
         }, inserts);
 
     private static InsertCommand InsertFor(IEntityType type, object entity)
@@ -123,15 +114,6 @@ public static class NewRows
 
         return Inserts.GetOrAdd((type, columns), static key => InsertCommand.Create(key.Type, key.Columns));
     }
-
-    /// <summary>0 for a table that references no other, else one more than the deepest table it references.</summary>
-    private static int DependencyDepth(IEntityType type) =>
-        Depths.GetOrAdd(type, static t => t.GetForeignKeys()
-            .Select(fk => fk.PrincipalEntityType)
-            .Where(principal => principal != t)
-            .Select(principal => DependencyDepth(principal) + 1)
-            .DefaultIfEmpty(0)
-            .Max());
 
     private sealed class InsertCommand(string table, IReadOnlyList<(IProperty Property, RelationalTypeMapping Mapping, string Column)> columns)
     {
