@@ -74,10 +74,10 @@ public static class JobOutbox
     public static void EnqueueJob(this GatewayDb db, PreparedJob job)
     {
         // A row saved, cleared or left on a pooled context is no longer Added: this unit of work starts a new one.
-        if (db.OutboxRow is not { } row || db.Entry(row).State != EntityState.Added)
+        if (db.OutboxRow is not { } row || !db.IsAdded(row))
         {
             row = new OutboxJob { TraceParent = Activity.Current?.Id };
-            db.OutboxJobs.Add(row);
+            db.AddNew(row);
             db.OutboxRow = row;
         }
 

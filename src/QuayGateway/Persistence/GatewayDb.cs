@@ -35,6 +35,67 @@ public sealed class GatewayDb(DbContextOptions<GatewayDb> options) : DbContext(o
     /// </summary>
     internal OutboxJob? OutboxRow { get; set; }
 
+    /// <summary>
+    /// The rows of an insert-only unit of work under way (<see cref="NewRows.BeginInsertOnly"/>), such as a create; null
+    /// when the unit of work goes through the change tracker. The tracker would give each row an entry, a temporary
+    /// key and a fix-up pass, only to forget it after one INSERT.
+    /// </summary>
+    internal List<object>? InsertOnlyRows { get; set; }
+
+    /// <summary>
+    /// Adds a row this unit of work creates: to the insert-only unit of work when one is under way, otherwise to the
+    /// change tracker for the next <c>SaveChanges</c>. Code that only appends (the timeline, webhook events, the job
+    /// outbox) adds its rows this way and so works in both.
+    /// </summary>
+    public void AddNew<T>(T row) where T : class
+    {
+        if (InsertOnlyRows is { } rows)
+        {
+            rows.Add(row);
+        }
+        else
+        {
+            Add(row);
+        }
+    }
+
+    /// <summary>Whether <paramref name="row"/> is new in this unit of work: added and not yet written.</summary>
+    public bool IsAdded(object row) => InsertOnlyRows is { } rows ? rows.Contains(row) : Entry(row).State == EntityState.Added;
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        ThrowIfInsertOnly();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        ThrowIfInsertOnly();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    // A pooled context goes back with the unit of work it was given: the next lease starts without one.
+    public override void Dispose()
+    {
+        InsertOnlyRows = null;
+        base.Dispose();
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        InsertOnlyRows = null;
+        return base.DisposeAsync();
+    }
+
+    // Rows added in an insert-only unit of work are not in the tracker: saving the tracker would lose them silently.
+    private void ThrowIfInsertOnly()
+    {
+        if (InsertOnlyRows is not null)
+        {
+            throw new InvalidOperationException("An insert-only unit of work is under way: finish it with InsertNewRowsAsync.");
+        }
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);

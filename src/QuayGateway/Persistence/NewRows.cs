@@ -12,10 +12,9 @@ namespace QuayGateway.Persistence;
 /// <summary>
 /// Saves a unit of work that only adds rows, such as a create (registry, timeline entry, webhook event, outbox row),
 /// as one prepared statement: one round trip and one implicit transaction (it commits whole or not at all), without
-/// SaveChanges' change detection, command building and SQL generation on every request. Each table's INSERT is
-/// generated once from the EF model, so its columns and value conversions are the mapping's own. Store-generated
-/// values (identity keys, <c>xmin</c>) are left to PostgreSQL and not read back: the context forgets the rows once
-/// they are written.
+/// the change tracker and without SaveChanges' change detection, command building and SQL generation on every
+/// request. Each table's INSERT is generated once from the EF model, so its columns and value conversions are the
+/// mapping's own. Store-generated values (identity keys, <c>xmin</c>) are left to PostgreSQL and not read back.
 /// </summary>
 public static class NewRows
 {
@@ -28,25 +27,40 @@ public static class NewRows
     private static readonly NpgsqlCommand ParameterFactory = new();
 
     /// <summary>
-    /// Inserts <paramref name="row"/> and every entity added to the context in one statement (constraints are checked
-    /// at its end, so the order of the rows does not matter), then clears the change tracker. The row itself is not tracked: a wide entity with JSON columns
-    /// would otherwise be snapshotted and compared for nothing.
+    /// Starts an insert-only unit of work on <paramref name="db"/>: rows added with <see cref="GatewayDb.AddNew{T}"/>
+    /// (directly, or by <c>MoveTo</c>, <c>AddWebhookEvent</c> and <c>EnqueueJob</c>) are kept for
+    /// <see cref="InsertNewRowsAsync"/> instead of being tracked. <c>SaveChanges</c> refuses until it is finished.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Something tracked is not new: use <c>SaveChangesAsync</c> for updates.</exception>
-    /// <exception cref="PostgresException">A constraint refused a row; nothing was written.</exception>
-    public static async Task InsertWithAddedAsync(this GatewayDb db, object row, CancellationToken ct)
+    public static void BeginInsertOnly(this GatewayDb db)
     {
+        if (db.InsertOnlyRows is not null)
+        {
+            throw new InvalidOperationException("An insert-only unit of work is already under way.");
+        }
+
+        db.InsertOnlyRows = [];
+    }
+
+    /// <summary>
+    /// Inserts the rows of the insert-only unit of work in one statement (constraints are checked at its end, so the
+    /// order of the rows does not matter) and ends it, whether the statement succeeds or fails.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No insert-only unit of work is under way, or the change tracker
+    /// holds something (it would not be written): add rows with <see cref="GatewayDb.AddNew{T}"/>.</exception>
+    /// <exception cref="PostgresException">A constraint refused a row; nothing was written.</exception>
+    public static async Task InsertNewRowsAsync(this GatewayDb db, CancellationToken ct)
+    {
+        var rows = db.InsertOnlyRows ?? throw new InvalidOperationException("No insert-only unit of work is under way (BeginInsertOnly).");
+        db.InsertOnlyRows = null;
         var tracker = db.ChangeTracker;
         var detectChanges = tracker.AutoDetectChangesEnabled;
-        tracker.AutoDetectChangesEnabled = false; // the values are read as they are now; nothing to compare
-        var rows = new List<(object Entity, IEntityType Type)> { (row, db.Model.FindEntityType(row.GetType())!) };
+        tracker.AutoDetectChangesEnabled = false; // only asking whether anything is tracked; nothing to compare
         try
         {
-            foreach (var entry in tracker.Entries())
+            if (tracker.Entries().FirstOrDefault() is { } tracked)
             {
-                rows.Add(entry.State == EntityState.Added
-                    ? (entry.Entity, entry.Metadata)
-                    : throw new InvalidOperationException($"{entry.Metadata.DisplayName()} is {entry.State}; only new rows can be inserted this way."));
+                throw new InvalidOperationException(
+                    $"{tracked.Metadata.DisplayName()} is tracked in an insert-only unit of work and would not be written; add it with AddNew.");
             }
         }
         finally
@@ -54,7 +68,13 @@ public static class NewRows
             tracker.AutoDetectChangesEnabled = detectChanges;
         }
 
-        var inserts = rows.ConvertAll(r => (Insert: InsertFor(r.Type, r.Entity), r.Entity));
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var inserts = rows.ConvertAll(row => (Insert: InsertFor(db.Model.FindEntityType(row.GetType())
+            ?? throw new InvalidOperationException($"{row.GetType().Name} is not an entity of GatewayDb."), row), Entity: row));
         await db.Database.OpenConnectionAsync(ct);
         try
         {
@@ -71,7 +91,6 @@ public static class NewRows
             await db.Database.CloseConnectionAsync();
         }
 
-        tracker.Clear();
         JobOutbox.AfterCommit(db);
     }
 

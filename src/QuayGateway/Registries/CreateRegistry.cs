@@ -80,11 +80,13 @@ public static class CreateRegistry
             ProtectedSecrets = secrets.IsEmpty ? null : secrets.Protect(dataProtection),
         };
         registry.SetCondition("Accepted", "True", "RequestAccepted", "The registry request is stored and queued for apply.", registry.CreatedAt);
+        db.BeginInsertOnly(); // only new rows: one prepared statement, one round trip, committed whole or not at all
+        db.AddNew(registry);
         db.MoveTo(registry, RegistryState.Accepted, "RequestAccepted", "Registry request accepted.", registry.CreatedAt);
         var response = RegistryResponse.From(registry);
         if (idempotencyKey is not null)
         {
-            db.IdempotencyRecords.Add(new IdempotencyRecord
+            db.AddNew(new IdempotencyRecord
             {
                 Tenant = tenant, Key = idempotencyKey, RequestHash = requestHash!, RegistryId = registry.Id,
                 ResponseBody = JsonSerializer.Serialize(response, Json),
@@ -94,14 +96,12 @@ public static class CreateRegistry
         db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
         try
         {
-            // Only new rows: one prepared statement, one round trip, committed whole or not at all.
-            await db.InsertWithAddedAsync(registry, ct);
+            await db.InsertNewRowsAsync(ct);
         }
         catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before the
             // insert, one round trip less. An idempotency key raced by an identical request replays its answer.
-            db.ChangeTracker.Clear();
             return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
                    && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, ct) is { } raced
                 ? raced

@@ -12,15 +12,15 @@ public static class RegistryTransitions
 {
     public static bool MoveTo(this GatewayDb db, Registry registry, RegistryState to, string reason, string message, DateTimeOffset now)
     {
-        var isNew = db.Entry(registry).State is Microsoft.EntityFrameworkCore.EntityState.Added or Microsoft.EntityFrameworkCore.EntityState.Detached;
-        if (!isNew && registry.State == to)
+        // A new registry's first state is recorded even though it is the default one.
+        if (registry.State == to && !db.IsAdded(registry))
         {
             return false;
         }
 
         registry.State = to;
         registry.UpdatedAt = now;
-        db.RegistryEvents.Add(new RegistryEvent
+        db.AddNew(new RegistryEvent
         {
             RegistryId = registry.Id, At = now, Type = "StateChanged", State = to, Reason = reason, Message = message,
         });
@@ -34,7 +34,7 @@ public static class RegistryTransitions
 
     /// <summary>A timeline entry that is not a state change: a condition transition, a drift, a bootstrap step.</summary>
     public static void Record(this GatewayDb db, Registry registry, string type, string reason, string message, DateTimeOffset now) =>
-        db.RegistryEvents.Add(new RegistryEvent
+        db.AddNew(new RegistryEvent
         {
             RegistryId = registry.Id, At = now, Type = type, State = registry.State, Reason = reason, Message = message,
         });

@@ -40,7 +40,7 @@ public static class WebhookOutbox
             OccurredAt = now,
             Payload = WebhookPayload.For(registry, id, type, now, details).ToJson(),
         };
-        db.WebhookEvents.Add(webhookEvent);
+        db.AddNew(webhookEvent);
         db.EnqueueJob(DispatcherJob); // once per unit of work, however many events it adds
         return webhookEvent;
     }
