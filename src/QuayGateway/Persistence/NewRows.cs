@@ -20,11 +20,8 @@ public static class NewRows
 {
     private static readonly ConcurrentDictionary<(IEntityType Type, ulong Columns), InsertCommand> Inserts = new();
     private static readonly ConcurrentDictionary<IEntityType, IProperty[]> Properties = new();
-    private static readonly ConcurrentDictionary<string, string> Statements = new();
+    private static readonly ConcurrentDictionary<string, InsertStatement> Statements = new();
     private static int _insertCommands;
-
-    // EF's type mappings build parameters through a DbCommand; creating a parameter touches no command state.
-    private static readonly NpgsqlCommand ParameterFactory = new();
 
     /// <summary>
     /// Starts an insert-only unit of work on <paramref name="db"/>: rows added with <see cref="GatewayDb.AddNew{T}"/>
@@ -73,18 +70,18 @@ public static class NewRows
             return;
         }
 
-        var inserts = rows.ConvertAll(row => (Insert: InsertFor(db.Model.FindEntityType(row.GetType())
-            ?? throw new InvalidOperationException($"{row.GetType().Name} is not an entity of GatewayDb."), row), Entity: row));
+        var inserts = new InsertCommand[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            inserts[i] = InsertFor(db.Model.FindEntityType(rows[i].GetType())
+                ?? throw new InvalidOperationException($"{rows[i].GetType().Name} is not an entity of GatewayDb."), rows[i]);
+        }
+
+        var statement = StatementFor(inserts);
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var command = new NpgsqlCommand(Statement(inserts.ConvertAll(i => i.Insert)), (NpgsqlConnection)db.Database.GetDbConnection());
-            foreach (var (insert, entity) in inserts)
-            {
-                insert.Bind(entity, command.Parameters);
-            }
-
-            await command.ExecuteNonQueryAsync(ct);
+            await statement.ExecuteAsync((NpgsqlConnection)db.Database.GetDbConnection(), rows, ct);
         }
         finally
         {
@@ -94,26 +91,8 @@ public static class NewRows
         JobOutbox.AfterCommit(db);
     }
 
-    /// <summary>
-    /// One statement for the whole unit of work: the INSERTs after the first are data-modifying CTEs, which PostgreSQL
-    /// runs exactly once each, to completion, in the one statement (and constraint checks see every row). One Bind and
-    /// one Execute instead of one per row, both for Npgsql and for PostgreSQL's executor.
-    /// </summary>
-    private static string Statement(List<InsertCommand> inserts) =>
-        Statements.GetOrAdd(string.Join(',', inserts.Select(i => i.Number)), static (_, inserts) =>
-        {
-            var sql = new List<string>();
-            var parameters = 0;
-            foreach (var insert in inserts)
-            {
-                sql.Add(insert.Sql(parameters));
-                parameters += insert.ColumnCount;
-            }
-
-            return sql.Count == 1
-                ? sql[0]
-                : $"WITH {string.Join(", ", sql[..^1].Select((insert, i) => $"row{i} AS ({insert})"))} {sql[^1]}";
-        }, inserts);
+    private static InsertStatement StatementFor(InsertCommand[] inserts) =>
+        Statements.GetOrAdd(string.Join(',', inserts.Select(i => i.Number)), static (_, inserts) => new InsertStatement(inserts), inserts);
 
     private static InsertCommand InsertFor(IEntityType type, object entity)
     {
@@ -161,15 +140,85 @@ public static class NewRows
             return sql.Append(')').ToString();
         }
 
-        public void Bind(object entity, NpgsqlParameterCollection parameters)
+        /// <summary>Adds this INSERT's parameters, typed by the column mappings and without values yet.</summary>
+        public void AddParameters(NpgsqlCommand command)
         {
             foreach (var (property, mapping, _) in columns)
             {
-                // The mapping applies the property's value converter (enums as text, records as jsonb) and sets the
-                // provider type, exactly as SaveChanges would.
-                var value = property.GetGetter().GetClrValueUsingContainingEntity(entity);
-                parameters.Add(mapping.CreateParameter(ParameterFactory, string.Empty, value, property.IsNullable));
+                // The mapping sets the provider type (jsonb for records, text for enums) exactly as SaveChanges would.
+                command.Parameters.Add(mapping.CreateParameter(command, string.Empty, null, property.IsNullable));
             }
+        }
+
+        /// <summary>Sets this INSERT's values for <paramref name="entity"/>, from parameter <paramref name="first"/> on.</summary>
+        public void Bind(object entity, NpgsqlParameterCollection parameters, int first)
+        {
+            for (var i = 0; i < columns.Count; i++)
+            {
+                var (property, mapping, _) = columns[i];
+                // The property's value converter applies as in SaveChanges (enums as text, records as JSON).
+                var value = property.GetGetter().GetClrValueUsingContainingEntity(entity);
+                parameters[first + i].Value = (mapping.Converter is { } converter ? converter.ConvertToProvider(value) : value) ?? DBNull.Value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One statement for a whole unit of work: the INSERTs after the first are data-modifying CTEs, which PostgreSQL
+    /// runs exactly once each, to completion, in the one statement (and constraint checks see every row). One Bind and
+    /// one Execute instead of one per row, both for Npgsql and for PostgreSQL's executor. Its commands are reused with
+    /// their parameters: a parameter per column per row was most of what a create allocated.
+    /// </summary>
+    private sealed class InsertStatement
+    {
+        private readonly string _sql;
+        private readonly InsertCommand[] _inserts;
+        private readonly int[] _firstParameters;
+        private readonly ConcurrentBag<NpgsqlCommand> _idle = [];
+
+        public InsertStatement(InsertCommand[] inserts)
+        {
+            _inserts = inserts;
+            _firstParameters = new int[inserts.Length];
+            var sql = new string[inserts.Length];
+            var parameters = 0;
+            for (var i = 0; i < inserts.Length; i++)
+            {
+                _firstParameters[i] = parameters;
+                sql[i] = inserts[i].Sql(parameters);
+                parameters += inserts[i].ColumnCount;
+            }
+
+            _sql = sql.Length == 1
+                ? sql[0]
+                : $"WITH {string.Join(", ", sql[..^1].Select((insert, i) => $"row{i} AS ({insert})"))} {sql[^1]}";
+        }
+
+        public async Task ExecuteAsync(NpgsqlConnection connection, List<object> rows, CancellationToken ct)
+        {
+            var command = _idle.TryTake(out var idle) ? idle : NewCommand();
+            command.Connection = connection;
+            for (var i = 0; i < rows.Count; i++)
+            {
+                _inserts[i].Bind(rows[i], command.Parameters, _firstParameters[i]);
+            }
+
+            // A command that failed is left to the GC: what state a failure leaves it in is not worth reasoning about.
+            // One that succeeded goes back with its last values, which were just written and answered anyway.
+            await command.ExecuteNonQueryAsync(ct);
+            command.Connection = null;
+            _idle.Add(command);
+        }
+
+        private NpgsqlCommand NewCommand()
+        {
+            var command = new NpgsqlCommand(_sql);
+            foreach (var insert in _inserts)
+            {
+                insert.AddParameters(command);
+            }
+
+            return command;
         }
     }
 }

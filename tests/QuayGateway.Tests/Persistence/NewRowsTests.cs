@@ -49,6 +49,38 @@ public sealed class NewRowsTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Each_unit_of_work_writes_its_own_values_through_the_reused_statement()
+    {
+        // Same shape, so the same statement and (one after the other) the same command and parameters.
+        var first = NewRegistry();
+        first.Spec = first.Spec with { Labels = new Dictionary<string, string> { ["team"] = "payments" } };
+        var second = NewRegistry();
+        second.ProtectedSecrets = "protected";
+        foreach (var registry in new[] { first, second })
+        {
+            await gateway.WithDbAsync(async db =>
+            {
+                db.BeginInsertOnly();
+                db.AddNew(registry);
+                db.MoveTo(registry, RegistryState.Accepted, "RequestAccepted", $"Accepted {registry.Name}.", registry.CreatedAt);
+                await db.InsertNewRowsAsync(CancellationToken.None);
+                return 0;
+            });
+        }
+
+        foreach (var registry in new[] { first, second })
+        {
+            var (stored, message) = await gateway.WithDbAsync(async db => (
+                await db.Registries.AsNoTracking().SingleAsync(r => r.Id == registry.Id),
+                await db.RegistryEvents.Where(e => e.RegistryId == registry.Id).Select(e => e.Message).SingleAsync()));
+            Assert.Equal(registry.Name, stored.Name);
+            Assert.Equal(registry.Spec.Labels, stored.Spec.Labels);
+            Assert.Equal(registry.ProtectedSecrets, stored.ProtectedSecrets);
+            Assert.Equal($"Accepted {registry.Name}.", message);
+        }
+    }
+
+    [Fact]
     public async Task Saving_the_tracker_is_refused_until_the_unit_of_work_is_finished()
     {
         await gateway.WithDbAsync(async db =>
