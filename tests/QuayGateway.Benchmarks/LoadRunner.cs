@@ -38,9 +38,9 @@ public static class LoadRunner
     /// <summary>
     /// Measures two targets in alternating slices (A, B, A, B...) so that both see the same share of a noisy shared
     /// machine; a minute of heavy load elsewhere then hurts both instead of whichever phase it fell on. Returns each
-    /// target's merged result and the per-round throughput ratios A/B, in round order.
+    /// target's merged result and each round's throughput of both, in round order.
     /// </summary>
-    public static async Task<(LoadResult A, LoadResult B, double[] Ratios)> AlternateAsync(
+    public static async Task<(LoadResult A, LoadResult B, Round[] Rounds)> AlternateAsync(
         string nameA, Func<int, Task<bool>> sendA, string nameB, Func<int, Task<bool>> sendB, int workers, TimeSpan duration, int rounds)
     {
         Console.WriteLine($"phase: {nameA} vs {nameB} ({workers} workers, {duration.TotalSeconds:F0} s each, in {rounds} alternating rounds)");
@@ -53,8 +53,16 @@ public static class LoadRunner
             b.Add(await RunAsync(nameB, workers, slice, sendB, announce: false));
         }
 
-        return (LoadResult.Merge(nameA, a), LoadResult.Merge(nameB, b), [.. a.Zip(b, (x, y) => x.RequestsPerSecond / y.RequestsPerSecond)]);
+        return (LoadResult.Merge(nameA, a), LoadResult.Merge(nameB, b), [.. a.Zip(b, (x, y) => new Round(x.RequestsPerSecond, y.RequestsPerSecond))]);
     }
+}
+
+/// <summary>One alternating round: both targets' throughput, in requests per second.</summary>
+public readonly record struct Round(double A, double B)
+{
+    public double Ratio => A / B;
+
+    public override string ToString() => $"{Ratio:P0} ({A:F0}/{B:F0})";
 }
 
 public sealed record LoadResult(string Name, double[] Latencies, int Failures, double Seconds)

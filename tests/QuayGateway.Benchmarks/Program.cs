@@ -5,10 +5,11 @@ using QuayGateway.Benchmarks.Sandbox;
 
 // Benchmarks are measured, not asserted: the machine is shared and noisy, so each run reports medians and ratios.
 // Usage: dotnet run -c Release --project tests/QuayGateway.Benchmarks -- [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N]
+//        (--warmup: seconds of load per server and endpoint before measuring; 20 by default, see FoundationBenchmark)
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]
 var seconds = OptionValue("--seconds", 10);
 var workers = OptionValue("--workers", 16);
-var warmUp = OptionValue("--warmup", 8);
+var warmUp = OptionValue("--warmup", 20);
 var suite = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _)) ?? "foundation";
 
 return suite switch
