@@ -1,8 +1,9 @@
 using QuayGateway.Clusters;
 using QuayGateway.Hosting;
+using QuayGateway.Jobs;
 using QuayGateway.Persistence;
 using QuayGateway.Quay;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Api;
 using QuayGateway.Rollout;
 using QuayGateway.Security;
 using QuayGateway.Webhooks;

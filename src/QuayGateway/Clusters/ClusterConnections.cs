@@ -1,7 +1,7 @@
-using k8s;
 using Microsoft.Extensions.Options;
 using QuayGateway.Hosting;
 using QuayGateway.Sandbox;
+using k8s;
 
 namespace QuayGateway.Clusters;
 

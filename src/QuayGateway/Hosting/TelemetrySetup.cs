@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using QuayGateway.Jobs;
 
 namespace QuayGateway.Hosting;
 

@@ -1,10 +1,11 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
-using QuayGateway.Hosting;
+using QuayGateway.Jobs;
 using QuayGateway.Quay;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 using QuayGateway.Security;
-using QuayGateway.Webhooks;
+using QuayGateway.Webhooks.Api;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Persistence;
 

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
-using QuayGateway.Hosting;
+using QuayGateway.Jobs;
 
 namespace QuayGateway.Persistence;
 

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure;
+using QuayGateway.DevServices;
 using QuayGateway.Hosting;
 
 namespace QuayGateway.Persistence;

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using QuayGateway.Persistence;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Quay;
 

@@ -2,8 +2,9 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using QuayGateway.Persistence;
-using QuayGateway.Registries;
-using QuayGateway.Webhooks;
+using QuayGateway.Registries.Model;
+using QuayGateway.Webhooks.Delivery;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Quay;
 

@@ -1,6 +1,7 @@
 using QuayGateway.Persistence;
-using QuayGateway.Registries;
-using QuayGateway.Webhooks;
+using QuayGateway.Registries.Model;
+using QuayGateway.Webhooks.Delivery;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Quay;
 

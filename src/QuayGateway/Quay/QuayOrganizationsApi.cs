@@ -3,7 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Quay;
 

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using QuayGateway.Hosting;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Quay;
 

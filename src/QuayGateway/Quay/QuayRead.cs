@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Quay;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Http.Resilience;
 using QuayGateway.Hosting;
-using QuayGateway.Registries;
 using QuayGateway.Security;
 
 namespace QuayGateway.Quay;

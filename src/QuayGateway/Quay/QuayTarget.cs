@@ -1,4 +1,4 @@
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Quay;
 

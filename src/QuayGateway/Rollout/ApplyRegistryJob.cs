@@ -3,10 +3,11 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using QuayGateway.Clusters;
-using QuayGateway.Hosting;
+using QuayGateway.Jobs;
 using QuayGateway.Persistence;
-using QuayGateway.Registries;
-using QuayGateway.Webhooks;
+using QuayGateway.Registries.Model;
+using QuayGateway.Webhooks.Delivery;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Rollout;
 

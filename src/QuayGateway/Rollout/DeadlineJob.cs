@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Rollout;
 

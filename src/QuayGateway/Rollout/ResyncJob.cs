@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
 using QuayGateway.Persistence;
 using QuayGateway.Quay;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Rollout;
 

@@ -2,9 +2,10 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
 using QuayGateway.Hosting;
+using QuayGateway.Jobs;
 using QuayGateway.Persistence;
 using QuayGateway.Quay;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Rollout;
 

@@ -1,9 +1,9 @@
-using QuayGateway.Hosting;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
-using QuayGateway.Persistence;
+using QuayGateway.Jobs;
 using QuayGateway.Webhooks.Api;
 using QuayGateway.Webhooks.Delivery;
+using QuayGateway.Webhooks.Model;
 using QuayGateway.Webhooks.Senders;
 
 namespace QuayGateway.Webhooks;

@@ -1,8 +1,9 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using QuayGateway.Hosting;
+using QuayGateway.Jobs;
 using QuayGateway.Persistence;
 using QuayGateway.Webhooks.Delivery;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Api;
 

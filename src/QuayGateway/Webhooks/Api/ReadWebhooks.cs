@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Persistence;
 using QuayGateway.Security;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Api;
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using QuayGateway.Persistence;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Api;
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Api;
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using QuayGateway.Hosting;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Api;
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Api;
 

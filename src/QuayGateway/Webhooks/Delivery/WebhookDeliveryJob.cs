@@ -1,8 +1,10 @@
-using QuayGateway.Hosting;
 using System.Diagnostics;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using QuayGateway.Hosting;
 using QuayGateway.Persistence;
+using QuayGateway.Webhooks.Api;
+using QuayGateway.Webhooks.Model;
 using QuayGateway.Webhooks.Senders;
 
 namespace QuayGateway.Webhooks.Delivery;

@@ -1,3 +1,5 @@
+using QuayGateway.Webhooks.Model;
+
 namespace QuayGateway.Webhooks.Senders;
 
 /// <summary>The seam to webhook receivers: one sender per subscription kind (standard, jira, servicenow).</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Senders;
 

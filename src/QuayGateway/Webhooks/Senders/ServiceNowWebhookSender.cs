@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Senders;
 

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Senders;
 

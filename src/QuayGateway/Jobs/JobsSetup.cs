@@ -1,0 +1,133 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Persistence;
+using QuayGateway.Rollout;
+using QuayGateway.Security;
+
+namespace QuayGateway.Jobs;
+
+public sealed class JobsOptions
+{
+    public const string Section = "Gateway:Jobs";
+
+    /// <summary>Run a Hangfire server in this process (every replica does by default).</summary>
+    public bool Server { get; set; } = true;
+    public int WorkerCount { get; set; } = Math.Max(4, Environment.ProcessorCount * 2);
+    public string ResyncCron { get; set; } = Cron.Minutely();
+
+    /// <summary>
+    /// How often scheduled jobs (deprovision polls, apply and webhook retries) are checked for being due; Hangfire's
+    /// default of 15 s would delay each of them.
+    /// </summary>
+    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long after a replica died its running jobs wait before another replica runs them again. A running job's
+    /// lease is renewed while it runs (sliding), so this bounds only the recovery after a crash, not a job's length.
+    /// </summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// How often each replica looks for jobs in the outbox that another replica committed (its own commits wake it at
+    /// once).
+    /// </summary>
+    public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Move jobs from the job outbox into Hangfire in this process. Defaults to <see cref="Server"/>: the replicas that run
+    /// jobs also enqueue them, and an API-only replica (<c>Server=false</c>) spends nothing on Hangfire's client. A
+    /// deployment whose job servers are elsewhere can still turn it on.
+    /// </summary>
+    public bool? Dispatch { get; set; }
+
+    public bool Dispatches => Dispatch ?? Server;
+}
+
+/// <summary>Hangfire on PostgreSQL (schema <c>hangfire</c>, long polling) with the dashboard at <c>/hangfire</c> for admins.</summary>
+public static class JobsSetup
+{
+    public const string Schema = "hangfire";
+
+    public static WebApplicationBuilder AddGatewayJobs(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+        var connectionString = builder.Configuration.GetConnectionString(PersistenceSetup.ConnectionStringName)!;
+        builder.Services.AddHangfire(c => c
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+            {
+                SchemaName = Schema,
+                // Without long polling a new job waits up to 15 s for the next poll.
+                EnableLongPolling = true,
+                PrepareSchemaIfNecessary = true,
+                // A killed replica's fetched jobs come back after the timeout instead of Hangfire's default 30 min.
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = options.InvisibilityTimeout,
+                DistributedLockTimeout = LockTimeout,
+            }));
+        if (options.Server)
+        {
+            builder.Services.AddHangfireServer(s =>
+            {
+                s.WorkerCount = options.WorkerCount;
+                s.SchedulePollingInterval = options.SchedulePollingInterval;
+            });
+        }
+
+        // Requests ask for jobs through the outbox (JobOutbox); the dispatcher enqueues them where jobs run.
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<JobOutboxDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobOutboxDispatcher>());
+        builder.Services.AddSingleton<JobOutbox.Interceptor>();
+        builder.Services.ConfigureDbContext<GatewayDb>((sp, db) => db.AddInterceptors(sp.GetRequiredService<JobOutbox.Interceptor>()));
+
+        builder.Services.AddRecurringJob(recurring =>
+            recurring.AddOrUpdate<ResyncJob>(ResyncJob.RecurringId, job => job.RunAsync(CancellationToken.None), options.ResyncCron));
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapGatewayJobsDashboard(this IEndpointRouteBuilder app)
+    {
+        // The dashboard's own filter allows local requests only; the gateway's admin scope replaces it.
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [], DisplayStorageConnectionString = false })
+            .RequireAuthorization(Scopes.Admin);
+        return app;
+    }
+
+    /// <summary>
+    /// Registers a recurring job when the host starts, without holding the start up: a replica killed while holding
+    /// Hangfire's lock on the job leaves it behind until <see cref="LockTimeout"/> frees it, so registration retries
+    /// in the background instead of failing the start (the job as stored keeps running meanwhile).
+    /// </summary>
+    public static IServiceCollection AddRecurringJob(this IServiceCollection services, Action<IRecurringJobManager> register) =>
+        services.AddHostedService(sp => new RecurringJobRegistration(
+            sp.GetRequiredService<IRecurringJobManager>(), register, sp.GetRequiredService<ILogger<RecurringJobRegistration>>()));
+
+    /// <summary>How long a Hangfire lock outlives a replica that died holding it (Hangfire.PostgreSql's default is 10 min).</summary>
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(1);
+
+    internal sealed class RecurringJobRegistration(IRecurringJobManager recurring, Action<IRecurringJobManager> register, ILogger<RecurringJobRegistration> logger)
+        : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            await Task.Yield(); // off the start-up path
+            while (true)
+            {
+                try
+                {
+                    register(recurring);
+                    return;
+                }
+                catch (PostgreSqlDistributedLockException e)
+                {
+                    logger.LogWarning("Could not register a recurring job yet: {Message}; retrying", e.Message);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Clusters;
+using QuayGateway.Hosting;
+using QuayGateway.Jobs;
+using QuayGateway.Persistence;
+using QuayGateway.Quay;
+using QuayGateway.Registries.Model;
+using QuayGateway.Rollout;
+
+namespace QuayGateway.Registries.Api;
+
+/// <summary>
+/// <c>PATCH /v1/registries/{id}</c>: replace components, config or labels (fields left out stay as they are).
+/// The merged request is validated like a create, then re-applied as a new generation.
+/// </summary>
+public sealed record PatchRegistryRequest(
+    IReadOnlyList<ComponentSpec>? Components = null,
+    IReadOnlyDictionary<string, string>? ConfigBundle = null,
+    string? ConfigBundleSecret = null,
+    IReadOnlyDictionary<string, string>? Labels = null);
+
+/// <summary>PATCH, DELETE and retry: the changes that start work on a registry. One change runs at a time.</summary>
+public static class ChangeRegistry
+{
+    public static readonly PatchRegistryRequest PatchExample = new(
+        Components: [new("clair", true), new("mirror", false), new("horizontalpodautoscaler", true)]);
+
+    private static readonly HashSet<RegistryState> ChangeRunning = [RegistryState.Accepted, RegistryState.Applying, RegistryState.Deleting];
+
+    public static async Task<Results<Accepted<RegistryResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(
+        Guid id, PatchRegistryRequest request, [FromHeader(Name = "If-Match")] string? ifMatch, ClaimsPrincipal user, GatewayDb db,
+        ClusterCatalog clusters, IDataProtectionProvider dataProtection, TimeProvider time, CancellationToken ct)
+    {
+        var registry = await db.OfTenant(user).FindAsync(id, ct);
+        if (registry is null)
+        {
+            return Problems.NotFound($"Registry '{id}'");
+        }
+
+        if (Refusal(registry, ifMatch) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var secrets = RegistrySecrets.Unprotect(dataProtection, registry.ProtectedSecrets);
+        var switchesToSecret = request.ConfigBundleSecret is not null;
+        var merged = new CreateRegistryRequest(
+            registry.Name, registry.Namespace, registry.Cluster,
+            request.Components ?? registry.Spec.Components,
+            switchesToSecret ? null : request.ConfigBundle ?? secrets.ConfigBundle,
+            request.ConfigBundleSecret ?? (request.ConfigBundle is null ? registry.Spec.ConfigBundleSecret : null),
+            registry.Spec.InitialUser is { } u ? new InitialUserRequest(u.Username, u.Email, secrets.InitialUserPassword ?? "********") : null,
+            registry.Spec.Organizations,
+            request.Labels ?? registry.Spec.Labels,
+            registry.Spec.Ticket);
+        var errors = RegistryRequestValidator.Validate(merged, clusters.Names);
+        // The initial user was checked at create; its password may already be erased after the bootstrap.
+        foreach (var key in errors.Keys.Where(k => k.StartsWith("initialUser", StringComparison.Ordinal)).ToList())
+        {
+            errors.Remove(key);
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var now = time.GetUtcNow();
+        registry.Spec = RegistrySpec.From(merged) with { InitialUser = registry.Spec.InitialUser };
+        var newSecrets = new RegistrySecrets(merged.ConfigBundle, secrets.InitialUserPassword);
+        registry.ProtectedSecrets = newSecrets.IsEmpty ? null : newSecrets.Protect(dataProtection);
+        return await StartApplyAsync(registry, db, "SpecChanged", "The registry's spec was changed; applying a new generation.", now, ct) is { } conflict
+            ? conflict
+            : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
+    }
+
+    public static async Task<Results<Accepted<RegistryResponse>, ProblemHttpResult>> DeleteAsync(
+        Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ClaimsPrincipal user, GatewayDb db,
+        TimeProvider time, CancellationToken ct)
+    {
+        var registry = await db.OfTenant(user).FindAsync(id, ct);
+        if (registry is null)
+        {
+            return Problems.NotFound($"Registry '{id}'");
+        }
+
+        if (Refusal(registry, ifMatch) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var now = time.GetUtcNow();
+        registry.SetCondition("Available", "False", "Deleting", "Deprovisioning was requested.", now);
+        db.MoveTo(registry, RegistryState.Deleting, "DeleteRequested", "Deprovisioning: deleting the QuayRegistry and what the gateway created.", now);
+        db.EnqueueJob<DeleteRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
+    }
+
+    public static async Task<Results<Accepted<RegistryResponse>, ProblemHttpResult>> RetryAsync(
+        Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, CancellationToken ct)
+    {
+        var registry = await db.OfTenant(user).FindAsync(id, ct);
+        if (registry is null)
+        {
+            return Problems.NotFound($"Registry '{id}'");
+        }
+
+        if (registry.State is not (RegistryState.Failed or RegistryState.Blocked))
+        {
+            return Problems.Conflict(ProblemTypes.InvalidState, "Nothing to retry",
+                $"Only a Failed or Blocked rollout can be retried; the registry is {registry.State}.");
+        }
+
+        if (BootstrapJob.FailedInBootstrap(registry))
+        {
+            return await StartBootstrapAsync(registry, db, time.GetUtcNow(), ct) is { } stale
+                ? stale
+                : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
+        }
+
+        return await StartApplyAsync(registry, db, "RetryRequested", "A retry of the rollout was requested.", time.GetUtcNow(), ct) is { } conflict
+            ? conflict
+            : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
+    }
+
+    /// <summary>The registry is up and a bootstrap step failed: run the bootstrap again (done steps are skipped).</summary>
+    private static Task<ProblemHttpResult?> StartBootstrapAsync(Registry registry, GatewayDb db, DateTimeOffset now, CancellationToken ct)
+    {
+        registry.SetCondition(BootstrapJob.Condition, "False", "RetryRequested", "A retry of the bootstrap was requested.", now);
+        db.MoveTo(registry, RegistryState.Bootstrapping, "RetryRequested", "Retrying the failed bootstrap step.", now);
+        db.EnqueueJob<BootstrapJob>(job => job.RunAsync(registry.Id, true, CancellationToken.None));
+        return SaveOrConflictAsync(db, ct);
+    }
+
+    /// <summary>Starts a new apply of the registry; a problem when it changed concurrently, else null.</summary>
+    private static Task<ProblemHttpResult?> StartApplyAsync(
+        Registry registry, GatewayDb db, string reason, string message, DateTimeOffset now, CancellationToken ct)
+    {
+        registry.SpecVersion++;
+        registry.Health = RegistryHealth.Progressing;
+        registry.SetCondition("Applied", "False", reason, message, now);
+        db.MoveTo(registry, RegistryState.Applying, reason, message, now);
+        db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
+        return SaveOrConflictAsync(db, ct);
+    }
+
+    /// <summary>Saves the change with its job (in the job outbox); a problem when the registry changed concurrently.</summary>
+    private static async Task<ProblemHttpResult?> SaveOrConflictAsync(GatewayDb db, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return null;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return Problems.Problem(StatusCodes.Status412PreconditionFailed, ProblemTypes.PreconditionFailed, "Registry changed",
+                "The registry changed while this request was handled; read it again and retry with its new ETag.");
+        }
+    }
+
+    private static ProblemHttpResult? Refusal(Registry registry, string? ifMatch)
+    {
+        if (ifMatch is not null && ifMatch != "*" && !ifMatch.Split(',').Select(e => e.Trim()).Contains(registry.ETag))
+        {
+            return Problems.Problem(StatusCodes.Status412PreconditionFailed, ProblemTypes.PreconditionFailed, "ETag does not match",
+                $"If-Match {ifMatch} does not match the registry's current ETag {registry.ETag}; read it again and retry.");
+        }
+
+        if (registry.State == RegistryState.Deleted)
+        {
+            return Problems.Conflict(ProblemTypes.InvalidState, "Registry deleted", "The registry was deprovisioned; create a new one.");
+        }
+
+        return ChangeRunning.Contains(registry.State)
+            ? Problems.Conflict(ProblemTypes.ChangeInProgress, "A change is in progress",
+                $"The registry is {registry.State}; wait until that change is done before starting another.")
+            : null;
+    }
+}

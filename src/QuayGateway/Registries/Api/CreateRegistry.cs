@@ -1,0 +1,138 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using QuayGateway.Clusters;
+using QuayGateway.Hosting;
+using QuayGateway.Jobs;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
+using QuayGateway.Rollout;
+using QuayGateway.Security;
+
+namespace QuayGateway.Registries.Api;
+
+/// <summary>
+/// <c>POST /v1/registries</c>: validate, then persist the registry, its first timeline entry, the idempotency record and
+/// the apply job (through the job outbox) in one transaction. The request and its job are durable before the 202.
+/// </summary>
+public static class CreateRegistry
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    public static readonly CreateRegistryRequest Example = new(
+        Name: "example-registry",
+        Namespace: "quay-enterprise",
+        Cluster: ClusterCatalog.SandboxName,
+        Components: [new("clair", false), new("horizontalpodautoscaler", false), new("mirror", false), new("monitoring", false)],
+        ConfigBundle: new Dictionary<string, string> { ["config.yaml"] = "FEATURE_USER_INITIALIZE: true\nSUPER_USERS: [quayadmin]\n" },
+        InitialUser: new("quayadmin", "quayadmin@example.com", "quaypass123"),
+        Organizations: [new("testorg", "testorg@example.com")],
+        Labels: new Dictionary<string, string> { ["team"] = "payments" },
+        Ticket: new("jira", "OPS-123"));
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static async Task<Results<Accepted<RegistryResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
+        CreateRegistryRequest request,
+        [FromHeader(Name = IdempotencyHeader)] string? idempotencyKey,
+        ClaimsPrincipal user,
+        GatewayDb db,
+        ClusterCatalog clusters,
+        IDataProtectionProvider dataProtection,
+        CancellationToken ct)
+    {
+        var tenant = user.Tenant();
+        if (idempotencyKey is { Length: 0 or > 255 })
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { [IdempotencyHeader] = ["The key must be 1 to 255 characters."] });
+        }
+
+        var requestHash = idempotencyKey is null ? null : Hash(request);
+        if (idempotencyKey is not null && await ReplayAsync(db, tenant, idempotencyKey, requestHash!, ct) is { } replay)
+        {
+            return replay;
+        }
+
+        var errors = RegistryRequestValidator.Validate(request, clusters.Names);
+        var cluster = request.Cluster ?? clusters.DefaultCluster;
+        if (cluster is null)
+        {
+            errors.TryAdd("cluster", ["No cluster is configured (Gateway:Clusters)."]);
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var secrets = RegistrySecrets.From(request);
+        var registry = new Registry
+        {
+            Tenant = tenant,
+            Cluster = cluster!,
+            Namespace = request.Namespace,
+            Name = request.Name,
+            Spec = RegistrySpec.From(request),
+            ProtectedSecrets = secrets.IsEmpty ? null : secrets.Protect(dataProtection),
+        };
+        registry.SetCondition("Accepted", "True", "RequestAccepted", "The registry request is stored and queued for apply.", registry.CreatedAt);
+        db.BeginInsertOnly(); // only new rows: one prepared statement, one round trip, committed whole or not at all
+        db.AddNew(registry);
+        db.MoveTo(registry, RegistryState.Accepted, "RequestAccepted", "Registry request accepted.", registry.CreatedAt);
+        var response = RegistryResponse.From(registry);
+        if (idempotencyKey is not null)
+        {
+            db.AddNew(new IdempotencyRecord
+            {
+                Tenant = tenant, Key = idempotencyKey, RequestHash = requestHash!, RegistryId = registry.Id,
+                ResponseBody = JsonSerializer.Serialize(response, Json),
+            });
+        }
+
+        db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
+        try
+        {
+            await db.InsertNewRowsAsync(ct);
+        }
+        catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before the
+            // insert, one round trip less. An idempotency key raced by an identical request replays its answer.
+            return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
+                   && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, ct) is { } raced
+                ? raced
+                : Duplicate(request, cluster!);
+        }
+
+        return TypedResults.Accepted(RegistriesApi.Location(registry.Id), response);
+    }
+
+    private static async Task<Results<Accepted<RegistryResponse>, ValidationProblem, ProblemHttpResult>?> ReplayAsync(
+        GatewayDb db, string tenant, string key, string requestHash, CancellationToken ct)
+    {
+        var record = await db.IdempotencyRecords.AsNoTracking().SingleOrDefaultAsync(r => r.Tenant == tenant && r.Key == key, ct);
+        if (record is null)
+        {
+            return null;
+        }
+
+        return record.RequestHash != requestHash
+            ? Problems.Conflict(ProblemTypes.IdempotencyKeyReused, "Idempotency key reused",
+                $"The {IdempotencyHeader} '{key}' was already used with a different request body. Use a new key for a new request.")
+            : TypedResults.Accepted(RegistriesApi.Location(record.RegistryId),
+                JsonSerializer.Deserialize<RegistryResponse>(record.ResponseBody, Json)!);
+    }
+
+    private static ProblemHttpResult Duplicate(CreateRegistryRequest request, string cluster) =>
+        Problems.Conflict(ProblemTypes.AlreadyExists, "Registry already exists",
+            $"A registry '{request.Name}' already exists in namespace '{request.Namespace}' of cluster '{cluster}'.");
+
+    private static string Hash(CreateRegistryRequest request) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, Json))));
+}

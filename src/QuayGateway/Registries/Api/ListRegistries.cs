@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Hosting;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
+using QuayGateway.Security;
+
+namespace QuayGateway.Registries.Api;
+
+/// <summary><c>GET /v1/registries</c>: the tenant's registries, newest first, filtered, with keyset (cursor) paging.</summary>
+public static class ListRegistries
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 200;
+
+    public static async Task<Results<Ok<RegistryPage>, ValidationProblem>> HandleAsync(
+        ClaimsPrincipal user, GatewayDb db, CancellationToken ct,
+        RegistryState? state = null, string? cluster = null, string? @namespace = null, int? limit = null, string? cursor = null)
+    {
+        var pageSize = limit ?? DefaultLimit;
+        if (pageSize is < 1 or > MaxLimit)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["limit"] = [$"limit must be between 1 and {MaxLimit}."] });
+        }
+
+        (DateTimeOffset CreatedAt, Guid Id)? after = null;
+        if (cursor is not null)
+        {
+            if (Decode(cursor) is not { } position)
+            {
+                return Problems.Validation(new Dictionary<string, string[]> { ["cursor"] = ["The cursor is not one this API returned."] });
+            }
+
+            after = position;
+        }
+
+        var tenant = user.Tenant();
+        var query = db.Registries.AsNoTracking().Where(r => r.Tenant == tenant);
+        if (state is not null)
+        {
+            query = query.Where(r => r.State == state);
+        }
+
+        if (cluster is not null)
+        {
+            query = query.Where(r => r.Cluster == cluster);
+        }
+
+        if (@namespace is not null)
+        {
+            query = query.Where(r => r.Namespace == @namespace);
+        }
+
+        if (after is { } a)
+        {
+            query = query.Where(r => r.CreatedAt < a.CreatedAt || (r.CreatedAt == a.CreatedAt && r.Id.CompareTo(a.Id) < 0));
+        }
+
+        var rows = await query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Take(pageSize + 1).ToListAsync(ct);
+        var next = rows.Count > pageSize ? Encode(rows[pageSize - 1]) : null;
+        return TypedResults.Ok(new RegistryPage(rows.Take(pageSize).Select(RegistryResponse.From).ToList(), next));
+    }
+
+    private static string Encode(Registry last) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{last.CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}|{last.Id:N}"))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static (DateTimeOffset, Guid)? Decode(string cursor)
+    {
+        try
+        {
+            var padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - (padded.Length % 4)) % 4);
+            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('|');
+            return parts.Length == 2 && long.TryParse(parts[0], CultureInfo.InvariantCulture, out var ticks) && Guid.TryParse(parts[1], out var id)
+                ? (new DateTimeOffset(ticks, TimeSpan.Zero), id)
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

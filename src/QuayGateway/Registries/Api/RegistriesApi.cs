@@ -1,0 +1,101 @@
+using QuayGateway.Hosting;
+using QuayGateway.Security;
+
+namespace QuayGateway.Registries.Api;
+
+public static class RegistriesApi
+{
+    public const string GetRouteName = "GetRegistry";
+
+    public static string Location(Guid id) => $"/v1/registries/{id}";
+
+    public static WebApplicationBuilder AddRegistries(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<RegistryReader>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapRegistries(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/registries").WithTags("Registries");
+
+        group.MapPost("/", CreateRegistry.HandleAsync)
+            .RequireAuthorization(Scopes.RegistriesWrite)
+            .WithName("CreateRegistry")
+            .WithSummary("Request a Quay registry")
+            .WithDescription("Validates and stores the request, then applies the namespace, config-bundle Secret and QuayRegistry " +
+                             "in the target cluster through a background job. Answers 202 with Location. An Idempotency-Key " +
+                             "replays the first answer for the same body and gives 409 for a different body. A second registry " +
+                             "with the same cluster, namespace and name gives 409.")
+            .WithRequestExample(CreateRegistry.Example);
+
+        group.MapGet("/", ListRegistries.HandleAsync)
+            .RequireAuthorization(Scopes.RegistriesRead)
+            .WithName("ListRegistries")
+            .WithSummary("List registries")
+            .WithDescription("The tenant's registries, newest first. Filter by state, cluster and namespace; page with limit and the returned nextCursor.");
+
+        group.MapGet("/{id:guid}", GetRegistry.HandleAsync)
+            .RequireAuthorization(Scopes.RegistriesRead)
+            .WithName(GetRouteName)
+            .WithSummary("Get a registry")
+            .WithDescription("One registry with its state, health and conditions. The ETag header supports If-None-Match (and If-Match on PATCH).");
+
+        group.MapPatch("/{id:guid}", ChangeRegistry.PatchAsync)
+            .RequireAuthorization(Scopes.RegistriesWrite)
+            .WithName("PatchRegistry")
+            .WithSummary("Change components, config or labels")
+            .WithDescription("Replaces the given fields (components, configBundle or configBundleSecret, labels), validates the result like a create " +
+                             "and rolls out a new generation. Send If-Match with the ETag: a stale one answers 412. A change while another runs answers 409.")
+            .WithRequestExample(ChangeRegistry.PatchExample);
+
+        group.MapDelete("/{id:guid}", ChangeRegistry.DeleteAsync)
+            .RequireAuthorization(Scopes.RegistriesWrite)
+            .WithName("DeleteRegistry")
+            .WithSummary("Deprovision a registry")
+            .WithDescription("Deletes the QuayRegistry, waits until the operator has removed it, deletes the config-bundle Secret the gateway created, " +
+                             "and the namespace only if the gateway created it and no other registry is in it. State goes Deleting, then Deleted.");
+
+        group.MapPost("/{id:guid}/retry", ChangeRegistry.RetryAsync)
+            .RequireAuthorization(Scopes.RegistriesWrite)
+            .WithName("RetryRegistry")
+            .WithSummary("Retry a failed or blocked rollout")
+            .WithDescription("Re-applies the registry (and re-runs a failed bootstrap step). Only for Failed or Blocked registries; otherwise 409.");
+
+        group.MapGet("/{id:guid}/status", RegistryStatus.HandleAsync)
+            .RequireAuthorization(Scopes.RegistriesRead)
+            .WithName("GetRegistryStatus")
+            .WithSummary("Aggregated status")
+            .WithDescription("The operator's conditions verbatim, the unhealthy components, registryEndpoint, currentVersion, configEditorEndpoint " +
+                             "where the operator reports one, lastUpdated, and the rollout timing (startedAt, availableAt, durationSeconds, deadline).");
+
+        group.MapGet("/{id:guid}/components", RegistryComponents.HandleAsync)
+            .RequireAuthorization(Scopes.RegistriesRead)
+            .WithName("GetRegistryComponents")
+            .WithSummary("Component health")
+            .WithDescription("Per component kind: managed or not, its ready condition, its pods (READY, STATUS, RESTARTS, AGE as oc get pods), " +
+                             "its jobs and its HPA (targets, min/max, replicas as oc get hpa), read live from the cluster.");
+
+        group.MapGet("/{id:guid}/manifest", RegistryManifestView.HandleAsync)
+            .RequireAuthorization(Scopes.RegistriesRead)
+            .WithName("GetRegistryManifest")
+            .WithSummary("The QuayRegistry as applied and as live")
+            .WithDescription("The object the gateway applied and the live object from the cluster (with the operator's write-backs and status). " +
+                             "?format=yaml returns both as a YAML stream.");
+
+        group.MapGet("/{id:guid}/events", RegistryTimeline.HandleAsync)
+            .RequireAuthorization(Scopes.RegistriesRead)
+            .WithName("GetRegistryEvents")
+            .WithSummary("Timeline")
+            .WithDescription("State changes, condition transitions, drift and bootstrap steps. With Accept: text/event-stream, a live " +
+                             "Server-Sent Events stream (resumable with Last-Event-ID).");
+
+        app.MapGet("/v1/status", FleetStatus.HandleAsync)
+            .WithTags("Registries")
+            .RequireAuthorization(Scopes.RegistriesRead)
+            .WithName("GetFleetStatus")
+            .WithSummary("Fleet summary")
+            .WithDescription("Counts of the tenant's registries by state and by health, and the registries that need attention.");
+        return app;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Clusters;
+using QuayGateway.Hosting;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
+
+namespace QuayGateway.Registries.Api;
+
+/// <summary>A pod as <c>oc get pods</c> shows it.</summary>
+public sealed record PodView(string Name, string Ready, string Status, int Restarts, string Age);
+
+/// <summary>A job as <c>oc get jobs</c> shows it.</summary>
+public sealed record JobView(string Name, string Status, string Completions, string Age);
+
+/// <summary>An HPA as <c>oc get hpa</c> shows it.</summary>
+public sealed record HpaView(string Name, string Reference, string Targets, int? MinPods, int MaxPods, int? Replicas, string Age);
+
+public sealed record ComponentView(string Kind, bool Managed, OperatorCondition? Condition, IReadOnlyList<PodView> Pods, IReadOnlyList<JobView> Jobs, HpaView? Hpa);
+
+public sealed record ComponentsResponse(Guid Id, string Namespace, IReadOnlyList<ComponentView> Components);
+
+/// <summary>
+/// <c>GET /v1/registries/{id}/components</c>: per component kind, whether it is managed, its ready condition, its pods,
+/// jobs and HPA. The pods, jobs and HPAs come from the cluster-wide watches (stored with the registry), so reading
+/// this costs the cluster nothing and every replica answers the same.
+/// </summary>
+public static class RegistryComponents
+{
+    public static async Task<Results<Ok<ComponentsResponse>, ProblemHttpResult>> HandleAsync(
+        Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, CancellationToken ct)
+    {
+        var registry = await db.OfTenant(user).AsNoTracking().FindAsync(id, ct);
+        if (registry is null)
+        {
+            return Problems.NotFound($"Registry '{id}'");
+        }
+
+        var now = time.GetUtcNow();
+        var workloads = await db.ObservedWorkloads.AsNoTracking().Where(w => w.RegistryId == id).Select(w => w.Workloads).SingleOrDefaultAsync(ct)
+                        ?? new RegistryWorkloads([], [], []);
+        var conditions = StatusInterpreter.Conditions(registry.ParseOperatorStatus());
+        var managed = ManagedKinds(registry);
+        var views = QuayComponents.Kinds.Select(kind => new ComponentView(
+            kind,
+            managed.GetValueOrDefault(kind, true),
+            conditions.FirstOrDefault(c => c.Type.StartsWith("Component", StringComparison.Ordinal) && c.Type.EndsWith("Ready", StringComparison.Ordinal)
+                                           && StatusInterpreter.ComponentOf(c.Type) == kind),
+            workloads.Pods.Where(p => p.Component == kind).Select(p => new PodView(p.Name, p.Ready, p.Status, p.Restarts, Age(p.Created, now))).ToList(),
+            workloads.Jobs.Where(j => j.Component == kind).Select(j => new JobView(j.Name, j.Status, j.Completions, Age(j.Created, now))).ToList(),
+            workloads.Hpas.Where(h => h.Component == kind)
+                .Select(h => new HpaView(h.Name, h.Reference, h.Targets, h.MinPods, h.MaxPods, h.Replicas, Age(h.Created, now))).FirstOrDefault()));
+        return TypedResults.Ok(new ComponentsResponse(registry.Id, registry.Namespace, views.ToList()));
+    }
+
+    private static Dictionary<string, bool> ManagedKinds(Registry registry)
+    {
+        var live = registry.AppliedManifest is null ? null : JsonNode.Parse(registry.AppliedManifest)?["spec"]?["components"] as JsonArray;
+        var result = (live ?? []).OfType<JsonObject>()
+            .Where(c => c["kind"] is not null)
+            .ToDictionary(c => (string)c["kind"]!, c => (bool?)c["managed"] ?? true, StringComparer.Ordinal);
+        foreach (var c in registry.Spec.Components)
+        {
+            result[c.Kind] = c.Managed ?? true;
+        }
+
+        return result;
+    }
+
+    /// <summary>kubectl's age format: 42s, 3m42s, 5h12m, 13d.</summary>
+    public static string Age(DateTime? created, DateTimeOffset now)
+    {
+        if (created is null)
+        {
+            return "<unknown>";
+        }
+
+        var age = now - new DateTimeOffset(DateTime.SpecifyKind(created.Value, DateTimeKind.Utc));
+        return age.TotalSeconds < 0 ? "0s"
+            : age.TotalMinutes < 2 ? $"{(int)age.TotalSeconds}s"
+            : age.TotalMinutes < 10 ? $"{(int)age.TotalMinutes}m{age.Seconds}s"
+            : age.TotalHours < 3 ? $"{(int)age.TotalMinutes}m"
+            : age.TotalHours < 8 ? $"{(int)age.TotalHours}h{age.Minutes}m"
+            : age.TotalDays < 2 ? $"{(int)age.TotalHours}h"
+            : $"{(int)age.TotalDays}d";
+    }
+}

@@ -1,0 +1,292 @@
+using System.Collections.Concurrent;
+using Npgsql;
+using QuayGateway.Clusters;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
+using k8s;
+using k8s.Autorest;
+
+namespace QuayGateway.Rollout;
+
+public sealed class WatchOptions
+{
+    public const string Section = "Gateway:Watch";
+
+    /// <summary>How often a replica that is not watching a cluster tries to take over (well under 30 s).</summary>
+    public TimeSpan LeaderRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Parallel workers applying events; one registry is never processed by two at once.</summary>
+    public int Workers { get; set; } = 8;
+
+    /// <summary>
+    /// How long a registry's pod, job and HPA changes are gathered before they are written: a rollout changes several
+    /// pods at once, and one write for the burst keeps the database (and the registry's status events) unhindered.
+    /// </summary>
+    public TimeSpan WorkloadBatchInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How this replica names itself as a cluster's watcher (<c>/v1/clusters</c> shows it): host and process id.</summary>
+    public string ReplicaName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+}
+
+/// <summary>
+/// Which replica watches a cluster: the one whose database session holds the cluster's advisory lock. The watch
+/// session carries the replica's name as its application name, so any replica can tell from <c>pg_locks</c>.
+/// </summary>
+public static class WatchLeadership
+{
+    public const string ApplicationNamePrefix = "quay-gateway watch ";
+
+    public static string LockName(string cluster) => $"quay-gateway/watch/{cluster}";
+
+    /// <summary>The watching replica of each cluster that has one right now.</summary>
+    public static async Task<Dictionary<string, string>> WatchersAsync(NpgsqlConnection connection, IEnumerable<string> clusters, CancellationToken ct)
+    {
+        // pg_locks splits a bigint advisory key into classid (high 32 bits) and objid (low 32 bits), objsubid 1.
+        await using var command = new NpgsqlCommand("""
+            SELECT c.name, a.application_name
+            FROM unnest($1::text[], $2::text[]) AS c(name, lock_name)
+            CROSS JOIN LATERAL (SELECT hashtextextended(c.lock_name, 0) AS key) k
+            JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                AND l.classid::bigint = (k.key >> 32) & 4294967295 AND l.objid::bigint = k.key & 4294967295
+            JOIN pg_stat_activity a ON a.pid = l.pid
+            """, connection);
+        var names = clusters.ToArray();
+        command.Parameters.AddWithValue(names);
+        command.Parameters.AddWithValue(names.Select(LockName).ToArray());
+        var watchers = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var application = reader.IsDBNull(1) ? "" : reader.GetString(1);
+            watchers[reader.GetString(0)] = application.StartsWith(ApplicationNamePrefix, StringComparison.Ordinal)
+                ? application[ApplicationNamePrefix.Length..]
+                : application;
+        }
+
+        return watchers;
+    }
+}
+
+/// <summary>
+/// One watch per cluster on QuayRegistries, across all replicas: the replica holding a PostgreSQL advisory lock for
+/// the cluster watches; if it dies its session ends, the lock frees, and another replica takes over within
+/// <see cref="WatchOptions.LeaderRetryInterval"/>. The watch resumes from its resourceVersion and re-lists on 410 Gone.
+/// </summary>
+public sealed class ClusterWatcher(
+    ClusterConnections clusters,
+    IServiceScopeFactory scopes,
+    IConfiguration configuration,
+    Microsoft.Extensions.Options.IOptions<WatchOptions> options,
+    ILogger<ClusterWatcher> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(clusters.Names.Select(name => LeadAndWatchAsync(name, stoppingToken)));
+
+    private async Task LeadAndWatchAsync(string cluster, CancellationToken stoppingToken)
+    {
+        // The session is named after the replica, so pg_locks tells every replica who watches (WatchLeadership).
+        var connectionString = new NpgsqlConnectionStringBuilder(configuration.GetConnectionString(PersistenceSetup.ConnectionStringName)!)
+        {
+            ApplicationName = WatchLeadership.ApplicationNamePrefix + options.Value.ReplicaName,
+        }.ConnectionString;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var session = new NpgsqlConnection(connectionString);
+                await session.OpenAsync(stoppingToken);
+                if (!await TryLeadAsync(session, cluster, stoppingToken))
+                {
+                    await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
+                    continue;
+                }
+
+                logger.LogInformation("This replica ({Replica}) now watches cluster {Cluster}", options.Value.ReplicaName, cluster);
+                using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var keepAlive = KeepSessionAsync(session, leadership);
+                await WatchAsync(clusters.Get(cluster), leadership.Token);
+                await keepAlive;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or ClusterCallException or OperationCanceledException or HttpOperationException)
+            {
+                logger.LogWarning("Watch of cluster {Cluster} interrupted: {Message}; retrying", cluster, e.Message);
+                await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
+            }
+        }
+    }
+
+    private static async Task<bool> TryLeadAsync(NpgsqlConnection session, string cluster, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", session);
+        command.Parameters.AddWithValue(WatchLeadership.LockName(cluster));
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Leadership lasts as long as the session: when the database connection fails, stop watching.</summary>
+    private async Task KeepSessionAsync(NpgsqlConnection session, CancellationTokenSource leadership)
+    {
+        try
+        {
+            while (!leadership.IsCancellationRequested)
+            {
+                await Task.Delay(options.Value.LeaderRetryInterval, leadership.Token);
+                await using var ping = new NpgsqlCommand("SELECT 1", session);
+                await ping.ExecuteScalarAsync(leadership.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+        catch (NpgsqlException)
+        {
+            logger.LogWarning("Lost the database session; giving up the watch");
+            await leadership.CancelAsync();
+        }
+    }
+
+    /// <summary>
+    /// Four cluster-wide watches, each listed first, resumed from its resourceVersion and re-listed on 410 Gone:
+    /// QuayRegistries, and the pods, jobs and HPAs the operator labels with their registry. Every event marks its
+    /// registry in one work queue, so a registry's status and workloads are written together, in order.
+    /// </summary>
+    private async Task WatchAsync(ClusterClient cluster, CancellationToken ct)
+    {
+        var cache = new WorkloadCache();
+        var queue = new KeyedWorkQueue<WatchItem>(options.Value.Workers, async (item, token) =>
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<ClusterResync>().ObserveAsync(
+                cluster.Name, item.Key, item.Type, item.Registry, item.Workloads ? cache.Snapshot(item.Key) : null, token);
+        }, logger, WatchItem.Merge);
+        var gathering = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        void WorkloadsChanged(string key)
+        {
+            if (gathering.TryAdd(key, 0))
+            {
+                _ = Task.Delay(options.Value.WorkloadBatchInterval, ct).ContinueWith(_ =>
+                {
+                    gathering.TryRemove(key, out var _);
+                    queue.Add(key, new WatchItem(key, null, null, Workloads: true));
+                }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            }
+        }
+
+        var workers = queue.RunAsync(ct);
+        try
+        {
+            await Task.WhenAll(new[]
+            {
+                ListAndWatchAsync(cluster.Name, "quayregistries", async token =>
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    return await scope.ServiceProvider.GetRequiredService<ClusterResync>()
+                        .RelistAsync(cluster, item => queue.Add(Key(item), new WatchItem(Key(item), WatchEventType.Modified, item, false)), token);
+                }, (resourceVersion, onError) => cluster.WatchQuayRegistriesAsync(resourceVersion, onError, ct).Select(e =>
+                {
+                    if (e.Type != WatchEventType.Bookmark)
+                    {
+                        queue.Add(Key(e.Object), new WatchItem(Key(e.Object), e.Type, e.Object, false));
+                    }
+
+                    return e.Object.Metadata.ResourceVersion;
+                }), ct),
+            }.Concat(Enum.GetValues<WorkloadKind>().Select(kind => ListAndWatchAsync(cluster.Name, kind.ToString().ToLowerInvariant(), async token =>
+                {
+                    var (items, resourceVersion) = await cluster.ListWorkloadsAsync(kind, token);
+                    foreach (var e in items.Where(e => e.RegistryKey is not null && cache.Set(e.RegistryKey, e.ObjectKey, e.Fact)))
+                    {
+                        WorkloadsChanged(e.RegistryKey!);
+                    }
+
+                    // Objects deleted while no watch ran are not in the list: forget them.
+                    foreach (var key in cache.Retain($"{kind}/", items.Select(e => $"{e.RegistryKey}|{e.ObjectKey}").ToHashSet(StringComparer.Ordinal)))
+                    {
+                        WorkloadsChanged(key);
+                    }
+
+                    return resourceVersion;
+                }, (resourceVersion, onError) => cluster.WatchWorkloadsAsync(kind, resourceVersion, onError, ct).Select(e =>
+                {
+                    if (e.Type != WatchEventType.Bookmark && e.RegistryKey is not null
+                        && cache.Set(e.RegistryKey, e.ObjectKey, e.Type == WatchEventType.Deleted ? null : e.Fact))
+                    {
+                        WorkloadsChanged(e.RegistryKey);
+                    }
+
+                    return e.ResourceVersion;
+                }), ct))));
+        }
+        finally
+        {
+            await workers.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>
+    /// List, then watch from the list's resourceVersion; a dropped watch resumes from the last one seen, a 410 Gone
+    /// (or a failed list) lists again. <paramref name="watch"/> handles each event and yields its resourceVersion.
+    /// </summary>
+    private async Task ListAndWatchAsync(string cluster, string resource, Func<CancellationToken, Task<string?>> list,
+        Func<string, Action<Exception>, IAsyncEnumerable<string?>> watch, CancellationToken ct)
+    {
+        string? resourceVersion = null;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                resourceVersion ??= await list(ct);
+            }
+            catch (ClusterCallException e)
+            {
+                logger.LogWarning("Listing {Resource} of {Cluster} failed: {Message}; retrying", resource, cluster, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                continue;
+            }
+
+            var gone = false;
+            Exception? failure = null;
+            try
+            {
+                await foreach (var seen in watch(resourceVersion ?? "", e =>
+                               {
+                                   gone |= e is KubernetesException { Status.Code: 410 };
+                                   failure = e;
+                               }))
+                {
+                    resourceVersion = seen ?? resourceVersion;
+                }
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException)
+            {
+                gone |= e is KubernetesException { Status.Code: 410 } or HttpOperationException { Response.StatusCode: System.Net.HttpStatusCode.Gone };
+                failure = e;
+            }
+
+            if (gone)
+            {
+                logger.LogInformation("Watch of {Resource} on {Cluster} expired (410 Gone); re-listing", resource, cluster);
+                resourceVersion = null;
+            }
+            else if (failure is not null && !ct.IsCancellationRequested)
+            {
+                logger.LogWarning("Watch of {Resource} on {Cluster} failed: {Message}; resuming from {ResourceVersion}", resource, cluster, failure.Message, resourceVersion);
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+        }
+    }
+
+    private static string Key(QuayRegistryResource item) => $"{item.Metadata.NamespaceProperty}/{item.Metadata.Name}";
+
+    /// <summary>What is pending for one registry: its latest QuayRegistry event, and whether its workloads changed.</summary>
+    private sealed record WatchItem(string Key, WatchEventType? Type, QuayRegistryResource? Registry, bool Workloads)
+    {
+        public static WatchItem Merge(WatchItem older, WatchItem newer) => newer.Registry is null
+            ? older with { Workloads = true }
+            : newer with { Workloads = older.Workloads || newer.Workloads };
+    }
+}

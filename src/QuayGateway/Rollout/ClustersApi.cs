@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using QuayGateway.Clusters;
+using QuayGateway.Persistence;
+using QuayGateway.Security;
+
+namespace QuayGateway.Rollout;
+
+/// <param name="Watcher">The replica watching the cluster now (host:pid), or null while none does (a takeover is due).</param>
+public sealed record ClusterView(string Name, string Kind, bool IsDefault, bool Reachable, string? Version, string? Error, string? Watcher);
+
+public static class ClustersApi
+{
+    public static IEndpointRouteBuilder MapClusters(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/clusters", ListAsync)
+            .WithTags("Clusters")
+            .RequireAuthorization(Scopes.RegistriesRead)
+            .WithName("ListClusters")
+            .WithSummary("List target clusters")
+            .WithDescription("The configured clusters (kubeconfig, in-cluster or sandbox), which one is the default, whether each API server answers now, " +
+                             "and which gateway replica watches it.");
+        return app;
+    }
+
+    private static async Task<Ok<List<ClusterView>>> ListAsync(ClusterCatalog catalog, ClusterConnections connections, GatewayDb db, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        Dictionary<string, string> watchers;
+        try
+        {
+            watchers = await WatchLeadership.WatchersAsync((NpgsqlConnection)db.Database.GetDbConnection(), catalog.Names, ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+
+        var views = await Task.WhenAll(catalog.Clusters.Select(async c =>
+        {
+            var (reachable, version, error) = await connections.Get(c.Key).ProbeAsync(ct);
+            var kind = c.Value.Sandbox ? "sandbox" : c.Value.InCluster ? "inCluster" : "kubeconfig";
+            return new ClusterView(c.Key, kind, c.Key == catalog.DefaultCluster, reachable, version, error, watchers.GetValueOrDefault(c.Key));
+        }));
+        return TypedResults.Ok(views.OrderBy(v => v.Name, StringComparer.Ordinal).ToList());
+    }
+}

@@ -1,0 +1,16 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace QuayGateway.Security;
+
+internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
+{
+    public void Configure(EntityTypeBuilder<ApiKey> builder)
+    {
+        builder.HasKey(k => k.Id);
+        builder.Property(k => k.Id).HasMaxLength(32);
+        builder.Property(k => k.Tenant).HasMaxLength(63);
+        builder.Property(k => k.Name).HasMaxLength(100);
+        builder.HasIndex(k => k.Tenant);
+    }
+}

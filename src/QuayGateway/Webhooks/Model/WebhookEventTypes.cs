@@ -1,0 +1,45 @@
+using QuayGateway.Registries.Model;
+
+namespace QuayGateway.Webhooks.Model;
+
+/// <summary>The event types a subscription can filter on, and which registry state announces which.</summary>
+public static class WebhookEventTypes
+{
+    public const string RegistryAccepted = "registry.accepted";
+    public const string RegistryApplied = "registry.applied";
+    public const string RegistryProgressing = "registry.progressing";
+    public const string RegistryAvailable = "registry.available";
+    public const string RegistryBlocked = "registry.blocked";
+    public const string RegistryDegraded = "registry.degraded";
+    public const string RegistryFailed = "registry.failed";
+    public const string RegistryDeleted = "registry.deleted";
+    public const string RegistryReady = "registry.ready";
+    public const string QuayUserInitialized = "quay.user_initialized";
+    public const string QuayOrganizationCreated = "quay.organization_created";
+
+    /// <summary>Sent by <c>POST /v1/webhooks/{id}/ping</c> only; not something to subscribe to.</summary>
+    public const string Ping = "webhook.ping";
+
+    public static readonly IReadOnlyList<string> All =
+    [
+        RegistryAccepted, RegistryApplied, RegistryProgressing, RegistryAvailable, RegistryBlocked, RegistryDegraded,
+        RegistryFailed, RegistryDeleted, RegistryReady, QuayUserInitialized, QuayOrganizationCreated,
+    ];
+
+    /// <summary>
+    /// The event a state change announces. Applying, Bootstrapping and Deleting are steps, not news:
+    /// the end of an apply is announced separately as <see cref="RegistryApplied"/>.
+    /// </summary>
+    public static string? ForState(RegistryState state) => state switch
+    {
+        RegistryState.Accepted => RegistryAccepted,
+        RegistryState.Progressing => RegistryProgressing,
+        RegistryState.Available => RegistryAvailable,
+        RegistryState.Ready => RegistryReady,
+        RegistryState.Blocked => RegistryBlocked,
+        RegistryState.Degraded => RegistryDegraded,
+        RegistryState.Failed => RegistryFailed,
+        RegistryState.Deleted => RegistryDeleted,
+        _ => null,
+    };
+}
