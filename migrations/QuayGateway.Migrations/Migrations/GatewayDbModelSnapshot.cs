@@ -46,7 +46,7 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("data_protection_keys", "gateway");
                 });
 
-            modelBuilder.Entity("QuayGateway.Hosting.OutboxJob", b =>
+            modelBuilder.Entity("QuayGateway.Jobs.OutboxJob", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -136,7 +136,7 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("quay_accounts", "gateway");
                 });
 
-            modelBuilder.Entity("QuayGateway.Registries.IdempotencyRecord", b =>
+            modelBuilder.Entity("QuayGateway.Registries.Model.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Tenant")
                         .HasColumnType("text")
@@ -174,7 +174,7 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("idempotency_records", "gateway");
                 });
 
-            modelBuilder.Entity("QuayGateway.Registries.ObservedWorkloads", b =>
+            modelBuilder.Entity("QuayGateway.Registries.Model.ObservedWorkloads", b =>
                 {
                     b.Property<Guid>("RegistryId")
                         .HasColumnType("uuid")
@@ -195,7 +195,7 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("registry_workloads", "gateway");
                 });
 
-            modelBuilder.Entity("QuayGateway.Registries.Registry", b =>
+            modelBuilder.Entity("QuayGateway.Registries.Model.Registry", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -337,7 +337,7 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("registries", "gateway");
                 });
 
-            modelBuilder.Entity("QuayGateway.Registries.RegistryEvent", b =>
+            modelBuilder.Entity("QuayGateway.Registries.Model.RegistryEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -429,7 +429,7 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("api_keys", "gateway");
                 });
 
-            modelBuilder.Entity("QuayGateway.Webhooks.WebhookAttempt", b =>
+            modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookAttempt", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -468,7 +468,7 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("webhook_attempts", "gateway");
                 });
 
-            modelBuilder.Entity("QuayGateway.Webhooks.WebhookDelivery", b =>
+            modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookDelivery", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -538,7 +538,7 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("webhook_deliveries", "gateway");
                 });
 
-            modelBuilder.Entity("QuayGateway.Webhooks.WebhookEvent", b =>
+            modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -592,7 +592,7 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("webhook_events", "gateway");
                 });
 
-            modelBuilder.Entity("QuayGateway.Webhooks.WebhookSubscription", b =>
+            modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookSubscription", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -673,7 +673,7 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("webhook_subscriptions", "gateway");
                 });
 
-            modelBuilder.Entity("QuayGateway.Webhooks.WebhookTicketLink", b =>
+            modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookTicketLink", b =>
                 {
                     b.Property<Guid>("SubscriptionId")
                         .HasColumnType("uuid")
@@ -701,7 +701,7 @@ namespace QuayGateway.Migrations.Migrations
 
             modelBuilder.Entity("QuayGateway.Quay.QuayAccount", b =>
                 {
-                    b.HasOne("QuayGateway.Registries.Registry", null)
+                    b.HasOne("QuayGateway.Registries.Model.Registry", null)
                         .WithOne()
                         .HasForeignKey("QuayGateway.Quay.QuayAccount", "RegistryId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -709,19 +709,19 @@ namespace QuayGateway.Migrations.Migrations
                         .HasConstraintName("fk_quay_accounts_registries_registry_id");
                 });
 
-            modelBuilder.Entity("QuayGateway.Registries.ObservedWorkloads", b =>
+            modelBuilder.Entity("QuayGateway.Registries.Model.ObservedWorkloads", b =>
                 {
-                    b.HasOne("QuayGateway.Registries.Registry", null)
+                    b.HasOne("QuayGateway.Registries.Model.Registry", null)
                         .WithOne()
-                        .HasForeignKey("QuayGateway.Registries.ObservedWorkloads", "RegistryId")
+                        .HasForeignKey("QuayGateway.Registries.Model.ObservedWorkloads", "RegistryId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_registry_workloads_registries_registry_id");
                 });
 
-            modelBuilder.Entity("QuayGateway.Webhooks.WebhookAttempt", b =>
+            modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookAttempt", b =>
                 {
-                    b.HasOne("QuayGateway.Webhooks.WebhookDelivery", null)
+                    b.HasOne("QuayGateway.Webhooks.Model.WebhookDelivery", null)
                         .WithMany("Attempts")
                         .HasForeignKey("DeliveryId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -729,16 +729,16 @@ namespace QuayGateway.Migrations.Migrations
                         .HasConstraintName("fk_webhook_attempts_webhook_deliveries_delivery_id");
                 });
 
-            modelBuilder.Entity("QuayGateway.Webhooks.WebhookDelivery", b =>
+            modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookDelivery", b =>
                 {
-                    b.HasOne("QuayGateway.Webhooks.WebhookEvent", "Event")
+                    b.HasOne("QuayGateway.Webhooks.Model.WebhookEvent", "Event")
                         .WithMany()
                         .HasForeignKey("EventId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_webhook_deliveries_webhook_events_event_id");
 
-                    b.HasOne("QuayGateway.Webhooks.WebhookSubscription", null)
+                    b.HasOne("QuayGateway.Webhooks.Model.WebhookSubscription", null)
                         .WithMany()
                         .HasForeignKey("SubscriptionId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -748,9 +748,9 @@ namespace QuayGateway.Migrations.Migrations
                     b.Navigation("Event");
                 });
 
-            modelBuilder.Entity("QuayGateway.Webhooks.WebhookTicketLink", b =>
+            modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookTicketLink", b =>
                 {
-                    b.HasOne("QuayGateway.Webhooks.WebhookSubscription", null)
+                    b.HasOne("QuayGateway.Webhooks.Model.WebhookSubscription", null)
                         .WithMany()
                         .HasForeignKey("SubscriptionId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -758,7 +758,7 @@ namespace QuayGateway.Migrations.Migrations
                         .HasConstraintName("fk_webhook_ticket_links_webhook_subscriptions_subscription_id");
                 });
 
-            modelBuilder.Entity("QuayGateway.Webhooks.WebhookDelivery", b =>
+            modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookDelivery", b =>
                 {
                     b.Navigation("Attempts");
                 });

@@ -53,6 +53,7 @@ public static class ClustersSetup
     public static WebApplicationBuilder AddClusters(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ClusterCatalog>();
+        builder.Services.AddSingleton<ClusterMetrics>();
         builder.Services.AddOptions<SandboxSettings>().BindConfiguration(SandboxSettings.Section);
         builder.Services.AddSingleton<ClusterConnections>();
         // Registered before the job server and the watchers, which need started connections.

@@ -26,7 +26,7 @@ public sealed record WorkloadEvent(WatchEventType Type, string? RegistryKey, str
         new(type, Workloads.RegistryKey(metadata), $"{kind}/{metadata.Name}", fact, metadata.ResourceVersion);
 }
 
-public sealed class ClusterClient(string name, IKubernetes kubernetes, GatewayMetrics metrics) : IDisposable
+public sealed class ClusterClient(string name, IKubernetes kubernetes, ClusterMetrics metrics) : IDisposable
 {
     public const string FieldManager = "quay-gateway";
     public const string ManagedByLabel = "app.kubernetes.io/managed-by";

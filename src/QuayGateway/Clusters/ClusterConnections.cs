@@ -24,7 +24,7 @@ public sealed class SandboxSettings
 /// One <see cref="ClusterClient"/> per configured cluster, built from its kubeconfig (and context), in-cluster
 /// config, or an in-process sandbox started here. Started before the job server, so jobs always find their cluster.
 /// </summary>
-public sealed class ClusterConnections(ClusterCatalog catalog, IOptions<SandboxSettings> sandboxSettings, GatewayMetrics metrics, ILogger<ClusterConnections> logger)
+public sealed class ClusterConnections(ClusterCatalog catalog, IOptions<SandboxSettings> sandboxSettings, ClusterMetrics metrics, ILogger<ClusterConnections> logger)
     : IHostedService, IAsyncDisposable
 {
     private readonly Dictionary<string, ClusterClient> _clients = new(StringComparer.Ordinal);

@@ -1,9 +1,7 @@
-using Hangfire;
 using Microsoft.Extensions.Configuration.Memory;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using QuayGateway.Jobs;
 
 namespace QuayGateway.Hosting;
 
@@ -14,6 +12,9 @@ public static class TelemetrySetup
     public const string MetricsPath = "/metrics";
 
     /// <summary>OTLP endpoint for traces; <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> works too. Neither set: no tracing.</summary>
+    /// <summary>The meter of the gateway's own instruments; each feature creates its instruments on it.</summary>
+    public const string MeterName = "QuayGateway";
+
     public const string OtlpEndpointSetting = "Gateway:Telemetry:OtlpEndpoint";
 
     public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder)
@@ -21,7 +22,6 @@ public static class TelemetrySetup
         builder.AddGatewayLogging();
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<GatewayMetrics>();
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(ServiceName))
             .WithMetrics(m => m
@@ -30,7 +30,7 @@ public static class TelemetrySetup
                 .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Routing",
                     "Microsoft.AspNetCore.Diagnostics")
                 .AddHttpClientInstrumentation()
-                .AddMeter(GatewayMetrics.MeterName, "System.Runtime")
+                .AddMeter(MeterName, "System.Runtime")
                 .AddPrometheusExporter());
 
         var endpoint = builder.Configuration[OtlpEndpointSetting];
@@ -38,7 +38,8 @@ public static class TelemetrySetup
         {
             // Traces only when someone collects them: an unexported span is pure overhead.
             otel.WithTracing(t => t
-                .AddSource(TelemetryJobTracing.SourceName)
+                // The gateway's own activity sources (the job system's among them) are named QuayGateway.*.
+                .AddSource(MeterName + ".*")
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsOperationsPath(context.Request.Path))
                 .AddHttpClientInstrumentation()
                 .AddEntityFrameworkCoreInstrumentation()
@@ -50,12 +51,6 @@ public static class TelemetrySetup
                         o.Endpoint = new Uri(endpoint);
                     }
                 }));
-        }
-
-        // Hangfire's filters are process-wide; the guard keeps a second builder in one process from doubling them.
-        if (!GlobalJobFilters.Filters.Any(f => f.Instance is TelemetryJobTracing))
-        {
-            GlobalJobFilters.Filters.Add(new TelemetryJobTracing());
         }
 
         return builder;

@@ -6,7 +6,6 @@ using Hangfire.Common;
 using Hangfire.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using QuayGateway.Persistence;
 
@@ -64,45 +63,27 @@ public sealed class OutboxJob
 public static class JobOutbox
 {
     /// <summary>Asks for a job, enqueued once the next <c>SaveChanges</c> (or the open transaction) commits.</summary>
-    public static void EnqueueJob<T>(this GatewayDb db, Expression<Func<T, Task>> call) => db.EnqueueJob(PreparedJob.Of(call));
+    public static void EnqueueJob<T>(this INewRows rows, Expression<Func<T, Task>> call) => rows.EnqueueJob(PreparedJob.Of(call));
 
     /// <summary>
     /// Asks for a job serialized beforehand: once per process for a call that never changes (<see cref="PreparedJob.Of{T}"/>),
-    /// or from a <see cref="JobTemplate"/> for a call on one id. Asking again for a job this unit of work already has
-    /// changes nothing.
+    /// or from a <see cref="JobTemplate"/> for a call on one id. The unit of work's jobs share one outbox row, and
+    /// asking again for a job it already has changes nothing.
     /// </summary>
-    public static void EnqueueJob(this GatewayDb db, PreparedJob job)
+    public static void EnqueueJob(this INewRows rows, PreparedJob job)
     {
-        // A row saved, cleared or left on a pooled context is no longer Added: this unit of work starts a new one.
-        if (db.OutboxRow is not { } row || !db.IsAdded(row))
+        if (rows.FindNew<OutboxJob>() is not { } row)
         {
             row = new OutboxJob { TraceParent = Activity.Current?.Id };
-            db.AddNew(row);
-            db.OutboxRow = row;
+            rows.Add(row);
         }
 
         row.Add(job);
     }
 
-    internal static bool TakePending(DbContext? context)
-    {
-        if (context is not GatewayDb { OutboxRow: not null } db)
-        {
-            return false;
-        }
-
-        db.OutboxRow = null;
-        return true;
-    }
-
-    /// <summary>The wake-up a commit gives, for writes that do not go through SaveChanges (<see cref="NewRows"/>).</summary>
-    internal static void AfterCommit(DbContext context) =>
-        context.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.Interceptors?
-            .OfType<Interceptor>().FirstOrDefault()?.Committed(context);
-
     /// <summary>
-    /// Wakes the local dispatcher when rows commit; other replicas find them on their next poll. A failed save or a
-    /// rollback leaves the mark in place: the worst it does is one needless wake-up.
+    /// Wakes the local dispatcher when outbox rows commit through <c>SaveChanges</c>; other replicas find them on their
+    /// next poll. A row saved earlier by the same context wakes it again: the worst that does is one needless wake-up.
     /// </summary>
     public sealed class Interceptor(JobOutboxDispatcher dispatcher) : DbTransactionInterceptor, ISaveChangesInterceptor
     {
@@ -135,11 +116,26 @@ public static class JobOutbox
             }
         }
 
-        internal void Committed(DbContext? context)
+        private void Committed(DbContext? context)
         {
-            if (TakePending(context))
+            if (context is not null && HoldsOutboxRows(context))
             {
                 dispatcher.Wake();
+            }
+        }
+
+        private static bool HoldsOutboxRows(DbContext context)
+        {
+            var tracker = context.ChangeTracker;
+            var detectChanges = tracker.AutoDetectChangesEnabled;
+            tracker.AutoDetectChangesEnabled = false; // only asking what is tracked; nothing to compare
+            try
+            {
+                return tracker.Entries<OutboxJob>().Any();
+            }
+            finally
+            {
+                tracker.AutoDetectChangesEnabled = detectChanges;
             }
         }
     }

@@ -130,7 +130,7 @@ public sealed class JobOutboxDispatcher(
         }
 
         // The enqueue span is the request's child, and the job's span its child: one trace from request to job.
-        using var span = TelemetryJobTracing.StartEnqueue(job, row.TraceParent);
+        using var span = JobTracing.StartEnqueue(job, row.TraceParent);
         jobs.Create(job, new EnqueuedState());
     }
 }

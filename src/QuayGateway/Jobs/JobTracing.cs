@@ -8,7 +8,7 @@ namespace QuayGateway.Jobs;
 /// A span around every Hangfire job, parented to the span that enqueued it (the W3C trace context travels as a job
 /// parameter), so one trace runs from the HTTP request through the job and its SQL and Kubernetes calls.
 /// </summary>
-public sealed class TelemetryJobTracing : IClientFilter, IServerFilter
+public sealed class JobTracing : IClientFilter, IServerFilter
 {
     public const string SourceName = "QuayGateway.Jobs";
     private const string TraceParent = "traceparent";

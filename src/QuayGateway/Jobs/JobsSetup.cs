@@ -1,8 +1,9 @@
 using Hangfire;
 using Hangfire.PostgreSql;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using QuayGateway.Hosting;
 using QuayGateway.Persistence;
-using QuayGateway.Rollout;
 using QuayGateway.Security;
 
 namespace QuayGateway.Jobs;
@@ -14,7 +15,6 @@ public sealed class JobsOptions
     /// <summary>Run a Hangfire server in this process (every replica does by default).</summary>
     public bool Server { get; set; } = true;
     public int WorkerCount { get; set; } = Math.Max(4, Environment.ProcessorCount * 2);
-    public string ResyncCron { get; set; } = Cron.Minutely();
 
     /// <summary>
     /// How often scheduled jobs (deprovision polls, apply and webhook retries) are checked for being due; Hangfire's
@@ -28,6 +28,7 @@ public sealed class JobsOptions
     /// </summary>
     public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
     /// How often each replica looks for jobs in the outbox that another replica committed (its own commits wake it at
     /// once).
     /// </summary>
@@ -56,6 +57,7 @@ public static class JobsSetup
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
+            .UseTypeResolver(RegistryJobs.ResolveType)
             .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
             {
                 SchemaName = Schema,
@@ -76,15 +78,20 @@ public static class JobsSetup
             });
         }
 
+        // Hangfire's filters are process-wide; the guard keeps a second builder in one process from doubling them.
+        if (!GlobalJobFilters.Filters.Any(f => f.Instance is JobTracing))
+        {
+            GlobalJobFilters.Filters.Add(new JobTracing());
+        }
+
+        builder.Services.AddEagerSingleton<JobMetrics>();
+
         // Requests ask for jobs through the outbox (JobOutbox); the dispatcher enqueues them where jobs run.
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<JobOutboxDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobOutboxDispatcher>());
         builder.Services.AddSingleton<JobOutbox.Interceptor>();
         builder.Services.ConfigureDbContext<GatewayDb>((sp, db) => db.AddInterceptors(sp.GetRequiredService<JobOutbox.Interceptor>()));
-
-        builder.Services.AddRecurringJob(recurring =>
-            recurring.AddOrUpdate<ResyncJob>(ResyncJob.RecurringId, job => job.RunAsync(CancellationToken.None), options.ResyncCron));
         return builder;
     }
 
@@ -99,31 +106,48 @@ public static class JobsSetup
     /// <summary>
     /// Registers a recurring job when the host starts, without holding the start up: a replica killed while holding
     /// Hangfire's lock on the job leaves it behind until <see cref="LockTimeout"/> frees it, so registration retries
-    /// in the background instead of failing the start (the job as stored keeps running meanwhile).
+    /// in the background instead of failing the start (the job as stored keeps running meanwhile). Each feature
+    /// registers its own; one hosted service registers them all.
     /// </summary>
-    public static IServiceCollection AddRecurringJob(this IServiceCollection services, Action<IRecurringJobManager> register) =>
-        services.AddHostedService(sp => new RecurringJobRegistration(
-            sp.GetRequiredService<IRecurringJobManager>(), register, sp.GetRequiredService<ILogger<RecurringJobRegistration>>()));
+    public static IServiceCollection AddRecurringJob(this IServiceCollection services, string id, Action<IRecurringJobManager> register)
+    {
+        services.AddSingleton(new RecurringJobDefinition(id, register));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RecurringJobRegistration>());
+        return services;
+    }
 
     /// <summary>How long a Hangfire lock outlives a replica that died holding it (Hangfire.PostgreSql's default is 10 min).</summary>
     public static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(1);
 
-    internal sealed class RecurringJobRegistration(IRecurringJobManager recurring, Action<IRecurringJobManager> register, ILogger<RecurringJobRegistration> logger)
+    /// <summary>A recurring job as a feature defines it: its id and how to register it.</summary>
+    public sealed record RecurringJobDefinition(string Id, Action<IRecurringJobManager> Register);
+
+    internal sealed class RecurringJobRegistration(
+        IEnumerable<RecurringJobDefinition> definitions, IRecurringJobManager recurring, ILogger<RecurringJobRegistration> logger)
         : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
             await Task.Yield(); // off the start-up path
+            var pending = definitions.ToList();
             while (true)
             {
-                try
+                foreach (var definition in pending.ToList())
                 {
-                    register(recurring);
-                    return;
+                    try
+                    {
+                        definition.Register(recurring);
+                        pending.Remove(definition);
+                    }
+                    catch (PostgreSqlDistributedLockException e)
+                    {
+                        logger.LogWarning("Could not register recurring job {JobId} yet: {Message}; retrying", definition.Id, e.Message);
+                    }
                 }
-                catch (PostgreSqlDistributedLockException e)
+
+                if (pending.Count == 0)
                 {
-                    logger.LogWarning("Could not register a recurring job yet: {Message}; retrying", e.Message);
+                    return;
                 }
 
                 await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);

@@ -1,6 +1,7 @@
 using Hangfire;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using QuayGateway.Jobs;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 
@@ -15,11 +16,8 @@ namespace QuayGateway.Quay;
 /// </summary>
 public sealed class BootstrapJob(
     GatewayDb db, QuayInitializer initializer, QuayOrganizations organizations, IDataProtectionProvider dataProtection,
-    TimeProvider time, ILogger<BootstrapJob> logger)
+    TimeProvider time, ILogger<BootstrapJob> logger) : IBootstrapRegistryJob
 {
-    public const string Condition = "Bootstrapped";
-
-    [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(Guid registryId, bool requestedByRetry, CancellationToken ct)
     {
         var registry = await db.Registries.SingleOrDefaultAsync(r => r.Id == registryId, ct);
@@ -60,7 +58,7 @@ public sealed class BootstrapJob(
         await db.UpdateRegistryAsync(registry, r =>
         {
             var message = $"Quay user '{user.Username}' and {r.Spec.Organizations.Count} organization(s) created.";
-            r.SetCondition(Condition, "True", "BootstrapDone", message, now);
+            r.SetCondition(ConditionTypes.Bootstrapped, "True", "BootstrapDone", message, now);
             // A registry that went Degraded meanwhile becomes Ready when it recovers (the condition says the bootstrap is done).
             if (r.State == RegistryState.Bootstrapping)
             {
@@ -83,7 +81,7 @@ public sealed class BootstrapJob(
         await db.UpdateRegistryAsync(registry, r =>
         {
             var message = $"{problem.Detail} Fix the cause, then POST /retry.";
-            r.SetCondition(Condition, "False", problem.Reason, message, now);
+            r.SetCondition(ConditionTypes.Bootstrapped, "False", problem.Reason, message, now);
             if (r.State == RegistryState.Bootstrapping)
             {
                 db.MoveTo(r, RegistryState.Failed, problem.Reason, $"Bootstrap step failed: {message}", now);
@@ -91,11 +89,4 @@ public sealed class BootstrapJob(
         }, ct);
         logger.LogWarning("Bootstrap of registry {RegistryId} failed: {Reason}", registryId, problem.Reason);
     }
-
-    /// <summary>Whether a Failed registry failed in its bootstrap (it is up; a retry re-runs the bootstrap, not the apply).</summary>
-    public static bool FailedInBootstrap(Registry registry) =>
-        registry.State == RegistryState.Failed && registry.IsAvailable
-        && registry.Conditions.Exists(c => c is { Type: Condition, Status: "False" });
-
-    public static bool IsDone(Registry registry) => registry.Conditions.Exists(c => c is { Type: Condition, Status: "True" });
 }

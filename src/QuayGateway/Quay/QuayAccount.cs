@@ -52,12 +52,14 @@ internal sealed class QuayAccountConfiguration : IEntityTypeConfiguration<QuayAc
 {
     public void Configure(EntityTypeBuilder<QuayAccount> builder)
     {
+        builder.ToTable("quay_accounts");
         builder.HasKey(a => a.RegistryId);
         builder.Property(a => a.Username).HasMaxLength(255);
         builder.Property(a => a.Email).HasMaxLength(255);
         builder.Property(a => a.Status).HasConversion<string>().HasMaxLength(20);
         builder.Property(a => a.Organizations).HasJsonConversion();
         builder.Property(a => a.Version).IsRowVersion();
-        builder.HasOne<Registry>().WithOne().HasForeignKey<QuayAccount>(a => a.RegistryId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Registry>().WithOne().HasForeignKey<QuayAccount>(a => a.RegistryId).OnDelete(DeleteBehavior.Cascade)
+            .HasConstraintName("fk_quay_accounts_registries_registry_id"); // the name it had when the context named its sets
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Http.Resilience;
 using QuayGateway.Hosting;
+using QuayGateway.Jobs;
 using QuayGateway.Security;
 
 namespace QuayGateway.Quay;
@@ -15,7 +16,7 @@ public static class QuaySetup
         builder.Services.AddScoped<QuayTokenVault>();
         builder.Services.AddScoped<QuayInitializer>();
         builder.Services.AddScoped<QuayOrganizations>();
-        builder.Services.AddScoped<BootstrapJob>();
+        builder.Services.AddScoped<IBootstrapRegistryJob, BootstrapJob>();
         var http = builder.Services.AddHttpClient<QuayClient>(client =>
             {
                 client.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline times each call

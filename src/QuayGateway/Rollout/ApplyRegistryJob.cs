@@ -25,14 +25,8 @@ public sealed class ApplyRegistryJob(
     IBackgroundJobClient jobs,
     IOptions<RolloutOptions> options,
     TimeProvider time,
-    ILogger<ApplyRegistryJob> logger)
+    ILogger<ApplyRegistryJob> logger) : IApplyRegistryJob
 {
-    private static readonly JobTemplate Template = JobTemplate.Of<ApplyRegistryJob>((job, id) => job.RunAsync(id, CancellationToken.None));
-
-    /// <summary>The apply job for a registry, ready for <see cref="JobOutbox.EnqueueJob(GatewayDb, PreparedJob)"/>.</summary>
-    public static PreparedJob For(Guid registryId) => Template.For(registryId);
-
-    [AutomaticRetry(Attempts = 8, DelaysInSeconds = [1, 2, 5, 10, 20, 40, 60, 120], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public async Task RunAsync(Guid registryId, CancellationToken ct)
     {
         var registry = await db.Registries.SingleOrDefaultAsync(r => r.Id == registryId, ct);
@@ -46,7 +40,7 @@ public sealed class ApplyRegistryJob(
         if (db.MoveTo(registry, RegistryState.Applying, "Applying", "Applying the namespace, config bundle and QuayRegistry.", now))
         {
             registry.Health = RegistryHealth.Progressing;
-            registry.SetCondition("Applied", "False", "Applying", "Applying the namespace, config bundle and QuayRegistry.", now);
+            registry.SetCondition(ConditionTypes.Applied, "False", "Applying", "Applying the namespace, config bundle and QuayRegistry.", now);
             await db.SaveChangesAsync(ct);
         }
 
@@ -58,14 +52,14 @@ public sealed class ApplyRegistryJob(
         {
             now = time.GetUtcNow();
             registry.Health = RegistryHealth.Degraded;
-            registry.SetCondition("Applied", "False", e.Reason, e.Message, now);
+            registry.SetCondition(ConditionTypes.Applied, "False", e.Reason, e.Message, now);
             db.MoveTo(registry, RegistryState.Failed, e.Reason, $"The cluster refused the apply: {e.Message}", now);
             await db.SaveChangesAsync(ct);
             logger.LogWarning("Apply of registry {RegistryId} failed for good: {Reason}", registry.Id, e.Reason);
         }
         catch (ClusterCallException e)
         {
-            registry.SetCondition("Applied", "False", e.Reason, $"Transient error, retrying: {e.Message}", time.GetUtcNow());
+            registry.SetCondition(ConditionTypes.Applied, "False", e.Reason, $"Transient error, retrying: {e.Message}", time.GetUtcNow());
             await db.SaveChangesAsync(CancellationToken.None);
             throw; // Hangfire retries with backoff
         }
@@ -102,7 +96,7 @@ public sealed class ApplyRegistryJob(
             registry.RolloutDeadline = now + options.Value.Deadline;
         }
 
-        registry.SetCondition("Applied", "True", "Applied", $"QuayRegistry applied (generation {applied.Metadata.Generation}).", now);
+        registry.SetCondition(ConditionTypes.Applied, "True", "Applied", $"QuayRegistry applied (generation {applied.Metadata.Generation}).", now);
         db.AddWebhookEvent(registry, WebhookEventTypes.RegistryApplied, now);
         db.MoveTo(registry, RegistryState.Progressing, "Applied", "The QuayRegistry is applied; following the operator's rollout.", now);
         // An unchanged spec brings no new event from the watch: judge the live status now.
@@ -126,7 +120,7 @@ public sealed class ApplyRegistryJob(
         else if (registry.Spec.ConfigBundleSecret is { } named && !await cluster.SecretExistsAsync(registry.Namespace, named, ct))
         {
             var message = $"The config bundle Secret '{named}' does not exist in namespace '{registry.Namespace}'. Create it, then POST /retry.";
-            registry.SetCondition("Applied", "False", "ConfigBundleSecretNotFound", message, time.GetUtcNow());
+            registry.SetCondition(ConditionTypes.Applied, "False", "ConfigBundleSecretNotFound", message, time.GetUtcNow());
             registry.Health = RegistryHealth.Degraded;
             db.MoveTo(registry, RegistryState.Blocked, "ConfigBundleSecretNotFound", message, time.GetUtcNow());
             registry.AppliedSpecVersion = registry.SpecVersion;
@@ -138,22 +132,18 @@ public sealed class ApplyRegistryJob(
         var manifest = RegistryManifest.Build(registry, live);
         var applied = await cluster.ApplyQuayRegistryAsync(manifest, ct);
         var newRollout = live is null || applied.Metadata.Generation != live.Metadata.Generation || registry.RolloutStartedAt is null;
-        for (var attempt = 0; ; attempt++)
+        // The watch may write the row meanwhile (it sees the applied object at once): the cluster has the object, so
+        // record that on the fresh row rather than applying again, judging the status the watch stored.
+        await db.SaveWithRetryAsync(async (attempt, ct) =>
         {
-            RecordApplied(registry, manifest, attempt == 0 ? applied : WithObservedStatus(applied, registry), newRollout);
-            try
+            if (attempt > 0)
             {
-                await db.SaveChangesAsync(ct);
-                break;
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < 5)
-            {
-                // The watch wrote the row meanwhile (it sees the applied object at once): the cluster has the object,
-                // so record that on the fresh row rather than applying again, judging the status the watch stored.
-                db.ChangeTracker.Clear();
                 registry = await db.Registries.SingleAsync(r => r.Id == registry.Id, ct);
             }
-        }
+
+            RecordApplied(registry, manifest, attempt == 0 ? applied : WithObservedStatus(applied, registry), newRollout);
+            return true;
+        }, ct);
 
         if (newRollout)
         {

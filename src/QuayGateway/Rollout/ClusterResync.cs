@@ -13,9 +13,6 @@ namespace QuayGateway.Rollout;
 /// </summary>
 public sealed class ClusterResync(GatewayDb db, RolloutTracker tracker, IBackgroundJobClient jobs)
 {
-    private static readonly RegistryState[] ExpectsObject =
-        [RegistryState.Progressing, RegistryState.Available, RegistryState.Bootstrapping, RegistryState.Ready, RegistryState.Blocked, RegistryState.Degraded];
-
     /// <summary>
     /// One registry's pending news from the watches: its QuayRegistry's latest event (if any) and its pods, jobs and
     /// HPAs as now seen (if they changed). <paramref name="key"/> is namespace/name.
@@ -44,7 +41,7 @@ public sealed class ClusterResync(GatewayDb db, RolloutTracker tracker, IBackgro
 
         var present = list.Items.Select(i => (i.Metadata.NamespaceProperty, i.Metadata.Name)).ToHashSet();
         var expected = await db.Registries.AsNoTracking()
-            .Where(r => r.Cluster == cluster.Name && ExpectsObject.Contains(r.State) && r.AppliedSpecVersion > 0)
+            .Where(r => r.Cluster == cluster.Name && RegistryLifecycle.ExpectingQuayRegistry.Contains(r.State) && r.AppliedSpecVersion > 0)
             .Select(r => new { r.Id, r.Namespace, r.Name })
             .ToListAsync(ct);
         foreach (var missing in expected.Where(r => !present.Contains((r.Namespace, r.Name))))

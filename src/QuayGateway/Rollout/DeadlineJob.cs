@@ -6,15 +6,14 @@ using QuayGateway.Registries.Model;
 namespace QuayGateway.Rollout;
 
 /// <summary>Marks a rollout that never became Available by its deadline (<c>Gateway:Rollout:Deadline</c>) as Failed.</summary>
-public sealed class DeadlineJob(GatewayDb db, TimeProvider time, GatewayMetrics metrics, ILogger<DeadlineJob> logger)
+public sealed class DeadlineJob(GatewayDb db, TimeProvider time, RolloutMetrics metrics, ILogger<DeadlineJob> logger)
 {
-    private static readonly HashSet<RegistryState> StillRollingOut = [RegistryState.Applying, RegistryState.Progressing, RegistryState.Blocked];
 
     public async Task RunAsync(Guid registryId, int specVersion, CancellationToken ct)
     {
         var registry = await db.Registries.SingleOrDefaultAsync(r => r.Id == registryId, ct);
         // A later change started a new rollout with its own deadline.
-        if (registry is null || registry.SpecVersion != specVersion || !StillRollingOut.Contains(registry.State))
+        if (registry is null || registry.SpecVersion != specVersion || !RegistryLifecycle.IsRollingOut(registry.State))
         {
             return;
         }
@@ -22,7 +21,7 @@ public sealed class DeadlineJob(GatewayDb db, TimeProvider time, GatewayMetrics 
         var now = time.GetUtcNow();
         var message = $"The registry did not become Available by its deadline ({registry.RolloutDeadline:u}); last state {registry.State}.";
         registry.Health = RegistryHealth.Degraded;
-        registry.SetCondition("Available", "False", "DeadlineExceeded", message, now);
+        registry.SetCondition(ConditionTypes.Available, "False", "DeadlineExceeded", message, now);
         db.MoveTo(registry, RegistryState.Failed, "DeadlineExceeded", message, now);
         if (registry.RolloutStartedAt is { } started)
         {

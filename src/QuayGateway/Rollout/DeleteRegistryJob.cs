@@ -2,7 +2,9 @@ using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using QuayGateway.Clusters;
+using QuayGateway.Jobs;
 using QuayGateway.Persistence;
+using QuayGateway.Quay;
 using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Rollout;
@@ -13,9 +15,8 @@ namespace QuayGateway.Rollout;
 /// </summary>
 public sealed class DeleteRegistryJob(
     GatewayDb db, ClusterConnections clusters, IBackgroundJobClient jobs, IOptions<RolloutOptions> options, TimeProvider time,
-    ILogger<DeleteRegistryJob> logger)
+    ILogger<DeleteRegistryJob> logger) : IDeleteRegistryJob
 {
-    [AutomaticRetry(Attempts = 10, DelaysInSeconds = [1, 2, 5, 10, 20, 40, 60, 120, 300, 600])]
     public async Task RunAsync(Guid registryId, CancellationToken ct)
     {
         var registry = await db.Registries.SingleOrDefaultAsync(r => r.Id == registryId, ct);
@@ -55,7 +56,7 @@ public sealed class DeleteRegistryJob(
         await db.QuayAccounts.Where(a => a.RegistryId == registry.Id).ExecuteDeleteAsync(ct);
         registry.Health = RegistryHealth.Missing;
         registry.HealthCauses = [];
-        registry.SetCondition("Available", "False", "Deleted", "The registry was deprovisioned.", now);
+        registry.SetCondition(ConditionTypes.Available, "False", "Deleted", "The registry was deprovisioned.", now);
         db.MoveTo(registry, RegistryState.Deleted, "Deleted", "The QuayRegistry and the objects the gateway created are gone.", now);
         await db.SaveChangesAsync(ct);
         logger.LogInformation("Registry {RegistryId} deprovisioned", registryId);

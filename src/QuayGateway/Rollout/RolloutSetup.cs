@@ -1,3 +1,6 @@
+using Hangfire;
+using QuayGateway.Hosting;
+using QuayGateway.Jobs;
 
 namespace QuayGateway.Rollout;
 
@@ -9,12 +12,17 @@ public static class RolloutSetup
         builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.Section);
         builder.Services.AddOptions<WatchOptions>().BindConfiguration(WatchOptions.Section);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddEagerSingleton<RolloutMetrics>();
         builder.Services.AddScoped<RolloutTracker>();
         builder.Services.AddScoped<ClusterResync>();
-        builder.Services.AddScoped<ApplyRegistryJob>();
-        builder.Services.AddScoped<DeleteRegistryJob>();
+        builder.Services.AddScoped<IApplyRegistryJob, ApplyRegistryJob>();
+        builder.Services.AddScoped<IDeleteRegistryJob, DeleteRegistryJob>();
         builder.Services.AddScoped<DeadlineJob>();
         builder.Services.AddScoped<ResyncJob>();
+        // The key predates the engine's own section; it stays where deployments set it.
+        var resyncCron = builder.Configuration[$"{JobsOptions.Section}:ResyncCron"] ?? Cron.Minutely();
+        builder.Services.AddRecurringJob(ResyncJob.RecurringId, recurring =>
+            recurring.AddOrUpdate<ResyncJob>(ResyncJob.RecurringId, job => job.RunAsync(CancellationToken.None), resyncCron));
         if (builder.Configuration.GetValue("Gateway:Watch:Enabled", true))
         {
             builder.Services.AddHostedService<ClusterWatcher>();

@@ -13,24 +13,23 @@ namespace QuayGateway.Rollout;
 /// Lands what a cluster says about a QuayRegistry in PostgreSQL: the registry row (state, health, endpoint, the
 /// operator's status verbatim) and a timeline of condition transitions. Used by the watch and by resync alike.
 /// </summary>
-public sealed class RolloutTracker(GatewayDb db, TimeProvider time, GatewayMetrics metrics, ILogger<RolloutTracker> logger)
+public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetrics metrics, ILogger<RolloutTracker> logger)
 {
     private const string WorkloadCauseReason = "PodFailing";
 
-    private static readonly HashSet<RegistryState> Settled = [RegistryState.Accepted, RegistryState.Applying, RegistryState.Deleting, RegistryState.Deleted];
 
     public Task ObserveAsync(string cluster, QuayRegistryResource live, CancellationToken ct) =>
         ObserveAsync(cluster, $"{live.Metadata.NamespaceProperty}/{live.Metadata.Name}", live, null, ct);
 
     /// <summary>Lands what the watches saw of one registry: its QuayRegistry, its workloads, or both, in one write.</summary>
-    public async Task ObserveAsync(string cluster, string key, QuayRegistryResource? live, RegistryWorkloads? workloads, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
+    public Task ObserveAsync(string cluster, string key, QuayRegistryResource? live, RegistryWorkloads? workloads, CancellationToken ct) =>
+        // A job may change the row meanwhile: then read it again and land the observation on the fresh row.
+        db.SaveWithRetryAsync(async (_, ct) =>
         {
             var registry = live is not null ? await FindAsync(cluster, live, ct) : await FindAsync(cluster, key, ct);
             if (registry is null)
             {
-                return;
+                return false;
             }
 
             if (live is not null)
@@ -43,22 +42,13 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, GatewayMetri
                 await ApplyWorkloadsAsync(registry, workloads, ct);
             }
 
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                return;
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < 5)
-            {
-                db.ChangeTracker.Clear(); // a job changed the row meanwhile: read it again and re-apply the observation
-            }
-        }
-    }
+            return true;
+        }, ct);
 
     /// <summary>The QuayRegistry is gone. Expected while deprovisioning; otherwise drift: record it and re-apply.</summary>
     public async Task ObserveMissingAsync(Registry registry, CancellationToken ct)
     {
-        if (Settled.Contains(registry.State) || registry.State == RegistryState.Failed || registry.AppliedSpecVersion == 0)
+        if (RegistryLifecycle.IsOwnedByGateway(registry.State) || registry.State == RegistryState.Failed || registry.AppliedSpecVersion == 0)
         {
             return;
         }
@@ -70,7 +60,7 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, GatewayMetri
         registry.UpdatedAt = now;
         db.Record(registry, "Drift", "QuayRegistryMissing", "The QuayRegistry disappeared from the cluster; the gateway re-applies it.", now);
         db.MoveTo(registry, RegistryState.Applying, "QuayRegistryMissing", "Re-applying the missing QuayRegistry.", now);
-        db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
+        db.EnqueueJob(RegistryJobs.Apply(registry.Id));
         await db.SaveChangesAsync(ct);
         logger.LogWarning("QuayRegistry {Namespace}/{Name} on {Cluster} disappeared; re-applying", registry.Namespace, registry.Name, registry.Cluster);
     }
@@ -111,7 +101,7 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, GatewayMetri
         // Failing pods found by the workload watch stay causes until its next snapshot says otherwise.
         registry.HealthCauses = WithWorkloadCauses(view.Causes, registry.HealthCauses.Where(c => c.Reason == WorkloadCauseReason).ToList());
         registry.UpdatedAt = now;
-        if (Settled.Contains(registry.State))
+        if (RegistryLifecycle.IsOwnedByGateway(registry.State))
         {
             return; // the apply or delete job owns the state until it is done
         }
@@ -121,7 +111,7 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, GatewayMetri
             registry.SpecVersion++;
             db.Record(registry, "Drift", "SpecEdited", $"Out-of-band edit of the QuayRegistry: {drift}; the gateway re-applies its spec.", now);
             db.MoveTo(registry, RegistryState.Applying, "SpecEdited", "Re-applying after an out-of-band edit.", now);
-            db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
+            db.EnqueueJob(RegistryJobs.Apply(registry.Id));
             return;
         }
 
@@ -137,15 +127,15 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, GatewayMetri
             return;
         }
 
-        registry.SetCondition("Available", "False", view.Reason, view.Message, now);
+        registry.SetCondition(ConditionTypes.Available, "False", view.Reason, view.Message, now);
         db.MoveTo(registry, view.State, view.Reason, view.Message, now);
     }
 
     private void BecomeAvailable(Registry registry, RolloutView view, DateTimeOffset now)
     {
-        registry.SetCondition("Available", "True", view.Reason, view.Message, now);
+        registry.SetCondition(ConditionTypes.Available, "True", view.Reason, view.Message, now);
         // Up already, or up with a failed bootstrap step that waits for POST /retry (never repeated by itself).
-        if (registry.State is RegistryState.Available or RegistryState.Bootstrapping or RegistryState.Ready || BootstrapJob.FailedInBootstrap(registry))
+        if (registry.State is RegistryState.Available or RegistryState.Bootstrapping or RegistryState.Ready || RegistryLifecycle.FailedInBootstrap(registry))
         {
             return;
         }
@@ -158,7 +148,7 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, GatewayMetri
         registry.AvailableAt ??= now;
         var recovered = registry.State == RegistryState.Degraded;
         db.MoveTo(registry, RegistryState.Available, view.Reason, recovered ? "The registry recovered." : "All components are healthy.", now);
-        if (registry.Spec.InitialUser is null || BootstrapJob.IsDone(registry))
+        if (registry.Spec.InitialUser is null || RegistryLifecycle.IsBootstrapped(registry))
         {
             // Ready = Available with the bootstrap done, or none asked for.
             db.MoveTo(registry, RegistryState.Ready, "RegistryReady",
@@ -168,7 +158,7 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, GatewayMetri
 
         db.MoveTo(registry, RegistryState.Bootstrapping, "BootstrapStarted",
             $"Creating Quay's first user '{registry.Spec.InitialUser.Username}' and {registry.Spec.Organizations.Count} organization(s).", now);
-        db.EnqueueJob<BootstrapJob>(job => job.RunAsync(registry.Id, false, CancellationToken.None));
+        db.EnqueueJob(RegistryJobs.Bootstrap(registry.Id, requestedByRetry: false));
     }
 
     /// <summary>

@@ -29,6 +29,7 @@ public static class WebhooksSetup
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             });
         services.AddSingleton<WebhookHttp>();
+        services.AddSingleton<WebhookMetrics>();
         services.AddSingleton<IWebhookSender, StandardWebhookSender>();
         services.AddSingleton<IWebhookSender, JiraWebhookSender>();
         services.AddSingleton<IWebhookSender, ServiceNowWebhookSender>();
@@ -36,7 +37,7 @@ public static class WebhooksSetup
         services.AddScoped<WebhookDispatcher>();
         services.AddScoped<WebhookDeliveryJob>();
         services.AddScoped<WebhookSweepJob>();
-        services.AddRecurringJob(recurring =>
+        services.AddRecurringJob(WebhookSweepJob.RecurringId, recurring =>
             recurring.AddOrUpdate<WebhookSweepJob>(WebhookSweepJob.RecurringId, job => job.RunAsync(CancellationToken.None), options.SweepCron));
         return builder;
     }

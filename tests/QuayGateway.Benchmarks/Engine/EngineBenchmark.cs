@@ -4,8 +4,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
-using QuayGateway.Hosting;
-using QuayGateway.Registries;
+using QuayGateway.DevServices;
+using QuayGateway.Registries.Model;
 using QuayGateway.Sandbox;
 using QuayGateway.Tests.Infrastructure;
 

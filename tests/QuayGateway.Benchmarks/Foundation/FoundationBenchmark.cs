@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using QuayGateway.Hosting;
-using QuayGateway.Registries;
+using QuayGateway.Benchmarks;
+using QuayGateway.DevServices;
+using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
 
 namespace QuayGateway.Benchmarks.Foundation;

@@ -3,10 +3,11 @@ using System.Diagnostics;
 using System.Runtime;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
+using QuayGateway.Benchmarks;
 using QuayGateway.Sandbox;
 using QuayGateway.Sandbox.Kubernetes;
+using k8s;
+using k8s.Models;
 
 namespace QuayGateway.Benchmarks.Sandbox;
 

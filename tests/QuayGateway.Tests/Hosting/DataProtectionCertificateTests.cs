@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Hosting;
+using QuayGateway.Persistence;
 
 namespace QuayGateway.Tests.Hosting;
 

@@ -1,5 +1,5 @@
 using Npgsql;
-using QuayGateway.Hosting;
+using QuayGateway.DevServices;
 
 namespace QuayGateway.Tests.Hosting;
 

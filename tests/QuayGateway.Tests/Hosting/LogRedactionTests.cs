@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Npgsql;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
 

@@ -2,8 +2,10 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Hosting;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Webhooks.Delivery;
 
 namespace QuayGateway.Tests.Hosting;
 
@@ -35,7 +37,7 @@ public sealed partial class MetricsTests(GatewayFixture gateway)
         await GatewayFixture.EventuallyAsync(async () => await (await client.GetAsync($"/v1/registries/{id}")).ReadAsync<RegistryResponse>(),
             r => r.State == RegistryState.Ready, TimeSpan.FromSeconds(45));
         // Webhook outcomes are counted by the delivery job (exercised by the webhook tests); make sure one exists here.
-        gateway.Host.Services.GetRequiredService<GatewayMetrics>().CountWebhookDelivery("succeeded");
+        gateway.Host.Services.GetRequiredService<WebhookMetrics>().CountWebhookDelivery("succeeded");
 
         var registries = await gateway.WithDbAsync(db => Task.FromResult(db.Registries.Count()));
         var text = await GatewayFixture.EventuallyAsync(

@@ -4,10 +4,11 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using QuayGateway.Tests.Hosting;
-using QuayGateway.Hosting;
+using QuayGateway.DevServices;
 using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
 using QuayGateway.Security;
+using QuayGateway.Tests.Hosting;
 
 namespace QuayGateway.Tests.Infrastructure;
 

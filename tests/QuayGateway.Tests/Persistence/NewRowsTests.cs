@@ -1,15 +1,17 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using QuayGateway.Jobs;
 using QuayGateway.Persistence;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Persistence;
 
 /// <summary>
-/// An insert-only unit of work (a create): rows go to one statement without the change tracker, and the tracker's own
-/// unit of work cannot lose them or inherit them.
+/// The create's writer: a batch of new rows goes to PostgreSQL as one statement without the change tracker, and the
+/// writer is refused at startup when the model maps columns it would leave out.
 /// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class NewRowsTests(GatewayFixture gateway)
@@ -22,19 +24,26 @@ public sealed class NewRowsTests(GatewayFixture gateway)
         Spec = new RegistrySpec([], null, null, null, [], new Dictionary<string, string>(), null),
     };
 
+    private NewRowsWriter Writer => gateway.Host.Services.GetRequiredService<NewRowsWriter>();
+
+    private static NewRowBatch Accepted(Registry registry, string? message = null)
+    {
+        var rows = new NewRowBatch();
+        rows.Add(registry);
+        rows.MoveTo(registry, RegistryState.Accepted, "RequestAccepted", message ?? "Accepted.", registry.CreatedAt);
+        return rows;
+    }
+
     [Fact]
     public async Task The_rows_are_written_together_and_never_tracked()
     {
         var registry = NewRegistry();
+        var rows = Accepted(registry);
+        rows.EnqueueJob(RegistryJobs.Apply(registry.Id));
+        Assert.True(rows.IsNew(registry));
         await gateway.WithDbAsync(async db =>
         {
-            db.BeginInsertOnly();
-            db.AddNew(registry);
-            db.MoveTo(registry, RegistryState.Accepted, "RequestAccepted", "Accepted.", registry.CreatedAt);
-            Assert.Empty(db.ChangeTracker.Entries());
-            Assert.True(db.IsAdded(registry));
-
-            await db.InsertNewRowsAsync(CancellationToken.None);
+            await Writer.InsertAsync(db, rows, CancellationToken.None);
             Assert.Empty(db.ChangeTracker.Entries());
             return 0;
         });
@@ -46,6 +55,7 @@ public sealed class NewRowsTests(GatewayFixture gateway)
         Assert.Equal(registry.Name, stored.Name);
         Assert.Equal([RegistryState.Accepted], timeline); // a new registry's first state is recorded though it is the default
         Assert.Equal(1, events);
+        Assert.Single(rows.Rows.OfType<OutboxJob>()); // the apply job and the webhook dispatcher share one outbox row
     }
 
     [Fact]
@@ -60,10 +70,7 @@ public sealed class NewRowsTests(GatewayFixture gateway)
         {
             await gateway.WithDbAsync(async db =>
             {
-                db.BeginInsertOnly();
-                db.AddNew(registry);
-                db.MoveTo(registry, RegistryState.Accepted, "RequestAccepted", $"Accepted {registry.Name}.", registry.CreatedAt);
-                await db.InsertNewRowsAsync(CancellationToken.None);
+                await Writer.InsertAsync(db, Accepted(registry, $"Accepted {registry.Name}."), CancellationToken.None);
                 return 0;
             });
         }
@@ -81,60 +88,15 @@ public sealed class NewRowsTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task Saving_the_tracker_is_refused_until_the_unit_of_work_is_finished()
-    {
-        await gateway.WithDbAsync(async db =>
-        {
-            db.BeginInsertOnly();
-            db.AddNew(NewRegistry());
-
-            await Assert.ThrowsAsync<InvalidOperationException>(() => db.SaveChangesAsync());
-            Assert.Throws<InvalidOperationException>(db.BeginInsertOnly);
-
-            await db.InsertNewRowsAsync(CancellationToken.None);
-            Assert.Equal(0, await db.SaveChangesAsync());
-            return 0;
-        });
-    }
-
-    [Fact]
-    public async Task A_row_tracked_instead_of_added_is_refused_and_nothing_is_written()
-    {
-        var added = NewRegistry();
-        var tracked = NewRegistry();
-        var error = await gateway.WithDbAsync(async db =>
-        {
-            db.BeginInsertOnly();
-            db.AddNew(added);
-            db.Registries.Add(tracked);
-            return await Assert.ThrowsAsync<InvalidOperationException>(() => db.InsertNewRowsAsync(CancellationToken.None));
-        });
-
-        Assert.Contains("AddNew", error.Message, StringComparison.Ordinal);
-        Assert.Equal(0, await gateway.WithDbAsync(db => db.Registries.CountAsync(r => r.Id == added.Id || r.Id == tracked.Id)));
-    }
-
-    [Fact]
-    public async Task A_refused_statement_ends_the_unit_of_work_and_writes_nothing()
+    public async Task A_refused_statement_writes_nothing()
     {
         var first = NewRegistry();
         var duplicate = NewRegistry(first.Name);
         await gateway.WithDbAsync(async db =>
         {
-            db.BeginInsertOnly();
-            db.AddNew(first);
-            await db.InsertNewRowsAsync(CancellationToken.None);
-
-            db.BeginInsertOnly();
-            db.AddNew(duplicate);
-            db.MoveTo(duplicate, RegistryState.Accepted, "RequestAccepted", "Accepted.", duplicate.CreatedAt);
-            var refused = await Assert.ThrowsAsync<PostgresException>(() => db.InsertNewRowsAsync(CancellationToken.None));
+            await Writer.InsertAsync(db, Accepted(first), CancellationToken.None);
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => Writer.InsertAsync(db, Accepted(duplicate), CancellationToken.None));
             Assert.Equal(PostgresErrorCodes.UniqueViolation, refused.SqlState);
-
-            // Back to the change tracker: rows added now wait for SaveChanges.
-            db.AddNew(NewRegistry());
-            Assert.Single(db.ChangeTracker.Entries<Registry>());
-            db.ChangeTracker.Clear();
             return 0;
         });
 
@@ -142,40 +104,62 @@ public sealed class NewRowsTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task A_pooled_context_comes_back_without_the_unit_of_work_it_was_given()
+    public async Task Rows_of_a_type_it_was_not_made_for_are_refused()
     {
-        GatewayDb first;
-        await using (var scope = gateway.Host.Services.CreateAsyncScope())
-        {
-            first = scope.ServiceProvider.GetRequiredService<GatewayDb>();
-            first.BeginInsertOnly();
-            first.AddNew(NewRegistry()); // given up: the request failed before its insert
-        }
+        var rows = new NewRowBatch();
+        rows.Add(new WebhookSubscription { Tenant = Tenant, Url = "https://example.com/hook", Kind = WebhookKinds.Standard, Events = [], ProtectedSecret = "x" });
 
-        // The pool hands contexts out in the order they came back: rent until this one turns up again.
-        var scopes = new List<AsyncServiceScope>();
-        try
-        {
-            GatewayDb? again = null;
-            for (var i = 0; i < 256 && again is null; i++)
-            {
-                var scope = gateway.Host.Services.CreateAsyncScope();
-                scopes.Add(scope);
-                var db = scope.ServiceProvider.GetRequiredService<GatewayDb>();
-                again = ReferenceEquals(db, first) ? db : null;
-            }
+        var error = await gateway.WithDbAsync(db => Assert.ThrowsAsync<InvalidOperationException>(() => Writer.InsertAsync(db, rows, CancellationToken.None)));
 
-            Assert.NotNull(again);
-            Assert.Equal(0, await again.SaveChangesAsync());
-            again.BeginInsertOnly();
-            await again.InsertNewRowsAsync(CancellationToken.None);
-        }
-        finally
+        Assert.Contains(nameof(WebhookSubscription), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_gateway_model_passes_the_startup_check()
+    {
+        using var scope = gateway.Host.Services.CreateScope();
+        var model = scope.ServiceProvider.GetRequiredService<GatewayDb>().Model;
+
+        foreach (var type in new[] { typeof(Registry), typeof(RegistryEvent), typeof(IdempotencyRecord), typeof(WebhookEvent), typeof(OutboxJob) })
         {
-            foreach (var scope in scopes)
-            {
-                await scope.DisposeAsync();
-            }
+            NewRowsWriter.Verify(model, type);
         }
+    }
+
+    [Theory]
+    [InlineData(typeof(WithOwnedType))]
+    [InlineData(typeof(WithComplexProperty))]
+    public void A_model_with_columns_the_writer_would_leave_out_fails_the_startup_check(Type contextType)
+    {
+        using var context = (DbContext)Activator.CreateInstance(contextType)!;
+
+        var error = Assert.Throws<InvalidOperationException>(() => NewRowsWriter.Verify(context.Model, typeof(Row)));
+
+        Assert.Contains("address", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    public sealed class Row
+    {
+        public Guid Id { get; set; }
+        public string Name { get; set; } = "";
+        public Address Address { get; set; } = new();
+    }
+
+    public sealed class Address
+    {
+        public string Street { get; set; } = "";
+    }
+
+    // Models only: nothing connects, so a connection string that names no server is enough.
+    private sealed class WithOwnedType : DbContext
+    {
+        protected override void OnConfiguring(DbContextOptionsBuilder options) => options.UseNpgsql("Host=unused");
+        protected override void OnModelCreating(ModelBuilder model) => model.Entity<Row>().OwnsOne(r => r.Address);
+    }
+
+    private sealed class WithComplexProperty : DbContext
+    {
+        protected override void OnConfiguring(DbContextOptionsBuilder options) => options.UseNpgsql("Host=unused");
+        protected override void OnModelCreating(ModelBuilder model) => model.Entity<Row>().ComplexProperty(r => r.Address);
     }
 }

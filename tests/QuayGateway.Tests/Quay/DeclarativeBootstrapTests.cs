@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Quay;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Tests.Rollout;
 

@@ -4,9 +4,10 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Quay;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Tests.Rollout;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Quay;
 

@@ -3,12 +3,14 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Quay;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
 using QuayGateway.Sandbox;
 using QuayGateway.Sandbox.Faults;
 using QuayGateway.Sandbox.Operator;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Tests.Rollout;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Quay;
 

@@ -2,9 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
-using QuayGateway.Registries;
+using QuayGateway.Quay;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
 using QuayGateway.Sandbox.Operator;
 using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Quay;
 

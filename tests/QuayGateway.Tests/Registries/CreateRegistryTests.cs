@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Registries;
 
@@ -182,6 +184,6 @@ public sealed class CreateRegistryTests(GatewayFixture gateway)
         Assert.Equal(1, await gateway.WithDbAsync(db => db.Registries.CountAsync(r => r.Name == request.Name)));
         // The refused ones wrote nothing at all: their rows went in one batch that PostgreSQL rolled back whole.
         Assert.Equal(1, await gateway.WithDbAsync(db => db.WebhookEvents.CountAsync(
-            e => e.Type == QuayGateway.Webhooks.WebhookEventTypes.RegistryAccepted && e.Payload.Contains($"\"{request.Name}\""))));
+            e => e.Type == QuayGateway.Webhooks.Model.WebhookEventTypes.RegistryAccepted && e.Payload.Contains($"\"{request.Name}\""))));
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Tests.Registries;
 

@@ -1,11 +1,15 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using k8s;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using QuayGateway.Registries;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
+using QuayGateway.Rollout;
+using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
+using k8s;
 
 namespace QuayGateway.Tests.Rollout;
 
@@ -360,7 +364,7 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
     [Fact]
     public async Task Clusters_lists_both_sandboxes_as_reachable()
     {
-        var clusters = await _scenario.Read<List<QuayGateway.Clusters.ClusterView>>("/v1/clusters");
+        var clusters = await _scenario.Read<List<QuayGateway.Rollout.ClusterView>>("/v1/clusters");
 
         Assert.Equal(["edge", "sandbox"], clusters.Select(c => c.Name));
         Assert.All(clusters, c => Assert.True(c.Reachable, c.Error));

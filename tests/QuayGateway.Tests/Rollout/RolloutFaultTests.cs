@@ -1,4 +1,5 @@
-using QuayGateway.Registries;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
 using QuayGateway.Sandbox.Faults;
 using QuayGateway.Sandbox.Operator;
 using QuayGateway.Tests.Infrastructure;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using QuayGateway.Webhooks;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Webhooks;
 

@@ -3,8 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Tests.Packaging;
-using QuayGateway.Webhooks;
 using QuayGateway.Webhooks.Api;
+using QuayGateway.Webhooks.Model;
 using Xunit.Abstractions;
 
 namespace QuayGateway.Tests.Webhooks;

@@ -1,9 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
-using QuayGateway.Webhooks;
-using QuayGateway.Webhooks.Api;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Webhooks;
 

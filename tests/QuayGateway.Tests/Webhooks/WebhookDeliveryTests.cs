@@ -4,11 +4,12 @@ using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Persistence;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
-using QuayGateway.Webhooks;
 using QuayGateway.Webhooks.Api;
 using QuayGateway.Webhooks.Delivery;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Webhooks;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using QuayGateway.Webhooks;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Webhooks;
 

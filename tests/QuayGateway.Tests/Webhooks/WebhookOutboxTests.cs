@@ -1,8 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using QuayGateway.Registries;
+using QuayGateway.Jobs;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
-using QuayGateway.Webhooks;
+using QuayGateway.Webhooks.Delivery;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Webhooks;
 
@@ -78,7 +81,7 @@ public sealed class WebhookOutboxTests(GatewayFixture gateway)
     }
 
     private static int DispatcherJobsAdded(QuayGateway.Persistence.GatewayDb db) =>
-        db.ChangeTracker.Entries<QuayGateway.Hosting.OutboxJob>()
+        db.ChangeTracker.Entries<QuayGateway.Jobs.OutboxJob>()
             .Where(e => e.State == EntityState.Added)
             .SelectMany(e => e.Entity.Payloads())
             .Count(job => job.Contains(nameof(QuayGateway.Webhooks.Delivery.WebhookDispatcher), StringComparison.Ordinal));

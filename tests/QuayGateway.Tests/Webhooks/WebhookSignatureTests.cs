@@ -1,4 +1,4 @@
-using QuayGateway.Webhooks;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Webhooks;
 

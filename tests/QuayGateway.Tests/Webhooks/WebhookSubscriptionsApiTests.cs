@@ -3,8 +3,8 @@ using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
-using QuayGateway.Webhooks;
 using QuayGateway.Webhooks.Api;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Webhooks;
 

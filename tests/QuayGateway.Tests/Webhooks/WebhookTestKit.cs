@@ -1,10 +1,10 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
-using QuayGateway.Webhooks;
 using QuayGateway.Webhooks.Api;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Webhooks;
 

@@ -29,7 +29,6 @@ public static class ChangeRegistry
     public static readonly PatchRegistryRequest PatchExample = new(
         Components: [new("clair", true), new("mirror", false), new("horizontalpodautoscaler", true)]);
 
-    private static readonly HashSet<RegistryState> ChangeRunning = [RegistryState.Accepted, RegistryState.Applying, RegistryState.Deleting];
 
     public static async Task<Results<Accepted<RegistryResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(
         Guid id, PatchRegistryRequest request, [FromHeader(Name = "If-Match")] string? ifMatch, ClaimsPrincipal user, GatewayDb db,
@@ -94,9 +93,9 @@ public static class ChangeRegistry
         }
 
         var now = time.GetUtcNow();
-        registry.SetCondition("Available", "False", "Deleting", "Deprovisioning was requested.", now);
+        registry.SetCondition(ConditionTypes.Available, "False", "Deleting", "Deprovisioning was requested.", now);
         db.MoveTo(registry, RegistryState.Deleting, "DeleteRequested", "Deprovisioning: deleting the QuayRegistry and what the gateway created.", now);
-        db.EnqueueJob<DeleteRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None));
+        db.EnqueueJob(RegistryJobs.Delete(registry.Id));
         await db.SaveChangesAsync(ct);
         return TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
     }
@@ -116,7 +115,7 @@ public static class ChangeRegistry
                 $"Only a Failed or Blocked rollout can be retried; the registry is {registry.State}.");
         }
 
-        if (BootstrapJob.FailedInBootstrap(registry))
+        if (RegistryLifecycle.FailedInBootstrap(registry))
         {
             return await StartBootstrapAsync(registry, db, time.GetUtcNow(), ct) is { } stale
                 ? stale
@@ -131,9 +130,9 @@ public static class ChangeRegistry
     /// <summary>The registry is up and a bootstrap step failed: run the bootstrap again (done steps are skipped).</summary>
     private static Task<ProblemHttpResult?> StartBootstrapAsync(Registry registry, GatewayDb db, DateTimeOffset now, CancellationToken ct)
     {
-        registry.SetCondition(BootstrapJob.Condition, "False", "RetryRequested", "A retry of the bootstrap was requested.", now);
+        registry.SetCondition(ConditionTypes.Bootstrapped, "False", "RetryRequested", "A retry of the bootstrap was requested.", now);
         db.MoveTo(registry, RegistryState.Bootstrapping, "RetryRequested", "Retrying the failed bootstrap step.", now);
-        db.EnqueueJob<BootstrapJob>(job => job.RunAsync(registry.Id, true, CancellationToken.None));
+        db.EnqueueJob(RegistryJobs.Bootstrap(registry.Id, requestedByRetry: true));
         return SaveOrConflictAsync(db, ct);
     }
 
@@ -143,9 +142,9 @@ public static class ChangeRegistry
     {
         registry.SpecVersion++;
         registry.Health = RegistryHealth.Progressing;
-        registry.SetCondition("Applied", "False", reason, message, now);
+        registry.SetCondition(ConditionTypes.Applied, "False", reason, message, now);
         db.MoveTo(registry, RegistryState.Applying, reason, message, now);
-        db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
+        db.EnqueueJob(RegistryJobs.Apply(registry.Id));
         return SaveOrConflictAsync(db, ct);
     }
 
@@ -177,7 +176,7 @@ public static class ChangeRegistry
             return Problems.Conflict(ProblemTypes.InvalidState, "Registry deleted", "The registry was deprovisioned; create a new one.");
         }
 
-        return ChangeRunning.Contains(registry.State)
+        return RegistryLifecycle.IsChanging(registry.State)
             ? Problems.Conflict(ProblemTypes.ChangeInProgress, "A change is in progress",
                 $"The registry is {registry.State}; wait until that change is done before starting another.")
             : null;

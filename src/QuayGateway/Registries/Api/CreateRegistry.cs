@@ -45,6 +45,8 @@ public static class CreateRegistry
         GatewayDb db,
         ClusterCatalog clusters,
         IDataProtectionProvider dataProtection,
+        NewRowsWriter writer,
+        JobOutboxDispatcher dispatcher,
         CancellationToken ct)
     {
         var tenant = user.Tenant();
@@ -81,24 +83,26 @@ public static class CreateRegistry
             Spec = RegistrySpec.From(request),
             ProtectedSecrets = secrets.IsEmpty ? null : secrets.Protect(dataProtection),
         };
-        registry.SetCondition("Accepted", "True", "RequestAccepted", "The registry request is stored and queued for apply.", registry.CreatedAt);
-        db.BeginInsertOnly(); // only new rows: one prepared statement, one round trip, committed whole or not at all
-        db.AddNew(registry);
-        db.MoveTo(registry, RegistryState.Accepted, "RequestAccepted", "Registry request accepted.", registry.CreatedAt);
+        registry.SetCondition(ConditionTypes.Accepted, "True", "RequestAccepted", "The registry request is stored and queued for apply.", registry.CreatedAt);
+        // Only new rows: one prepared statement, one round trip, committed whole or not at all.
+        var rows = new NewRowBatch();
+        rows.Add(registry);
+        rows.MoveTo(registry, RegistryState.Accepted, "RequestAccepted", "Registry request accepted.", registry.CreatedAt);
         var response = RegistryResponse.From(registry);
         if (idempotencyKey is not null)
         {
-            db.AddNew(new IdempotencyRecord
+            rows.Add(new IdempotencyRecord
             {
                 Tenant = tenant, Key = idempotencyKey, RequestHash = requestHash!, RegistryId = registry.Id,
                 ResponseBody = JsonSerializer.Serialize(response, Json),
             });
         }
 
-        db.EnqueueJob(ApplyRegistryJob.For(registry.Id));
+        rows.EnqueueJob(RegistryJobs.Apply(registry.Id));
         try
         {
-            await db.InsertNewRowsAsync(ct);
+            await writer.InsertAsync(db, rows, ct);
+            dispatcher.Wake();
         }
         catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
         {

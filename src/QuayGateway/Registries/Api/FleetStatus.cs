@@ -13,7 +13,6 @@ public sealed record FleetStatusResponse(int Total, IReadOnlyDictionary<string, 
 /// <summary><c>GET /v1/status</c>: the tenant's fleet: counts by state and health, and the registries that need attention.</summary>
 public static class FleetStatus
 {
-    private static readonly RegistryState[] Troubled = [RegistryState.Blocked, RegistryState.Degraded, RegistryState.Failed];
 
     public static async Task<Ok<FleetStatusResponse>> HandleAsync(ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
     {
@@ -21,7 +20,7 @@ public static class FleetStatus
         var byState = await live.GroupBy(r => r.State).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
         var byHealth = await live.GroupBy(r => r.Health).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
         var unhealthy = await live
-            .Where(r => Troubled.Contains(r.State) || r.Health == RegistryHealth.Degraded || r.Health == RegistryHealth.Missing)
+            .Where(r => RegistryLifecycle.Troubled.Contains(r.State) || r.Health == RegistryHealth.Degraded || r.Health == RegistryHealth.Missing)
             .OrderBy(r => r.Name).Take(200).ToListAsync(ct);
         return TypedResults.Ok(new FleetStatusResponse(
             byState.Sum(s => s.Count),

@@ -1,5 +1,9 @@
 using QuayGateway.Hosting;
+using QuayGateway.Jobs;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
 using QuayGateway.Security;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Registries.Api;
 
@@ -12,11 +16,19 @@ public static class RegistriesApi
     public static WebApplicationBuilder AddRegistries(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<RegistryReader>();
+        // The create's writer, for exactly the rows a create adds; made (and checked against the model) at startup.
+        builder.Services.AddSingleton(services =>
+        {
+            using var scope = services.CreateScope();
+            return new NewRowsWriter(scope.ServiceProvider.GetRequiredService<GatewayDb>().Model,
+                typeof(Registry), typeof(RegistryEvent), typeof(IdempotencyRecord), typeof(WebhookEvent), typeof(OutboxJob));
+        });
         return builder;
     }
 
     public static IEndpointRouteBuilder MapRegistries(this IEndpointRouteBuilder app)
     {
+        _ = app.ServiceProvider.GetRequiredService<NewRowsWriter>(); // fails the start if it could not write a create whole
         var group = app.MapGroup("/v1/registries").WithTags("Registries");
 
         group.MapPost("/", CreateRegistry.HandleAsync)

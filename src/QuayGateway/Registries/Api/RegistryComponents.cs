@@ -46,7 +46,7 @@ public static class RegistryComponents
         var views = QuayComponents.Kinds.Select(kind => new ComponentView(
             kind,
             managed.GetValueOrDefault(kind, true),
-            conditions.FirstOrDefault(c => c.Type.StartsWith("Component", StringComparison.Ordinal) && c.Type.EndsWith("Ready", StringComparison.Ordinal)
+            conditions.FirstOrDefault(c => ConditionTypes.IsComponentReady(c.Type)
                                            && StatusInterpreter.ComponentOf(c.Type) == kind),
             workloads.Pods.Where(p => p.Component == kind).Select(p => new PodView(p.Name, p.Ready, p.Status, p.Restarts, Age(p.Created, now))).ToList(),
             workloads.Jobs.Where(j => j.Component == kind).Select(j => new JobView(j.Name, j.Status, j.Completions, Age(j.Created, now))).ToList(),

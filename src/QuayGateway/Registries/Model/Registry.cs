@@ -68,7 +68,7 @@ public sealed class Registry
     public static string ETagOf(uint version) => $"\"{version}\"";
 
     /// <summary>Whether the registry is up (its Available condition is True), so its Quay can be called.</summary>
-    public bool IsAvailable => Conditions.Exists(c => c is { Type: "Available", Status: "True" });
+    public bool IsAvailable => Conditions.Exists(c => c is { Type: ConditionTypes.Available, Status: "True" });
 
     /// <summary>Sets a gateway condition, keeping lastTransitionTime when the status did not change.</summary>
     public void SetCondition(string type, string status, string reason, string message, DateTimeOffset now)

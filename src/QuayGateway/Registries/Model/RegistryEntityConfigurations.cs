@@ -9,6 +9,7 @@ internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
 {
     public void Configure(EntityTypeBuilder<Registry> builder)
     {
+        builder.ToTable("registries");
         builder.HasKey(r => r.Id);
         builder.Property(r => r.Tenant).HasMaxLength(63);
         builder.Property(r => r.Cluster).HasMaxLength(63);
@@ -37,7 +38,8 @@ internal sealed class ObservedWorkloadsConfiguration : IEntityTypeConfiguration<
         builder.ToTable("registry_workloads");
         builder.HasKey(w => w.RegistryId);
         builder.Property(w => w.Workloads).HasJsonConversion();
-        builder.HasOne<Registry>().WithOne().HasForeignKey<ObservedWorkloads>(w => w.RegistryId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Registry>().WithOne().HasForeignKey<ObservedWorkloads>(w => w.RegistryId).OnDelete(DeleteBehavior.Cascade)
+            .HasConstraintName("fk_registry_workloads_registries_registry_id"); // the name it had when the context named its sets
     }
 }
 
@@ -45,6 +47,7 @@ internal sealed class RegistryEventConfiguration : IEntityTypeConfiguration<Regi
 {
     public void Configure(EntityTypeBuilder<RegistryEvent> builder)
     {
+        builder.ToTable("registry_events");
         builder.HasKey(e => e.Id);
         builder.Property(e => e.Type).HasMaxLength(40);
         builder.Property(e => e.State).HasConversion<string>().HasMaxLength(20);
@@ -59,6 +62,7 @@ internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<
 {
     public void Configure(EntityTypeBuilder<IdempotencyRecord> builder)
     {
+        builder.ToTable("idempotency_records");
         builder.HasKey(r => new { r.Tenant, r.Key });
         builder.Property(r => r.Key).HasMaxLength(255);
         builder.Property(r => r.ResponseBody).HasColumnType("jsonb");

@@ -28,9 +28,6 @@ public sealed record RolloutView(
 /// </summary>
 public static class StatusInterpreter
 {
-    private static readonly HashSet<RegistryState> WasAvailable =
-        [RegistryState.Available, RegistryState.Bootstrapping, RegistryState.Ready, RegistryState.Degraded];
-
     public static IReadOnlyList<OperatorCondition> Conditions(JsonObject? status) =>
         (status?["conditions"] as JsonArray ?? [])
         .OfType<JsonObject>()
@@ -48,9 +45,9 @@ public static class StatusInterpreter
         var endpoint = (string?)status?["registryEndpoint"];
         var version = (string?)status?["currentVersion"];
         var editor = (string?)status?["configEditorEndpoint"];
-        var blocked = Find("RolloutBlocked");
-        var created = Find("ComponentsCreated");
-        var available = Find("Available");
+        var blocked = Find(ConditionTypes.RolloutBlocked);
+        var created = Find(ConditionTypes.ComponentsCreated);
+        var available = Find(ConditionTypes.Available);
         var causes = Causes(conditions, status);
 
         RolloutView View(RegistryState state, RegistryHealth health, string reason, string message) =>
@@ -78,7 +75,7 @@ public static class StatusInterpreter
             return View(RegistryState.Available, RegistryHealth.Healthy, available.Reason ?? "HealthChecksPassing", available.Message ?? "");
         }
 
-        if (generationObserved && WasAvailable.Contains(current))
+        if (generationObserved && RegistryLifecycle.HasBeenAvailable(current))
         {
             return View(RegistryState.Degraded, RegistryHealth.Degraded, available?.Reason ?? "ComponentNotReady",
                 available?.Message ?? "The registry was available and is not any more.");
@@ -96,7 +93,7 @@ public static class StatusInterpreter
     private static List<HealthCause> Causes(IReadOnlyList<OperatorCondition> conditions, JsonObject? status)
     {
         var causes = conditions
-            .Where(c => c.Type.StartsWith("Component", StringComparison.Ordinal) && c.Type.EndsWith("Ready", StringComparison.Ordinal)
+            .Where(c => ConditionTypes.IsComponentReady(c.Type)
                         && c.Status == "False")
             .Select(c => new HealthCause(ComponentOf(c.Type), c.Reason ?? "ComponentNotReady", c.Message ?? ""))
             .ToList();
@@ -115,7 +112,7 @@ public static class StatusInterpreter
     /// <summary>"ComponentClairPostgresReady" → "clairpostgres"; "ComponentHPAReady" → "horizontalpodautoscaler".</summary>
     public static string ComponentOf(string conditionType)
     {
-        var name = conditionType["Component".Length..^"Ready".Length].ToLowerInvariant();
+        var name = conditionType[ConditionTypes.ComponentPrefix.Length..^ConditionTypes.ComponentSuffix.Length].ToLowerInvariant();
         return name == "hpa" ? QuayComponents.Hpa : name;
     }
 }

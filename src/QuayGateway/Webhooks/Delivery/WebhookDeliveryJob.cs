@@ -22,7 +22,7 @@ public sealed class WebhookDeliveryJob(
     WebhookSecretProtector protector,
     IBackgroundJobClient jobs,
     WebhookOptions options,
-    GatewayMetrics metrics,
+    WebhookMetrics metrics,
     ILogger<WebhookDeliveryJob> logger)
 {
     /// <summary>
@@ -69,7 +69,7 @@ public sealed class WebhookDeliveryJob(
     private Task<WebhookDelivery?> HeadAsync(Guid subscriptionId, Guid orderingKey, CancellationToken ct) =>
         db.WebhookDeliveries.AsNoTracking()
             .Where(d => d.SubscriptionId == subscriptionId && d.OrderingKey == orderingKey && d.Status == DeliveryStatus.Pending)
-            .Where(d => db.WebhookSubscriptions.Any(s => s.Id == subscriptionId && s.Enabled))
+            .Where(d => db.Set<WebhookSubscription>().Any(s => s.Id == subscriptionId && s.Enabled))
             .OrderBy(d => d.EventId).ThenBy(d => d.Id)
             .FirstOrDefaultAsync(ct);
 

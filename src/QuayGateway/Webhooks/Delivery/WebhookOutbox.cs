@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Jobs;
 using QuayGateway.Persistence;
-using QuayGateway.Registries.Model;
 using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Delivery;
@@ -17,13 +16,12 @@ public static class WebhookOutbox
     private static readonly PreparedJob DispatcherJob = PreparedJob.Of<WebhookDispatcher>(d => d.RunAsync(CancellationToken.None));
 
     /// <summary>
-    /// Adds an event for a registry. <see cref="RegistryTransitions.MoveTo"/> calls it for state changes; call it
-    /// directly for news that is not a state change (<c>registry.applied</c>, <c>quay.user_initialized</c>,
-    /// <c>quay.organization_created</c>). The payload is a snapshot taken now, so update the registry first.
-    /// <paramref name="details"/> adds plain facts (an organization's name); never put a token or password in it.
+    /// Adds an event to the outbox, with the job that starts its delivery. Deliveries to a subscription are ordered
+    /// per <paramref name="registryId"/>. <paramref name="data"/> is the payload's <c>data</c>, a snapshot taken now by
+    /// the announcing feature (registries announce through their own <c>AddWebhookEvent</c>); never a token or password.
     /// </summary>
     public static WebhookEvent AddWebhookEvent(
-        this GatewayDb db, Registry registry, string type, DateTimeOffset now, IReadOnlyDictionary<string, string>? details = null)
+        this INewRows rows, string tenant, Guid registryId, string type, DateTimeOffset now, object data)
     {
         if (!WebhookEventTypes.All.Contains(type))
         {
@@ -34,14 +32,14 @@ public static class WebhookOutbox
         var webhookEvent = new WebhookEvent
         {
             EventId = id,
-            Tenant = registry.Tenant,
-            RegistryId = registry.Id,
+            Tenant = tenant,
+            RegistryId = registryId,
             Type = type,
             OccurredAt = now,
-            Payload = WebhookPayload.For(registry, id, type, now, details).ToJson(),
+            Payload = new WebhookPayload(id, type, now, data).ToJson(),
         };
-        db.AddNew(webhookEvent);
-        db.EnqueueJob(DispatcherJob); // once per unit of work, however many events it adds
+        rows.Add(webhookEvent);
+        rows.EnqueueJob(DispatcherJob); // once per unit of work, however many events it adds
         return webhookEvent;
     }
 }

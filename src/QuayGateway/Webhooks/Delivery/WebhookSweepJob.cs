@@ -19,7 +19,7 @@ public sealed class WebhookSweepJob(GatewayDb db, IBackgroundJobClient jobs, Web
     public async Task RunAsync(CancellationToken ct)
     {
         var before = DateTimeOffset.UtcNow - options.SweepGrace;
-        if (await db.WebhookEvents.AnyAsync(e => e.DispatchedAt == null && e.OccurredAt < before, ct))
+        if (await db.Set<WebhookEvent>().AnyAsync(e => e.DispatchedAt == null && e.OccurredAt < before, ct))
         {
             jobs.Enqueue<WebhookDispatcher>(d => d.RunAsync(CancellationToken.None));
         }
@@ -43,9 +43,9 @@ public sealed class WebhookSweepJob(GatewayDb db, IBackgroundJobClient jobs, Web
 
         // Retention: old events go with their deliveries and attempts, once nothing about them is pending.
         var expired = DateTimeOffset.UtcNow - options.Retention;
-        var removed = await db.WebhookEvents
+        var removed = await db.Set<WebhookEvent>()
             .Where(e => e.DispatchedAt != null && e.OccurredAt < expired
-                        && !db.WebhookDeliveries.Any(d => d.EventId == e.Id && d.Status == DeliveryStatus.Pending))
+                        && !db.Set<WebhookDelivery>().Any(d => d.EventId == e.Id && d.Status == DeliveryStatus.Pending))
             .ExecuteDeleteAsync(ct);
         if (removed > 0)
         {

@@ -45,8 +45,11 @@ internal sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<We
         builder.HasKey(d => d.Id);
         builder.Property(d => d.MessageId).HasMaxLength(40);
         builder.Property(d => d.Status).HasConversion<string>().HasMaxLength(20);
-        builder.HasOne(d => d.Event).WithMany().HasForeignKey(d => d.EventId).OnDelete(DeleteBehavior.Cascade);
-        builder.HasOne<WebhookSubscription>().WithMany().HasForeignKey(d => d.SubscriptionId).OnDelete(DeleteBehavior.Cascade);
+        // Constraint names as they were when the context named its sets (they derive from the principal's set name).
+        builder.HasOne(d => d.Event).WithMany().HasForeignKey(d => d.EventId).OnDelete(DeleteBehavior.Cascade)
+            .HasConstraintName("fk_webhook_deliveries_webhook_events_event_id");
+        builder.HasOne<WebhookSubscription>().WithMany().HasForeignKey(d => d.SubscriptionId).OnDelete(DeleteBehavior.Cascade)
+            .HasConstraintName("fk_webhook_deliveries_webhook_subscriptions_subscription_id");
         builder.HasMany(d => d.Attempts).WithOne().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
         // The head of each ordered queue, and the sweep's due work.
         builder.HasIndex(d => new { d.SubscriptionId, d.OrderingKey, d.Status, d.EventId });
@@ -73,6 +76,7 @@ internal sealed class WebhookTicketLinkConfiguration : IEntityTypeConfiguration<
         builder.ToTable("webhook_ticket_links");
         builder.HasKey(l => new { l.SubscriptionId, l.RegistryId });
         builder.Property(l => l.ExternalId).HasMaxLength(100);
-        builder.HasOne<WebhookSubscription>().WithMany().HasForeignKey(l => l.SubscriptionId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<WebhookSubscription>().WithMany().HasForeignKey(l => l.SubscriptionId).OnDelete(DeleteBehavior.Cascade)
+            .HasConstraintName("fk_webhook_ticket_links_webhook_subscriptions_subscription_id");
     }
 }

@@ -1,8 +1,6 @@
-using QuayGateway.Registries.Model;
-
 namespace QuayGateway.Webhooks.Model;
 
-/// <summary>The event types a subscription can filter on, and which registry state announces which.</summary>
+/// <summary>The event types a subscription can filter on.</summary>
 public static class WebhookEventTypes
 {
     public const string RegistryAccepted = "registry.accepted";
@@ -25,21 +23,4 @@ public static class WebhookEventTypes
         RegistryAccepted, RegistryApplied, RegistryProgressing, RegistryAvailable, RegistryBlocked, RegistryDegraded,
         RegistryFailed, RegistryDeleted, RegistryReady, QuayUserInitialized, QuayOrganizationCreated,
     ];
-
-    /// <summary>
-    /// The event a state change announces. Applying, Bootstrapping and Deleting are steps, not news:
-    /// the end of an apply is announced separately as <see cref="RegistryApplied"/>.
-    /// </summary>
-    public static string? ForState(RegistryState state) => state switch
-    {
-        RegistryState.Accepted => RegistryAccepted,
-        RegistryState.Progressing => RegistryProgressing,
-        RegistryState.Available => RegistryAvailable,
-        RegistryState.Ready => RegistryReady,
-        RegistryState.Blocked => RegistryBlocked,
-        RegistryState.Degraded => RegistryDegraded,
-        RegistryState.Failed => RegistryFailed,
-        RegistryState.Deleted => RegistryDeleted,
-        _ => null,
-    };
 }

@@ -5,15 +5,16 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
-using QuayGateway.Hosting;
+using QuayGateway.Jobs;
 using QuayGateway.Persistence;
 using QuayGateway.Quay;
-using QuayGateway.Registries;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
 using QuayGateway.Rollout;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Webhooks.Delivery;
 
-namespace QuayGateway.Tests.Hosting;
+namespace QuayGateway.Tests.Jobs;
 
 /// <summary>Jobs asked for by a request are in PostgreSQL with it (the job outbox) and reach Hangfire afterwards.</summary>
 [Collection(GatewayCollection.Name)]
@@ -80,7 +81,7 @@ public sealed class JobOutboxTests(GatewayFixture gateway)
     public async Task A_unit_of_work_writes_one_row_with_each_job_once()
     {
         var registry = Guid.CreateVersion7();
-        var apply = ApplyRegistryJob.For(registry);
+        var apply = RegistryJobs.Apply(registry);
         var bootstrap = PreparedJob.Of<BootstrapJob>(j => j.RunAsync(registry, false, CancellationToken.None));
         await using var db = Context(gateway.ConnectionString);
 
@@ -104,7 +105,7 @@ public sealed class JobOutboxTests(GatewayFixture gateway)
         await using var db = Context(connectionString);
         var migrator = db.GetService<IMigrator>();
         await migrator.MigrateAsync("WatchedWorkloads");
-        var apply = ApplyRegistryJob.For(Guid.CreateVersion7()).Payload;
+        var apply = RegistryJobs.Apply(Guid.CreateVersion7()).Payload;
         await ExecuteAsync(connectionString, "INSERT INTO gateway.outbox_jobs (job, created_at) VALUES ($1, now())", apply);
 
         await migrator.MigrateAsync();
@@ -121,11 +122,11 @@ public sealed class JobOutboxTests(GatewayFixture gateway)
     public void A_job_template_gives_the_payload_hangfire_gives_the_same_call()
     {
         var id = Guid.CreateVersion7();
-        var expected = InvocationData.SerializeJob(Job.FromExpression<ApplyRegistryJob>(j => j.RunAsync(id, CancellationToken.None))).SerializePayload();
+        var expected = InvocationData.SerializeJob(Job.FromExpression<IApplyRegistryJob>(j => j.RunAsync(id, CancellationToken.None))).SerializePayload();
 
-        Assert.Equal(expected, ApplyRegistryJob.For(id).Payload);
-        Assert.NotEqual(ApplyRegistryJob.For(Guid.CreateVersion7()).Payload, ApplyRegistryJob.For(id).Payload);
-        var job = InvocationData.DeserializePayload(ApplyRegistryJob.For(id).Payload).DeserializeJob();
+        Assert.Equal(expected, RegistryJobs.Apply(id).Payload);
+        Assert.NotEqual(RegistryJobs.Apply(Guid.CreateVersion7()).Payload, RegistryJobs.Apply(id).Payload);
+        var job = InvocationData.DeserializePayload(RegistryJobs.Apply(id).Payload).DeserializeJob();
         Assert.Equal(id, job.Args[0]);
     }
 

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using QuayGateway.Hosting;
-using QuayGateway.Registries;
+using QuayGateway.Jobs;
+using QuayGateway.Registries.Api;
 using QuayGateway.Tests.Infrastructure;
 
-namespace QuayGateway.Tests.Hosting;
+namespace QuayGateway.Tests.Jobs;
 
 /// <summary>A Hangfire job runs in a span that continues the trace of the request that enqueued it.</summary>
 [Collection(GatewayCollection.Name)]
@@ -17,7 +17,7 @@ public sealed class JobTracingTests(GatewayFixture gateway)
         var finished = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name == TelemetryJobTracing.SourceName,
+            ShouldListenTo = source => source.Name == JobTracing.SourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = finished.Enqueue,
         };
@@ -38,7 +38,7 @@ public sealed class JobTracingTests(GatewayFixture gateway)
         var span = await GatewayFixture.EventuallyAsync(
             // The request enqueues the apply job and, through the outbox, the webhook dispatcher: both continue its trace.
             () => Task.FromResult(finished.FirstOrDefault(a => a.TraceId == traceId
-                                                               && a.DisplayName == $"{nameof(QuayGateway.Rollout.ApplyRegistryJob)}.RunAsync")),
+                                                               && a.DisplayName == $"{nameof(IApplyRegistryJob)}.RunAsync")),
             a => a is not null);
         Assert.NotNull(span);
         Assert.Equal(ActivityKind.Consumer, span.Kind);

@@ -1,7 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 
-namespace QuayGateway.Hosting;
+namespace QuayGateway.Persistence;
 
 public sealed class DataProtectionCertificateOptions
 {

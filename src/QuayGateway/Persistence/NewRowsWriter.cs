@@ -5,66 +5,70 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
-using QuayGateway.Jobs;
 
 namespace QuayGateway.Persistence;
 
 /// <summary>
-/// Saves a unit of work that only adds rows, such as a create (registry, timeline entry, webhook event, outbox row),
+/// Writes a unit of work that only adds rows, such as a create (registry, timeline entry, webhook event, outbox row),
 /// as one prepared statement: one round trip and one implicit transaction (it commits whole or not at all), without
 /// the change tracker and without SaveChanges' change detection, command building and SQL generation on every
 /// request. Each table's INSERT is generated once from the EF model, so its columns and value conversions are the
 /// mapping's own. Store-generated values (identity keys, <c>xmin</c>) are left to PostgreSQL and not read back.
+/// Made for the entity types it writes, and checked against the model when made (<see cref="Verify"/>).
 /// </summary>
-public static class NewRows
+public sealed class NewRowsWriter
 {
     private static readonly ConcurrentDictionary<(IEntityType Type, ulong Columns), InsertCommand> Inserts = new();
     private static readonly ConcurrentDictionary<IEntityType, IProperty[]> Properties = new();
     private static readonly ConcurrentDictionary<string, InsertStatement> Statements = new();
     private static int _insertCommands;
 
-    /// <summary>
-    /// Starts an insert-only unit of work on <paramref name="db"/>: rows added with <see cref="GatewayDb.AddNew{T}"/>
-    /// (directly, or by <c>MoveTo</c>, <c>AddWebhookEvent</c> and <c>EnqueueJob</c>) are kept for
-    /// <see cref="InsertNewRowsAsync"/> instead of being tracked. <c>SaveChanges</c> refuses until it is finished.
-    /// </summary>
-    public static void BeginInsertOnly(this GatewayDb db)
+    private readonly HashSet<Type> _entityTypes;
+
+    /// <summary>A writer for rows of <paramref name="entityTypes"/>, refused at once if it could not write them whole.</summary>
+    public NewRowsWriter(IModel model, params Type[] entityTypes)
     {
-        if (db.InsertOnlyRows is not null)
+        foreach (var type in entityTypes)
         {
-            throw new InvalidOperationException("An insert-only unit of work is already under way.");
+            Verify(model, type);
         }
 
-        db.InsertOnlyRows = [];
+        _entityTypes = [.. entityTypes];
     }
 
     /// <summary>
-    /// Inserts the rows of the insert-only unit of work in one statement (constraints are checked at its end, so the
-    /// order of the rows does not matter) and ends it, whether the statement succeeds or fails.
+    /// Checks that the writer writes every column the model maps for <paramref name="entityType"/>: it writes an
+    /// entity's own scalar properties, so an owned type, a complex property or another entity sharing the table
+    /// (columns it would silently leave out) fails here, at startup, naming the columns.
     /// </summary>
-    /// <exception cref="InvalidOperationException">No insert-only unit of work is under way, or the change tracker
-    /// holds something (it would not be written): add rows with <see cref="GatewayDb.AddNew{T}"/>.</exception>
-    /// <exception cref="PostgresException">A constraint refused a row; nothing was written.</exception>
-    public static async Task InsertNewRowsAsync(this GatewayDb db, CancellationToken ct)
+    public static void Verify(IModel model, Type entityType)
     {
-        var rows = db.InsertOnlyRows ?? throw new InvalidOperationException("No insert-only unit of work is under way (BeginInsertOnly).");
-        db.InsertOnlyRows = null;
-        var tracker = db.ChangeTracker;
-        var detectChanges = tracker.AutoDetectChangesEnabled;
-        tracker.AutoDetectChangesEnabled = false; // only asking whether anything is tracked; nothing to compare
-        try
+        var type = model.FindEntityType(entityType) ?? throw new InvalidOperationException($"{entityType.Name} is not an entity of the model.");
+        var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
+        var written = type.GetProperties().Select(p => p.GetColumnName(table)).ToHashSet(StringComparer.Ordinal);
+        var mapped = model.GetRelationalModel().FindTable(table.Name, table.Schema)!.Columns.Select(c => c.Name);
+        var missing = mapped.Where(c => !written.Contains(c)).ToList();
+        if (missing.Count > 0 || type.GetComplexProperties().Any())
         {
-            if (tracker.Entries().FirstOrDefault() is { } tracked)
-            {
-                throw new InvalidOperationException(
-                    $"{tracked.Metadata.DisplayName()} is tracked in an insert-only unit of work and would not be written; add it with AddNew.");
-            }
-        }
-        finally
-        {
-            tracker.AutoDetectChangesEnabled = detectChanges;
+            throw new InvalidOperationException(
+                $"The insert-only writer cannot write {type.DisplayName()} whole: it writes an entity's own columns, and table " +
+                $"{table.Name} also maps {string.Join(", ", missing.DefaultIfEmpty("complex properties"))}. Save such rows with SaveChanges.");
         }
 
+        if (written.Count > 64)
+        {
+            throw new InvalidOperationException($"{type.DisplayName()} has more than 64 columns.");
+        }
+    }
+
+    /// <summary>
+    /// Inserts the batch's rows in one statement (constraints are checked at its end, so the order of the rows does
+    /// not matter). Nothing else on <paramref name="db"/> is written: keep its change tracker out of it.
+    /// </summary>
+    /// <exception cref="PostgresException">A constraint refused a row; nothing was written.</exception>
+    public async Task InsertAsync(DbContext db, NewRowBatch batch, CancellationToken ct)
+    {
+        var rows = batch.Rows;
         if (rows.Count == 0)
         {
             return;
@@ -73,8 +77,12 @@ public static class NewRows
         var inserts = new InsertCommand[rows.Count];
         for (var i = 0; i < rows.Count; i++)
         {
-            inserts[i] = InsertFor(db.Model.FindEntityType(rows[i].GetType())
-                ?? throw new InvalidOperationException($"{rows[i].GetType().Name} is not an entity of GatewayDb."), rows[i]);
+            if (!_entityTypes.Contains(rows[i].GetType()))
+            {
+                throw new InvalidOperationException($"This writer was not made for {rows[i].GetType().Name} rows.");
+            }
+
+            inserts[i] = InsertFor(db.Model.FindEntityType(rows[i].GetType())!, rows[i]);
         }
 
         var statement = StatementFor(inserts);
@@ -87,8 +95,6 @@ public static class NewRows
         {
             await db.Database.CloseConnectionAsync();
         }
-
-        JobOutbox.AfterCommit(db);
     }
 
     private static InsertStatement StatementFor(InsertCommand[] inserts) =>
@@ -194,7 +200,7 @@ public static class NewRows
                 : $"WITH {string.Join(", ", sql[..^1].Select((insert, i) => $"row{i} AS ({insert})"))} {sql[^1]}";
         }
 
-        public async Task ExecuteAsync(NpgsqlConnection connection, List<object> rows, CancellationToken ct)
+        public async Task ExecuteAsync(NpgsqlConnection connection, IReadOnlyList<object> rows, CancellationToken ct)
         {
             var command = _idle.TryTake(out var idle) ? idle : NewCommand();
             command.Connection = connection;

@@ -1,0 +1,45 @@
+using System.Diagnostics.Metrics;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Hosting;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
+
+namespace QuayGateway.Rollout;
+
+/// <summary>Rollout durations (<c>quaygateway.rollout.duration</c>) and registries by state (<c>quaygateway.registries</c>).</summary>
+public sealed class RolloutMetrics
+{
+    /// <summary>Rollouts take seconds in the sandbox and up to the 30 min deadline on a real cluster.</summary>
+    private static readonly double[] RolloutBuckets = [5, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600];
+
+    private readonly Histogram<double> _rolloutDuration;
+    private readonly MetricSnapshot<IReadOnlyDictionary<RegistryState, int>> _registries;
+
+    public RolloutMetrics(IMeterFactory meters, IServiceProvider services, TimeProvider time, ILogger<RolloutMetrics> logger)
+    {
+        var meter = meters.Create(TelemetrySetup.MeterName);
+        _rolloutDuration = meter.CreateHistogram("quaygateway.rollout.duration", "s",
+            "Time from a registry's acceptance to the end of its rollout (Available or Failed).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RolloutBuckets });
+        _registries = new MetricSnapshot<IReadOnlyDictionary<RegistryState, int>>(time, logger, "registries by state", () =>
+        {
+            using var scope = services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDb>();
+            return db.Registries.AsNoTracking().GroupBy(r => r.State).Select(g => new { g.Key, Count = g.Count() })
+                .ToDictionary(g => g.Key, g => g.Count);
+        });
+        meter.CreateObservableGauge("quaygateway.registries", ObserveRegistries, "{registry}", "Registries by state (all tenants).");
+    }
+
+    /// <summary>A rollout ended: <paramref name="outcome"/> is the state it ended in (Available, Failed, Blocked).</summary>
+    public void RecordRolloutDuration(TimeSpan duration, string cluster, string outcome) =>
+        _rolloutDuration.Record(duration.TotalSeconds, new("cluster", cluster), new("outcome", outcome));
+
+    private IEnumerable<Measurement<int>> ObserveRegistries()
+    {
+        var counts = _registries.Get() ?? new Dictionary<RegistryState, int>();
+        // Every state, zeros included, so an alert on a state never sees a missing series.
+        return Enum.GetValues<RegistryState>().Select(s =>
+            new Measurement<int>(counts.GetValueOrDefault(s), new KeyValuePair<string, object?>("state", s.ToString())));
+    }
+}
