@@ -114,7 +114,7 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
             var registry = await db.Registries.SingleAsync(r => r.Id == created.Id);
             registry.SpecVersion++;
             await db.SaveChangesAsync();
-            await scope.ServiceProvider.GetRequiredService<QuayGateway.Rollout.ApplyRegistryJob>().RunAsync(created.Id, CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<QuayGateway.Jobs.IApplyRegistryJob>().RunAsync(created.Id, CancellationToken.None);
         }
 
         var after = (await _scenario.Read<ManifestResponse>($"/v1/registries/{created.Id}/manifest")).Live!;
