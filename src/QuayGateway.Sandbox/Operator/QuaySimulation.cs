@@ -21,12 +21,12 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
     private static readonly ConditionalWeakTable<ObjectStore, QuaySimulation> ByStore = new();
     private static readonly ConditionalWeakTable<SandboxFaults, QuaySimulation> ByFaults = new();
 
-    private readonly QuayOperator quayOperator;
+    private readonly QuayOperator _quayOperator;
 
     public QuaySimulation(ObjectStore store, SandboxOptions options, ILogger? logger = null)
     {
         Api = new QuayApiSimulator(Clock, QuayApiFaults);
-        quayOperator = new QuayOperator(store, Api, OperatorFaults, Clock,
+        _quayOperator = new QuayOperator(store, Api, OperatorFaults, Clock,
             new QuayOperatorSettings(options.Profile, options.PhaseDelay, options.AppsDomain), logger);
     }
 
@@ -65,7 +65,7 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        quayOperator.Start();
+        _quayOperator.Start();
         return Task.CompletedTask;
     }
 
@@ -75,7 +75,7 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
     {
         // Release held Quay requests first so the server can drain.
         QuayApiFaults.Clear();
-        await quayOperator.DisposeAsync();
+        await _quayOperator.DisposeAsync();
     }
 
     /// <summary>Runs ahead of the host's own pipeline: Quay hosts go to the Quay API, the admin paths to QuayAdminApi.</summary>

@@ -17,17 +17,17 @@ namespace QuayGateway.Sandbox.QuayApi;
 /// </summary>
 public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
 {
-    private readonly ConcurrentDictionary<string, QuayInstance> byRegistry = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, QuayInstance> byHost = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, string[]> hostsOf = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, QuayInstance> _byRegistry = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, QuayInstance> _byHost = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, string[]> _hostsOf = new(StringComparer.Ordinal);
 
     /// <summary>Whether a request with this Host header (with or without a port) is for a simulated Quay.</summary>
-    public bool Serves(string host) => byHost.ContainsKey(StripPort(host));
+    public bool Serves(string host) => _byHost.ContainsKey(StripPort(host));
 
     /// <summary>The <see cref="RequestDelegate"/> for Quay API requests; see <see cref="Serves"/>.</summary>
     public async Task HandleAsync(HttpContext context)
     {
-        if (!byHost.TryGetValue(StripPort(context.Request.Host.Value ?? ""), out var quay))
+        if (!_byHost.TryGetValue(StripPort(context.Request.Host.Value ?? ""), out var quay))
         {
             await QuayResponses.Abort(context, 404, "Not Found");
             return;
@@ -96,38 +96,38 @@ public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
     /// </summary>
     internal void Open(string registry, IReadOnlyCollection<string> hosts, QuayConfig config)
     {
-        var quay = byRegistry.GetOrAdd(registry, _ => new QuayInstance(new QuayDatabase(clock), config));
+        var quay = _byRegistry.GetOrAdd(registry, _ => new QuayInstance(new QuayDatabase(clock), config));
         quay.Config = config;
         var current = hosts.Select(StripPort).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
-        var previous = hostsOf.GetValueOrDefault(registry, []);
+        var previous = _hostsOf.GetValueOrDefault(registry, []);
         foreach (var stale in previous.Except(current, StringComparer.OrdinalIgnoreCase))
         {
-            byHost.TryRemove(new KeyValuePair<string, QuayInstance>(stale, quay));
+            _byHost.TryRemove(new KeyValuePair<string, QuayInstance>(stale, quay));
         }
 
         foreach (var host in current)
         {
-            byHost[host] = quay;
+            _byHost[host] = quay;
         }
 
-        hostsOf[registry] = current;
+        _hostsOf[registry] = current;
     }
 
-    internal bool IsOpen(string registry) => byRegistry.ContainsKey(registry);
+    internal bool IsOpen(string registry) => _byRegistry.ContainsKey(registry);
 
     /// <summary>Drops the registry's Quay and its database.</summary>
     internal void Close(string registry)
     {
-        if (!byRegistry.TryRemove(registry, out var quay))
+        if (!_byRegistry.TryRemove(registry, out var quay))
         {
             return;
         }
 
-        if (hostsOf.TryRemove(registry, out var hosts))
+        if (_hostsOf.TryRemove(registry, out var hosts))
         {
             foreach (var host in hosts)
             {
-                byHost.TryRemove(new KeyValuePair<string, QuayInstance>(host, quay));
+                _byHost.TryRemove(new KeyValuePair<string, QuayInstance>(host, quay));
             }
         }
     }
