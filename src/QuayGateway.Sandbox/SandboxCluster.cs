@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using QuayGateway.Sandbox.Faults;
 using QuayGateway.Sandbox.Kubernetes;
+using QuayGateway.Sandbox.Operator;
 
 namespace QuayGateway.Sandbox;
 
@@ -14,14 +15,16 @@ namespace QuayGateway.Sandbox;
 public sealed class SandboxCluster : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly QuaySimulation? _quay;
 
-    private SandboxCluster(SandboxOptions options, WebApplication app, ObjectStore store, SandboxFaults faults, SandboxRequestCounter requests)
+    private SandboxCluster(SandboxOptions options, WebApplication app, ObjectStore store, SandboxFaults faults, SandboxRequestCounter requests, QuaySimulation? quay)
     {
         Options = options;
         _app = app;
         Store = store;
         Faults = faults;
         Requests = requests;
+        _quay = quay;
     }
 
     public SandboxOptions Options { get; }
@@ -37,6 +40,9 @@ public sealed class SandboxCluster : IAsyncDisposable
     public SandboxFaults Faults { get; }
 
     public SandboxRequestCounter Requests { get; }
+
+    /// <summary>The simulated Quay Operator and Quay APIs; absent when <see cref="SandboxOptions.SimulateOperator"/> is false.</summary>
+    public QuaySimulation Quay => _quay ?? throw new InvalidOperationException("This sandbox cluster runs no Quay simulation.");
 
     /// <summary>
     /// Handles requests addressed to any host other than the API server (a registry's route host, e.g.
@@ -67,11 +73,13 @@ public sealed class SandboxCluster : IAsyncDisposable
         // stops with the cluster. Set cluster.QuayApi (below, after construction) to serve the simulated Quay API.
         // The operator runs as a hosted service; Quay API requests (by Host header) and /sandbox/faults/operator,
         // /sandbox/faults/quay-api and /sandbox/clock are served by a startup filter ahead of this pipeline.
-        if (options.SimulateOperator) Operator.QuaySimulation.AddTo(builder.Services, store, faults, options);
+        var quay = options.SimulateOperator
+            ? QuaySimulation.AddTo(builder.Services, store, faults, new QuayOperatorSettings(options.Profile, options.PhaseDelay, options.AppsDomain))
+            : null;
         // ===== end of wiring =====
 
         var app = builder.Build();
-        var cluster = new SandboxCluster(options, app, store, faults, requests);
+        var cluster = new SandboxCluster(options, app, store, faults, requests, quay);
         var printer = new TablePrinter(store.Time);
         var api = new KubernetesApi(store, faults, requests, printer, new WatchStream(store, faults, printer, options.BookmarkInterval));
 

@@ -15,19 +15,18 @@ namespace QuayGateway.Sandbox.Operator;
 /// The simulated Quay side of a sandbox cluster: the operator over the cluster's store, the per-registry Quay
 /// APIs, their faults and the clock tokens expire by. Reach it as <c>cluster.Quay</c>, its faults as
 /// <c>cluster.Faults.Operator</c> and <c>cluster.Faults.QuayApi</c>. It starts and stops with the cluster.
+/// It knows nothing of the cluster type or its options (the cluster wires it), so dependencies run one way.
 /// </summary>
 public sealed class QuaySimulation : IHostedService, IAsyncDisposable
 {
-    private static readonly ConditionalWeakTable<ObjectStore, QuaySimulation> ByStore = new();
     private static readonly ConditionalWeakTable<SandboxFaults, QuaySimulation> ByFaults = new();
 
     private readonly QuayOperator _quayOperator;
 
-    public QuaySimulation(ObjectStore store, SandboxOptions options, ILogger? logger = null)
+    internal QuaySimulation(ObjectStore store, QuayOperatorSettings settings, ILogger? logger = null)
     {
         Api = new QuayApiSimulator(Clock, QuayApiFaults);
-        _quayOperator = new QuayOperator(store, Api, OperatorFaults, Clock,
-            new QuayOperatorSettings(options.Profile, options.PhaseDelay, options.AppsDomain), logger);
+        _quayOperator = new QuayOperator(store, Api, OperatorFaults, Clock, settings, logger);
     }
 
     /// <summary>The sandbox's clock; advance it to expire Quay tokens.</summary>
@@ -44,20 +43,15 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
     /// The wiring the sandbox host calls: the simulation as a hosted service over <paramref name="store"/>, and a
     /// startup filter that serves Quay API requests (by Host header) and the Quay faults admin API.
     /// </summary>
-    public static QuaySimulation AddTo(IServiceCollection services, ObjectStore store, SandboxFaults faults, SandboxOptions options)
+    internal static QuaySimulation AddTo(IServiceCollection services, ObjectStore store, SandboxFaults faults, QuayOperatorSettings settings)
     {
-        var simulation = new QuaySimulation(store, options);
-        ByStore.AddOrUpdate(store, simulation);
+        var simulation = new QuaySimulation(store, settings);
         ByFaults.AddOrUpdate(faults, simulation);
         services.AddSingleton(simulation);
         services.AddHostedService(_ => simulation);
         services.AddSingleton<IStartupFilter>(new RoutingFilter(simulation));
         return simulation;
     }
-
-    internal static QuaySimulation Of(ObjectStore store) =>
-        ByStore.TryGetValue(store, out var simulation) ? simulation
-            : throw new InvalidOperationException("This sandbox cluster runs no Quay simulation.");
 
     internal static QuaySimulation Of(SandboxFaults faults) =>
         ByFaults.TryGetValue(faults, out var simulation) ? simulation
@@ -96,15 +90,6 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
             });
             next(app);
         };
-    }
-}
-
-/// <summary><c>cluster.Quay</c>: the cluster's Quay simulation.</summary>
-public static class SandboxClusterQuayAccess
-{
-    extension(SandboxCluster cluster)
-    {
-        public QuaySimulation Quay => QuaySimulation.Of(cluster.Store);
     }
 }
 

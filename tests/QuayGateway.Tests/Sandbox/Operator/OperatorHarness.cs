@@ -20,7 +20,7 @@ internal sealed class OperatorHarness : IAsyncDisposable
         PhaseDelay = TimeSpan.FromMilliseconds(phaseDelayMs);
         // As a sandbox cluster of that profile does: a 3.6-era cluster has the 3.6 CRD's status fields.
         Store = new ObjectStore(10_000, null, profile == "3.6" ? QuayRegistrySchema.Legacy36 : QuayRegistrySchema.Instance);
-        Quay = new QuaySimulation(Store, new SandboxOptions { Profile = profile, PhaseDelay = PhaseDelay }, Log);
+        Quay = new QuaySimulation(Store, new QuayOperatorSettings(profile, PhaseDelay, new SandboxOptions().AppsDomain), Log);
         Quay.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         Store.Create("namespaces", null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = Ns } });
     }
