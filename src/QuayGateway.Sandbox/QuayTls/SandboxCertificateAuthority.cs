@@ -8,7 +8,7 @@ namespace QuayGateway.Sandbox.QuayTls;
 /// The sandbox's own CA, made fresh at every start, and the leaf certificates it issues for the Quay hosts the
 /// sandbox serves. Clients trust it through <see cref="CertificatePem"/> (the file next to the kubeconfig).
 /// </summary>
-public sealed class SandboxCertificateAuthority : IDisposable
+internal sealed class SandboxCertificateAuthority : IDisposable
 {
     // Backdated so a client whose clock runs a little behind still accepts a certificate made just now.
     private static readonly TimeSpan Backdate = TimeSpan.FromMinutes(5);
