@@ -127,9 +127,9 @@ internal sealed class OperatorHarness : IAsyncDisposable
 
 internal sealed class CollectingLogger : Microsoft.Extensions.Logging.ILogger
 {
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> entries = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _entries = new();
 
-    public IReadOnlyCollection<string> Entries => entries;
+    public IReadOnlyCollection<string> Entries => _entries;
 
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -139,7 +139,7 @@ internal sealed class CollectingLogger : Microsoft.Extensions.Logging.ILogger
     {
         if (IsEnabled(logLevel))
         {
-            entries.Enqueue($"{formatter(state, exception)} {exception}");
+            _entries.Enqueue($"{formatter(state, exception)} {exception}");
         }
     }
 }
