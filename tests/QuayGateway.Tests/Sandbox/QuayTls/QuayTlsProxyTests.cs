@@ -33,21 +33,7 @@ public sealed class QuayTlsProxyTests : IAsyncLifetime
         });
         _ca = X509Certificate2.CreateFromPem(_cluster.QuayCaPem);
         Api = new HttpClient { BaseAddress = _cluster.ApiServerUrl };
-        _cluster.Store.Create("namespaces", null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = Namespace } });
-        _cluster.Store.Create("secrets", Namespace, new JsonObject
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Secret",
-            ["metadata"] = new JsonObject { ["name"] = "init-config-bundle-secret", ["namespace"] = Namespace },
-            ["stringData"] = new JsonObject { ["config.yaml"] = "FEATURE_USER_INITIALIZE: true\nSUPER_USERS:\n- quayadmin\n" },
-        });
-        _cluster.Store.Create("quayregistries", Namespace, new JsonObject
-        {
-            ["apiVersion"] = "quay.redhat.com/v1",
-            ["kind"] = "QuayRegistry",
-            ["metadata"] = new JsonObject { ["name"] = "example-registry", ["namespace"] = Namespace },
-            ["spec"] = new JsonObject { ["configBundleSecret"] = "init-config-bundle-secret" },
-        });
+        CreateRegistry(_cluster);
         await WaitUntilQuayServes(RouteHost);
     }
 
@@ -184,11 +170,97 @@ public sealed class QuayTlsProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_cluster_stops_promptly_while_a_client_keeps_a_tunnel_open()
+    {
+        var other = await SandboxCluster.StartAsync(new SandboxOptions { PhaseDelay = TimeSpan.FromMilliseconds(80) });
+        using var ca = X509Certificate2.CreateFromPem(other.QuayCaPem);
+        using var handler = new HttpClientHandler
+        {
+            Proxy = new WebProxy(other.QuayProxyUrl),
+            ServerCertificateCustomValidationCallback = (_, leaf, _, _) => leaf is not null && ChainsToCa(leaf, ca),
+        };
+        using var client = new HttpClient(handler);
+        var stopping = new Stopwatch();
+        try
+        {
+            CreateRegistry(other);
+            var clock = Stopwatch.StartNew();
+            while (!other.Quay.Api.Serves(RouteHost))
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "the registry's Quay did not come up");
+                await Task.Delay(20);
+            }
+
+            // The pooled connection keeps its tunnel open after the answer.
+            (await client.GetAsync($"https://{RouteHost}/health/instance")).EnsureSuccessStatusCode();
+            stopping.Start();
+        }
+        finally
+        {
+            await other.DisposeAsync();
+        }
+
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {stopping.Elapsed}");
+    }
+
+    [Fact]
+    public async Task The_program_prints_the_ca_file_next_to_the_kubeconfig()
+    {
+        var kubeconfig = Path.Combine(_directory, "program", "kubeconfig");
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "QuayGateway.Sandbox")) { RedirectStandardOutput = true };
+        foreach (var arg in new[] { "--kubeconfig", kubeconfig, "--port", "0" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var program = Process.Start(start)!;
+        try
+        {
+            var lines = new List<string>();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (await program.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                lines.Add(line);
+                if (line.StartsWith("Quay CA written to", StringComparison.Ordinal)) break;
+            }
+
+            Assert.Contains($"Kubeconfig written to {kubeconfig}", lines);
+            Assert.StartsWith($"Quay CA written to {kubeconfig}.quay-ca.pem;", lines[^1], StringComparison.Ordinal);
+            Assert.StartsWith("-----BEGIN CERTIFICATE-----", await File.ReadAllTextAsync(kubeconfig + ".quay-ca.pem"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            program.Kill();
+            await program.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
     public async Task Plain_http_requests_still_reach_the_kubernetes_api_on_the_same_port()
     {
         var version = await Api.GetFromJsonAsync<JsonObject>("/version");
 
         Assert.Equal("1", version!["major"]!.GetValue<string>());
+    }
+
+    /// <summary>The namespace, a bundle with FEATURE_USER_INITIALIZE and quayadmin as superuser, and the registry.</summary>
+    private static void CreateRegistry(SandboxCluster cluster)
+    {
+        cluster.Store.Create("namespaces", null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = Namespace } });
+        cluster.Store.Create("secrets", Namespace, new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
+            ["metadata"] = new JsonObject { ["name"] = "init-config-bundle-secret", ["namespace"] = Namespace },
+            ["stringData"] = new JsonObject { ["config.yaml"] = "FEATURE_USER_INITIALIZE: true\nSUPER_USERS:\n- quayadmin\n" },
+        });
+        cluster.Store.Create("quayregistries", Namespace, new JsonObject
+        {
+            ["apiVersion"] = "quay.redhat.com/v1",
+            ["kind"] = "QuayRegistry",
+            ["metadata"] = new JsonObject { ["name"] = "example-registry", ["namespace"] = Namespace },
+            ["spec"] = new JsonObject { ["configBundleSecret"] = "init-config-bundle-secret" },
+        });
     }
 
     /// <summary>As the gateway calls Quay behind an egress proxy: the proxy, and trust in the sandbox CA alone.</summary>
