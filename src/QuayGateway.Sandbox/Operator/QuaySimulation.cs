@@ -32,7 +32,7 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
     /// <summary>The sandbox's clock; advance it to expire Quay tokens.</summary>
     public SandboxClock Clock { get; } = new();
 
-    /// <summary>Every registry's Quay API; a request is routed here by its Host header (see <see cref="QuayApiSimulator"/>).</summary>
+    /// <summary>Every registry's Quay API, picked by the request's Host header (see <see cref="QuayApiSimulator"/>).</summary>
     public QuayApiSimulator Api { get; }
 
     public OperatorFaults OperatorFaults { get; } = new();

@@ -8,10 +8,10 @@ namespace QuayGateway.Sandbox.QuayApi;
 /// <summary>
 /// The simulated Quay application, one independent instance per QuayRegistry.
 /// <para>
-/// Routing: an HTTP request to the sandbox port is a Quay API call when its <c>Host</c> header (port ignored) is a
-/// registry's route host (<c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;apps domain&gt;</c>) or the
-/// <c>SERVER_HOSTNAME</c> of that registry's config.yaml. The gateway turns a <c>registryEndpoint</c> of
-/// <c>https://H</c> into <c>http://127.0.0.1:&lt;sandbox port&gt;</c> with <c>Host: H</c>.
+/// Routing: a Quay answers for a registry's route host (<c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;apps domain&gt;</c>)
+/// and the <c>SERVER_HOSTNAME</c> of that registry's config.yaml (<see cref="Serves"/>). It is reached over HTTPS
+/// through <c>CONNECT host:443</c> on the sandbox port, and, until the gateway switches over, by plain HTTP to the
+/// sandbox port with that host in the <c>Host</c> header. Either way the request's Host header (port ignored) picks it.
 /// </para>
 /// The operator opens an instance when the registry first becomes Available and closes it when the registry goes.
 /// </summary>
