@@ -32,10 +32,12 @@ internal static class SandboxProgram
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
         await using var cluster = await SandboxCluster.StartAsync(options, stop.Token);
         Console.WriteLine($"Sandbox cluster '{options.Name}' (profile {options.Profile}, phase delay {options.PhaseDelay}) listening on {cluster.ApiServerUrl}");
-        Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(options.KubeconfigPath)}. Try:");
+        Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(options.KubeconfigPath)}");
+        Console.WriteLine($"Quay CA written to {cluster.QuayCaPath}; Quay proxy (CONNECT) is {cluster.QuayProxyUrl}. Try:");
         Console.WriteLine($"  export KUBECONFIG={Path.GetFullPath(options.KubeconfigPath)}");
         Console.WriteLine("  kubectl apply -f namespace.yaml -f quayregistry.yaml");
         Console.WriteLine("  kubectl get quayregistry,pods,hpa -n quay-enterprise");
+        Console.WriteLine($"  curl --proxy {cluster.QuayProxyUrl} --cacert {cluster.QuayCaPath} https://example-registry-quay-quay-enterprise.{options.AppsDomain}/health/instance");
         Console.WriteLine($"Faults: curl {cluster.ApiServerUrl}sandbox/faults   Ctrl+C stops it.");
         try
         {

@@ -1,30 +1,55 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using QuayGateway.Sandbox.Faults;
 using QuayGateway.Sandbox.Kubernetes;
+using QuayGateway.Sandbox.Operator;
+using QuayGateway.Sandbox.QuayTls;
 
 namespace QuayGateway.Sandbox;
 
 /// <summary>
 /// A running sandbox cluster: a Kubernetes-API-compatible HTTP server on 127.0.0.1 over an in-memory
-/// <see cref="ObjectStore"/>. Plain HTTP; any bearer token is accepted. Requests whose Host header is not the API
-/// server's own address are Quay API calls and go to <see cref="QuayApi"/>.
+/// <see cref="ObjectStore"/>. Plain HTTP; any bearer token is accepted. The same port is an HTTP proxy to the
+/// registries' Quay APIs: <c>CONNECT &lt;quay host&gt;:443</c> opens a tunnel to HTTPS served with a certificate from
+/// the sandbox's own CA (<see cref="QuayCaPem"/>, <see cref="QuayCaPath"/>).
 /// </summary>
 public sealed class SandboxCluster : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly QuaySimulation? _quay;
+    private readonly SandboxCertificateAuthority _ca;
 
-    private SandboxCluster(SandboxOptions options, WebApplication app, ObjectStore store, SandboxFaults faults, SandboxRequestCounter requests)
+    private SandboxCluster(
+        SandboxOptions options, WebApplication app, ObjectStore store, SandboxFaults faults, SandboxRequestCounter requests, QuaySimulation? quay,
+        SandboxCertificateAuthority ca)
     {
         Options = options;
         _app = app;
         Store = store;
         Faults = faults;
         Requests = requests;
+        _quay = quay;
+        _ca = ca;
     }
 
     public SandboxOptions Options { get; }
+
+    /// <summary>
+    /// The HTTP proxy (<c>CONNECT</c>) to reach the registries' Quay routes through: the API server's own
+    /// <c>http://127.0.0.1:{port}</c>.
+    /// </summary>
+    public Uri QuayProxyUrl => ApiServerUrl;
+
+    /// <summary>The PEM of the CA that issues the Quay hosts' certificates; made fresh at every start.</summary>
+    public string QuayCaPem => _ca.CertificatePem;
+
+    /// <summary>
+    /// Where <see cref="QuayCaPem"/> was written: <c>&lt;kubeconfig path&gt;.quay-ca.pem</c>, next to the kubeconfig;
+    /// null when no kubeconfig path was given.
+    /// </summary>
+    public string? QuayCaPath { get; private set; }
 
     /// <summary><c>http://127.0.0.1:{port}</c></summary>
     public Uri ApiServerUrl { get; private set; } = null!;
@@ -37,6 +62,9 @@ public sealed class SandboxCluster : IAsyncDisposable
     public SandboxFaults Faults { get; }
 
     public SandboxRequestCounter Requests { get; }
+
+    /// <summary>The simulated Quay Operator and Quay APIs; absent when <see cref="SandboxOptions.SimulateOperator"/> is false.</summary>
+    public QuaySimulation Quay => _quay ?? throw new InvalidOperationException("This sandbox cluster runs no Quay simulation.");
 
     /// <summary>
     /// Handles requests addressed to any host other than the API server (a registry's route host, e.g.
@@ -56,22 +84,39 @@ public sealed class SandboxCluster : IAsyncDisposable
         builder.Logging.ClearProviders();
         // Hosted in-process (gateway, tests): Ctrl+C and SIGTERM belong to the host process, not to the sandbox.
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(faults);
 
         // ===== Operator and Quay API wiring (owned by the Operator/QuayApi engineer) =====
-        // Register the simulated operator here, e.g. builder.Services.AddHostedService<...>(), as a background
-        // service over `store` honouring options.Profile, options.PhaseDelay and options.AppsDomain; it starts and
-        // stops with the cluster. Set cluster.QuayApi (below, after construction) to serve the simulated Quay API.
         // The operator runs as a hosted service; Quay API requests (by Host header) and /sandbox/faults/operator,
         // /sandbox/faults/quay-api and /sandbox/clock are served by a startup filter ahead of this pipeline.
-        if (options.SimulateOperator) Operator.QuaySimulation.AddTo(builder.Services, store, faults, options);
+        var quay = options.SimulateOperator
+            ? QuaySimulation.AddTo(builder.Services, store, faults, new QuayOperatorSettings(options.Profile, options.PhaseDelay, options.AppsDomain))
+            : null;
         // ===== end of wiring =====
 
+        // Quay over HTTPS: the API port answers CONNECT for the Quay hosts (the same lookup as the Host-header
+        // routing) and tunnels to a second, loopback-only listener that serves the Quay API with the CA's certificates.
+        var ca = SandboxCertificateAuthority.Create(options.Name);
+        bool ServesQuayHost(string host) => quay?.Api.Serves(host) == true;
+        var tunnel = new ConnectTunnel(ServesQuayHost);
+        RequestDelegate quayRequests = quay is null ? context => QuayNotFound(context) : quay.Api.HandleAsync;
+        // First of the startup filters, so it runs ahead of the Quay simulation's Host-header routing.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IStartupFilter>(new QuayTlsRequests(tunnel, quayRequests)));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, options.Port, listen => listen.Use(tunnel.Intercept));
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.UseHttps(https => https.ServerCertificateSelector = (_, host) =>
+                    host is not null && ServesQuayHost(host) ? ca.ServerCertificate(host) : null);
+            });
+        });
+
         var app = builder.Build();
-        var cluster = new SandboxCluster(options, app, store, faults, requests);
+        var cluster = new SandboxCluster(options, app, store, faults, requests, quay, ca);
         var printer = new TablePrinter(store.Time);
         var api = new KubernetesApi(store, faults, requests, printer, new WatchStream(store, faults, printer, options.BookmarkInterval));
 
@@ -95,13 +140,16 @@ public sealed class SandboxCluster : IAsyncDisposable
         app.Map("/apis/{**rest}", api.HandleAsync);
 
         await app.StartAsync(ct);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        cluster.ApiServerUrl = new Uri($"http://127.0.0.1:{new Uri(address).Port}");
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
+        cluster.ApiServerUrl = new Uri($"http://127.0.0.1:{addresses.Single(a => a.Scheme == "http").Port}");
+        tunnel.SetTargetPort(addresses.Single(a => a.Scheme == "https").Port);
         cluster.KubeconfigYaml = Kubeconfig(options.Name, cluster.ApiServerUrl);
         if (options.KubeconfigPath is { } path)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, cluster.KubeconfigYaml, ct);
+            cluster.QuayCaPath = Path.GetFullPath(path) + ".quay-ca.pem";
+            await File.WriteAllTextAsync(cluster.QuayCaPath, cluster.QuayCaPem, ct);
         }
         return cluster;
     }
@@ -111,6 +159,13 @@ public sealed class SandboxCluster : IAsyncDisposable
         Faults.CloseWatches();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _ca.Dispose();
+    }
+
+    private static Task QuayNotFound(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 
     private sealed class EmbeddedLifetime : Microsoft.Extensions.Hosting.IHostLifetime

@@ -13,22 +13,22 @@ public sealed record FailedMigrationsFault(string? Namespace = null, string? Reg
 /// <summary>Faults of the simulated operator's workloads. The operator re-evaluates every registry on each change.</summary>
 public sealed class OperatorFaults
 {
-    private readonly Lock gate = new();
-    private volatile List<CrashLoopFault> crashLoops = [];
-    private volatile List<FailedMigrationsFault> failedMigrations = [];
+    private readonly Lock _gate = new();
+    private volatile List<CrashLoopFault> _crashLoops = [];
+    private volatile List<FailedMigrationsFault> _failedMigrations = [];
 
     /// <summary>Raised after any change, outside the lock.</summary>
     public event Action? Changed;
 
-    public IReadOnlyList<CrashLoopFault> CrashLoops => crashLoops;
+    public IReadOnlyList<CrashLoopFault> CrashLoops => _crashLoops;
 
-    public IReadOnlyList<FailedMigrationsFault> FailedMigrations => failedMigrations;
+    public IReadOnlyList<FailedMigrationsFault> FailedMigrations => _failedMigrations;
 
     public void AddCrashLoop(CrashLoopFault fault)
     {
-        lock (gate)
+        lock (_gate)
         {
-            crashLoops = [.. crashLoops, fault];
+            _crashLoops = [.. _crashLoops, fault];
         }
 
         Changed?.Invoke();
@@ -36,9 +36,9 @@ public sealed class OperatorFaults
 
     public void AddFailedMigrations(FailedMigrationsFault fault)
     {
-        lock (gate)
+        lock (_gate)
         {
-            failedMigrations = [.. failedMigrations, fault];
+            _failedMigrations = [.. _failedMigrations, fault];
         }
 
         Changed?.Invoke();
@@ -46,20 +46,20 @@ public sealed class OperatorFaults
 
     public void Clear()
     {
-        lock (gate)
+        lock (_gate)
         {
-            crashLoops = [];
-            failedMigrations = [];
+            _crashLoops = [];
+            _failedMigrations = [];
         }
 
         Changed?.Invoke();
     }
 
     internal bool IsCrashLooping(string ns, string registry, string kind, string deploymentSuffix) =>
-        crashLoops.Any(f => (f.Component == kind || f.Component == deploymentSuffix) && Matches(f.Namespace, f.Registry, ns, registry));
+        _crashLoops.Any(f => (f.Component == kind || f.Component == deploymentSuffix) && Matches(f.Namespace, f.Registry, ns, registry));
 
     internal bool MigrationsFail(string ns, string registry) =>
-        failedMigrations.Any(f => Matches(f.Namespace, f.Registry, ns, registry));
+        _failedMigrations.Any(f => Matches(f.Namespace, f.Registry, ns, registry));
 
     private static bool Matches(string? faultNs, string? faultRegistry, string ns, string registry) =>
         (faultNs is null || faultNs == ns) && (faultRegistry is null || faultRegistry == registry);

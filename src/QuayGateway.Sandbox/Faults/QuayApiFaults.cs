@@ -14,17 +14,17 @@ internal readonly record struct QuayApiHang(bool AnswerLost, CancellationToken R
 /// </summary>
 public sealed class QuayApiFaults
 {
-    private readonly Lock gate = new();
-    private volatile List<QuayApiErrorFault> errors = [];
-    private List<(string? PathPrefix, bool AnswerLost, CancellationTokenSource Release)> hangs = [];
+    private readonly Lock _gate = new();
+    private volatile List<QuayApiErrorFault> _errors = [];
+    private List<(string? PathPrefix, bool AnswerLost, CancellationTokenSource Release)> _hangs = [];
 
     public IReadOnlyList<QuayApiErrorFault> Errors
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return errors.ToList();
+                return _errors.ToList();
             }
         }
     }
@@ -33,9 +33,9 @@ public sealed class QuayApiFaults
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return hangs.Select(h => h.PathPrefix).ToList();
+                return _hangs.Select(h => h.PathPrefix).ToList();
             }
         }
     }
@@ -46,9 +46,9 @@ public sealed class QuayApiFaults
         ArgumentOutOfRangeException.ThrowIfGreaterThan(fault.StatusCode, 599);
         ArgumentOutOfRangeException.ThrowIfNegative(fault.Rate);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(fault.Rate, 1.0);
-        lock (gate)
+        lock (_gate)
         {
-            errors = [.. errors, fault];
+            _errors = [.. _errors, fault];
         }
     }
 
@@ -59,9 +59,9 @@ public sealed class QuayApiFaults
     /// </param>
     public void AddHang(string? pathPrefix = null, bool answerLost = false)
     {
-        lock (gate)
+        lock (_gate)
         {
-            hangs = [.. hangs, (pathPrefix, answerLost, new CancellationTokenSource())];
+            _hangs = [.. _hangs, (pathPrefix, answerLost, new CancellationTokenSource())];
         }
     }
 
@@ -69,11 +69,11 @@ public sealed class QuayApiFaults
     public void Clear()
     {
         List<(string?, bool, CancellationTokenSource Release)> released;
-        lock (gate)
+        lock (_gate)
         {
-            released = hangs;
-            errors = [];
-            hangs = [];
+            released = _hangs;
+            _errors = [];
+            _hangs = [];
         }
 
         foreach (var hang in released)
@@ -86,7 +86,7 @@ public sealed class QuayApiFaults
     /// <summary>The status code to answer instead of the real one, if an error fault fires for this path.</summary>
     internal int? ErrorFor(string path)
     {
-        var current = errors;
+        var current = _errors;
         foreach (var fault in current)
         {
             if (Matches(fault.PathPrefix, path) && Random.Shared.NextDouble() < fault.Rate)
@@ -101,9 +101,9 @@ public sealed class QuayApiFaults
     /// <summary>The hang for this path (its token is cancelled when it is cleared); null when no hang matches.</summary>
     internal QuayApiHang? HangFor(string path)
     {
-        lock (gate)
+        lock (_gate)
         {
-            foreach (var (prefix, answerLost, release) in hangs)
+            foreach (var (prefix, answerLost, release) in _hangs)
             {
                 if (Matches(prefix, path))
                 {

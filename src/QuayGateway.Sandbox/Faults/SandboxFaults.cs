@@ -8,7 +8,7 @@ namespace QuayGateway.Sandbox.Faults;
 /// Kubernetes API faults apply to resource requests (not discovery, not this admin API).
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The watch epoch is a timer-less CancellationTokenSource; there is nothing to release.")]
-public sealed class SandboxFaults
+public sealed class SandboxFaults : IApiFaultHook
 {
     private readonly Lock _gate = new();
     private double _apiErrorRate;
@@ -104,12 +104,12 @@ public sealed class SandboxFaults
         }
     }
 
-    internal CancellationToken WatchesClosed
+    CancellationToken IApiFaultHook.WatchesClosed
     {
         get { lock (_gate) return _watchEpoch.Token; }
     }
 
-    internal bool TryTakeWatchExpiry()
+    bool IApiFaultHook.TryTakeWatchExpiry()
     {
         lock (_gate)
         {
@@ -119,18 +119,13 @@ public sealed class SandboxFaults
         }
     }
 
-    /// <summary>The injected error for this request, or null to serve it normally.</summary>
-    internal KubernetesStatusException? DrawApiFault(string verb)
+    InjectedApiError? IApiFaultHook.DrawApiError(string verb)
     {
         lock (_gate)
         {
             if (_apiErrorRate <= 0 || (_apiErrorVerbs is not null && !_apiErrorVerbs.Contains(verb))) return null;
             if (Random.Shared.NextDouble() >= _apiErrorRate) return null;
-            return _apiErrorStatusCode == 429
-                ? new KubernetesStatusException(429, "TooManyRequests", "the server has received too many requests and has asked us to try again later",
-                    new StatusDetails(Causes: [new StatusCause("", "injected by sandbox faults", "")], RetryAfterSeconds: _retryAfterSeconds))
-                : new KubernetesStatusException(500, "InternalError", "Internal error occurred: injected by sandbox faults",
-                    new StatusDetails(Causes: [new StatusCause("", "injected by sandbox faults", "")]));
+            return new InjectedApiError(_apiErrorStatusCode, _retryAfterSeconds);
         }
     }
 }

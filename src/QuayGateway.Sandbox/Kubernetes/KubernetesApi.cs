@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using QuayGateway.Sandbox.Faults;
 
 namespace QuayGateway.Sandbox.Kubernetes;
 
@@ -10,7 +9,7 @@ namespace QuayGateway.Sandbox.Kubernetes;
 /// The resource half of the apiserver: every <c>/api/v1/...</c> and <c>/apis/{group}/{version}/...</c> request,
 /// with the verbs, query parameters, content types, status codes and Status bodies of a real server.
 /// </summary>
-internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, SandboxRequestCounter requests, TablePrinter printer, WatchStream watches)
+internal sealed class KubernetesApi(ObjectStore store, IApiFaultHook faults, SandboxRequestCounter requests, TablePrinter printer, WatchStream watches)
 {
     private const string ApplyPatch = "application/apply-patch+yaml";
 
@@ -41,7 +40,7 @@ internal sealed class KubernetesApi(ObjectStore store, SandboxFaults faults, San
         try
         {
             if (verb is null) throw KubernetesStatusException.MethodNotAllowed("the server does not allow this method on the requested resource");
-            if (faults.DrawApiFault(verb) is { } fault) throw fault;
+            if (faults.DrawApiError(verb) is { } fault) throw fault.ToStatus();
             switch (verb)
             {
                 case "get": await GetAsync(context, path); break;

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
-using QuayGateway.Sandbox.Faults;
 
 namespace QuayGateway.Sandbox.Kubernetes;
 
@@ -24,7 +23,7 @@ internal sealed record WatchRequest(
 /// after <c>resourceVersion</c>, with BOOKMARKs when asked, and an ERROR event carrying a 410 Status when the
 /// resume point has left the history window (or the faults say so).
 /// </summary>
-internal sealed class WatchStream(ObjectStore store, SandboxFaults faults, TablePrinter printer, TimeSpan bookmarkInterval)
+internal sealed class WatchStream(ObjectStore store, IApiFaultHook faults, TablePrinter printer, TimeSpan bookmarkInterval)
 {
     public async Task ServeAsync(HttpContext context, WatchRequest request)
     {

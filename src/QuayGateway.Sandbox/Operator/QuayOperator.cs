@@ -28,68 +28,68 @@ internal sealed class QuayOperator : IAsyncDisposable
     private const string FieldManager = "quay-operator";
     private const string SuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
 
-    private readonly ObjectStore store;
-    private readonly QuayApiSimulator quayApi;
-    private readonly OperatorFaults faults;
-    private readonly TimeProvider time;
-    private readonly OperatorProfile profile;
-    private readonly QuayOperatorSettings settings;
-    private readonly ILogger logger;
-    private readonly ConcurrentDictionary<string, RegistryRollout> rollouts = new(StringComparer.Ordinal);
-    private readonly WorkQueue queue = new();
-    private readonly CancellationTokenSource stopping = new();
-    private readonly List<Task> workers = [];
-    private IDisposable? subscription;
-    private int disposed;
+    private readonly ObjectStore _store;
+    private readonly QuayApiSimulator _quayApi;
+    private readonly OperatorFaults _faults;
+    private readonly TimeProvider _time;
+    private readonly OperatorProfile _profile;
+    private readonly QuayOperatorSettings _settings;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, RegistryRollout> _rollouts = new(StringComparer.Ordinal);
+    private readonly WorkQueue _queue = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _workers = [];
+    private IDisposable? _subscription;
+    private int _disposed;
 
     public QuayOperator(
         ObjectStore store, QuayApiSimulator quayApi, OperatorFaults faults, TimeProvider time, QuayOperatorSettings settings, ILogger? logger = null)
     {
-        this.store = store;
-        this.quayApi = quayApi;
-        this.faults = faults;
-        this.time = time;
-        this.settings = settings;
-        this.logger = logger ?? NullLogger.Instance;
-        profile = OperatorProfile.Parse(settings.Profile);
+        _store = store;
+        _quayApi = quayApi;
+        _faults = faults;
+        _time = time;
+        _settings = settings;
+        _logger = logger ?? NullLogger.Instance;
+        _profile = OperatorProfile.Parse(settings.Profile);
     }
 
     /// <summary>Starts watching the store and reconciles the registries already in it.</summary>
     public void Start()
     {
-        subscription = store.SubscribeStored(OnChange);
-        faults.Changed += EnqueueAll;
-        foreach (var registry in store.List("quayregistries", null))
+        _subscription = _store.SubscribeStored(OnChange);
+        _faults.Changed += EnqueueAll;
+        foreach (var registry in _store.List("quayregistries", null))
         {
-            queue.Add(Key(registry.Namespace()!, registry.Name()!));
+            _queue.Add(Key(registry.Namespace()!, registry.Name()!));
         }
 
         // Dedicated threads, not thread-pool tasks: reconciles are synchronous CPU work, and on a small machine
         // workers holding every pool thread starve the API server's requests and watch streams until the pool grows.
         for (var i = 0; i < Math.Max(2, Environment.ProcessorCount); i++)
         {
-            workers.Add(Task.Factory.StartNew(() => Work(stopping.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+            _workers.Add(Task.Factory.StartNew(() => Work(_stopping.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
             return;
         }
 
-        faults.Changed -= EnqueueAll;
-        subscription?.Dispose();
-        await stopping.CancelAsync();
-        await Task.WhenAll(workers).ContinueWith(_ => { }, TaskScheduler.Default);
-        foreach (var rollout in rollouts.Values)
+        _faults.Changed -= EnqueueAll;
+        _subscription?.Dispose();
+        await _stopping.CancelAsync();
+        await Task.WhenAll(_workers).ContinueWith(_ => { }, TaskScheduler.Default);
+        foreach (var rollout in _rollouts.Values)
         {
             rollout.Timer?.Dispose();
         }
 
-        stopping.Dispose();
-        queue.Dispose();
+        _stopping.Dispose();
+        _queue.Dispose();
     }
 
     // ---- Events and scheduling ----
@@ -112,21 +112,21 @@ internal sealed class QuayOperator : IAsyncDisposable
             case "quayregistries":
                 var key = Key(ns, name);
                 var ours = change.Type != "DELETED" && !change.Object.Deleting
-                    && rollouts.TryGetValue(key, out var known)
+                    && _rollouts.TryGetValue(key, out var known)
                     && known.SeenGeneration == change.Object.Generation;
                 if (!ours)
                 {
-                    queue.Add(key);
+                    _queue.Add(key);
                 }
 
                 break;
             case "secrets":
                 // Enumerated, not .Values: that copies every rollout into an array, on every Secret write.
-                foreach (var (rolloutKey, rollout) in rollouts)
+                foreach (var (rolloutKey, rollout) in _rollouts)
                 {
                     if (rollout.Namespace == ns && rollout.BundleName == name)
                     {
-                        queue.Add(rolloutKey);
+                        _queue.Add(rolloutKey);
                     }
                 }
 
@@ -136,9 +136,9 @@ internal sealed class QuayOperator : IAsyncDisposable
 
     private void EnqueueAll()
     {
-        foreach (var key in rollouts.Keys)
+        foreach (var key in _rollouts.Keys)
         {
-            queue.Add(key);
+            _queue.Add(key);
         }
     }
 
@@ -147,7 +147,7 @@ internal sealed class QuayOperator : IAsyncDisposable
         var at = due < TimeSpan.Zero ? TimeSpan.Zero : due;
         if (rollout.Timer is null)
         {
-            rollout.Timer = time.CreateTimer(_ => queue.Add(rollout.Key), null, at, Timeout.InfiniteTimeSpan);
+            rollout.Timer = _time.CreateTimer(_ => _queue.Add(rollout.Key), null, at, Timeout.InfiniteTimeSpan);
         }
         else
         {
@@ -162,7 +162,7 @@ internal sealed class QuayOperator : IAsyncDisposable
             string key;
             try
             {
-                key = queue.Take(cancellationToken);
+                key = _queue.Take(cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -176,19 +176,19 @@ internal sealed class QuayOperator : IAsyncDisposable
             catch (KubernetesStatusException ex) when (ex.Code == 409)
             {
                 // Someone wrote in between (a stale resourceVersion): go again with fresh state.
-                queue.Add(key);
+                _queue.Add(key);
             }
             catch (Exception ex)
             {
-                logger.LogWarning(ex, "Reconcile of QuayRegistry {Registry} failed; retrying", key);
-                if (rollouts.TryGetValue(key, out var rollout))
+                _logger.LogWarning(ex, "Reconcile of QuayRegistry {Registry} failed; retrying", key);
+                if (_rollouts.TryGetValue(key, out var rollout))
                 {
-                    Schedule(rollout, settings.PhaseDelay);
+                    Schedule(rollout, _settings.PhaseDelay);
                 }
             }
             finally
             {
-                queue.Done(key);
+                _queue.Done(key);
             }
         }
     }
@@ -198,14 +198,14 @@ internal sealed class QuayOperator : IAsyncDisposable
     private void Reconcile(string key)
     {
         var (ns, name) = Split(key);
-        var registry = store.Get("quayregistries", ns, name);
+        var registry = _store.Get("quayregistries", ns, name);
         if (registry is null)
         {
             Forget(key);
             return;
         }
 
-        var rollout = rollouts.GetOrAdd(key, _ => new RegistryRollout(ns, name));
+        var rollout = _rollouts.GetOrAdd(key, _ => new RegistryRollout(ns, name));
         if (registry.IsDeleting())
         {
             FinishDeletion(registry, rollout);
@@ -221,13 +221,13 @@ internal sealed class QuayOperator : IAsyncDisposable
         var spec = RegistrySpec.From(registry);
         var bundleName = spec.ConfigBundleSecret ?? "";
         rollout.BundleName = bundleName;
-        var bundleSecret = store.Get("secrets", ns, bundleName);
+        var bundleSecret = _store.Get("secrets", ns, bundleName);
         var bundle = bundleSecret is null ? null : Bundle(rollout, bundleSecret);
-        if (RolloutCheck.Find(spec, bundle, bundleName, profile) is { } blocker)
+        if (RolloutCheck.Find(spec, bundle, bundleName, _profile) is { } blocker)
         {
             rollout.RolloutId = null;
             rollout.Timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            WriteStatus(registry, StatusBuilder.Blocked(blocker, registry["status"] as JsonObject, time.GetUtcNow()));
+            WriteStatus(registry, StatusBuilder.Blocked(blocker, registry["status"] as JsonObject, _time.GetUtcNow()));
             return;
         }
 
@@ -256,7 +256,7 @@ internal sealed class QuayOperator : IAsyncDisposable
         // After the first reconcile there is nothing to write back: check that before copying the whole object.
         if (registry.Finalizers().Contains(Finalizer) && registry["spec"] is JsonObject current
             && !string.IsNullOrEmpty(current["configBundleSecret"].Str())
-            && current["components"] is JsonArray listed && profile.Kinds.All(k => listed.Any(c => c?["kind"].Str() == k)))
+            && current["components"] is JsonArray listed && _profile.Kinds.All(k => listed.Any(c => c?["kind"].Str() == k)))
         {
             return null;
         }
@@ -280,7 +280,7 @@ internal sealed class QuayOperator : IAsyncDisposable
             desired["spec"] = spec;
         }
 
-        spec["components"] = RegistrySpec.WithDefaults(spec["components"] as JsonArray, profile);
+        spec["components"] = RegistrySpec.WithDefaults(spec["components"] as JsonArray, _profile);
         if (string.IsNullOrEmpty(spec["configBundleSecret"].Str()))
         {
             spec["configBundleSecret"] = CreateBaseBundle(registry);
@@ -288,7 +288,7 @@ internal sealed class QuayOperator : IAsyncDisposable
 
         return JsonNode.DeepEquals(desired, registry)
             ? null
-            : store.Update("quayregistries", registry.Namespace(), desired, FieldManager);
+            : _store.Update("quayregistries", registry.Namespace(), desired, FieldManager);
     }
 
     /// <summary>The operator's base config bundle, created with generateName when the spec names none.</summary>
@@ -315,7 +315,7 @@ internal sealed class QuayOperator : IAsyncDisposable
             TESTING: false
 
             """;
-        var created = store.Create("secrets", registry.Namespace(), new JsonObject
+        var created = _store.Create("secrets", registry.Namespace(), new JsonObject
         {
             ["apiVersion"] = "v1",
             ["kind"] = "Secret",
@@ -329,13 +329,13 @@ internal sealed class QuayOperator : IAsyncDisposable
     /// <summary>Deletion: close the registry's Quay, then drop the finalizer so the store removes it (and GC its objects).</summary>
     private void FinishDeletion(JsonObject registry, RegistryRollout rollout)
     {
-        quayApi.Close(rollout.Key);
+        _quayApi.Close(rollout.Key);
         if (registry.Finalizers().Contains(Finalizer))
         {
             var remaining = registry.Finalizers().Where(f => f != Finalizer).Select(f => (JsonNode)JsonValue.Create(f)!).ToArray();
             var updated = (JsonObject)registry.DeepClone();
             updated["metadata"]!["finalizers"] = new JsonArray(remaining);
-            store.UpdateStored("quayregistries", registry.Namespace(), updated, FieldManager);
+            _store.UpdateStored("quayregistries", registry.Namespace(), updated, FieldManager);
         }
 
         Forget(rollout.Key);
@@ -343,8 +343,8 @@ internal sealed class QuayOperator : IAsyncDisposable
 
     private void Forget(string key)
     {
-        quayApi.Close(key);
-        if (rollouts.TryRemove(key, out var rollout))
+        _quayApi.Close(key);
+        if (_rollouts.TryRemove(key, out var rollout))
         {
             rollout.Timer?.Dispose();
         }
@@ -358,21 +358,21 @@ internal sealed class QuayOperator : IAsyncDisposable
         if (rollout.RolloutId != rolloutId)
         {
             rollout.RolloutId = rolloutId;
-            rollout.StartedAt = time.GetTimestamp();
+            rollout.StartedAt = _time.GetTimestamp();
             rollout.Phase = -1;
             rollout.MigrationAttempt++;
             rollout.MigrationsFailed = false;
             rollout.Migration = null;
         }
 
-        var failMigrations = faults.MigrationsFail(rollout.Namespace, rollout.Name);
+        var failMigrations = _faults.MigrationsFail(rollout.Namespace, rollout.Name);
         if (rollout.MigrationsFailed && !failMigrations)
         {
             // The fault was cleared: run the migration job again from the migrating phase.
             rollout.MigrationsFailed = false;
             rollout.Migration = null;
             rollout.MigrationAttempt++;
-            rollout.StartedAt = time.GetTimestamp() - (long)(settings.PhaseDelay.TotalSeconds * time.TimestampFrequency);
+            rollout.StartedAt = _time.GetTimestamp() - (long)(_settings.PhaseDelay.TotalSeconds * _time.TimestampFrequency);
             rollout.Phase = Phase.Created;
         }
 
@@ -383,19 +383,19 @@ internal sealed class QuayOperator : IAsyncDisposable
             rollout.MigrationsFailed = failMigrations;
         }
 
-        var now = time.GetUtcNow();
-        var plan = new RolloutPlan(profile, Objects(registry), rollout, spec, bundle, faults, now);
-        var desired = plan.Build(phase, bundleSecret, time.GetElapsedTime(rollout.LastRestartTick) >= settings.PhaseDelay);
+        var now = _time.GetUtcNow();
+        var plan = new RolloutPlan(_profile, Objects(registry), rollout, spec, bundle, _faults, now);
+        var desired = plan.Build(phase, bundleSecret, _time.GetElapsedTime(rollout.LastRestartTick) >= _settings.PhaseDelay);
         if (plan.RestartsTicked)
         {
-            rollout.LastRestartTick = time.GetTimestamp();
+            rollout.LastRestartTick = _time.GetTimestamp();
         }
 
         Sync(rollout, desired);
 
         var endpoint = "https://" + (bundle.Text("SERVER_HOSTNAME") ?? RouteHost(rollout));
-        var view = new RolloutView(profile, rollout.Name, generation, phase, plan.Migrations, plan.Health, spec, endpoint,
-            profile.IsLegacy ? $"https://{rollout.Name}-quay-config-editor-{rollout.Namespace}.{settings.AppsDomain}" : null,
+        var view = new RolloutView(_profile, rollout.Name, generation, phase, plan.Migrations, plan.Health, spec, endpoint,
+            _profile.IsLegacy ? $"https://{rollout.Name}-quay-config-editor-{rollout.Namespace}.{_settings.AppsDomain}" : null,
             plan.ConfigEditorSecret);
         var status = StatusBuilder.Build(view, registry["status"] as JsonObject, now);
 
@@ -408,7 +408,7 @@ internal sealed class QuayOperator : IAsyncDisposable
                 hosts.Add(serverHostname);
             }
 
-            quayApi.Open(rollout.Key, hosts, QuayConfig.From(bundle.Config));
+            _quayApi.Open(rollout.Key, hosts, QuayConfig.From(bundle.Config));
         }
 
         WriteStatus(registry, status);
@@ -427,10 +427,10 @@ internal sealed class QuayOperator : IAsyncDisposable
             return Phase.Migrated;
         }
 
-        var elapsed = time.GetElapsedTime(rollout.StartedAt);
-        var due = settings.PhaseDelay <= TimeSpan.Zero
+        var elapsed = _time.GetElapsedTime(rollout.StartedAt);
+        var due = _settings.PhaseDelay <= TimeSpan.Zero
             ? Phase.Healthy
-            : (int)Math.Min(Phase.Healthy, elapsed.Ticks / settings.PhaseDelay.Ticks);
+            : (int)Math.Min(Phase.Healthy, elapsed.Ticks / _settings.PhaseDelay.Ticks);
         rollout.Phase = Math.Min(due, rollout.Phase + 1);
         return rollout.Phase;
     }
@@ -440,12 +440,12 @@ internal sealed class QuayOperator : IAsyncDisposable
         TimeSpan? next = null;
         if (phase < Phase.Healthy && !rollout.MigrationsFailed)
         {
-            next = (settings.PhaseDelay * (phase + 1)) - time.GetElapsedTime(rollout.StartedAt);
+            next = (_settings.PhaseDelay * (phase + 1)) - _time.GetElapsedTime(rollout.StartedAt);
         }
 
-        if (crashLooping && (next is null || next > settings.PhaseDelay))
+        if (crashLooping && (next is null || next > _settings.PhaseDelay))
         {
-            next = settings.PhaseDelay;
+            next = _settings.PhaseDelay;
         }
 
         if (next is { } due)
@@ -475,15 +475,15 @@ internal sealed class QuayOperator : IAsyncDisposable
                 try
                 {
                     // Owned: a create changes obj only in ways the takeover below tolerates before it fails with 409.
-                    store.CreateStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
+                    _store.CreateStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
                 }
                 catch (KubernetesStatusException ex) when (ex.Code == 409)
                 {
                     // Left over from an earlier run of the operator: take it over.
-                    store.UpdateStored(want.Resource, rollout.Namespace, obj, FieldManager);
+                    _store.UpdateStored(want.Resource, rollout.Namespace, obj, FieldManager);
                     if (hasStatus)
                     {
-                        store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
+                        _store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
                     }
                 }
             }
@@ -491,12 +491,12 @@ internal sealed class QuayOperator : IAsyncDisposable
             {
                 if (before.Spec != want.SpecKey)
                 {
-                    store.UpdateStored(want.Resource, rollout.Namespace, obj, FieldManager);
+                    _store.UpdateStored(want.Resource, rollout.Namespace, obj, FieldManager);
                 }
 
                 if (hasStatus && before.Status != want.StatusKey)
                 {
-                    store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
+                    _store.UpdateStatusStored(want.Resource, rollout.Namespace, obj, FieldManager, owned: true);
                 }
             }
 
@@ -508,7 +508,7 @@ internal sealed class QuayOperator : IAsyncDisposable
             var slash = stale.IndexOf('/', StringComparison.Ordinal);
             try
             {
-                store.Delete(stale[..slash], rollout.Namespace, stale[(slash + 1)..]);
+                _store.Delete(stale[..slash], rollout.Namespace, stale[(slash + 1)..]);
             }
             catch (KubernetesStatusException ex) when (ex.Code == 404)
             {
@@ -531,7 +531,7 @@ internal sealed class QuayOperator : IAsyncDisposable
             return;
         }
 
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         status["lastUpdated"] = GoTime.String(now);
 
         // Like the real controller, the Event is recorded before the status write that carries the change: every
@@ -552,7 +552,7 @@ internal sealed class QuayOperator : IAsyncDisposable
             EmitEvent(registry, after["reason"].Str() ?? "", after["message"].Str() ?? "", warning, now);
         }
 
-        store.UpdateStatusStored("quayregistries", registry.Namespace(), new JsonObject
+        _store.UpdateStatusStored("quayregistries", registry.Namespace(), new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = registry.Name(), ["namespace"] = registry.Namespace() },
             ["status"] = status,
@@ -563,12 +563,12 @@ internal sealed class QuayOperator : IAsyncDisposable
     {
         try
         {
-            store.CreateStored("events", registry.Namespace(), Objects(registry).Event(registry, reason, message, warning, now), FieldManager, owned: true);
+            _store.CreateStored("events", registry.Namespace(), Objects(registry).Event(registry, reason, message, warning, now), FieldManager, owned: true);
         }
         catch (KubernetesStatusException ex)
         {
             // Events are best effort, as in a real cluster (e.g. a namespace being terminated).
-            logger.LogDebug(ex, "Could not record event {Reason} for {Registry}", reason, registry.Name());
+            _logger.LogDebug(ex, "Could not record event {Reason} for {Registry}", reason, registry.Name());
         }
     }
 
@@ -577,7 +577,7 @@ internal sealed class QuayOperator : IAsyncDisposable
 
     private static bool IsAvailable(JsonObject status) => Condition(status, "Available")?["status"].Str() == "True";
 
-    private string RouteHost(RegistryRollout rollout) => $"{rollout.Name}-quay-{rollout.Namespace}.{settings.AppsDomain}";
+    private string RouteHost(RegistryRollout rollout) => $"{rollout.Name}-quay-{rollout.Namespace}.{_settings.AppsDomain}";
 
     private static KubeObjects Objects(JsonObject registry) => new(registry.Namespace()!, registry.Name()!, registry.Uid() ?? "");
 

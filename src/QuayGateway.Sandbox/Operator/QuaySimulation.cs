@@ -15,25 +15,24 @@ namespace QuayGateway.Sandbox.Operator;
 /// The simulated Quay side of a sandbox cluster: the operator over the cluster's store, the per-registry Quay
 /// APIs, their faults and the clock tokens expire by. Reach it as <c>cluster.Quay</c>, its faults as
 /// <c>cluster.Faults.Operator</c> and <c>cluster.Faults.QuayApi</c>. It starts and stops with the cluster.
+/// It knows nothing of the cluster type or its options (the cluster wires it), so dependencies run one way.
 /// </summary>
 public sealed class QuaySimulation : IHostedService, IAsyncDisposable
 {
-    private static readonly ConditionalWeakTable<ObjectStore, QuaySimulation> ByStore = new();
     private static readonly ConditionalWeakTable<SandboxFaults, QuaySimulation> ByFaults = new();
 
-    private readonly QuayOperator quayOperator;
+    private readonly QuayOperator _quayOperator;
 
-    public QuaySimulation(ObjectStore store, SandboxOptions options, ILogger? logger = null)
+    internal QuaySimulation(ObjectStore store, QuayOperatorSettings settings, ILogger? logger = null)
     {
         Api = new QuayApiSimulator(Clock, QuayApiFaults);
-        quayOperator = new QuayOperator(store, Api, OperatorFaults, Clock,
-            new QuayOperatorSettings(options.Profile, options.PhaseDelay, options.AppsDomain), logger);
+        _quayOperator = new QuayOperator(store, Api, OperatorFaults, Clock, settings, logger);
     }
 
     /// <summary>The sandbox's clock; advance it to expire Quay tokens.</summary>
     public SandboxClock Clock { get; } = new();
 
-    /// <summary>Every registry's Quay API; a request is routed here by its Host header (see <see cref="QuayApiSimulator"/>).</summary>
+    /// <summary>Every registry's Quay API, picked by the request's Host header (see <see cref="QuayApiSimulator"/>).</summary>
     public QuayApiSimulator Api { get; }
 
     public OperatorFaults OperatorFaults { get; } = new();
@@ -44,10 +43,9 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
     /// The wiring the sandbox host calls: the simulation as a hosted service over <paramref name="store"/>, and a
     /// startup filter that serves Quay API requests (by Host header) and the Quay faults admin API.
     /// </summary>
-    public static QuaySimulation AddTo(IServiceCollection services, ObjectStore store, SandboxFaults faults, SandboxOptions options)
+    internal static QuaySimulation AddTo(IServiceCollection services, ObjectStore store, SandboxFaults faults, QuayOperatorSettings settings)
     {
-        var simulation = new QuaySimulation(store, options);
-        ByStore.AddOrUpdate(store, simulation);
+        var simulation = new QuaySimulation(store, settings);
         ByFaults.AddOrUpdate(faults, simulation);
         services.AddSingleton(simulation);
         services.AddHostedService(_ => simulation);
@@ -55,17 +53,13 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
         return simulation;
     }
 
-    internal static QuaySimulation Of(ObjectStore store) =>
-        ByStore.TryGetValue(store, out var simulation) ? simulation
-            : throw new InvalidOperationException("This sandbox cluster runs no Quay simulation.");
-
     internal static QuaySimulation Of(SandboxFaults faults) =>
         ByFaults.TryGetValue(faults, out var simulation) ? simulation
             : throw new InvalidOperationException("This sandbox cluster runs no Quay simulation.");
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        quayOperator.Start();
+        _quayOperator.Start();
         return Task.CompletedTask;
     }
 
@@ -75,7 +69,7 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
     {
         // Release held Quay requests first so the server can drain.
         QuayApiFaults.Clear();
-        await quayOperator.DisposeAsync();
+        await _quayOperator.DisposeAsync();
     }
 
     /// <summary>Runs ahead of the host's own pipeline: Quay hosts go to the Quay API, the admin paths to QuayAdminApi.</summary>
@@ -96,15 +90,6 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
             });
             next(app);
         };
-    }
-}
-
-/// <summary><c>cluster.Quay</c>: the cluster's Quay simulation.</summary>
-public static class SandboxClusterQuayAccess
-{
-    extension(SandboxCluster cluster)
-    {
-        public QuaySimulation Quay => QuaySimulation.Of(cluster.Store);
     }
 }
 

@@ -22,7 +22,7 @@ internal sealed class RolloutPlan(
     private const string UpgradeJob = "quay-app-upgrade";
     private const string PostgresInitJob = "quay-postgres-init";
 
-    private readonly List<DesiredObject> desired = [];
+    private readonly List<DesiredObject> _desired = [];
 
     public Dictionary<string, WorkloadHealth> Health { get; } = new(StringComparer.Ordinal);
 
@@ -71,7 +71,7 @@ internal sealed class RolloutPlan(
             rollout.MigrationFinishedAt = null;
         }
 
-        return desired;
+        return _desired;
     }
 
     private void AddSecrets(JsonObject bundleSecret)
@@ -85,11 +85,11 @@ internal sealed class RolloutPlan(
             ["SECURITY_SCANNER_V4_PSK"] = RandomValue(),
         };
         var managedKeys = rollout.ManagedKeys;
-        desired.Add(new("secrets", objects.Prefix + "quay-registry-managed-secret-keys", "", "",
+        _desired.Add(new("secrets", objects.Prefix + "quay-registry-managed-secret-keys", "", "",
             () => objects.Secret(objects.Prefix + "quay-registry-managed-secret-keys", (JsonObject)managedKeys.DeepClone())));
 
         var configSecret = $"{objects.Prefix}quay-config-secret-{ShortHash(bundle.ContentHash)}";
-        desired.Add(new("secrets", configSecret, bundle.ContentHash, "", () =>
+        _desired.Add(new("secrets", configSecret, bundle.ContentHash, "", () =>
         {
             var config = (JsonObject?)bundleSecret["data"]?.DeepClone() ?? [];
             foreach (var (key, value) in bundleSecret["stringData"] as JsonObject ?? [])
@@ -104,7 +104,7 @@ internal sealed class RolloutPlan(
         {
             var editorSecret = $"{objects.Prefix}quay-config-editor-credentials-{ShortHash(bundle.ContentHash + "editor")}";
             ConfigEditorSecret = editorSecret;
-            desired.Add(new("secrets", editorSecret, "", "", () => objects.Secret(editorSecret, new JsonObject
+            _desired.Add(new("secrets", editorSecret, "", "", () => objects.Secret(editorSecret, new JsonObject
             {
                 ["username"] = Convert.ToBase64String("quayconfig"u8.ToArray()),
                 ["password"] = managedKeys["CONFIG_EDITOR_PW"]!.DeepClone(),
@@ -165,11 +165,11 @@ internal sealed class RolloutPlan(
 
         var ready = Math.Min(replicas, pods.Count(p => p.Ready));
         Health[workload.Suffix] = new WorkloadHealth(workload, replicas, ready);
-        desired.Add(new("deployments", objects.Prefix + workload.Suffix, $"{replicas}/{hash}", $"{replicas}/{hash}/{ready}",
+        _desired.Add(new("deployments", objects.Prefix + workload.Suffix, $"{replicas}/{hash}", $"{replicas}/{hash}/{ready}",
             () => objects.Deployment(workload, replicas, hash, ready)));
         foreach (var pod in pods)
         {
-            desired.Add(new("pods", pod.Name, "", PodKey(pod, null), () => objects.Pod(pod, workload.Suffix, workload.Image, new Dictionary<string, string>
+            _desired.Add(new("pods", pod.Name, "", PodKey(pod, null), () => objects.Pod(pod, workload.Suffix, workload.Image, new Dictionary<string, string>
             {
                 [KubeObjects.ComponentLabel] = workload.PodComponent,
                 ["pod-template-hash"] = pod.TemplateHash,
@@ -178,7 +178,7 @@ internal sealed class RolloutPlan(
 
         if (workload.HasHpa(spec))
         {
-            desired.Add(new("horizontalpodautoscalers", objects.Prefix + workload.Suffix, "", $"{replicas}", () => objects.Hpa(workload, replicas)));
+            _desired.Add(new("horizontalpodautoscalers", objects.Prefix + workload.Suffix, "", $"{replicas}", () => objects.Hpa(workload, replicas)));
         }
     }
 
@@ -196,9 +196,9 @@ internal sealed class RolloutPlan(
             pod.StartedAt ??= now;
         }
 
-        desired.Add(new("jobs", objects.Prefix + suffix, "", $"{attempt}/{outcome}",
+        _desired.Add(new("jobs", objects.Prefix + suffix, "", $"{attempt}/{outcome}",
             () => objects.Job(suffix, image, outcome, pod.Created, outcome == JobOutcome.Running ? null : finishedAt)));
-        desired.Add(new("pods", pod.Name, "", PodKey(pod, outcome), () => objects.Pod(pod, suffix, image, new Dictionary<string, string>
+        _desired.Add(new("pods", pod.Name, "", PodKey(pod, outcome), () => objects.Pod(pod, suffix, image, new Dictionary<string, string>
         {
             [KubeObjects.ComponentLabel] = suffix,
             ["job-name"] = objects.Prefix + suffix,

@@ -6,55 +6,55 @@ namespace QuayGateway.Sandbox.Operator;
 /// </summary>
 internal sealed class WorkQueue : IDisposable
 {
-    private readonly Lock gate = new();
-    private readonly Queue<string> queue = new();
-    private readonly HashSet<string> dirty = new(StringComparer.Ordinal);
-    private readonly HashSet<string> processing = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim available = new(0);
+    private readonly Lock _gate = new();
+    private readonly Queue<string> _queue = new();
+    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _processing = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _available = new(0);
 
     public void Add(string key)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (!dirty.Add(key) || processing.Contains(key))
+            if (!_dirty.Add(key) || _processing.Contains(key))
             {
                 return;
             }
 
-            queue.Enqueue(key);
+            _queue.Enqueue(key);
         }
 
-        available.Release();
+        _available.Release();
     }
 
     /// <summary>Blocks until a key is ready: the workers are dedicated threads (see <see cref="QuayOperator"/>).</summary>
     public string Take(CancellationToken cancellationToken)
     {
-        available.Wait(cancellationToken);
-        lock (gate)
+        _available.Wait(cancellationToken);
+        lock (_gate)
         {
-            var key = queue.Dequeue();
-            dirty.Remove(key);
-            processing.Add(key);
+            var key = _queue.Dequeue();
+            _dirty.Remove(key);
+            _processing.Add(key);
             return key;
         }
     }
 
-    public void Dispose() => available.Dispose();
+    public void Dispose() => _available.Dispose();
 
     public void Done(string key)
     {
-        lock (gate)
+        lock (_gate)
         {
-            processing.Remove(key);
-            if (!dirty.Contains(key))
+            _processing.Remove(key);
+            if (!_dirty.Contains(key))
             {
                 return;
             }
 
-            queue.Enqueue(key);
+            _queue.Enqueue(key);
         }
 
-        available.Release();
+        _available.Release();
     }
 }

@@ -8,26 +8,26 @@ namespace QuayGateway.Sandbox.QuayApi;
 /// <summary>
 /// The simulated Quay application, one independent instance per QuayRegistry.
 /// <para>
-/// Routing: an HTTP request to the sandbox port is a Quay API call when its <c>Host</c> header (port ignored) is a
-/// registry's route host (<c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;apps domain&gt;</c>) or the
-/// <c>SERVER_HOSTNAME</c> of that registry's config.yaml. The gateway turns a <c>registryEndpoint</c> of
-/// <c>https://H</c> into <c>http://127.0.0.1:&lt;sandbox port&gt;</c> with <c>Host: H</c>.
+/// Routing: a Quay answers for a registry's route host (<c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;apps domain&gt;</c>)
+/// and the <c>SERVER_HOSTNAME</c> of that registry's config.yaml (<see cref="Serves"/>). It is reached over HTTPS
+/// through <c>CONNECT host:443</c> on the sandbox port, and, until the gateway switches over, by plain HTTP to the
+/// sandbox port with that host in the <c>Host</c> header. Either way the request's Host header (port ignored) picks it.
 /// </para>
 /// The operator opens an instance when the registry first becomes Available and closes it when the registry goes.
 /// </summary>
 public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
 {
-    private readonly ConcurrentDictionary<string, QuayInstance> byRegistry = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, QuayInstance> byHost = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, string[]> hostsOf = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, QuayInstance> _byRegistry = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, QuayInstance> _byHost = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, string[]> _hostsOf = new(StringComparer.Ordinal);
 
     /// <summary>Whether a request with this Host header (with or without a port) is for a simulated Quay.</summary>
-    public bool Serves(string host) => byHost.ContainsKey(StripPort(host));
+    public bool Serves(string host) => _byHost.ContainsKey(StripPort(host));
 
     /// <summary>The <see cref="RequestDelegate"/> for Quay API requests; see <see cref="Serves"/>.</summary>
     public async Task HandleAsync(HttpContext context)
     {
-        if (!byHost.TryGetValue(StripPort(context.Request.Host.Value ?? ""), out var quay))
+        if (!_byHost.TryGetValue(StripPort(context.Request.Host.Value ?? ""), out var quay))
         {
             await QuayResponses.Abort(context, 404, "Not Found");
             return;
@@ -96,38 +96,38 @@ public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
     /// </summary>
     internal void Open(string registry, IReadOnlyCollection<string> hosts, QuayConfig config)
     {
-        var quay = byRegistry.GetOrAdd(registry, _ => new QuayInstance(new QuayDatabase(clock), config));
+        var quay = _byRegistry.GetOrAdd(registry, _ => new QuayInstance(new QuayDatabase(clock), config));
         quay.Config = config;
         var current = hosts.Select(StripPort).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
-        var previous = hostsOf.GetValueOrDefault(registry, []);
+        var previous = _hostsOf.GetValueOrDefault(registry, []);
         foreach (var stale in previous.Except(current, StringComparer.OrdinalIgnoreCase))
         {
-            byHost.TryRemove(new KeyValuePair<string, QuayInstance>(stale, quay));
+            _byHost.TryRemove(new KeyValuePair<string, QuayInstance>(stale, quay));
         }
 
         foreach (var host in current)
         {
-            byHost[host] = quay;
+            _byHost[host] = quay;
         }
 
-        hostsOf[registry] = current;
+        _hostsOf[registry] = current;
     }
 
-    internal bool IsOpen(string registry) => byRegistry.ContainsKey(registry);
+    internal bool IsOpen(string registry) => _byRegistry.ContainsKey(registry);
 
     /// <summary>Drops the registry's Quay and its database.</summary>
     internal void Close(string registry)
     {
-        if (!byRegistry.TryRemove(registry, out var quay))
+        if (!_byRegistry.TryRemove(registry, out var quay))
         {
             return;
         }
 
-        if (hostsOf.TryRemove(registry, out var hosts))
+        if (_hostsOf.TryRemove(registry, out var hosts))
         {
             foreach (var host in hosts)
             {
-                byHost.TryRemove(new KeyValuePair<string, QuayInstance>(host, quay));
+                _byHost.TryRemove(new KeyValuePair<string, QuayInstance>(host, quay));
             }
         }
     }

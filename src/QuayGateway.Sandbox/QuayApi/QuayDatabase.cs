@@ -23,18 +23,18 @@ internal sealed class QuayDatabase(TimeProvider clock)
 
     private const string TokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-    private readonly Lock gate = new();
-    private readonly List<QuayNamespace> namespaces = [];
-    private readonly Dictionary<string, IssuedToken> tokens = new(StringComparer.Ordinal);
-    private readonly byte[] passwordKey = RandomNumberGenerator.GetBytes(32);
+    private readonly Lock _gate = new();
+    private readonly List<QuayNamespace> _namespaces = [];
+    private readonly Dictionary<string, IssuedToken> _tokens = new(StringComparer.Ordinal);
+    private readonly byte[] _passwordKey = RandomNumberGenerator.GetBytes(32);
 
     public bool IsEmpty
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return namespaces.Count == 0;
+                return _namespaces.Count == 0;
             }
         }
     }
@@ -42,9 +42,9 @@ internal sealed class QuayDatabase(TimeProvider clock)
     /// <summary>The user a bearer token belongs to; null when unknown or expired (Quay treats both as anonymous).</summary>
     public string? UserForToken(string token)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return tokens.TryGetValue(token, out var issued) && clock.GetUtcNow() < issued.ExpiresAt
+            return _tokens.TryGetValue(token, out var issued) && clock.GetUtcNow() < issued.ExpiresAt
                 ? issued.Username
                 : null;
         }
@@ -52,17 +52,17 @@ internal sealed class QuayDatabase(TimeProvider clock)
 
     public QuayNamespace? Find(string name)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return namespaces.Find(n => n.Name == name);
+            return _namespaces.Find(n => n.Name == name);
         }
     }
 
     public IReadOnlyList<QuayNamespace> Users()
     {
-        lock (gate)
+        lock (_gate)
         {
-            return namespaces.Where(n => !n.IsOrganization).ToList();
+            return _namespaces.Where(n => !n.IsOrganization).ToList();
         }
     }
 
@@ -72,10 +72,10 @@ internal sealed class QuayDatabase(TimeProvider clock)
     /// </summary>
     public FirstUserOutcome CreateFirstUser(string username, string password, string? email, bool emailRequired, out string? error)
     {
-        lock (gate)
+        lock (_gate)
         {
             // Re-checked under the lock so two racing initialize calls cannot both succeed.
-            if (namespaces.Count > 0)
+            if (_namespaces.Count > 0)
             {
                 error = null;
                 return FirstUserOutcome.DatabaseNotEmpty;
@@ -90,7 +90,7 @@ internal sealed class QuayDatabase(TimeProvider clock)
 
     public string? CreateOrganization(string name, string? email, bool emailRequired, string adminUser)
     {
-        lock (gate)
+        lock (_gate)
         {
             return AddNamespace(name, email, emailRequired, isOrganization: true, adminUser);
         }
@@ -99,9 +99,9 @@ internal sealed class QuayDatabase(TimeProvider clock)
     public string IssueToken(string username)
     {
         var token = RandomNumberGenerator.GetString(TokenAlphabet, 40);
-        lock (gate)
+        lock (_gate)
         {
-            tokens[token] = new IssuedToken(username, clock.GetUtcNow() + TokenLifetime);
+            _tokens[token] = new IssuedToken(username, clock.GetUtcNow() + TokenLifetime);
         }
 
         return token;
@@ -112,7 +112,7 @@ internal sealed class QuayDatabase(TimeProvider clock)
     /// on the password and this database's own key, so nothing about the password can be read from it.
     /// </summary>
     public string EncryptPassword(string password) =>
-        Convert.ToBase64String(HMACSHA384.HashData(passwordKey, Encoding.UTF8.GetBytes(password)));
+        Convert.ToBase64String(HMACSHA384.HashData(_passwordKey, Encoding.UTF8.GetBytes(password)));
 
     private string? AddNamespace(string name, string? email, bool emailRequired, bool isOrganization, string? adminUser)
     {
@@ -128,17 +128,17 @@ internal sealed class QuayDatabase(TimeProvider clock)
 
         // Without mailing Quay stores a unique placeholder so the e-mail column stays unique.
         var stored = string.IsNullOrEmpty(email) ? Guid.NewGuid().ToString() : email;
-        if (namespaces.Any(n => n.Email == stored))
+        if (_namespaces.Any(n => n.Email == stored))
         {
             return $"Email has already been used: {stored}";
         }
 
-        if (namespaces.Any(n => n.Name == name))
+        if (_namespaces.Any(n => n.Name == name))
         {
             return $"Username has already been taken: {name}";
         }
 
-        namespaces.Add(new QuayNamespace(name, stored, isOrganization, adminUser));
+        _namespaces.Add(new QuayNamespace(name, stored, isOrganization, adminUser));
         return null;
     }
 }

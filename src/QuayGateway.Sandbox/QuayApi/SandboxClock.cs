@@ -7,18 +7,18 @@ namespace QuayGateway.Sandbox.QuayApi;
 /// </summary>
 public sealed class SandboxClock(TimeProvider inner) : TimeProvider
 {
-    private long offsetTicks;
+    private long _offsetTicks;
 
     public SandboxClock() : this(System)
     {
     }
 
-    public TimeSpan Offset => TimeSpan.FromTicks(Interlocked.Read(ref offsetTicks));
+    public TimeSpan Offset => TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
 
     public void Advance(TimeSpan by)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(by, TimeSpan.Zero);
-        Interlocked.Add(ref offsetTicks, by.Ticks);
+        Interlocked.Add(ref _offsetTicks, by.Ticks);
     }
 
     public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + Offset;

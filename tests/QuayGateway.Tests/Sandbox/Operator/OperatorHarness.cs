@@ -20,7 +20,7 @@ internal sealed class OperatorHarness : IAsyncDisposable
         PhaseDelay = TimeSpan.FromMilliseconds(phaseDelayMs);
         // As a sandbox cluster of that profile does: a 3.6-era cluster has the 3.6 CRD's status fields.
         Store = new ObjectStore(10_000, null, profile == "3.6" ? QuayRegistrySchema.Legacy36 : QuayRegistrySchema.Instance);
-        Quay = new QuaySimulation(Store, new SandboxOptions { Profile = profile, PhaseDelay = PhaseDelay }, Log);
+        Quay = new QuaySimulation(Store, new QuayOperatorSettings(profile, PhaseDelay, new SandboxOptions().AppsDomain), Log);
         Quay.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         Store.Create("namespaces", null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = Ns } });
     }
@@ -127,9 +127,9 @@ internal sealed class OperatorHarness : IAsyncDisposable
 
 internal sealed class CollectingLogger : Microsoft.Extensions.Logging.ILogger
 {
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> entries = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _entries = new();
 
-    public IReadOnlyCollection<string> Entries => entries;
+    public IReadOnlyCollection<string> Entries => _entries;
 
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -139,7 +139,7 @@ internal sealed class CollectingLogger : Microsoft.Extensions.Logging.ILogger
     {
         if (IsEnabled(logLevel))
         {
-            entries.Enqueue($"{formatter(state, exception)} {exception}");
+            _entries.Enqueue($"{formatter(state, exception)} {exception}");
         }
     }
 }

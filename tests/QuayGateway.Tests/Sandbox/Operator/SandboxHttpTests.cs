@@ -12,26 +12,26 @@ namespace QuayGateway.Tests.Sandbox.Operator;
 public sealed class SandboxHttpTests : IAsyncLifetime
 {
     private const string Namespace = "quay-enterprise";
-    private readonly string directory = Directory.CreateTempSubdirectory("qg-sandbox-operator-").FullName;
-    private SandboxCluster cluster = null!;
+    private readonly string _directory = Directory.CreateTempSubdirectory("qg-sandbox-operator-").FullName;
+    private SandboxCluster _cluster = null!;
     private HttpClient Http { get; set; } = null!;
 
     public async Task InitializeAsync()
     {
-        cluster = await SandboxCluster.StartAsync(new SandboxOptions
+        _cluster = await SandboxCluster.StartAsync(new SandboxOptions
         {
             PhaseDelay = TimeSpan.FromMilliseconds(80),
-            KubeconfigPath = Path.Combine(directory, "kubeconfig"),
+            KubeconfigPath = Path.Combine(_directory, "kubeconfig"),
         });
-        Http = new HttpClient { BaseAddress = cluster.ApiServerUrl };
+        Http = new HttpClient { BaseAddress = _cluster.ApiServerUrl };
         (await Http.PostAsJsonAsync("/api/v1/namespaces", new { apiVersion = "v1", kind = "Namespace", metadata = new { name = Namespace } })).EnsureSuccessStatusCode();
     }
 
     public async Task DisposeAsync()
     {
         Http.Dispose();
-        await cluster.DisposeAsync();
-        Directory.Delete(directory, recursive: true);
+        await _cluster.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
     }
 
     [Fact]
@@ -70,15 +70,15 @@ public sealed class SandboxHttpTests : IAsyncLifetime
         clear.EnsureSuccessStatusCode();
         await WaitFor(r => Text(Condition(r, "Available")?["status"]) == "True");
 
-        cluster.Faults.QuayApi.AddError(new QuayGateway.Sandbox.Faults.QuayApiErrorFault(500, 1.0, "/health"));
+        _cluster.Faults.QuayApi.AddError(new QuayGateway.Sandbox.Faults.QuayApiErrorFault(500, 1.0, "/health"));
         using var failing = await Quay(HttpMethod.Get, host, "/health/instance");
         Assert.Equal(HttpStatusCode.InternalServerError, failing.StatusCode);
         var listed = await Http.GetFromJsonAsync<JsonObject>("/sandbox/faults/quay-api");
         Assert.Equal(500, listed!["errors"]![0]!["statusCode"]!.GetValue<int>());
-        cluster.Faults.QuayApi.Clear();
+        _cluster.Faults.QuayApi.Clear();
         using var healthy = await Quay(HttpMethod.Get, host, "/health/instance");
         Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
-        Assert.Same(cluster.Quay.OperatorFaults, cluster.Faults.Operator);
+        Assert.Same(_cluster.Quay.OperatorFaults, _cluster.Faults.Operator);
     }
 
     [Fact]
@@ -135,8 +135,8 @@ public sealed class SandboxHttpTests : IAsyncLifetime
         }
         else
         {
-            cluster.Store.Create("secrets", Namespace, secret);
-            cluster.Store.Create("quayregistries", Namespace, registry);
+            _cluster.Store.Create("secrets", Namespace, secret);
+            _cluster.Store.Create("quayregistries", Namespace, registry);
         }
     }
 
@@ -172,7 +172,7 @@ public sealed class SandboxHttpTests : IAsyncLifetime
     {
         var start = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("--kubeconfig");
-        start.ArgumentList.Add(Path.Combine(directory, "kubeconfig"));
+        start.ArgumentList.Add(Path.Combine(_directory, "kubeconfig"));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
