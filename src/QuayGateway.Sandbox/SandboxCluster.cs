@@ -89,20 +89,22 @@ public sealed class SandboxCluster : IAsyncDisposable
         builder.Services.AddSingleton(faults);
 
         // ===== Operator and Quay API wiring (owned by the Operator/QuayApi engineer) =====
-        // The operator runs as a hosted service; Quay API requests (by Host header) and /sandbox/faults/operator,
-        // /sandbox/faults/quay-api and /sandbox/clock are served by a startup filter ahead of this pipeline.
+        // The operator runs as a hosted service; /sandbox/faults/operator, /sandbox/faults/quay-api and /sandbox/clock
+        // are served by a startup filter ahead of this pipeline. The Quay API itself is served only over HTTPS (below).
         var quay = options.SimulateOperator
             ? QuaySimulation.AddTo(builder.Services, store, faults, new QuayOperatorSettings(options.Profile, options.PhaseDelay, options.AppsDomain))
             : null;
         // ===== end of wiring =====
 
-        // Quay over HTTPS: the API port answers CONNECT for the Quay hosts (the same lookup as the Host-header
-        // routing) and tunnels to a second, loopback-only listener that serves the Quay API with the CA's certificates.
+        // Quay over HTTPS, the only way to reach it: the API port answers CONNECT for the hosts a Quay serves
+        // (QuayApiSimulator.Serves) and tunnels to a second, loopback-only listener that serves the Quay API with the
+        // CA's certificates. Plain requests on the API port never reach Quay, whatever their Host header says.
         var ca = SandboxCertificateAuthority.Create(options.Name);
         bool ServesQuayHost(string host) => quay?.Api.Serves(host) == true;
         var tunnel = new ConnectTunnel(ServesQuayHost);
         RequestDelegate quayRequests = quay is null ? context => QuayNotFound(context) : quay.Api.HandleAsync;
-        // First of the startup filters, so it runs ahead of the Quay simulation's Host-header routing.
+        // First of the startup filters, so requests from a tunnel go to Quay before the admin endpoints or the
+        // Kubernetes API see them.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IStartupFilter>(new QuayTlsRequests(tunnel, quayRequests)));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -10,8 +10,8 @@ namespace QuayGateway.Sandbox.QuayApi;
 /// <para>
 /// Routing: a Quay answers for a registry's route host (<c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;apps domain&gt;</c>)
 /// and the <c>SERVER_HOSTNAME</c> of that registry's config.yaml (<see cref="Serves"/>). It is reached over HTTPS
-/// through <c>CONNECT host:443</c> on the sandbox port, and, until the gateway switches over, by plain HTTP to the
-/// sandbox port with that host in the <c>Host</c> header. Either way the request's Host header (port ignored) picks it.
+/// only, through <c>CONNECT host:443</c> on the sandbox port (a plain request to the sandbox port never reaches it);
+/// inside the tunnel the request's Host header (port ignored) picks the instance.
 /// </para>
 /// The operator opens an instance when the registry first becomes Available and closes it when the registry goes.
 /// </summary>

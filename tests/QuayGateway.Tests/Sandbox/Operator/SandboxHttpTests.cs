@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using QuayGateway.Sandbox;
 using QuayGateway.Sandbox.Operator;
@@ -8,13 +10,19 @@ using static QuayGateway.Tests.Sandbox.Operator.OperatorHarness;
 
 namespace QuayGateway.Tests.Sandbox.Operator;
 
-/// <summary>The operator and the Quay API inside a running <see cref="SandboxCluster"/>, over real HTTP.</summary>
+/// <summary>
+/// The operator and the Quay API inside a running <see cref="SandboxCluster"/>, over real HTTP: the Kubernetes API on
+/// the sandbox port, and each registry's Quay over HTTPS through that port as a proxy (<c>CONNECT</c>), trusting
+/// only the sandbox's CA.
+/// </summary>
 public sealed class SandboxHttpTests : IAsyncLifetime
 {
     private const string Namespace = "quay-enterprise";
     private readonly string _directory = Directory.CreateTempSubdirectory("qg-sandbox-operator-").FullName;
     private SandboxCluster _cluster = null!;
+    private X509Certificate2 _ca = null!;
     private HttpClient Http { get; set; } = null!;
+    private HttpClient QuayHttp { get; set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -24,18 +32,28 @@ public sealed class SandboxHttpTests : IAsyncLifetime
             KubeconfigPath = Path.Combine(_directory, "kubeconfig"),
         });
         Http = new HttpClient { BaseAddress = _cluster.ApiServerUrl };
+        _ca = X509Certificate2.CreateFromPem(_cluster.QuayCaPem);
+        QuayHttp = new HttpClient(new HttpClientHandler
+        {
+            Proxy = new WebProxy(_cluster.QuayProxyUrl),
+            UseProxy = true,
+            ServerCertificateCustomValidationCallback = (_, leaf, _, errors) =>
+                leaf is not null && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None && ChainsToCa(leaf, _ca),
+        }) { Timeout = TimeSpan.FromSeconds(20) };
         (await Http.PostAsJsonAsync("/api/v1/namespaces", new { apiVersion = "v1", kind = "Namespace", metadata = new { name = Namespace } })).EnsureSuccessStatusCode();
     }
 
     public async Task DisposeAsync()
     {
         Http.Dispose();
+        QuayHttp.Dispose();
         await _cluster.DisposeAsync();
+        _ca.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 
     [Fact]
-    public async Task A_registry_created_over_http_rolls_out_and_its_quay_api_answers_on_its_route_host()
+    public async Task A_registry_created_over_http_rolls_out_and_its_quay_api_answers_over_https_on_its_route_host()
     {
         await CreateBundleAndRegistry();
         var registry = await WaitFor(r => Text(Condition(r, "Available")?["status"]) == "True");
@@ -156,16 +174,28 @@ public sealed class SandboxHttpTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// A request to the registry's Quay at <c>https://host/path</c>, through the sandbox port as the proxy. No Host
+    /// header of its own: .NET would send it as the SNI, and the URI already names the host.
+    /// </summary>
     private Task<HttpResponseMessage> Quay(HttpMethod method, string host, string path, HttpContent? body = null, string? token = null)
     {
-        var request = new HttpRequestMessage(method, path) { Content = body };
-        request.Headers.Host = host;
+        var request = new HttpRequestMessage(method, new Uri($"https://{host}{path}")) { Content = body };
         if (token is not null)
         {
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         }
 
-        return Http.SendAsync(request);
+        return QuayHttp.SendAsync(request);
+    }
+
+    private static bool ChainsToCa(X509Certificate2 leaf, X509Certificate2 ca)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(leaf);
     }
 
     private async Task<string> Kubectl(params string[] args)

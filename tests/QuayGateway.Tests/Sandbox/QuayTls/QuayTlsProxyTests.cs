@@ -46,33 +46,59 @@ public sealed class QuayTlsProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_user_is_initialized_through_the_tls_proxy_and_quay_answers_as_on_the_host_header_route()
+    public async Task A_user_is_initialized_through_the_tls_proxy_and_the_same_quay_answers_on_every_tunnel()
     {
         using var tls = ProxiedClient();
+        var user = new { username = "quayadmin", password = "quaypass123", email = "quayadmin@example.com", access_token = true };
 
-        using var initialize = await tls.PostAsJsonAsync($"https://{RouteHost}/api/v1/user/initialize",
-            new { username = "quayadmin", password = "quaypass123", email = "quayadmin@example.com", access_token = true });
+        using var initialize = await tls.PostAsJsonAsync($"https://{RouteHost}/api/v1/user/initialize", user);
         Assert.Equal(HttpStatusCode.OK, initialize.StatusCode);
         var token = (await initialize.Content.ReadFromJsonAsync<JsonObject>())!["access_token"]!.GetValue<string>();
 
-        // The same Quay behind both paths: the user made over TLS is seen on the Host-header route, and back.
-        using var overTls = await Send(tls, HttpMethod.Get, $"https://{RouteHost}/api/v1/superuser/users/", token);
-        using var byHostHeader = await Send(Api, HttpMethod.Get, "/api/v1/superuser/users/", token, host: RouteHost);
-        Assert.Equal(HttpStatusCode.OK, overTls.StatusCode);
-        Assert.Equal(await byHostHeader.Content.ReadAsStringAsync(), await overTls.Content.ReadAsStringAsync());
-        Assert.Equal("quayadmin", (await overTls.Content.ReadFromJsonAsync<JsonObject>())!["users"]![0]!["username"]!.GetValue<string>());
+        // One Quay behind every tunnel: the user made on one connection is seen, with the same token, on a new one.
+        using var other = ProxiedClient();
+        using var users = await Send(tls, HttpMethod.Get, $"https://{RouteHost}/api/v1/superuser/users/", token);
+        using var usersElsewhere = await Send(other, HttpMethod.Get, $"https://{RouteHost}/api/v1/superuser/users/", token);
+        Assert.Equal(HttpStatusCode.OK, users.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, usersElsewhere.StatusCode);
+        Assert.Equal(await users.Content.ReadAsStringAsync(), await usersElsewhere.Content.ReadAsStringAsync());
+        var listed = (await users.Content.ReadFromJsonAsync<JsonObject>())!["users"]![0]!;
+        Assert.Equal("quayadmin", listed["username"]!.GetValue<string>());
+        Assert.True(listed["super_user"]!.GetValue<bool>());
 
-        using var again = await tls.PostAsJsonAsync($"https://{RouteHost}/api/v1/user/initialize",
-            new { username = "quayadmin", password = "quaypass123", email = "quayadmin@example.com", access_token = true });
-        using var againByHost = await Send(Api, HttpMethod.Post, "/api/v1/user/initialize", host: RouteHost,
-            body: JsonContent.Create(new { username = "quayadmin", password = "quaypass123", email = "quayadmin@example.com", access_token = true }));
-        Assert.Equal(againByHost.StatusCode, again.StatusCode);
-        Assert.Equal(await againByHost.Content.ReadAsStringAsync(), await again.Content.ReadAsStringAsync());
+        using var again = await other.PostAsJsonAsync($"https://{RouteHost}/api/v1/user/initialize", user);
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Equal("Cannot initialize user in a non-empty database",
+            (await again.Content.ReadFromJsonAsync<JsonObject>())!["message"]!.GetValue<string>());
 
         using var health = await tls.GetAsync($"https://{RouteHost}/health/instance");
-        using var healthByHost = await Send(Api, HttpMethod.Get, "/health/instance", host: RouteHost);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        Assert.Equal(await healthByHost.Content.ReadAsStringAsync(), await health.Content.ReadAsStringAsync());
+        Assert.Equal(200, (await health.Content.ReadFromJsonAsync<JsonObject>())!["status_code"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task The_plain_port_answers_as_the_kubernetes_api_even_with_a_quay_host_in_the_host_header()
+    {
+        var user = new { username = "quayadmin", password = "quaypass123", email = "quayadmin@example.com", access_token = true };
+
+        // Plain HTTP to the sandbox port never reaches Quay, whatever the Host header says.
+        using var initialize = await Send(Api, HttpMethod.Post, "/api/v1/user/initialize", host: RouteHost, body: JsonContent.Create(user));
+        using var users = await Send(Api, HttpMethod.Get, "/api/v1/superuser/users/", host: RouteHost);
+        using var health = await Send(Api, HttpMethod.Get, "/health/instance", host: RouteHost);
+        using var version = await Send(Api, HttpMethod.Get, "/version", host: RouteHost);
+        Assert.Equal(HttpStatusCode.NotFound, initialize.StatusCode);
+        Assert.Equal("Status", (await initialize.Content.ReadFromJsonAsync<JsonObject>())!["kind"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, users.StatusCode);
+        Assert.Equal("Status", (await users.Content.ReadFromJsonAsync<JsonObject>())!["kind"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, health.StatusCode);
+        Assert.DoesNotContain("services", await health.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, version.StatusCode);
+        Assert.Equal("1", (await version.Content.ReadFromJsonAsync<JsonObject>())!["major"]!.GetValue<string>());
+
+        // Quay itself saw none of it: its database is still empty, so the first initialize over TLS succeeds.
+        using var tls = ProxiedClient();
+        using var overTls = await tls.PostAsJsonAsync($"https://{RouteHost}/api/v1/user/initialize", user);
+        Assert.Equal(HttpStatusCode.OK, overTls.StatusCode);
     }
 
     [Fact]
