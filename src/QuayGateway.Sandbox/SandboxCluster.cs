@@ -66,12 +66,6 @@ public sealed class SandboxCluster : IAsyncDisposable
     /// <summary>The simulated Quay Operator and Quay APIs; absent when <see cref="SandboxOptions.SimulateOperator"/> is false.</summary>
     public QuaySimulation Quay => _quay ?? throw new InvalidOperationException("This sandbox cluster runs no Quay simulation.");
 
-    /// <summary>
-    /// Handles requests addressed to any host other than the API server (a registry's route host, e.g.
-    /// <c>example-registry-quay-quay-enterprise.apps.sandbox.quaygateway.local</c>). Null answers 404.
-    /// </summary>
-    public RequestDelegate? QuayApi { get; set; }
-
     public static async Task<SandboxCluster> StartAsync(SandboxOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -124,12 +118,6 @@ public sealed class SandboxCluster : IAsyncDisposable
 
         app.Use(async (context, next) =>
         {
-            if (cluster.IsApiServerHost(context.Request.Host)) await next(context);
-            else if (cluster.QuayApi is { } quayApi) await quayApi(context);
-            else context.Response.StatusCode = StatusCodes.Status404NotFound;
-        });
-        app.Use(async (context, next) =>
-        {
             // Resource requests are counted by KubernetesApi, by verb and resource; everything else here is discovery.
             var path = context.Request.Path.Value ?? "";
             if (!context.Request.Path.StartsWithSegments("/sandbox") && ApiPath.Parse(path) is null) requests.Add("get", "discovery");
@@ -176,9 +164,6 @@ public sealed class SandboxCluster : IAsyncDisposable
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
-
-    private bool IsApiServerHost(HostString host) =>
-        host.Port == ApiServerUrl.Port && host.Host is "127.0.0.1" or "localhost" or "[::1]";
 
     private static string Kubeconfig(string name, Uri server) => $$"""
         apiVersion: v1

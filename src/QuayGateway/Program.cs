@@ -1,4 +1,5 @@
 using QuayGateway.Clusters;
+using QuayGateway.DevServices;
 using QuayGateway.Hosting;
 using QuayGateway.Jobs;
 using QuayGateway.Persistence;
@@ -10,6 +11,7 @@ using QuayGateway.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGatewayTelemetry();
+builder.AddDevServices();
 builder.AddGatewayPersistence();
 builder.AddGatewayJson();
 builder.AddGatewayProblemDetails();

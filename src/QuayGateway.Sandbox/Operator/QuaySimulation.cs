@@ -32,7 +32,7 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
     /// <summary>The sandbox's clock; advance it to expire Quay tokens.</summary>
     public SandboxClock Clock { get; } = new();
 
-    /// <summary>Every registry's Quay API, picked by the request's Host header (see <see cref="QuayApiSimulator"/>).</summary>
+    /// <summary>Every registry's Quay API, picked inside a TLS tunnel by the request's Host header (see <see cref="QuayApiSimulator"/>).</summary>
     public QuayApiSimulator Api { get; }
 
     public OperatorFaults OperatorFaults { get; } = new();
@@ -41,7 +41,7 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
 
     /// <summary>
     /// The wiring the sandbox host calls: the simulation as a hosted service over <paramref name="store"/>, and a
-    /// startup filter that serves Quay API requests (by Host header) and the Quay faults admin API.
+    /// startup filter that serves the Quay faults admin API (Quay itself is served over TLS, through CONNECT).
     /// </summary>
     internal static QuaySimulation AddTo(IServiceCollection services, ObjectStore store, SandboxFaults faults, QuayOperatorSettings settings)
     {
@@ -72,18 +72,14 @@ public sealed class QuaySimulation : IHostedService, IAsyncDisposable
         await _quayOperator.DisposeAsync();
     }
 
-    /// <summary>Runs ahead of the host's own pipeline: Quay hosts go to the Quay API, the admin paths to QuayAdminApi.</summary>
+    /// <summary>Runs ahead of the host's own pipeline: the admin paths go to QuayAdminApi. (Quay itself is served over TLS, through CONNECT.)</summary>
     private sealed class RoutingFilter(QuaySimulation simulation) : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
             app.Use(async (context, nextMiddleware) =>
             {
-                if (simulation.Api.Serves(context.Request.Host.Value ?? ""))
-                {
-                    await simulation.Api.HandleAsync(context);
-                }
-                else if (!await QuayAdminApi.TryHandle(context, simulation))
+                if (!await QuayAdminApi.TryHandle(context, simulation))
                 {
                     await nextMiddleware(context);
                 }

@@ -32,13 +32,11 @@ internal static class QuayResponses
         });
 
     /// <summary>
-    /// What Flask's <c>url_for(_external=True)</c> yields: the scheme and host the client used. A proxy in front
-    /// (the gateway talks plain HTTP to the sandbox) may say the original scheme in X-Forwarded-Proto.
+    /// What Flask's <c>url_for(_external=True)</c> yields: the scheme and host the client used.
     /// </summary>
     private static string ExternalBase(HttpRequest request)
     {
-        var scheme = request.Headers["X-Forwarded-Proto"].FirstOrDefault() ?? request.Scheme;
-        return $"{scheme}://{request.Host.Value}";
+        return $"{request.Scheme}://{request.Host.Value}";
     }
 
     private static Task Write(HttpContext context, int status, string contentType, string body)

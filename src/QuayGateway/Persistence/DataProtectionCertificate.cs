@@ -3,18 +3,6 @@ using Microsoft.AspNetCore.DataProtection;
 
 namespace QuayGateway.Persistence;
 
-public sealed class DataProtectionCertificateOptions
-{
-    public const string Section = "Gateway:DataProtection";
-
-    /// <summary>A PKCS#12 file (.pfx/.p12), or a PEM certificate when <see cref="CertificateKeyPath"/> is set.</summary>
-    public string? CertificatePath { get; set; }
-    public string? CertificatePassword { get; set; }
-
-    /// <summary>The PEM private key beside a PEM certificate (a <c>kubernetes.io/tls</c> Secret's tls.key).</summary>
-    public string? CertificateKeyPath { get; set; }
-}
-
 /// <summary>
 /// Encrypts the Data Protection key ring at rest with a certificate. The keys live in PostgreSQL; without this, anyone
 /// who can read the table can decrypt the Quay tokens and secrets the gateway keeps. Every replica mounts the same

@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure;
-using QuayGateway.DevServices;
 using QuayGateway.Hosting;
 
 namespace QuayGateway.Persistence;
@@ -14,18 +13,11 @@ public static class PersistenceSetup
     public const string ConnectionStringName = "Gateway";
 
     /// <summary>
-    /// PostgreSQL through EF Core. In Development without a configured connection string, dev services start a
-    /// private server first. A configured connection string always wins.
+    /// PostgreSQL through EF Core, at <c>ConnectionStrings:Gateway</c> (in Development, dev services may have started a
+    /// private server and set it).
     /// </summary>
     public static WebApplicationBuilder AddGatewayPersistence(this WebApplicationBuilder builder)
     {
-        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionStringName))
-            && builder.Environment.IsDevelopment())
-        {
-            var devPostgres = DevPostgres.StartPersistentAsync().GetAwaiter().GetResult();
-            builder.Configuration[$"ConnectionStrings:{ConnectionStringName}"] = devPostgres.ConnectionString;
-        }
-
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException(
                 $"ConnectionStrings:{ConnectionStringName} is not set (dev services start a database only in Development).");
@@ -93,12 +85,4 @@ public static class PersistenceSetup
 
         return builder.ConnectionString;
     }
-}
-
-public sealed class DatabaseOptions
-{
-    public const string Section = "Gateway:Database";
-
-    /// <summary>Apply pending migrations at startup. Defaults to true in Development; production runs <c>migrate</c>.</summary>
-    public bool? MigrateOnStartup { get; set; }
 }

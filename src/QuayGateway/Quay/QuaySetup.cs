@@ -7,7 +7,7 @@ namespace QuayGateway.Quay;
 
 public static class QuaySetup
 {
-    /// <summary>The Quay client (per-cluster TLS and sandbox routing, timeouts, retries of reads only), token vault and bootstrap.</summary>
+    /// <summary>The Quay client (per-cluster proxy and TLS, timeouts, retries of reads only), token vault and bootstrap.</summary>
     public static WebApplicationBuilder AddQuay(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(QuayOptions.Section).Get<QuayOptions>() ?? new QuayOptions();
@@ -34,8 +34,6 @@ public static class QuaySetup
             resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, options.Timeout.Ticks * 2));
         })
         .SelectPipelineByAuthority(); // one registry's failing Quay must not trip the breaker for the others
-        // Inside the resilience pipeline, so a retried read is routed again the same way.
-        http.AddHttpMessageHandler(sp => sp.GetRequiredService<QuayTransport>().CreateSandboxRouting());
         return builder;
     }
 

@@ -2,7 +2,7 @@ using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Quay;
 
-/// <summary>One registry's Quay: the cluster it runs on (for TLS settings and sandbox routing) and its endpoint.</summary>
+/// <summary>One registry's Quay: the cluster it runs on (for its proxy and TLS settings) and its endpoint.</summary>
 public sealed record QuayTarget(string Cluster, Uri Endpoint)
 {
     /// <summary>Carries the cluster on each request, for <see cref="QuayTransport"/>.</summary>

@@ -1,43 +1,72 @@
 using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using System.Net;
 using QuayGateway.Clusters;
 
 namespace QuayGateway.Quay;
 
 /// <summary>
-/// How a request reaches a registry's Quay, per cluster: TLS verified against the cluster's <c>QuayCaBundle</c> (or
-/// skipped, only with <c>InsecureSkipTlsVerify</c>), and for an in-process sandbox, routing to its loopback port.
+/// How a request reaches a registry's Quay, per cluster: through the cluster's <c>QuayProxy</c> when it names one
+/// (<c>CONNECT</c>, as behind an egress proxy), and with TLS verified against its <c>QuayCaBundle</c> (or skipped, only
+/// with <c>InsecureSkipTlsVerify</c>). Each cluster gets a connection pool of its own, with its own proxy and trust.
 /// </summary>
-public sealed class QuayTransport(ClusterCatalog catalog, ClusterConnections connections)
+public sealed class QuayTransport(ClusterCatalog catalog) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, X509Certificate2Collection> _bundles = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HttpMessageInvoker> _clusters = new(StringComparer.Ordinal);
 
-    public HttpMessageHandler CreatePrimaryHandler() =>
-        new HttpClientHandler { ServerCertificateCustomValidationCallback = ValidateCertificate, AllowAutoRedirect = false };
+    /// <summary>The Quay client's primary handler: it sends each request on the pool of the request's cluster.</summary>
+    public HttpMessageHandler CreatePrimaryHandler() => new PerCluster(this);
 
-    public DelegatingHandler CreateSandboxRouting() => new SandboxRouting(connections);
+    public void Dispose()
+    {
+        foreach (var invoker in _clusters.Values)
+        {
+            invoker.Dispose();
+        }
+    }
 
-    private bool ValidateCertificate(HttpRequestMessage request, X509Certificate2? certificate, X509Chain? chain, SslPolicyErrors errors)
+    private HttpMessageInvoker For(string? name) =>
+        _clusters.GetOrAdd(name ?? "", static (name, catalog) =>
+        {
+            var cluster = catalog.Clusters.GetValueOrDefault(name);
+            var bundle = cluster?.QuayCaBundle is { } pem ? LoadBundle(pem) : null;
+            var handler = new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                // DNS changes and a proxy that restarts are picked up.
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                SslOptions = { RemoteCertificateValidationCallback = (_, certificate, chain, errors) => Validate(cluster, bundle, certificate, chain, errors) },
+            };
+            if (cluster?.QuayProxy is { } proxy)
+            {
+                handler.Proxy = new WebProxy(proxy) { BypassProxyOnLocal = false };
+                handler.UseProxy = true;
+            }
+
+            return new HttpMessageInvoker(handler);
+        }, catalog);
+
+    private static bool Validate(ClusterOptions? cluster, X509Certificate2Collection? bundle, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (errors == SslPolicyErrors.None)
         {
             return true;
         }
 
-        if (!request.Options.TryGetValue(QuayTarget.ClusterOption, out var name) || !catalog.Clusters.TryGetValue(name, out var cluster))
+        if (cluster is null)
         {
             return false;
         }
 
         if (cluster.InsecureSkipTlsVerify)
         {
-            return true; // the explicit per-cluster opt-in, like the source document's curl -k
+            return true; // the explicit per-cluster opt-in, like curl -k
         }
 
         // A custom CA can only fix the chain; a wrong host name stays an error.
-        return errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate is not null && cluster.QuayCaBundle is { } bundle
-               && ChainsToBundle(certificate, chain, _bundles.GetOrAdd(name, _ => LoadBundle(bundle)));
+        return errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate is X509Certificate2 leaf && bundle is not null
+               && ChainsToBundle(leaf, chain, bundle);
     }
 
     /// <summary>Whether the certificate chains to one of the bundle's CAs (and only those), with the chain the server sent.</summary>
@@ -72,22 +101,9 @@ public sealed class QuayTransport(ClusterCatalog catalog, ClusterConnections con
         return roots;
     }
 
-    /// <summary>
-    /// A sandbox serves every registry's Quay on its API server's loopback port and tells them apart by Host, so the
-    /// request keeps the registry's host name and goes to that port (see the sandbox README, "Quay API routing").
-    /// </summary>
-    private sealed class SandboxRouting(ClusterConnections connections) : DelegatingHandler
+    private sealed class PerCluster(QuayTransport transport) : HttpMessageHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (request.Options.TryGetValue(QuayTarget.ClusterOption, out var name) && connections.Sandbox(name) is { } sandbox
-                && request.RequestUri is { } uri && request.Headers.Host is null)
-            {
-                request.Headers.Host = uri.IsDefaultPort ? uri.Host : uri.Authority;
-                request.RequestUri = new Uri(sandbox.ApiServerUrl, uri.PathAndQuery);
-            }
-
-            return base.SendAsync(request, cancellationToken);
-        }
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            transport.For(request.Options.TryGetValue(QuayTarget.ClusterOption, out var name) ? name : null).SendAsync(request, cancellationToken);
     }
 }

@@ -100,7 +100,7 @@ public sealed class ApplyRegistryJob(
         db.AddWebhookEvent(registry, WebhookEventTypes.RegistryApplied, now);
         db.MoveTo(registry, RegistryState.Progressing, "Applied", "The QuayRegistry is applied; following the operator's rollout.", now);
         // An unchanged spec brings no new event from the watch: judge the live status now.
-        tracker.Apply(registry, applied);
+        tracker.RecordObservation(registry, applied);
     }
 
     private async Task ApplyAsync(Registry registry, ClusterClient cluster, CancellationToken ct)

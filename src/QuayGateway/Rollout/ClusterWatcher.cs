@@ -8,65 +8,6 @@ using k8s.Autorest;
 
 namespace QuayGateway.Rollout;
 
-public sealed class WatchOptions
-{
-    public const string Section = "Gateway:Watch";
-
-    /// <summary>How often a replica that is not watching a cluster tries to take over (well under 30 s).</summary>
-    public TimeSpan LeaderRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>Parallel workers applying events; one registry is never processed by two at once.</summary>
-    public int Workers { get; set; } = 8;
-
-    /// <summary>
-    /// How long a registry's pod, job and HPA changes are gathered before they are written: a rollout changes several
-    /// pods at once, and one write for the burst keeps the database (and the registry's status events) unhindered.
-    /// </summary>
-    public TimeSpan WorkloadBatchInterval { get; set; } = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>How this replica names itself as a cluster's watcher (<c>/v1/clusters</c> shows it): host and process id.</summary>
-    public string ReplicaName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
-}
-
-/// <summary>
-/// Which replica watches a cluster: the one whose database session holds the cluster's advisory lock. The watch
-/// session carries the replica's name as its application name, so any replica can tell from <c>pg_locks</c>.
-/// </summary>
-public static class WatchLeadership
-{
-    public const string ApplicationNamePrefix = "quay-gateway watch ";
-
-    public static string LockName(string cluster) => $"quay-gateway/watch/{cluster}";
-
-    /// <summary>The watching replica of each cluster that has one right now.</summary>
-    public static async Task<Dictionary<string, string>> WatchersAsync(NpgsqlConnection connection, IEnumerable<string> clusters, CancellationToken ct)
-    {
-        // pg_locks splits a bigint advisory key into classid (high 32 bits) and objid (low 32 bits), objsubid 1.
-        await using var command = new NpgsqlCommand("""
-            SELECT c.name, a.application_name
-            FROM unnest($1::text[], $2::text[]) AS c(name, lock_name)
-            CROSS JOIN LATERAL (SELECT hashtextextended(c.lock_name, 0) AS key) k
-            JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-                AND l.classid::bigint = (k.key >> 32) & 4294967295 AND l.objid::bigint = k.key & 4294967295
-            JOIN pg_stat_activity a ON a.pid = l.pid
-            """, connection);
-        var names = clusters.ToArray();
-        command.Parameters.AddWithValue(names);
-        command.Parameters.AddWithValue(names.Select(LockName).ToArray());
-        var watchers = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            var application = reader.IsDBNull(1) ? "" : reader.GetString(1);
-            watchers[reader.GetString(0)] = application.StartsWith(ApplicationNamePrefix, StringComparison.Ordinal)
-                ? application[ApplicationNamePrefix.Length..]
-                : application;
-        }
-
-        return watchers;
-    }
-}
-
 /// <summary>
 /// One watch per cluster on QuayRegistries, across all replicas: the replica holding a PostgreSQL advisory lock for
 /// the cluster watches; if it dies its session ends, the lock frees, and another replica takes over within
@@ -160,7 +101,7 @@ public sealed class ClusterWatcher(
         var queue = new KeyedWorkQueue<WatchItem>(options.Value.Workers, async (item, token) =>
         {
             await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<ClusterResync>().ObserveAsync(
+            await scope.ServiceProvider.GetRequiredService<WatchEventRouter>().ObserveAsync(
                 cluster.Name, item.Key, item.Type, item.Registry, item.Workloads ? cache.Snapshot(item.Key) : null, token);
         }, logger, WatchItem.Merge);
         var gathering = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
@@ -184,7 +125,7 @@ public sealed class ClusterWatcher(
                 ListAndWatchAsync(cluster.Name, "quayregistries", async token =>
                 {
                     await using var scope = scopes.CreateAsyncScope();
-                    return await scope.ServiceProvider.GetRequiredService<ClusterResync>()
+                    return await scope.ServiceProvider.GetRequiredService<WatchEventRouter>()
                         .RelistAsync(cluster, item => queue.Add(Key(item), new WatchItem(Key(item), WatchEventType.Modified, item, false)), token);
                 }, (resourceVersion, onError) => cluster.WatchQuayRegistriesAsync(resourceVersion, onError, ct).Select(e =>
                 {

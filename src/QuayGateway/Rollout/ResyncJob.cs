@@ -11,7 +11,7 @@ namespace QuayGateway.Rollout;
 /// Recurring safety net, whichever replica runs it: re-lists every cluster (so nothing is missed across restarts or
 /// dropped watches) and re-enqueues requests stored but never applied (the process died between commit and enqueue).
 /// </summary>
-public sealed class ResyncJob(GatewayDb db, ClusterConnections clusters, ClusterResync resync, IBackgroundJobClient jobs, ILogger<ResyncJob> logger)
+public sealed class ResyncJob(GatewayDb db, ClusterConnections clusters, WatchEventRouter resync, IBackgroundJobClient jobs, ILogger<ResyncJob> logger)
 {
     public const string RecurringId = "resync";
 

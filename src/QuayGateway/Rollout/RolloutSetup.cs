@@ -14,7 +14,7 @@ public static class RolloutSetup
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddEagerSingleton<RolloutMetrics>();
         builder.Services.AddScoped<RolloutTracker>();
-        builder.Services.AddScoped<ClusterResync>();
+        builder.Services.AddScoped<WatchEventRouter>();
         builder.Services.AddScoped<IApplyRegistryJob, ApplyRegistryJob>();
         builder.Services.AddScoped<IDeleteRegistryJob, DeleteRegistryJob>();
         builder.Services.AddScoped<DeadlineJob>();

@@ -34,12 +34,12 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
 
             if (live is not null)
             {
-                Apply(registry, live);
+                RecordObservation(registry, live);
             }
 
             if (workloads is not null)
             {
-                await ApplyWorkloadsAsync(registry, workloads, ct);
+                await RecordWorkloadsAsync(registry, workloads, ct);
             }
 
             return true;
@@ -82,11 +82,11 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
     }
 
     /// <summary>
-    /// Applies one observation of the live object to the (tracked) row, in the caller's unit of work, with the job it
+    /// Records one observation of the live object on the (tracked) row, in the caller's unit of work, with the job it
     /// calls for in the same unit of work (job outbox): a re-apply after an out-of-band edit, or the bootstrap once the
     /// registry is Available. The caller saves.
     /// </summary>
-    public void Apply(Registry registry, QuayRegistryResource live)
+    public void RecordObservation(Registry registry, QuayRegistryResource live)
     {
         var now = time.GetUtcNow();
         var view = StatusInterpreter.Interpret(live, registry.State);
@@ -166,7 +166,7 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
     /// change only when something shown on the registry does), and puts what matters in the timeline and the health
     /// causes: a pod that restarts or starts failing (a crash loop shows as climbing restarts), a job that fails.
     /// </summary>
-    private async Task ApplyWorkloadsAsync(Registry registry, RegistryWorkloads workloads, CancellationToken ct)
+    private async Task RecordWorkloadsAsync(Registry registry, RegistryWorkloads workloads, CancellationToken ct)
     {
         var stored = await db.ObservedWorkloads.SingleOrDefaultAsync(w => w.RegistryId == registry.Id, ct);
         var before = stored?.Workloads;

@@ -63,12 +63,19 @@ public sealed class QuayScenario(GatewayFixture gateway)
     public Task<List<string>> WebhookEventTypesAsync(Guid id) =>
         gateway.WithDbAsync(db => db.WebhookEvents.AsNoTracking().Where(e => e.RegistryId == id).OrderBy(e => e.OccurredAt).Select(e => e.Type).ToListAsync());
 
-    /// <summary>A call straight to the registry's simulated Quay, as a person with curl would make it (not through the gateway).</summary>
+    /// <summary>
+    /// A call straight to the registry's simulated Quay, as a person with curl would make it (not through the gateway):
+    /// <c>curl --proxy &lt;sandbox&gt; --cacert &lt;sandbox CA&gt; https://&lt;route host&gt;/…</c>.
+    /// </summary>
     public async Task<(HttpStatusCode Status, JsonNode? Body)> CallQuayDirectlyAsync(RegistryResponse registry, HttpMethod method, string path, object? body = null)
     {
-        using var http = new HttpClient { BaseAddress = Sandbox.ApiServerUrl };
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Host = new Uri(registry.RegistryEndpoint!).Host;
+        var ca = QuayTransport.LoadBundle(Sandbox.QuayCaPem);
+        using var http = new HttpClient(new HttpClientHandler
+        {
+            Proxy = new WebProxy(Sandbox.QuayProxyUrl), UseProxy = true,
+            ServerCertificateCustomValidationCallback = (_, certificate, chain, _) => certificate is not null && QuayTransport.ChainsToBundle(certificate, chain, ca),
+        }) { BaseAddress = new Uri(registry.RegistryEndpoint!) };
+        using var request = new HttpRequestMessage(method, path.TrimStart('/')) { Content = body is null ? null : JsonContent.Create(body) };
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using QuayGateway.Clusters;
+using QuayGateway.DevServices;
 using QuayGateway.Quay;
 using QuayGateway.Tests.Infrastructure;
 
@@ -43,8 +44,8 @@ public sealed class QuayTlsTests(GatewayFixture gateway) : IAsyncLifetime
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>($"{ClusterCatalog.Section}:{s.Key}", s.Value)))
             .Build();
-        var catalog = new ClusterCatalog(configuration, gateway.Host.Services.GetRequiredService<IHostEnvironment>());
-        var transport = new QuayTransport(catalog, gateway.Host.Services.GetRequiredService<ClusterConnections>());
+        var catalog = new ClusterCatalog(configuration);
+        var transport = new QuayTransport(catalog);
         return new HttpClient(transport.CreatePrimaryHandler());
     }
 
@@ -54,6 +55,28 @@ public sealed class QuayTlsTests(GatewayFixture gateway) : IAsyncLifetime
             .Features.Get<IServerAddressesFeature>()!.Addresses.Single()), "/health/instance"));
         request.Options.Set(QuayTarget.ClusterOption, cluster);
         return client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task A_clusters_Quay_routes_are_reached_through_its_proxy_and_only_there()
+    {
+        // The test host's sandbox is such a proxy: its port answers CONNECT for the Quay routes it serves, and no other.
+        var sandbox = gateway.Host.Services.GetRequiredService<DevSandboxes>().Get("sandbox");
+        using var client = ClientFor(("p:kubeconfig", "/dev/null"), ("p:QuayProxy", sandbox.QuayProxyUrl.ToString()),
+            ("p:QuayCaBundle", sandbox.QuayCaPem), ("direct:kubeconfig", "/dev/null"));
+
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(Request("https://not-served.apps.sandbox.quaygateway.local/health/instance", "p")));
+        var unresolved = await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(Request("https://not-served.apps.sandbox.quaygateway.local/health/instance", "direct")));
+
+        Assert.Equal(HttpRequestError.ProxyTunnelError, refused.HttpRequestError); // the proxy was asked, and said no
+        Assert.Equal(HttpRequestError.NameResolutionError, unresolved.HttpRequestError); // without it the name means nothing
+    }
+
+    private static HttpRequestMessage Request(string url, string cluster)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Options.Set(QuayTarget.ClusterOption, cluster);
+        return request;
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Clusters;
+using QuayGateway.DevServices;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Sandbox;
@@ -19,7 +20,7 @@ public sealed class ProvisioningScenario(GatewayFixture gateway)
     public static string UniqueNamespace(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
 
     public SandboxCluster Sandbox(string cluster = "sandbox") =>
-        gateway.Host.Services.GetRequiredService<ClusterConnections>().Sandbox(cluster)!;
+        gateway.Host.Services.GetRequiredService<DevSandboxes>().Get(cluster);
 
     /// <summary>A real KubernetesClient on the sandbox, as another actor on the cluster (a person with kubectl).</summary>
     public Kubernetes Kubernetes(string cluster = "sandbox")

@@ -28,7 +28,7 @@ public static class CreateRegistry
     public static readonly CreateRegistryRequest Example = new(
         Name: "example-registry",
         Namespace: "quay-enterprise",
-        Cluster: ClusterCatalog.SandboxName,
+        Cluster: "sandbox",
         Components: [new("clair", false), new("horizontalpodautoscaler", false), new("mirror", false), new("monitoring", false)],
         ConfigBundle: new Dictionary<string, string> { ["config.yaml"] = "FEATURE_USER_INITIALIZE: true\nSUPER_USERS: [quayadmin]\n" },
         InitialUser: new("quayadmin", "quayadmin@example.com", "quaypass123"),

@@ -74,35 +74,35 @@ public static class RegistriesApi
             .WithSummary("Retry a failed or blocked rollout")
             .WithDescription("Re-applies the registry (and re-runs a failed bootstrap step). Only for Failed or Blocked registries; otherwise 409.");
 
-        group.MapGet("/{id:guid}/status", RegistryStatus.HandleAsync)
+        group.MapGet("/{id:guid}/status", GetRegistryStatus.HandleAsync)
             .RequireAuthorization(Scopes.RegistriesRead)
             .WithName("GetRegistryStatus")
             .WithSummary("Aggregated status")
             .WithDescription("The operator's conditions verbatim, the unhealthy components, registryEndpoint, currentVersion, configEditorEndpoint " +
                              "where the operator reports one, lastUpdated, and the rollout timing (startedAt, availableAt, durationSeconds, deadline).");
 
-        group.MapGet("/{id:guid}/components", RegistryComponents.HandleAsync)
+        group.MapGet("/{id:guid}/components", GetRegistryComponents.HandleAsync)
             .RequireAuthorization(Scopes.RegistriesRead)
             .WithName("GetRegistryComponents")
             .WithSummary("Component health")
             .WithDescription("Per component kind: managed or not, its ready condition, its pods (READY, STATUS, RESTARTS, AGE as oc get pods), " +
                              "its jobs and its HPA (targets, min/max, replicas as oc get hpa), read live from the cluster.");
 
-        group.MapGet("/{id:guid}/manifest", RegistryManifestView.HandleAsync)
+        group.MapGet("/{id:guid}/manifest", GetRegistryManifest.HandleAsync)
             .RequireAuthorization(Scopes.RegistriesRead)
             .WithName("GetRegistryManifest")
             .WithSummary("The QuayRegistry as applied and as live")
             .WithDescription("The object the gateway applied and the live object from the cluster (with the operator's write-backs and status). " +
                              "?format=yaml returns both as a YAML stream.");
 
-        group.MapGet("/{id:guid}/events", RegistryTimeline.HandleAsync)
+        group.MapGet("/{id:guid}/events", ListRegistryEvents.HandleAsync)
             .RequireAuthorization(Scopes.RegistriesRead)
             .WithName("GetRegistryEvents")
             .WithSummary("Timeline")
             .WithDescription("State changes, condition transitions, drift and bootstrap steps. With Accept: text/event-stream, a live " +
                              "Server-Sent Events stream (resumable with Last-Event-ID).");
 
-        app.MapGet("/v1/status", FleetStatus.HandleAsync)
+        app.MapGet("/v1/status", GetFleetStatus.HandleAsync)
             .WithTags("Registries")
             .RequireAuthorization(Scopes.RegistriesRead)
             .WithName("GetFleetStatus")

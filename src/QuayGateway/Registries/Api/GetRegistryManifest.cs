@@ -13,7 +13,7 @@ namespace QuayGateway.Registries.Api;
 public sealed record ManifestResponse(JsonNode? Applied, JsonNode? Live);
 
 /// <summary><c>GET /v1/registries/{id}/manifest</c>: the QuayRegistry as the gateway applied it and as it is live, in JSON or YAML.</summary>
-public static class RegistryManifestView
+public static class GetRegistryManifest
 {
     public static async Task<Results<Ok<ManifestResponse>, ContentHttpResult, ProblemHttpResult, ValidationProblem>> HandleAsync(
         Guid id, ClaimsPrincipal user, GatewayDb db, ClusterConnections clusters, CancellationToken ct, string? format = null)

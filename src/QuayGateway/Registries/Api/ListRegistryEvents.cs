@@ -18,7 +18,7 @@ public sealed record TimelineEntry(long Id, DateTimeOffset At, string Type, Regi
 /// <c>GET /v1/registries/{id}/events</c>: the timeline as JSON, or with <c>Accept: text/event-stream</c> a live SSE
 /// stream a portal can follow (resumable with <c>Last-Event-ID</c>).
 /// </summary>
-public static class RegistryTimeline
+public static class ListRegistryEvents
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);

@@ -11,7 +11,7 @@ namespace QuayGateway.Rollout;
 /// One cluster's events, however they arrive (watch, re-list, resync job), land here: observations go to the
 /// <see cref="RolloutTracker"/>, disappearances become drift repair or the end of a deprovision.
 /// </summary>
-public sealed class ClusterResync(GatewayDb db, RolloutTracker tracker, IBackgroundJobClient jobs)
+public sealed class WatchEventRouter(GatewayDb db, RolloutTracker tracker, IBackgroundJobClient jobs)
 {
     /// <summary>
     /// One registry's pending news from the watches: its QuayRegistry's latest event (if any) and its pods, jobs and

@@ -27,7 +27,7 @@ public sealed record ComponentsResponse(Guid Id, string Namespace, IReadOnlyList
 /// jobs and HPA. The pods, jobs and HPAs come from the cluster-wide watches (stored with the registry), so reading
 /// this costs the cluster nothing and every replica answers the same.
 /// </summary>
-public static class RegistryComponents
+public static class GetRegistryComponents
 {
     public static async Task<Results<Ok<ComponentsResponse>, ProblemHttpResult>> HandleAsync(
         Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, CancellationToken ct)

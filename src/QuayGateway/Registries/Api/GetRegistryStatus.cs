@@ -27,7 +27,7 @@ public sealed record RegistryStatusResponse(
     IReadOnlyList<RegistryCondition> GatewayConditions,
     RolloutTiming Rollout);
 
-public static class RegistryStatus
+public static class GetRegistryStatus
 {
     public static async Task<Results<Ok<RegistryStatusResponse>, ProblemHttpResult>> HandleAsync(
         Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, CancellationToken ct)

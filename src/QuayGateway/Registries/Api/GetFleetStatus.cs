@@ -11,7 +11,7 @@ public sealed record UnhealthyRegistry(Guid Id, string Name, string Namespace, s
 public sealed record FleetStatusResponse(int Total, IReadOnlyDictionary<string, int> ByState, IReadOnlyDictionary<string, int> ByHealth, IReadOnlyList<UnhealthyRegistry> Unhealthy);
 
 /// <summary><c>GET /v1/status</c>: the tenant's fleet: counts by state and health, and the registries that need attention.</summary>
-public static class FleetStatus
+public static class GetFleetStatus
 {
 
     public static async Task<Ok<FleetStatusResponse>> HandleAsync(ClaimsPrincipal user, GatewayDb db, CancellationToken ct)

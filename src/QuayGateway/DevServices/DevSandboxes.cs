@@ -1,0 +1,88 @@
+using QuayGateway.Sandbox;
+
+namespace QuayGateway.DevServices;
+
+/// <summary>
+/// The in-process sandbox clusters dev services started, by cluster name. The gateway reaches each through its
+/// kubeconfig and Quay proxy like any cluster; this is for the tests and tools that inject faults or read its state.
+/// </summary>
+public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandboxes> logger) : IHostedService, IAsyncDisposable
+{
+    private readonly Dictionary<string, SandboxCluster> _clusters = new(StringComparer.Ordinal);
+    private readonly List<string> _ownFolders = [];
+
+    public IReadOnlyCollection<string> Names => _clusters.Keys;
+
+    public SandboxCluster Get(string name) =>
+        _clusters.TryGetValue(name, out var cluster) ? cluster : throw new InvalidOperationException($"Cluster '{name}' is not a dev-services sandbox.");
+
+    /// <summary>
+    /// Starts a sandbox for each cluster configured <c>sandbox: true</c> and configures it as an ordinary cluster:
+    /// <c>Kubeconfig</c> and <c>Context</c>, <c>QuayProxy</c> (the sandbox's port answers CONNECT for its Quay routes)
+    /// and <c>QuayCaBundle</c> (its CA's file).
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = configuration.GetSection(SandboxSettings.Section).Get<SandboxSettings>() ?? new SandboxSettings();
+        var names = configuration.GetSection(ClustersSection).GetChildren()
+            .Where(c => c.GetValue<bool>("sandbox")).Select(c => c.Key).ToList();
+        foreach (var name in names)
+        {
+            var cluster = configuration.GetSection($"{ClustersSection}:{name}");
+            var sandbox = await SandboxCluster.StartAsync(new SandboxOptions
+            {
+                Name = name,
+                Profile = cluster["profile"] ?? settings.Profile,
+                PhaseDelay = cluster.GetValue<TimeSpan?>("phaseDelay") ?? settings.PhaseDelay,
+                KubeconfigPath = KubeconfigPath(settings.KubeconfigPath, name, names.Count),
+            }, cancellationToken);
+            _clusters[name] = sandbox;
+            cluster["kubeconfig"] = sandbox.Options.KubeconfigPath;
+            cluster["context"] = name;
+            cluster["quayProxy"] = sandbox.QuayProxyUrl.ToString();
+            cluster["quayCaBundle"] = sandbox.QuayCaPath;
+            logger.LogInformation("Sandbox cluster {Cluster} listening on {Url} (profile {Profile}); kubeconfig {Kubeconfig}, Quay CA {QuayCa}",
+                name, sandbox.ApiServerUrl, sandbox.Options.Profile, sandbox.Options.KubeconfigPath, sandbox.QuayCaPath);
+        }
+    }
+
+    private const string ClustersSection = "Gateway:Clusters";
+
+    /// <summary>The configured path (with several sandboxes, one file each beside it), or a folder of this process's own.</summary>
+    private string KubeconfigPath(string? configured, string name, int count)
+    {
+        if (configured is null)
+        {
+            var folder = Path.Combine(Path.GetTempPath(), $"quaygateway-sandbox-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);
+            Directory.CreateDirectory(folder);
+            _ownFolders.Add(folder);
+            return Path.Combine(folder, $"{name}.kubeconfig");
+        }
+
+        return count <= 1
+            ? configured
+            : Path.Combine(Path.GetDirectoryName(configured) ?? ".", $"{Path.GetFileNameWithoutExtension(configured)}.{name}{Path.GetExtension(configured)}");
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var sandbox in _clusters.Values)
+        {
+            await sandbox.DisposeAsync();
+        }
+
+        foreach (var folder in _ownFolders)
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temp folder left behind is harmless.
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using QuayGateway.Persistence;
+
+namespace QuayGateway.DevServices;
+
+/// <summary>
+/// What a laptop (and the tests) need that production brings itself, started before anything reads configuration:
+/// <list type="bullet">
+/// <item>in Development without <c>ConnectionStrings:Gateway</c>, a private PostgreSQL (<see cref="DevPostgres"/>);</item>
+/// <item>an in-process sandbox cluster for each cluster configured <c>sandbox: true</c>, and in Development without any
+/// cluster, one named <c>sandbox</c>. Each is then configured like any other cluster (kubeconfig, Quay proxy, CA
+/// bundle), so nothing else in the gateway knows it is a sandbox.</item>
+/// </list>
+/// </summary>
+public static class DevServicesSetup
+{
+    public const string DefaultSandbox = "sandbox";
+
+    public static WebApplicationBuilder AddDevServices(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        if (string.IsNullOrWhiteSpace(configuration.GetConnectionString(PersistenceSetup.ConnectionStringName))
+            && builder.Environment.IsDevelopment())
+        {
+            var devPostgres = DevPostgres.StartPersistentAsync().GetAwaiter().GetResult();
+            configuration[$"ConnectionStrings:{PersistenceSetup.ConnectionStringName}"] = devPostgres.ConnectionString;
+        }
+
+        if (builder.Environment.IsDevelopment() && !configuration.GetSection("Gateway:Clusters").GetChildren().Any())
+        {
+            // Development without clusters gets one in-process sandbox, so the whole flow runs on a laptop.
+            configuration[$"Gateway:Clusters:{DefaultSandbox}:sandbox"] = "true";
+            configuration["Gateway:DefaultCluster"] ??= DefaultSandbox;
+        }
+
+        // The first hosted service: the sandboxes run, and their clusters are configured, before anything connects.
+        // Not started here: a WebApplication built while the gateway's is being built would be taken for it by
+        // WebApplicationFactory, which picks the first host the process builds.
+        builder.Services.AddSingleton<DevSandboxes>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DevSandboxes>());
+        return builder;
+    }
+}

@@ -1,0 +1,22 @@
+namespace QuayGateway.DevServices;
+
+/// <summary>
+/// Settings of the in-process sandbox clusters (<c>Gateway:Sandbox:*</c>); a cluster's own <c>profile</c> and
+/// <c>phaseDelay</c> (<c>Gateway:Clusters:&lt;name&gt;:*</c>) override the first two.
+/// </summary>
+public sealed class SandboxSettings
+{
+    public const string Section = "Gateway:Sandbox";
+
+    /// <summary><c>current</c> (the default) or <c>3.6</c>.</summary>
+    public string Profile { get; set; } = "current";
+
+    /// <summary>Length of each simulated rollout phase.</summary>
+    public TimeSpan PhaseDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Where the sandbox writes its kubeconfig (and, beside it, the CA of its Quay routes as <c>&lt;path&gt;.quay-ca.pem</c>),
+    /// so a person can run kubectl and curl against it. Unset: a folder of this process's own under the temp folder.
+    /// </summary>
+    public string? KubeconfigPath { get; set; }
+}
