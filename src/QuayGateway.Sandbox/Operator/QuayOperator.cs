@@ -17,7 +17,7 @@ namespace QuayGateway.Sandbox.Operator;
 internal sealed record QuayOperatorSettings(string Profile, TimeSpan PhaseDelay, string AppsDomain);
 
 /// <summary>
-/// The simulated Quay Operator (shared/reference/quay-operator/NOTES.md). It reacts to store changes and to its own
+/// The simulated Quay Operator, following the real operator's documented reconcile steps. It reacts to store changes and to its own
 /// timers: one work queue, a couple of workers and at most one timer per registry, so thousands of registries can
 /// roll out at once. Each reconcile computes the registry's whole desired state for the current phase and writes
 /// only what changed.

@@ -61,7 +61,7 @@ public static class PersistenceSetup
     /// inserts, the registry read), so PostgreSQL parses and plans each once per connection, not on every request.</item>
     /// <item><c>No Reset On Close=true</c>: a connection goes back to the pool without Npgsql's session reset, seven
     /// statements (<c>SET SESSION AUTHORIZATION DEFAULT; RESET ALL; … pg_advisory_unlock_all()</c>) run ahead of the next
-    /// request's own (skipping them took GET from 81% to 105% of the raw-Npgsql baseline). Nothing on this pool sets
+    /// request's own (see the benchmarks README for what they cost). Nothing on this pool sets
     /// session state except session advisory locks, and <see cref="SessionLocks"/> releases those or discards the
     /// connection.</item>
     /// </list>

@@ -28,6 +28,30 @@ public class DependencyDirectionTests
         Assert.True(graph.Namespaces.Count() > 10);
     }
 
+    [Fact]
+    public void Only_dev_services_know_the_sandbox()
+    {
+        var graph = NamespaceGraph.Read(Path.Combine(AppContext.BaseDirectory, "QuayGateway.dll"),
+            ns => ns == "(global)" || ns.StartsWith("QuayGateway", StringComparison.Ordinal));
+
+        var users = graph.Edges.Where(e => e.Value.Keys.Any(to => to.StartsWith("QuayGateway.Sandbox", StringComparison.Ordinal)))
+            .Select(e => e.Key);
+
+        Assert.Equal(["QuayGateway.DevServices"], users);
+    }
+
+    [Theory]
+    [InlineData("QuayGateway.Persistence")] // a leaf: features own their entities and mappings
+    [InlineData("QuayGateway.Hosting", "QuayGateway.Persistence")] // readiness asks the database
+    [InlineData("QuayGateway.Clusters", "QuayGateway.Hosting")] // an adapter that imports no feature
+    [InlineData("QuayGateway.Jobs", "QuayGateway.Hosting", "QuayGateway.Persistence", "QuayGateway.Security")]
+    public void Lower_layers_use_only_what_lies_below_them(string layer, params string[] allowed)
+    {
+        var uses = Read("QuayGateway").Edges[layer].Keys.Order(StringComparer.Ordinal);
+
+        Assert.Empty(uses.Except(allowed));
+    }
+
     internal static NamespaceGraph Read(string assembly) =>
         NamespaceGraph.Read(Path.Combine(AppContext.BaseDirectory, assembly + ".dll"),
             ns => ns == "(global)" || ns == assembly || ns.StartsWith(assembly + ".", StringComparison.Ordinal)
