@@ -29,7 +29,12 @@ public static class DevServicesSetup
         {
             // Development without clusters gets one in-process sandbox, so the whole flow runs on a laptop.
             configuration[$"Gateway:Clusters:{DefaultSandbox}:sandbox"] = "true";
-            configuration["Gateway:DefaultCluster"] ??= DefaultSandbox;
+        }
+
+        // A sandbox named "sandbox" is the default unless one is named, as the request examples assume.
+        if (configuration["Gateway:DefaultCluster"] is null && configuration.GetValue<bool>($"Gateway:Clusters:{DefaultSandbox}:sandbox"))
+        {
+            configuration["Gateway:DefaultCluster"] = DefaultSandbox;
         }
 
         // The first hosted service: the sandboxes run, and their clusters are configured, before anything connects.

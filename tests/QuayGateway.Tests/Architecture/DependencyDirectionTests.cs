@@ -1,3 +1,5 @@
+using QuayGateway.Tests.Packaging;
+
 namespace QuayGateway.Tests.Architecture;
 
 /// <summary>
@@ -57,6 +59,28 @@ public class DependencyDirectionTests
         var uses = Read("QuayGateway").Edges[layer].Keys.Order(StringComparer.Ordinal);
 
         Assert.Empty(uses.Except(allowed));
+    }
+
+    [Fact]
+    public void Every_dependency_points_down_the_layers_contributing_draws()
+    {
+        // CONTRIBUTING.md's picture lists the gateway's folders top to bottom; a folder may use only those below it.
+        var contributing = File.ReadAllText(Path.Combine(Repo.Root, "CONTRIBUTING.md"));
+        var picture = contributing[(contributing.IndexOf("```\nProgram.cs", StringComparison.Ordinal) + 4)..];
+        picture = picture[..picture.IndexOf("```", StringComparison.Ordinal)];
+        var layers = picture.Split('\n')
+            .Select(line => line.Split(' ', 2)[0])
+            .Where(folder => folder.Length > 0)
+            .Select(folder => folder == "Program.cs" ? "(global)" : "QuayGateway." + folder.TrimEnd('/').Replace('/', '.'))
+            .ToList();
+        var graph = Read("QuayGateway");
+
+        Assert.Empty(graph.Namespaces.Except(layers)); // every namespace is in the picture
+        var upwards = from from in graph.Edges
+                      from to in from.Value
+                      where layers.IndexOf(to.Key) < layers.IndexOf(from.Key)
+                      select $"{from.Key} → {to.Key} ({to.Value})";
+        Assert.Empty(upwards);
     }
 
     internal static NamespaceGraph Read(string assembly) =>

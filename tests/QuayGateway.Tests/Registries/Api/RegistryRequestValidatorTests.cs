@@ -2,7 +2,7 @@ using System.Text.Json;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 
-namespace QuayGateway.Tests.Registries;
+namespace QuayGateway.Tests.Registries.Api;
 
 public sealed class RegistryRequestValidatorTests
 {

@@ -1,6 +1,7 @@
+using QuayGateway.Tests.Webhooks;
 using QuayGateway.Webhooks.Model;
 
-namespace QuayGateway.Tests.Webhooks;
+namespace QuayGateway.Tests.Webhooks.Model;
 
 /// <summary>
 /// The gateway signs as the reference <c>standardwebhooks</c> libraries do: their published test vector and their

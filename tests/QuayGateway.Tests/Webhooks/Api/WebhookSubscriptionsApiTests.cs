@@ -3,10 +3,11 @@ using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Tests.Webhooks;
 using QuayGateway.Webhooks.Api;
 using QuayGateway.Webhooks.Model;
 
-namespace QuayGateway.Tests.Webhooks;
+namespace QuayGateway.Tests.Webhooks.Api;
 
 [Collection(GatewayCollection.Name)]
 public sealed class WebhookSubscriptionsApiTests(GatewayFixture gateway)

@@ -5,7 +5,7 @@ using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
 
-namespace QuayGateway.Tests.Registries;
+namespace QuayGateway.Tests.Registries.Api;
 
 [Collection(GatewayCollection.Name)]
 public sealed class ReadRegistriesTests(GatewayFixture gateway)

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using QuayGateway.Webhooks.Model;
 
-namespace QuayGateway.Tests.Webhooks;
+namespace QuayGateway.Tests.Webhooks.Model;
 
 public sealed class WebhookOptionsTests
 {

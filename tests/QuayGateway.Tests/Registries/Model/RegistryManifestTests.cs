@@ -4,7 +4,7 @@ using QuayGateway.Clusters;
 using QuayGateway.Registries.Model;
 using k8s.Models;
 
-namespace QuayGateway.Tests.Rollout;
+namespace QuayGateway.Tests.Registries.Model;
 
 public sealed class RegistryManifestTests
 {

@@ -4,10 +4,11 @@ using QuayGateway.Jobs;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Tests.Webhooks;
 using QuayGateway.Webhooks.Delivery;
 using QuayGateway.Webhooks.Model;
 
-namespace QuayGateway.Tests.Webhooks;
+namespace QuayGateway.Tests.Webhooks.Delivery;
 
 /// <summary>The outbox row commits with the state change that causes it, or not at all.</summary>
 [Collection(GatewayCollection.Name)]

@@ -1,7 +1,7 @@
 using System.Net;
 using QuayGateway.Webhooks.Model;
 
-namespace QuayGateway.Tests.Webhooks;
+namespace QuayGateway.Tests.Webhooks.Model;
 
 public sealed class DestinationGuardTests
 {

@@ -7,11 +7,12 @@ using QuayGateway.Persistence;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Tests.Webhooks;
 using QuayGateway.Webhooks.Api;
 using QuayGateway.Webhooks.Delivery;
 using QuayGateway.Webhooks.Model;
 
-namespace QuayGateway.Tests.Webhooks;
+namespace QuayGateway.Tests.Webhooks.Delivery;
 
 /// <summary>Outbox to receiver: signing, retries with one webhook-id, order per registry, 410, Retry-After, restarts, redelivery.</summary>
 [Collection(GatewayCollection.Name)]

@@ -7,7 +7,7 @@ using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Webhooks.Model;
 
-namespace QuayGateway.Tests.Registries;
+namespace QuayGateway.Tests.Registries.Api;
 
 [Collection(GatewayCollection.Name)]
 public sealed class CreateRegistryTests(GatewayFixture gateway)

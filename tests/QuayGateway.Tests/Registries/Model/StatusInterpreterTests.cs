@@ -4,7 +4,7 @@ using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Sandbox.Operator;
 using k8s.Models;
 
-namespace QuayGateway.Tests.Rollout;
+namespace QuayGateway.Tests.Registries.Model;
 
 public sealed class StatusInterpreterTests
 {

@@ -2,9 +2,10 @@ using System.Text;
 using System.Text.Json.Nodes;
 using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Tests.Webhooks;
 using QuayGateway.Webhooks.Model;
 
-namespace QuayGateway.Tests.Webhooks;
+namespace QuayGateway.Tests.Webhooks.Senders;
 
 /// <summary>
 /// The Jira and ServiceNow connectors against local fakes that refuse what the real services refuse: Jira Automation

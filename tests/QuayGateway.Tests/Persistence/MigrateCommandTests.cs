@@ -1,7 +1,7 @@
 using Npgsql;
 using QuayGateway.Tests.Infrastructure;
 
-namespace QuayGateway.Tests.Hosting;
+namespace QuayGateway.Tests.Persistence;
 
 /// <summary>The chart's migration Job: <c>dotnet QuayGateway.dll migrate</c> against an empty database, in Production.</summary>
 [Collection(GatewayCollection.Name)]

@@ -1,7 +1,7 @@
 using Npgsql;
 using QuayGateway.DevServices;
 
-namespace QuayGateway.Tests.Hosting;
+namespace QuayGateway.Tests.DevServices;
 
 public sealed class DevPostgresTests
 {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 
-namespace QuayGateway.Tests.Hosting;
+namespace QuayGateway.Tests.Persistence;
 
 /// <summary>
 /// <c>Gateway:DataProtection:CertificatePath</c> encrypts the key ring at rest, and a second process with the same
