@@ -76,10 +76,10 @@ public class DependencyDirectionTests
         var graph = Read("QuayGateway");
 
         Assert.Empty(graph.Namespaces.Except(layers)); // every namespace is in the picture
-        var upwards = from from in graph.Edges
-                      from to in from.Value
-                      where layers.IndexOf(to.Key) < layers.IndexOf(from.Key)
-                      select $"{from.Key} → {to.Key} ({to.Value})";
+        var upwards = from user in graph.Edges
+                      from used in user.Value
+                      where layers.IndexOf(used.Key) < layers.IndexOf(user.Key)
+                      select $"{user.Key} → {used.Key} ({used.Value})";
         Assert.Empty(upwards);
     }
 
