@@ -9,12 +9,18 @@ public sealed class ClusterCatalog(IConfiguration configuration)
 {
     public const string Section = "Gateway:Clusters";
 
-    private readonly Lazy<Dictionary<string, ClusterOptions>> _clusters =
-        new(() => configuration.GetSection(Section).Get<Dictionary<string, ClusterOptions>>() ?? []);
+    private readonly Lazy<(Dictionary<string, ClusterOptions> Clusters, string? Default)> _read = new(() => Read(configuration));
 
-    public IReadOnlyDictionary<string, ClusterOptions> Clusters => _clusters.Value;
+    public IReadOnlyDictionary<string, ClusterOptions> Clusters => _read.Value.Clusters;
 
-    public string? DefaultCluster => configuration["Gateway:DefaultCluster"] ?? _clusters.Value.Keys.Order(StringComparer.Ordinal).FirstOrDefault();
+    /// <summary><c>Gateway:DefaultCluster</c>, else the first cluster by name.</summary>
+    public string? DefaultCluster => _read.Value.Default;
 
-    public IReadOnlyCollection<string> Names => _clusters.Value.Keys;
+    public IReadOnlyCollection<string> Names => _read.Value.Clusters.Keys;
+
+    private static (Dictionary<string, ClusterOptions>, string?) Read(IConfiguration configuration)
+    {
+        var clusters = configuration.GetSection(Section).Get<Dictionary<string, ClusterOptions>>() ?? [];
+        return (clusters, configuration["Gateway:DefaultCluster"] ?? clusters.Keys.Order(StringComparer.Ordinal).FirstOrDefault());
+    }
 }

@@ -12,48 +12,6 @@ using QuayGateway.Persistence;
 namespace QuayGateway.Jobs;
 
 /// <summary>
-/// The Hangfire jobs one unit of work asked for, waiting to be enqueued: one row, committed in the same transaction as
-/// the change that needs them.
-/// </summary>
-public sealed class OutboxJob
-{
-    public long Id { get; init; }
-
-    /// <summary>
-    /// The jobs as Hangfire serializes them (type, method, arguments), as a JSON array in the order they were asked
-    /// for. The same job asked for twice (the webhook dispatcher, for each event) is in it once.
-    /// </summary>
-    public string Jobs { get; private set; } = "[]";
-
-    /// <summary>The W3C trace context of the code that asked for the jobs, so each job's span continues its trace.</summary>
-    public string? TraceParent { get; init; }
-
-    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
-
-    /// <summary>Adds a job unless the row already has it. Only while the row is unsaved.</summary>
-    internal void Add(PreparedJob job)
-    {
-        if (Jobs == "[]")
-        {
-            Jobs = $"[{job.Payload}]";
-        }
-        // A payload is a JSON object whose values are strings or arrays of strings, so it can only occur in the array
-        // as a whole element.
-        else if (!Jobs.Contains(job.Payload, StringComparison.Ordinal))
-        {
-            Jobs = string.Concat(Jobs.AsSpan(0, Jobs.Length - 1), ",", job.Payload, "]");
-        }
-    }
-
-    /// <summary>Each job's payload, as <see cref="Hangfire.Storage.InvocationData.DeserializePayload"/> reads it.</summary>
-    public IReadOnlyList<string> Payloads()
-    {
-        using var jobs = JsonDocument.Parse(Jobs);
-        return [.. jobs.RootElement.EnumerateArray().Select(job => job.GetRawText())];
-    }
-}
-
-/// <summary>
 /// Jobs that a request or a job asks for are written here, in the caller's unit of work, instead of being enqueued in
 /// Hangfire straight away: the jobs are in PostgreSQL when the change is (a 202 means both are durable), without
 /// Hangfire's synchronous client (two TransactionScope transactions and about ten blocking round trips per job) on
@@ -138,52 +96,5 @@ public static class JobOutbox
                 tracker.AutoDetectChangesEnabled = detectChanges;
             }
         }
-    }
-}
-
-/// <summary>A job call as Hangfire serializes it, ready for the outbox.</summary>
-public sealed record PreparedJob(string Payload)
-{
-    public static PreparedJob Of<T>(Expression<Func<T, Task>> call) =>
-        new(InvocationData.SerializeJob(Job.FromExpression(call)).SerializePayload());
-}
-
-/// <summary>
-/// A job call on one registry (or other id), serialized once with a placeholder id that <see cref="For"/> replaces:
-/// the hot paths ask for jobs without building and serializing Hangfire's expression each time.
-/// </summary>
-public sealed class JobTemplate
-{
-    private static readonly string Placeholder = new Guid("00000000-7e57-4a11-9ace-401de4000000").ToString();
-    private readonly string _payload;
-
-    private JobTemplate(string payload) => _payload = payload;
-
-    /// <summary>The call with its id as a parameter, e.g. <c>(job, id) =&gt; job.RunAsync(id, CancellationToken.None)</c>.</summary>
-    public static JobTemplate Of<T>(Expression<Func<T, Guid, Task>> call)
-    {
-        var withPlaceholder = Expression.Lambda<Func<T, Task>>(
-            new ReplaceParameter(call.Parameters[1], Expression.Constant(new Guid(Placeholder))).Visit(call.Body), call.Parameters[0]);
-        var payload = PreparedJob.Of(withPlaceholder).Payload;
-        return payload.Split(Placeholder).Length == 2
-            ? new JobTemplate(payload)
-            : throw new ArgumentException("The id must appear exactly once among the call's arguments.", nameof(call));
-    }
-
-    public PreparedJob For(Guid id) => new(_payload.Replace(Placeholder, id.ToString(), StringComparison.Ordinal));
-
-    private sealed class ReplaceParameter(ParameterExpression parameter, Expression replacement) : ExpressionVisitor
-    {
-        protected override Expression VisitParameter(ParameterExpression node) => node == parameter ? replacement : node;
-    }
-}
-
-internal sealed class OutboxJobConfiguration : IEntityTypeConfiguration<OutboxJob>
-{
-    public void Configure(EntityTypeBuilder<OutboxJob> builder)
-    {
-        builder.ToTable("outbox_jobs");
-        builder.HasKey(j => j.Id);
-        builder.Property(j => j.TraceParent).HasMaxLength(128);
     }
 }

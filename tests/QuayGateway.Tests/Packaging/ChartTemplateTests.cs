@@ -159,6 +159,7 @@ public sealed partial class ChartTemplateTests
         Assert.Contains("Gateway__Clusters__{{ $name }}__Kubeconfig", deployment, StringComparison.Ordinal);
         Assert.Contains("value: /etc/quay-gateway/clusters/{{ $name }}/kubeconfig", deployment, StringComparison.Ordinal);
         Assert.Contains("mountPath: /etc/quay-gateway/clusters/{{ $name }}", deployment, StringComparison.Ordinal);
+        Assert.Contains("Gateway__Clusters__{{ $name }}__QuayProxy", deployment, StringComparison.Ordinal);
         Assert.Contains("Gateway__DataProtection__CertificatePath", deployment, StringComparison.Ordinal);
         Assert.Contains("Gateway__Auth__BootstrapApiKey", deployment, StringComparison.Ordinal);
     }

@@ -32,7 +32,7 @@ public static class PingWebhook
         var ping = new WebhookEvent
         {
             EventId = eventId, Tenant = subscription.Tenant, Type = WebhookEventTypes.Ping, OccurredAt = now,
-            Payload = new WebhookPayload(eventId, WebhookEventTypes.Ping, now, new Dictionary<string, object?> { ["registry"] = null, ["ticket"] = null }).ToJson(),
+            Payload = WebhookPayload.Of(eventId, WebhookEventTypes.Ping, now, new Dictionary<string, object?> { ["registry"] = null, ["ticket"] = null }).ToJson(),
             // Addressed to this webhook alone, so the dispatcher has nothing to fan out.
             DispatchedAt = now,
         };

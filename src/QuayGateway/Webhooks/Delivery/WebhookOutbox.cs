@@ -20,8 +20,8 @@ public static class WebhookOutbox
     /// per <paramref name="registryId"/>. <paramref name="data"/> is the payload's <c>data</c>, a snapshot taken now by
     /// the announcing feature (registries announce through their own <c>AddWebhookEvent</c>); never a token or password.
     /// </summary>
-    public static WebhookEvent AddWebhookEvent(
-        this INewRows rows, string tenant, Guid registryId, string type, DateTimeOffset now, object data)
+    public static WebhookEvent AddWebhookEvent<TData>(
+        this INewRows rows, string tenant, Guid registryId, string type, DateTimeOffset now, TData data)
     {
         if (!WebhookEventTypes.All.Contains(type))
         {
@@ -36,7 +36,7 @@ public static class WebhookOutbox
             RegistryId = registryId,
             Type = type,
             OccurredAt = now,
-            Payload = new WebhookPayload(id, type, now, data).ToJson(),
+            Payload = WebhookPayload.Of(id, type, now, data).ToJson(),
         };
         rows.Add(webhookEvent);
         rows.EnqueueJob(DispatcherJob); // once per unit of work, however many events it adds
