@@ -1,8 +1,10 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
 
 namespace QuayGateway.Hosting;
 
@@ -39,6 +41,17 @@ public static class ProblemDetailsSetup
         // adapter between the server's pipe and the JSON reader.
         app.Use((context, next) =>
         {
+            if (context.Request.QueryString.HasValue && TextGuard.CheckQuery(context.Request.Query) is { } refused)
+            {
+                return refused.ExecuteAsync(context);
+            }
+
+            if (UnknownCharset(context.Request.ContentType) is { } charset)
+            {
+                return Problems.Problem(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.ForStatus(StatusCodes.Status415UnsupportedMediaType),
+                    "Unsupported media type", $"The charset '{TextGuard.Printable(charset)}' is not one the gateway can read; send UTF-8 JSON.").ExecuteAsync(context);
+            }
+
             if (context.Request.ContentLength > MaxRequestBodyBytes)
             {
                 throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
@@ -52,6 +65,35 @@ public static class ProblemDetailsSetup
             return next(context);
         });
         return app;
+    }
+
+    /// <summary>The charset a Content-Type names when it is empty or unknown (reading the body would throw), else null.</summary>
+    private static string? UnknownCharset(string? contentType)
+    {
+        if (contentType is null)
+        {
+            return null;
+        }
+
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType))
+        {
+            return contentType.Contains("charset", StringComparison.OrdinalIgnoreCase) ? "" : null;
+        }
+
+        if (!mediaType.Charset.HasValue)
+        {
+            return null;
+        }
+
+        var charset = mediaType.Charset.Value.Trim('"');
+        try
+        {
+            return charset.Length == 0 ? charset : Encoding.GetEncoding(charset) is not null ? null : charset;
+        }
+        catch (ArgumentException)
+        {
+            return charset;
+        }
     }
 
     /// <summary>Malformed JSON, wrong content types and oversized bodies: the client's fault, never a 500.</summary>
@@ -68,6 +110,12 @@ public static class ProblemDetailsSetup
                 case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
                     (status, title, detail) = (413, "Payload too large", $"The request body exceeds the limit of {MaxRequestBodyBytes} bytes (1 MiB).");
                     break;
+                case BadHttpRequestException { InnerException: JsonException { Path: { } path } json } when json.Message.StartsWith(TextGuard.NulMessage, StringComparison.Ordinal):
+                    // A field's value, not the JSON, is at fault: a validation problem naming the field.
+                    logger.LogInformation("Refused {Method} {Path}: a NUL in {Field}", context.Request.Method, context.Request.Path, path);
+                    await Problems.Validation(new Dictionary<string, string[]> { [path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path] = [TextGuard.NulMessage] })
+                        .ExecuteAsync(context);
+                    return true;
                 case BadHttpRequestException bad when bad.InnerException is JsonException json:
                     (status, title, detail) = (400, "Malformed JSON", $"The request body is not valid JSON for this operation: {json.Message}");
                     break;

@@ -35,6 +35,18 @@ public static partial class RegistryRequestValidator
             errors.Add("cluster", $"Unknown cluster '{request.Cluster}'. Configured clusters: {string.Join(", ", knownClusters)}.");
         }
 
+        // JSON allows null items; nothing below expects them, so they are refused first, by position.
+        var nullItems = NullItems("components", request.Components).Concat(NullItems("organizations", request.Organizations)).ToList();
+        if (nullItems.Count > 0)
+        {
+            foreach (var at in nullItems)
+            {
+                errors.Add(at, "An item must be an object, not null.");
+            }
+
+            return errors.ToDictionary();
+        }
+
         var components = request.Components ?? [];
         CheckComponents(errors, components);
         var config = CheckBundle(errors, request);
@@ -57,6 +69,9 @@ public static partial class RegistryRequestValidator
 
         return errors.ToDictionary();
     }
+
+    private static IEnumerable<string> NullItems<T>(string field, IReadOnlyList<T?>? items) where T : class =>
+        (items ?? []).Select((item, i) => (item, i)).Where(x => x.item is null).Select(x => $"{field}[{x.i}]");
 
     private static void CheckLabel(ValidationErrors errors, string field, string? value)
     {
@@ -206,9 +221,9 @@ public static partial class RegistryRequestValidator
         for (var i = 0; i < components.Count; i++)
         {
             var c = components[i];
-            if (c.Managed is null)
+            if (c.Managed is null || c.Kind is null || !QuayComponents.Kinds.Contains(c.Kind))
             {
-                continue;
+                continue; // already refused
             }
 
             var at = $"components[{i}]";

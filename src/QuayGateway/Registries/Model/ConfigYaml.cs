@@ -10,12 +10,24 @@ public sealed class ConfigYaml
 
     private ConfigYaml(YamlMappingNode root) => _root = root;
 
+    /// <summary>
+    /// How deep mappings and sequences may nest. Quay's settings nest a few levels; building the document recurses
+    /// once per level, and a stack overflow cannot be caught, so a nesting bomb is refused before it is built.
+    /// </summary>
+    public const int MaxDepth = 64;
+
     public static bool TryParse(string text, out ConfigYaml? config, out string? error)
     {
         config = null;
         error = null;
         try
         {
+            if (NestsDeeperThan(text, MaxDepth))
+            {
+                error = $"config.yaml nests mappings and sequences deeper than {MaxDepth} levels.";
+                return false;
+            }
+
             var stream = new YamlStream();
             stream.Load(new StringReader(text));
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
@@ -32,6 +44,26 @@ public sealed class ConfigYaml
             error = $"config.yaml is not valid YAML: {e.Message}";
             return false;
         }
+    }
+
+    // The parser's events come from a state machine with a stack of its own, not from recursion.
+    private static bool NestsDeeperThan(string text, int limit)
+    {
+        var parser = new Parser(new StringReader(text));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart when ++depth > limit:
+                    return true;
+                case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
+
+        return false;
     }
 
     public bool Has(string key) => _root.Children.ContainsKey(new YamlScalarNode(key));
