@@ -14,6 +14,8 @@ public static class JsonSetup
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             o.SerializerOptions.Converters.Add(new TextGuard.NoNulStrings());
+            // The document says additionalProperties: false; a typo such as "componets" must not build a default registry.
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         });
         return builder;
     }

@@ -25,6 +25,9 @@ public static class ProblemDetailsSetup
             problem.Instance ??= context.HttpContext.Request.Path;
             problem.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
         });
+        // Whatever the Accept header says, an error is a problem document (the default writer declines unless JSON is
+        // acceptable, and the fallbacks are plain text or an empty body).
+        builder.Services.AddSingleton<IProblemDetailsWriter, AnyAcceptProblemWriter>();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Let body-binding failures reach the exception handler with their real message, instead of a bare 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -96,6 +99,25 @@ public static class ProblemDetailsSetup
         }
     }
 
+    /// <summary>Writes <c>application/problem+json</c> for any request, after the framework's writer declined.</summary>
+    private sealed class AnyAcceptProblemWriter(
+        Microsoft.Extensions.Options.IOptions<ProblemDetailsOptions> options,
+        Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IProblemDetailsWriter
+    {
+        public bool CanWrite(ProblemDetailsContext context) => true;
+
+        public ValueTask WriteAsync(ProblemDetailsContext context)
+        {
+            var problem = context.ProblemDetails;
+            problem.Status ??= context.HttpContext.Response.StatusCode;
+            problem.Title ??= Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(problem.Status.Value);
+            options.Value.CustomizeProblemDetails?.Invoke(context);
+            context.HttpContext.Response.ContentType = "application/problem+json";
+            return new ValueTask(JsonSerializer.SerializeAsync(context.HttpContext.Response.Body, problem, problem.GetType(),
+                json.Value.SerializerOptions, context.HttpContext.RequestAborted));
+        }
+    }
+
     /// <summary>Malformed JSON, wrong content types and oversized bodies: the client's fault, never a 500.</summary>
     private sealed class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger)
         : IExceptionHandler
@@ -110,17 +132,15 @@ public static class ProblemDetailsSetup
                 case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
                     (status, title, detail) = (413, "Payload too large", $"The request body exceeds the limit of {MaxRequestBodyBytes} bytes (1 MiB).");
                     break;
-                case BadHttpRequestException { InnerException: JsonException { Path: { } path } json } when json.Message.StartsWith(TextGuard.NulMessage, StringComparison.Ordinal):
-                    // A field's value, not the JSON, is at fault: a validation problem naming the field.
-                    logger.LogInformation("Refused {Method} {Path}: a NUL in {Field}", context.Request.Method, context.Request.Path, path);
-                    await Problems.Validation(new Dictionary<string, string[]> { [path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path] = [TextGuard.NulMessage] })
-                        .ExecuteAsync(context);
+                case BadHttpRequestException bad when BadRequestProblems.For(context, bad) is { } problem:
+                    // The client's mistake, said once, without a stack trace.
+                    logger.LogInformation("Refused {Method} {Path}: {Reason}", context.Request.Method, context.Request.Path,
+                        TextGuard.Printable(bad.InnerException?.Message ?? bad.Message));
+                    await problem.ExecuteAsync(context);
                     return true;
-                case BadHttpRequestException bad when bad.InnerException is JsonException json:
-                    (status, title, detail) = (400, "Malformed JSON", $"The request body is not valid JSON for this operation: {json.Message}");
-                    break;
                 case BadHttpRequestException bad:
-                    (status, title, detail) = (bad.StatusCode, "Bad request", bad.Message);
+                    logger.LogInformation("Refused {Method} {Path}: {Reason}", context.Request.Method, context.Request.Path, TextGuard.Printable(bad.Message));
+                    (status, title, detail) = (bad.StatusCode, "Bad request", TextGuard.Printable(bad.Message));
                     break;
                 default:
                     logger.LogError(exception, "Unhandled exception for {Method} {Path}", context.Request.Method, context.Request.Path);
