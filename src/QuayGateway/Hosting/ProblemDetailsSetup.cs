@@ -99,6 +99,26 @@ public static class ProblemDetailsSetup
         }
     }
 
+    /// <summary>How long a client is asked to wait while PostgreSQL is unreachable.</summary>
+    public const int RetryAfterSeconds = 5;
+
+    /// <summary>
+    /// Whether the failure is PostgreSQL being out of reach (refused or broken connections, timeouts): Npgsql's transient
+    /// errors, however EF Core or Hangfire wrapped them.
+    /// </summary>
+    public static bool DatabaseUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.NpgsqlException { IsTransient: true } or Npgsql.NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException or TimeoutException })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Writes <c>application/problem+json</c> for any request, after the framework's writer declined.</summary>
     private sealed class AnyAcceptProblemWriter(
         Microsoft.Extensions.Options.IOptions<ProblemDetailsOptions> options,
@@ -141,6 +161,13 @@ public static class ProblemDetailsSetup
                 case BadHttpRequestException bad:
                     logger.LogInformation("Refused {Method} {Path}: {Reason}", context.Request.Method, context.Request.Path, TextGuard.Printable(bad.Message));
                     (status, title, detail) = (bad.StatusCode, "Bad request", TextGuard.Printable(bad.Message));
+                    break;
+                case var outage when DatabaseUnavailable(outage):
+                    // An outage, not a bug: the client should come back, and /readyz says the same to the platform.
+                    logger.LogWarning("PostgreSQL is unreachable for {Method} {Path}: {Reason}", context.Request.Method, context.Request.Path,
+                        exception.GetBaseException().Message);
+                    context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    (status, title, detail) = (503, "Service unavailable", "The gateway's database cannot be reached; retry after the time in Retry-After.");
                     break;
                 default:
                     logger.LogError(exception, "Unhandled exception for {Method} {Path}", context.Request.Method, context.Request.Path);
