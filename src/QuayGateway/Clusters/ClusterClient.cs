@@ -1,10 +1,10 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using QuayGateway.Hosting;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using QuayGateway.Hosting;
 
 namespace QuayGateway.Clusters;
 

@@ -1,5 +1,5 @@
-using QuayGateway.Hosting;
 using k8s;
+using QuayGateway.Hosting;
 
 namespace QuayGateway.Clusters;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using System.Net;
 using QuayGateway.Clusters;
 
 namespace QuayGateway.Quay;

@@ -1,9 +1,9 @@
 using Hangfire;
+using k8s;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
-using k8s;
 
 namespace QuayGateway.Rollout;
 

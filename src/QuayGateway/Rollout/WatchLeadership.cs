@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
+using k8s;
+using k8s.Autorest;
 using Npgsql;
 using QuayGateway.Clusters;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
-using k8s;
-using k8s.Autorest;
 
 namespace QuayGateway.Rollout;
 

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Clusters;
 using QuayGateway.DevServices;
@@ -7,8 +9,6 @@ using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Sandbox;
 using QuayGateway.Tests.Infrastructure;
-using k8s;
-using k8s.Models;
 
 namespace QuayGateway.Tests.Rollout;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using k8s;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Persistence;
@@ -9,7 +10,6 @@ using QuayGateway.Registries.Model;
 using QuayGateway.Rollout;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
-using k8s;
 
 namespace QuayGateway.Tests.Rollout;
 

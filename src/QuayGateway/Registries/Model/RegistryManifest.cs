@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using QuayGateway.Clusters;
 using k8s.Models;
+using QuayGateway.Clusters;
 
 namespace QuayGateway.Registries.Model;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using k8s.Models;
 using QuayGateway.Clusters;
 using QuayGateway.Registries.Model;
-using k8s.Models;
 
 namespace QuayGateway.Tests.Registries.Model;
 
