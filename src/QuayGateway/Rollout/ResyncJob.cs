@@ -11,7 +11,8 @@ namespace QuayGateway.Rollout;
 /// Recurring safety net, whichever replica runs it: re-lists every cluster (so nothing is missed across restarts or
 /// dropped watches) and re-enqueues requests stored but never applied (the process died between commit and enqueue).
 /// </summary>
-public sealed class ResyncJob(GatewayDb db, ClusterConnections clusters, WatchEventRouter resync, IBackgroundJobClient jobs, ILogger<ResyncJob> logger)
+public sealed class ResyncJob(
+    GatewayDb db, ClusterConnections clusters, WatchEventRouter resync, DeadlineJob deadlines, IBackgroundJobClient jobs, ILogger<ResyncJob> logger)
 {
     public const string RecurringId = "resync";
 
@@ -22,6 +23,8 @@ public sealed class ResyncJob(GatewayDb db, ClusterConnections clusters, WatchEv
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(CancellationToken ct)
     {
+        // Deadlines first: a change past its deadline is Failed, not re-enqueued.
+        var expired = await deadlines.SweepAsync(ct);
         var before = DateTimeOffset.UtcNow - Grace;
         var stranded = await db.Registries.AsNoTracking()
             .Where(r => (r.State == RegistryState.Accepted || r.State == RegistryState.Applying) && r.UpdatedAt < before)
@@ -63,9 +66,10 @@ public sealed class ResyncJob(GatewayDb db, ClusterConnections clusters, WatchEv
             }
         }
 
-        if (stranded.Count + deleting.Count > 0)
+        if (stranded.Count + deleting.Count + expired > 0)
         {
-            logger.LogInformation("Resync re-enqueued {Applies} applies and {Deletes} deletes", stranded.Count, deleting.Count);
+            logger.LogInformation("Resync failed {Expired} changes past their deadline, re-enqueued {Applies} applies and {Deletes} deletes",
+                expired, stranded.Count, deleting.Count);
         }
     }
 }

@@ -9,7 +9,6 @@ public static class RolloutSetup
     /// <summary>The provisioning engine: apply/delete/deadline/resync jobs, status tracking and the cluster watches.</summary>
     public static WebApplicationBuilder AddRollout(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.Section);
         builder.Services.AddOptions<WatchOptions>().BindConfiguration(WatchOptions.Section);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddEagerSingleton<RolloutMetrics>();

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using QuayGateway.Clusters;
 using QuayGateway.Hosting;
 using QuayGateway.Jobs;
@@ -13,7 +14,7 @@ namespace QuayGateway.Rollout;
 /// Lands what a cluster says about a QuayRegistry in PostgreSQL: the registry row (state, health, endpoint, the
 /// operator's status verbatim) and a timeline of condition transitions. Used by the watch and by resync alike.
 /// </summary>
-public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetrics metrics, ILogger<RolloutTracker> logger)
+public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetrics metrics, IOptions<RolloutOptions> options, ILogger<RolloutTracker> logger)
 {
     private const string WorkloadCauseReason = "PodFailing";
 
@@ -59,6 +60,7 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
         registry.SpecVersion++;
         registry.UpdatedAt = now;
         db.Record(registry, "Drift", "QuayRegistryMissing", "The QuayRegistry disappeared from the cluster; the gateway re-applies it.", now);
+        registry.RolloutDeadline = now + options.Value.Deadline;
         db.MoveTo(registry, RegistryState.Applying, "QuayRegistryMissing", "Re-applying the missing QuayRegistry.", now);
         db.EnqueueJob(RegistryJobs.Apply(registry.Id));
         await db.SaveChangesAsync(ct);
@@ -106,10 +108,16 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
             return; // the apply or delete job owns the state until it is done
         }
 
+        if (live.Metadata.DeletionTimestamp is not null)
+        {
+            return; // going away (a deprovision that missed its deadline): neither drift to repair nor a recovery
+        }
+
         if (RegistryManifest.Drift(registry, live) is { } drift)
         {
             registry.SpecVersion++;
             db.Record(registry, "Drift", "SpecEdited", $"Out-of-band edit of the QuayRegistry: {drift}; the gateway re-applies its spec.", now);
+            registry.RolloutDeadline = now + options.Value.Deadline;
             db.MoveTo(registry, RegistryState.Applying, "SpecEdited", "Re-applying after an out-of-band edit.", now);
             db.EnqueueJob(RegistryJobs.Apply(registry.Id));
             return;

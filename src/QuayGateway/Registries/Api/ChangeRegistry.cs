@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using QuayGateway.Clusters;
 using QuayGateway.Hosting;
 using QuayGateway.Jobs;
@@ -32,7 +33,7 @@ public static class ChangeRegistry
 
     public static async Task<Results<Accepted<RegistryResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(
         Guid id, PatchRegistryRequest request, [FromHeader(Name = "If-Match")] string? ifMatch, ClaimsPrincipal user, GatewayDb db,
-        ClusterCatalog clusters, IDataProtectionProvider dataProtection, TimeProvider time, CancellationToken ct)
+        ClusterCatalog clusters, IDataProtectionProvider dataProtection, TimeProvider time, IOptions<RolloutOptions> rollout, CancellationToken ct)
     {
         var registry = await db.OfTenant(user).FindAsync(id, ct);
         if (registry is null)
@@ -72,14 +73,14 @@ public static class ChangeRegistry
         registry.Spec = RegistrySpec.From(merged) with { InitialUser = registry.Spec.InitialUser };
         var newSecrets = new RegistrySecrets(merged.ConfigBundle, secrets.InitialUserPassword);
         registry.ProtectedSecrets = newSecrets.IsEmpty ? null : newSecrets.Protect(dataProtection);
-        return await StartApplyAsync(registry, db, "SpecChanged", "The registry's spec was changed; applying a new generation.", now, ct) is { } conflict
+        return await StartApplyAsync(registry, db, "SpecChanged", "The registry's spec was changed; applying a new generation.", now, rollout.Value.Deadline, ct) is { } conflict
             ? conflict
             : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
     }
 
     public static async Task<Results<Accepted<RegistryResponse>, ProblemHttpResult>> DeleteAsync(
         Guid id, [FromHeader(Name = "If-Match")] string? ifMatch, ClaimsPrincipal user, GatewayDb db,
-        TimeProvider time, CancellationToken ct)
+        TimeProvider time, IOptions<RolloutOptions> rollout, CancellationToken ct)
     {
         var registry = await db.OfTenant(user).FindAsync(id, ct);
         if (registry is null)
@@ -94,6 +95,7 @@ public static class ChangeRegistry
 
         var now = time.GetUtcNow();
         registry.SetCondition(ConditionTypes.Available, "False", "Deleting", "Deprovisioning was requested.", now);
+        registry.RolloutDeadline = now + rollout.Value.DeleteDeadline; // a finalizer that never clears ends in Failed
         db.MoveTo(registry, RegistryState.Deleting, "DeleteRequested", "Deprovisioning: deleting the QuayRegistry and what the gateway created.", now);
         db.EnqueueJob(RegistryJobs.Delete(registry.Id));
         await db.SaveChangesAsync(ct);
@@ -101,7 +103,7 @@ public static class ChangeRegistry
     }
 
     public static async Task<Results<Accepted<RegistryResponse>, ProblemHttpResult>> RetryAsync(
-        Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, IOptions<RolloutOptions> rollout, CancellationToken ct)
     {
         var registry = await db.OfTenant(user).FindAsync(id, ct);
         if (registry is null)
@@ -122,7 +124,7 @@ public static class ChangeRegistry
                 : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
         }
 
-        return await StartApplyAsync(registry, db, "RetryRequested", "A retry of the rollout was requested.", time.GetUtcNow(), ct) is { } conflict
+        return await StartApplyAsync(registry, db, "RetryRequested", "A retry of the rollout was requested.", time.GetUtcNow(), rollout.Value.Deadline, ct) is { } conflict
             ? conflict
             : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
     }
@@ -138,8 +140,9 @@ public static class ChangeRegistry
 
     /// <summary>Starts a new apply of the registry; a problem when it changed concurrently, else null.</summary>
     private static Task<ProblemHttpResult?> StartApplyAsync(
-        Registry registry, GatewayDb db, string reason, string message, DateTimeOffset now, CancellationToken ct)
+        Registry registry, GatewayDb db, string reason, string message, DateTimeOffset now, TimeSpan deadline, CancellationToken ct)
     {
+        registry.RolloutDeadline = now + deadline; // set with the change, so a lost job cannot lose it
         registry.SpecVersion++;
         registry.Health = RegistryHealth.Progressing;
         registry.SetCondition(ConditionTypes.Applied, "False", reason, message, now);

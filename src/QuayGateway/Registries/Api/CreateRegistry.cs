@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using QuayGateway.Clusters;
 using QuayGateway.Hosting;
@@ -47,6 +48,7 @@ public static class CreateRegistry
         IDataProtectionProvider dataProtection,
         NewRowsWriter writer,
         JobOutboxDispatcher dispatcher,
+        IOptions<RolloutOptions> rollout,
         CancellationToken ct)
     {
         var tenant = user.Tenant();
@@ -83,6 +85,8 @@ public static class CreateRegistry
             Spec = RegistrySpec.From(request),
             ProtectedSecrets = secrets.IsEmpty ? null : secrets.Protect(dataProtection),
         };
+        // Set with the request, so a replica that dies before the first apply cannot lose it (the resync job sweeps).
+        registry.RolloutDeadline = registry.CreatedAt + rollout.Value.Deadline;
         registry.SetCondition(ConditionTypes.Accepted, "True", "RequestAccepted", "The registry request is stored and queued for apply.", registry.CreatedAt);
         // Only new rows: one prepared statement, one round trip, committed whole or not at all.
         var rows = new NewRowBatch();
