@@ -88,17 +88,34 @@ public static class ChangeRegistry
             return Problems.NotFound($"Registry '{id}'");
         }
 
-        if (Refusal(registry, ifMatch) is { } refusal)
+        // The watch may write the row at the same moment: then judge and change the fresh row (an If-Match given
+        // still has to match it).
+        ProblemHttpResult? refused = null;
+        await db.SaveWithRetryAsync(async (attempt, ct) =>
         {
-            return refusal;
+            if (attempt > 0)
+            {
+                registry = await db.OfTenant(user).FindAsync(id, ct) ?? registry;
+            }
+
+            if (Refusal(registry, ifMatch) is { } refusal)
+            {
+                refused = refusal;
+                return false;
+            }
+
+            var now = time.GetUtcNow();
+            registry.SetCondition(ConditionTypes.Available, "False", "Deleting", "Deprovisioning was requested.", now);
+            registry.RolloutDeadline = now + rollout.Value.DeleteDeadline; // a finalizer that never clears ends in Failed
+            db.MoveTo(registry, RegistryState.Deleting, "DeleteRequested", "Deprovisioning: deleting the QuayRegistry and what the gateway created.", now);
+            db.EnqueueJob(RegistryJobs.Delete(registry.Id));
+            return true;
+        }, ct);
+        if (refused is not null)
+        {
+            return refused;
         }
 
-        var now = time.GetUtcNow();
-        registry.SetCondition(ConditionTypes.Available, "False", "Deleting", "Deprovisioning was requested.", now);
-        registry.RolloutDeadline = now + rollout.Value.DeleteDeadline; // a finalizer that never clears ends in Failed
-        db.MoveTo(registry, RegistryState.Deleting, "DeleteRequested", "Deprovisioning: deleting the QuayRegistry and what the gateway created.", now);
-        db.EnqueueJob(RegistryJobs.Delete(registry.Id));
-        await db.SaveChangesAsync(ct);
         return TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));
     }
 
