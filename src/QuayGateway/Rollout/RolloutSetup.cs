@@ -18,6 +18,11 @@ public static class RolloutSetup
         builder.Services.AddScoped<IDeleteRegistryJob, DeleteRegistryJob>();
         builder.Services.AddScoped<DeadlineJob>();
         builder.Services.AddScoped<ResyncJob>();
+        builder.Services.AddScoped<RetentionJob>();
+        builder.Services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
+        var retentionCron = builder.Configuration[$"{RetentionOptions.Section}:Cron"] ?? new RetentionOptions().Cron;
+        builder.Services.AddRecurringJob(RetentionJob.RecurringId, recurring =>
+            recurring.AddOrUpdate<RetentionJob>(RetentionJob.RecurringId, job => job.RunAsync(CancellationToken.None), retentionCron));
         // The key predates the engine's own section; it stays where deployments set it.
         var resyncCron = builder.Configuration[$"{JobsOptions.Section}:ResyncCron"] ?? Cron.Minutely();
         builder.Services.AddRecurringJob(ResyncJob.RecurringId, recurring =>

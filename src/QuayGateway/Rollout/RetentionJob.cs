@@ -1,0 +1,34 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
+
+namespace QuayGateway.Rollout;
+
+/// <summary>
+/// Purges what outlived its use: the timeline of registries deleted long ago, and idempotency records past their
+/// window. Webhook events and deliveries have their own retention (<c>Gateway:Webhooks:Retention</c>, the webhook sweep).
+/// Each purge is one statement, so running twice, or on two replicas at once, deletes nothing twice.
+/// </summary>
+public sealed class RetentionJob(GatewayDb db, IOptions<RetentionOptions> options, TimeProvider time, ILogger<RetentionJob> logger)
+{
+    public const string RecurringId = "retention";
+
+    [DisableConcurrentExecution(600)]
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var deletedBefore = now - options.Value.DeletedRegistryTimeline;
+        var timeline = await db.Set<RegistryEvent>()
+            .Where(e => db.Set<Registry>().Any(r => r.Id == e.RegistryId && r.State == RegistryState.Deleted && r.UpdatedAt < deletedBefore))
+            .ExecuteDeleteAsync(ct);
+        var keysBefore = now - options.Value.IdempotencyRecords;
+        var keys = await db.IdempotencyRecords.Where(r => r.CreatedAt < keysBefore).ExecuteDeleteAsync(ct);
+        if (timeline + keys > 0)
+        {
+            logger.LogInformation("Retention purged {Timeline} timeline entries of long-deleted registries and {Keys} idempotency records", timeline, keys);
+        }
+    }
+}
