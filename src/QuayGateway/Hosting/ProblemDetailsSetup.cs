@@ -13,6 +13,13 @@ public static class ProblemDetailsSetup
 {
     public const long MaxRequestBodyBytes = 1024 * 1024;
 
+    /// <summary>Kestrel's own defaults, enforced by the gateway so the refusal is a problem document.</summary>
+    public const int MaxUrlLength = 8 * 1024;
+
+    public const int MaxHeaderBytes = 32 * 1024;
+
+    public const int MaxHeaderCount = 100;
+
     public static WebApplicationBuilder AddGatewayProblemDetails(this WebApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
@@ -31,7 +38,15 @@ public static class ProblemDetailsSetup
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Let body-binding failures reach the exception handler with their real message, instead of a bare 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            // Kestrel answers its own limits with empty bodies; give it room, and enforce the real limits below, where
+            // the answer can be a problem. Only request lines beyond this stay Kestrel's.
+            k.Limits.MaxRequestLineSize = 4 * MaxUrlLength;
+            k.Limits.MaxRequestHeadersTotalSize = 4 * MaxHeaderBytes;
+            k.Limits.MaxRequestHeaderCount = 4 * MaxHeaderCount;
+        });
         return builder;
     }
 
@@ -44,6 +59,11 @@ public static class ProblemDetailsSetup
         // adapter between the server's pipe and the JSON reader.
         app.Use((context, next) =>
         {
+            if (OverLimits(context.Request) is { } tooLarge)
+            {
+                return tooLarge.ExecuteAsync(context);
+            }
+
             if (context.Request.QueryString.HasValue && TextGuard.CheckQuery(context.Request.Query) is { } refused)
             {
                 return refused.ExecuteAsync(context);
@@ -68,6 +88,30 @@ public static class ProblemDetailsSetup
             return next(context);
         });
         return app;
+    }
+
+    /// <summary>A URL or header set over the limits, as the problem to answer with; null when within them.</summary>
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? OverLimits(HttpRequest request)
+    {
+        var url = request.Path.Value?.Length + request.QueryString.Value?.Length ?? 0;
+        if (url > MaxUrlLength)
+        {
+            return Problems.Problem(StatusCodes.Status414UriTooLong, ProblemTypes.UriTooLong, "URI too long",
+                $"The path and query are {url} characters; the limit is {MaxUrlLength}.");
+        }
+
+        var count = 0;
+        var bytes = 0;
+        foreach (var (name, values) in request.Headers)
+        {
+            count += values.Count;
+            bytes += name.Length + values.Sum(v => v?.Length ?? 0);
+        }
+
+        return count > MaxHeaderCount || bytes > MaxHeaderBytes
+            ? Problems.Problem(StatusCodes.Status431RequestHeaderFieldsTooLarge, ProblemTypes.HeadersTooLarge, "Request headers too large",
+                $"The request has {count} header values, {bytes} bytes in all; the limits are {MaxHeaderCount} and {MaxHeaderBytes} bytes.")
+            : null;
     }
 
     /// <summary>The charset a Content-Type names when it is empty or unknown (reading the body would throw), else null.</summary>

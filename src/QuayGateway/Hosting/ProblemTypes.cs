@@ -9,6 +9,8 @@ public static class ProblemTypes
     public const string MalformedRequest = Base + "malformed-request";
     public const string PayloadTooLarge = Base + "payload-too-large";
     public const string UnsupportedMediaType = Base + "unsupported-media-type";
+    public const string UriTooLong = Base + "uri-too-long";
+    public const string HeadersTooLarge = Base + "headers-too-large";
     public const string Unauthorized = Base + "unauthorized";
     public const string Forbidden = Base + "forbidden";
     public const string NotFound = Base + "not-found";
@@ -46,7 +48,9 @@ public static class ProblemTypes
         409 => AlreadyExists,
         412 => PreconditionFailed,
         413 => PayloadTooLarge,
+        414 => UriTooLong,
         415 => UnsupportedMediaType,
+        431 => HeadersTooLarge,
         503 => Unavailable,
         _ => status >= 500 ? Internal : Base + "http-" + status,
     };

@@ -39,6 +39,40 @@ public sealed class KestrelBodyLimitTests(GatewayFixture gateway)
     }
 
     /// <summary>A body without Content-Length, sent with chunked transfer encoding.</summary>
+    [Fact]
+    public async Task A_real_server_answers_an_over_long_url_or_header_set_with_a_problem()
+    {
+        await using var process = await GatewayProcess.StartAsync(gateway.ConnectionString, GatewayFixture.AdminKey,
+            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false");
+        using var http = new HttpClient { BaseAddress = new Uri(process.Url) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", GatewayFixture.AdminKey);
+
+        using var longUrl = await http.GetAsync("/v1/registries?namespace=" + new string('a', 10_000));
+        using var bigHeader = new HttpRequestMessage(HttpMethod.Get, "/v1/registries");
+        bigHeader.Headers.TryAddWithoutValidation("X-Padding", new string('b', 40_000));
+        using var bigHeaders = await http.SendAsync(bigHeader);
+        using var manyHeader = new HttpRequestMessage(HttpMethod.Get, "/v1/registries");
+        for (var i = 0; i < 150; i++)
+        {
+            manyHeader.Headers.TryAddWithoutValidation($"X-Many-{i}", "x");
+        }
+
+        using var manyHeaders = await http.SendAsync(manyHeader);
+
+        foreach (var (response, status, type) in new[]
+                 {
+                     (longUrl, HttpStatusCode.RequestUriTooLong, "uri-too-long"),
+                     (bigHeaders, HttpStatusCode.RequestHeaderFieldsTooLarge, "headers-too-large"),
+                     (manyHeaders, HttpStatusCode.RequestHeaderFieldsTooLarge, "headers-too-large"),
+                 })
+        {
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == status, $"{(int)response.StatusCode}: {text}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("https://quaygateway.dev/problems/" + type, (string?)JsonNode.Parse(text)!["type"]);
+        }
+    }
+
     private sealed class ChunkedContent(string text) : HttpContent
     {
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
