@@ -69,6 +69,12 @@ public sealed class DeadlineTests(GatewayFixture gateway)
         using var deleted = await _scenario.Client.DeleteAsync($"/v1/registries/{created.Id}");
         Assert.Equal(System.Net.HttpStatusCode.Accepted, deleted.StatusCode);
         await _scenario.WaitForAsync(created.Id, RegistryState.Deleting);
+        // The delete job has asked the cluster to delete it: the object waits on its finalizers.
+        var deleting = await GatewayFixture.EventuallyAsync(
+            async () => System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(
+                await kubernetes.CustomObjects.GetNamespacedCustomObjectAsync("quay.redhat.com", "v1", ns, "quayregistries", created.Name)))!,
+            o => o["metadata"]?["deletionTimestamp"] is not null, TimeSpan.FromSeconds(30));
+        Assert.NotNull(deleting["metadata"]!["deletionTimestamp"]);
         // The deadline (Gateway:Rollout:DeleteDeadline, 30 min by default) has passed.
         await gateway.WithDbAsync(db => db.Registries.Where(r => r.Id == created.Id)
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.RolloutDeadline, DateTimeOffset.UtcNow.AddSeconds(-1))));
