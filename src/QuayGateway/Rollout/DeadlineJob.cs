@@ -13,9 +13,6 @@ namespace QuayGateway.Rollout;
 /// </summary>
 public sealed class DeadlineJob(GatewayDb db, ClusterConnections clusters, TimeProvider time, RolloutMetrics metrics, ILogger<DeadlineJob> logger)
 {
-    private static readonly RegistryState[] Changing =
-        [RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing, RegistryState.Blocked, RegistryState.Deleting];
-
     public async Task RunAsync(Guid registryId, int specVersion, CancellationToken ct)
     {
         var registry = await db.Registries.SingleOrDefaultAsync(r => r.Id == registryId, ct);
@@ -33,7 +30,7 @@ public sealed class DeadlineJob(GatewayDb db, ClusterConnections clusters, TimeP
     {
         var now = time.GetUtcNow();
         var expired = await db.Registries
-            .Where(r => Changing.Contains(r.State) && r.RolloutDeadline != null && r.RolloutDeadline < now)
+            .Where(r => RegistryLifecycle.BoundByDeadline.Contains(r.State) && r.RolloutDeadline != null && r.RolloutDeadline < now)
             .ToListAsync(ct);
         foreach (var registry in expired)
         {
@@ -65,7 +62,7 @@ public sealed class DeadlineJob(GatewayDb db, ClusterConnections clusters, TimeP
             }
 
             var now = time.GetUtcNow();
-            if (!Changing.Contains(registry.State) || registry.RolloutDeadline is not { } deadline || deadline >= now)
+            if (!RegistryLifecycle.BoundByDeadline.Contains(registry.State) || registry.RolloutDeadline is not { } deadline || deadline >= now)
             {
                 return false; // finished, or given a new deadline, meanwhile
             }

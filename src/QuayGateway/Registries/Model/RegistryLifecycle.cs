@@ -10,6 +10,10 @@ public static class RegistryLifecycle
     public static readonly RegistryState[] ExpectingQuayRegistry =
         [RegistryState.Progressing, RegistryState.Available, RegistryState.Bootstrapping, RegistryState.Ready, RegistryState.Blocked, RegistryState.Degraded];
 
+    /// <summary>States of a change under way, each bound by the registry's deadline (<see cref="Registry.RolloutDeadline"/>).</summary>
+    public static readonly RegistryState[] BoundByDeadline =
+        [RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing, RegistryState.Blocked, RegistryState.Deleting];
+
     /// <summary>States a fleet view lists as needing attention.</summary>
     public static readonly RegistryState[] Troubled = [RegistryState.Blocked, RegistryState.Degraded, RegistryState.Failed];
 
