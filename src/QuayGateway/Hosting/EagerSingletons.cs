@@ -16,11 +16,12 @@ public static class EagerSingletons
         return services;
     }
 
-    private sealed class Starter<T>(T instance) : IHostedService where T : class
+    // Being made, with T as its dependency, is all it does.
+    private sealed class Starter<T> : IHostedService where T : class
     {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Starter(T instance) => ArgumentNullException.ThrowIfNull(instance);
 
-        public T Instance => instance;
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

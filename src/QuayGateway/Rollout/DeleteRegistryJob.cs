@@ -30,7 +30,7 @@ public sealed class DeleteRegistryJob(
         if (await cluster.GetQuayRegistryAsync(registry.Namespace, registry.Name, ct) is not null)
         {
             // The operator's finalizer is cleaning up; come back shortly.
-            jobs.Schedule<DeleteRegistryJob>(job => job.RunAsync(registryId, CancellationToken.None), options.Value.DeletePollInterval);
+            jobs.Schedule<IDeleteRegistryJob>(job => job.RunAsync(registryId, CancellationToken.None), options.Value.DeletePollInterval);
             return;
         }
 

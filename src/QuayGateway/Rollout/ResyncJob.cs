@@ -1,8 +1,8 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
+using QuayGateway.Jobs;
 using QuayGateway.Persistence;
-using QuayGateway.Quay;
 using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Rollout;
@@ -32,7 +32,7 @@ public sealed class ResyncJob(
             .ToListAsync(ct);
         foreach (var id in stranded)
         {
-            jobs.Enqueue<ApplyRegistryJob>(job => job.RunAsync(id, CancellationToken.None));
+            jobs.Enqueue<IApplyRegistryJob>(job => job.RunAsync(id, CancellationToken.None));
         }
 
         var deleting = await db.Registries.AsNoTracking()
@@ -41,7 +41,7 @@ public sealed class ResyncJob(
             .ToListAsync(ct);
         foreach (var id in deleting)
         {
-            jobs.Enqueue<DeleteRegistryJob>(job => job.RunAsync(id, CancellationToken.None));
+            jobs.Enqueue<IDeleteRegistryJob>(job => job.RunAsync(id, CancellationToken.None));
         }
 
         // A bootstrap whose job was lost; the job never repeats an unconfirmed user/initialize by itself.
@@ -51,7 +51,7 @@ public sealed class ResyncJob(
             .ToListAsync(ct);
         foreach (var id in bootstrapping)
         {
-            jobs.Enqueue<BootstrapJob>(job => job.RunAsync(id, false, CancellationToken.None));
+            jobs.Enqueue<IBootstrapRegistryJob>(job => job.RunAsync(id, false, CancellationToken.None));
         }
 
         foreach (var name in clusters.Names)

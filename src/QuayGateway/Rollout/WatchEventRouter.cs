@@ -2,6 +2,7 @@ using Hangfire;
 using k8s;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
+using QuayGateway.Jobs;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 
@@ -67,7 +68,7 @@ public sealed class WatchEventRouter(GatewayDb db, RolloutTracker tracker, IBack
 
         if (registry.State == RegistryState.Deleting)
         {
-            jobs.Enqueue<DeleteRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None)); // finish promptly
+            jobs.Enqueue<IDeleteRegistryJob>(job => job.RunAsync(registry.Id, CancellationToken.None)); // finish promptly
             return;
         }
 
