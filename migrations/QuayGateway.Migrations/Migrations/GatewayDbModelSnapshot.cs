@@ -272,6 +272,10 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("observed_generation");
 
+                    b.Property<string>("ObservedResourceVersion")
+                        .HasColumnType("text")
+                        .HasColumnName("observed_resource_version");
+
                     b.Property<string>("OperatorStatus")
                         .HasColumnType("jsonb")
                         .HasColumnName("operator_status");

@@ -90,11 +90,17 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
     /// </summary>
     public void RecordObservation(Registry registry, QuayRegistryResource live)
     {
+        if (ResourceVersions.IsOlder(live.Metadata.ResourceVersion, registry.ObservedResourceVersion))
+        {
+            return; // older than what is stored (a resync's list that raced the watch): landing it would go back in time
+        }
+
         var now = time.GetUtcNow();
         var view = StatusInterpreter.Interpret(live, registry.State);
         RecordConditionChanges(registry, live.Status, now);
 
         registry.OperatorStatus = live.Status?.ToJsonString();
+        registry.ObservedResourceVersion = live.Metadata.ResourceVersion ?? registry.ObservedResourceVersion;
         registry.Generation = view.Generation;
         registry.ObservedGeneration = view.ObservedGeneration;
         registry.RegistryEndpoint = view.RegistryEndpoint ?? registry.RegistryEndpoint;

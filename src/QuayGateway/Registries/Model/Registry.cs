@@ -45,6 +45,12 @@ public sealed class Registry
     /// <summary>The QuayRegistry's status block as the operator last wrote it, verbatim (JSON).</summary>
     public string? OperatorStatus { get; set; }
 
+    /// <summary>
+    /// The QuayRegistry's <c>metadata.resourceVersion</c> of the observation stored here, so a late one (a resync's
+    /// list landing after a newer watch event) cannot take the status back.
+    /// </summary>
+    public string? ObservedResourceVersion { get; set; }
+
     public System.Text.Json.Nodes.JsonObject? ParseOperatorStatus() =>
         OperatorStatus is null ? null : System.Text.Json.Nodes.JsonNode.Parse(OperatorStatus) as System.Text.Json.Nodes.JsonObject;
 
