@@ -25,9 +25,9 @@ public static partial class BadRequestProblems
     private static IResult ForJson(JsonException json)
     {
         var path = json.Path is { Length: > 0 } p ? p : "$";
-        if (json.Message.StartsWith(TextGuard.NulMessage, StringComparison.Ordinal))
+        if (json is TextGuard.TextRefusedException)
         {
-            return Field(FieldName(path), TextGuard.NulMessage);
+            return Field(FieldName(path), json.Message);
         }
 
         if (UnmappedMember().Match(json.Message) is { Success: true } unmapped)

@@ -36,6 +36,55 @@ public sealed class TextGuardTests(GatewayFixture gateway)
         await AssertValidationProblemAsync(response, field);
     }
 
+    [Theory]
+    [InlineData("/v1/api-keys", """{"name":"line\nbreak","scopes":["registries:read"]}""", "name", "one line")]
+    [InlineData("/v1/api-keys", """{"name":"tab\tbed","scopes":["registries:read"]}""", "name", "one line")]
+    [InlineData("/v1/api-keys", """{"name":"bell\u0007","scopes":["registries:read"]}""", "name", "one line")]
+    [InlineData("/v1/api-keys", """{"name":"del\u007f","scopes":["registries:read"]}""", "name", "one line")]
+    [InlineData("/v1/webhooks", """{"url":"https://hooks.example.com/a","events":["registry.ready"],"auth":{"bearerToken":"abc\r\nX-Injected: 1"}}""", "auth.bearerToken", "one line")]
+    [InlineData("/v1/registries", """{"name":"ctl-ticket","namespace":"ctl-ticket","ticket":{"system":"jira\n","key":"A-1"}}""", "ticket.system", "one line")]
+    [InlineData("/v1/registries", """{"name":"ctl-bundle","namespace":"ctl-bundle","configBundle":{"config.yaml":"A: 1\u0001"}}""", "configBundle['config.yaml']", "other than tab")]
+    [InlineData("/v1/registries", """{"name":"nul-overrides","namespace":"nul-overrides","components":[{"kind":"quay","managed":true,"overrides":{"env":[{"name":"A","value":"x\u0000"}]}}]}""", "components[0].overrides.env", "NUL")]
+    public async Task A_control_character_where_it_makes_no_sense_is_a_validation_problem(string path, string body, string field, string says)
+    {
+        using var response = await gateway.Client().PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var problem = await AssertValidationProblemAsync(response, field);
+        Assert.Contains(says, problem["errors"]![field]![0]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/v1/api-keys", "name", """{"name":"NAME","scopes":["registries:read"]}""", 1025)]
+    [InlineData("/v1/webhooks", "url", """{"url":"https://hooks.example.com/NAME","events":["registry.ready"]}""", 2049)]
+    [InlineData("/v1/webhooks", "auth.bearerToken", """{"url":"https://hooks.example.com/a","events":["registry.ready"],"auth":{"bearerToken":"NAME"}}""", 16385)]
+    [InlineData("/v1/registries", "initialUser.password", """{"name":"long-pw","namespace":"long-pw","initialUser":{"username":"admin","email":"a@example.com","password":"NAME"}}""", 1025)]
+    public async Task A_string_longer_than_its_field_takes_is_a_validation_problem_naming_the_bound(string path, string field, string template, int length)
+    {
+        var body = template.Replace("NAME", new string('a', length), StringComparison.Ordinal);
+
+        using var response = await gateway.Client().PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var problem = await AssertValidationProblemAsync(response, field);
+        Assert.Contains($"at most {length - 1}", problem["errors"]![field]![0]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Multi_line_text_keeps_its_tabs_and_line_breaks_and_a_long_url_up_to_its_bound_is_taken()
+    {
+        // A config.yaml is multi-line by nature: the same characters a name may not hold are fine in it. (The bad name
+        // keeps this from creating anything; that the body was read shows in the name being the only error.)
+        using var registry = await gateway.Client().PostAsync("/v1/registries",
+            new StringContent("""{"name":"Not_A_Name","namespace":"multi-line","configBundle":{"config.yaml":"FEATURE_MAILING: false\r\nTAGS:\n  - a\t# tab\n"}}""",
+                Encoding.UTF8, "application/json"));
+        var problem = await AssertValidationProblemAsync(registry, "name");
+        Assert.Equal(["name"], problem["errors"]!.AsObject().Select(e => e.Key));
+
+        var url = "http://127.0.0.1:9/" + new string('a', 2048 - "http://127.0.0.1:9/".Length);
+        using var webhook = await gateway.Client().PostAsync("/v1/webhooks",
+            new StringContent($$"""{"url":"{{url}}","events":["registry.ready"]}""", Encoding.UTF8, "application/json"));
+        Assert.True(webhook.StatusCode == HttpStatusCode.Created, $"{(int)webhook.StatusCode}: {await webhook.Content.ReadAsStringAsync()}");
+    }
+
     [Fact]
     public async Task A_nul_in_a_patch_is_refused_too()
     {
@@ -69,14 +118,15 @@ public sealed class TextGuardTests(GatewayFixture gateway)
         Assert.Equal("https://quaygateway.dev/problems/unsupported-media-type", (string?)JsonNode.Parse(text)!["type"]);
     }
 
-    private static async Task AssertValidationProblemAsync(HttpResponseMessage response, string field)
+    private static async Task<JsonNode> AssertValidationProblemAsync(HttpResponseMessage response, string field)
     {
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = JsonNode.Parse(text)!;
         Assert.Equal("https://quaygateway.dev/problems/validation-failed", (string?)problem["type"]);
-        Assert.NotNull(problem["errors"]![field]);
+        Assert.True(problem["errors"]![field] is not null, text);
         Assert.DoesNotContain('\0', text);
+        return problem;
     }
 }

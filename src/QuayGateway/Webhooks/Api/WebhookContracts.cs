@@ -9,7 +9,7 @@ namespace QuayGateway.Webhooks.Api;
 /// <c>standard</c> takes an optional <c>bearerToken</c>. For <c>servicenow</c>, <c>url</c> is the instance's base URL.
 /// </summary>
 public sealed record CreateWebhookRequest(
-    [property: Required] string Url,
+    [property: Required, MaxLength(WebhookRequestValidator.MaxUrlLength)] string Url,
     [property: Required] IReadOnlyList<string> Events,
     string? Kind = null,
     WebhookAuth? Auth = null,
@@ -17,7 +17,7 @@ public sealed record CreateWebhookRequest(
 
 /// <summary>The body of <c>PATCH /v1/webhooks/{id}</c>: only the fields given change. The kind cannot change.</summary>
 public sealed record UpdateWebhookRequest(
-    string? Url = null,
+    [property: MaxLength(WebhookRequestValidator.MaxUrlLength)] string? Url = null,
     IReadOnlyList<string>? Events = null,
     bool? Enabled = null,
     WebhookAuth? Auth = null,

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using QuayGateway.Persistence;
 
 namespace QuayGateway.Webhooks.Model;
@@ -39,9 +40,18 @@ public sealed class WebhookSubscription
             : [protector.Unprotect(ProtectedSecret)];
 }
 
-/// <summary>Credentials for the receiver, as given in a request. Stored encrypted; never returned.</summary>
-public sealed record WebhookAuth(string? Token = null, string? Username = null, string? Password = null, string? BearerToken = null)
+/// <summary>
+/// Credentials for the receiver, as given in a request. Stored encrypted; never returned. Tokens may be long (an OAuth
+/// access token is often a few KB of JWT).
+/// </summary>
+public sealed record WebhookAuth(
+    [property: MaxLength(WebhookAuth.MaxTokenLength)] string? Token = null,
+    string? Username = null,
+    string? Password = null,
+    [property: MaxLength(WebhookAuth.MaxTokenLength)] string? BearerToken = null)
 {
+    public const int MaxTokenLength = 16384;
+
     public WebhookAuthSummary Summary() =>
         Token is not null ? new("token", null)
         : BearerToken is not null ? new("bearer", null)
