@@ -10,13 +10,18 @@ public sealed class JobMetrics
 {
     private readonly MetricSnapshot<IReadOnlyList<(string Queue, long Length)>> _queues;
 
-    public JobMetrics(IMeterFactory meters, JobStorage storage, TimeProvider time, ILogger<JobMetrics> logger)
+    public JobMetrics(IMeterFactory meters, JobStorage storage, IEnumerable<JobsSetup.JobQueue> added, TimeProvider time, ILogger<JobMetrics> logger)
     {
         _queues = new MetricSnapshot<IReadOnlyList<(string, long)>>(time, logger, "Hangfire queues", () =>
         {
             var queues = storage.GetMonitoringApi().Queues().ToDictionary(q => q.Name, q => q.Length);
-            // Storage lists a queue only while it holds jobs; the default queue always exists, so its series does too.
+            // Storage lists a queue only while it holds jobs; the queues the gateway serves always exist, so their series do too.
             queues.TryAdd(EnqueuedState.DefaultQueue, 0);
+            foreach (var queue in added)
+            {
+                queues.TryAdd(queue.Name, 0);
+            }
+
             return queues.Select(q => (q.Key, q.Value)).ToList();
         });
         meters.Create(TelemetrySetup.MeterName).CreateObservableGauge("quaygateway.hangfire.queue.depth", ObserveQueues, "{job}",

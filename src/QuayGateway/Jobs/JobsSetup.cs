@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.PostgreSql;
+using Hangfire.States;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using QuayGateway.Hosting;
@@ -37,6 +38,8 @@ public static class JobsSetup
         {
             builder.Services.AddHangfireServer(s =>
             {
+                s.ServerName = ServerName(EnqueuedState.DefaultQueue);
+                s.Queues = [EnqueuedState.DefaultQueue];
                 s.WorkerCount = options.WorkerCount;
                 s.SchedulePollingInterval = options.SchedulePollingInterval;
             });
@@ -58,6 +61,35 @@ public static class JobsSetup
         builder.Services.ConfigureDbContext<GatewayDb>((sp, db) => db.AddInterceptors(sp.GetRequiredService<JobOutbox.Interceptor>()));
         return builder;
     }
+
+    /// <summary>
+    /// Gives a feature's jobs a Hangfire queue with workers of their own, so they cannot hold up the registry jobs on
+    /// the default queue (a slow webhook receiver must not delay anyone's rollout). The jobs name the queue with
+    /// Hangfire's <c>[Queue]</c>; each replica that runs jobs serves it.
+    /// </summary>
+    public static WebApplicationBuilder AddJobQueue(this WebApplicationBuilder builder, string queue, int workerCount)
+    {
+        var options = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+        if (options.Server)
+        {
+            builder.Services.AddHangfireServer(s =>
+            {
+                s.ServerName = ServerName(queue);
+                s.Queues = [queue];
+                s.WorkerCount = workerCount;
+                s.SchedulePollingInterval = options.SchedulePollingInterval;
+            });
+        }
+
+        builder.Services.AddSingleton(new JobQueue(queue));
+        return builder;
+    }
+
+    /// <summary>A queue a feature added; the metrics report it even while it is empty.</summary>
+    public sealed record JobQueue(string Name);
+
+    // Hangfire names a server after the machine; one process now runs a server per queue.
+    private static string ServerName(string queue) => $"{Environment.MachineName}:{Environment.ProcessId}:{queue}";
 
     public static IEndpointRouteBuilder MapGatewayJobsDashboard(this IEndpointRouteBuilder app)
     {

@@ -34,6 +34,7 @@ public static class WebhooksSetup
         services.AddSingleton<IWebhookSender, JiraWebhookSender>();
         services.AddSingleton<IWebhookSender, ServiceNowWebhookSender>();
 
+        builder.AddJobQueue(WebhookOptions.Queue, options.Workers);
         services.AddScoped<WebhookDispatcher>();
         services.AddScoped<WebhookDeliveryJob>();
         services.AddScoped<WebhookSweepJob>();

@@ -32,6 +32,7 @@ public sealed class WebhookDeliveryJob(
     /// </summary>
     private static readonly TimeSpan ScheduleSlack = TimeSpan.FromSeconds(1);
 
+    [Queue(WebhookOptions.Queue)]
     public async Task RunAsync(Guid subscriptionId, Guid orderingKey, CancellationToken ct)
     {
         await using (var queueLock = await locks.TryAcquireAsync($"quaygateway.webhooks.queue:{subscriptionId:N}:{orderingKey:N}", ct))

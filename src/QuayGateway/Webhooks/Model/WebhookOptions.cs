@@ -16,6 +16,15 @@ public sealed class WebhookOptions
     ];
 
     public IReadOnlyList<TimeSpan> RetrySchedule { get; init; } = StandardRetrySchedule;
+
+    /// <summary>The Hangfire queue deliveries run on, with workers of their own (<see cref="Workers"/>).</summary>
+    public const string Queue = "webhooks";
+
+    /// <summary>
+    /// Delivery workers per replica. A receiver that holds its connection ties up one of these for up to
+    /// <see cref="Timeout"/>, never a worker that rolls out registries.
+    /// </summary>
+    public int Workers { get; init; } = Math.Max(4, Environment.ProcessorCount * 2);
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Host names or CIDR ranges that may be reached although they are loopback, link-local or private.</summary>
@@ -49,6 +58,9 @@ public sealed class WebhookOptions
         {
             RetrySchedule = schedule.Count > 0 ? schedule.Select(ParseDuration).ToList() : defaults.RetrySchedule,
             Timeout = Duration(section, nameof(Timeout)) ?? defaults.Timeout,
+            Workers = int.TryParse(section[nameof(Workers)], NumberStyles.Integer, CultureInfo.InvariantCulture, out var workers) && workers > 0
+                ? workers
+                : defaults.Workers,
             AllowedDestinations = List(section.GetSection(nameof(AllowedDestinations))),
             SecretOverlap = Duration(section, nameof(SecretOverlap)) ?? defaults.SecretOverlap,
             MaxRetryAfter = Duration(section, nameof(MaxRetryAfter)) ?? defaults.MaxRetryAfter,
