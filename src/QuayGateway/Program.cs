@@ -16,6 +16,7 @@ builder.AddGatewayPersistence();
 builder.AddGatewayJson();
 builder.AddGatewayProblemDetails();
 builder.AddGatewaySecurity();
+builder.AddGatewayRateLimiting();
 builder.AddGatewayOpenApi();
 builder.AddGatewayHealth();
 builder.AddRegistries();
@@ -34,6 +35,7 @@ if (args.Contains("migrate"))
 app.UseGatewayProblemDetails();
 app.UseGatewayOpenApi();
 app.UseAuthentication();
+app.UseGatewayRateLimiting();
 app.UseAuthorization();
 app.MapGatewayHealth();
 app.MapGatewayMetrics();

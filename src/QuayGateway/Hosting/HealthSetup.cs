@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using QuayGateway.Persistence;
@@ -17,8 +18,8 @@ public static class HealthSetup
     /// <summary><c>/healthz</c>: the process answers. <c>/readyz</c>: PostgreSQL is reachable and migrations are applied.</summary>
     public static IEndpointRouteBuilder MapGatewayHealth(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).AllowAnonymous().ExcludeFromDescription();
-        app.MapHealthChecks("/readyz", new() { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous().ExcludeFromDescription();
+        app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting().ExcludeFromDescription();
+        app.MapHealthChecks("/readyz", new() { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous().DisableRateLimiting().ExcludeFromDescription();
         return app;
     }
 

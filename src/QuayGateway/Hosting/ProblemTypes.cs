@@ -22,6 +22,7 @@ public static class ProblemTypes
     public const string InvalidState = Base + "invalid-state";
     public const string WebhookDestinationRefused = Base + "webhook-destination-refused";
     public const string WebhookDisabled = Base + "webhook-disabled";
+    public const string RateLimited = Base + "rate-limited";
     public const string Internal = Base + "internal-error";
     public const string Unavailable = Base + "service-unavailable";
     public const string ClusterUnavailable = Base + "cluster-unavailable";
@@ -50,6 +51,7 @@ public static class ProblemTypes
         413 => PayloadTooLarge,
         414 => UriTooLong,
         415 => UnsupportedMediaType,
+        429 => RateLimited,
         431 => HeadersTooLarge,
         503 => Unavailable,
         _ => status >= 500 ? Internal : Base + "http-" + status,

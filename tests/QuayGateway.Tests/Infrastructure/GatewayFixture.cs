@@ -39,6 +39,12 @@ public sealed class GatewayFixture : IAsyncLifetime
             builder.UseSetting("Gateway:Auth:BootstrapApiKey", AdminKey);
             builder.UseSetting("Gateway:Database:MigrateOnStartup", "true");
             builder.UseSetting("Gateway:Jobs:WorkerCount", "10");
+            // Many tests share tenants and the in-memory server gives every anonymous caller one address; the rate
+            // limit's own tests run gateways of their own.
+            builder.UseSetting("Gateway:RateLimit:Tenant:RequestsPerSecond", "100000");
+            builder.UseSetting("Gateway:RateLimit:Tenant:Burst", "100000");
+            builder.UseSetting("Gateway:RateLimit:Anonymous:RequestsPerSecond", "100000");
+            builder.UseSetting("Gateway:RateLimit:Anonymous:Burst", "100000");
             builder.UseSetting("Gateway:Clusters:sandbox:sandbox", "true");
             builder.UseSetting("Gateway:Clusters:edge:sandbox", "true");
             builder.UseSetting("Gateway:Clusters:edge:profile", "3.6");

@@ -66,6 +66,9 @@ public sealed class GatewayProcess : IAsyncDisposable
                      $"--ConnectionStrings:Gateway={connectionString};Maximum Pool Size=200",
                      "--Gateway:Database:MigrateOnStartup=true", $"--Gateway:Auth:BootstrapApiKey={adminKey}",
                      "--Logging:LogLevel:Default=Warning",
+                     // Load from tests and benchmarks is far above a tenant's default limit; the rate limit's tests set theirs.
+                     "--Gateway:RateLimit:Tenant:RequestsPerSecond=1000000", "--Gateway:RateLimit:Tenant:Burst=1000000",
+                     "--Gateway:RateLimit:Anonymous:RequestsPerSecond=1000000", "--Gateway:RateLimit:Anonymous:Burst=1000000",
                  }.Concat(settings))
         {
             start.ArgumentList.Add(arg);

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using QuayGateway.DevServices;
+using QuayGateway.Hosting;
+using QuayGateway.Security;
+using QuayGateway.Tests.Infrastructure;
+
+namespace QuayGateway.Tests.Security;
+
+/// <summary>
+/// Rate limits per tenant and per anonymous address, on a gateway process of its own with small limits: one tenant
+/// at its limit gets 429 problems with Retry-After while another tenant is served, and probes are never limited.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class RateLimitTests
+{
+    private const string AdminKey = "qgw-rate-limit-test-admin-key";
+    private const int Burst = 6;
+
+    [Fact]
+    public async Task A_tenant_over_its_limit_gets_429_with_retry_after_while_others_are_served()
+    {
+        await using var postgres = await DevPostgres.StartThrowawayAsync();
+        await using var gateway = await GatewayProcess.StartAsync(postgres.ConnectionString, AdminKey,
+            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
+            "--Gateway:RateLimit:Tenant:RequestsPerSecond=0.2", $"--Gateway:RateLimit:Tenant:Burst={Burst}",
+            "--Gateway:RateLimit:Anonymous:RequestsPerSecond=0.2", "--Gateway:RateLimit:Anonymous:Burst=3");
+        using var admin = Client(gateway, AdminKey);
+        using var busy = Client(gateway, await CreateKeyAsync(admin, "busy"));
+        using var quiet = Client(gateway, await CreateKeyAsync(admin, "quiet"));
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < Burst + 2; i++)
+        {
+            using var response = await busy.GetAsync("/v1/registries");
+            statuses.Add(response.StatusCode);
+        }
+
+        // The burst is served, then the tenant is refused; a token comes back every 5 s, so none did meanwhile.
+        Assert.All(statuses.Take(Burst), s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.All(statuses.Skip(Burst), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+
+        using var refused = await busy.GetAsync("/v1/registries");
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(ProblemTypes.RateLimited, (string?)JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["type"]);
+        var retryAfter = refused.Headers.RetryAfter?.Delta;
+        Assert.True(retryAfter is { TotalSeconds: >= 1 and <= 5 }, $"Retry-After: {refused.Headers.RetryAfter}");
+
+        // Another tenant has a bucket of its own.
+        using (var other = await quiet.GetAsync("/v1/registries"))
+        {
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        }
+
+        // After the wait it names, the tenant is served again.
+        await Task.Delay(retryAfter!.Value + TimeSpan.FromMilliseconds(300));
+        using (var again = await busy.GetAsync("/v1/registries"))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Anonymous_callers_are_limited_by_address_and_probes_never()
+    {
+        await using var postgres = await DevPostgres.StartThrowawayAsync();
+        await using var gateway = await GatewayProcess.StartAsync(postgres.ConnectionString, AdminKey,
+            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
+            "--Gateway:RateLimit:Anonymous:RequestsPerSecond=0.2", "--Gateway:RateLimit:Anonymous:Burst=3");
+        using var anonymous = new HttpClient { BaseAddress = new Uri(gateway.Url) };
+        using var wrongKey = Client(gateway, "qgw_not_a_key");
+
+        var statuses = new List<HttpStatusCode>();
+        foreach (var client in new[] { anonymous, wrongKey, anonymous, wrongKey, anonymous })
+        {
+            using var response = await client.GetAsync("/v1/registries");
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized,
+            HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+
+        for (var i = 0; i < 10; i++)
+        {
+            using var health = await anonymous.GetAsync("/healthz");
+            using var ready = await anonymous.GetAsync("/readyz");
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        // A caller with a valid key is not counted with the address it shares.
+        using var admin = Client(gateway, AdminKey);
+        using var served = await admin.GetAsync("/v1/registries");
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(50, 100, 100, 5)]
+    [InlineData(10, 10, 100, 1)]
+    [InlineData(0.5, 3, 2000, 1)]
+    public void The_bucket_refills_at_the_configured_rate(double perSecond, int burst, int periodMs, int tokens)
+    {
+        var bucket = RateLimiting.Bucket(new RateLimit(perSecond, burst));
+        Assert.Equal(burst, bucket.TokenLimit);
+        Assert.Equal(TimeSpan.FromMilliseconds(periodMs), bucket.ReplenishmentPeriod);
+        Assert.Equal(tokens, bucket.TokensPerPeriod);
+        Assert.Equal(0, bucket.QueueLimit);
+    }
+
+    private static HttpClient Client(GatewayProcess gateway, string key)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(gateway.Url) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
+
+    private static async Task<string> CreateKeyAsync(HttpClient admin, string tenant)
+    {
+        using var response = await admin.PostAsJsonAsync("/v1/api-keys", new CreateApiKeyRequest(tenant, [Scopes.RegistriesRead], tenant));
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>())!.Key;
+    }
+}
