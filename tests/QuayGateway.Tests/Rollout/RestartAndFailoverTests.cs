@@ -115,7 +115,9 @@ public sealed class RestartAndFailoverTests(ITestOutputHelper output) : IAsyncLi
                 var timeline = await survivorClient.GetFromJsonAsync<List<TimelineEntry>>($"/v1/registries/{id}/events", TestJson.Options);
                 var states = timeline!.Where(e => e.Type == "StateChanged").Select(e => e.State).ToList();
                 Assert.Equal([RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing], states.Take(3));
-                Assert.Equal(1, states.Count(s => s == RegistryState.Available));
+                Assert.True(states.Count(s => s == RegistryState.Available) == 1,
+                    $"Available recorded {states.Count(s => s == RegistryState.Available)} times in {id}'s timeline:\n"
+                    + string.Join("\n", timeline!.Select(e => $"{e.At:HH:mm:ss.fff} {e.Type} {e.State} {e.Reason}: {e.Message}")));
                 Assert.Equal(RegistryState.Ready, Assert.Single(states, s => s == RegistryState.Ready));
                 Assert.DoesNotContain(states.Zip(states.Skip(1)), pair => pair.First == pair.Second);
                 // A condition transition is recorded once: per condition type ("Available=True: ..."), no entry repeats the one before.
