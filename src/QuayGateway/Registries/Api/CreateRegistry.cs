@@ -15,6 +15,7 @@ using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Rollout;
 using QuayGateway.Security;
+using QuayGateway.Tenants;
 
 namespace QuayGateway.Registries.Api;
 
@@ -48,6 +49,7 @@ public static class CreateRegistry
         IDataProtectionProvider dataProtection,
         NewRowsWriter writer,
         JobOutboxDispatcher dispatcher,
+        TenantPolicies policies,
         IOptions<RolloutOptions> rollout,
         CancellationToken ct)
     {
@@ -103,21 +105,33 @@ public static class CreateRegistry
         }
 
         rows.EnqueueJob(RegistryJobs.Apply(registry.Id));
-        try
+        // The tenant's policy admits the registry in the same transaction as its insert: its locks keep a concurrent
+        // create from taking the last quota slot or claiming the namespace for another tenant before this commits.
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
-            await writer.InsertAsync(db, rows, ct);
-            dispatcher.Wake();
-        }
-        catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before the
-            // insert, one round trip less. An idempotency key raced by an identical request replays its answer.
-            return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
-                   && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, ct) is { } raced
-                ? raced
-                : Duplicate(request, cluster!);
+            try
+            {
+                if (await policies.AdmitRegistryAsync(db, tenant, cluster!, request.Namespace, ct) is { } refused)
+                {
+                    return refused;
+                }
+
+                await writer.InsertAsync(db, rows, ct);
+                await transaction.CommitAsync(ct);
+            }
+            catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+                // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before
+                // the insert. An idempotency key raced by an identical request replays its answer.
+                return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
+                       && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, ct) is { } raced
+                    ? raced
+                    : Duplicate(request, cluster!);
+            }
         }
 
+        dispatcher.Wake();
         return TypedResults.Accepted(RegistriesApi.Location(registry.Id), response);
     }
 
@@ -137,9 +151,11 @@ public static class CreateRegistry
                 JsonSerializer.Deserialize<RegistryResponse>(record.ResponseBody, Json)!);
     }
 
+    // Only the tenant's own registry can be the duplicate (another tenant's namespace is refused before the insert),
+    // and the answer names nothing the caller did not send.
     private static ProblemHttpResult Duplicate(CreateRegistryRequest request, string cluster) =>
         Problems.Conflict(ProblemTypes.AlreadyExists, "Registry already exists",
-            $"A registry '{request.Name}' already exists in namespace '{request.Namespace}' of cluster '{cluster}'.");
+            $"A registry named '{request.Name}' already exists in namespace '{request.Namespace}' of cluster '{cluster}'.");
 
     private static string Hash(CreateRegistryRequest request) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, Json))));
