@@ -44,15 +44,15 @@ public static class ChangeRegistry
             return Problems.NotFound($"Registry '{id}'");
         }
 
-        if (Refusal(registry, ifMatch) is { } refusal)
-        {
-            return refusal;
-        }
-
         // A changed policy applies to changes too: a registry outside it can be deleted, not rolled out again.
         if (await policies.CheckExistingPlacementAsync(db, user.Tenant(), registry.Cluster, registry.Namespace, ct) is { } notAllowed)
         {
             return notAllowed;
+        }
+
+        if (Refusal(registry, ifMatch) is { } refusal)
+        {
+            return refusal;
         }
 
         var secrets = RegistrySecrets.Unprotect(dataProtection, registry.ProtectedSecrets);
