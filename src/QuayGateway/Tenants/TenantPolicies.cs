@@ -25,7 +25,10 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<GatewayDb>();
             stored = await db.TenantPolicies.AsNoTracking().SingleOrDefaultAsync(p => p.Tenant == tenant, ct);
-            cache.Set(Key(tenant), stored, options.CurrentValue.CacheFor);
+            if (options.CurrentValue.CacheFor > TimeSpan.Zero)
+            {
+                cache.Set(Key(tenant), stored, options.CurrentValue.CacheFor);
+            }
         }
 
         return stored ?? options.CurrentValue.Default?.For(tenant);

@@ -10,7 +10,7 @@ public sealed class TenantsOptions
     /// </summary>
     public TenantPolicySettings? Default { get; set; }
 
-    /// <summary>How long a replica keeps a tenant's policy before reading it again (another replica's change shows within this).</summary>
+    /// <summary>How long a replica keeps a tenant's policy before reading it again (another replica's change shows within this; zero reads it every time).</summary>
     public TimeSpan CacheFor { get; set; } = TimeSpan.FromSeconds(5);
 }
 
