@@ -38,12 +38,13 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
     internal void Forget(string tenant) => cache.Remove(Key(tenant));
 
     /// <summary>
-    /// Admits a new registry of <paramref name="tenant"/> at <paramref name="cluster"/>/<paramref name="namespace"/>, or
-    /// answers why not. Run it in the create's transaction, before the insert: it holds the namespace (and, under a
-    /// registries quota, the tenant) until the commit, so two creates cannot both take the last slot or both claim a
-    /// new namespace for different tenants.
+    /// Admits a new registry of <paramref name="tenant"/> at <paramref name="cluster"/>/<paramref name="namespace"/> and
+    /// runs <paramref name="insert"/> in the same transaction, or answers why not (nothing is written then). The checks
+    /// run under PostgreSQL transaction advisory locks held until the commit, so two creates cannot both take the last
+    /// quota slot, nor two tenants both claim one namespace.
     /// </summary>
-    public async Task<ProblemHttpResult?> AdmitRegistryAsync(GatewayDb db, string tenant, string cluster, string @namespace, CancellationToken ct)
+    public async Task<ProblemHttpResult?> AdmitAndInsertAsync(
+        GatewayDb db, string tenant, string cluster, string @namespace, Func<CancellationToken, Task> insert, CancellationToken ct)
     {
         var policy = await ForTenantAsync(tenant, ct);
         if (CheckPlacement(policy, tenant, cluster, @namespace) is { } refused)
@@ -52,39 +53,75 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
         }
 
         var quota = policy!.Quotas.Registries;
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using var batch = new NpgsqlBatch(connection);
-        // Locks first, in one order (tenant, then namespace), in a statement of their own: the checks after them take
-        // their snapshot once the locks are held, so they see what an earlier holder committed.
-        var locks = new NpgsqlBatchCommand(quota is null
-            ? "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
-            : "SELECT pg_advisory_xact_lock(hashtextextended($2, 0)), pg_advisory_xact_lock(hashtextextended($1, 0))");
-        locks.Parameters.Add(new() { Value = $"namespace:{cluster}/{@namespace}" });
-        if (quota is not null)
+        // Most creates go to a namespace the tenant already holds: they take its lock shared and do not wait for each
+        // other. A claim (the tenant's first live registry there) takes it exclusively, so it waits for and excludes
+        // every create in flight in that namespace; it is found under the shared lock and tried again, in a new
+        // transaction, since a shared lock cannot be raised without risking a deadlock with another claimer.
+        foreach (var claim in (bool[])[false, true])
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var (foreign, own, count) = await LockAndCheckAsync(db, tenant, cluster, @namespace, quota is not null, claim, ct);
+            if (foreign)
+            {
+                return ForeignNamespace(cluster, @namespace);
+            }
+
+            if (count >= quota)
+            {
+                return QuotaExceeded("registries", quota.Value, "registries that are not Deleted");
+            }
+
+            if (own || claim)
+            {
+                await insert(ct);
+                await transaction.CommitAsync(ct);
+                return null;
+            }
+        }
+
+        throw new InvalidOperationException("Unreachable: the claim pass always inserts or refuses.");
+    }
+
+    /// <summary>
+    /// One round trip: the locks (under a quota the tenant's first, then the namespace's: one order, no deadlock) in a
+    /// statement of their own, then the checks, which take their snapshot once the locks are held and so see what an
+    /// earlier holder committed.
+    /// </summary>
+    private static async Task<(bool Foreign, bool Own, long Count)> LockAndCheckAsync(
+        GatewayDb db, string tenant, string cluster, string @namespace, bool counted, bool claim, CancellationToken ct)
+    {
+        var namespaceLock = claim ? "pg_advisory_xact_lock(hashtextextended($1, 0))" : "pg_advisory_xact_lock_shared(hashtextextended($1, 0))";
+        var locks = new NpgsqlBatchCommand(counted
+            ? $"SELECT pg_advisory_xact_lock(hashtextextended($2, 0)), {namespaceLock}"
+            : $"SELECT {namespaceLock}")
+        {
+            Parameters = { new() { Value = $"namespace:{cluster}/{@namespace}" } },
+        };
+        if (counted)
         {
             locks.Parameters.Add(new() { Value = $"tenant-registries:{tenant}" });
         }
 
-        batch.BatchCommands.Add(locks);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            """
-            SELECT EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant <> $3 AND state <> 'Deleted'),
-                   CASE WHEN $4 THEN (SELECT count(*) FROM gateway.registries WHERE tenant = $3 AND state <> 'Deleted') ELSE 0 END
-            """)
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection())
         {
-            Parameters = { new() { Value = cluster }, new() { Value = @namespace }, new() { Value = tenant }, new() { Value = quota is not null } },
-        });
+            BatchCommands =
+            {
+                locks,
+                new NpgsqlBatchCommand(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant <> $3 AND state <> 'Deleted'),
+                           EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant = $3 AND state <> 'Deleted'),
+                           CASE WHEN $4 THEN (SELECT count(*) FROM gateway.registries WHERE tenant = $3 AND state <> 'Deleted') ELSE 0 END
+                    """)
+                {
+                    Parameters = { new() { Value = cluster }, new() { Value = @namespace }, new() { Value = tenant }, new() { Value = counted } },
+                },
+            },
+        };
         await using var reader = await batch.ExecuteReaderAsync(ct);
         await reader.NextResultAsync(ct);
         await reader.ReadAsync(ct);
-        var foreign = reader.GetBoolean(0);
-        var count = reader.GetInt64(1);
-        if (foreign)
-        {
-            return ForeignNamespace(cluster, @namespace);
-        }
-
-        return count >= quota ? QuotaExceeded("registries", quota.Value, "registries that are not Deleted") : null;
+        return (reader.GetBoolean(0), reader.GetBoolean(1), reader.GetInt64(2));
     }
 
     /// <summary>

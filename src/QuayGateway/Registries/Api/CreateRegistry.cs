@@ -105,30 +105,22 @@ public static class CreateRegistry
         }
 
         rows.EnqueueJob(RegistryJobs.Apply(registry.Id));
-        // The tenant's policy admits the registry in the same transaction as its insert: its locks keep a concurrent
-        // create from taking the last quota slot or claiming the namespace for another tenant before this commits.
-        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        // The tenant's policy admits the registry in the transaction of its insert (see AdmitAndInsertAsync).
+        try
         {
-            try
+            if (await policies.AdmitAndInsertAsync(db, tenant, cluster!, request.Namespace, token => writer.InsertAsync(db, rows, token), ct) is { } refused)
             {
-                if (await policies.AdmitRegistryAsync(db, tenant, cluster!, request.Namespace, ct) is { } refused)
-                {
-                    return refused;
-                }
-
-                await writer.InsertAsync(db, rows, ct);
-                await transaction.CommitAsync(ct);
+                return refused;
             }
-            catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-                // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before
-                // the insert. An idempotency key raced by an identical request replays its answer.
-                return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
-                       && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, ct) is { } raced
-                    ? raced
-                    : Duplicate(request, cluster!);
-            }
+        }
+        catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before the
+            // insert. An idempotency key raced by an identical request replays its answer.
+            return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
+                   && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, ct) is { } raced
+                ? raced
+                : Duplicate(request, cluster!);
         }
 
         dispatcher.Wake();
