@@ -433,6 +433,46 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("api_keys", "gateway");
                 });
 
+            modelBuilder.Entity("QuayGateway.Tenants.TenantPolicy", b =>
+                {
+                    b.Property<string>("Tenant")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant");
+
+                    b.PrimitiveCollection<string[]>("Clusters")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("clusters");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.PrimitiveCollection<string[]>("Namespaces")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("namespaces");
+
+                    b.Property<string>("Quotas")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("quotas");
+
+                    b.Property<string>("RateLimit")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("rate_limit");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Tenant")
+                        .HasName("pk_tenant_policies");
+
+                    b.ToTable("tenant_policies", "gateway");
+                });
+
             modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookAttempt", b =>
                 {
                     b.Property<long>("Id")

@@ -13,6 +13,11 @@ public static class ProblemTypes
     public const string HeadersTooLarge = Base + "headers-too-large";
     public const string Unauthorized = Base + "unauthorized";
     public const string Forbidden = Base + "forbidden";
+    public const string NamespaceNotAllowed = Base + "namespace-not-allowed";
+    public const string ClusterNotAllowed = Base + "cluster-not-allowed";
+    public const string TenantNotConfigured = Base + "tenant-not-configured";
+    public const string QuotaExceeded = Base + "quota-exceeded";
+    public const string TenantHasRegistries = Base + "tenant-has-registries";
     public const string NotFound = Base + "not-found";
     public const string MethodNotAllowed = Base + "method-not-allowed";
     public const string AlreadyExists = Base + "already-exists";

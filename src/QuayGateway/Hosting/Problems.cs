@@ -14,6 +14,9 @@ public static class Problems
     public static ProblemHttpResult Conflict(string type, string title, string detail) =>
         Problem(StatusCodes.Status409Conflict, type, title, detail);
 
+    public static ProblemHttpResult Forbidden(string type, string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status403Forbidden, title: title, type: type, extensions: extensions);
+
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, detail: "The request has invalid fields; see 'errors'.",
             title: "Validation failed", type: ProblemTypes.ValidationFailed);

@@ -93,9 +93,9 @@ public static class JobsSetup
 
     public static IEndpointRouteBuilder MapGatewayJobsDashboard(this IEndpointRouteBuilder app)
     {
-        // The dashboard's own filter allows local requests only; the gateway's admin scope replaces it.
+        // The dashboard's own filter allows local requests only; the platform admin scope replaces it.
         app.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [], DisplayStorageConnectionString = false })
-            .RequireAuthorization(Scopes.Admin);
+            .RequireAuthorization(Scopes.PlatformAdmin); // every tenant's jobs
         return app;
     }
 

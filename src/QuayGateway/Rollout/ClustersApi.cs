@@ -16,7 +16,7 @@ public static class ClustersApi
     {
         app.MapGet("/v1/clusters", ListAsync)
             .WithTags("Clusters")
-            .RequireAuthorization(Scopes.RegistriesRead)
+            .RequireAuthorization(Scopes.PlatformAdmin) // the platform's clusters, not a tenant's
             .WithName("ListClusters")
             .WithSummary("List target clusters")
             .WithDescription("The configured clusters (kubeconfig, in-cluster or sandbox), which one is the default, whether each API server answers now, " +

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Hosting;
@@ -22,11 +21,13 @@ public sealed record ApiKeyResponse(string Id, string Name, string Tenant, IRead
 /// <summary>The one answer that carries the key itself.</summary>
 public sealed record CreatedApiKeyResponse(string Id, string Name, string Tenant, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, string Key);
 
-public static partial class ApiKeysApi
+/// <summary>
+/// <c>/v1/api-keys</c>. A platform admin manages every tenant's keys; a tenant admin (<c>admin</c>) only its own
+/// tenant's: naming another tenant, or granting <c>platform:admin</c>, answers 403, and another tenant's key id
+/// answers 404 like any other tenant's id.
+/// </summary>
+public static class ApiKeysApi
 {
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
-    private static partial Regex TenantName();
-
     public static IEndpointRouteBuilder MapApiKeys(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/api-keys").WithTags("API keys").RequireAuthorization(Scopes.Admin);
@@ -34,21 +35,22 @@ public static partial class ApiKeysApi
         group.MapPost("/", CreateAsync)
             .WithName("CreateApiKey")
             .WithSummary("Create an API key")
-            .WithDescription("Creates a key for a tenant (the caller's by default) with the given scopes. The key is in this answer only: it is stored hashed and cannot be shown again.")
+            .WithDescription("Creates a key for a tenant (the caller's by default) with the given scopes. The key is in this answer only: it is stored hashed and cannot be shown again. " +
+                             "A tenant admin creates keys for its own tenant only, and never with platform:admin (403).")
             .WithRequestExample(new CreateApiKeyRequest("payments-portal", [Scopes.RegistriesRead, Scopes.RegistriesWrite], "payments"));
         group.MapGet("/", ListAsync)
             .WithName("ListApiKeys")
             .WithSummary("List API keys")
-            .WithDescription("Lists keys without their secrets, optionally for one tenant.");
+            .WithDescription("Lists keys without their secrets, optionally for one tenant. A tenant admin sees its own tenant's keys only (another tenant: 403).");
         group.MapDelete("/{id}", DeleteAsync)
             .WithName("DeleteApiKey")
             .WithSummary("Revoke an API key")
-            .WithDescription("Deletes the key; requests that present it are refused from now on (by other replicas within 30 seconds, " +
+            .WithDescription("Deletes the key (a tenant admin: its own tenant's keys; another tenant's id answers 404); requests that present it are refused from now on (by other replicas within 30 seconds, " +
                              "as each keeps a key it has just seen for that long).");
         return app;
     }
 
-    private static async Task<Results<Created<CreatedApiKeyResponse>, ValidationProblem>> CreateAsync(
+    private static async Task<Results<Created<CreatedApiKeyResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateApiKeyRequest request, ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
     {
         var tenant = request.Tenant ?? user.Tenant();
@@ -58,7 +60,7 @@ public static partial class ApiKeysApi
             errors["name"] = ["The name is required and at most 100 characters."];
         }
 
-        if (tenant.Length > 63 || !TenantName().IsMatch(tenant))
+        if (!Scopes.IsValidTenant(tenant))
         {
             errors["tenant"] = [$"'{tenant}' is not a valid tenant name (a DNS-1123 label)."];
         }
@@ -73,6 +75,20 @@ public static partial class ApiKeysApi
             return Problems.Validation(errors);
         }
 
+        if (!user.IsPlatformAdmin())
+        {
+            if (tenant != user.Tenant())
+            {
+                return OtherTenant(user);
+            }
+
+            if (request.Scopes.Contains(Scopes.PlatformAdmin))
+            {
+                return Problems.Forbidden(ProblemTypes.Forbidden, "Forbidden",
+                    $"Only a platform admin may grant '{Scopes.PlatformAdmin}'.");
+            }
+        }
+
         var (id, secret, hash) = ApiKeySecrets.NewKey();
         var key = new ApiKey
         {
@@ -85,8 +101,19 @@ public static partial class ApiKeysApi
             new CreatedApiKeyResponse(key.Id, key.Name, key.Tenant, key.Scopes, key.CreatedAt, key.ExpiresAt, secret));
     }
 
-    private static async Task<Ok<List<ApiKeyResponse>>> ListAsync(string? tenant, GatewayDb db, CancellationToken ct)
+    private static async Task<Results<Ok<List<ApiKeyResponse>>, ProblemHttpResult>> ListAsync(
+        string? tenant, ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
     {
+        if (!user.IsPlatformAdmin())
+        {
+            if (tenant is not null && tenant != user.Tenant())
+            {
+                return OtherTenant(user);
+            }
+
+            tenant = user.Tenant();
+        }
+
         var keys = await db.ApiKeys.AsNoTracking()
             .Where(k => tenant == null || k.Tenant == tenant)
             .OrderBy(k => k.CreatedAt)
@@ -94,10 +121,16 @@ public static partial class ApiKeysApi
         return TypedResults.Ok(keys.Select(ApiKeyResponse.From).ToList());
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, GatewayDb db, ApiKeyCache cache, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        string id, ClaimsPrincipal user, GatewayDb db, ApiKeyCache cache, CancellationToken ct)
     {
-        var deleted = await db.ApiKeys.Where(k => k.Id == id).ExecuteDeleteAsync(ct) > 0;
+        var tenant = user.IsPlatformAdmin() ? null : user.Tenant();
+        var deleted = await db.ApiKeys.Where(k => k.Id == id && (tenant == null || k.Tenant == tenant)).ExecuteDeleteAsync(ct) > 0;
         cache.Forget(id);
         return deleted ? TypedResults.NoContent() : Problems.NotFound($"API key '{id}'");
     }
+
+    private static ProblemHttpResult OtherTenant(ClaimsPrincipal user) =>
+        Problems.Forbidden(ProblemTypes.Forbidden, "Forbidden",
+            $"A tenant admin manages the keys of its own tenant ('{user.Tenant()}') only; other tenants need '{Scopes.PlatformAdmin}'.");
 }

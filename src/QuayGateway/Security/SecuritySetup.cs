@@ -19,7 +19,7 @@ public static class SecuritySetup
         {
             auth.BootstrapApiKey = ApiKeySecrets.NewKey().Key;
             // Printed, not logged: the key must not end up in a log pipeline.
-            Console.WriteLine($"Development bootstrap admin API key (tenant '{BootstrapKey.Tenant}'; set {AuthOptions.Section}:BootstrapApiKey to fix it):");
+            Console.WriteLine($"Development bootstrap platform:admin API key (tenant '{BootstrapKey.Tenant}'; set {AuthOptions.Section}:BootstrapApiKey to fix it):");
             Console.WriteLine($"  X-Api-Key: {auth.BootstrapApiKey}");
         }
 

@@ -53,6 +53,9 @@ public sealed class GatewayFixture : IAsyncLifetime
             builder.UseSetting("Gateway:Rollout:DeletePollInterval", "00:00:00.200");
             builder.UseSetting("Gateway:Watch:LeaderRetryInterval", "00:00:01");
             builder.UseSetting("Gateway:DefaultCluster", "sandbox");
+            // Tests use many tenants without policies of their own: they may go anywhere (the tenancy tests set policies).
+            builder.UseSetting("Gateway:Tenants:Default:Clusters:0", "*");
+            builder.UseSetting("Gateway:Tenants:Default:Namespaces:0", "*");
             // Webhook receivers in the tests listen on loopback; retries come after a second, and are picked up within one.
             builder.UseSetting("Gateway:Webhooks:AllowedDestinations", "127.0.0.0/8");
             builder.UseSetting("Gateway:Webhooks:RetrySchedule", "1s,1s,1s");

@@ -51,8 +51,16 @@ public sealed class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>
+    /// Give this setting to start without a default tenant policy, as production does unless configured: tenants
+    /// without a policy of their own then cannot write.
+    /// </summary>
+    public const string WithoutTenantDefault = "--Gateway:Tenants:Default=";
+
+    /// <summary>
     /// Starts the gateway and waits until <c>/readyz</c> answers. <paramref name="settings"/> are command-line
-    /// configuration such as <c>--Gateway:Clusters:sandbox:sandbox=true</c>; they win over the defaults here.
+    /// configuration such as <c>--Gateway:Clusters:sandbox:sandbox=true</c>; they win over the defaults here. A tenant
+    /// without a policy may use every cluster and namespace (<c>Gateway:Tenants:Default</c>), unless
+    /// <see cref="WithoutTenantDefault"/> or another default is given.
     /// </summary>
     public static async Task<GatewayProcess> StartAsync(string connectionString, string adminKey, params string[] settings)
     {
@@ -69,7 +77,10 @@ public sealed class GatewayProcess : IAsyncDisposable
                      // Load from tests and benchmarks is far above a tenant's default limit; the rate limit's tests set theirs.
                      "--Gateway:RateLimit:Tenant:RequestsPerSecond=1000000", "--Gateway:RateLimit:Tenant:Burst=1000000",
                      "--Gateway:RateLimit:Anonymous:RequestsPerSecond=1000000", "--Gateway:RateLimit:Anonymous:Burst=1000000",
-                 }.Concat(settings))
+                 }.Concat(settings.Any(s => s.StartsWith("--Gateway:Tenants:Default", StringComparison.Ordinal))
+                     ? []
+                     : ["--Gateway:Tenants:Default:Clusters:0=*", "--Gateway:Tenants:Default:Namespaces:0=*"])
+                 .Concat(settings))
         {
             start.ArgumentList.Add(arg);
         }

@@ -11,6 +11,8 @@ using QuayGateway.Persistence;
 using QuayGateway.Quay;
 using QuayGateway.Registries.Model;
 using QuayGateway.Rollout;
+using QuayGateway.Security;
+using QuayGateway.Tenants;
 
 namespace QuayGateway.Registries.Api;
 
@@ -33,12 +35,19 @@ public static class ChangeRegistry
 
     public static async Task<Results<Accepted<RegistryResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(
         Guid id, PatchRegistryRequest request, [FromHeader(Name = "If-Match")] string? ifMatch, ClaimsPrincipal user, GatewayDb db,
-        ClusterCatalog clusters, IDataProtectionProvider dataProtection, TimeProvider time, IOptions<RolloutOptions> rollout, CancellationToken ct)
+        ClusterCatalog clusters, IDataProtectionProvider dataProtection, TenantPolicies policies, TimeProvider time,
+        IOptions<RolloutOptions> rollout, CancellationToken ct)
     {
         var registry = await db.OfTenant(user).FindAsync(id, ct);
         if (registry is null)
         {
             return Problems.NotFound($"Registry '{id}'");
+        }
+
+        // A changed policy applies to changes too: a registry outside it can be deleted, not rolled out again.
+        if (await policies.CheckExistingPlacementAsync(db, user.Tenant(), registry.Cluster, registry.Namespace, ct) is { } notAllowed)
+        {
+            return notAllowed;
         }
 
         if (Refusal(registry, ifMatch) is { } refusal)

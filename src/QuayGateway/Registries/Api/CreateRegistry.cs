@@ -15,6 +15,7 @@ using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Rollout;
 using QuayGateway.Security;
+using QuayGateway.Tenants;
 
 namespace QuayGateway.Registries.Api;
 
@@ -48,6 +49,7 @@ public static class CreateRegistry
         IDataProtectionProvider dataProtection,
         NewRowsWriter writer,
         JobOutboxDispatcher dispatcher,
+        TenantPolicies policies,
         IOptions<RolloutOptions> rollout,
         CancellationToken ct)
     {
@@ -103,21 +105,25 @@ public static class CreateRegistry
         }
 
         rows.EnqueueJob(RegistryJobs.Apply(registry.Id));
+        // The tenant's policy admits the registry in the transaction of its insert (see AdmitAndInsertAsync).
         try
         {
-            await writer.InsertAsync(db, rows, ct);
-            dispatcher.Wake();
+            if (await policies.AdmitAndInsertAsync(db, tenant, cluster!, request.Namespace, token => writer.InsertAsync(db, rows, token), ct) is { } refused)
+            {
+                return refused;
+            }
         }
         catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before the
-            // insert, one round trip less. An idempotency key raced by an identical request replays its answer.
+            // insert. An idempotency key raced by an identical request replays its answer.
             return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
                    && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, ct) is { } raced
                 ? raced
                 : Duplicate(request, cluster!);
         }
 
+        dispatcher.Wake();
         return TypedResults.Accepted(RegistriesApi.Location(registry.Id), response);
     }
 
@@ -137,9 +143,11 @@ public static class CreateRegistry
                 JsonSerializer.Deserialize<RegistryResponse>(record.ResponseBody, Json)!);
     }
 
+    // Only the tenant's own registry can be the duplicate (another tenant's namespace is refused before the insert),
+    // and the answer names nothing the caller did not send.
     private static ProblemHttpResult Duplicate(CreateRegistryRequest request, string cluster) =>
         Problems.Conflict(ProblemTypes.AlreadyExists, "Registry already exists",
-            $"A registry '{request.Name}' already exists in namespace '{request.Namespace}' of cluster '{cluster}'.");
+            $"A registry named '{request.Name}' already exists in namespace '{request.Namespace}' of cluster '{cluster}'.");
 
     private static string Hash(CreateRegistryRequest request) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, Json))));

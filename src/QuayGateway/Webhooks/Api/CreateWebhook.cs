@@ -1,8 +1,10 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Security;
+using QuayGateway.Tenants;
 using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Api;
@@ -17,7 +19,7 @@ public static class CreateWebhook
 
     public static async Task<Results<Created<CreatedWebhookResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         CreateWebhookRequest request, ClaimsPrincipal user, GatewayDb db, DestinationGuard guard, WebhookSecretProtector protector,
-        CancellationToken ct)
+        TenantPolicies policies, CancellationToken ct)
     {
         var kind = request.Kind ?? WebhookKinds.Standard;
         var errors = new Dictionary<string, string[]>();
@@ -43,6 +45,13 @@ public static class CreateWebhook
             return WebhookProblems.DestinationRefused(refusal);
         }
 
+        // The quota check holds the tenant's webhook count until the commit, so concurrent creates cannot pass it together.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (await policies.AdmitWebhookAsync(db, user.Tenant(), ct) is { } refused)
+        {
+            return refused;
+        }
+
         var secret = WebhookSignature.NewSecret();
         var subscription = new WebhookSubscription
         {
@@ -57,6 +66,7 @@ public static class CreateWebhook
         };
         db.WebhookSubscriptions.Add(subscription);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return TypedResults.Created(WebhooksApi.Location(subscription.Id), new CreatedWebhookResponse(
             subscription.Id, subscription.Url, subscription.Events, subscription.Kind, subscription.Enabled, subscription.AuthSummary,
             subscription.ServiceNow, subscription.CreatedAt, secret));

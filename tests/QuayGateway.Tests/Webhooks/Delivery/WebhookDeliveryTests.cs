@@ -26,7 +26,8 @@ public sealed class WebhookDeliveryTests(GatewayFixture gateway)
         var webhook = await kit.SubscribeAsync(receiver.Url + "/hooks", [WebhookEventTypes.RegistryAccepted]);
 
         using var created = await kit.Client.PostJsonAsync("/v1/registries", new CreateRegistryRequest(
-            "reg-" + Guid.NewGuid().ToString("N")[..8], "quay-enterprise", Ticket: new TicketReference("jira", "OPS-123")));
+            // A namespace of its own: one that holds another tenant's registry is closed to this tenant.
+            "reg-" + Guid.NewGuid().ToString("N")[..8], kit.Tenant, Ticket: new TicketReference("jira", "OPS-123")));
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var registryId = (await created.ReadAsync<RegistryResponse>()).Id;
 
@@ -341,7 +342,7 @@ public sealed class WebhookDeliveryTests(GatewayFixture gateway)
             new WebhookAuth(BearerToken: "bearer-token-77aa"));
 
         using var created = await kit.Client.PostJsonAsync("/v1/registries", new CreateRegistryRequest(
-            "reg-" + Guid.NewGuid().ToString("N")[..8], "quay-enterprise", Components: [new("postgres", false)],
+            "reg-" + Guid.NewGuid().ToString("N")[..8], kit.Tenant, Components: [new("postgres", false)],
             ConfigBundle: new Dictionary<string, string> { ["config.yaml"] = $"FEATURE_USER_INITIALIZE: true\nDB_URI: postgresql://quay:{dbPassword}@db/quay\n" },
             InitialUser: new InitialUserRequest("quayadmin", "quayadmin@example.com", password)));
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
