@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using QuayGateway.DevServices;
 using QuayGateway.Hosting;
 using QuayGateway.Security;
+using QuayGateway.Tenants;
 using QuayGateway.Tests.Infrastructure;
 
 namespace QuayGateway.Tests.Security;
@@ -13,7 +14,7 @@ namespace QuayGateway.Tests.Security;
 /// at its limit gets 429 problems with Retry-After while another tenant is served, and probes are never limited.
 /// </summary>
 [Collection(GatewayCollection.Name)]
-public sealed class RateLimitTests
+public sealed class RateLimitTests(GatewayFixture fixture)
 {
     private const string AdminKey = "qgw-rate-limit-test-admin-key";
     private const int Burst = 6;
@@ -94,6 +95,30 @@ public sealed class RateLimitTests
         using var admin = Client(gateway, AdminKey);
         using var served = await admin.GetAsync("/v1/registries");
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_tenant_policy_sets_its_tenants_rate_and_burst()
+    {
+        var tenant = "rl-" + Guid.NewGuid().ToString("N")[..10];
+        using (var put = await fixture.Client().PutAsJsonAsync($"/v1/tenants/{tenant}",
+                   new TenantPolicyRequest(["*"], ["*"], RateLimit: new TenantRateLimit { RequestsPerSecond = 1, Burst = 3 }), TestJson.Options))
+        {
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        }
+
+        using var limited = fixture.Client(await fixture.CreateKeyAsync(tenant, Scopes.RegistriesRead));
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await limited.GetAsync("/v1/registries");
+            statuses.Add(response.StatusCode);
+        }
+
+        // The fixture's default is far above this: only the policy can refuse the fourth request within a second.
+        Assert.Equal(HttpStatusCode.OK, statuses[0]);
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        Assert.True(statuses.Count(s => s == HttpStatusCode.OK) <= 4, string.Join(", ", statuses));
     }
 
     [Theory]

@@ -3,8 +3,9 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using QuayGateway.Hosting;
+using QuayGateway.Security;
 
-namespace QuayGateway.Security;
+namespace QuayGateway.Tenants;
 
 /// <summary><c>Gateway:RateLimit</c>: requests per second and burst, per tenant and per anonymous client address.</summary>
 public sealed class RateLimitOptions
@@ -15,7 +16,7 @@ public sealed class RateLimitOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// A tenant's sustained rate and burst, unless its policy sets its own. A portal's page load makes a handful of
+    /// A tenant's sustained rate and burst, unless its policy sets its own (<see cref="TenantPolicy.RateLimit"/>). A portal's page load makes a handful of
     /// calls and a fleet view a few per registry, so the default leaves a busy portal room and stops a runaway script.
     /// </summary>
     public RateLimit Tenant { get; set; } = new(50, 100);
@@ -33,11 +34,14 @@ public sealed record RateLimit(double RequestsPerSecond, int Burst)
 }
 
 /// <summary>
-/// ASP.NET Core's rate limiter, partitioned by the caller's tenant (anonymous callers by address). A refusal is a
-/// 429 <c>rate-limited</c> problem with <c>Retry-After</c>. Probes and metrics are not limited.
+/// ASP.NET Core's rate limiter, partitioned by the caller's tenant (anonymous callers by address), at the rate its
+/// policy sets or the configured default. A refusal is a 429 <c>rate-limited</c> problem with <c>Retry-After</c>.
+/// Probes and metrics are not limited.
 /// </summary>
 public static class RateLimiting
 {
+    private const string PolicyLimit = "QuayGateway.Tenants.RateLimit";
+
     public static WebApplicationBuilder AddGatewayRateLimiting(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
@@ -54,6 +58,18 @@ public static class RateLimiting
     {
         if (app.Services.GetRequiredService<RateLimitOptions>().Enabled)
         {
+            // The partitioner cannot wait, so the tenant's policy (cached) is looked up before it runs.
+            app.Use(async (context, next) =>
+            {
+                if (context.User.Identity?.IsAuthenticated == true
+                    && await context.RequestServices.GetRequiredService<TenantPolicies>().ForTenantAsync(context.User.Tenant(), context.RequestAborted)
+                        is { RateLimit: { } limit })
+                {
+                    context.Items[PolicyLimit] = new RateLimit(limit.RequestsPerSecond, limit.Burst);
+                }
+
+                await next(context);
+            });
             app.UseRateLimiter();
         }
 
@@ -64,7 +80,7 @@ public static class RateLimiting
     {
         // The limits are part of the key, so a changed limit takes effect with a fresh bucket.
         var key = context.User.Identity?.IsAuthenticated == true
-            ? ("tenant:" + context.User.Tenant(), options.Tenant)
+            ? ("tenant:" + context.User.Tenant(), context.Items[PolicyLimit] as RateLimit ?? options.Tenant)
             : ("address:" + (context.Connection.RemoteIpAddress ?? IPAddress.None), options.Anonymous);
         return RateLimitPartition.GetTokenBucketLimiter(key, k => Bucket(k.Item2));
     }
