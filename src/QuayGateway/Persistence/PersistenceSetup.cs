@@ -35,6 +35,7 @@ public static class PersistenceSetup
             .SetApplicationName("quay-gateway")
             .PersistKeysToDbContext<GatewayDb>()
             .ProtectKeysWithConfiguredCertificate(builder.Configuration);
+        builder.Services.RequireProtectedKeyRing(builder.Environment);
         return builder;
     }
 

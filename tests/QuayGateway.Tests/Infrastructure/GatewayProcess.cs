@@ -65,6 +65,8 @@ public sealed class GatewayProcess : IAsyncDisposable
                      dll, "--urls", url, "--environment", "Production",
                      $"--ConnectionStrings:Gateway={connectionString};Maximum Pool Size=200",
                      "--Gateway:Database:MigrateOnStartup=true", $"--Gateway:Auth:BootstrapApiKey={adminKey}",
+                     // Throwaway databases: an unencrypted key ring is accepted explicitly (a setting can say false).
+                     "--Gateway:DataProtection:AllowUnprotectedKeys=true",
                      "--Logging:LogLevel:Default=Warning",
                  }.Concat(settings))
         {
