@@ -56,6 +56,10 @@ public static partial class OpenApiSetup
     {
         if (!app.Configuration.GetValue(AuthOptions.Section + ":" + nameof(AuthOptions.PublicApiDocs), true))
         {
+            // Not found for everyone, with a key or without: the pages do not exist here.
+            app.MapGet("/swagger/{**path}", () => Problems.NotFound("The API documentation"))
+                .AllowAnonymous()
+                .ExcludeFromDescription();
             return app;
         }
 

@@ -167,6 +167,7 @@ public sealed class CreateRegistryTests(GatewayFixture gateway)
     {
         var key = Guid.NewGuid().ToString();
         var request = new CreateRegistryRequest(UniqueName(), "quay-enterprise",
+            Components: [new("postgres", false)],
             ConfigBundle: new Dictionary<string, string> { ["config.yaml"] = "DB_URI: postgresql://quay:first-Secret@db/quay\n" },
             InitialUser: new("quayadmin", "quayadmin@example.com", "first-Passw0rd"));
         using var first = await gateway.Client().PostJsonAsync("/v1/registries", request, key);
