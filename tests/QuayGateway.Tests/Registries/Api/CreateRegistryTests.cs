@@ -168,13 +168,13 @@ public sealed class CreateRegistryTests(GatewayFixture gateway)
         var key = Guid.NewGuid().ToString();
         var request = new CreateRegistryRequest(UniqueName(), "quay-enterprise",
             Components: [new("postgres", false)],
-            ConfigBundle: new Dictionary<string, string> { ["config.yaml"] = "DB_URI: postgresql://quay:first-Secret@db/quay\n" },
+            ConfigBundle: new Dictionary<string, string> { ["config.yaml"] = "FEATURE_USER_INITIALIZE: true\nDB_URI: postgresql://quay:first-Secret@db/quay\n" },
             InitialUser: new("quayadmin", "quayadmin@example.com", "first-Passw0rd"));
         using var first = await gateway.Client().PostJsonAsync("/v1/registries", request, key);
         // A retry whose secrets differ is the same request: the secrets are not part of what is compared.
         using var retry = await gateway.Client().PostJsonAsync("/v1/registries", request with
         {
-            ConfigBundle = new Dictionary<string, string> { ["config.yaml"] = "DB_URI: postgresql://quay:second-Secret@db/quay\n" },
+            ConfigBundle = new Dictionary<string, string> { ["config.yaml"] = "FEATURE_USER_INITIALIZE: true\nDB_URI: postgresql://quay:second-Secret@db/quay\n" },
             InitialUser = new("quayadmin", "quayadmin@example.com", "second-Passw0rd"),
         }, key);
         using var otherFile = await gateway.Client().PostJsonAsync("/v1/registries", request with
