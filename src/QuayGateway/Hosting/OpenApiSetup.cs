@@ -48,8 +48,21 @@ public static partial class OpenApiSetup
         return builder;
     }
 
+    /// <summary>
+    /// Swagger UI and the OpenAPI document, served to anyone; with <c>Gateway:Auth:PublicApiDocs=false</c> not served at
+    /// all (a 404 problem), for deployments that do not publish their API surface.
+    /// </summary>
     public static WebApplication UseGatewayOpenApi(this WebApplication app)
     {
+        if (!app.Configuration.GetValue(AuthOptions.Section + ":" + nameof(AuthOptions.PublicApiDocs), true))
+        {
+            // Not found for everyone, with a key or without: the pages do not exist here.
+            app.MapGet("/swagger/{**path}", () => Problems.NotFound("The API documentation"))
+                .AllowAnonymous()
+                .ExcludeFromDescription();
+            return app;
+        }
+
         app.UseSwagger();
         app.UseSwaggerUI(o =>
         {

@@ -28,6 +28,24 @@ public static class DataProtectionCertificate
         return builder.ProtectKeysWithCertificate(certificate);
     }
 
+    /// <summary>
+    /// Outside Development the gateway refuses to start (<c>ValidateOnStart</c>, so the <c>migrate</c> command is not
+    /// affected) with a key ring that would sit unencrypted beside the secrets it protects, unless
+    /// <c>AllowUnprotectedKeys</c> accepts that explicitly.
+    /// </summary>
+    public static IServiceCollection RequireProtectedKeyRing(this IServiceCollection services, IHostEnvironment environment)
+    {
+        services.AddOptions<DataProtectionCertificateOptions>()
+            .BindConfiguration(DataProtectionCertificateOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.CertificatePath) || o.AllowUnprotectedKeys || environment.IsDevelopment(),
+                "The Data Protection key ring would be stored unencrypted in the database beside the secrets it protects. " +
+                $"Set {DataProtectionCertificateOptions.Section}:CertificatePath to a certificate that encrypts it (chart: " +
+                $"dataProtection.certificate.existingSecret), or set {DataProtectionCertificateOptions.Section}:AllowUnprotectedKeys=true " +
+                $"to accept unencrypted keys explicitly (environment '{environment.EnvironmentName}'; only Development allows them by default).")
+            .ValidateOnStart();
+        return services;
+    }
+
     private static X509Certificate2 Load(DataProtectionCertificateOptions options)
     {
         if (!File.Exists(options.CertificatePath))

@@ -10,4 +10,10 @@ public sealed class DataProtectionCertificateOptions
 
     /// <summary>The PEM private key beside a PEM certificate (a <c>kubernetes.io/tls</c> Secret's tls.key).</summary>
     public string? CertificateKeyPath { get; set; }
+
+    /// <summary>
+    /// Start without a certificate outside Development, the key ring unencrypted in PostgreSQL. Off by default: anyone
+    /// who can read the database could then decrypt the Quay tokens and webhook credentials.
+    /// </summary>
+    public bool AllowUnprotectedKeys { get; set; }
 }

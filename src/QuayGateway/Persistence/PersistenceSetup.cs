@@ -30,11 +30,14 @@ public static class PersistenceSetup
         builder.Services.PostConfigure<DatabaseOptions>(o => o.MigrateOnStartup ??= builder.Environment.IsDevelopment());
         // First hosted service: the schema exists before Data Protection loads its key ring or any job runs.
         builder.Services.AddHostedService<StartupMigrator>();
+        // One LISTEN connection per replica, shared by every feature that subscribes to a channel.
+        DatabaseNotifications.AddTo(builder.Services, connectionString);
 
         builder.Services.AddDataProtection()
             .SetApplicationName("quay-gateway")
             .PersistKeysToDbContext<GatewayDb>()
             .ProtectKeysWithConfiguredCertificate(builder.Configuration);
+        builder.Services.RequireProtectedKeyRing(builder.Environment);
         return builder;
     }
 

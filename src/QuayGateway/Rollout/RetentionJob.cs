@@ -8,10 +8,10 @@ namespace QuayGateway.Rollout;
 
 /// <summary>
 /// Purges what outlived its use: the timeline of registries deleted long ago, and idempotency records past their
-/// window. Webhook events and deliveries have their own retention (<c>Gateway:Webhooks:Retention</c>, the webhook sweep).
+/// window (<c>Gateway:Idempotency:Window</c>). Webhook events and deliveries have their own retention (<c>Gateway:Webhooks:Retention</c>, the webhook sweep).
 /// Each purge is one statement, so running twice, or on two replicas at once, deletes nothing twice.
 /// </summary>
-public sealed class RetentionJob(GatewayDb db, IOptions<RetentionOptions> options, TimeProvider time, ILogger<RetentionJob> logger)
+public sealed class RetentionJob(GatewayDb db, IOptions<RetentionOptions> options, IOptions<IdempotencyOptions> idempotency, TimeProvider time, ILogger<RetentionJob> logger)
 {
     public const string RecurringId = "retention";
 
@@ -24,7 +24,7 @@ public sealed class RetentionJob(GatewayDb db, IOptions<RetentionOptions> option
         var timeline = await db.Set<RegistryEvent>()
             .Where(e => db.Set<Registry>().Any(r => r.Id == e.RegistryId && r.State == RegistryState.Deleted && r.UpdatedAt < deletedBefore))
             .ExecuteDeleteAsync(ct);
-        var keysBefore = now - options.Value.IdempotencyRecords;
+        var keysBefore = now - idempotency.Value.Window;
         var keys = await db.IdempotencyRecords.Where(r => r.CreatedAt < keysBefore).ExecuteDeleteAsync(ct);
         if (timeline + keys > 0)
         {

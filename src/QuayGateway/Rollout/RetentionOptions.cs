@@ -8,9 +8,6 @@ public sealed class RetentionOptions
     /// <summary>A deleted registry's timeline is kept this long after its deletion (the registry row itself stays).</summary>
     public TimeSpan DeletedRegistryTimeline { get; set; } = TimeSpan.FromDays(90);
 
-    /// <summary>An Idempotency-Key is remembered at least this long; the purge after that lets the same key start a new request.</summary>
-    public TimeSpan IdempotencyRecords { get; set; } = TimeSpan.FromHours(24);
-
     /// <summary>When the purge runs (cron).</summary>
     public string Cron { get; set; } = "17 3 * * *";
 }

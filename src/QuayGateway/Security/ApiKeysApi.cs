@@ -45,8 +45,9 @@ public static class ApiKeysApi
         group.MapDelete("/{id}", DeleteAsync)
             .WithName("DeleteApiKey")
             .WithSummary("Revoke an API key")
-            .WithDescription("Deletes the key (a tenant admin: its own tenant's keys; another tenant's id answers 404); requests that present it are refused from now on (by other replicas within 30 seconds, " +
-                             "as each keeps a key it has just seen for that long).");
+            .WithDescription("Deletes the key (a tenant admin: its own tenant's keys; another tenant's id answers 404); requests that " +
+                             "present it are refused from now on, on every replica (each hears of it through PostgreSQL NOTIFY), " +
+                             "and the event streams it opened end.");
         return app;
     }
 

@@ -7,7 +7,7 @@ public sealed class AuthOptions
     /// <summary>A <c>platform:admin</c> key for tenant <c>default</c>. In Development a key is generated and printed when unset.</summary>
     public string? BootstrapApiKey { get; set; }
 
-    /// <summary>Serve Swagger UI and the OpenAPI document without authentication (the default).</summary>
+    /// <summary>Serve Swagger UI and the OpenAPI document without authentication (the default); false serves neither.</summary>
     public bool PublicApiDocs { get; set; } = true;
 
     public JwtOptions Jwt { get; set; } = new();

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using QuayGateway.Persistence;
 
 namespace QuayGateway.Security;
 
@@ -26,6 +27,7 @@ public static class SecuritySetup
         builder.Services.AddSingleton(new BootstrapKey(auth.BootstrapApiKey));
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<ApiKeyCache>();
+        builder.Services.AddDatabaseNotificationHandler<ApiKeyRevocations>();
 
         // API keys only, unless bearer tokens are configured: then a selector picks the scheme per request. Without
         // tokens the selector would only cost a second handler on every request.
@@ -66,25 +68,34 @@ public static class SecuritySetup
         return builder;
     }
 
-    /// <summary>Turns the token's tenant claim and space-separated scopes into the gateway's claims.</summary>
+    /// <summary>
+    /// Turns the token into the gateway's claims: the tenant from <see cref="JwtOptions.TenantClaim"/> and the
+    /// space-separated scopes from <see cref="JwtOptions.ScopeClaim"/>, and nothing else. The token's own claims are
+    /// dropped, so a <c>tenant</c>, <c>scope</c> or <c>scp</c> claim the configuration does not name never counts.
+    /// </summary>
     private static Task MapJwtClaims(TokenValidatedContext context, JwtOptions jwt)
     {
-        var principal = context.Principal!;
-        var tenant = principal.FindFirstValue(jwt.TenantClaim);
-        if (string.IsNullOrEmpty(tenant))
+        var token = context.Principal!;
+        var tenants = token.FindAll(jwt.TenantClaim).Select(c => c.Value).Distinct().ToList();
+        if (tenants is not [var tenant] || string.IsNullOrEmpty(tenant))
         {
-            context.Fail($"The token has no '{jwt.TenantClaim}' claim.");
+            context.Fail($"The token needs exactly one '{jwt.TenantClaim}' claim.");
             return Task.CompletedTask;
         }
 
-        var scopes = principal.FindAll(jwt.ScopeClaim).Concat(principal.FindAll("scp"))
+        var scopes = token.FindAll(jwt.ScopeClaim)
             .SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Where(Scopes.All.Contains)
             .Distinct();
         var identity = new ClaimsIdentity(JwtBearerDefaults.AuthenticationScheme);
+        if (token.FindFirstValue("sub") is { } subject)
+        {
+            identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, subject));
+        }
+
         identity.AddClaim(new Claim(Scopes.TenantClaim, tenant));
         identity.AddClaims(scopes.Select(s => new Claim(Scopes.ScopeClaim, s)));
-        principal.AddIdentity(identity);
+        context.Principal = new ClaimsPrincipal(identity);
         return Task.CompletedTask;
     }
 }

@@ -38,6 +38,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             builder.UseSetting("ConnectionStrings:Gateway", _postgres.ConnectionString);
             builder.UseSetting("Gateway:Auth:BootstrapApiKey", AdminKey);
             builder.UseSetting("Gateway:Database:MigrateOnStartup", "true");
+            // A throwaway database: its key ring may stay unencrypted (outside Development this must be said explicitly).
+            builder.UseSetting("Gateway:DataProtection:AllowUnprotectedKeys", "true");
             builder.UseSetting("Gateway:Jobs:WorkerCount", "10");
             // Many tests share tenants and the in-memory server gives every anonymous caller one address; the rate
             // limit's own tests run gateways of their own.

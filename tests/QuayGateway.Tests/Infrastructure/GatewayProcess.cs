@@ -73,6 +73,8 @@ public sealed class GatewayProcess : IAsyncDisposable
                      dll, "--urls", url, "--environment", "Production",
                      $"--ConnectionStrings:Gateway={connectionString};Maximum Pool Size=200",
                      "--Gateway:Database:MigrateOnStartup=true", $"--Gateway:Auth:BootstrapApiKey={adminKey}",
+                     // Throwaway databases: an unencrypted key ring is accepted explicitly (a setting can say false).
+                     "--Gateway:DataProtection:AllowUnprotectedKeys=true",
                      "--Logging:LogLevel:Default=Warning",
                      // Load from tests and benchmarks is far above a tenant's default limit; the rate limit's tests set theirs.
                      "--Gateway:RateLimit:Tenant:RequestsPerSecond=1000000", "--Gateway:RateLimit:Tenant:Burst=1000000",

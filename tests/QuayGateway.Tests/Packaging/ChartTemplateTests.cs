@@ -164,6 +164,18 @@ public sealed partial class ChartTemplateTests
         Assert.Contains("Gateway__Auth__BootstrapApiKey", deployment, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void An_unencrypted_key_ring_is_allowed_only_by_an_explicit_value()
+    {
+        var deployment = Template("deployment.yaml");
+        var setting = deployment.IndexOf("- name: Gateway__DataProtection__AllowUnprotectedKeys", StringComparison.Ordinal);
+        Assert.True(setting > 0, "the deployment never sets Gateway__DataProtection__AllowUnprotectedKeys");
+        var guard = deployment.LastIndexOf("{{-", setting, StringComparison.Ordinal);
+        Assert.Contains("if .Values.dataProtection.allowUnprotectedKeys", deployment[guard..setting], StringComparison.Ordinal);
+        Assert.Equal(false, (bool?)ChartYaml.ToJson(File.ReadAllText(Path.Combine(ChartYaml.ChartDir, "values.yaml")))!["dataProtection"]!["allowUnprotectedKeys"]);
+        Assert.Contains("allowUnprotectedKeys", Template("NOTES.txt"), StringComparison.Ordinal);
+    }
+
     private static string Helper(string name)
     {
         var helpers = Template("_helpers.tpl");

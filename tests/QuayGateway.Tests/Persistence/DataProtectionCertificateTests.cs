@@ -3,6 +3,9 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Options;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 
@@ -67,6 +70,29 @@ public sealed class DataProtectionCertificateTests : IDisposable
         Assert.Contains("CertificatePath", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Testing")]
+    public void Outside_development_an_unprotected_key_ring_refuses_to_start_naming_the_setting(string environment)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => ValidateStartup([], environment));
+        Assert.Contains("Gateway:DataProtection:AllowUnprotectedKeys=true", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Gateway:DataProtection:CertificatePath", error.Message, StringComparison.Ordinal);
+
+        Assert.Throws<OptionsValidationException>(() => ValidateStartup(new() { ["Gateway:DataProtection:AllowUnprotectedKeys"] = "false" }, environment));
+    }
+
+    [Theory]
+    [InlineData("Development", null, null)]
+    [InlineData("Production", "true", null)]
+    [InlineData("Production", null, "/etc/quay-gateway/data-protection/certificate.pfx")]
+    public void A_certificate_an_explicit_allowance_or_development_starts(string environment, string? allow, string? certificatePath) =>
+        ValidateStartup(new()
+        {
+            ["Gateway:DataProtection:AllowUnprotectedKeys"] = allow,
+            ["Gateway:DataProtection:CertificatePath"] = certificatePath,
+        }, environment);
+
     public void Dispose() => _dir.Delete(recursive: true);
 
     private IDataProtector Protector(Dictionary<string, string?> settings)
@@ -78,6 +104,14 @@ public sealed class DataProtectionCertificateTests : IDisposable
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(_dir.FullName, "keys")))
             .ProtectKeysWithConfiguredCertificate(configuration);
         return services.BuildServiceProvider().GetRequiredService<IDataProtectionProvider>().CreateProtector("test");
+    }
+
+    private static void ValidateStartup(Dictionary<string, string?> settings, string environment)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        services.RequireProtectedKeyRing(new HostingEnvironment { EnvironmentName = environment });
+        services.BuildServiceProvider().GetRequiredService<IStartupValidator>().Validate();
     }
 
     private static X509Certificate2 NewCertificate()

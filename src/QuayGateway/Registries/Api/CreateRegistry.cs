@@ -51,6 +51,8 @@ public static class CreateRegistry
         JobOutboxDispatcher dispatcher,
         TenantPolicies policies,
         IOptions<RolloutOptions> rollout,
+        IOptions<IdempotencyOptions> idempotency,
+        TimeProvider time,
         CancellationToken ct)
     {
         var tenant = user.Tenant();
@@ -60,7 +62,8 @@ public static class CreateRegistry
         }
 
         var requestHash = idempotencyKey is null ? null : Hash(request);
-        if (idempotencyKey is not null && await ReplayAsync(db, tenant, idempotencyKey, requestHash!, ct) is { } replay)
+        var remembersSince = time.GetUtcNow() - idempotency.Value.Window;
+        if (idempotencyKey is not null && await ReplayAsync(db, tenant, idempotencyKey, requestHash!, remembersSince, ct) is { } replay)
         {
             return replay;
         }
@@ -118,7 +121,7 @@ public static class CreateRegistry
             // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before the
             // insert. An idempotency key raced by an identical request replays its answer.
             return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
-                   && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, ct) is { } raced
+                   && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, remembersSince, ct) is { } raced
                 ? raced
                 : Duplicate(request, cluster!);
         }
@@ -127,12 +130,22 @@ public static class CreateRegistry
         return TypedResults.Accepted(RegistriesApi.Location(registry.Id), response);
     }
 
+    /// <summary>
+    /// The first answer for this key, or a conflict when the key came with another request. A record past the window
+    /// is forgotten here (the retention job purges the rest), so the key starts a new request.
+    /// </summary>
     private static async Task<Results<Accepted<RegistryResponse>, ValidationProblem, ProblemHttpResult>?> ReplayAsync(
-        GatewayDb db, string tenant, string key, string requestHash, CancellationToken ct)
+        GatewayDb db, string tenant, string key, string requestHash, DateTimeOffset remembersSince, CancellationToken ct)
     {
         var record = await db.IdempotencyRecords.AsNoTracking().SingleOrDefaultAsync(r => r.Tenant == tenant && r.Key == key, ct);
         if (record is null)
         {
+            return null;
+        }
+
+        if (record.CreatedAt < remembersSince)
+        {
+            await db.IdempotencyRecords.Where(r => r.Tenant == tenant && r.Key == key && r.CreatedAt < remembersSince).ExecuteDeleteAsync(ct);
             return null;
         }
 
@@ -149,6 +162,18 @@ public static class CreateRegistry
         Problems.Conflict(ProblemTypes.AlreadyExists, "Registry already exists",
             $"A registry named '{request.Name}' already exists in namespace '{request.Namespace}' of cluster '{cluster}'.");
 
-    private static string Hash(CreateRegistryRequest request) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, Json))));
+    /// <summary>
+    /// The request without its secrets (the config bundle's contents, the initial user's password): a stored hash of
+    /// a password could be guessed offline. Only the bundle's file names count, so a retry that differs only in a
+    /// secret replays the first answer.
+    /// </summary>
+    private static string Hash(CreateRegistryRequest request)
+    {
+        var withoutSecrets = request with
+        {
+            ConfigBundle = request.ConfigBundle?.ToDictionary(f => f.Key, _ => ""),
+            InitialUser = request.InitialUser is { } user ? user with { Password = "" } : null,
+        };
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(withoutSecrets, Json))));
+    }
 }

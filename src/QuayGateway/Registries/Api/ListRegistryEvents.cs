@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
+using QuayGateway.Security;
 
 namespace QuayGateway.Registries.Api;
 
@@ -25,7 +26,7 @@ public static class ListRegistryEvents
 
     public static async Task<Results<Ok<List<TimelineEntry>>, EmptyHttpResult, ProblemHttpResult>> HandleAsync(
         Guid id, ClaimsPrincipal user, GatewayDb db, HttpContext http, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
-        CancellationToken ct, long? after = null)
+        ApiKeyRevocations revocations, CancellationToken ct, long? after = null)
     {
         if (!await db.OfTenant(user).AnyAsync(r => r.Id == id, ct))
         {
@@ -38,7 +39,10 @@ public static class ListRegistryEvents
         }
 
         var since = long.TryParse(http.Request.Headers["Last-Event-ID"], out var lastId) ? lastId : after ?? 0;
-        await StreamAsync(http, db, id, since, json.Value.SerializerOptions, ct);
+        // The stream ends when the key that opened it is revoked, on whichever replica that happens.
+        using var watch = await revocations.WatchAsync(user, db, ct);
+        using var streaming = CancellationTokenSource.CreateLinkedTokenSource(ct, watch.Revoked);
+        await StreamAsync(http, db, id, since, json.Value.SerializerOptions, streaming.Token);
         return TypedResults.Empty;
     }
 
@@ -81,7 +85,7 @@ public static class ListRegistryEvents
         }
         catch (OperationCanceledException)
         {
-            // the client went away
+            // the client went away, or its key was revoked
         }
     }
 }

@@ -16,6 +16,7 @@ public static class RegistriesApi
     public static WebApplicationBuilder AddRegistries(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.Section);
+        builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.Section);
         builder.Services.AddSingleton<RegistryReader>();
         // The create's writer, for exactly the rows a create adds; made (and checked against the model) at startup.
         builder.Services.AddSingleton(services =>

@@ -10,8 +10,8 @@ using QuayGateway.Webhooks.Model;
 namespace QuayGateway.Webhooks.Api;
 
 /// <summary>
-/// <c>PATCH /v1/webhooks/{id}</c> (the given fields change; a new URL passes the SSRF guard again; enabling a webhook
-/// resumes its pending deliveries) and <c>DELETE /v1/webhooks/{id}</c> (with its deliveries).
+/// <c>PATCH /v1/webhooks/{id}</c> (the given fields change; a new URL passes the SSRF guard again, and one on another
+/// host needs the credentials again; enabling a webhook resumes its pending deliveries) and <c>DELETE /v1/webhooks/{id}</c> (with its deliveries).
 /// </summary>
 public static class UpdateWebhook
 {
@@ -31,6 +31,12 @@ public static class UpdateWebhook
         if (request.Url is not null)
         {
             WebhookRequestValidator.Url(request.Url, errors);
+            if (!errors.ContainsKey("url") && request.Auth is null && subscription.ProtectedAuth is not null
+                && MovesElsewhere(subscription.Url, request.Url))
+            {
+                // Stored credentials were given for one receiver; a URL change must not carry them to another.
+                errors["auth"] = [$"The URL moves to another host ('{new Uri(request.Url).Authority}'): give the webhook's credentials again in 'auth'."];
+            }
         }
 
         if (request.Events is not null)
@@ -91,6 +97,10 @@ public static class UpdateWebhook
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }
+
+    /// <summary>Another scheme, host or port: a downgrade to http would expose the credentials too.</summary>
+    private static bool MovesElsewhere(string from, string to) =>
+        Uri.Compare(new Uri(from), new Uri(to), UriComponents.SchemeAndServer, UriFormat.SafeUnescaped, StringComparison.OrdinalIgnoreCase) != 0;
 
     /// <summary>Re-enqueues the pending deliveries of a re-enabled webhook, in the same unit of work (job outbox).</summary>
     private static async Task ResumeAsync(GatewayDb db, Guid subscriptionId, CancellationToken ct)

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Security;
@@ -158,6 +161,77 @@ public sealed class CreateRegistryTests(GatewayFixture gateway)
         Assert.Equal(HttpStatusCode.Accepted, theirs.StatusCode);
         Assert.NotEqual(mine.Headers.Location, theirs.Headers.Location);
     }
+
+    [Fact]
+    public async Task Idempotency_records_hash_the_request_without_its_secrets()
+    {
+        var key = Guid.NewGuid().ToString();
+        var request = new CreateRegistryRequest(UniqueName(), "quay-enterprise",
+            Components: [new("postgres", false)],
+            ConfigBundle: new Dictionary<string, string> { ["config.yaml"] = "FEATURE_USER_INITIALIZE: true\nDB_URI: postgresql://quay:first-Secret@db/quay\n" },
+            InitialUser: new("quayadmin", "quayadmin@example.com", "first-Passw0rd"));
+        using var first = await gateway.Client().PostJsonAsync("/v1/registries", request, key);
+        // A retry whose secrets differ is the same request: the secrets are not part of what is compared.
+        using var retry = await gateway.Client().PostJsonAsync("/v1/registries", request with
+        {
+            ConfigBundle = new Dictionary<string, string> { ["config.yaml"] = "FEATURE_USER_INITIALIZE: true\nDB_URI: postgresql://quay:second-Secret@db/quay\n" },
+            InitialUser = new("quayadmin", "quayadmin@example.com", "second-Passw0rd"),
+        }, key);
+        using var otherFile = await gateway.Client().PostJsonAsync("/v1/registries", request with
+        {
+            ConfigBundle = new Dictionary<string, string> { ["extra.cert"] = "x" },
+        }, key);
+        using var otherUser = await gateway.Client().PostJsonAsync("/v1/registries", request with
+        {
+            InitialUser = new("someone", "quayadmin@example.com", "first-Passw0rd"),
+        }, key);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.Equal(first.Headers.Location, retry.Headers.Location);
+        Assert.Equal(HttpStatusCode.Conflict, otherFile.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, otherUser.StatusCode);
+        var stored = await gateway.WithDbAsync(db => db.IdempotencyRecords.AsNoTracking().SingleAsync(r => r.Key == key));
+        Assert.NotEqual(Sha256Hex(JsonSerializer.Serialize(request, WebJson)), stored.RequestHash);
+        Assert.DoesNotContain("first-", stored.ResponseBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_past_its_window_starts_a_new_request()
+    {
+        var expiredKey = Guid.NewGuid().ToString();
+        var freshKey = Guid.NewGuid().ToString();
+        var window = gateway.Host.Services.GetRequiredService<IOptions<IdempotencyOptions>>().Value.Window;
+        Assert.Equal(TimeSpan.FromHours(24), window);
+        var old = Guid.NewGuid();
+        await gateway.WithDbAsync(async db =>
+        {
+            db.IdempotencyRecords.Add(new IdempotencyRecord
+            {
+                Tenant = BootstrapKey.Tenant, Key = expiredKey, RequestHash = "an-older-request", RegistryId = old, ResponseBody = "{}",
+                CreatedAt = DateTimeOffset.UtcNow - window - TimeSpan.FromMinutes(1),
+            });
+            db.IdempotencyRecords.Add(new IdempotencyRecord
+            {
+                Tenant = BootstrapKey.Tenant, Key = freshKey, RequestHash = "an-older-request", RegistryId = old, ResponseBody = "{}",
+                CreatedAt = DateTimeOffset.UtcNow - window + TimeSpan.FromMinutes(5),
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        using var afterWindow = await gateway.Client().PostJsonAsync("/v1/registries", new CreateRegistryRequest(UniqueName(), "quay-enterprise"), expiredKey);
+        using var withinWindow = await gateway.Client().PostJsonAsync("/v1/registries", new CreateRegistryRequest(UniqueName(), "quay-enterprise"), freshKey);
+
+        Assert.Equal(HttpStatusCode.Accepted, afterWindow.StatusCode);
+        var created = await afterWindow.ReadAsync<RegistryResponse>();
+        Assert.NotEqual(old, created.Id);
+        Assert.Equal(created.Id, await gateway.WithDbAsync(db => db.IdempotencyRecords.Where(r => r.Key == expiredKey).Select(r => r.RegistryId).SingleAsync()));
+        Assert.Equal(HttpStatusCode.Conflict, withinWindow.StatusCode);
+    }
+
+    private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
+
+    private static string Sha256Hex(string text) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     [Fact]
     public async Task Same_cluster_namespace_and_name_is_409()

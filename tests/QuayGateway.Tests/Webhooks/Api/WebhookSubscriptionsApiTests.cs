@@ -121,6 +121,34 @@ public sealed class WebhookSubscriptionsApiTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_url_on_another_host_needs_the_credentials_again()
+    {
+        var kit = await WebhookTestKit.StartAsync(gateway);
+        using var create = await kit.Client.PostJsonAsync("/v1/webhooks",
+            new CreateWebhookRequest(Url, [WebhookEventTypes.RegistryReady], Auth: new WebhookAuth(BearerToken: "receiver-token-1")));
+        var created = await create.ReadAsync<CreatedWebhookResponse>();
+        var path = $"/v1/webhooks/{created.Id}";
+
+        using var moved = await kit.Client.PatchAsJsonAsync(path, new UpdateWebhookRequest(Url: "http://127.0.0.2:9/hook"), TestJson.Options);
+        using var otherPort = await kit.Client.PatchAsJsonAsync(path, new UpdateWebhookRequest(Url: "http://127.0.0.1:10/hook"), TestJson.Options);
+        using var samePlace = await kit.Client.PatchAsJsonAsync(path, new UpdateWebhookRequest(Url: "http://127.0.0.1:9/other-path"), TestJson.Options);
+        using var withAuth = await kit.Client.PatchAsJsonAsync(path,
+            new UpdateWebhookRequest(Url: "http://127.0.0.2:9/hook", Auth: new WebhookAuth(BearerToken: "receiver-token-2")), TestJson.Options);
+
+        foreach (var refused in new[] { moved, otherPort })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            var problem = await refused.ReadObjectAsync();
+            Assert.Equal("https://quaygateway.dev/problems/validation-failed", (string?)problem["type"]);
+            Assert.Contains("credentials", (string?)problem["errors"]!["auth"]![0], StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, samePlace.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, withAuth.StatusCode);
+        Assert.Equal("http://127.0.0.2:9/hook", (await withAuth.ReadAsync<WebhookResponse>()).Url);
+    }
+
+    [Fact]
     public async Task Delete_removes_the_webhook()
     {
         var kit = await WebhookTestKit.StartAsync(gateway);

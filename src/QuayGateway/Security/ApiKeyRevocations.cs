@@ -1,0 +1,146 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Persistence;
+
+namespace QuayGateway.Security;
+
+/// <summary>
+/// Hears that a stored key changed or was revoked, on every replica: a trigger on <c>api_keys</c> sends the key id on
+/// <see cref="Channel"/> whenever a row is updated or deleted, however that happens. The key leaves the cache, and the
+/// long requests it authenticated (event streams, which hold a <see cref="Watch"/>) are cancelled. After the listener
+/// reconnects, notifications may have been missed: the whole cache goes, and streams whose key is gone end.
+/// </summary>
+public sealed class ApiKeyRevocations(ApiKeyCache cache, BootstrapKey bootstrap, IServiceScopeFactory scopes, ILogger<ApiKeyRevocations> logger)
+    : IDatabaseNotificationHandler
+{
+    /// <summary>The channel the <c>api_keys</c> trigger notifies (migration <c>ApiKeyChangeNotifications</c>).</summary>
+    public const string Channel = "gateway_api_key_changed";
+
+    private readonly Dictionary<string, Watched> _watched = new(StringComparer.Ordinal);
+
+    string IDatabaseNotificationHandler.Channel => Channel;
+
+    public void OnNotification(string payload)
+    {
+        cache.Forget(payload);
+        Revoke([payload]);
+    }
+
+    public void OnListening()
+    {
+        cache.Clear();
+        string[] watched;
+        lock (_watched)
+        {
+            watched = [.. _watched.Keys];
+        }
+
+        if (watched.Length > 0)
+        {
+            // Off the listener's loop: a database round trip to find the streams whose key went while nobody listened.
+            _ = Task.Run(() => EndStreamsOfMissingKeysAsync(watched));
+        }
+    }
+
+    /// <summary>
+    /// A token cancelled when the stored key behind <paramref name="user"/> is revoked (never for the bootstrap key or a
+    /// bearer token). Checked against the database once registered, so a revocation that landed between the request's
+    /// authentication and this call is not missed.
+    /// </summary>
+    public async Task<Watch> WatchAsync(ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
+    {
+        var keyId = user.FindFirstValue(ClaimTypes.NameIdentifier);
+        if (user.Identity?.AuthenticationType != ApiKeyAuthenticationHandler.SchemeName || keyId is null
+            || keyId == bootstrap.Principal.FindFirstValue(ClaimTypes.NameIdentifier))
+        {
+            return new Watch(this, null, CancellationToken.None);
+        }
+
+        CancellationToken revoked;
+        lock (_watched)
+        {
+            if (!_watched.TryGetValue(keyId, out var entry))
+            {
+                _watched[keyId] = entry = new Watched();
+            }
+
+            entry.Count++;
+            revoked = entry.Revoked.Token;
+        }
+
+        var watch = new Watch(this, keyId, revoked);
+        if (!await db.ApiKeys.AnyAsync(k => k.Id == keyId, ct))
+        {
+            Revoke([keyId]);
+        }
+
+        return watch;
+    }
+
+    private async Task EndStreamsOfMissingKeysAsync(string[] keyIds)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDb>();
+            var present = await db.ApiKeys.Where(k => keyIds.Contains(k.Id)).Select(k => k.Id).ToListAsync();
+            Revoke(keyIds.Except(present, StringComparer.Ordinal));
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            logger.LogWarning(e, "Could not check the keys of open event streams after the notification listener reconnected");
+        }
+    }
+
+    private void Revoke(IEnumerable<string> keyIds)
+    {
+        var revoked = new List<Watched>();
+        lock (_watched)
+        {
+            foreach (var id in keyIds)
+            {
+                if (_watched.Remove(id, out var entry))
+                {
+                    revoked.Add(entry);
+                }
+            }
+        }
+
+        // Not disposed: a stream may still read its token; without a timer a source holds nothing to release.
+        foreach (var entry in revoked)
+        {
+            entry.Revoked.Cancel();
+        }
+    }
+
+    private void Release(string keyId, CancellationToken token)
+    {
+        lock (_watched)
+        {
+            if (_watched.TryGetValue(keyId, out var entry) && entry.Revoked.Token == token && --entry.Count == 0)
+            {
+                _watched.Remove(keyId);
+            }
+        }
+    }
+
+    private sealed class Watched
+    {
+        public CancellationTokenSource Revoked { get; } = new();
+        public int Count { get; set; }
+    }
+
+    /// <summary>A long request's hold on its key; dispose it when the request ends.</summary>
+    public sealed class Watch(ApiKeyRevocations owner, string? keyId, CancellationToken revoked) : IDisposable
+    {
+        public CancellationToken Revoked { get; } = revoked;
+
+        public void Dispose()
+        {
+            if (keyId is not null)
+            {
+                owner.Release(keyId, Revoked);
+            }
+        }
+    }
+}
