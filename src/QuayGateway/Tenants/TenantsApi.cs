@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using QuayGateway.Clusters;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
@@ -81,7 +82,17 @@ public static class TenantsApi
         policy.Quotas = request.Quotas ?? new();
         policy.RateLimit = request.RateLimit;
         policy.UpdatedAt = now;
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (created && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // A concurrent PUT created the policy first: this one replaces it, as if it had come second.
+            db.ChangeTracker.Clear();
+            return await PutAsync(tenant, request, db, clusters, policies, time, ct);
+        }
+
         policies.Forget(tenant);
         var response = TenantPolicyResponse.From(policy);
         return created ? TypedResults.Created($"/v1/tenants/{tenant}", response) : TypedResults.Ok(response);

@@ -57,6 +57,21 @@ public sealed class TenantPolicyTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Concurrent_first_puts_of_one_policy_all_succeed_one_creating_it()
+    {
+        var tenant = Unique("put-race");
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
+        {
+            using var response = await gateway.Client().PutAsJsonAsync($"/v1/tenants/{tenant}", new TenantPolicyRequest(["*"], [$"ns-{i}"]), TestJson.Options);
+            return response.StatusCode;
+        }));
+
+        Assert.Equal(1, answers.Count(s => s == HttpStatusCode.Created));
+        Assert.Equal(5, answers.Count(s => s == HttpStatusCode.OK));
+    }
+
+    [Fact]
     public async Task A_policy_with_an_unknown_cluster_a_bad_pattern_or_a_negative_quota_is_400_naming_each_field()
     {
         using var response = await gateway.Client().PutAsJsonAsync("/v1/tenants/bad-policy",
