@@ -1,3 +1,4 @@
+using QuayGateway.Audit;
 using QuayGateway.Clusters;
 using QuayGateway.DevServices;
 using QuayGateway.Hosting;
@@ -17,6 +18,7 @@ builder.AddGatewayJson();
 builder.AddGatewayProblemDetails();
 builder.AddGatewaySecurity();
 builder.AddGatewayRateLimiting();
+builder.AddAudit();
 builder.AddGatewayOpenApi();
 builder.AddGatewayHealth();
 builder.AddRegistries();
@@ -32,6 +34,7 @@ if (args.Contains("migrate"))
     return await app.RunMigrateCommandAsync();
 }
 
+app.UseAuditLog();
 app.UseGatewayProblemDetails();
 app.UseGatewayOpenApi();
 app.UseAuthentication();
@@ -40,6 +43,7 @@ app.UseAuthorization();
 app.MapGatewayHealth();
 app.MapGatewayMetrics();
 app.MapApiKeys();
+app.MapAudit();
 app.MapRegistries();
 app.MapQuay();
 app.MapClusters();

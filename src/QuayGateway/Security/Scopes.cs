@@ -10,6 +10,7 @@ public static class Scopes
     public const string QuayAdmin = "quay:admin";
     public const string WebhooksAdmin = "webhooks:admin";
     public const string Admin = "admin";
+    public const string PlatformAdmin = "platform:admin";
 
     public static readonly IReadOnlyList<string> All = [RegistriesRead, RegistriesWrite, QuayAdmin, WebhooksAdmin, Admin];
 
