@@ -15,7 +15,6 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         builder.Property(e => e.Target).HasMaxLength(AuditLimits.Target);
         builder.Property(e => e.Outcome).HasMaxLength(20);
         builder.Property(e => e.RequestId).HasMaxLength(AuditLimits.RequestId);
-        builder.Property(e => e.Count).HasDefaultValue(1);
         // The list's keyset order, per tenant (tenant admins) and overall (platform admins); the purge uses the second.
         builder.HasIndex(e => new { e.Tenant, e.At, e.Id });
         builder.HasIndex(e => new { e.At, e.Id });
