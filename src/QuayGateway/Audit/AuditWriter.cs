@@ -9,7 +9,8 @@ namespace QuayGateway.Audit;
 /// Writes what <see cref="AuditRecorder"/> holds to PostgreSQL, a batch per transaction: whatever is waiting, up to
 /// <see cref="AuditOptions.BatchSize"/>, so under load batches grow and at rest an entry is written at once. Rate-limit
 /// summaries are upserts that add to their minute's count. A failed write is logged at Error, counted and retried
-/// (while PostgreSQL is out of reach, until it is back; otherwise three times, then the batch is dropped and counted).
+/// (while PostgreSQL is out of reach, until it is back; otherwise three times, then entry by entry, dropping and counting
+/// only those PostgreSQL refuses).
 /// On shutdown it writes what is left; entries still in memory when the process dies are lost (see the README).
 /// </summary>
 public sealed class AuditWriter(
@@ -86,14 +87,34 @@ public sealed class AuditWriter(
                 var outage = ProblemDetailsSetup.DatabaseUnavailable(e);
                 if (!outage && attempt >= AttemptsForOtherErrors)
                 {
-                    metrics.CountDropped(batch.Count);
-                    logger.LogError(e, "Audit entries dropped: {Count} could not be written after {Attempts} attempts", batch.Count, attempt);
+                    // Not an outage, so likely one entry PostgreSQL will not take: write the others one by one without it.
+                    logger.LogError(e, "Writing {Count} audit entries failed {Attempts} times; writing them one by one", batch.Count, attempt);
+                    await WriteEachAsync(batch, ct);
                     batch.Clear();
                     return;
                 }
 
                 logger.LogError(e, "Writing {Count} audit entries failed (attempt {Attempt}); retrying", batch.Count, attempt);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 1 << Math.Min(attempt - 1, 5))), ct);
+            }
+        }
+    }
+
+    private async Task WriteEachAsync(List<AuditEntry> batch, CancellationToken ct)
+    {
+        foreach (var entry in batch)
+        {
+            try
+            {
+                await InsertAsync([entry], ct);
+                metrics.CountWritten(1);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                metrics.CountWriteFailure();
+                metrics.CountDropped(1);
+                logger.LogError(e, "Audit entry dropped: PostgreSQL refused it ({Action} {Target} by {Actor}, status {Status}, request {RequestId})",
+                    entry.Action, entry.Target, entry.Actor, entry.Status, entry.RequestId);
             }
         }
     }
