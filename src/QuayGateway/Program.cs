@@ -1,3 +1,4 @@
+using QuayGateway.Audit;
 using QuayGateway.Clusters;
 using QuayGateway.DevServices;
 using QuayGateway.Hosting;
@@ -18,6 +19,7 @@ builder.AddGatewayJson();
 builder.AddGatewayProblemDetails();
 builder.AddGatewaySecurity();
 builder.AddGatewayRateLimiting();
+builder.AddAudit();
 builder.AddGatewayOpenApi();
 builder.AddGatewayHealth();
 builder.AddTenants();
@@ -34,6 +36,7 @@ if (args.Contains("migrate"))
     return await app.RunMigrateCommandAsync();
 }
 
+app.UseAuditLog();
 app.UseGatewayProblemDetails();
 app.UseGatewayOpenApi();
 app.UseAuthentication();
@@ -43,6 +46,7 @@ app.MapGatewayHealth();
 app.MapGatewayMetrics();
 app.MapApiKeys();
 app.MapTenants();
+app.MapAudit();
 app.MapRegistries();
 app.MapQuay();
 app.MapClusters();

@@ -233,6 +233,7 @@ public static partial class OpenApiSetup
             ["Webhooks"] = "Subscriptions to registry events, signed with Standard Webhooks; deliveries and redelivery.",
             ["Clusters"] = "The target clusters the gateway provisions into.",
             ["Status"] = "Fleet-wide status.",
+            ["Audit"] = "Who wrote what, and which writes were refused (admin: the own tenant; platform:admin: all).",
         };
 
         public void Apply(OpenApiDocument document, DocumentFilterContext context)

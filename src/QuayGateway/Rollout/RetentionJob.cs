@@ -1,17 +1,21 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using QuayGateway.Audit;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Rollout;
 
 /// <summary>
-/// Purges what outlived its use: the timeline of registries deleted long ago, and idempotency records past their
-/// window (<c>Gateway:Idempotency:Window</c>). Webhook events and deliveries have their own retention (<c>Gateway:Webhooks:Retention</c>, the webhook sweep).
+/// Purges what outlived its use: the timeline of registries deleted long ago, idempotency records past their
+/// window (<c>Gateway:Idempotency:Window</c>), and audit entries older than <c>Gateway:Audit:Retention</c>. Webhook
+/// events and deliveries have their own retention (<c>Gateway:Webhooks:Retention</c>, the webhook sweep).
 /// Each purge is one statement, so running twice, or on two replicas at once, deletes nothing twice.
 /// </summary>
-public sealed class RetentionJob(GatewayDb db, IOptions<RetentionOptions> options, IOptions<IdempotencyOptions> idempotency, TimeProvider time, ILogger<RetentionJob> logger)
+public sealed class RetentionJob(
+    GatewayDb db, IOptions<RetentionOptions> options, IOptions<IdempotencyOptions> idempotency, IOptions<AuditOptions> audit,
+    TimeProvider time, ILogger<RetentionJob> logger)
 {
     public const string RecurringId = "retention";
 
@@ -26,9 +30,12 @@ public sealed class RetentionJob(GatewayDb db, IOptions<RetentionOptions> option
             .ExecuteDeleteAsync(ct);
         var keysBefore = now - idempotency.Value.Window;
         var keys = await db.IdempotencyRecords.Where(r => r.CreatedAt < keysBefore).ExecuteDeleteAsync(ct);
-        if (timeline + keys > 0)
+        var auditBefore = now - audit.Value.Retention;
+        var auditEntries = await db.AuditEntries.Where(e => e.At < auditBefore).ExecuteDeleteAsync(ct);
+        if (timeline + keys + auditEntries > 0)
         {
-            logger.LogInformation("Retention purged {Timeline} timeline entries of long-deleted registries and {Keys} idempotency records", timeline, keys);
+            logger.LogInformation("Retention purged {Timeline} timeline entries of long-deleted registries, {Keys} idempotency records and {Audit} audit entries",
+                timeline, keys, auditEntries);
         }
     }
 }

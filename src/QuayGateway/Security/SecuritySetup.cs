@@ -65,6 +65,11 @@ public static class SecuritySetup
             builder.AddPolicy(scope, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.HasScope(scope)));
         }
 
+        if (!Scopes.All.Contains(Scopes.PlatformAdmin))
+        {
+            builder.AddPolicy(Scopes.PlatformAdmin, p => p.RequireAuthenticatedUser().RequireClaim(Scopes.ScopeClaim, Scopes.PlatformAdmin));
+        }
+
         return builder;
     }
 

@@ -1,0 +1,63 @@
+using System.Security.Claims;
+using QuayGateway.Security;
+
+namespace QuayGateway.Audit;
+
+/// <summary>
+/// Records every write to <c>/v1/</c> (POST, PUT, PATCH, DELETE on a named endpoint) once its status is known,
+/// refusals (401, 403) and failures included. It sits outside the exception handler, so a failure is recorded with the
+/// status the client got. Reads pass through untouched.
+/// </summary>
+internal static class AuditMiddleware
+{
+    public const string Anonymous = "anonymous";
+
+    public static async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        if (!IsWrite(request.Method) || !request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase)
+            || context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>() is not { } name)
+        {
+            await next(context);
+            return;
+        }
+
+        // Read now: the exception handler clears the endpoint before it answers.
+        var path = request.Path.Value ?? "/";
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            var status = context.Response.StatusCode;
+            var user = context.User;
+            var authenticated = user.Identity?.IsAuthenticated == true;
+            await context.RequestServices.GetRequiredService<AuditRecorder>().RecordAsync(new AuditEntry
+            {
+                At = DateTimeOffset.UtcNow,
+                Actor = authenticated ? ActorOf(user) : Anonymous,
+                Tenant = authenticated ? user.FindFirstValue(Scopes.TenantClaim) : null,
+                Action = name.EndpointName,
+                Target = TargetOf(context, path, status),
+                Outcome = AuditOutcomes.For(status),
+                Status = status,
+                RequestId = context.TraceIdentifier,
+            });
+        }
+    }
+
+    private static bool IsWrite(string method) =>
+        HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method);
+
+    /// <summary>The API key's id, or the token's subject.</summary>
+    private static string ActorOf(ClaimsPrincipal user) =>
+        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? user.FindFirstValue("sub") ?? Anonymous;
+
+    /// <summary>What a create made (its Location), otherwise the path the request named. Never the query string.</summary>
+    private static string TargetOf(HttpContext context, string path, int status) =>
+        status is StatusCodes.Status201Created or StatusCodes.Status202Accepted
+        && context.Response.Headers.Location is [{ } location] && location.StartsWith('/')
+            ? location
+            : path;
+}
