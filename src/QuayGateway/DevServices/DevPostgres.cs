@@ -106,7 +106,8 @@ public sealed class DevPostgres : IAsyncDisposable
             await File.WriteAllTextAsync(Path.Combine(_dataDir, "port"), Port.ToString(CultureInfo.InvariantCulture), ct);
         }
 
-        await using var admin = new NpgsqlConnection(WithDatabase("postgres"));
+        // Unpooled: a pooled connection would outlive a StopAsync and fail on the next ResumeAsync.
+        await using var admin = new NpgsqlConnection(WithDatabase("postgres") + ";Pooling=false");
         await admin.OpenAsync(ct);
         await using var exists = new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{Database}'", admin);
         if (await exists.ExecuteScalarAsync(ct) is null)
