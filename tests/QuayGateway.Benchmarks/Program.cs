@@ -2,11 +2,14 @@ using System.Globalization;
 using QuayGateway.Benchmarks.Engine;
 using QuayGateway.Benchmarks.Foundation;
 using QuayGateway.Benchmarks.Sandbox;
+using QuayGateway.Tests.Chaos;
 
 // Benchmarks are measured, not asserted: the machine is shared and noisy, so each run reports medians and ratios.
 // Usage: dotnet run -c Release --project tests/QuayGateway.Benchmarks -- [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N]
 //        (--warmup: seconds of load per server and endpoint before measuring; 20 by default, see FoundationBenchmark)
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]
+//        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- chaos [--short] [--scenario NAME]
+//        (one JSON line per scenario with its figures and PASS/MISS; exit code 1 on any MISS)
 var seconds = OptionValue("--seconds", 10);
 var workers = OptionValue("--workers", 16);
 var warmUp = OptionValue("--warmup", 20);
@@ -17,6 +20,7 @@ return suite switch
     "engine" => await EngineBenchmark.RunAsync(OptionValue("--registries", 1000), OptionValue("--steady", 40),
         TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 1000)), workers),
     "foundation" => await FoundationBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), workers, TimeSpan.FromSeconds(warmUp), OptionValue("--rounds", 5)),
+    "chaos" => await RunChaosAsync(args.Contains("--short"), OptionText("--scenario")),
     "sandbox" => await SandboxBenchmark.RunAsync(OptionValue("--registries", 1000), workers, TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     _ => Usage(),
 };
@@ -27,10 +31,40 @@ int OptionValue(string name, int fallback)
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 }
 
+string? OptionText(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+static async Task<int> RunChaosAsync(bool isShort, string? only)
+{
+    if (only is not null && ChaosSuite.Scenarios.All(s => s.Name != only))
+    {
+        Console.Error.WriteLine($"No chaos scenario '{only}'; there are {string.Join(", ", ChaosSuite.Scenarios.Select(s => s.Name))}.");
+        return 2;
+    }
+
+    var missed = 0;
+    foreach (var (name, _) in ChaosSuite.Scenarios.Where(s => only is null || s.Name == only))
+    {
+        var result = await ChaosSuite.RunAsync(name, isShort);
+        Console.WriteLine(result.ToJsonLine());
+        if (!result.Pass)
+        {
+            missed++;
+            Console.Error.WriteLine(result.Detail);
+        }
+    }
+
+    return missed == 0 ? 0 : 1;
+}
+
 static int Usage()
 {
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks engine [--registries 1000] [--steady 40] [--phase-delay-ms 1000] [--workers 16]");
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]");
+    Console.Error.WriteLine("       QuayGateway.Benchmarks chaos [--short] [--scenario NAME]");
     return 2;
 }

@@ -106,7 +106,8 @@ public sealed class DevPostgres : IAsyncDisposable
             await File.WriteAllTextAsync(Path.Combine(_dataDir, "port"), Port.ToString(CultureInfo.InvariantCulture), ct);
         }
 
-        await using var admin = new NpgsqlConnection(WithDatabase("postgres"));
+        // Unpooled: a pooled connection would outlive a StopAsync and fail on the next ResumeAsync.
+        await using var admin = new NpgsqlConnection(WithDatabase("postgres") + ";Pooling=false");
         await admin.OpenAsync(ct);
         await using var exists = new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{Database}'", admin);
         if (await exists.ExecuteScalarAsync(ct) is null)
@@ -115,6 +116,18 @@ public sealed class DevPostgres : IAsyncDisposable
             await create.ExecuteNonQueryAsync(ct);
         }
     }
+
+    /// <summary>
+    /// Stops the server cleanly (<c>pg_ctl stop -m fast</c>: clients are disconnected, committed data is kept), as a
+    /// database restart or failover would look to the gateway. <see cref="ResumeAsync"/> starts it again.
+    /// </summary>
+    public async Task StopAsync(CancellationToken ct = default)
+    {
+        await RunAsync(Path.Combine(_binDir, "pg_ctl"), ["-D", Path.Combine(_dataDir, "data"), "-m", "fast", "-w", "stop"], _runAsUser, ct);
+    }
+
+    /// <summary>Starts a server stopped by <see cref="StopAsync"/> again, on the same port with the same data.</summary>
+    public Task ResumeAsync(CancellationToken ct = default) => EnsureRunningAsync(ct);
 
     private async Task<bool> CanConnectAsync(string database, CancellationToken ct)
     {

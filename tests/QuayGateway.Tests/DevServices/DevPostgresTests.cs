@@ -49,4 +49,28 @@ public sealed class DevPostgresTests
         await using var after = new NpgsqlConnection(postgres.ConnectionString + ";Timeout=2;Pooling=false");
         await Assert.ThrowsAnyAsync<Exception>(() => after.OpenAsync());
     }
+
+    [Fact]
+    public async Task A_stopped_server_refuses_connections_and_resumes_on_the_same_port_with_its_data()
+    {
+        await using var postgres = await DevPostgres.StartThrowawayAsync();
+        await ExecuteAsync(postgres.ConnectionString, "CREATE TABLE kept (id int); INSERT INTO kept VALUES (42)");
+
+        await postgres.StopAsync();
+        await using (var during = new NpgsqlConnection(postgres.ConnectionString + ";Timeout=2;Pooling=false"))
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => during.OpenAsync());
+        }
+
+        await postgres.ResumeAsync();
+        Assert.Equal(42, await ExecuteAsync(postgres.ConnectionString, "SELECT id FROM kept"));
+    }
+
+    private static async Task<object?> ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
 }

@@ -31,6 +31,12 @@ public sealed class GatewayProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// How long a start may take before it counts as failed: generous, because the machine is shared and a start under
+    /// load (JIT, migrations) can take a minute; a healthy start is done in seconds and waits no longer.
+    /// </summary>
+    public static TimeSpan StartTimeout { get; } = TimeSpan.FromMinutes(3);
+
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string Output
     {
@@ -95,7 +101,8 @@ public sealed class GatewayProcess : IAsyncDisposable
         process.BeginErrorReadLine();
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        for (var i = 0; i < 600; i++)
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
         {
             try
             {
@@ -118,7 +125,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         }
 
         process.Kill(entireProcessTree: true);
-        throw new TimeoutException($"The gateway did not become ready within 60 s:\n{gateway.Output}");
+        throw new TimeoutException($"The gateway did not become ready within {StartTimeout.TotalSeconds:0} s:\n{gateway.Output}");
     }
 
     /// <summary>Kills the process at once, as a crash or an OOM kill would: no graceful shutdown, no cleanup.</summary>

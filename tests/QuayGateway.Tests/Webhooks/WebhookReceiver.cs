@@ -13,7 +13,8 @@ namespace QuayGateway.Tests.Webhooks;
 
 /// <summary>
 /// A real HTTP receiver (Kestrel on 127.0.0.1, a free port) that records every request and answers what the test
-/// tells it to, by request number. The gateway reaches it over real sockets, through its SSRF guard.
+/// tells it to, by request number. The gateway reaches it over real sockets, through its SSRF guard. Linked into the
+/// benchmarks too (the chaos suite's receiver).
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
@@ -46,7 +47,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     /// <summary>Waits until at least <paramref name="count"/> requests have arrived (or 30 s passed).</summary>
     public async Task<IReadOnlyList<ReceivedRequest>> WaitForAsync(int count, TimeSpan? timeout = null) =>
-        await Infrastructure.GatewayFixture.EventuallyAsync(() => Task.FromResult(Requests), r => r.Count >= count, timeout ?? TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => Task.FromResult(Requests), r => r.Count >= count, timeout ?? TimeSpan.FromSeconds(30));
 
     private async Task HandleAsync(HttpContext context)
     {
