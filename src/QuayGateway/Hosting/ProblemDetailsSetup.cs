@@ -75,6 +75,8 @@ public static class ProblemDetailsSetup
                     "Unsupported media type", $"The charset '{TextGuard.Printable(charset)}' is not one the gateway can read; send UTF-8 JSON.").ExecuteAsync(context);
             }
 
+            UnquoteCharset(context.Request);
+
             if (context.Request.ContentLength > MaxRequestBodyBytes)
             {
                 throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
@@ -140,6 +142,21 @@ public static class ProblemDetailsSetup
         catch (ArgumentException)
         {
             return charset;
+        }
+    }
+
+    /// <summary>
+    /// A charset may be a quoted string (<c>charset="utf-8"</c>, RFC 9110); the framework's JSON reader looks the name up
+    /// with its quotes and throws (a 500), so the reader is given the plain name.
+    /// </summary>
+    private static void UnquoteCharset(HttpRequest request)
+    {
+        if (request.ContentType is { } contentType && contentType.Contains('"', StringComparison.Ordinal)
+            && MediaTypeHeaderValue.TryParse(contentType, out var mediaType) && mediaType.Charset.HasValue
+            && mediaType.Charset.Value.StartsWith('"'))
+        {
+            mediaType.Charset = HeaderUtilities.RemoveQuotes(mediaType.Charset);
+            request.ContentType = mediaType.ToString();
         }
     }
 
