@@ -25,7 +25,12 @@ public sealed class FuzzCampaign(ApiDocument document, string url, string adminK
 
     public async Task<FuzzReport> RunAsync(int requests, int seed, int workers = 8, Action<string>? log = null)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = workers * 2 })
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false, MaxConnectionsPerServer = workers * 2,
+            // Header values outside ASCII go as their Latin-1 bytes (HttpClient refuses them otherwise).
+            RequestHeaderEncodingSelector = (_, _) => Encoding.Latin1,
+        })
         {
             BaseAddress = new Uri(url), Timeout = HangGuard,
         };
@@ -143,7 +148,7 @@ public sealed class FuzzCampaign(ApiDocument document, string url, string adminK
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
             report.Count(request, 0);
-            FuzzReport.Keep(report.NoAnswers, $"{request}\n  => no answer: {e.GetType().Name}: {e.Message}");
+            FuzzReport.Keep(report.NoAnswers, $"{request}\n  => no answer: {e.GetType().Name}: {e.Message} {e.InnerException?.Message} {e.InnerException?.InnerException?.Message}");
             return;
         }
 
