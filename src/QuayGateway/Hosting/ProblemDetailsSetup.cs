@@ -46,6 +46,9 @@ public static class ProblemDetailsSetup
             k.Limits.MaxRequestLineSize = 4 * MaxUrlLength;
             k.Limits.MaxRequestHeadersTotalSize = 4 * MaxHeaderBytes;
             k.Limits.MaxRequestHeaderCount = 4 * MaxHeaderCount;
+            // Header bytes outside ASCII are read as Latin-1 (RFC 9110's obs-text) rather than refused with Kestrel's
+            // empty 400, so the gateway judges the value and answers with a problem (an unknown key, a stale If-Match).
+            k.RequestHeaderEncodingSelector = _ => Encoding.Latin1;
         });
         return builder;
     }
