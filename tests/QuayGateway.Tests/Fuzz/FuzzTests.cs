@@ -65,7 +65,8 @@ public sealed class FuzzTests(FuzzCampaignFixture campaign, ITestOutputHelper ou
 
     [Fact]
     public void No_request_gets_a_server_error() =>
-        Assert.True(Report.ServerErrors.IsEmpty, $"{Report.ServerErrors.Count} 5xx answers, e.g.:\n\n{string.Join("\n\n", Report.ServerErrors)}");
+        Assert.True(Report.ServerErrors.IsEmpty, $"{Report.ServerErrors.Count} 5xx answers, e.g.:\n\n{string.Join("\n\n", Report.ServerErrors)}" +
+            $"\n\nThe gateway's last log lines:\n{campaign.GatewayOutput}");
 
     [Fact]
     public void Every_error_answer_is_a_problem_with_a_type() =>
