@@ -2,11 +2,13 @@ using System.Globalization;
 using QuayGateway.Benchmarks.Engine;
 using QuayGateway.Benchmarks.Foundation;
 using QuayGateway.Benchmarks.Sandbox;
+using QuayGateway.Benchmarks.Fuzz;
 
 // Benchmarks are measured, not asserted: the machine is shared and noisy, so each run reports medians and ratios.
 // Usage: dotnet run -c Release --project tests/QuayGateway.Benchmarks -- [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N]
 //        (--warmup: seconds of load per server and endpoint before measuring; 20 by default, see FoundationBenchmark)
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]
+//        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- fuzz [--requests 100000] [--seed 1] [--workers 8]
 var seconds = OptionValue("--seconds", 10);
 var workers = OptionValue("--workers", 16);
 var warmUp = OptionValue("--warmup", 20);
@@ -17,6 +19,7 @@ return suite switch
     "engine" => await EngineBenchmark.RunAsync(OptionValue("--registries", 1000), OptionValue("--steady", 40),
         TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 1000)), workers),
     "foundation" => await FoundationBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), workers, TimeSpan.FromSeconds(warmUp), OptionValue("--rounds", 5)),
+    "fuzz" => await FuzzRun.RunAsync(OptionValue("--requests", 100_000), OptionValue("--seed", 1), OptionValue("--workers", 8)),
     "sandbox" => await SandboxBenchmark.RunAsync(OptionValue("--registries", 1000), workers, TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     _ => Usage(),
 };
@@ -32,5 +35,6 @@ static int Usage()
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks engine [--registries 1000] [--steady 40] [--phase-delay-ms 1000] [--workers 16]");
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]");
+    Console.Error.WriteLine("       QuayGateway.Benchmarks fuzz [--requests 100000] [--seed 1] [--workers 8]");
     return 2;
 }

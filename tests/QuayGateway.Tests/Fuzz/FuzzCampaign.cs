@@ -188,10 +188,17 @@ public sealed class FuzzCampaign(ApiDocument document, string url, string adminK
     /// The one answer that may stay Kestrel's: a request line it refuses before any middleware runs, with an empty 400.
     /// A percent-encoded NUL in the path (<c>/v1/registries/%00</c>) is one: Kestrel decodes the path while parsing the
     /// request line and rejects a NUL in it as an invalid request target, so the gateway never sees the request.
-    /// Only that case is excused: a NUL in the query, or an empty 400 for anything else, still fails.
+    /// The other is a request line longer than Kestrel's limit (4 × the gateway's 8 KiB URL limit, which the gateway
+    /// answers itself with a 414 problem; see ProblemDetailsSetup): Kestrel answers an empty 414 while reading the line.
+    /// Only these are excused: a NUL in the query, or an empty 4xx for anything else, still fails.
     /// </summary>
     private static bool KestrelRefusesRequestLine(FuzzRequest request, int status, string body) =>
-        status == 400 && body.Length == 0 && request.PathAndQuery.Split('?')[0].Contains("%00", StringComparison.Ordinal);
+        body.Length == 0 && status switch
+        {
+            400 => request.PathAndQuery.Split('?')[0].Contains("%00", StringComparison.Ordinal),
+            414 => request.PathAndQuery.Length > 4 * Hosting.ProblemDetailsSetup.MaxUrlLength,
+            _ => false,
+        };
 
     private static bool IsProblem(string? contentType, string body)
     {

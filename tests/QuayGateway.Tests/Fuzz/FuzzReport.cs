@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace QuayGateway.Tests.Fuzz;
 
@@ -44,8 +45,9 @@ public sealed class FuzzReport
         }
     }
 
+    /// <summary>Counted by kind: array indices in the place named are folded (<c>items/3/spec</c> → <c>items/*/spec</c>).</summary>
     public void AddSchemaViolation(string violation, FuzzRequest request) =>
-        SchemaViolations.AddOrUpdate(violation, _ => (1, request.ToString()), (_, v) => (v.Count + 1, v.Example));
+        SchemaViolations.AddOrUpdate(Regex.Replace(violation, @"/\d+(?=[/ )])", "/*"), _ => (1, request.ToString()), (_, v) => (v.Count + 1, v.Example));
 
     /// <summary>One line per operation: its statuses and how often each came.</summary>
     public string HistogramText()
