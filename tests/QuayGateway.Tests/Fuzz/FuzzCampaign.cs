@@ -196,7 +196,7 @@ public sealed class FuzzCampaign(ApiDocument document, string url, string adminK
         body.Length == 0 && status switch
         {
             400 => request.PathAndQuery.Split('?')[0].Contains("%00", StringComparison.Ordinal),
-            414 => request.PathAndQuery.Length > 4 * Hosting.ProblemDetailsSetup.MaxUrlLength,
+            414 => request.PathAndQuery.Length > 4 * global::QuayGateway.Hosting.ProblemDetailsSetup.MaxUrlLength,
             _ => false,
         };
 
