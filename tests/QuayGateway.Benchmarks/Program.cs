@@ -3,6 +3,7 @@ using QuayGateway.Benchmarks.Engine;
 using QuayGateway.Benchmarks.Foundation;
 using QuayGateway.Benchmarks.Sandbox;
 using QuayGateway.Tests.Chaos;
+using QuayGateway.Benchmarks.Fuzz;
 
 // Benchmarks are measured, not asserted: the machine is shared and noisy, so each run reports medians and ratios.
 // Usage: dotnet run -c Release --project tests/QuayGateway.Benchmarks -- [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N]
@@ -10,6 +11,7 @@ using QuayGateway.Tests.Chaos;
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- chaos [--short] [--scenario NAME]
 //        (one JSON line per scenario with its figures and PASS/MISS; exit code 1 on any MISS)
+//        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- fuzz [--requests 100000] [--seed 1] [--workers 8]
 var seconds = OptionValue("--seconds", 10);
 var workers = OptionValue("--workers", 16);
 var warmUp = OptionValue("--warmup", 20);
@@ -21,6 +23,7 @@ return suite switch
         TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 1000)), workers),
     "foundation" => await FoundationBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), workers, TimeSpan.FromSeconds(warmUp), OptionValue("--rounds", 5)),
     "chaos" => await RunChaosAsync(args.Contains("--short"), OptionText("--scenario")),
+    "fuzz" => await FuzzRun.RunAsync(OptionValue("--requests", 100_000), OptionValue("--seed", 1), OptionValue("--workers", 8)),
     "sandbox" => await SandboxBenchmark.RunAsync(OptionValue("--registries", 1000), workers, TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     _ => Usage(),
 };
@@ -66,5 +69,6 @@ static int Usage()
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks chaos [--short] [--scenario NAME]");
+    Console.Error.WriteLine("       QuayGateway.Benchmarks fuzz [--requests 100000] [--seed 1] [--workers 8]");
     return 2;
 }

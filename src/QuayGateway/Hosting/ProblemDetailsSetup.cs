@@ -46,6 +46,9 @@ public static class ProblemDetailsSetup
             k.Limits.MaxRequestLineSize = 4 * MaxUrlLength;
             k.Limits.MaxRequestHeadersTotalSize = 4 * MaxHeaderBytes;
             k.Limits.MaxRequestHeaderCount = 4 * MaxHeaderCount;
+            // Header bytes outside ASCII are read as Latin-1 (RFC 9110's obs-text) rather than refused with Kestrel's
+            // empty 400, so the gateway judges the value and answers with a problem (an unknown key, a stale If-Match).
+            k.RequestHeaderEncodingSelector = _ => Encoding.Latin1;
         });
         return builder;
     }
@@ -74,6 +77,8 @@ public static class ProblemDetailsSetup
                 return Problems.Problem(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.ForStatus(StatusCodes.Status415UnsupportedMediaType),
                     "Unsupported media type", $"The charset '{TextGuard.Printable(charset)}' is not one the gateway can read; send UTF-8 JSON.").ExecuteAsync(context);
             }
+
+            UnquoteCharset(context.Request);
 
             if (context.Request.ContentLength > MaxRequestBodyBytes)
             {
@@ -140,6 +145,21 @@ public static class ProblemDetailsSetup
         catch (ArgumentException)
         {
             return charset;
+        }
+    }
+
+    /// <summary>
+    /// A charset may be a quoted string (<c>charset="utf-8"</c>, RFC 9110); the framework's JSON reader looks the name up
+    /// with its quotes and throws (a 500), so the reader is given the plain name.
+    /// </summary>
+    private static void UnquoteCharset(HttpRequest request)
+    {
+        if (request.ContentType is { } contentType && contentType.Contains('"', StringComparison.Ordinal)
+            && MediaTypeHeaderValue.TryParse(contentType, out var mediaType) && mediaType.Charset.HasValue
+            && mediaType.Charset.Value.StartsWith('"'))
+        {
+            mediaType.Charset = HeaderUtilities.RemoveQuotes(mediaType.Charset);
+            request.ContentType = mediaType.ToString();
         }
     }
 

@@ -73,6 +73,35 @@ public sealed class KestrelBodyLimitTests(GatewayFixture gateway)
         }
     }
 
+    /// <summary>
+    /// Found by the fuzzer: Kestrel refused a header value with bytes outside ASCII (If-Match: éÿ) with an empty 400 before
+    /// the gateway saw it. Read as Latin-1 (RFC 9110's obs-text), such a value reaches the gateway, which answers with a problem.
+    /// </summary>
+    [Fact]
+    public async Task A_real_server_answers_a_header_value_outside_ascii_with_a_problem()
+    {
+        await using var process = await GatewayProcess.StartAsync(gateway.ConnectionString, GatewayFixture.AdminKey,
+            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false");
+        using var http = new HttpClient(new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.Latin1 })
+        {
+            BaseAddress = new Uri(process.Url),
+        };
+
+        using var ifMatch = new HttpRequestMessage(HttpMethod.Delete, $"/v1/registries/{Guid.NewGuid()}");
+        ifMatch.Headers.TryAddWithoutValidation("X-Api-Key", GatewayFixture.AdminKey);
+        ifMatch.Headers.TryAddWithoutValidation("If-Match", "\"\u00e9\u00ff\"");
+        using var apiKey = new HttpRequestMessage(HttpMethod.Get, "/v1/registries");
+        apiKey.Headers.TryAddWithoutValidation("X-Api-Key", "qgw_\u00e9");
+
+        foreach (var (request, status) in new[] { (ifMatch, HttpStatusCode.NotFound), (apiKey, HttpStatusCode.Unauthorized) })
+        {
+            using var response = await http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == status, $"{(int)response.StatusCode}: {text}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
     private sealed class ChunkedContent(string text) : HttpContent
     {
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
