@@ -504,6 +504,32 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("api_keys", "gateway");
                 });
 
+            modelBuilder.Entity("QuayGateway.Tenants.EventStreamLease", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Tenant")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant");
+
+                    b.HasKey("Id")
+                        .HasName("pk_event_stream_leases");
+
+                    b.HasIndex("Tenant", "ExpiresAt")
+                        .HasDatabaseName("ix_event_stream_leases_tenant_expires_at");
+
+                    b.ToTable("event_stream_leases", "gateway");
+                });
+
             modelBuilder.Entity("QuayGateway.Tenants.TenantPolicy", b =>
                 {
                     b.Property<string>("Tenant")

@@ -194,7 +194,7 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
         Problems.Forbidden(ProblemTypes.NamespaceNotAllowed, "Namespace not allowed",
             $"Namespace '{@namespace}' of cluster '{cluster}' belongs to another tenant.");
 
-    private static ProblemHttpResult QuotaExceeded(string quota, int limit, string what) =>
+    internal static ProblemHttpResult QuotaExceeded(string quota, int limit, string what) =>
         Problems.Forbidden(ProblemTypes.QuotaExceeded, "Quota exceeded",
             $"The '{quota}' quota allows {limit} {what}; delete one or ask a platform admin for more.",
             new Dictionary<string, object?> { ["quota"] = quota, ["limit"] = limit });

@@ -38,6 +38,7 @@ public static class TenantsApi
         builder.Services.PostConfigure<TenantsOptions>(o => o.Default ??= builder.Environment.IsDevelopment() ? TenantPolicySettings.AllowEverything : null);
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<TenantPolicies>();
+        builder.Services.AddSingleton<EventStreamLeases>();
         return builder;
     }
 

@@ -7,6 +7,7 @@ using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Security;
+using QuayGateway.Tenants;
 
 namespace QuayGateway.Registries.Api;
 
@@ -26,7 +27,7 @@ public static class ListRegistryEvents
 
     public static async Task<Results<Ok<List<TimelineEntry>>, EmptyHttpResult, ProblemHttpResult>> HandleAsync(
         Guid id, ClaimsPrincipal user, GatewayDb db, HttpContext http, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
-        ApiKeyRevocations revocations, CancellationToken ct, long? after = null)
+        ApiKeyRevocations revocations, EventStreamLeases streams, CancellationToken ct, long? after = null)
     {
         if (!await db.OfTenant(user).AnyAsync(r => r.Id == id, ct))
         {
@@ -39,6 +40,14 @@ public static class ListRegistryEvents
         }
 
         var since = long.TryParse(http.Request.Headers["Last-Event-ID"], out var lastId) ? lastId : after ?? 0;
+        // An open stream counts against the tenant's eventStreams quota, on whichever replica it is open.
+        var (lease, refusal) = await streams.OpenAsync(user.Tenant(), ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        await using var _ = lease;
         // The stream ends when the key that opened it is revoked, on whichever replica that happens.
         using var watch = await revocations.WatchAsync(user, db, ct);
         using var streaming = CancellationTokenSource.CreateLinkedTokenSource(ct, watch.Revoked);
