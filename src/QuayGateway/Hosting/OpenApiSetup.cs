@@ -34,7 +34,10 @@ public static partial class OpenApiSetup
             });
             // Relative: the document is served by the gateway it describes, wherever that runs.
             o.AddServer(new OpenApiServer { Url = "/", Description = "This gateway" });
+            // Nullable reference types decide nullable and required; a nullable $ref is wrapped in allOf to say so.
             o.SupportNonNullableReferenceTypes();
+            o.NonNullableReferenceTypesAsRequired();
+            o.UseAllOfToExtendReferenceSchemas();
             o.AddSecurityDefinition(ApiKeyAuthenticationHandler.SchemeName, new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.ApiKey,
