@@ -68,6 +68,15 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
             }
         }
 
+        if (!metadata.OfType<IAllowAnonymous>().Any())
+        {
+            operation.Security ??= [];
+            operation.Security.Add(new OpenApiSecurityRequirement
+            {
+                [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, context.Document)] = [],
+            });
+        }
+
         operation.Responses ??= [];
         foreach (var declared in metadata.OfType<ResponseContent>())
         {
