@@ -132,3 +132,28 @@ public sealed class OpenApiSchemaShapes : ISchemaFilter
     private static ParameterInfo? RecordParameter(Type type, PropertyInfo property) =>
         type.GetConstructors().SelectMany(c => c.GetParameters()).FirstOrDefault(p => p.Name == property.Name);
 }
+
+/// <summary>
+/// A $ref wrapped in allOf (to say nullable, or to carry a description) also names the referenced schema's type: OpenAPI
+/// 3.0 applies nullable only beside a type, and linters read a lone allOf without one as a mistake.
+/// </summary>
+public sealed class TypedReferenceWrappers : IDocumentFilter
+{
+    public void Apply(OpenApiDocument swaggerDoc, DocumentFilterContext context) =>
+        new OpenApiWalker(new Visitor(swaggerDoc)).Walk(swaggerDoc);
+
+    private sealed class Visitor(OpenApiDocument document) : OpenApiVisitorBase
+    {
+        public override void Visit(IOpenApiSchema schema)
+        {
+            if (schema is OpenApiSchema { AllOf: [OpenApiSchemaReference reference] } wrapper
+                && (wrapper.Type is null || wrapper.Type == JsonSchemaType.Null)
+                && reference.Reference.Id is { } id
+                && document.Components?.Schemas?.TryGetValue(id, out var target) == true)
+            {
+                wrapper.Type = (target.Type ?? JsonSchemaType.Object) | (wrapper.Type ?? 0);
+            }
+        }
+    }
+}
+

@@ -52,6 +52,7 @@ public static partial class OpenApiSetup
             o.SchemaFilter<OpenApiSchemaShapes>();
             o.OperationFilter<GatewayOperationFilter>();
             o.DocumentFilter<TagDescriptionsFilter>();
+            o.DocumentFilter<TypedReferenceWrappers>();
         });
         return builder;
     }
