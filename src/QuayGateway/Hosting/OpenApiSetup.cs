@@ -1,18 +1,12 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.OpenApi;
 using QuayGateway.Security;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace QuayGateway.Hosting;
 
-public static partial class OpenApiSetup
+public static class OpenApiSetup
 {
     public const string DocumentName = "v1";
     public const string DocumentPath = "/swagger/v1/swagger.json";
