@@ -1,5 +1,4 @@
 using System.Text.Json;
-using QuayGateway.Hosting;
 
 namespace QuayGateway.Registries.Model;
 
@@ -7,7 +6,6 @@ namespace QuayGateway.Registries.Model;
 public sealed record ComponentSpec(
     string Kind,
     bool? Managed,
-    [property: OpenEnded("Free-form per the CRD (replicas, env, resources, affinity, volumeSize, ...), passed to the operator as given.")]
     Dictionary<string, JsonElement>? Overrides = null,
     SecretReference? SecretRef = null);
 
