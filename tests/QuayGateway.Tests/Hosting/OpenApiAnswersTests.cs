@@ -41,7 +41,6 @@ public sealed class OpenApiAnswersTests(GatewayFixture gateway)
 
         var read = await calls.SendAsync(HttpMethod.Get, one, "/v1/registries/{id}");
         Assert.Equal(HttpStatusCode.OK, read.Status);
-        Assert.Equal(HttpStatusCode.NotModified, (await calls.SendAsync(HttpMethod.Get, one, "/v1/registries/{id}", headers: new() { ["If-None-Match"] = read.Headers["ETag"] })).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await calls.SendAsync(HttpMethod.Get, $"/v1/registries/{Guid.NewGuid()}", "/v1/registries/{id}")).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await calls.SendAsync(HttpMethod.Get, one, "/v1/registries/{id}", apiKey: null)).Status);
         Assert.Equal(HttpStatusCode.OK, (await calls.SendAsync(HttpMethod.Get, "/v1/registries?limit=2", "/v1/registries")).Status);
@@ -65,6 +64,7 @@ public sealed class OpenApiAnswersTests(GatewayFixture gateway)
         Assert.Equal(HttpStatusCode.OK, (await calls.SendAsync(HttpMethod.Get, "/v1/clusters", "/v1/clusters")).Status);
 
         var etag = (await calls.SendAsync(HttpMethod.Get, one, "/v1/registries/{id}")).Headers["ETag"];
+        Assert.Equal(HttpStatusCode.NotModified, (await calls.SendAsync(HttpMethod.Get, one, "/v1/registries/{id}", headers: new() { ["If-None-Match"] = etag })).Status);
         Assert.Equal(HttpStatusCode.PreconditionFailed, (await calls.SendAsync(HttpMethod.Patch, one, "/v1/registries/{id}", new { labels = new { team = "x" } }, headers: new() { ["If-Match"] = "\"stale\"" })).Status);
         Assert.Equal(HttpStatusCode.Conflict, (await calls.SendAsync(HttpMethod.Post, $"{one}/retry", "/v1/registries/{id}/retry")).Status);
         Assert.Equal(HttpStatusCode.Accepted, (await calls.SendAsync(HttpMethod.Patch, one, "/v1/registries/{id}", new { labels = new { team = "x" } }, headers: new() { ["If-Match"] = etag })).Status);

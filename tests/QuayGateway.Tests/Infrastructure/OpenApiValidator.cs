@@ -174,7 +174,7 @@ public static class OpenApiValidator
             return result;
         }
 
-        if (result["type"] is JsonValue type)
+        if (result["type"] is JsonValue type && result["allOf"] is null && result["oneOf"] is null && result["anyOf"] is null && result["$ref"] is null)
         {
             result["type"] = new JsonArray((string?)type, "null");
             if (result["enum"] is JsonArray values && !values.Any(v => v is null))
