@@ -39,7 +39,16 @@ public static class QuaySetup
 
     public static IEndpointRouteBuilder MapQuay(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/registries/{id:guid}/quay").WithTags("Quay").RequireAuthorization(Scopes.QuayAdmin);
+        // Every call here needs an Available registry and may meet Quay's refusals (passed through with their status),
+        // a Quay that fails or cannot be reached (502) or times out (504), and a token Quay no longer accepts.
+        var group = app.MapGroup("/v1/registries/{id:guid}/quay").WithTags("Quay").RequireAuthorization(Scopes.QuayAdmin)
+            .ProducesProblems(StatusCodes.Status400BadRequest, ProblemTypes.QuayRejected)
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemTypes.QuayRejected)
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemTypes.QuayRejected)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.RegistryNotAvailable, ProblemTypes.QuayRejected, ProblemTypes.QuayTokenExpired)
+            .ProducesProblems(StatusCodes.Status502BadGateway, ProblemTypes.QuayError, ProblemTypes.QuayUnreachable)
+            .ProducesProblems(StatusCodes.Status504GatewayTimeout, ProblemTypes.QuayTimeout);
+        string[] storedToken = [ProblemTypes.QuayTokenMissing, ProblemTypes.QuayTokenLost];
 
         group.MapPost("/initialize", InitializeQuayUser.HandleAsync)
             .WithName("InitializeQuayUser")
@@ -49,25 +58,32 @@ public static class QuaySetup
                              "checked first (400 with Quay's message). 409 when Quay has FEATURE_USER_INITIALIZE off, already has users, " +
                              "or an earlier call's answer was lost (quay-token-lost). 502 when Quay cannot be reached, 504 when it times out; " +
                              "the call is never retried automatically.")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.QuayUserInitializeDisabled, ProblemTypes.QuayAlreadyInitialized,
+                ProblemTypes.QuayTokenLost, ProblemTypes.ChangeInProgress, ProblemTypes.QuayInitializeUnconfirmed)
             .WithRequestExample(InitializeQuayUser.Example);
 
         group.MapGet("/users", ListQuayUsers.HandleAsync)
             .WithName("ListQuayUsers")
             .WithSummary("Quay's users")
             .WithDescription("Quay's superuser list of users (GET /api/v1/superuser/users/), read with the stored token and passed through. " +
-                             "409 quay-token-missing or quay-token-expired when the gateway has no usable token.");
+                             "409 quay-token-missing or quay-token-expired when the gateway has no usable token.")
+            .ProducesProblems(StatusCodes.Status409Conflict, storedToken)
+            .ProducesContent(StatusCodes.Status200OK, "application/json", typeof(QuayUserList), "Quay's answer, as Quay sent it.");
 
         group.MapPost("/organizations", QuayOrganizationsApi.CreateAsync)
             .WithName("CreateQuayOrganization")
             .WithSummary("Create a Quay organization")
             .WithDescription("Creates the organization with the stored token (POST /api/v1/organization/), records it in the timeline and " +
                              "announces quay.organization_created. Quay's refusals come back as problems naming Quay's status and message.")
+            .ProducesProblems(StatusCodes.Status409Conflict, storedToken)
             .WithRequestExample(QuayOrganizationsApi.Example);
 
         group.MapGet("/organizations/{org}", QuayOrganizationsApi.GetAsync)
             .WithName("GetQuayOrganization")
             .WithSummary("A Quay organization")
-            .WithDescription("Quay's view of the organization (GET /api/v1/organization/{org}), passed through.");
+            .WithDescription("Quay's view of the organization (GET /api/v1/organization/{org}), passed through.")
+            .ProducesProblems(StatusCodes.Status409Conflict, storedToken)
+            .ProducesContent(StatusCodes.Status200OK, "application/json", typeof(QuayOrganization), "Quay's answer, as Quay sent it.");
         return app;
     }
 }

@@ -10,7 +10,10 @@ using YamlDotNet.Serialization;
 
 namespace QuayGateway.Registries.Api;
 
-public sealed record ManifestResponse(JsonNode? Applied, JsonNode? Live);
+/// <summary>The QuayRegistry as the gateway applied it (null before the first apply) and as it is live (null when absent).</summary>
+public sealed record ManifestResponse(
+    [property: DocumentedAs(typeof(QuayRegistryObject))] JsonNode? Applied,
+    [property: DocumentedAs(typeof(QuayRegistryObject))] JsonNode? Live);
 
 /// <summary><c>GET /v1/registries/{id}/manifest</c>: the QuayRegistry as the gateway applied it and as it is live, in JSON or YAML.</summary>
 public static class GetRegistryManifest

@@ -23,7 +23,7 @@ public sealed record RegistryStatusResponse(
     long Generation,
     long? ObservedGeneration,
     string? LastUpdated,
-    JsonArray Conditions,
+    [property: DocumentedAs(typeof(IReadOnlyList<KubernetesCondition>))] JsonArray Conditions,
     IReadOnlyList<RegistryCondition> GatewayConditions,
     RolloutTiming Rollout);
 

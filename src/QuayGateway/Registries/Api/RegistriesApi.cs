@@ -41,6 +41,7 @@ public static class RegistriesApi
                              "in the target cluster through a background job. Answers 202 with Location. An Idempotency-Key " +
                              "replays the first answer for the same body and gives 409 for a different body. A second registry " +
                              "with the same cluster, namespace and name gives 409.")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.AlreadyExists, ProblemTypes.IdempotencyKeyReused)
             .WithRequestExample(CreateRegistry.Example);
 
         group.MapGet("/", ListRegistries.HandleAsync)
@@ -53,7 +54,10 @@ public static class RegistriesApi
             .RequireAuthorization(Scopes.RegistriesRead)
             .WithName(GetRouteName)
             .WithSummary("Get a registry")
-            .WithDescription("One registry with its state, health and conditions. The ETag header supports If-None-Match (and If-Match on PATCH).");
+            .WithDescription("One registry with its state, health and conditions. The ETag header supports If-None-Match (and If-Match on PATCH).")
+            .Produces(StatusCodes.Status304NotModified)
+            .WithResponseHeader(StatusCodes.Status200OK, "ETag", "The registry's version, for If-None-Match here and If-Match on PATCH and DELETE.")
+            .WithResponseHeader(StatusCodes.Status304NotModified, "ETag", "The registry's version, unchanged.");
 
         group.MapPatch("/{id:guid}", ChangeRegistry.PatchAsync)
             .RequireAuthorization(Scopes.RegistriesWrite)
@@ -61,6 +65,7 @@ public static class RegistriesApi
             .WithSummary("Change components, config or labels")
             .WithDescription("Replaces the given fields (components, configBundle or configBundleSecret, labels), validates the result like a create " +
                              "and rolls out a new generation. Send If-Match with the ETag: a stale one answers 412. A change while another runs answers 409.")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.InvalidState, ProblemTypes.ChangeInProgress)
             .WithRequestExample(ChangeRegistry.PatchExample);
 
         group.MapDelete("/{id:guid}", ChangeRegistry.DeleteAsync)
@@ -68,13 +73,16 @@ public static class RegistriesApi
             .WithName("DeleteRegistry")
             .WithSummary("Deprovision a registry")
             .WithDescription("Deletes the QuayRegistry, waits until the operator has removed it, deletes the config-bundle Secret the gateway created, " +
-                             "and the namespace only if the gateway created it and no other registry is in it. State goes Deleting, then Deleted.");
+                             "and the namespace only if the gateway created it and no other registry is in it. State goes Deleting, then Deleted.")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.InvalidState, ProblemTypes.ChangeInProgress);
 
         group.MapPost("/{id:guid}/retry", ChangeRegistry.RetryAsync)
             .RequireAuthorization(Scopes.RegistriesWrite)
             .WithName("RetryRegistry")
             .WithSummary("Retry a failed or blocked rollout")
-            .WithDescription("Re-applies the registry (and re-runs a failed bootstrap step). Only for Failed or Blocked registries; otherwise 409.");
+            .WithDescription("Re-applies the registry (and re-runs a failed bootstrap step). Only for Failed or Blocked registries; otherwise 409.")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.InvalidState)
+            .ProducesProblems(StatusCodes.Status412PreconditionFailed, ProblemTypes.PreconditionFailed);
 
         group.MapGet("/{id:guid}/status", GetRegistryStatus.HandleAsync)
             .RequireAuthorization(Scopes.RegistriesRead)
@@ -95,14 +103,20 @@ public static class RegistriesApi
             .WithName("GetRegistryManifest")
             .WithSummary("The QuayRegistry as applied and as live")
             .WithDescription("The object the gateway applied and the live object from the cluster (with the operator's write-backs and status). " +
-                             "?format=yaml returns both as a YAML stream.");
+                             "?format=yaml returns both as a YAML stream.")
+            .ProducesContent(StatusCodes.Status200OK, "application/yaml", typeof(string),
+                "With ?format=yaml: two YAML documents, as applied and as live (each 'null' when absent).")
+            .ProducesProblems(StatusCodes.Status502BadGateway, ProblemTypes.ClusterUnavailable);
 
         group.MapGet("/{id:guid}/events", ListRegistryEvents.HandleAsync)
             .RequireAuthorization(Scopes.RegistriesRead)
             .WithName("GetRegistryEvents")
             .WithSummary("Timeline")
             .WithDescription("State changes, condition transitions, drift and bootstrap steps. With Accept: text/event-stream, a live " +
-                             "Server-Sent Events stream (resumable with Last-Event-ID).");
+                             "Server-Sent Events stream (resumable with Last-Event-ID).")
+            .ProducesContent(StatusCodes.Status200OK, "text/event-stream", typeof(string),
+                "With Accept: text/event-stream: one event per timeline entry (id: its id, event: its type, data: the entry as JSON), " +
+                "and ': keep-alive' comments; the stream stays open.");
 
         app.MapGet("/v1/status", GetFleetStatus.HandleAsync)
             .WithTags("Registries")

@@ -21,6 +21,7 @@ public static class WebhooksApi
                              "API of the instance at url; basic or bearer auth). URLs that resolve to loopback, link-local or private " +
                              "addresses are refused unless Gateway:Webhooks:AllowedDestinations lists them. Answers 201 with the " +
                              "signing secret (whsec_…), which is shown only here.")
+            .ProducesProblems(StatusCodes.Status400BadRequest, ProblemTypes.WebhookDestinationRefused)
             .WithRequestExample(CreateWebhook.Example);
 
         group.MapGet("/", ReadWebhooks.ListAsync)
@@ -38,6 +39,7 @@ public static class WebhooksApi
             .WithSummary("Change a webhook")
             .WithDescription("Changes the URL, events, credentials, ServiceNow settings or enabled flag; fields left out stay. " +
                              "Enabling a webhook that a 410 disabled resumes its pending deliveries.")
+            .ProducesProblems(StatusCodes.Status400BadRequest, ProblemTypes.WebhookDestinationRefused)
             .WithRequestExample(UpdateWebhook.Example);
 
         group.MapDelete("/{id:guid}", UpdateWebhook.DeleteAsync)
@@ -61,13 +63,15 @@ public static class WebhooksApi
             .WithName("RedeliverWebhookDelivery")
             .WithSummary("Redeliver a delivery")
             .WithDescription("Sends a succeeded or failed delivery again, as a new delivery with the same webhook-id. Answers 202; " +
-                             "a delivery still pending answers 409.");
+                             "a delivery still pending answers 409.")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.InvalidState, ProblemTypes.WebhookDisabled);
 
         group.MapPost("/{id:guid}/ping", PingWebhook.HandleAsync)
             .WithName("PingWebhook")
             .WithSummary("Ping a webhook")
             .WithDescription("Sends a webhook.ping event through the normal delivery path (signed, retried, logged) and answers 202 " +
-                             "with the delivery; its outcome shows in the delivery log.");
+                             "with the delivery; its outcome shows in the delivery log.")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.WebhookDisabled);
         return app;
     }
 }

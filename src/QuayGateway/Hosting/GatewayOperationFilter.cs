@@ -1,0 +1,267 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.OpenApi;
+using QuayGateway.Security;
+using Swashbuckle.AspNetCore.SwaggerGen;
+using static QuayGateway.Hosting.OpenApiSetup;
+
+namespace QuayGateway.Hosting;
+
+/// <summary>
+/// Per operation, from its endpoint metadata, so a new endpoint is documented without extra work: the request example,
+/// the security requirement, the headers of its answers, and every problem it can answer with, each status with the
+/// problem <c>type</c>s it can carry (RFC 9457, with an example).
+/// <list type="bullet">
+/// <item>every operation: 400 (the query guard), 413, 414, 415, 431 (the request limits, checked before routing
+/// finishes), 500, and 503 with Retry-After while PostgreSQL is out of reach;</item>
+/// <item>401 when it needs a caller; 403 when it needs a scope; 404 when its path names a resource; 412 with If-Match;</item>
+/// <item>whatever it declares itself (<see cref="OpenApiSetup.ProducesProblems{TBuilder}"/>).</item>
+/// </list>
+/// Location on 201 and 202 (every such answer of the gateway names what it made or started), and the headers and
+/// content types it declares (<see cref="OpenApiSetup.WithResponseHeader"/>, <see cref="OpenApiSetup.ProducesContent"/>).
+/// </summary>
+public sealed partial class GatewayOperationFilter : IOperationFilter
+{
+    public const string ProblemMediaType = "application/problem+json";
+
+    [GeneratedRegex(@"\{(\w+)(:[^}]*)?\}")]
+    private static partial Regex RouteConstraint();
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        // The schemas mark absent optional members as not nullable; an example shows them absent, not null.
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private static readonly Dictionary<int, (string Title, string Description, string Detail)> Standard = new()
+    {
+        [400] = ("Validation failed", "The request is malformed or has invalid fields (see 'errors').", "The request has invalid fields; see 'errors'."),
+        [401] = ("Unauthorized", "No valid API key (X-Api-Key) or bearer token was presented.", "Authentication is required."),
+        [403] = ("Forbidden", "The caller's key or token lacks the scope this operation needs.", "The caller lacks the required scope."),
+        [404] = ("Not found", "The resource does not exist or belongs to another tenant.", "The resource was not found."),
+        [409] = ("Conflict", "The request conflicts with the current state (see the problem type).", "The request conflicts with the current state."),
+        [412] = ("Precondition failed", "The If-Match ETag no longer matches the resource, or it changed while the request was handled.", "The resource changed since it was read."),
+        [413] = ("Payload too large", "The request body exceeds 1 MiB.", $"The request body exceeds the limit of {ProblemDetailsSetup.MaxRequestBodyBytes} bytes (1 MiB)."),
+        [414] = ("URI too long", $"The path and query exceed {ProblemDetailsSetup.MaxUrlLength} characters.", $"The path and query are too long; the limit is {ProblemDetailsSetup.MaxUrlLength}."),
+        [415] = ("Unsupported media type", "The request body is not UTF-8 application/json.", "Send the body as application/json."),
+        [431] = ("Request headers too large", $"More than {ProblemDetailsSetup.MaxHeaderCount} header values or {ProblemDetailsSetup.MaxHeaderBytes} bytes of headers.", "The request headers are too large."),
+        [500] = ("Internal error", "The gateway failed to handle the request; the traceId identifies it in the logs.", "The gateway failed to handle the request; the trace id identifies it in the logs."),
+        [502] = ("Bad gateway", "A system the gateway calls (the cluster's API server, Quay) could not be reached or failed.", "The upstream system failed."),
+        [503] = ("Service unavailable", "The gateway's database cannot be reached; retry after Retry-After seconds.", "The gateway's database cannot be reached; retry after the time in Retry-After."),
+        [504] = ("Gateway timeout", "A system the gateway calls did not answer in time.", "The upstream system timed out."),
+    };
+
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<RequestExample>().FirstOrDefault() is { } example && operation.RequestBody?.Content is { } content)
+        {
+            foreach (var media in content.Values.OfType<OpenApiMediaType>())
+            {
+                media.Example = JsonSerializer.SerializeToNode(example.Value, Json);
+            }
+        }
+
+        if (!metadata.OfType<IAllowAnonymous>().Any())
+        {
+            operation.Security ??= [];
+            operation.Security.Add(new OpenApiSecurityRequirement
+            {
+                [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, context.Document)] = [],
+            });
+        }
+
+        operation.Responses ??= [];
+        foreach (var declared in metadata.OfType<ResponseContent>())
+        {
+            var response = Response(operation, declared.Status);
+            response.Content ??= new Dictionary<string, IOpenApiMediaType>();
+            response.Content[declared.ContentType] = new OpenApiMediaType
+            {
+                Schema = Described(context.SchemaGenerator.GenerateSchema(declared.Shape, context.SchemaRepository), declared.Description),
+            };
+        }
+
+        foreach (var (status, response) in operation.Responses.Where(r => r.Key is "201" or "202"))
+        {
+            AddHeader(response, "Location", "Where the created resource (or the work started) can be read.", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" });
+        }
+
+        foreach (var header in metadata.OfType<ResponseHeader>())
+        {
+            AddHeader(Response(operation, header.Status), header.Name, header.Description, new OpenApiSchema { Type = JsonSchemaType.String });
+        }
+
+        foreach (var (status, types) in ProblemTypesOf(operation, metadata))
+        {
+            var response = ProblemResponse(status, types, context);
+            if (status == 503)
+            {
+                AddHeader(response, "Retry-After", "Seconds to wait before retrying.", new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "0" });
+            }
+
+            operation.Responses[status.ToString(CultureInfo.InvariantCulture)] = response;
+        }
+    }
+
+    /// <summary>The problem statuses of the operation, each with the types it can carry, in order.</summary>
+    private static SortedDictionary<int, SortedSet<string>> ProblemTypesOf(OpenApiOperation operation, IList<object> metadata)
+    {
+        var problems = new SortedDictionary<int, SortedSet<string>>();
+        void Add(int status, params string[] types)
+        {
+            if (!problems.TryGetValue(status, out var set))
+            {
+                problems[status] = set = new SortedSet<string>(StringComparer.Ordinal);
+            }
+
+            set.UnionWith(types);
+        }
+
+        // The request guards run for every request, before the endpoint; the database may be down for any of them.
+        Add(400, ProblemTypes.ValidationFailed);
+        Add(413, ProblemTypes.PayloadTooLarge);
+        Add(414, ProblemTypes.UriTooLong);
+        Add(415, ProblemTypes.UnsupportedMediaType);
+        Add(431, ProblemTypes.HeadersTooLarge);
+        Add(500, ProblemTypes.Internal);
+        Add(503, ProblemTypes.Unavailable);
+        if (!metadata.OfType<IAllowAnonymous>().Any())
+        {
+            Add(401, ProblemTypes.Unauthorized);
+            if (metadata.OfType<IAuthorizeData>().Any(a => a.Policy is not null || a.Roles is not null) || metadata.OfType<AuthorizationPolicy>().Any())
+            {
+                Add(403, ProblemTypes.Forbidden);
+            }
+        }
+
+        var parameters = operation.Parameters ?? [];
+        if (operation.RequestBody is not null)
+        {
+            Add(400, ProblemTypes.MalformedRequest); // a body that is not JSON, or not the operation's JSON
+        }
+
+        if (parameters.Any(p => p.In == ParameterLocation.Path))
+        {
+            Add(404, ProblemTypes.NotFound);
+        }
+
+        if (parameters.Any(p => p.In == ParameterLocation.Header && string.Equals(p.Name, "If-Match", StringComparison.OrdinalIgnoreCase)))
+        {
+            Add(412, ProblemTypes.PreconditionFailed);
+        }
+
+        foreach (var declared in metadata.OfType<ProblemResponse>())
+        {
+            Add(declared.Status, [.. declared.Types]);
+        }
+
+        return problems;
+    }
+
+    private static OpenApiResponse Response(OpenApiOperation operation, int status)
+    {
+        var key = status.ToString(CultureInfo.InvariantCulture);
+        if (operation.Responses!.TryGetValue(key, out var existing) && existing is OpenApiResponse response)
+        {
+            return response;
+        }
+
+        response = new OpenApiResponse { Description = ReasonPhrases.GetReasonPhrase(status) };
+        operation.Responses[key] = response;
+        return response;
+    }
+
+    private static void AddHeader(IOpenApiResponse response, string name, string description, OpenApiSchema schema)
+    {
+        if (response is not OpenApiResponse concrete)
+        {
+            return;
+        }
+
+        concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
+        concrete.Headers[name] = new OpenApiHeader { Description = description, Required = true, Schema = schema };
+    }
+
+    private static IOpenApiSchema Described(IOpenApiSchema schema, string? description)
+    {
+        if (description is null)
+        {
+            return schema;
+        }
+
+        if (schema is OpenApiSchema inline)
+        {
+            inline.Description = description;
+            return inline;
+        }
+
+        return new OpenApiSchema { AllOf = [schema], Description = description };
+    }
+
+    /// <summary>
+    /// The problem document for a status: the shared problem schema, narrowed to this status and the types it can carry,
+    /// so a client (and the tests) can tell a documented refusal from an undocumented one.
+    /// </summary>
+    private static OpenApiResponse ProblemResponse(int status, SortedSet<string> types, OperationFilterContext context)
+    {
+        var (title, description, detail) = Standard.TryGetValue(status, out var known)
+            ? known
+            : (ReasonPhrases.GetReasonPhrase(status), ReasonPhrases.GetReasonPhrase(status), ReasonPhrases.GetReasonPhrase(status));
+        var schemaType = status == 400 ? typeof(HttpValidationProblemDetails) : typeof(ProblemDetails);
+        var exampleType = status == 400 ? ProblemTypes.ValidationFailed : types.Contains(ProblemTypes.ForStatus(status)) ? ProblemTypes.ForStatus(status) : types.First();
+        var problem = new JsonObject
+        {
+            ["type"] = exampleType,
+            ["title"] = title,
+            ["status"] = status,
+            ["detail"] = detail,
+            ["instance"] = "/" + RouteConstraint().Replace(context.ApiDescription.RelativePath ?? "", "{$1}").TrimEnd('/'),
+            ["traceId"] = "0HNAB3CDEF123:00000001",
+        };
+        if (status == 400)
+        {
+            // A field of the request example when there is a body, else the first query or header value.
+            var field = (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<RequestExample>().FirstOrDefault() is { } example
+                            ? JsonSerializer.SerializeToNode(example.Value, Json)?.AsObject().FirstOrDefault().Key
+                            : null)
+                        ?? context.ApiDescription.ParameterDescriptions.FirstOrDefault(p => p.Source.Id is "Query" or "Header")?.Name
+                        ?? "body";
+            problem["errors"] = new JsonObject { [field] = new JsonArray($"The value of '{field}' is not valid.") };
+        }
+
+        return new OpenApiResponse
+        {
+            Description = $"{description} Problem types: {string.Join(", ", types.Select(t => t[(t.LastIndexOf('/') + 1)..]))}.",
+            Content = new Dictionary<string, IOpenApiMediaType>
+            {
+                [ProblemMediaType] = new OpenApiMediaType
+                {
+                    Schema = new OpenApiSchema
+                    {
+                        AllOf =
+                        [
+                            context.SchemaGenerator.GenerateSchema(schemaType, context.SchemaRepository),
+                            new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Object,
+                                Properties = new Dictionary<string, IOpenApiSchema>
+                                {
+                                    ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. types.Select(t => (JsonNode)t)] },
+                                    ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Enum = [status] },
+                                },
+                            },
+                        ],
+                    },
+                    Example = problem,
+                },
+            },
+        };
+    }
+}
