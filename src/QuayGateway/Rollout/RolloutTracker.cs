@@ -73,14 +73,46 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
         return db.Registries.SingleOrDefaultAsync(r => r.Cluster == cluster && r.Namespace == ns && r.Name == name && r.State != RegistryState.Deleted, ct);
     }
 
-    private async Task<Registry?> FindAsync(string cluster, QuayRegistryResource live, CancellationToken ct)
+    /// <summary>
+    /// The registry a QuayRegistry event is about: the one in its place (cluster, namespace, name) whose uid it has.
+    /// An object elsewhere with a copied annotation, or another object under the same name, changes nothing.
+    /// </summary>
+    private async Task<Registry?> FindAsync(string cluster, QuayRegistryResource live, CancellationToken ct) =>
+        OwnOrNull(cluster, await FindAsync(cluster, $"{live.Metadata.NamespaceProperty}/{live.Metadata.Name}", ct), live);
+
+    /// <summary>
+    /// <paramref name="registry"/> (found by the object's place) when <paramref name="live"/> is its own QuayRegistry,
+    /// else null; a look-alike is counted and logged once. A registry applied before uids were recorded adopts the uid
+    /// of the object in its place that carries its annotation; one whose first apply is under way waits for the apply
+    /// to record it.
+    /// </summary>
+    public Registry? OwnOrNull(string cluster, Registry? registry, QuayRegistryResource live)
     {
-        if (live.Metadata.Annotations?.TryGetValue(ClusterClient.RegistryIdAnnotation, out var value) == true && Guid.TryParse(value, out var id))
+        if (registry is not null && live.Metadata.Uid is { } uid && registry.QuayRegistryUid == uid)
         {
-            return await db.Registries.SingleOrDefaultAsync(r => r.Id == id && r.Cluster == cluster, ct);
+            return registry;
         }
 
-        return await FindAsync(cluster, $"{live.Metadata.NamespaceProperty}/{live.Metadata.Name}", ct);
+        if (registry is { QuayRegistryUid: null } && RegistryManifest.IsMarkedFor(registry, live.Metadata))
+        {
+            if (registry.AppliedSpecVersion == 0)
+            {
+                return null; // the first apply made it and records its uid itself
+            }
+
+            registry.QuayRegistryUid = live.Metadata.Uid;
+            return registry;
+        }
+
+        if (metrics.CountForeignObject(cluster, QuayRegistryResource.ResourceKind, live.Metadata.Uid))
+        {
+            logger.LogWarning("Ignoring QuayRegistry {Namespace}/{Name} (uid {Uid}) on {Cluster}: it claims to be the gateway's ({Annotation}: {Claimed}) " +
+                              "but is not the object of the registry in its place", live.Metadata.NamespaceProperty, live.Metadata.Name, live.Metadata.Uid,
+                cluster, ClusterClient.RegistryIdAnnotation,
+                live.Metadata.Annotations?.TryGetValue(ClusterClient.RegistryIdAnnotation, out var claimed) == true ? claimed : null);
+        }
+
+        return null;
     }
 
     /// <summary>
