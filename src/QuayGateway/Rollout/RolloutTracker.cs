@@ -14,7 +14,8 @@ namespace QuayGateway.Rollout;
 /// Lands what a cluster says about a QuayRegistry in PostgreSQL: the registry row (state, health, endpoint, the
 /// operator's status verbatim) and a timeline of condition transitions. Used by the watch and by resync alike.
 /// </summary>
-public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetrics metrics, IOptions<RolloutOptions> options, ILogger<RolloutTracker> logger)
+public sealed class RolloutTracker(
+    GatewayDb db, TimeProvider time, RolloutMetrics metrics, QuayDestinations destinations, IOptions<RolloutOptions> options, ILogger<RolloutTracker> logger)
 {
     private const string WorkloadCauseReason = "PodFailing";
 
@@ -135,7 +136,7 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
         registry.ObservedResourceVersion = live.Metadata.ResourceVersion ?? registry.ObservedResourceVersion;
         registry.Generation = view.Generation;
         registry.ObservedGeneration = view.ObservedGeneration;
-        registry.RegistryEndpoint = view.RegistryEndpoint ?? registry.RegistryEndpoint;
+        RecordEndpoint(registry, view.RegistryEndpoint ?? registry.RegistryEndpoint, now);
         registry.CurrentVersion = view.CurrentVersion ?? registry.CurrentVersion;
         registry.ConfigEditorEndpoint = view.ConfigEditorEndpoint;
         // Failing pods found by the workload watch stay causes until its next snapshot says otherwise.
@@ -175,6 +176,22 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
 
         registry.SetCondition(ConditionTypes.Available, "False", view.Reason, view.Message, now);
         db.MoveTo(registry, view.State, view.Reason, view.Message, now);
+    }
+
+    /// <summary>
+    /// Stores the endpoint the status names; one the gateway will not call (another host, plain http, see
+    /// <see cref="QuayDestinations"/>) is recorded in the timeline when it appears, and gets no credential.
+    /// </summary>
+    private void RecordEndpoint(Registry registry, string? endpoint, DateTimeOffset now)
+    {
+        if (endpoint != registry.RegistryEndpoint && endpoint is not null
+            && Uri.TryCreate(endpoint.TrimEnd('/') + "/", UriKind.Absolute, out var url) && destinations.Refusal(registry, url) is { } refusal)
+        {
+            db.Record(registry, "EndpointRefused", QuayProblem.DestinationRefusedReason, refusal, now);
+            logger.LogWarning("Registry {RegistryId} names endpoint {Endpoint}, which the gateway does not call", registry.Id, url.GetLeftPart(UriPartial.Authority));
+        }
+
+        registry.RegistryEndpoint = endpoint;
     }
 
     private void BecomeAvailable(Registry registry, RolloutView view, DateTimeOffset now)
