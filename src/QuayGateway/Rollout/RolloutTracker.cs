@@ -83,9 +83,8 @@ public sealed class RolloutTracker(
 
     /// <summary>
     /// <paramref name="registry"/> (found by the object's place) when <paramref name="live"/> is its own QuayRegistry,
-    /// else null; a look-alike is counted and logged once. A registry applied before uids were recorded adopts the uid
-    /// of the object in its place that carries its annotation; one whose first apply is under way waits for the apply
-    /// to record it.
+    /// else null; a look-alike is counted and logged once. Before a uid is recorded, the object in the registry's place
+    /// that carries its annotation is its own.
     /// </summary>
     public Registry? OwnOrNull(string cluster, Registry? registry, QuayRegistryResource live)
     {
@@ -96,12 +95,13 @@ public sealed class RolloutTracker(
 
         if (registry is { QuayRegistryUid: null } && RegistryManifest.IsMarkedFor(registry, live.Metadata))
         {
-            if (registry.AppliedSpecVersion == 0)
+            // Under its first apply, the object is the one the apply made (it records its uid itself); applied before
+            // uids were recorded, the registry adopts it.
+            if (registry.AppliedSpecVersion > 0)
             {
-                return null; // the first apply made it and records its uid itself
+                registry.QuayRegistryUid = live.Metadata.Uid;
             }
 
-            registry.QuayRegistryUid = live.Metadata.Uid;
             return registry;
         }
 
