@@ -67,7 +67,7 @@ public sealed class QuayDestinationTests(GatewayFixture gateway)
     [InlineData("https://reg-quay-team.apps.example.com:8443", "not")]
     [InlineData("https://reg-quay-other.apps.example.com", "not")]
     [InlineData("https://quay.team.example.com.attacker.example", "not")]
-    [InlineData("http://reg-quay-team.apps.example.com", "https only")]
+    [InlineData("http://reg-quay-team.apps.example.com", "not https")]
     [InlineData("ftp://reg-quay-team.apps.example.com", "not https")]
     public void The_route_host_and_the_applied_SERVER_HOSTNAME_are_the_only_destinations(string endpoint, string? refused)
     {
