@@ -277,6 +277,11 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("applied_manifest");
 
+                    b.Property<string>("AppliedServerHostname")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("applied_server_hostname");
+
                     b.Property<int>("AppliedSpecVersion")
                         .HasColumnType("integer")
                         .HasColumnName("applied_spec_version");
@@ -354,6 +359,11 @@ namespace QuayGateway.Migrations.Migrations
                     b.Property<string>("ProtectedSecrets")
                         .HasColumnType("text")
                         .HasColumnName("protected_secrets");
+
+                    b.Property<string>("QuayRegistryUid")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("quay_registry_uid");
 
                     b.Property<string>("RegistryEndpoint")
                         .HasColumnType("text")

@@ -20,7 +20,17 @@ public sealed class ClusterCatalog(IConfiguration configuration)
 
     private static (Dictionary<string, ClusterOptions>, string?) Read(IConfiguration configuration)
     {
-        var clusters = configuration.GetSection(Section).Get<Dictionary<string, ClusterOptions>>() ?? [];
+        var section = configuration.GetSection(Section);
+        var clusters = section.Get<Dictionary<string, ClusterOptions>>() ?? [];
+        foreach (var (name, cluster) in clusters)
+        {
+            // One string ("10.0.0.0/8,quay.internal") as well as a list, as an environment variable gives it.
+            if (section[$"{name}:{nameof(ClusterOptions.AllowedQuayDestinations)}"] is { Length: > 0 } single)
+            {
+                cluster.AllowedQuayDestinations = [single];
+            }
+        }
+
         return (clusters, configuration["Gateway:DefaultCluster"] ?? clusters.Keys.Order(StringComparer.Ordinal).FirstOrDefault());
     }
 }

@@ -65,6 +65,10 @@ public sealed class ClusterClient(string name, IKubernetes kubernetes, ClusterMe
     public Task<bool> SecretExistsAsync(string ns, string secretName, CancellationToken ct) => CallAsync("get", async () =>
         await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedSecretAsync(secretName, ns, cancellationToken: ct)) is not null);
 
+    /// <summary>A Secret's metadata (who made it, its uid), or null when there is none; its data is not kept.</summary>
+    public Task<V1ObjectMeta?> GetSecretMetadataAsync(string ns, string secretName, CancellationToken ct) => CallAsync("get", async () =>
+        (await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedSecretAsync(secretName, ns, cancellationToken: ct)))?.Metadata);
+
     /// <summary>Server-side apply of an Opaque Secret owned by the gateway.</summary>
     public Task ApplySecretAsync(string ns, string secretName, IReadOnlyDictionary<string, string> data,
         IDictionary<string, string> labels, IDictionary<string, string> annotations, CancellationToken ct) => CallAsync("patch", () =>
@@ -88,13 +92,20 @@ public sealed class ClusterClient(string name, IKubernetes kubernetes, ClusterMe
             registry.Metadata.NamespaceProperty, QuayRegistryResource.Plural, registry.Metadata.Name,
             fieldManager: FieldManager, force: true, cancellationToken: ct));
 
-    public Task DeleteQuayRegistryAsync(string ns, string registryName, CancellationToken ct) => CallAsync("delete", () =>
-        IgnoreNotFoundAsync(() => kubernetes.CustomObjects.DeleteNamespacedCustomObjectAsync(
+    /// <summary>
+    /// Deletes the QuayRegistry only if it is still the object with <paramref name="uid"/> (a precondition the API server
+    /// checks): one that replaced it meanwhile is left alone. Gone already, or replaced: nothing to do.
+    /// </summary>
+    public Task DeleteQuayRegistryAsync(string ns, string registryName, string uid, CancellationToken ct) => CallAsync("delete", () =>
+        IgnoreGoneAsync(() => kubernetes.CustomObjects.DeleteNamespacedCustomObjectAsync(
             QuayRegistryResource.Group, QuayRegistryResource.Version, ns, QuayRegistryResource.Plural, registryName,
-            cancellationToken: ct)));
+            body: OnlyUid(uid), cancellationToken: ct)));
 
-    public Task DeleteSecretAsync(string ns, string secretName, CancellationToken ct) => CallAsync("delete", () =>
-        IgnoreNotFoundAsync(() => kubernetes.CoreV1.DeleteNamespacedSecretAsync(secretName, ns, cancellationToken: ct)));
+    /// <summary>Deletes the Secret only if it is still the object with <paramref name="uid"/>, like <see cref="DeleteQuayRegistryAsync"/>.</summary>
+    public Task DeleteSecretAsync(string ns, string secretName, string uid, CancellationToken ct) => CallAsync("delete", () =>
+        IgnoreGoneAsync(() => kubernetes.CoreV1.DeleteNamespacedSecretAsync(secretName, ns, body: OnlyUid(uid), cancellationToken: ct)));
+
+    private static V1DeleteOptions OnlyUid(string uid) => new() { Preconditions = new V1Preconditions { Uid = uid } };
 
     public Task DeleteNamespaceAsync(string ns, CancellationToken ct) => CallAsync("delete", () =>
         IgnoreNotFoundAsync(() => kubernetes.CoreV1.DeleteNamespaceAsync(ns, cancellationToken: ct)));
@@ -211,6 +222,19 @@ public sealed class ClusterClient(string name, IKubernetes kubernetes, ClusterMe
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
+        }
+    }
+
+    /// <summary>A uid precondition that fails (409) means the object there now is another one: not ours to delete.</summary>
+    private static async Task IgnoreGoneAsync<T>(Func<Task<T>> delete)
+    {
+        try
+        {
+            await delete();
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict)
+        {
+            // gone already, or replaced by an object that is not ours
         }
     }
 

@@ -24,4 +24,20 @@ public sealed class ClusterOptions
     /// an egress proxy, or a sandbox's own port.
     /// </summary>
     public string? QuayProxy { get; set; }
+
+    /// <summary>
+    /// The cluster's apps domain. A registry's route host is <c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;AppsDomain&gt;</c>;
+    /// Quay calls go only there or to the <c>SERVER_HOSTNAME</c> the gateway applied. Unset: only the latter.
+    /// </summary>
+    public string? AppsDomain { get; set; }
+
+    /// <summary>Explicit opt-in to call this cluster's Quay over plain http. Off: https only.</summary>
+    public bool AllowInsecureQuay { get; set; }
+
+    /// <summary>
+    /// Host names or CIDR ranges (or addresses) of loopback, private or link-local destinations this cluster's Quay may
+    /// be reached at. Everything else internal is refused, as for webhooks. Not consulted through a <see cref="QuayProxy"/>:
+    /// the proxy resolves names, and is trusted configuration.
+    /// </summary>
+    public List<string> AllowedQuayDestinations { get; set; } = [];
 }

@@ -18,8 +18,8 @@ public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandbo
 
     /// <summary>
     /// Starts a sandbox for each cluster configured <c>sandbox: true</c> and configures it as an ordinary cluster:
-    /// <c>Kubeconfig</c> and <c>Context</c>, <c>QuayProxy</c> (the sandbox's port answers CONNECT for its Quay routes)
-    /// and <c>QuayCaBundle</c> (its CA's file).
+    /// <c>Kubeconfig</c> and <c>Context</c>, <c>QuayProxy</c> (the sandbox's port answers CONNECT for its Quay routes),
+    /// <c>QuayCaBundle</c> (its CA's file) and <c>AppsDomain</c> (its routes' domain).
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -41,6 +41,8 @@ public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandbo
             cluster["context"] = name;
             cluster["quayProxy"] = sandbox.QuayProxyUrl.ToString();
             cluster["quayCaBundle"] = sandbox.QuayCaPath;
+            // Quay calls go only to a registry's route host (or its SERVER_HOSTNAME): the sandbox's routes are under its apps domain.
+            cluster["appsDomain"] = sandbox.Options.AppsDomain;
             logger.LogInformation("Sandbox cluster {Cluster} listening on {Url} (profile {Profile}); kubeconfig {Kubeconfig}, Quay CA {QuayCa}",
                 name, sandbox.ApiServerUrl, sandbox.Options.Profile, sandbox.Options.KubeconfigPath, sandbox.QuayCaPath);
         }

@@ -42,6 +42,7 @@ public static class ProblemTypes
     public const string QuayError = Base + "quay-error";
     public const string QuayUnreachable = Base + "quay-unreachable";
     public const string QuayTimeout = Base + "quay-timeout";
+    public const string QuayDestinationRefused = Base + "quay-destination-refused";
 
     /// <summary>The type for a bare status code the framework produced (routing, auth, body limits).</summary>
     public static string ForStatus(int status) => status switch

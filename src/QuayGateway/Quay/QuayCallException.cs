@@ -6,9 +6,12 @@ namespace QuayGateway.Quay;
 /// Whether Quay may have received and acted on the request. False only when the connection was never established,
 /// so a non-idempotent call (user/initialize) has an unknown outcome whenever this is true.
 /// </param>
-public sealed class QuayCallException(string message, bool timedOut, bool maybeDelivered, Exception? inner = null)
+/// <param name="Refused">The destination guard refused the connection: nothing was sent.</param>
+public sealed class QuayCallException(string message, bool timedOut, bool maybeDelivered, Exception? inner = null, bool refused = false)
     : Exception(message, inner)
 {
+    public bool Refused { get; } = refused;
+
     public bool TimedOut { get; } = timedOut;
 
     public bool MaybeDelivered { get; } = maybeDelivered;

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
+using QuayGateway.Hosting;
 
 namespace QuayGateway.Quay;
 
@@ -51,6 +52,10 @@ public sealed class QuayClient(HttpClient http)
         catch (BrokenCircuitException e)
         {
             throw new QuayCallException($"Quay at {target.Endpoint.Authority} is failing; calls are paused for a moment.", timedOut: false, maybeDelivered: false, e);
+        }
+        catch (HttpRequestException e) when (e.InnerException is DestinationRefusedException refused)
+        {
+            throw new QuayCallException($"Quay at {target.Endpoint.Authority} was not called: {refused.Message}", timedOut: false, maybeDelivered: false, e, refused: true);
         }
         catch (HttpRequestException e)
         {

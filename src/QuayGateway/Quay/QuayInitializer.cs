@@ -20,6 +20,7 @@ public sealed record QuayUserCreated(string Username, string Email, string Acces
 public sealed class QuayInitializer(
     GatewayDb db,
     QuayClient quay,
+    QuayDestinations destinations,
     QuayTokenVault vault,
     IDataProtectionProvider dataProtection,
     IOptions<QuayOptions> options,
@@ -35,9 +36,10 @@ public sealed class QuayInitializer(
     public async Task<(QuayUserCreated? Created, QuayProblem? Problem)> InitializeAsync(
         Registry registry, InitialUserRequest user, bool askAgainIfUnconfirmed, CancellationToken ct)
     {
-        if (QuayTarget.For(registry) is not { } target)
+        var (target, refused) = destinations.For(registry);
+        if (target is null)
         {
-            return (null, QuayProblem.NotAvailable(registry));
+            return (null, refused);
         }
 
         var now = time.GetUtcNow();

@@ -6,16 +6,17 @@ using QuayGateway.Webhooks.Model;
 namespace QuayGateway.Quay;
 
 /// <summary>Creates organizations in a registry's Quay with the stored token, for the API and the bootstrap alike.</summary>
-public sealed class QuayOrganizations(GatewayDb db, QuayClient quay, QuayTokenVault vault, TimeProvider time, ILogger<QuayOrganizations> logger)
+public sealed class QuayOrganizations(GatewayDb db, QuayClient quay, QuayDestinations destinations, QuayTokenVault vault, TimeProvider time, ILogger<QuayOrganizations> logger)
 {
     private const string NameTaken = "already exists";
 
     /// <summary>Null when the organization exists afterwards (created now, or by an earlier call of ours); else why not.</summary>
     public async Task<QuayProblem?> CreateAsync(Registry registry, OrganizationSpec organization, CancellationToken ct)
     {
-        if (QuayTarget.For(registry) is not { } target)
+        var (target, refused) = destinations.For(registry);
+        if (target is null)
         {
-            return QuayProblem.NotAvailable(registry);
+            return refused;
         }
 
         var account = await db.QuayAccounts.FindAsync([registry.Id], ct);

@@ -65,9 +65,20 @@ public sealed record QuayProblem(int Status, string Type, string Title, string D
             : new(502, ProblemTypes.QuayError, "Quay failed", $"Quay could not {action}: {answer.Status} {answer.Message}", "QuayError", answer);
     }
 
+    public const string DestinationRefusedReason = "QuayDestinationRefused";
+
+    /// <summary>The registry's Quay is somewhere the gateway does not send credentials (its host, scheme or address).</summary>
+    public static QuayProblem DestinationRefused(string detail) => new(502, ProblemTypes.QuayDestinationRefused,
+        "Quay destination refused", detail, DestinationRefusedReason);
+
     /// <summary>Quay gave no answer.</summary>
     public static QuayProblem FromCallFailure(QuayCallException e, string? unknownOutcome = null)
     {
+        if (e.Refused)
+        {
+            return DestinationRefused(e.Message);
+        }
+
         var detail = unknownOutcome is null ? e.Message : $"{e.Message} {unknownOutcome}";
         return e.TimedOut
             ? new(504, ProblemTypes.QuayTimeout, "Quay timed out", detail, "QuayTimeout")

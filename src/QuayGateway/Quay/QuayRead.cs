@@ -11,7 +11,7 @@ namespace QuayGateway.Quay;
 internal static class QuayRead
 {
     public static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> PassThroughAsync(
-        Guid id, ClaimsPrincipal user, GatewayDb db, QuayTokenVault vault, Func<QuayTarget, string, Task<QuayAnswer>> call, string action,
+        Guid id, ClaimsPrincipal user, GatewayDb db, QuayDestinations destinations, QuayTokenVault vault, Func<QuayTarget, string, Task<QuayAnswer>> call, string action,
         CancellationToken ct)
     {
         var registry = await db.OfTenant(user).FindAsync(id, ct);
@@ -20,9 +20,15 @@ internal static class QuayRead
             return Problems.NotFound($"Registry '{id}'");
         }
 
-        if (!registry.IsAvailable || QuayTarget.For(registry) is not { } target)
+        if (!registry.IsAvailable)
         {
             return QuayProblem.NotAvailable(registry).ToResult();
+        }
+
+        var (target, refused) = destinations.For(registry);
+        if (target is null)
+        {
+            return refused!.ToResult();
         }
 
         if (!vault.TryOpen(await db.QuayAccounts.FindAsync([id], ct), out var token, out var problem))

@@ -13,6 +13,7 @@ public static class QuaySetup
         var options = builder.Configuration.GetSection(QuayOptions.Section).Get<QuayOptions>() ?? new QuayOptions();
         builder.Services.AddOptions<QuayOptions>().BindConfiguration(QuayOptions.Section);
         builder.Services.AddSingleton<QuayTransport>();
+        builder.Services.AddSingleton<QuayDestinations>();
         builder.Services.AddScoped<QuayTokenVault>();
         builder.Services.AddScoped<QuayInitializer>();
         builder.Services.AddScoped<QuayOrganizations>();

@@ -84,11 +84,13 @@ public sealed class ApplyRegistryJob(
                 Status = observed,
             };
 
-    private void RecordApplied(Registry registry, QuayRegistryResource manifest, QuayRegistryResource applied, bool newRollout)
+    private void RecordApplied(Registry registry, QuayRegistryResource manifest, QuayRegistryResource applied, string? uid, string? serverHostname, bool newRollout)
     {
         var now = time.GetUtcNow();
         registry.AppliedManifest = RegistryManifest.ToJson(manifest);
         registry.AppliedSpecVersion = registry.SpecVersion;
+        registry.QuayRegistryUid = uid ?? registry.QuayRegistryUid;
+        registry.AppliedServerHostname = serverHostname;
         if (newRollout)
         {
             registry.RolloutStartedAt = now;
@@ -103,6 +105,26 @@ public sealed class ApplyRegistryJob(
         tracker.RecordObservation(registry, applied);
     }
 
+    /// <summary>
+    /// An object in the registry's place that the gateway did not make for it: the registry is Blocked and the object
+    /// left exactly as it is. A retry once it is gone (or renamed) applies.
+    /// </summary>
+    private async Task BlockOnForeignObjectAsync(Registry registry, string what, string? uid, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var message = $"{what} exists in namespace '{registry.Namespace}' and was not made by the gateway for this registry " +
+                      $"(no '{ClusterClient.RegistryIdAnnotation}: {registry.Id}' annotation, or another uid{(uid is null ? "" : $" than {uid}")}). " +
+                      "The gateway leaves it as it is. Remove or rename it, then POST /retry.";
+        registry.SetCondition(ConditionTypes.Applied, "False", ForeignObjectReason, message, now);
+        registry.Health = RegistryHealth.Degraded;
+        db.MoveTo(registry, RegistryState.Blocked, ForeignObjectReason, message, now);
+        registry.AppliedSpecVersion = registry.SpecVersion;
+        await db.SaveChangesAsync(ct);
+        logger.LogWarning("Registry {RegistryId} blocked: {Object} in {Namespace} on {Cluster} is not the gateway's", registry.Id, what, registry.Namespace, registry.Cluster);
+    }
+
+    public const string ForeignObjectReason = "ForeignObject";
+
     private async Task ApplyAsync(Registry registry, ClusterClient cluster, CancellationToken ct)
     {
         if (await cluster.EnsureNamespaceAsync(registry.Namespace, ct))
@@ -111,10 +133,27 @@ public sealed class ApplyRegistryJob(
             await db.SaveChangesAsync(ct); // remembered at once: only a namespace we created is ours to delete
         }
 
+        // Never touch what is not ours: both objects are checked before either is written.
+        var live = await cluster.GetQuayRegistryAsync(registry.Namespace, registry.Name, ct);
+        if (live is not null && !RegistryManifest.IsOwn(registry, live))
+        {
+            await BlockOnForeignObjectAsync(registry, $"QuayRegistry '{registry.Name}'", live.Metadata.Uid, ct);
+            return;
+        }
+
+        string? serverHostname = null;
         if (registry.Spec.ConfigBundle is not null)
         {
+            var secretName = RegistryManifest.BundleSecretName(registry);
+            if (await cluster.GetSecretMetadataAsync(registry.Namespace, secretName, ct) is { } secret && !RegistryManifest.IsMarkedFor(registry, secret))
+            {
+                await BlockOnForeignObjectAsync(registry, $"Secret '{secretName}'", secret.Uid, ct);
+                return;
+            }
+
             var bundle = RegistrySecrets.Unprotect(dataProtection, registry.ProtectedSecrets).ConfigBundle ?? new Dictionary<string, string>();
-            await cluster.ApplySecretAsync(registry.Namespace, RegistryManifest.BundleSecretName(registry), bundle,
+            serverHostname = ConfigYaml.ServerHostname(bundle);
+            await cluster.ApplySecretAsync(registry.Namespace, secretName, bundle,
                 RegistryManifest.Labels(registry), RegistryManifest.Annotations(registry), ct);
         }
         else if (registry.Spec.ConfigBundleSecret is { } named && !await cluster.SecretExistsAsync(registry.Namespace, named, ct))
@@ -128,7 +167,14 @@ public sealed class ApplyRegistryJob(
             return;
         }
 
-        var live = await cluster.GetQuayRegistryAsync(registry.Namespace, registry.Name, ct);
+        if (live is null && registry.QuayRegistryUid is not null)
+        {
+            // The object we knew is gone: the apply creates another, whose uid is recorded below. Forgotten first, so a
+            // crash in between leaves this registry adopting its own new object rather than calling it foreign.
+            registry.QuayRegistryUid = null;
+            await db.SaveChangesAsync(ct);
+        }
+
         var manifest = RegistryManifest.Build(registry, live);
         var applied = await cluster.ApplyQuayRegistryAsync(manifest, ct);
         var newRollout = live is null || applied.Metadata.Generation != live.Metadata.Generation || registry.RolloutStartedAt is null;
@@ -141,7 +187,7 @@ public sealed class ApplyRegistryJob(
                 registry = await db.Registries.SingleAsync(r => r.Id == registry.Id, ct);
             }
 
-            RecordApplied(registry, manifest, attempt == 0 ? applied : WithObservedStatus(applied, registry), newRollout);
+            RecordApplied(registry, manifest, attempt == 0 ? applied : WithObservedStatus(applied, registry), applied.Metadata.Uid, serverHostname, newRollout);
             return true;
         }, ct);
 

@@ -26,17 +26,24 @@ public sealed class DeleteRegistryJob(
         }
 
         var cluster = clusters.Get(registry.Cluster);
-        await cluster.DeleteQuayRegistryAsync(registry.Namespace, registry.Name, ct);
-        if (await cluster.GetQuayRegistryAsync(registry.Namespace, registry.Name, ct) is not null)
+        // Only the registry's own objects go: its annotation and the uid recorded at the apply, as a delete precondition
+        // (an object put in its place meanwhile survives).
+        if (await cluster.GetQuayRegistryAsync(registry.Namespace, registry.Name, ct) is { } live && RegistryManifest.IsOwn(registry, live))
         {
-            // The operator's finalizer is cleaning up; come back shortly.
-            jobs.Schedule<IDeleteRegistryJob>(job => job.RunAsync(registryId, CancellationToken.None), options.Value.DeletePollInterval);
-            return;
+            await cluster.DeleteQuayRegistryAsync(registry.Namespace, registry.Name, live.Metadata.Uid, ct);
+            if (await cluster.GetQuayRegistryAsync(registry.Namespace, registry.Name, ct) is { } still && RegistryManifest.IsOwn(registry, still))
+            {
+                // The operator's finalizer is cleaning up; come back shortly.
+                jobs.Schedule<IDeleteRegistryJob>(job => job.RunAsync(registryId, CancellationToken.None), options.Value.DeletePollInterval);
+                return;
+            }
         }
 
-        if (registry.Spec.ConfigBundle is not null)
+        if (registry.Spec.ConfigBundle is not null
+            && await cluster.GetSecretMetadataAsync(registry.Namespace, RegistryManifest.BundleSecretName(registry), ct) is { } secret
+            && RegistryManifest.IsMarkedFor(registry, secret))
         {
-            await cluster.DeleteSecretAsync(registry.Namespace, RegistryManifest.BundleSecretName(registry), ct);
+            await cluster.DeleteSecretAsync(registry.Namespace, RegistryManifest.BundleSecretName(registry), secret.Uid, ct);
         }
 
         var now = time.GetUtcNow();

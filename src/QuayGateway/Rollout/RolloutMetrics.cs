@@ -6,9 +6,16 @@ using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Rollout;
 
-/// <summary>Rollout durations (<c>quaygateway.rollout.duration</c>) and registries by state (<c>quaygateway.registries</c>).</summary>
+/// <summary>
+/// Rollout durations (<c>quaygateway.rollout.duration</c>), registries by state (<c>quaygateway.registries</c>) and
+/// look-alike objects the watch ignored (<c>quaygateway.foreign_objects</c>).
+/// </summary>
 public sealed class RolloutMetrics
 {
+    /// <summary>Objects already logged, so that each is logged once however often it is seen; bounded.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _loggedForeign = new(StringComparer.Ordinal);
+    private readonly Counter<long> _foreignObjects;
+
     /// <summary>Rollouts take seconds in the sandbox and up to the 30 min deadline on a real cluster.</summary>
     private static readonly double[] RolloutBuckets = [5, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600];
 
@@ -28,12 +35,26 @@ public sealed class RolloutMetrics
             return db.Registries.AsNoTracking().GroupBy(r => r.State).Select(g => new { g.Key, Count = g.Count() })
                 .ToDictionary(g => g.Key, g => g.Count);
         });
+        _foreignObjects = meter.CreateCounter<long>("quaygateway.foreign_objects", "{object}",
+            "Events of QuayRegistries that look like a registry's but are not its own (another place, or another uid); ignored.");
         meter.CreateObservableGauge("quaygateway.registries", ObserveRegistries, "{registry}", "Registries by state (all tenants).");
     }
 
     /// <summary>A rollout ended: <paramref name="outcome"/> is the state it ended in (Available, Failed, Blocked).</summary>
     public void RecordRolloutDuration(TimeSpan duration, string cluster, string outcome) =>
         _rolloutDuration.Record(duration.TotalSeconds, new("cluster", cluster), new("outcome", outcome));
+
+    /// <summary>Counts one event of a look-alike object; true the first time this object (by uid) is seen, to log it once.</summary>
+    public bool CountForeignObject(string cluster, string kind, string? uid)
+    {
+        _foreignObjects.Add(1, new("cluster", cluster), new("kind", kind));
+        if (_loggedForeign.Count > 10_000)
+        {
+            _loggedForeign.Clear();
+        }
+
+        return _loggedForeign.TryAdd($"{cluster}/{kind}/{uid}", 0);
+    }
 
     private IEnumerable<Measurement<int>> ObserveRegistries()
     {

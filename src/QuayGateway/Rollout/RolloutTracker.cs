@@ -14,7 +14,8 @@ namespace QuayGateway.Rollout;
 /// Lands what a cluster says about a QuayRegistry in PostgreSQL: the registry row (state, health, endpoint, the
 /// operator's status verbatim) and a timeline of condition transitions. Used by the watch and by resync alike.
 /// </summary>
-public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetrics metrics, IOptions<RolloutOptions> options, ILogger<RolloutTracker> logger)
+public sealed class RolloutTracker(
+    GatewayDb db, TimeProvider time, RolloutMetrics metrics, QuayDestinations destinations, IOptions<RolloutOptions> options, ILogger<RolloutTracker> logger)
 {
     private const string WorkloadCauseReason = "PodFailing";
 
@@ -73,14 +74,46 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
         return db.Registries.SingleOrDefaultAsync(r => r.Cluster == cluster && r.Namespace == ns && r.Name == name && r.State != RegistryState.Deleted, ct);
     }
 
-    private async Task<Registry?> FindAsync(string cluster, QuayRegistryResource live, CancellationToken ct)
+    /// <summary>
+    /// The registry a QuayRegistry event is about: the one in its place (cluster, namespace, name) whose uid it has.
+    /// An object elsewhere with a copied annotation, or another object under the same name, changes nothing.
+    /// </summary>
+    private async Task<Registry?> FindAsync(string cluster, QuayRegistryResource live, CancellationToken ct) =>
+        OwnOrNull(cluster, await FindAsync(cluster, $"{live.Metadata.NamespaceProperty}/{live.Metadata.Name}", ct), live);
+
+    /// <summary>
+    /// <paramref name="registry"/> (found by the object's place) when <paramref name="live"/> is its own QuayRegistry,
+    /// else null; a look-alike is counted and logged once. Before a uid is recorded, the object in the registry's place
+    /// that carries its annotation is its own.
+    /// </summary>
+    public Registry? OwnOrNull(string cluster, Registry? registry, QuayRegistryResource live)
     {
-        if (live.Metadata.Annotations?.TryGetValue(ClusterClient.RegistryIdAnnotation, out var value) == true && Guid.TryParse(value, out var id))
+        if (registry is not null && live.Metadata.Uid is { } uid && registry.QuayRegistryUid == uid)
         {
-            return await db.Registries.SingleOrDefaultAsync(r => r.Id == id && r.Cluster == cluster, ct);
+            return registry;
         }
 
-        return await FindAsync(cluster, $"{live.Metadata.NamespaceProperty}/{live.Metadata.Name}", ct);
+        if (registry is { QuayRegistryUid: null } && RegistryManifest.IsMarkedFor(registry, live.Metadata))
+        {
+            // Under its first apply, the object is the one the apply made (it records its uid itself); applied before
+            // uids were recorded, the registry adopts it.
+            if (registry.AppliedSpecVersion > 0)
+            {
+                registry.QuayRegistryUid = live.Metadata.Uid;
+            }
+
+            return registry;
+        }
+
+        if (metrics.CountForeignObject(cluster, QuayRegistryResource.ResourceKind, live.Metadata.Uid))
+        {
+            logger.LogWarning("Ignoring QuayRegistry {Namespace}/{Name} (uid {Uid}) on {Cluster}: it claims to be the gateway's ({Annotation}: {Claimed}) " +
+                              "but is not the object of the registry in its place", live.Metadata.NamespaceProperty, live.Metadata.Name, live.Metadata.Uid,
+                cluster, ClusterClient.RegistryIdAnnotation,
+                live.Metadata.Annotations?.TryGetValue(ClusterClient.RegistryIdAnnotation, out var claimed) == true ? claimed : null);
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -103,7 +136,7 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
         registry.ObservedResourceVersion = live.Metadata.ResourceVersion ?? registry.ObservedResourceVersion;
         registry.Generation = view.Generation;
         registry.ObservedGeneration = view.ObservedGeneration;
-        registry.RegistryEndpoint = view.RegistryEndpoint ?? registry.RegistryEndpoint;
+        RecordEndpoint(registry, view.RegistryEndpoint ?? registry.RegistryEndpoint, now);
         registry.CurrentVersion = view.CurrentVersion ?? registry.CurrentVersion;
         registry.ConfigEditorEndpoint = view.ConfigEditorEndpoint;
         // Failing pods found by the workload watch stay causes until its next snapshot says otherwise.
@@ -143,6 +176,22 @@ public sealed class RolloutTracker(GatewayDb db, TimeProvider time, RolloutMetri
 
         registry.SetCondition(ConditionTypes.Available, "False", view.Reason, view.Message, now);
         db.MoveTo(registry, view.State, view.Reason, view.Message, now);
+    }
+
+    /// <summary>
+    /// Stores the endpoint the status names; one the gateway will not call (another host, plain http, see
+    /// <see cref="QuayDestinations"/>) is recorded in the timeline when it appears, and gets no credential.
+    /// </summary>
+    private void RecordEndpoint(Registry registry, string? endpoint, DateTimeOffset now)
+    {
+        if (endpoint != registry.RegistryEndpoint && endpoint is not null
+            && Uri.TryCreate(endpoint.TrimEnd('/') + "/", UriKind.Absolute, out var url) && destinations.Refusal(registry, url) is { } refusal)
+        {
+            db.Record(registry, "EndpointRefused", QuayProblem.DestinationRefusedReason, refusal, now);
+            logger.LogWarning("Registry {RegistryId} names endpoint {Endpoint}, which the gateway does not call", registry.Id, url.GetLeftPart(UriPartial.Authority));
+        }
+
+        registry.RegistryEndpoint = endpoint;
     }
 
     private void BecomeAvailable(Registry registry, RolloutView view, DateTimeOffset now)

@@ -40,12 +40,13 @@ public sealed class WatchEventRouter(GatewayDb db, RolloutTracker tracker, IBack
             }
         }
 
-        var present = list.Items.Select(i => (i.Metadata.NamespaceProperty, i.Metadata.Name)).ToHashSet();
+        // A registry's object is present when its place holds it: the one with its uid (any, before one is recorded).
+        var present = list.Items.ToLookup(i => (i.Metadata.NamespaceProperty, i.Metadata.Name), i => i.Metadata.Uid);
         var expected = await db.Registries.AsNoTracking()
             .Where(r => r.Cluster == cluster.Name && RegistryLifecycle.ExpectingQuayRegistry.Contains(r.State) && r.AppliedSpecVersion > 0)
-            .Select(r => new { r.Id, r.Namespace, r.Name })
+            .Select(r => new { r.Id, r.Namespace, r.Name, r.QuayRegistryUid })
             .ToListAsync(ct);
-        foreach (var missing in expected.Where(r => !present.Contains((r.Namespace, r.Name))))
+        foreach (var missing in expected.Where(r => !present[(r.Namespace, r.Name)].Any(uid => r.QuayRegistryUid is null || uid == r.QuayRegistryUid)))
         {
             db.ChangeTracker.Clear();
             if (await db.Registries.SingleOrDefaultAsync(r => r.Id == missing.Id, ct) is { } registry)
@@ -61,9 +62,9 @@ public sealed class WatchEventRouter(GatewayDb db, RolloutTracker tracker, IBack
     {
         var registry = await db.Registries.SingleOrDefaultAsync(r => r.Cluster == cluster && r.Namespace == live.Metadata.NamespaceProperty
                                                                      && r.Name == live.Metadata.Name && r.State != RegistryState.Deleted, ct);
-        if (registry is null)
+        if (registry is null || !RegistryManifest.IsOwn(registry, live))
         {
-            return;
+            return; // a look-alike went away: nothing of ours changed
         }
 
         if (registry.State == RegistryState.Deleting)

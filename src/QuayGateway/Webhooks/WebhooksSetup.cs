@@ -1,5 +1,6 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using QuayGateway.Hosting;
 using QuayGateway.Jobs;
 using QuayGateway.Webhooks.Api;
 using QuayGateway.Webhooks.Delivery;
@@ -15,7 +16,7 @@ public static class WebhooksSetup
         var options = WebhookOptions.From(builder.Configuration.GetSection(WebhookOptions.Section));
         var services = builder.Services;
         services.AddSingleton(options);
-        services.AddSingleton<DestinationGuard>();
+        services.AddSingleton(new DestinationGuard(options.AllowedDestinations));
         services.AddSingleton<WebhookSecretProtector>();
 
         services.AddHttpClient(WebhookHttp.ClientName, c => c.Timeout = options.Timeout)

@@ -160,6 +160,11 @@ public sealed partial class ChartTemplateTests
         Assert.Contains("value: /etc/quay-gateway/clusters/{{ $name }}/kubeconfig", deployment, StringComparison.Ordinal);
         Assert.Contains("mountPath: /etc/quay-gateway/clusters/{{ $name }}", deployment, StringComparison.Ordinal);
         Assert.Contains("Gateway__Clusters__{{ $name }}__QuayProxy", deployment, StringComparison.Ordinal);
+        Assert.Contains("Gateway__Clusters__{{ $name }}__AppsDomain", deployment, StringComparison.Ordinal);
+        Assert.Contains("Gateway__Clusters__{{ $name }}__AllowInsecureQuay", deployment, StringComparison.Ordinal);
+        // A list as one comma-separated value: the gateway splits it (ClusterCatalog).
+        Assert.Contains("Gateway__Clusters__{{ $name }}__AllowedQuayDestinations", deployment, StringComparison.Ordinal);
+        Assert.Contains("join \",\" .", deployment, StringComparison.Ordinal);
         Assert.Contains("Gateway__DataProtection__CertificatePath", deployment, StringComparison.Ordinal);
         Assert.Contains("Gateway__Auth__BootstrapApiKey", deployment, StringComparison.Ordinal);
     }

@@ -54,6 +54,10 @@ public sealed class ChartValuesTests
     [InlineData("image:\n  pullPolicy: Sometimes", "an unknown pull policy")]
     [InlineData("route:\n  tls:\n    termination: none", "an unknown Route termination")]
     [InlineData("telemetry:\n  otlpEndpoint: collector:4317", "an OTLP endpoint without a scheme")]
+    [InlineData("clusters:\n  east:\n    inCluster: true\n    appsDomain: https://apps.example.com", "an apps domain given as a URL")]
+    [InlineData("clusters:\n  east:\n    inCluster: true\n    allowInsecureQuay: yes please", "a non-boolean allowInsecureQuay")]
+    [InlineData("clusters:\n  east:\n    inCluster: true\n    allowedQuayDestinations: 10.0.0.0/8", "Quay destinations not as a list")]
+    [InlineData("clusters:\n  east:\n    inCluster: true\n    allowedQuayDestinations: [\"10.0.0.0/8, 127.0.0.1\"]", "two Quay destinations in one item")]
     public void Invalid_values_are_rejected(string yaml, string what)
     {
         var values = ChartYaml.Merge(DefaultValues, ChartYaml.ToJson(yaml)!.AsObject());

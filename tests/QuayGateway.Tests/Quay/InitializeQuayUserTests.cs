@@ -209,15 +209,15 @@ public sealed class InitializeQuayUserTests(GatewayFixture gateway)
     [Fact]
     public async Task An_unreachable_Quay_is_reported_as_not_delivered()
     {
-        using var scope = gateway.Host.Services.CreateScope();
-        var client = scope.ServiceProvider.GetRequiredService<QuayClient>();
+        await using var direct = new DirectQuayClient();
+        var client = direct.Client;
         using var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         closed.Start();
         var port = ((IPEndPoint)closed.LocalEndpoint).Port;
         closed.Stop(); // nothing listens there now
 
         var failure = await Assert.ThrowsAsync<QuayCallException>(() =>
-            client.InitializeUserAsync(new QuayTarget("not-a-sandbox", new Uri($"http://127.0.0.1:{port}/")), "quayadmin", "quaypass123", "a@b.co", CancellationToken.None));
+            client.InitializeUserAsync(new QuayTarget(DirectQuayClient.Cluster, new Uri($"http://127.0.0.1:{port}/")), "quayadmin", "quaypass123", "a@b.co", CancellationToken.None));
 
         Assert.False(failure.MaybeDelivered);
         Assert.False(failure.TimedOut);

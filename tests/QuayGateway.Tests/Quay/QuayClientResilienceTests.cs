@@ -2,22 +2,18 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Quay;
-using QuayGateway.Tests.Infrastructure;
 
 namespace QuayGateway.Tests.Quay;
 
 /// <summary>The gateway's Quay client against a counting HTTP server: reads are retried, writes never are.</summary>
-[Collection(GatewayCollection.Name)]
 public sealed class QuayClientResilienceTests : IDisposable
 {
-    private readonly GatewayFixture _gateway;
     private readonly HttpListener _server;
     private readonly Uri _url;
     private int _requests;
 
-    public QuayClientResilienceTests(GatewayFixture gateway)
+    public QuayClientResilienceTests()
     {
-        _gateway = gateway;
         _server = StartServer(out _url);
     }
 
@@ -48,7 +44,9 @@ public sealed class QuayClientResilienceTests : IDisposable
         }
     }
 
-    private QuayClient Client() => _gateway.Host.Services.CreateScope().ServiceProvider.GetRequiredService<QuayClient>();
+    private readonly DirectQuayClient _direct = new();
+
+    private QuayClient Client() => _direct.Client;
 
     [Fact]
     public async Task A_failing_read_is_retried_twice()
@@ -56,7 +54,7 @@ public sealed class QuayClientResilienceTests : IDisposable
         using var stop = new CancellationTokenSource();
         var serving = ServeAsync(503, stop.Token);
 
-        var answer = await Client().ListSuperusersAsync(new QuayTarget("direct", _url), "TOKEN", CancellationToken.None);
+        var answer = await Client().ListSuperusersAsync(new QuayTarget(DirectQuayClient.Cluster, _url), "TOKEN", CancellationToken.None);
 
         Assert.Equal((503, 3), (answer.Status, _requests));
         await stop.CancelAsync();
@@ -70,7 +68,7 @@ public sealed class QuayClientResilienceTests : IDisposable
     {
         using var stop = new CancellationTokenSource();
         var serving = ServeAsync(503, stop.Token);
-        var target = new QuayTarget("direct", _url);
+        var target = new QuayTarget(DirectQuayClient.Cluster, _url);
         var client = Client();
 
         var answer = call == "initialize"
@@ -82,5 +80,9 @@ public sealed class QuayClientResilienceTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
     }
 
-    public void Dispose() => _server.Close();
+    public void Dispose()
+    {
+        _server.Close();
+        _direct.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
 }

@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using QuayGateway.Clusters;
 using QuayGateway.DevServices;
+using QuayGateway.Hosting;
 using QuayGateway.Quay;
 using QuayGateway.Tests.Infrastructure;
 
@@ -39,10 +40,20 @@ public sealed class QuayTlsTests(GatewayFixture gateway) : IAsyncLifetime
         await _wrongName!.DisposeAsync();
     }
 
-    private HttpClient ClientFor(params (string Key, string Value)[] settings)
+    /// <summary>
+    /// A transport over clusters configured by <paramref name="settings"/>. The test servers listen on loopback, which a
+    /// cluster's Quay may only be at when its AllowedQuayDestinations say so: each cluster here allows it, unless
+    /// <paramref name="allowLoopback"/> is false.
+    /// </summary>
+    private static HttpClient ClientFor(params (string Key, string Value)[] settings) => ClientFor(true, settings);
+
+    private static HttpClient ClientFor(bool allowLoopback, params (string Key, string Value)[] settings)
     {
+        var allowed = allowLoopback
+            ? settings.Select(s => s.Key[..s.Key.IndexOf(':')]).Distinct().Select(c => (Key: $"{c}:AllowedQuayDestinations", Value: "127.0.0.0/8"))
+            : [];
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>($"{ClusterCatalog.Section}:{s.Key}", s.Value)))
+            .AddInMemoryCollection(settings.Concat(allowed).Select(s => new KeyValuePair<string, string?>($"{ClusterCatalog.Section}:{s.Key}", s.Value)))
             .Build();
         var catalog = new ClusterCatalog(configuration);
         var transport = new QuayTransport(catalog);
@@ -70,6 +81,50 @@ public sealed class QuayTlsTests(GatewayFixture gateway) : IAsyncLifetime
 
         Assert.Equal(HttpRequestError.ProxyTunnelError, refused.HttpRequestError); // the proxy was asked, and said no
         Assert.Equal(HttpRequestError.NameResolutionError, unresolved.HttpRequestError); // without it the name means nothing
+    }
+
+    [Fact]
+    public async Task A_loopback_Quay_is_refused_unless_the_cluster_allows_it()
+    {
+        using var guarded = ClientFor(false, ("east:kubeconfig", "/dev/null"), ("east:QuayCaBundle", _ca.ExportCertificatePem()));
+        using var allowed = ClientFor(("east:kubeconfig", "/dev/null"), ("east:QuayCaBundle", _ca.ExportCertificatePem()));
+
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => GetAsync(guarded, _quay!, "east"));
+        using var response = await GetAsync(allowed, _quay!, "east");
+
+        Assert.IsType<DestinationRefusedException>(refused.InnerException);
+        Assert.Contains("Gateway:Clusters:east:AllowedQuayDestinations", refused.InnerException!.Message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Plain_http_is_refused_unless_the_cluster_allows_it()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        await using var plain = builder.Build();
+        plain.MapGet("/health/instance", () => Results.Ok(new { status_code = 200 }));
+        await plain.StartAsync();
+        using var httpsOnly = ClientFor(("east:kubeconfig", "/dev/null"));
+        using var insecure = ClientFor(("lab:kubeconfig", "/dev/null"), ("lab:AllowInsecureQuay", "true"));
+
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => GetAsync(httpsOnly, plain, "east"));
+        using var response = await GetAsync(insecure, plain, "lab");
+
+        Assert.IsType<DestinationRefusedException>(refused.InnerException);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Through_the_proxy_an_internal_address_as_the_CONNECT_target_is_refused()
+    {
+        var sandbox = gateway.Host.Services.GetRequiredService<DevSandboxes>().Get("sandbox");
+        using var client = ClientFor(false, ("p:kubeconfig", "/dev/null"), ("p:QuayProxy", sandbox.QuayProxyUrl.ToString()),
+            ("p:QuayCaBundle", sandbox.QuayCaPem));
+
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(Request("https://10.0.0.1/health/instance", "p")));
+
+        Assert.IsType<DestinationRefusedException>(refused.InnerException); // never reached the proxy
     }
 
     private static HttpRequestMessage Request(string url, string cluster)

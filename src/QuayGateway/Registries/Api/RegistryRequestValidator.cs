@@ -131,6 +131,7 @@ public static partial class RegistryRequestValidator
                 continue;
             }
 
+            CheckGrantsNothing(errors, $"{at}.overrides", overrides);
             foreach (var (key, value) in overrides)
             {
                 if (!QuayComponents.OverrideKeys.Contains(key))
@@ -144,6 +145,10 @@ public static partial class RegistryRequestValidator
                 else if (key == "replicas")
                 {
                     CheckReplicas(errors, $"{at}.overrides.replicas", value, hpaManaged);
+                }
+                else
+                {
+                    CheckOverride(errors, $"{at}.overrides.{key}", key, value);
                 }
             }
         }

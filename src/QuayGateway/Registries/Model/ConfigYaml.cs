@@ -66,6 +66,14 @@ public sealed class ConfigYaml
         return false;
     }
 
+    /// <summary>A top-level scalar's text, or null.</summary>
+    public string? Text(string key) =>
+        _root.Children.TryGetValue(new YamlScalarNode(key), out var node) && node is YamlScalarNode { Value: { Length: > 0 } value } ? value : null;
+
+    /// <summary>The <c>SERVER_HOSTNAME</c> of a bundle's config.yaml, or null (none, or not YAML).</summary>
+    public static string? ServerHostname(IReadOnlyDictionary<string, string>? bundle) =>
+        bundle?.GetValueOrDefault("config.yaml") is { } text && TryParse(text, out var config, out _) ? config!.Text("SERVER_HOSTNAME") : null;
+
     public bool Has(string key) => _root.Children.ContainsKey(new YamlScalarNode(key));
 
     public bool IsTrue(string key) =>

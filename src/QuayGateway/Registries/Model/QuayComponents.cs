@@ -12,7 +12,7 @@ public static class QuayComponents
 
     public const string Hpa = "horizontalpodautoscaler";
 
-    /// <summary>Override keys the CRD allows.</summary>
+    /// <summary>Override keys the CRD documents; their shapes, and what none may grant, are checked by the request validator.</summary>
     public static readonly IReadOnlySet<string> OverrideKeys = new HashSet<string>(StringComparer.Ordinal)
     {
         "volumeSize", "storageClassName", "env", "replicas", "affinity", "labels", "annotations", "resources",

@@ -51,6 +51,19 @@ public sealed class Registry
     /// </summary>
     public string? ObservedResourceVersion { get; set; }
 
+    /// <summary>
+    /// The QuayRegistry's <c>metadata.uid</c>, recorded from the gateway's apply: watch events and re-lists are matched
+    /// on cluster, namespace, name and this uid, and a delete removes only the object with it. Null before the first
+    /// apply (and for registries applied before the uid was recorded, until the watch adopts theirs).
+    /// </summary>
+    public string? QuayRegistryUid { get; set; }
+
+    /// <summary>
+    /// The <c>SERVER_HOSTNAME</c> of the config bundle the gateway applied (an inline bundle's config.yaml): besides the
+    /// route host, the only host the gateway sends Quay calls to.
+    /// </summary>
+    public string? AppliedServerHostname { get; set; }
+
     public System.Text.Json.Nodes.JsonObject? ParseOperatorStatus() =>
         OperatorStatus is null ? null : System.Text.Json.Nodes.JsonNode.Parse(OperatorStatus) as System.Text.Json.Nodes.JsonObject;
 

@@ -22,6 +22,8 @@ internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
         builder.Property(r => r.HealthCauses).HasJsonConversion();
         builder.Property(r => r.OperatorStatus).HasColumnType("jsonb");
         builder.Property(r => r.AppliedManifest).HasColumnType("jsonb");
+        builder.Property(r => r.QuayRegistryUid).HasMaxLength(63);
+        builder.Property(r => r.AppliedServerHostname).HasMaxLength(255);
         builder.Property(r => r.Version).IsRowVersion();
         builder.Ignore(r => r.ETag);
         builder.Ignore(r => r.IsAvailable);

@@ -22,6 +22,19 @@ public static class RegistryManifest
     public static Dictionary<string, string> Annotations(Registry registry) =>
         new() { [ClusterClient.RegistryIdAnnotation] = registry.Id.ToString() };
 
+    /// <summary>Whether an object carries this registry's id annotation, i.e. the gateway made it for this registry.</summary>
+    public static bool IsMarkedFor(Registry registry, V1ObjectMeta? metadata) =>
+        metadata?.Annotations?.TryGetValue(ClusterClient.RegistryIdAnnotation, out var id) == true
+        && Guid.TryParse(id, out var parsed) && parsed == registry.Id;
+
+    /// <summary>
+    /// The registry's own QuayRegistry: its place, its annotation, and the uid recorded at the apply (any, before one
+    /// is recorded). A copy elsewhere, or another object under the same name, is not.
+    /// </summary>
+    public static bool IsOwn(Registry registry, QuayRegistryResource live) =>
+        live.Metadata.NamespaceProperty == registry.Namespace && live.Metadata.Name == registry.Name && IsMarkedFor(registry, live.Metadata)
+        && (registry.QuayRegistryUid is null || registry.QuayRegistryUid == live.Metadata.Uid);
+
     /// <summary>
     /// The QuayRegistry to apply. The operator writes default components back into <c>spec.components</c> (an atomic
     /// list); starting from the live list and replacing only the requested kinds means a re-apply changes nothing the

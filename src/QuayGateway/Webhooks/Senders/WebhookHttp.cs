@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using QuayGateway.Hosting;
 using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Senders;

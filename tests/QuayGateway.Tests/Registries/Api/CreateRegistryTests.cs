@@ -88,6 +88,24 @@ public sealed class CreateRegistryTests(GatewayFixture gateway)
         Assert.Equal(0, await gateway.WithDbAsync(db => db.Registries.CountAsync(r => r.Name == "Bad_Name")));
     }
 
+    [Fact]
+    public async Task A_privileged_container_a_host_path_and_added_capabilities_are_400_with_field_errors()
+    {
+        var overrides = System.Text.Json.JsonDocument.Parse(
+            """{"securityContext":{"privileged":true,"capabilities":{"add":["NET_ADMIN"]}},"volumes":[{"hostPath":{"path":"/var/run"}}]}""").RootElement;
+        using var response = await gateway.Client().PostJsonAsync("/v1/registries", new CreateRegistryRequest("privileged-overrides", "quay-enterprise",
+            Components: [new("quay", true, Overrides: overrides.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()))]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.ReadObjectAsync();
+        Assert.Equal("https://quaygateway.dev/problems/validation-failed", (string?)problem["type"]);
+        var errors = problem["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey("components[0].overrides.securityContext.privileged"), errors.ToJsonString());
+        Assert.True(errors.ContainsKey("components[0].overrides.securityContext.capabilities.add"), errors.ToJsonString());
+        Assert.True(errors.ContainsKey("components[0].overrides.volumes[0].hostPath"), errors.ToJsonString());
+        Assert.Equal(0, await gateway.WithDbAsync(db => db.Registries.CountAsync(r => r.Name == "privileged-overrides")));
+    }
+
     [Theory]
     [InlineData("{\"name\": \"x\", ")]
     [InlineData("not json at all")]

@@ -281,4 +281,46 @@ public sealed class RegistryRequestValidatorTests
         Assert.Contains("labels.bad key", Validate(Minimal with { Labels = new Dictionary<string, string> { ["bad key"] = "x" } }).Keys);
         Assert.Contains("labels.team", Validate(Minimal with { Labels = new Dictionary<string, string> { ["team"] = "has space" } }).Keys);
     }
+
+    [Theory]
+    [InlineData("""{"securityContext":{"privileged":true}}""", "components[0].overrides.securityContext.privileged", "privileged container")]
+    [InlineData("""{"securityContext":{"capabilities":{"add":["SYS_ADMIN"]}}}""", "components[0].overrides.securityContext.capabilities.add", "Added capabilities")]
+    [InlineData("""{"securityContext":{"allowPrivilegeEscalation":true}}""", "components[0].overrides.securityContext.allowPrivilegeEscalation", "escalation")]
+    [InlineData("""{"volumes":[{"name":"root","hostPath":{"path":"/"}}]}""", "components[0].overrides.volumes[0].hostPath", "hostPath is refused")]
+    [InlineData("""{"affinity":{"nodeAffinity":{},"hostPath":{"path":"/"}}}""", "components[0].overrides.affinity.hostPath", "hostPath is refused")]
+    [InlineData("""{"privileged":true}""", "components[0].overrides.privileged", "privileged container")]
+    public void Overrides_that_would_reach_the_node_are_refused_with_the_field(string overrides, string field, string message)
+    {
+        var errors = Validate(Minimal with { Components = [new("quay", true, Overrides(overrides))] });
+
+        Assert.True(errors.ContainsKey(field), $"no error for {field}: {string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"))}");
+        Assert.Contains(errors[field], m => m.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("""{"env":[{"name":"DEBUG","value":"true","hostPort":1}]}""", "components[0].overrides.env[0].hostPort")]
+    [InlineData("""{"env":"DEBUG=true"}""", "components[0].overrides.env")]
+    [InlineData("""{"resources":{"limits":{"cpu":"1"},"claims":[]}}""", "components[0].overrides.resources.claims")]
+    [InlineData("""{"labels":{"team":1}}""", "components[0].overrides.labels")]
+    [InlineData("""{"securityContext":{"seLinuxOptions":{},"sysctls":[]}}""", "components[0].overrides.securityContext.sysctls")]
+    public void Overrides_take_the_shape_the_CRD_documents(string overrides, string field) =>
+        Assert.Contains(field, Validate(Minimal with { Components = [new("quay", true, Overrides(overrides))] }).Keys);
+
+    [Fact]
+    public void Every_documented_override_in_its_documented_shape_is_accepted() =>
+        Assert.Empty(Validate(Minimal with
+        {
+            Components =
+            [
+                new("horizontalpodautoscaler", false),
+                new("quay", true, Overrides("""
+                    {"replicas":3,"env":[{"name":"DEBUG","value":"true"},{"name":"X","valueFrom":{"secretKeyRef":{"name":"s","key":"k"}}}],
+                     "resources":{"limits":{"cpu":"2","memory":"4Gi"},"requests":{"cpu":"1"}},
+                     "affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[]}},
+                     "labels":{"team":"payments"},"annotations":{"example.com/owner":"payments"},
+                     "securityContext":{"runAsNonRoot":true,"allowPrivilegeEscalation":false,"privileged":false,"capabilities":{"drop":["ALL"]}}}
+                    """)),
+                new("postgres", true, Overrides("""{"volumeSize":"70Gi","storageClassName":"fast"}""")),
+            ],
+        }));
 }

@@ -1,16 +1,19 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace QuayGateway.Webhooks.Model;
+namespace QuayGateway.Hosting;
 
 /// <summary>
-/// The SSRF guard. A webhook may not reach loopback, link-local (cloud metadata included), private, shared or
-/// multicast addresses unless <c>Gateway:Webhooks:AllowedDestinations</c> lists the host name or a CIDR range holding
-/// the address. Checked when a subscription is saved and again on every connection (after DNS resolution, so a name
-/// that later resolves somewhere private is still refused).
+/// The SSRF guard, for webhooks and Quay calls alike. A destination may not be a loopback, link-local (cloud metadata
+/// included), private, shared or multicast address unless the allow list (<c>Gateway:Webhooks:AllowedDestinations</c>,
+/// a cluster's <c>AllowedQuayDestinations</c>) names the host or a CIDR range holding the address. Checked when a
+/// webhook is saved and again on every connection (after DNS resolution, so a name that later resolves somewhere
+/// private is still refused).
 /// </summary>
 public sealed class DestinationGuard
 {
+    public const string WebhooksSetting = "Gateway:Webhooks:AllowedDestinations";
+
     private static readonly IPNetwork[] Restricted =
     [
         IPNetwork.Parse("0.0.0.0/8"), IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("100.64.0.0/10"), IPNetwork.Parse("127.0.0.0/8"),
@@ -23,9 +26,15 @@ public sealed class DestinationGuard
     private readonly HashSet<string> _allowedHosts = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<IPNetwork> _allowedNetworks = [];
 
-    public DestinationGuard(WebhookOptions options)
+    /// <summary>Where the allow list is configured, named in refusals.</summary>
+    private readonly string _setting;
+
+    /// <param name="allowed">Host names, CIDR ranges or addresses; an entry may itself be a comma-separated list.</param>
+    /// <param name="setting">The setting that holds the list, named in refusals so that they say how to allow.</param>
+    public DestinationGuard(IEnumerable<string> allowed, string setting = WebhooksSetting)
     {
-        foreach (var entry in options.AllowedDestinations)
+        _setting = setting;
+        foreach (var entry in allowed.SelectMany(e => e.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
             if (IPNetwork.TryParse(entry, out var network))
             {
@@ -42,7 +51,7 @@ public sealed class DestinationGuard
         }
     }
 
-    /// <summary>True for addresses a webhook must not reach by default.</summary>
+    /// <summary>True for addresses no destination may have by default.</summary>
     public static bool IsRestricted(IPAddress address)
     {
         var normalized = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
@@ -78,7 +87,7 @@ public sealed class DestinationGuard
 
         return addresses.FirstOrDefault(a => !IsAllowed(a)) is { } refused
             ? $"'{url.Host}' resolves to {refused}, a loopback, link-local, private or otherwise internal address. " +
-              "Add the host or a CIDR range to Gateway:Webhooks:AllowedDestinations to allow it."
+              $"Add the host or a CIDR range to {_setting} to allow it."
             : null;
     }
 
@@ -94,7 +103,8 @@ public sealed class DestinationGuard
         if (allowed.Length == 0)
         {
             throw new DestinationRefusedException(
-                $"Destination refused: '{host}' resolves only to internal addresses ({string.Join(", ", addresses.Select(a => a.ToString()))}).");
+                $"Destination refused: '{host}' resolves only to internal addresses ({string.Join(", ", addresses.Select(a => a.ToString()))}); " +
+                $"{_setting} may allow it.");
         }
 
         SocketException? last = null;

@@ -1,7 +1,7 @@
 using System.Net;
-using QuayGateway.Webhooks.Model;
+using QuayGateway.Hosting;
 
-namespace QuayGateway.Tests.Webhooks.Model;
+namespace QuayGateway.Tests.Hosting;
 
 public sealed class DestinationGuardTests
 {
@@ -24,7 +24,7 @@ public sealed class DestinationGuardTests
     public void Internal_addresses_are_restricted(string address)
     {
         Assert.True(DestinationGuard.IsRestricted(IPAddress.Parse(address)));
-        Assert.False(new DestinationGuard(new WebhookOptions()).IsAllowed(IPAddress.Parse(address)));
+        Assert.False(new DestinationGuard([]).IsAllowed(IPAddress.Parse(address)));
     }
 
     [Theory]
@@ -34,13 +34,13 @@ public sealed class DestinationGuardTests
     public void Public_addresses_are_allowed(string address)
     {
         Assert.False(DestinationGuard.IsRestricted(IPAddress.Parse(address)));
-        Assert.True(new DestinationGuard(new WebhookOptions()).IsAllowed(IPAddress.Parse(address)));
+        Assert.True(new DestinationGuard([]).IsAllowed(IPAddress.Parse(address)));
     }
 
     [Fact]
     public void The_allowlist_opens_listed_ranges_and_hosts_only()
     {
-        var guard = new DestinationGuard(new WebhookOptions { AllowedDestinations = ["127.0.0.0/8", "10.20.0.0/16", "hooks.internal.example"] });
+        var guard = new DestinationGuard(["127.0.0.0/8", "10.20.0.0/16", "hooks.internal.example"]);
 
         Assert.True(guard.IsAllowed(IPAddress.Parse("127.0.0.5")));
         Assert.True(guard.IsAllowed(IPAddress.Parse("10.20.3.4")));
@@ -58,7 +58,7 @@ public sealed class DestinationGuardTests
     [InlineData("http://192.168.0.1:8080/")]
     public async Task Urls_that_resolve_internally_are_refused_with_a_reason(string url)
     {
-        var reason = await new DestinationGuard(new WebhookOptions()).CheckAsync(new Uri(url), CancellationToken.None);
+        var reason = await new DestinationGuard([]).CheckAsync(new Uri(url), CancellationToken.None);
 
         Assert.NotNull(reason);
         Assert.Contains("AllowedDestinations", reason, StringComparison.Ordinal);
@@ -67,8 +67,8 @@ public sealed class DestinationGuardTests
     [Fact]
     public async Task Localhost_by_name_is_refused_unless_listed()
     {
-        Assert.NotNull(await new DestinationGuard(new WebhookOptions()).CheckAsync(new Uri("http://localhost:8080/"), CancellationToken.None));
-        Assert.Null(await new DestinationGuard(new WebhookOptions { AllowedDestinations = ["localhost"] })
+        Assert.NotNull(await new DestinationGuard([]).CheckAsync(new Uri("http://localhost:8080/"), CancellationToken.None));
+        Assert.Null(await new DestinationGuard(["localhost"])
             .CheckAsync(new Uri("http://localhost:8080/"), CancellationToken.None));
     }
 }
