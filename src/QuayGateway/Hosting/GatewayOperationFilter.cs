@@ -19,7 +19,7 @@ namespace QuayGateway.Hosting;
 /// problem <c>type</c>s it can carry (RFC 9457, with an example).
 /// <list type="bullet">
 /// <item>every operation: 400 (the query guard), 413, 414, 415, 431 (the request limits, checked before routing
-/// finishes), 500, and 503 with Retry-After while PostgreSQL is out of reach;</item>
+/// finishes), 429 with Retry-After (the rate limit), 500, and 503 with Retry-After while PostgreSQL is out of reach;</item>
 /// <item>401 when it needs a caller; 403 when it needs a scope; 404 when its path names a resource; 412 with If-Match;</item>
 /// <item>whatever it declares itself (<see cref="OpenApiSetup.ProducesProblems{TBuilder}"/>).</item>
 /// </list>
@@ -50,6 +50,7 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
         [413] = ("Payload too large", "The request body exceeds 1 MiB.", $"The request body exceeds the limit of {ProblemDetailsSetup.MaxRequestBodyBytes} bytes (1 MiB)."),
         [414] = ("URI too long", $"The path and query exceed {ProblemDetailsSetup.MaxUrlLength} characters.", $"The path and query are too long; the limit is {ProblemDetailsSetup.MaxUrlLength}."),
         [415] = ("Unsupported media type", "The request body is not UTF-8 application/json.", "Send the body as application/json."),
+        [429] = ("Too many requests", "The caller's tenant (or, without a credential, its address) is over its rate limit; retry after Retry-After seconds.", "The rate limit for this caller was reached; retry after the time in Retry-After."),
         [431] = ("Request headers too large", $"More than {ProblemDetailsSetup.MaxHeaderCount} header values or {ProblemDetailsSetup.MaxHeaderBytes} bytes of headers.", "The request headers are too large."),
         [500] = ("Internal error", "The gateway failed to handle the request; the traceId identifies it in the logs.", "The gateway failed to handle the request; the trace id identifies it in the logs."),
         [502] = ("Bad gateway", "A system the gateway calls (the cluster's API server, Quay) could not be reached or failed.", "The upstream system failed."),
@@ -101,7 +102,7 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
         foreach (var (status, types) in ProblemTypesOf(operation, metadata))
         {
             var response = ProblemResponse(status, types, context);
-            if (status == 503)
+            if (status is 429 or 503)
             {
                 AddHeader(response, "Retry-After", "Seconds to wait before retrying.", new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "0" });
             }
@@ -131,6 +132,11 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
         Add(415, ProblemTypes.UnsupportedMediaType);
         Add(431, ProblemTypes.HeadersTooLarge);
         Add(500, ProblemTypes.Internal);
+        if (!metadata.OfType<Microsoft.AspNetCore.RateLimiting.DisableRateLimitingAttribute>().Any())
+        {
+            Add(429, ProblemTypes.RateLimited);
+        }
+
         Add(503, ProblemTypes.Unavailable);
         if (!metadata.OfType<IAllowAnonymous>().Any())
         {

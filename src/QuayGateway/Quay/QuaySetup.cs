@@ -47,7 +47,7 @@ public static class QuaySetup
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemTypes.QuayRejected)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemTypes.QuayRejected)
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.RegistryNotAvailable, ProblemTypes.QuayRejected, ProblemTypes.QuayTokenExpired)
-            .ProducesProblems(StatusCodes.Status502BadGateway, ProblemTypes.QuayError, ProblemTypes.QuayUnreachable)
+            .ProducesProblems(StatusCodes.Status502BadGateway, ProblemTypes.QuayError, ProblemTypes.QuayUnreachable, ProblemTypes.QuayDestinationRefused)
             .ProducesProblems(StatusCodes.Status504GatewayTimeout, ProblemTypes.QuayTimeout);
         string[] storedToken = [ProblemTypes.QuayTokenMissing, ProblemTypes.QuayTokenLost];
 

@@ -62,7 +62,8 @@ public static class TenantsApi
         group.MapDelete("/{tenant}", DeleteAsync)
             .WithName("DeleteTenantPolicy")
             .WithSummary("Delete a tenant's policy")
-            .WithDescription("Removes the policy. Refused with 409 tenant-has-registries while the tenant has registries that are not Deleted.");
+            .WithDescription("Removes the policy. Refused with 409 tenant-has-registries while the tenant has registries that are not Deleted.")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.TenantHasRegistries);
         return app;
     }
 

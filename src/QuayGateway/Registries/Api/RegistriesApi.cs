@@ -42,6 +42,7 @@ public static class RegistriesApi
                              "replays the first answer for the same body and gives 409 for a different body. A second registry " +
                              "with the same cluster, namespace and name gives 409.")
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.AlreadyExists, ProblemTypes.IdempotencyKeyReused)
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemTypes.TenantNotConfigured, ProblemTypes.ClusterNotAllowed, ProblemTypes.NamespaceNotAllowed, ProblemTypes.QuotaExceeded)
             .WithRequestExample(CreateRegistry.Example);
 
         group.MapGet("/", ListRegistries.HandleAsync)
@@ -66,6 +67,7 @@ public static class RegistriesApi
             .WithDescription("Replaces the given fields (components, configBundle or configBundleSecret, labels), validates the result like a create " +
                              "and rolls out a new generation. Send If-Match with the ETag: a stale one answers 412. A change while another runs answers 409.")
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.InvalidState, ProblemTypes.ChangeInProgress)
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemTypes.TenantNotConfigured, ProblemTypes.ClusterNotAllowed, ProblemTypes.NamespaceNotAllowed)
             .WithRequestExample(ChangeRegistry.PatchExample);
 
         group.MapDelete("/{id:guid}", ChangeRegistry.DeleteAsync)
@@ -110,6 +112,7 @@ public static class RegistriesApi
 
         group.MapGet("/{id:guid}/events", ListRegistryEvents.HandleAsync)
             .RequireAuthorization(Scopes.RegistriesRead)
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemTypes.QuotaExceeded)
             .WithName("GetRegistryEvents")
             .WithSummary("Timeline")
             .WithDescription("State changes, condition transitions, drift and bootstrap steps. With Accept: text/event-stream, a live " +

@@ -22,6 +22,7 @@ public static class WebhooksApi
                              "addresses are refused unless Gateway:Webhooks:AllowedDestinations lists them. Answers 201 with the " +
                              "signing secret (whsec_…), which is shown only here.")
             .ProducesProblems(StatusCodes.Status400BadRequest, ProblemTypes.WebhookDestinationRefused)
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemTypes.TenantNotConfigured, ProblemTypes.QuotaExceeded)
             .WithRequestExample(CreateWebhook.Example);
 
         group.MapGet("/", ReadWebhooks.ListAsync)
