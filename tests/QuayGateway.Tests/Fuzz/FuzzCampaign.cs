@@ -135,6 +135,12 @@ public sealed class FuzzCampaign(ApiDocument document, string url, string adminK
         if (request.Body is not null)
         {
             message.Content = new ByteArrayContent(request.Body);
+            // A body over the gateway's limit is refused (413) before it is read, and the connection closed; a client
+            // that keeps sending meets a broken pipe instead of the answer. HTTP's way is to ask first, as curl does.
+            if (request.Body.Length > QuayGateway.Hosting.ProblemDetailsSetup.MaxRequestBodyBytes)
+            {
+                message.Headers.ExpectContinue = true;
+            }
             if (request.ContentType is not null)
             {
                 message.Content.Headers.TryAddWithoutValidation("Content-Type", request.ContentType);

@@ -12,7 +12,7 @@ using QuayGateway.Persistence;
 namespace QuayGateway.Migrations.Migrations.GatewayDbMigrations
 {
     [DbContext(typeof(GatewayDb))]
-    [Migration("20261205064600_QuayRegistryUidAndServerHostname")]
+    [Migration("20261205064300_QuayRegistryUidAndServerHostname")]
     partial class QuayRegistryUidAndServerHostname
     {
         /// <inheritdoc />
