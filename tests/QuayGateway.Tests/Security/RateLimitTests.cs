@@ -30,6 +30,12 @@ public sealed class RateLimitTests(GatewayFixture fixture)
         using var admin = Client(gateway, AdminKey);
         using var busy = Client(gateway, await CreateKeyAsync(admin, "busy"));
         using var quiet = Client(gateway, await CreateKeyAsync(admin, "quiet"));
+        // The admin's own tenant gets a policy with room, so reading the audit log below is not limited.
+        using (var roomy = await admin.PutAsJsonAsync("/v1/tenants/default",
+                   new TenantPolicyRequest(["*"], ["*"], RateLimit: new TenantRateLimit { RequestsPerSecond = 1000, Burst = 1000 }), TestJson.Options))
+        {
+            Assert.True(roomy.IsSuccessStatusCode, await roomy.Content.ReadAsStringAsync());
+        }
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < Burst + 2; i++)
@@ -55,8 +61,22 @@ public sealed class RateLimitTests(GatewayFixture fixture)
             Assert.Equal(HttpStatusCode.OK, other.StatusCode);
         }
 
+        // Refused writes reach the audit log as one summary per actor and minute, with a count.
+        for (var i = 0; i < 3; i++)
+        {
+            using var write = await busy.PostAsJsonAsync("/v1/registries", new { name = "registry", @namespace = "busy" });
+            Assert.Equal(HttpStatusCode.TooManyRequests, write.StatusCode);
+        }
+
+        var summary = await GatewayFixture.EventuallyAsync(
+            async () => JsonNode.Parse(await admin.GetStringAsync("/v1/audit?outcome=rate-limited"))!["items"]!.AsArray()
+                .FirstOrDefault(e => (string?)e!["tenant"] == "busy"),
+            e => e is not null && (int)e["count"]! >= 3, TimeSpan.FromSeconds(30));
+        Assert.True(summary is not null && (int)summary["count"]! >= 3, summary?.ToJsonString() ?? "no summary");
+        Assert.Equal(429, (int)summary!["status"]!);
+
         // After the wait it names, the tenant is served again.
-        await Task.Delay(retryAfter!.Value + TimeSpan.FromMilliseconds(300));
+        await Task.Delay(TimeSpan.FromSeconds(5.5));
         using (var again = await busy.GetAsync("/v1/registries"))
         {
             Assert.Equal(HttpStatusCode.OK, again.StatusCode);
