@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Security.Claims;
-using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Hosting;
@@ -29,7 +27,7 @@ public static class ListRegistries
         (DateTimeOffset CreatedAt, Guid Id)? after = null;
         if (cursor is not null)
         {
-            if (Decode(cursor) is not { } position)
+            if (KeysetCursor.Decode(cursor) is not { } position)
             {
                 return Problems.Validation(new Dictionary<string, string[]> { ["cursor"] = ["The cursor is not one this API returned."] });
             }
@@ -60,28 +58,7 @@ public static class ListRegistries
         }
 
         var rows = await query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Take(pageSize + 1).ToListAsync(ct);
-        var next = rows.Count > pageSize ? Encode(rows[pageSize - 1]) : null;
+        var next = rows.Count > pageSize ? KeysetCursor.Encode(rows[pageSize - 1].CreatedAt, rows[pageSize - 1].Id) : null;
         return TypedResults.Ok(new RegistryPage(rows.Take(pageSize).Select(RegistryResponse.From).ToList(), next));
-    }
-
-    private static string Encode(Registry last) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{last.CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}|{last.Id:N}"))
-            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static (DateTimeOffset, Guid)? Decode(string cursor)
-    {
-        try
-        {
-            var padded = cursor.Replace('-', '+').Replace('_', '/');
-            padded += new string('=', (4 - (padded.Length % 4)) % 4);
-            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('|');
-            return parts.Length == 2 && long.TryParse(parts[0], CultureInfo.InvariantCulture, out var ticks) && Guid.TryParse(parts[1], out var id)
-                ? (new DateTimeOffset(ticks, TimeSpan.Zero), id)
-                : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 }
