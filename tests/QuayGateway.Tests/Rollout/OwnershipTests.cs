@@ -35,7 +35,10 @@ public sealed class OwnershipTests(GatewayFixture gateway)
         using var kubernetes = _scenario.Kubernetes();
         await CreateNamespaceAsync(kubernetes, ns);
         await kubernetes.CustomObjects.CreateNamespacedCustomObjectAsync(QuayRegistry("taken", annotations: null), Group, Version, ns, Plural);
-        var before = await ReadAsync(kubernetes, ns, "taken");
+        // The operator reconciles any QuayRegistry, ours or not, and writes its config bundle Secret's name back: compare
+        // with the object after that, so what is left to change it is the gateway alone.
+        var before = await GatewayFixture.EventuallyAsync(() => ReadAsync(kubernetes, ns, "taken"),
+            r => r["spec"]?["configBundleSecret"] is not null, TimeSpan.FromSeconds(30));
 
         var created = await _scenario.CreateAsync(new CreateRegistryRequest("taken", ns));
         var blocked = await _scenario.WaitForAsync(created.Id, RegistryState.Blocked);
