@@ -419,6 +419,10 @@ namespace QuayGateway.Migrations.Migrations
                         .HasDatabaseName("ix_registries_cluster_namespace_name")
                         .HasFilter("state <> 'Deleted'");
 
+                    b.HasIndex("Cluster", "Namespace", "Tenant")
+                        .HasDatabaseName("ix_registries_cluster_namespace_tenant")
+                        .HasFilter("state <> 'Deleted'");
+
                     b.ToTable("registries", "gateway");
                 });
 

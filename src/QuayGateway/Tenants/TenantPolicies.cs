@@ -109,7 +109,8 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
                 locks,
                 new NpgsqlBatchCommand(
                     """
-                    SELECT EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant <> $3 AND state <> 'Deleted'),
+                    SELECT EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant < $3 AND state <> 'Deleted')
+                           OR EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant > $3 AND state <> 'Deleted'),
                            EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant = $3 AND state <> 'Deleted'),
                            CASE WHEN $4 THEN (SELECT count(*) FROM gateway.registries WHERE tenant = $3 AND state <> 'Deleted') ELSE 0 END
                     """)

@@ -30,6 +30,9 @@ internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
         // One live registry per cluster/namespace/name; a Deleted one frees the name.
         builder.HasIndex(r => new { r.Cluster, r.Namespace, r.Name }).IsUnique().HasFilter("state <> 'Deleted'");
         builder.HasIndex(r => new { r.Tenant, r.Id });
+        // Whose namespace is it: a create looks for the tenant's own and any other tenant's live registry there, each an
+        // index probe, however many registries the namespace holds.
+        builder.HasIndex(r => new { r.Cluster, r.Namespace, r.Tenant }).HasFilter("state <> 'Deleted'");
     }
 }
 
