@@ -88,9 +88,11 @@ public static class TenantsApi
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException e) when (created && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (DbUpdateException e) when ((created && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+                                          || (!created && e is DbUpdateConcurrencyException))
         {
-            // A concurrent PUT created the policy first: this one replaces it, as if it had come second.
+            // A concurrent PUT created the policy first, or a concurrent DELETE removed the one read: this PUT goes after
+            // it, replacing or creating the policy.
             db.ChangeTracker.Clear();
             return await PutAsync(tenant, request, db, clusters, policies, time, ct);
         }
