@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Webhooks.Delivery;
@@ -45,12 +46,22 @@ public sealed class QuayOrganizations(GatewayDb db, QuayClient quay, QuayDestina
             return QuayProblem.FromCallFailure(e);
         }
 
-        var now = time.GetUtcNow();
-        account.Organizations.Add(organization.Name);
-        db.Record(registry, "QuayOrganizationCreated", "QuayOrganizationCreated", $"Created Quay organization '{organization.Name}'.", now);
-        db.AddWebhookEvent(registry, WebhookEventTypes.QuayOrganizationCreated, now,
-            new Dictionary<string, string> { ["organization"] = organization.Name });
-        await db.SaveChangesAsync(CancellationToken.None);
+        // The watch or a job may write the registry meanwhile: then record the organization on the fresh rows.
+        await db.SaveWithRetryAsync(async (attempt, ct) =>
+        {
+            if (attempt > 0)
+            {
+                registry = await db.Registries.SingleAsync(r => r.Id == registry.Id, ct);
+                account = (await db.QuayAccounts.FindAsync([registry.Id], ct))!;
+            }
+
+            var now = time.GetUtcNow();
+            account.Organizations.Add(organization.Name);
+            db.Record(registry, "QuayOrganizationCreated", "QuayOrganizationCreated", $"Created Quay organization '{organization.Name}'.", now);
+            db.AddWebhookEvent(registry, WebhookEventTypes.QuayOrganizationCreated, now,
+                new Dictionary<string, string> { ["organization"] = organization.Name });
+            return true;
+        }, CancellationToken.None);
         logger.LogInformation("Created Quay organization {Organization} for registry {RegistryId}", organization.Name, registry.Id);
         return null;
     }
