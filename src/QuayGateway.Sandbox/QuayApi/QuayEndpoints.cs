@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace QuayGateway.Sandbox.QuayApi;
 
 /// <summary>The Quay endpoints the gateway uses, answering with Quay's own status codes and bodies.</summary>
-internal static class QuayEndpoints
+internal static partial class QuayEndpoints
 {
     public static Task Dispatch(QuayInstance quay, HttpContext context)
     {
@@ -15,6 +15,10 @@ internal static class QuayEndpoints
         var path = request.Path.Value ?? "/";
         var isPost = HttpMethods.IsPost(request.Method);
         var isGet = HttpMethods.IsGet(request.Method);
+        if (DispatchOAuth(quay, context, path) is { } oauth)
+        {
+            return oauth;
+        }
 
         return path switch
         {
