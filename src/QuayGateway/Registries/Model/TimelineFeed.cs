@@ -164,7 +164,8 @@ public static class TimelineQueries
 /// follows the ring again. Notifications lost while the listener reconnected are made up by the read that
 /// reconnecting triggers, and by a re-read every <see cref="SafetyInterval"/>. Entries committed above the horizon
 /// (an older transaction, possibly one that writes no timeline, still runs) are read again every
-/// <see cref="PendingRetry"/> until they pass it. No stream ever queries while it is following.
+/// <see cref="PendingRetry"/> until they pass it (backing off to <see cref="MaxPendingRetry"/> while the horizon
+/// stands still). No stream ever queries while it is following.
 /// </summary>
 public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed> logger) : BackgroundService, IDatabaseNotificationHandler
 {
@@ -172,6 +173,7 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
     public const int Capacity = 4096;
     public static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan PendingRetry = TimeSpan.FromMilliseconds(20);
+    public static readonly TimeSpan MaxPendingRetry = TimeSpan.FromSeconds(1);
     private const int ReadLimit = 1000;
 
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -256,16 +258,24 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var pending = false;
+        var retry = PendingRetry;
+        long horizon = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 if (_ready.Task.IsCompleted)
                 {
-                    await _wake.WaitAsync(pending ? PendingRetry : SafetyInterval, stoppingToken);
+                    await _wake.WaitAsync(pending ? retry : SafetyInterval, stoppingToken);
                 }
 
-                pending = await ReadNewAsync(stoppingToken);
+                var lastHorizon = horizon;
+                (pending, horizon) = await ReadNewAsync(stoppingToken);
+                // A transaction that stays open (a long one anywhere in the cluster) holds the horizon: ask less often
+                // while it does, up to once a second, and quickly again once the horizon moves.
+                retry = pending && horizon == lastHorizon
+                    ? TimeSpan.FromMilliseconds(Math.Min(retry.TotalMilliseconds * 2, MaxPendingRetry.TotalMilliseconds))
+                    : PendingRetry;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -286,7 +296,8 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
         }
     }
 
-    private async Task<bool> ReadNewAsync(CancellationToken ct)
+    /// <summary>Reads what committed below the horizon since the head; says whether entries wait above it, and the horizon.</summary>
+    private async Task<(bool Pending, long Horizon)> ReadNewAsync(CancellationToken ct)
     {
         if (!_ready.Task.IsCompleted)
         {
@@ -294,7 +305,7 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
             Interlocked.Increment(ref _reads);
             Volatile.Write(ref _state, _state with { Floor = now, Head = now });
             _ready.TrySetResult();
-            return false;
+            return (false, now.Xact + 1);
         }
 
         while (true)
@@ -308,7 +319,7 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
             {
                 // Nothing to tell the streams: only the head moves, and nobody is woken.
                 Volatile.Write(ref _state, state with { Head = head });
-                return pending;
+                return (pending, horizon);
             }
 
             var entries = state.Entries.Concat(rows).ToArray();
@@ -324,7 +335,7 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
             state.Advanced.TrySetResult();
             if (!full)
             {
-                return pending;
+                return (pending, horizon);
             }
         }
     }
