@@ -84,6 +84,11 @@ internal sealed partial class QuayDatabase(TimeProvider clock)
             error = QuayNames.IsValidPassword(password)
                 ? AddNamespace(username, email, emailRequired, isOrganization: false, adminUser: null)
                 : QuayNames.InvalidPasswordMessage;
+            if (error is null)
+            {
+                RememberPassword(username, password);
+            }
+
             return error is null ? FirstUserOutcome.Created : FirstUserOutcome.Invalid;
         }
     }

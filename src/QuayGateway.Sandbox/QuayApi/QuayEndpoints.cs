@@ -15,6 +15,10 @@ internal static partial class QuayEndpoints
         var path = request.Path.Value ?? "/";
         var isPost = HttpMethods.IsPost(request.Method);
         var isGet = HttpMethods.IsGet(request.Method);
+        if (DispatchOAuth(quay, context, path) is { } oauth)
+        {
+            return oauth;
+        }
 
         return path switch
         {
