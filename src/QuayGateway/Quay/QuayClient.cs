@@ -11,7 +11,7 @@ namespace QuayGateway.Quay;
 /// no answer throw <see cref="QuayCallException"/>, saying whether Quay may have acted on them.
 /// Timeouts and retries of reads come from the resilience pipeline set up in <see cref="QuaySetup"/>.
 /// </summary>
-public sealed partial class QuayClient(HttpClient http)
+public sealed partial class QuayClient(HttpClient http, QuayMetrics metrics)
 {
     /// <summary>Quay's OAuth tokens from user/initialize expire after 9000 s.</summary>
     public static readonly TimeSpan TokenLifetime = TimeSpan.FromSeconds(9000);
@@ -43,7 +43,13 @@ public sealed partial class QuayClient(HttpClient http)
         try
         {
             using var response = await http.SendAsync(request, ct);
-            return new QuayAnswer((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct));
+            var answer = new QuayAnswer((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct));
+            metrics.Count(target.Cluster, answer);
+            return answer;
+        }
+        catch (Exception) when (!ct.IsCancellationRequested && Counted(target))
+        {
+            throw; // never: Counted counts the call that got no answer and returns false
         }
         catch (TimeoutRejectedException e)
         {
@@ -68,5 +74,11 @@ public sealed partial class QuayClient(HttpClient http)
         {
             throw new QuayCallException($"Quay at {target.Endpoint.Authority} did not answer in time.", timedOut: true, maybeDelivered: true, e);
         }
+    }
+
+    private bool Counted(QuayTarget target)
+    {
+        metrics.Count(target.Cluster, answer: null);
+        return false;
     }
 }

@@ -17,6 +17,7 @@ public static class QuaySetup
         builder.Services.AddScoped<QuayTokenVault>();
         builder.Services.AddScoped<QuayInitializer>();
         builder.Services.AddScoped<QuayOrganizations>();
+        builder.Services.AddSingleton<QuayMetrics>();
         builder.Services.AddScoped<IBootstrapRegistryJob, BootstrapJob>();
         builder.Services.AddQuayOrganizationResources(builder.Configuration);
         var http = builder.Services.AddHttpClient<QuayClient>(client =>

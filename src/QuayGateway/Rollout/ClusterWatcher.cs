@@ -18,6 +18,7 @@ public sealed class ClusterWatcher(
     IServiceScopeFactory scopes,
     IConfiguration configuration,
     Microsoft.Extensions.Options.IOptions<WatchOptions> options,
+    RolloutMetrics metrics,
     ILogger<ClusterWatcher> logger) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -45,8 +46,16 @@ public sealed class ClusterWatcher(
                 logger.LogInformation("This replica ({Replica}) now watches cluster {Cluster}", options.Value.ReplicaName, cluster);
                 using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var keepAlive = KeepSessionAsync(session, leadership);
-                await WatchAsync(clusters.Get(cluster), leadership.Token);
-                await keepAlive;
+                metrics.SetWatching(cluster, watching: true);
+                try
+                {
+                    await WatchAsync(clusters.Get(cluster), leadership.Token);
+                    await keepAlive;
+                }
+                finally
+                {
+                    metrics.SetWatching(cluster, watching: false);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
