@@ -75,6 +75,8 @@ public static class SecuritySetup
                 o.ClientSecret = oidc.ClientSecret;
                 o.RequireHttpsMetadata = oidc.RequireHttpsMetadata;
                 o.ResponseType = OpenIdConnectResponseType.Code;
+                // The code comes back on a redirect (GET), which the Lax session and correlation cookies survive.
+                o.ResponseMode = OpenIdConnectResponseMode.Query;
                 o.UsePkce = true;
                 o.MapInboundClaims = false;
                 o.SaveTokens = false;
