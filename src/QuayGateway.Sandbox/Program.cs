@@ -6,7 +6,7 @@ internal static class SandboxProgram
     public static async Task<int> Main(string[] args)
     {
         // The sandbox cluster on its own:
-        //   dotnet run --project src/QuayGateway.Sandbox -- --kubeconfig PATH [--port N] [--profile current|3.6] [--phase-delay 00:00:01]
+        //   dotnet run --project src/QuayGateway.Sandbox -- --kubeconfig PATH [--port N] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]
         var options = new SandboxOptions();
         for (var i = 0; i < args.Length; i++)
         {
@@ -16,14 +16,15 @@ internal static class SandboxProgram
                 "--kubeconfig" => options with { KubeconfigPath = Value() },
                 "--port" => options with { Port = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--profile" => options with { Profile = Value() is var p && p is "current" or "3.6" ? p : throw new ArgumentException("--profile is current or 3.6") },
+                "--quay-version" => options with { QuayVersion = QuayApi.QuayVersions.Normalize(Value()) },
                 "--phase-delay" => options with { PhaseDelay = TimeSpan.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--name" => options with { Name = Value() },
-                _ => throw new ArgumentException($"unknown option {args[i]}; usage: --kubeconfig PATH [--port N] [--profile current|3.6] [--phase-delay 00:00:01]"),
+                _ => throw new ArgumentException($"unknown option {args[i]}; usage: --kubeconfig PATH [--port N] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]"),
             };
         }
         if (options.KubeconfigPath is null)
         {
-            Console.Error.WriteLine("usage: QuayGateway.Sandbox --kubeconfig PATH [--port N] [--profile current|3.6] [--phase-delay 00:00:01]");
+            Console.Error.WriteLine("usage: QuayGateway.Sandbox --kubeconfig PATH [--port N] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]");
             return 2;
         }
 

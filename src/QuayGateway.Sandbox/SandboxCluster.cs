@@ -86,7 +86,7 @@ public sealed class SandboxCluster : IAsyncDisposable
         // The operator runs as a hosted service; /sandbox/faults/operator, /sandbox/faults/quay-api and /sandbox/clock
         // are served by a startup filter ahead of this pipeline. The Quay API itself is served only over HTTPS (below).
         var quay = options.SimulateOperator
-            ? QuaySimulation.AddTo(builder.Services, store, faults, new QuayOperatorSettings(options.Profile, options.PhaseDelay, options.AppsDomain))
+            ? QuaySimulation.AddTo(builder.Services, store, faults, new QuayOperatorSettings(options.Profile, options.PhaseDelay, options.AppsDomain, options.QuayVersion))
             : null;
         // ===== end of wiring =====
 

@@ -9,6 +9,12 @@ public sealed record SandboxOptions
     /// <summary>"current" (Component*Ready conditions, observedGeneration) or "3.6" (the source document's status shape).</summary>
     public string Profile { get; init; } = "current";
 
+    /// <summary>
+    /// The Quay release the simulated Quay plays (for example 3.9, 3.12 or 3.18): what <c>status.currentVersion</c>
+    /// reports and which token endpoints it serves. Null follows the profile (3.16.2 for <c>current</c>, 3.6.0 for <c>3.6</c>).
+    /// </summary>
+    public string? QuayVersion { get; init; }
+
     /// <summary>Length of each simulated rollout phase.</summary>
     public TimeSpan PhaseDelay { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -21,4 +21,10 @@ internal sealed record OperatorProfile(string QuayVersion, IReadOnlyList<string>
         "3.6" => V36,
         _ => throw new ArgumentException($"Unknown sandbox profile '{name}'; use 'current' or '3.6'.", nameof(name)),
     };
+
+    /// <summary>
+    /// The profile with another Quay version (<c>--quay-version</c>, <c>Gateway:Sandbox:QuayVersion</c>): "3.18" or
+    /// "3.12.4". It is what <c>status.currentVersion</c> reports and which endpoints the sandbox's Quay serves.
+    /// </summary>
+    public OperatorProfile WithQuayVersion(string? version) => version is null ? this : this with { QuayVersion = QuayApi.QuayVersions.Normalize(version) };
 }

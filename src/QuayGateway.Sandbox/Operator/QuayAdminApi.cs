@@ -14,6 +14,7 @@ namespace QuayGateway.Sandbox.Operator;
 ///   <c>{"statusCode":500,"rate":0.5,"pathPrefix":"/api/v1/organization"}</c>; <c>POST /sandbox/faults/quay-api/hangs</c>
 ///   <c>{"pathPrefix":null,"answerLost":false}</c>.</item>
 /// <item><c>POST /sandbox/clock/advance?seconds=9000</c>: moves the sandbox clock (token expiry) forward.</item>
+/// <item><c>POST /sandbox/quay/revoke-tokens?registry=ns/name</c>: revokes every Quay access token of that registry (all without it).</item>
 /// </list>
 /// </summary>
 internal static class QuayAdminApi
@@ -67,6 +68,10 @@ internal static class QuayAdminApi
                     var seconds = double.Parse(context.Request.Query["seconds"].FirstOrDefault() ?? "0", System.Globalization.CultureInfo.InvariantCulture);
                     simulation.Clock.Advance(TimeSpan.FromSeconds(seconds));
                     await Reply(context, new { offsetSeconds = simulation.Clock.Offset.TotalSeconds });
+                    return true;
+                case "/sandbox/quay/revoke-tokens" when HttpMethods.IsPost(method):
+                    var revoked = simulation.Api.RevokeTokens(context.Request.Query["registry"].FirstOrDefault());
+                    await Reply(context, new { revoked });
                     return true;
                 default:
                     return false;

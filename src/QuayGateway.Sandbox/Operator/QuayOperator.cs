@@ -14,7 +14,7 @@ namespace QuayGateway.Sandbox.Operator;
 /// <param name="Profile"><c>current</c> or <c>3.6</c>.</param>
 /// <param name="PhaseDelay">The length of each rollout phase (four phases from creation to Available).</param>
 /// <param name="AppsDomain">The cluster's apps domain; route hosts are <c>&lt;name&gt;-quay-&lt;namespace&gt;.&lt;AppsDomain&gt;</c>.</param>
-internal sealed record QuayOperatorSettings(string Profile, TimeSpan PhaseDelay, string AppsDomain);
+internal sealed record QuayOperatorSettings(string Profile, TimeSpan PhaseDelay, string AppsDomain, string? QuayVersion = null);
 
 /// <summary>
 /// The simulated Quay Operator, following the real operator's documented reconcile steps. It reacts to store changes and to its own
@@ -51,7 +51,7 @@ internal sealed class QuayOperator : IAsyncDisposable
         _time = time;
         _settings = settings;
         _logger = logger ?? NullLogger.Instance;
-        _profile = OperatorProfile.Parse(settings.Profile);
+        _profile = OperatorProfile.Parse(settings.Profile).WithQuayVersion(settings.QuayVersion);
     }
 
     /// <summary>Starts watching the store and reconciles the registries already in it.</summary>
@@ -408,7 +408,7 @@ internal sealed class QuayOperator : IAsyncDisposable
                 hosts.Add(serverHostname);
             }
 
-            _quayApi.Open(rollout.Key, hosts, QuayConfig.From(bundle.Config));
+            _quayApi.Open(rollout.Key, hosts, QuayConfig.From(bundle.Config), _profile.QuayVersion);
         }
 
         WriteStatus(registry, status);

@@ -15,7 +15,7 @@ namespace QuayGateway.Sandbox.QuayApi;
 /// </para>
 /// The operator opens an instance when the registry first becomes Available and closes it when the registry goes.
 /// </summary>
-public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
+public sealed partial class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
 {
     private readonly ConcurrentDictionary<string, QuayInstance> _byRegistry = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, QuayInstance> _byHost = new(StringComparer.OrdinalIgnoreCase);
@@ -94,10 +94,15 @@ public sealed class QuayApiSimulator(TimeProvider clock, QuayApiFaults faults)
     /// Creates the registry's Quay on first call (an empty database) and afterwards only refreshes its config and
     /// the hosts it answers on, so users, orgs and tokens survive config changes.
     /// </summary>
-    internal void Open(string registry, IReadOnlyCollection<string> hosts, QuayConfig config)
+    internal void Open(string registry, IReadOnlyCollection<string> hosts, QuayConfig config, string? version = null)
     {
         var quay = _byRegistry.GetOrAdd(registry, _ => new QuayInstance(new QuayDatabase(clock), config));
         quay.Config = config;
+        if (version is not null)
+        {
+            quay.Version = QuayVersions.Normalize(version);
+        }
+
         var current = hosts.Select(StripPort).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         var previous = _hostsOf.GetValueOrDefault(registry, []);
         foreach (var stale in previous.Except(current, StringComparer.OrdinalIgnoreCase))

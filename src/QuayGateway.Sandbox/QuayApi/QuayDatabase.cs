@@ -16,7 +16,7 @@ internal enum FirstUserOutcome
 internal sealed record IssuedToken(string Username, DateTimeOffset ExpiresAt);
 
 /// <summary>The in-memory database of one simulated Quay: namespaces and OAuth tokens.</summary>
-internal sealed class QuayDatabase(TimeProvider clock)
+internal sealed partial class QuayDatabase(TimeProvider clock)
 {
     /// <summary>Quay's OAuth access tokens from user/initialize last 2.5 hours.</summary>
     public static readonly TimeSpan TokenLifetime = TimeSpan.FromSeconds(9000);
@@ -84,6 +84,11 @@ internal sealed class QuayDatabase(TimeProvider clock)
             error = QuayNames.IsValidPassword(password)
                 ? AddNamespace(username, email, emailRequired, isOrganization: false, adminUser: null)
                 : QuayNames.InvalidPasswordMessage;
+            if (error is null)
+            {
+                RememberPassword(username, password);
+            }
+
             return error is null ? FirstUserOutcome.Created : FirstUserOutcome.Invalid;
         }
     }

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace QuayGateway.Sandbox.QuayApi;
 
 /// <summary>The Quay endpoints the gateway uses, answering with Quay's own status codes and bodies.</summary>
-internal static class QuayEndpoints
+internal static partial class QuayEndpoints
 {
     public static Task Dispatch(QuayInstance quay, HttpContext context)
     {
@@ -15,6 +15,10 @@ internal static class QuayEndpoints
         var path = request.Path.Value ?? "/";
         var isPost = HttpMethods.IsPost(request.Method);
         var isGet = HttpMethods.IsGet(request.Method);
+        if (DispatchOAuth(quay, context, path) is { } oauth)
+        {
+            return oauth;
+        }
 
         return path switch
         {
@@ -23,6 +27,7 @@ internal static class QuayEndpoints
             "/health/endtoend" when isGet => Health(context, ["auth", "database", "redis", "storage"]),
             "/api/v1/organization/" when isPost => ApiResource(quay, context, CreateOrganization),
             "/api/v1/superuser/users/" when isGet => ApiResource(quay, context, ListUsers),
+            _ when IsOrganizationResource(path) => ApiResource(quay, context, (q, c, user) => OrganizationResource(q, c, user, path)),
             _ when isGet && path.StartsWith("/api/v1/organization/", StringComparison.Ordinal) && path.Count(c => c == '/') == 4 =>
                 ApiResource(quay, context, (q, c, user) => GetOrganization(q, c, user, path["/api/v1/organization/".Length..])),
             "/api/v1/organization" or "/api/v1/superuser/users" => RedirectToSlash(context, path),

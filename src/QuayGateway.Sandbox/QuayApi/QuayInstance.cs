@@ -7,6 +7,9 @@ internal sealed class QuayInstance(QuayDatabase database, QuayConfig config)
 
     public QuayDatabase Database { get; } = database;
 
+    /// <summary>The Quay release this instance plays (see <see cref="QuayVersions"/>); it decides which endpoints exist.</summary>
+    public string Version { get; set; } = QuayVersions.Default;
+
     public QuayConfig Config
     {
         get => _config;

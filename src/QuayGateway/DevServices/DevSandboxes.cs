@@ -33,6 +33,7 @@ public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandbo
             {
                 Name = name,
                 Profile = cluster["profile"] ?? settings.Profile,
+                QuayVersion = cluster["quayVersion"] ?? settings.QuayVersion,
                 PhaseDelay = cluster.GetValue<TimeSpan?>("phaseDelay") ?? settings.PhaseDelay,
                 KubeconfigPath = KubeconfigPath(settings.KubeconfigPath, name, names.Count),
             }, cancellationToken);

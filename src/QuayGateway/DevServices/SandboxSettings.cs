@@ -11,6 +11,9 @@ public sealed class SandboxSettings
     /// <summary><c>current</c> (the default) or <c>3.6</c>.</summary>
     public string Profile { get; set; } = "current";
 
+    /// <summary>The Quay release the sandbox's Quay plays (3.9, 3.12, 3.18, …); unset follows the profile.</summary>
+    public string? QuayVersion { get; set; }
+
     /// <summary>Length of each simulated rollout phase.</summary>
     public TimeSpan PhaseDelay { get; set; } = TimeSpan.FromSeconds(5);
 

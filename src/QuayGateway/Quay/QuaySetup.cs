@@ -18,6 +18,7 @@ public static class QuaySetup
         builder.Services.AddScoped<QuayInitializer>();
         builder.Services.AddScoped<QuayOrganizations>();
         builder.Services.AddScoped<IBootstrapRegistryJob, BootstrapJob>();
+        builder.Services.AddQuayOrganizationResources(builder.Configuration);
         var http = builder.Services.AddHttpClient<QuayClient>(client =>
             {
                 client.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline times each call
@@ -85,6 +86,8 @@ public static class QuaySetup
             .WithDescription("Quay's view of the organization (GET /api/v1/organization/{org}), passed through.")
             .ProducesProblems(StatusCodes.Status409Conflict, storedToken)
             .ProducesContent(StatusCodes.Status200OK, "application/json", typeof(QuayOrganization), "Quay's answer, as Quay sent it.");
+
+        QuayOrganizationResourcesApi.Map(group, storedToken);
         return app;
     }
 }

@@ -1,0 +1,31 @@
+using System.Globalization;
+
+namespace QuayGateway.Sandbox.QuayApi;
+
+/// <summary>
+/// The Quay releases the sandbox plays. A version decides which endpoints exist and how they check their callers:
+/// <list type="bullet">
+/// <item>3.12 and later: <c>/oauth/authorizeapp</c> mints only for an admin of the application's organization.</item>
+/// <item>3.18 and later: <c>POST /api/v1/organization/{org}/applications/{client_id}/tokens</c> (quay PR #6461).</item>
+/// </list>
+/// </summary>
+public static class QuayVersions
+{
+    /// <summary>What the <c>current</c> operator profile reports.</summary>
+    public const string Default = "3.16.2";
+
+    /// <summary>"3.18" becomes "3.18.0"; "v3.12.4" becomes "3.12.4".</summary>
+    public static string Normalize(string version)
+    {
+        var trimmed = version.Trim().TrimStart('v', 'V');
+        if (!Version.TryParse(trimmed.Contains('.', StringComparison.Ordinal) ? trimmed : trimmed + ".0", out var parsed) || parsed.Major < 3)
+        {
+            throw new ArgumentException($"'{version}' is not a Quay version such as 3.9, 3.12 or 3.18.", nameof(version));
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{parsed.Major}.{parsed.Minor}.{Math.Max(0, parsed.Build)}");
+    }
+
+    public static bool AtLeast(string version, int major, int minor) =>
+        Version.TryParse(version, out var parsed) && parsed >= new Version(major, minor);
+}
