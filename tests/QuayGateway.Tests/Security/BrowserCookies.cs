@@ -44,14 +44,14 @@ public sealed partial class BrowserCookies
     public void Remove(string name) => _cookies.Remove(name);
 
     /// <summary>Sends <paramref name="request"/> with the jar's cookies and keeps the answer's.</summary>
-    public async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpRequestMessage request)
+    public async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpRequestMessage request, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         if (_cookies.Count > 0)
         {
             request.Headers.Add("Cookie", string.Join("; ", _cookies.Select(c => $"{c.Key}={c.Value}")));
         }
 
-        var response = await client.SendAsync(request);
+        var response = await client.SendAsync(request, completion);
         Take(response);
         return response;
     }

@@ -63,6 +63,21 @@ public sealed class SessionTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task The_cookie_opens_the_fleet_event_stream_as_EventSource_asks_for_it()
+    {
+        var key = await gateway.CreateKeyAsync("sess-stream-" + Guid.NewGuid().ToString("N")[..8], Scopes.RegistriesRead);
+        var jar = new BrowserCookies();
+        (await SignInAsync(jar, key, "/swagger")).Dispose();
+
+        // EventSource sends no headers of its own beyond Accept, and the cookie.
+        var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        using var stream = await jar.SendAsync(_browser, request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Signing_out_or_revoking_the_key_ends_the_session()
     {
         var created = await CreateKeyAsync("sess-end", Scopes.RegistriesRead);
