@@ -627,6 +627,54 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("api_keys", "gateway");
                 });
 
+            modelBuilder.Entity("QuayGateway.Security.BrowserSession", b =>
+                {
+                    b.Property<byte[]>("TokenHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("token_hash");
+
+                    b.Property<string>("ApiKeyId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.PrimitiveCollection<string[]>("Scopes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("scopes");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("subject");
+
+                    b.Property<string>("Tenant")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant");
+
+                    b.HasKey("TokenHash")
+                        .HasName("pk_browser_sessions");
+
+                    b.HasIndex("ApiKeyId")
+                        .HasDatabaseName("ix_browser_sessions_api_key_id");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_browser_sessions_expires_at");
+
+                    b.ToTable("browser_sessions", "gateway");
+                });
+
             modelBuilder.Entity("QuayGateway.Tenants.EventStreamLease", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1001,6 +1049,15 @@ namespace QuayGateway.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_registry_workloads_registries_registry_id");
+                });
+
+            modelBuilder.Entity("QuayGateway.Security.BrowserSession", b =>
+                {
+                    b.HasOne("QuayGateway.Security.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_browser_sessions_api_keys_api_key_id");
                 });
 
             modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookAttempt", b =>
