@@ -14,6 +14,8 @@ public static class WebhookEventTypes
     public const string RegistryReady = "registry.ready";
     public const string QuayUserInitialized = "quay.user_initialized";
     public const string QuayOrganizationCreated = "quay.organization_created";
+    public const string QuayCredentialsRenewed = "quay.credentials_renewed";
+    public const string QuayCredentialsFailed = "quay.credentials_failed";
 
     /// <summary>Sent by <c>POST /v1/webhooks/{id}/ping</c> only; not something to subscribe to.</summary>
     public const string Ping = "webhook.ping";
@@ -22,5 +24,6 @@ public static class WebhookEventTypes
     [
         RegistryAccepted, RegistryApplied, RegistryProgressing, RegistryAvailable, RegistryBlocked, RegistryDegraded,
         RegistryFailed, RegistryDeleted, RegistryReady, QuayUserInitialized, QuayOrganizationCreated,
+        QuayCredentialsRenewed, QuayCredentialsFailed,
     ];
 }
