@@ -24,6 +24,15 @@ public sealed record QuayCredentialsView(
         : null;
 }
 
+/// <summary>The Quay part of <c>/status</c>: the same summary as <c>GET /quay/credentials</c>.</summary>
+public sealed class QuayAccessSummary(GatewayDb db) : IRegistryQuayAccess
+{
+    public async Task<RegistryQuayAccess?> ForAsync(Guid registryId, CancellationToken ct) =>
+        QuayCredentialsView.Of(await db.QuayAccounts.AsNoTracking().SingleOrDefaultAsync(a => a.RegistryId == registryId, ct)) is { } v
+            ? new RegistryQuayAccess(v.Kind, v.Username, v.Scopes, v.ExpiresAt, v.LastUsedAt, v.LastError, v.LastErrorAt, v.Renewable, v.AutomationOrganization)
+            : null;
+}
+
 /// <summary>
 /// Every call the gateway makes to a registry's Quay with stored credentials goes through here. A token Quay refuses
 /// (or one past its expiry) is minted again when the gateway keeps a password for that (<see cref="QuayOptions.KeepBootstrapPassword"/>,

@@ -17,6 +17,7 @@ public static class QuaySetup
         builder.Services.AddScoped<QuayTokenVault>();
         builder.Services.AddScoped<QuayTokenMinter>();
         builder.Services.AddScoped<QuayCredentials>();
+        builder.Services.AddScoped<QuayGateway.Registries.Model.IRegistryQuayAccess, QuayAccessSummary>();
         builder.Services.AddScoped<QuayInitializer>();
         builder.Services.AddScoped<QuayOrganizations>();
         builder.Services.AddScoped<IBootstrapRegistryJob, BootstrapJob>();

@@ -58,6 +58,8 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
         Assert.Equal(("minted", "quayadmin", "quaygateway"), (credentials["kind"]!.GetValue<string>(), credentials["username"]!.GetValue<string>(),
             credentials["automationOrganization"]!.GetValue<string>()));
         Assert.Contains("super:user", credentials["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
+        var status = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/status");
+        Assert.Equal(credentials.ToJsonString(), status["quayCredentials"]!.ToJsonString());
 
         foreach (var (step, by) in new[] { ("3h", TimeSpan.FromHours(3)), ("30d", TimeSpan.FromDays(30)) })
         {
