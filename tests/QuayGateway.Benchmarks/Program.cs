@@ -2,6 +2,7 @@ using System.Globalization;
 using QuayGateway.Benchmarks.Engine;
 using QuayGateway.Benchmarks.Foundation;
 using QuayGateway.Benchmarks.Sandbox;
+using QuayGateway.Benchmarks.Streams;
 using QuayGateway.Tests.Chaos;
 using QuayGateway.Benchmarks.Fuzz;
 
@@ -12,6 +13,7 @@ using QuayGateway.Benchmarks.Fuzz;
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- chaos [--short] [--scenario NAME]
 //        (one JSON line per scenario with its figures and PASS/MISS; exit code 1 on any MISS)
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- fuzz [--requests 100000] [--seed 1] [--workers 8]
+//        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- streams [--few 10] [--subscribers 200] [--events-per-second 20] [--seconds 15] [--idle-seconds 10]
 var seconds = OptionValue("--seconds", 10);
 var workers = OptionValue("--workers", 16);
 var warmUp = OptionValue("--warmup", 20);
@@ -24,6 +26,8 @@ return suite switch
     "foundation" => await FoundationBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), workers, TimeSpan.FromSeconds(warmUp), OptionValue("--rounds", 5)),
     "chaos" => await RunChaosAsync(args.Contains("--short"), OptionText("--scenario")),
     "fuzz" => await FuzzRun.RunAsync(OptionValue("--requests", 100_000), OptionValue("--seed", 1), OptionValue("--workers", 8)),
+    "streams" => await StreamsBenchmark.RunAsync(OptionValue("--few", 10), OptionValue("--subscribers", 200), OptionValue("--events-per-second", 20),
+        TimeSpan.FromSeconds(OptionValue("--seconds", 15)), TimeSpan.FromSeconds(OptionValue("--idle-seconds", 10))),
     "sandbox" => await SandboxBenchmark.RunAsync(OptionValue("--registries", 1000), workers, TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     _ => Usage(),
 };
@@ -70,5 +74,6 @@ static int Usage()
     Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks chaos [--short] [--scenario NAME]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks fuzz [--requests 100000] [--seed 1] [--workers 8]");
+    Console.Error.WriteLine("       QuayGateway.Benchmarks streams [--few 10] [--subscribers 200] [--events-per-second 20] [--seconds 15] [--idle-seconds 10]");
     return 2;
 }

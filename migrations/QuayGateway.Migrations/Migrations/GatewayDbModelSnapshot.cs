@@ -250,6 +250,115 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("quay_accounts", "gateway");
                 });
 
+            modelBuilder.Entity("QuayGateway.Quay.QuayManagedTeam", b =>
+                {
+                    b.Property<Guid>("RegistryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("registry_id");
+
+                    b.Property<string>("Organization")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("organization");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("name");
+
+                    b.Property<bool>("CreatedByGateway")
+                        .HasColumnType("boolean")
+                        .HasColumnName("created_by_gateway");
+
+                    b.Property<string>("Members")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("members");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("role");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("RegistryId", "Organization", "Name")
+                        .HasName("pk_quay_teams");
+
+                    b.ToTable("quay_teams", "gateway");
+                });
+
+            modelBuilder.Entity("QuayGateway.Quay.QuayRobotAccount", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("CreatedByGateway")
+                        .HasColumnType("boolean")
+                        .HasColumnName("created_by_gateway");
+
+                    b.Property<bool>("Deleted")
+                        .HasColumnType("boolean")
+                        .HasColumnName("deleted");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Organization")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("organization");
+
+                    b.Property<string>("ProtectedToken")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_token");
+
+                    b.Property<string>("PullSecrets")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("pull_secrets");
+
+                    b.Property<Guid>("RegistryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("registry_id");
+
+                    b.Property<string>("ShortName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("short_name");
+
+                    b.Property<DateTimeOffset>("TokenUpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("token_updated_at");
+
+                    b.Property<string>("WrittenPullSecrets")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("written_pull_secrets");
+
+                    b.HasKey("Id")
+                        .HasName("pk_quay_robots");
+
+                    b.HasIndex("RegistryId", "Organization", "ShortName")
+                        .IsUnique()
+                        .HasDatabaseName("ix_quay_robots_registry_id_organization_short_name");
+
+                    b.ToTable("quay_robots", "gateway");
+                });
+
             modelBuilder.Entity("QuayGateway.Registries.Model.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Tenant")
@@ -905,6 +1014,26 @@ namespace QuayGateway.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_quay_accounts_registries_registry_id");
+                });
+
+            modelBuilder.Entity("QuayGateway.Quay.QuayManagedTeam", b =>
+                {
+                    b.HasOne("QuayGateway.Registries.Model.Registry", null)
+                        .WithMany()
+                        .HasForeignKey("RegistryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_quay_teams_registry_registry_id");
+                });
+
+            modelBuilder.Entity("QuayGateway.Quay.QuayRobotAccount", b =>
+                {
+                    b.HasOne("QuayGateway.Registries.Model.Registry", null)
+                        .WithMany()
+                        .HasForeignKey("RegistryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_quay_robots_registry_registry_id");
                 });
 
             modelBuilder.Entity("QuayGateway.Registries.Model.ObservedWorkloads", b =>

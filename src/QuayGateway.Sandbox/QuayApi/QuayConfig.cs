@@ -14,6 +14,9 @@ internal sealed record QuayConfig(
     /// <summary>Quay's defaults (config.py) for a bundle that sets none of these keys.</summary>
     public static QuayConfig Defaults { get; } = new(false, "Database", true, true, false, new HashSet<string>());
 
+    /// <summary><c>FEATURE_QUOTA_MANAGEMENT</c> (off by default): the organization quota endpoints exist only with it.</summary>
+    public bool QuotaManagement { get; init; }
+
     public static QuayConfig From(IReadOnlyDictionary<string, YamlNode> config) => new(
         Flag(config, "FEATURE_USER_INITIALIZE", Defaults.UserInitialize),
         Text(config, "AUTHENTICATION_TYPE") ?? Defaults.AuthenticationType,
@@ -22,7 +25,10 @@ internal sealed record QuayConfig(
         Flag(config, "FEATURE_SUPERUSERS_ORG_CREATION_ONLY", Defaults.SuperUsersOrgCreationOnly),
         config.TryGetValue("SUPER_USERS", out var users) && users is YamlSequenceNode list
             ? list.Children.OfType<YamlScalarNode>().Select(u => u.Value ?? "").ToHashSet(StringComparer.Ordinal)
-            : new HashSet<string>());
+            : new HashSet<string>())
+    {
+        QuotaManagement = Flag(config, "FEATURE_QUOTA_MANAGEMENT", false),
+    };
 
     // PyYAML (YAML 1.1) reads true/yes/on as booleans.
     private static bool Flag(IReadOnlyDictionary<string, YamlNode> config, string key, bool fallback) =>

@@ -27,6 +27,7 @@ internal static partial class QuayEndpoints
             "/health/endtoend" when isGet => Health(context, ["auth", "database", "redis", "storage"]),
             "/api/v1/organization/" when isPost => ApiResource(quay, context, CreateOrganization),
             "/api/v1/superuser/users/" when isGet => ApiResource(quay, context, ListUsers),
+            _ when IsOrganizationResource(path) => ApiResource(quay, context, (q, c, user) => OrganizationResource(q, c, user, path)),
             _ when isGet && path.StartsWith("/api/v1/organization/", StringComparison.Ordinal) && path.Count(c => c == '/') == 4 =>
                 ApiResource(quay, context, (q, c, user) => GetOrganization(q, c, user, path["/api/v1/organization/".Length..])),
             "/api/v1/organization" or "/api/v1/superuser/users" => RedirectToSlash(context, path),

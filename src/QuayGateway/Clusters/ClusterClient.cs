@@ -69,14 +69,14 @@ public sealed class ClusterClient(string name, IKubernetes kubernetes, ClusterMe
     public Task<V1ObjectMeta?> GetSecretMetadataAsync(string ns, string secretName, CancellationToken ct) => CallAsync("get", async () =>
         (await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedSecretAsync(secretName, ns, cancellationToken: ct)))?.Metadata);
 
-    /// <summary>Server-side apply of an Opaque Secret owned by the gateway.</summary>
+    /// <summary>Server-side apply of a Secret owned by the gateway (Opaque unless <paramref name="type"/> says otherwise).</summary>
     public Task ApplySecretAsync(string ns, string secretName, IReadOnlyDictionary<string, string> data,
-        IDictionary<string, string> labels, IDictionary<string, string> annotations, CancellationToken ct) => CallAsync("patch", () =>
+        IDictionary<string, string> labels, IDictionary<string, string> annotations, CancellationToken ct, string type = "Opaque") => CallAsync("patch", () =>
         kubernetes.CoreV1.PatchNamespacedSecretAsync(new V1Patch(new V1Secret
         {
             ApiVersion = "v1",
             Kind = "Secret",
-            Type = "Opaque",
+            Type = type,
             Metadata = new V1ObjectMeta { Name = secretName, NamespaceProperty = ns, Labels = labels, Annotations = annotations },
             StringData = data.ToDictionary(e => e.Key, e => e.Value),
         }, V1Patch.PatchType.ApplyPatch), secretName, ns, fieldManager: FieldManager, force: true, cancellationToken: ct));

@@ -45,6 +45,7 @@ public static class ProblemTypes
     public const string QuayUnreachable = Base + "quay-unreachable";
     public const string QuayTimeout = Base + "quay-timeout";
     public const string QuayDestinationRefused = Base + "quay-destination-refused";
+    public const string QuayQuotaManagementDisabled = Base + "quay-quota-management-disabled";
 
     /// <summary>The type for a bare status code the framework produced (routing, auth, body limits).</summary>
     public static string ForStatus(int status) => status switch

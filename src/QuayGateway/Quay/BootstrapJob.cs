@@ -10,12 +10,13 @@ namespace QuayGateway.Quay;
 /// <summary>
 /// The declarative bootstrap: once a registry with <c>initialUser</c> is Available, creates that user (keeping its
 /// token) and then each requested organization, and moves the registry from Bootstrapping to Ready. Each step is
-/// recorded and announced by <see cref="QuayInitializer"/> and <see cref="QuayOrganizations"/>. A failed step makes
+/// recorded and announced by <see cref="QuayInitializer"/>, <see cref="QuayOrganizations"/> and (robots, teams, quotas)
+/// <see cref="QuayOrganizationResources"/>. A failed step makes
 /// the registry Failed with a <c>Bootstrapped=False</c> condition that says why; <c>POST /retry</c> runs it again,
 /// skipping what is done. Not retried by Hangfire: user/initialize must never be repeated without a person asking.
 /// </summary>
 public sealed class BootstrapJob(
-    GatewayDb db, QuayInitializer initializer, QuayOrganizations organizations, IDataProtectionProvider dataProtection,
+    GatewayDb db, QuayInitializer initializer, QuayOrganizations organizations, QuayOrganizationResources resources, IDataProtectionProvider dataProtection,
     TimeProvider time, ILogger<BootstrapJob> logger) : IBootstrapRegistryJob
 {
     public async Task RunAsync(Guid registryId, bool requestedByRetry, CancellationToken ct)
@@ -48,6 +49,15 @@ public sealed class BootstrapJob(
             if (await organizations.CreateAsync(registry, organization, ct) is { } problem)
             {
                 await FailAsync(registryId, problem, ct);
+                return;
+            }
+
+            // Its robots, teams and quota: what is missing is created, what differs changed, what is so skipped.
+            db.ChangeTracker.Clear();
+            registry = await db.Registries.SingleAsync(r => r.Id == registryId, ct);
+            if (await resources.ReconcileAsync(registry, organization, ct) is { } resourceProblem)
+            {
+                await FailAsync(registryId, resourceProblem, ct);
                 return;
             }
         }

@@ -11,7 +11,7 @@ namespace QuayGateway.Quay;
 /// no answer throw <see cref="QuayCallException"/>, saying whether Quay may have acted on them.
 /// Timeouts and retries of reads come from the resilience pipeline set up in <see cref="QuaySetup"/>.
 /// </summary>
-public sealed class QuayClient(HttpClient http)
+public sealed partial class QuayClient(HttpClient http)
 {
     /// <summary>Quay's OAuth tokens from user/initialize expire after 9000 s.</summary>
     public static readonly TimeSpan TokenLifetime = TimeSpan.FromSeconds(9000);

@@ -21,6 +21,7 @@ public static class QuaySetup
         builder.Services.AddScoped<QuayInitializer>();
         builder.Services.AddScoped<QuayOrganizations>();
         builder.Services.AddScoped<IBootstrapRegistryJob, BootstrapJob>();
+        builder.Services.AddQuayOrganizationResources(builder.Configuration);
         var http = builder.Services.AddHttpClient<QuayClient>(client =>
             {
                 client.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline times each call
@@ -107,6 +108,8 @@ public static class QuaySetup
                              "renewals only when Gateway:Quay:KeepBootstrapPassword is on.")
             .ProducesProblems(StatusCodes.Status422UnprocessableEntity, ProblemTypes.QuayCredentialsInvalid)
             .WithRequestExample(QuayCredentialsApi.Example);
+
+        QuayOrganizationResourcesApi.Map(group, storedToken);
         return app;
     }
 }

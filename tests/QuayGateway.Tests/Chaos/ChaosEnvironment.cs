@@ -111,7 +111,7 @@ public sealed class ChaosEnvironment : IAsyncDisposable
             typeof(HttpRequestException), typeof(TaskCanceledException));
 
     public static async Task<List<TimelineEntry>> TimelineAsync(HttpClient client, Guid id) =>
-        (await client.GetFromJsonAsync<List<TimelineEntry>>($"/v1/registries/{id}/events", TestJson.Options))!;
+        [.. (await client.GetFromJsonAsync<TimelinePage>($"/v1/registries/{id}/events", TestJson.Options))!.Items];
 
     /// <summary>A query straight against the gateway's database (what the gateway stored, and Hangfire's storage).</summary>
     public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params (string Name, object Value)[] parameters)

@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using QuayGateway.Quay;
 using QuayGateway.Rollout;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Webhooks.Delivery;
@@ -19,7 +20,7 @@ public sealed class RecurringJobsTests(GatewayFixture gateway)
     public async Task Every_recurring_job_the_gateway_defines_is_registered_in_hangfire()
     {
         var defined = gateway.Host.Services.GetServices<RecurringJobDefinition>().Select(d => d.Id).Order().ToList();
-        Assert.Equal([ResyncJob.RecurringId, RetentionJob.RecurringId, WebhookSweepJob.RecurringId], defined);
+        Assert.Equal([RobotPullSecretsJob.RecurringId, ResyncJob.RecurringId, RetentionJob.RecurringId, WebhookSweepJob.RecurringId], defined);
 
         // A hang guard, not a timing: registration runs in the background right after start.
         List<string> registered = [];

@@ -38,6 +38,9 @@ public sealed class ProvisioningScenario(GatewayFixture gateway)
 
     public Task<RegistryResponse> GetAsync(Guid id) => Read<RegistryResponse>($"/v1/registries/{id}");
 
+    /// <summary>The registry's timeline, its first page (which holds all of it in these tests).</summary>
+    public async Task<List<TimelineEntry>> TimelineAsync(Guid id) => [.. (await Read<TimelinePage>($"/v1/registries/{id}/events")).Items];
+
     public async Task<T> Read<T>(string url)
     {
         using var response = await Client.GetAsync(url);

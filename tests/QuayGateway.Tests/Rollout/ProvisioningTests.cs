@@ -238,7 +238,7 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
         await _scenario.WaitForAsync(second.Id, RegistryState.Deleted);
         var namespaces = await kubernetes.CoreV1.ListNamespaceAsync();
         Assert.DoesNotContain(namespaces.Items, n => n.Metadata.Name == ns && n.Metadata.DeletionTimestamp is null);
-        var timeline = await _scenario.Read<List<TimelineEntry>>($"/v1/registries/{second.Id}/events");
+        var timeline = await _scenario.TimelineAsync(second.Id);
         Assert.Equal([RegistryState.Deleting, RegistryState.Deleted], timeline.Where(e => e.Type == "StateChanged").Select(e => e.State).TakeLast(2));
     }
 
@@ -267,7 +267,7 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
         using var kubernetes = _scenario.Kubernetes();
         await kubernetes.CustomObjects.DeleteNamespacedCustomObjectAsync("quay.redhat.com", "v1", ns, "quayregistries", "example-registry");
 
-        var timeline = await GatewayFixture.EventuallyAsync(() => _scenario.Read<List<TimelineEntry>>($"/v1/registries/{created.Id}/events"),
+        var timeline = await GatewayFixture.EventuallyAsync(() => _scenario.TimelineAsync(created.Id),
             t => t.Any(e => e.Type == "Drift"));
         Assert.Contains(timeline, e => e is { Type: "Drift", Reason: "QuayRegistryMissing" });
         await GatewayFixture.EventuallyAsync(() => _scenario.GetAsync(created.Id),
@@ -295,7 +295,7 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
             new k8s.Models.V1Patch(new JsonObject { ["spec"] = new JsonObject { ["components"] = components.DeepClone() } }.ToJsonString(), k8s.Models.V1Patch.PatchType.MergePatch),
             "quay.redhat.com", "v1", ns, "quayregistries", "example-registry");
 
-        var timeline = await GatewayFixture.EventuallyAsync(() => _scenario.Read<List<TimelineEntry>>($"/v1/registries/{created.Id}/events"),
+        var timeline = await GatewayFixture.EventuallyAsync(() => _scenario.TimelineAsync(created.Id),
             t => t.Any(e => e is { Type: "Drift", Reason: "SpecEdited" }));
         Assert.Contains(timeline, e => e is { Type: "Drift", Reason: "SpecEdited" } && e.Message!.Contains("mirror", StringComparison.Ordinal));
         var reverted = await GatewayFixture.EventuallyAsync(
@@ -310,7 +310,7 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
         var created = await _scenario.CreateAsync(new CreateRegistryRequest("example-registry", ProvisioningScenario.UniqueNamespace("timeline")));
         await _scenario.WaitForAsync(created.Id, RegistryState.Ready);
 
-        var timeline = await _scenario.Read<List<TimelineEntry>>($"/v1/registries/{created.Id}/events");
+        var timeline = await _scenario.TimelineAsync(created.Id);
         Assert.Equal([RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing, RegistryState.Available, RegistryState.Ready],
             timeline.Where(e => e.Type == "StateChanged").Select(e => e.State));
         Assert.Contains(timeline, e => e.Type == "ConditionChanged" && e.Message!.StartsWith("ComponentsCreated=False", StringComparison.Ordinal));

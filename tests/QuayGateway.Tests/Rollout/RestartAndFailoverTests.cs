@@ -112,7 +112,7 @@ public sealed class RestartAndFailoverTests(ITestOutputHelper output) : IAsyncLi
             // And no duplicate transitions in any timeline.
             foreach (var id in ids)
             {
-                var timeline = await survivorClient.GetFromJsonAsync<List<TimelineEntry>>($"/v1/registries/{id}/events", TestJson.Options);
+                var timeline = (await survivorClient.GetFromJsonAsync<TimelinePage>($"/v1/registries/{id}/events", TestJson.Options))?.Items;
                 var states = timeline!.Where(e => e.Type == "StateChanged").Select(e => e.State).ToList();
                 Assert.Equal([RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing], states.Take(3));
                 Assert.True(states.Count(s => s == RegistryState.Available) == 1,

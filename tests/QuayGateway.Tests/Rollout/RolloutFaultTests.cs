@@ -35,7 +35,7 @@ public sealed class RolloutFaultTests(GatewayFixture gateway)
             Assert.Contains(components.Pods, p => p.Status == "CrashLoopBackOff" && p.Restarts > 0);
             Assert.Equal(podLists, _scenario.Sandbox().Requests.Count("list", "pods"));
             // Its restarts land in the timeline as they climb.
-            var restarts = await GatewayFixture.EventuallyAsync(() => _scenario.Read<List<TimelineEntry>>($"/v1/registries/{created.Id}/events"),
+            var restarts = await GatewayFixture.EventuallyAsync(() => _scenario.TimelineAsync(created.Id),
                 t => t.Count(e => e.Type == "PodRestarted") >= 2);
             Assert.Contains(restarts, e => e.Type == "PodRestarted" && e.Message!.Contains("(clair)", StringComparison.Ordinal)
                                            && e.Message.Contains("CrashLoopBackOff", StringComparison.Ordinal));
@@ -47,7 +47,7 @@ public sealed class RolloutFaultTests(GatewayFixture gateway)
 
         var recovered = await _scenario.WaitForAsync(created.Id, RegistryState.Ready);
         Assert.Equal(RegistryHealth.Healthy, recovered.Health);
-        var timeline = await _scenario.Read<List<TimelineEntry>>($"/v1/registries/{created.Id}/events");
+        var timeline = await _scenario.TimelineAsync(created.Id);
         Assert.Equal([RegistryState.Degraded, RegistryState.Available, RegistryState.Ready],
             timeline.Where(e => e.Type == "StateChanged").Select(e => e.State).TakeLast(3));
     }

@@ -198,6 +198,8 @@ public sealed class TenantIsolationTests(GatewayFixture gateway)
                     "deliveries" => DeliveryId.ToString(),
                     "api-keys" => KeyId,
                     "organizations" => $"{Name.Replace("-", "", StringComparison.Ordinal)}org",
+                    "robots" => "ci",
+                    "teams" => "devs",
                     "tenants" => Tenant,
                     _ => null,
                 };

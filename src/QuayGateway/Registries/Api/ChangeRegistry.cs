@@ -17,14 +17,16 @@ using QuayGateway.Tenants;
 namespace QuayGateway.Registries.Api;
 
 /// <summary>
-/// <c>PATCH /v1/registries/{id}</c>: replace components, config or labels (fields left out stay as they are).
+/// <c>PATCH /v1/registries/{id}</c>: replace components, config, labels or organizations (fields left out stay as they are).
+/// New organizations, robots, teams and quotas are brought about once the registry is Available again.
 /// The merged request is validated like a create, then re-applied as a new generation.
 /// </summary>
 public sealed record PatchRegistryRequest(
     IReadOnlyList<ComponentSpec>? Components = null,
     IReadOnlyDictionary<string, string>? ConfigBundle = null,
     string? ConfigBundleSecret = null,
-    IReadOnlyDictionary<string, string>? Labels = null);
+    IReadOnlyDictionary<string, string>? Labels = null,
+    IReadOnlyList<OrganizationSpec>? Organizations = null);
 
 /// <summary>PATCH, DELETE and retry: the changes that start work on a registry. One change runs at a time.</summary>
 public static class ChangeRegistry
@@ -63,7 +65,7 @@ public static class ChangeRegistry
             switchesToSecret ? null : request.ConfigBundle ?? secrets.ConfigBundle,
             request.ConfigBundleSecret ?? (request.ConfigBundle is null ? registry.Spec.ConfigBundleSecret : null),
             registry.Spec.InitialUser is { } u ? new InitialUserRequest(u.Username, u.Email, secrets.InitialUserPassword ?? "********") : null,
-            registry.Spec.Organizations,
+            request.Organizations ?? registry.Spec.Organizations,
             request.Labels ?? registry.Spec.Labels,
             registry.Spec.Ticket);
         var errors = RegistryRequestValidator.Validate(merged, clusters.Names);
@@ -82,6 +84,12 @@ public static class ChangeRegistry
         registry.Spec = RegistrySpec.From(merged) with { InitialUser = registry.Spec.InitialUser };
         var newSecrets = new RegistrySecrets(merged.ConfigBundle, secrets.InitialUserPassword);
         registry.ProtectedSecrets = newSecrets.IsEmpty ? null : newSecrets.Protect(dataProtection);
+        if (request.Organizations is not null)
+        {
+            // The bootstrap runs again once the new generation is Available: it skips the user and what exists.
+            registry.Conditions.RemoveAll(c => c.Type == ConditionTypes.Bootstrapped);
+        }
+
         return await StartApplyAsync(registry, db, "SpecChanged", "The registry's spec was changed; applying a new generation.", now, rollout.Value.Deadline, ct) is { } conflict
             ? conflict
             : TypedResults.Accepted(RegistriesApi.Location(registry.Id), RegistryResponse.From(registry));

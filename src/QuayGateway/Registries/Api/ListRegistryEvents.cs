@@ -1,8 +1,8 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
@@ -11,90 +11,81 @@ using QuayGateway.Tenants;
 
 namespace QuayGateway.Registries.Api;
 
-public sealed record TimelineEntry(long Id, DateTimeOffset At, string Type, RegistryState State, string? Reason, string? Message)
-{
-    public static TimelineEntry From(RegistryEvent e) => new(e.Id, e.At, e.Type, e.State, e.Reason, e.Message);
-}
-
 /// <summary>
-/// <c>GET /v1/registries/{id}/events</c>: the timeline as JSON, or with <c>Accept: text/event-stream</c> a live SSE
-/// stream a portal can follow (resumable with <c>Last-Event-ID</c>).
+/// <c>GET /v1/registries/{id}/events</c>: the registry's timeline as JSON pages, or with <c>Accept: text/event-stream</c>
+/// a live SSE stream a portal can follow (its whole timeline first; resumable with <c>Last-Event-ID</c>).
 /// </summary>
 public static class ListRegistryEvents
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
-
-    public static async Task<Results<Ok<List<TimelineEntry>>, EmptyHttpResult, ProblemHttpResult>> HandleAsync(
+    public static async Task<Results<Ok<TimelinePage>, EmptyHttpResult, ProblemHttpResult, ValidationProblem>> HandleAsync(
         Guid id, ClaimsPrincipal user, GatewayDb db, HttpContext http, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
-        ApiKeyRevocations revocations, EventStreamLeases streams, CancellationToken ct, long? after = null)
+        TimelineFeed feed, NpgsqlDataSource database, ApiKeyRevocations revocations, EventStreamLeases streams, CancellationToken ct,
+        long? after = null, string? cursor = null, int? limit = null)
     {
         if (!await db.OfTenant(user).AnyAsync(r => r.Id == id, ct))
         {
             return Problems.NotFound($"Registry '{id}'");
         }
 
-        if (!http.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase))
+        var filter = new TimelineFilter(user.Tenant(), RegistryId: id);
+        return await ListFleetEvents.AnswerAsync(http, user, db, json.Value.SerializerOptions, feed, database, revocations, streams, filter,
+            after, cursor, limit, fromNow: false, ct);
+    }
+}
+
+/// <summary>
+/// <c>GET /v1/events</c>: the tenant's timeline across all its registries, as JSON pages or (with
+/// <c>Accept: text/event-stream</c>) a live SSE stream from now, or from <c>after</c> / <c>Last-Event-ID</c>.
+/// Filters: <c>registry</c>, <c>type</c>, <c>state</c>. The ids are the per-registry timeline's.
+/// </summary>
+public static class ListFleetEvents
+{
+    public static async Task<Results<Ok<TimelinePage>, EmptyHttpResult, ProblemHttpResult, ValidationProblem>> HandleAsync(
+        ClaimsPrincipal user, GatewayDb db, HttpContext http, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
+        TimelineFeed feed, NpgsqlDataSource database, ApiKeyRevocations revocations, EventStreamLeases streams, CancellationToken ct,
+        Guid? registry = null, string? type = null, RegistryState? state = null, long? after = null, string? cursor = null, int? limit = null)
+    {
+        if (type is { Length: > 40 })
         {
-            return TypedResults.Ok(await Page(db, id, after ?? 0, ct));
+            return Problems.Validation(new Dictionary<string, string[]> { ["type"] = ["type is at most 40 characters."] });
         }
 
-        var since = long.TryParse(http.Request.Headers["Last-Event-ID"], out var lastId) ? lastId : after ?? 0;
-        // An open stream counts against the tenant's eventStreams quota, on whichever replica it is open.
-        var (lease, refusal) = await streams.OpenAsync(user.Tenant(), ct);
-        if (refusal is not null)
+        if (registry is { } one && !await db.OfTenant(user).AnyAsync(r => r.Id == one, ct))
         {
-            return refusal;
+            return Problems.NotFound($"Registry '{one}'");
         }
 
-        await using var _ = lease;
-        // The stream ends when the key that opened it is revoked, on whichever replica that happens.
-        using var watch = await revocations.WatchAsync(user, db, ct);
-        using var streaming = CancellationTokenSource.CreateLinkedTokenSource(ct, watch.Revoked);
-        await StreamAsync(http, db, id, since, json.Value.SerializerOptions, streaming.Token);
-        return TypedResults.Empty;
+        var filter = new TimelineFilter(user.Tenant(), registry, type, state);
+        return await AnswerAsync(http, user, db, json.Value.SerializerOptions, feed, database, revocations, streams, filter,
+            after, cursor, limit, fromNow: true, ct);
     }
 
-    private static Task<List<TimelineEntry>> Page(GatewayDb db, Guid id, long after, CancellationToken ct) =>
-        db.RegistryEvents.AsNoTracking()
-            .Where(e => e.RegistryId == id && e.Id > after)
-            .OrderBy(e => e.Id)
-            .Take(500)
-            .Select(e => new TimelineEntry(e.Id, e.At, e.Type, e.State, e.Reason, e.Message))
-            .ToListAsync(ct);
-
-    /// <summary>Polls the timeline table: events may be written by any replica, so the database is the one source.</summary>
-    private static async Task StreamAsync(HttpContext http, GatewayDb db, Guid id, long since, JsonSerializerOptions json, CancellationToken ct)
+    internal static async Task<Results<Ok<TimelinePage>, EmptyHttpResult, ProblemHttpResult, ValidationProblem>> AnswerAsync(
+        HttpContext http, ClaimsPrincipal user, GatewayDb db, System.Text.Json.JsonSerializerOptions json, TimelineFeed feed,
+        NpgsqlDataSource database, ApiKeyRevocations revocations, EventStreamLeases streams, TimelineFilter filter,
+        long? after, string? cursor, int? limit, bool fromNow, CancellationToken ct)
     {
-        http.Response.Headers.ContentType = "text/event-stream";
-        http.Response.Headers.CacheControl = "no-cache";
-        http.Response.Headers["X-Accel-Buffering"] = "no";
-        await http.Response.Body.FlushAsync(ct);
-        var lastWrite = DateTime.UtcNow;
-        try
+        var pageSize = limit ?? TimelineStream.DefaultLimit;
+        if (pageSize is < 1 or > TimelineStream.MaxLimit)
         {
-            while (!ct.IsCancellationRequested)
-            {
-                foreach (var entry in await Page(db, id, since, ct))
-                {
-                    await http.Response.WriteAsync($"id: {entry.Id}\nevent: {entry.Type}\ndata: {JsonSerializer.Serialize(entry, json)}\n\n", ct);
-                    since = entry.Id;
-                    lastWrite = DateTime.UtcNow;
-                }
-
-                if (DateTime.UtcNow - lastWrite > Heartbeat)
-                {
-                    await http.Response.WriteAsync(": keep-alive\n\n", ct);
-                    lastWrite = DateTime.UtcNow;
-                }
-
-                await http.Response.Body.FlushAsync(ct);
-                await Task.Delay(PollInterval, ct);
-            }
+            return Problems.Validation(new Dictionary<string, string[]> { ["limit"] = [$"limit must be between 1 and {TimelineStream.MaxLimit}."] });
         }
-        catch (OperationCanceledException)
+
+        var stream = TimelineStream.WantsStream(http);
+        var (position, afterId, problem) = await TimelineStream.StartAsync(http, database, cursor, after, ct);
+        if (problem is not null)
         {
-            // the client went away, or its key was revoked
+            return problem;
         }
+
+        filter = filter with { AfterId = afterId };
+        if (!stream)
+        {
+            return TypedResults.Ok(await TimelineStream.PageAsync(database, position ?? TimelinePosition.Start, filter, pageSize, ct));
+        }
+
+        var start = position ?? (fromNow ? await TimelineQueries.NowAsync(database, ct) : TimelinePosition.Start);
+        var refusal = await TimelineStream.RunAsync(http, user, db, feed, database, streams, revocations, filter, start, json, ct);
+        return refusal is null ? TypedResults.Empty : refusal;
     }
 }

@@ -18,6 +18,9 @@ public static class RegistriesApi
         builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.Section);
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.Section);
         builder.Services.AddSingleton<RegistryReader>();
+        // The timeline pushed to this replica's event streams, woken by the replica's one LISTEN connection.
+        builder.Services.AddDatabaseNotificationHandler<TimelineFeed>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<TimelineFeed>());
         // The create's writer, for exactly the rows a create adds; made (and checked against the model) at startup.
         builder.Services.AddSingleton(services =>
         {
@@ -115,8 +118,24 @@ public static class RegistriesApi
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemTypes.QuotaExceeded)
             .WithName("GetRegistryEvents")
             .WithSummary("Timeline")
-            .WithDescription("State changes, condition transitions, drift and bootstrap steps. With Accept: text/event-stream, a live " +
-                             "Server-Sent Events stream (resumable with Last-Event-ID).")
+            .WithDescription("State changes, condition transitions, drift and bootstrap steps, oldest first in commit order; page with limit " +
+                             "and the returned nextCursor (null on the last page). With Accept: text/event-stream, a live Server-Sent Events " +
+                             "stream: the whole timeline, then each entry as it commits (resumable with Last-Event-ID, or start after an id with after).")
+            .ProducesContent(StatusCodes.Status200OK, "text/event-stream", typeof(string),
+                "With Accept: text/event-stream: one event per timeline entry (id: its id, event: its type, data: the entry as JSON), " +
+                "and ': keep-alive' comments; the stream stays open.");
+
+        app.MapGet("/v1/events", ListFleetEvents.HandleAsync)
+            .WithTags("Registries")
+            .RequireAuthorization(Scopes.RegistriesRead)
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemTypes.QuotaExceeded)
+            .WithName("GetFleetEvents")
+            .WithSummary("Fleet timeline")
+            .WithDescription("The timeline of all the tenant's registries, each entry with its registryId and registryName, oldest first in " +
+                             "commit order; filter by registry, type and state; page with limit and nextCursor (null on the last page). With " +
+                             "Accept: text/event-stream, a live Server-Sent Events stream of what commits from now on (or after the event id " +
+                             "given as after), resumable with Last-Event-ID. The ids are those of the per-registry timeline; no entry is " +
+                             "skipped or sent twice.")
             .ProducesContent(StatusCodes.Status200OK, "text/event-stream", typeof(string),
                 "With Accept: text/event-stream: one event per timeline entry (id: its id, event: its type, data: the entry as JSON), " +
                 "and ': keep-alive' comments; the stream stays open.");

@@ -324,6 +324,8 @@ public static partial class RegistryRequestValidator
             {
                 errors.Add($"organizations[{i}].email", $"Email has already been used: {org.Email}");
             }
+
+            OrganizationResourceRules.CheckOrganization(errors.Add, $"organizations[{i}]", org);
         }
     }
 

@@ -11,7 +11,29 @@ public sealed record ComponentSpec(
 
 public sealed record SecretReference(string? Name);
 
-public sealed record OrganizationSpec(string Name, string? Email);
+/// <summary>
+/// A Quay organization, and optionally what the gateway brings about in it once the registry is Available: robots
+/// (with pull secrets), teams and a storage quota. Missing ones are created and differing ones changed; nothing the
+/// gateway did not create is deleted.
+/// </summary>
+public sealed record OrganizationSpec(
+    string Name,
+    string? Email,
+    IReadOnlyList<RobotSpec>? Robots = null,
+    IReadOnlyList<TeamSpec>? Teams = null,
+    QuotaSpec? Quota = null);
+
+/// <summary>A robot account <c>org+name</c>; <c>pullSecrets</c> are kept in the registry's cluster with its credentials.</summary>
+public sealed record RobotSpec(string Name, string? Description = null, IReadOnlyList<PullSecretSpec>? PullSecrets = null);
+
+/// <summary>A <c>kubernetes.io/dockerconfigjson</c> Secret in the registry's cluster, within the tenant's namespaces.</summary>
+public sealed record PullSecretSpec(string Namespace, string Name);
+
+/// <summary>A team with its org-wide role (<c>member</c>, <c>creator</c> or <c>admin</c>) and its members (users or <c>org+robot</c>).</summary>
+public sealed record TeamSpec(string Name, string Role, IReadOnlyList<string>? Members = null);
+
+/// <summary>The organization's storage quota; needs FEATURE_QUOTA_MANAGEMENT.</summary>
+public sealed record QuotaSpec(long LimitBytes);
 
 public sealed record TicketReference(string System, string Key);
 

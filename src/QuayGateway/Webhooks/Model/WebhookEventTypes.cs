@@ -16,6 +16,9 @@ public static class WebhookEventTypes
     public const string QuayOrganizationCreated = "quay.organization_created";
     public const string QuayCredentialsRenewed = "quay.credentials_renewed";
     public const string QuayCredentialsFailed = "quay.credentials_failed";
+    public const string QuayRobotCreated = "quay.robot_created";
+    public const string QuayTeamUpdated = "quay.team_updated";
+    public const string QuayQuotaSet = "quay.quota_set";
 
     /// <summary>Sent by <c>POST /v1/webhooks/{id}/ping</c> only; not something to subscribe to.</summary>
     public const string Ping = "webhook.ping";
@@ -25,5 +28,6 @@ public static class WebhookEventTypes
         RegistryAccepted, RegistryApplied, RegistryProgressing, RegistryAvailable, RegistryBlocked, RegistryDegraded,
         RegistryFailed, RegistryDeleted, RegistryReady, QuayUserInitialized, QuayOrganizationCreated,
         QuayCredentialsRenewed, QuayCredentialsFailed,
+        QuayRobotCreated, QuayTeamUpdated, QuayQuotaSet,
     ];
 }

@@ -1,0 +1,430 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Jobs;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
+using QuayGateway.Webhooks.Delivery;
+using QuayGateway.Webhooks.Model;
+
+namespace QuayGateway.Quay;
+
+/// <summary>A robot's credentials, shown once: its full name, token and a ready <c>.dockerconfigjson</c>.</summary>
+public sealed record RobotCredentials(string Name, string Token, string DockerConfigJson, IReadOnlyList<PullSecretSpec> PullSecrets);
+
+/// <summary>A team as the gateway left it.</summary>
+public sealed record TeamState(string Name, string Role, IReadOnlyList<string> Members, bool CreatedByGateway, IReadOnlyList<string> Invited);
+
+/// <summary>The organization's quota as the gateway left it.</summary>
+public sealed record QuotaState(long LimitBytes, string? Limit, bool Changed);
+
+/// <summary>
+/// Robots (with pull secrets), teams and quotas of a registry's Quay organizations, for the API and the declarative
+/// bootstrap alike. Each change is a timeline entry and a webhook event; what is already so is left alone, and nothing
+/// the gateway did not create is deleted. Quay is called through <see cref="QuayAccess"/> only.
+/// </summary>
+public sealed class QuayOrganizationResources(
+    GatewayDb db, QuayClient quay, QuayAccess access, QuayRobotTokens tokens, TimeProvider time, ILogger<QuayOrganizationResources> logger)
+{
+    private const string RobotMissing = "Could not find robot";
+
+    /// <summary>Creates the robot in Quay (Quay refuses an existing one) and keeps its token for its pull secrets.</summary>
+    public async Task<(RobotCredentials? Robot, QuayProblem? Problem)> CreateRobotAsync(Registry registry, string org, RobotSpec spec, CancellationToken ct)
+    {
+        var (call, problem) = await access.OpenAsync(registry, ct);
+        if (call is null)
+        {
+            return (null, problem);
+        }
+
+        try
+        {
+            var answer = await quay.CreateRobotAsync(call.Target, call.Token, org, spec.Name, spec.Description, ct);
+            if (!answer.IsSuccess || answer.Json?["token"]?.GetValue<string>() is not { } token)
+            {
+                return (null, QuayProblem.FromAnswer(answer, $"create robot '{org}+{spec.Name}'"));
+            }
+
+            var robot = await KeepRobotAsync(registry, org, spec, token, createdByGateway: true, ct);
+            return (Credentials(call, robot.FullName, token, robot.PullSecrets), null);
+        }
+        catch (QuayCallException e)
+        {
+            return (null, QuayProblem.FromCallFailure(e));
+        }
+    }
+
+    /// <summary>A new token from Quay, kept (and pushed to the robot's pull secrets) when the gateway knows the robot.</summary>
+    public async Task<(RobotCredentials? Robot, QuayProblem? Problem)> RegenerateRobotAsync(Registry registry, string org, string name, CancellationToken ct)
+    {
+        var (call, problem) = await access.OpenAsync(registry, ct);
+        if (call is null)
+        {
+            return (null, problem);
+        }
+
+        try
+        {
+            var answer = await quay.RegenerateRobotAsync(call.Target, call.Token, org, name, ct);
+            if (!answer.IsSuccess || answer.Json?["token"]?.GetValue<string>() is not { } token)
+            {
+                return (null, QuayProblem.FromAnswer(answer, $"regenerate the token of robot '{org}+{name}'"));
+            }
+
+            var robot = await FindRobotAsync(registry.Id, org, name, ct);
+            if (robot is not null)
+            {
+                var now = time.GetUtcNow();
+                robot.ProtectedToken = tokens.Protect(token);
+                robot.TokenUpdatedAt = now;
+                db.Record(registry, "QuayRobotTokenRegenerated", "QuayRobotTokenRegenerated", $"Regenerated the token of Quay robot '{robot.FullName}'.", now);
+                if (robot.PullSecrets.Count > 0)
+                {
+                    db.EnqueueJob(RobotPullSecretsJob.For(robot.Id));
+                }
+
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+
+            return (Credentials(call, $"{org}+{name}", token, robot?.PullSecrets ?? []), null);
+        }
+        catch (QuayCallException e)
+        {
+            return (null, QuayProblem.FromCallFailure(e));
+        }
+    }
+
+    /// <summary>Deletes the robot in Quay (gone already counts as done) and, through the job, its pull secrets.</summary>
+    public async Task<QuayProblem?> DeleteRobotAsync(Registry registry, string org, string name, CancellationToken ct)
+    {
+        var (call, problem) = await access.OpenAsync(registry, ct);
+        if (call is null)
+        {
+            return problem;
+        }
+
+        var robot = await FindRobotAsync(registry.Id, org, name, ct);
+        try
+        {
+            var answer = await quay.DeleteRobotAsync(call.Target, call.Token, org, name, ct);
+            var gone = answer.Status == 400 && answer.Message.Contains(RobotMissing, StringComparison.Ordinal) && robot is not null;
+            if (!answer.IsSuccess && !gone)
+            {
+                return QuayProblem.FromAnswer(answer, $"delete robot '{org}+{name}'");
+            }
+        }
+        catch (QuayCallException e)
+        {
+            return QuayProblem.FromCallFailure(e);
+        }
+
+        var now = time.GetUtcNow();
+        db.Record(registry, "QuayRobotDeleted", "QuayRobotDeleted", $"Deleted Quay robot '{org}+{name}'.", now);
+        if (robot is not null)
+        {
+            robot.Deleted = true;
+            robot.ProtectedToken = null;
+            robot.PullSecrets = [];
+            db.EnqueueJob(RobotPullSecretsJob.For(robot.Id)); // removes its Secrets, then the row
+        }
+
+        await db.SaveChangesAsync(CancellationToken.None);
+        logger.LogInformation("Deleted Quay robot {Robot} of registry {RegistryId}", $"{org}+{name}", registry.Id);
+        return null;
+    }
+
+    /// <summary>
+    /// Creates the team or sets its role, and its members: the whole set for a team the gateway created, added only
+    /// for one it found. A team already so is not touched.
+    /// </summary>
+    public async Task<(TeamState? Team, QuayProblem? Problem)> PutTeamAsync(Registry registry, string org, TeamSpec spec, CancellationToken ct)
+    {
+        var (call, problem) = await access.OpenAsync(registry, ct);
+        if (call is null)
+        {
+            return (null, problem);
+        }
+
+        var record = await db.QuayTeams.SingleOrDefaultAsync(t => t.RegistryId == registry.Id && t.Organization == org && t.Name == spec.Name, ct);
+        var wanted = (spec.Members ?? []).Distinct(StringComparer.Ordinal).ToList();
+        try
+        {
+            var members = await quay.ListTeamMembersAsync(call.Target, call.Token, org, spec.Name, ct);
+            if (!members.IsSuccess && members.Status != 404)
+            {
+                return (null, QuayProblem.FromAnswer(members, $"read team '{spec.Name}' of '{org}'"));
+            }
+
+            var current = members.IsSuccess ? MemberNames(members) : [];
+            var createdNow = false;
+            var changed = false;
+            if (!members.IsSuccess || record is null || record.Role != spec.Role)
+            {
+                var put = await quay.PutTeamAsync(call.Target, call.Token, org, spec.Name, spec.Role, ct);
+                if (!put.IsSuccess)
+                {
+                    return (null, QuayProblem.FromAnswer(put, $"set team '{spec.Name}' of '{org}'"));
+                }
+
+                createdNow = put.Json?["new_team"]?.GetValue<bool>() == true;
+                changed = createdNow || record?.Role != spec.Role;
+            }
+
+            var ownedByGateway = createdNow || record?.CreatedByGateway == true;
+            var invited = new List<string>();
+            foreach (var member in wanted.Where(m => !current.Contains(m)))
+            {
+                var added = await quay.AddTeamMemberAsync(call.Target, call.Token, org, spec.Name, member, ct);
+                if (!added.IsSuccess)
+                {
+                    return (null, QuayProblem.FromAnswer(added, $"add '{member}' to team '{spec.Name}' of '{org}'"));
+                }
+
+                if (added.Json?["invited"]?.GetValue<bool>() == true)
+                {
+                    invited.Add(member); // Quay invites users outside the organization; they join on accepting
+                }
+
+                changed = true;
+            }
+
+            var final = current.Union(wanted.Except(invited)).ToList();
+            if (ownedByGateway)
+            {
+                foreach (var member in current.Where(m => !wanted.Contains(m)))
+                {
+                    var removed = await quay.RemoveTeamMemberAsync(call.Target, call.Token, org, spec.Name, member, ct);
+                    if (!removed.IsSuccess)
+                    {
+                        return (null, QuayProblem.FromAnswer(removed, $"remove '{member}' from team '{spec.Name}' of '{org}'"));
+                    }
+
+                    final.Remove(member);
+                    changed = true;
+                }
+            }
+
+            var now = time.GetUtcNow();
+            if (record is null)
+            {
+                record = new QuayManagedTeam
+                {
+                    RegistryId = registry.Id, Organization = org, Name = spec.Name, CreatedByGateway = createdNow, Role = spec.Role,
+                };
+                db.QuayTeams.Add(record);
+            }
+
+            record.Role = spec.Role;
+            record.Members = wanted;
+            record.UpdatedAt = now;
+            if (changed)
+            {
+                var verb = createdNow ? "Created" : "Updated";
+                db.Record(registry, "QuayTeamUpdated", "QuayTeamUpdated",
+                    $"{verb} team '{spec.Name}' of Quay organization '{org}' (role {spec.Role}, {final.Count} member(s)).", now);
+                db.AddWebhookEvent(registry, WebhookEventTypes.QuayTeamUpdated, now, new Dictionary<string, string>
+                {
+                    ["organization"] = org, ["team"] = spec.Name, ["role"] = spec.Role, ["created"] = createdNow ? "true" : "false",
+                });
+            }
+
+            await db.SaveChangesAsync(CancellationToken.None);
+            return (new TeamState(spec.Name, spec.Role, final.Order(StringComparer.Ordinal).ToList(), ownedByGateway, invited), null);
+        }
+        catch (QuayCallException e)
+        {
+            return (null, QuayProblem.FromCallFailure(e));
+        }
+    }
+
+    /// <summary>Creates or changes the organization's quota; 409 when Quay runs without FEATURE_QUOTA_MANAGEMENT.</summary>
+    public async Task<(QuotaState? Quota, QuayProblem? Problem)> SetQuotaAsync(Registry registry, string org, long limitBytes, CancellationToken ct)
+    {
+        var (call, problem) = await access.OpenAsync(registry, ct);
+        if (call is null)
+        {
+            return (null, problem);
+        }
+
+        try
+        {
+            var list = await quay.ListQuotasAsync(call.Target, call.Token, org, ct);
+            if (list.Status == 404)
+            {
+                return (null, QuotaManagementDisabled(list));
+            }
+
+            if (!list.IsSuccess || list.Json is not JsonArray quotas)
+            {
+                return (null, QuayProblem.FromAnswer(list, $"read the quota of '{org}'"));
+            }
+
+            var existing = quotas.OfType<JsonObject>().FirstOrDefault(q => q["default_config"]?.GetValue<bool>() != true);
+            if (existing is not null && existing["limit_bytes"]?.GetValue<long>() == limitBytes)
+            {
+                return (new QuotaState(limitBytes, (string?)existing["limit"], Changed: false), null);
+            }
+
+            var answer = existing is null
+                ? await quay.CreateQuotaAsync(call.Target, call.Token, org, limitBytes, ct)
+                : await quay.ChangeQuotaAsync(call.Target, call.Token, org, existing["id"]!.GetValue<long>(), limitBytes, ct);
+            if (!answer.IsSuccess)
+            {
+                return (null, QuayProblem.FromAnswer(answer, $"set the quota of '{org}'"));
+            }
+
+            var now = time.GetUtcNow();
+            db.Record(registry, "QuayQuotaSet", "QuayQuotaSet", $"Set the storage quota of Quay organization '{org}' to {limitBytes} bytes.", now);
+            db.AddWebhookEvent(registry, WebhookEventTypes.QuayQuotaSet, now, new Dictionary<string, string>
+            {
+                ["organization"] = org, ["limitBytes"] = limitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+            await db.SaveChangesAsync(CancellationToken.None);
+            // Creating answers "Created"; Quay's own wording of the limit comes with the quota view.
+            var limit = answer.Json is JsonObject view ? (string?)view["limit"]
+                : (await quay.ListQuotasAsync(call.Target, call.Token, org, ct)).Json is JsonArray after
+                    ? (string?)after.OfType<JsonObject>().FirstOrDefault()?["limit"] : null;
+            return (new QuotaState(limitBytes, limit, Changed: true), null);
+        }
+        catch (QuayCallException e)
+        {
+            return (null, QuayProblem.FromCallFailure(e));
+        }
+    }
+
+    /// <summary>
+    /// The declarative part of an organization: robots that are missing are created (ones found in Quay are used, and
+    /// their pull secrets kept), teams and the quota are brought to what is declared. Steps already done are skipped.
+    /// </summary>
+    public async Task<QuayProblem?> ReconcileAsync(Registry registry, OrganizationSpec org, CancellationToken ct)
+    {
+        foreach (var spec in org.Robots ?? [])
+        {
+            if (await EnsureRobotAsync(registry, org.Name, spec, ct) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        foreach (var team in org.Teams ?? [])
+        {
+            if ((await PutTeamAsync(registry, org.Name, team, ct)).Problem is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return org.Quota is { } quota ? (await SetQuotaAsync(registry, org.Name, quota.LimitBytes, ct)).Problem : null;
+    }
+
+    private async Task<QuayProblem?> EnsureRobotAsync(Registry registry, string org, RobotSpec spec, CancellationToken ct)
+    {
+        var robot = await FindRobotAsync(registry.Id, org, spec.Name, ct);
+        var wanted = spec.PullSecrets?.ToList() ?? [];
+        if (robot is { Deleted: false })
+        {
+            if (!robot.PullSecrets.SequenceEqual(wanted))
+            {
+                robot.PullSecrets = wanted;
+                db.EnqueueJob(RobotPullSecretsJob.For(robot.Id));
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+
+            return null;
+        }
+
+        var (call, problem) = await access.OpenAsync(registry, ct);
+        if (call is null)
+        {
+            return problem;
+        }
+
+        try
+        {
+            // Created by an earlier run whose answer was lost, or by someone else: use it, never re-create it.
+            var found = await quay.GetRobotAsync(call.Target, call.Token, org, spec.Name, ct);
+            if (found.IsSuccess && found.Json?["token"]?.GetValue<string>() is { } token)
+            {
+                await KeepRobotAsync(registry, org, spec, token, createdByGateway: false, ct);
+                return null;
+            }
+        }
+        catch (QuayCallException e)
+        {
+            return QuayProblem.FromCallFailure(e);
+        }
+
+        return (await CreateRobotAsync(registry, org, spec, ct)).Problem;
+    }
+
+    private async Task<QuayRobotAccount> KeepRobotAsync(Registry registry, string org, RobotSpec spec, string token, bool createdByGateway, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var stale = await FindRobotAsync(registry.Id, org, spec.Name, ct);
+        if (stale is not null)
+        {
+            db.QuayRobots.Remove(stale); // deleted earlier (its Secrets job may still run: it finds the new row's wishes)
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+
+        var robot = new QuayRobotAccount
+        {
+            RegistryId = registry.Id, Organization = org, ShortName = spec.Name, Description = spec.Description,
+            ProtectedToken = tokens.Protect(token), CreatedByGateway = createdByGateway, PullSecrets = spec.PullSecrets?.ToList() ?? [],
+            WrittenPullSecrets = stale?.WrittenPullSecrets ?? [], CreatedAt = now, TokenUpdatedAt = now,
+        };
+        db.QuayRobots.Add(robot);
+        if (createdByGateway)
+        {
+            db.Record(registry, "QuayRobotCreated", "QuayRobotCreated", $"Created Quay robot '{robot.FullName}'.", now);
+            db.AddWebhookEvent(registry, WebhookEventTypes.QuayRobotCreated, now, new Dictionary<string, string>
+            {
+                ["organization"] = org, ["robot"] = robot.FullName,
+            });
+        }
+        else
+        {
+            db.Record(registry, "QuayRobotFound", "QuayRobotFound", $"Quay robot '{robot.FullName}' exists already; the gateway uses it.", now);
+        }
+
+        if (robot.PullSecrets.Count > 0 || robot.WrittenPullSecrets.Count > 0)
+        {
+            db.EnqueueJob(RobotPullSecretsJob.For(robot.Id));
+        }
+
+        await db.SaveChangesAsync(CancellationToken.None);
+        logger.LogInformation("Keeping Quay robot {Robot} of registry {RegistryId} (created: {Created})", robot.FullName, registry.Id, createdByGateway);
+        return robot;
+    }
+
+    private Task<QuayRobotAccount?> FindRobotAsync(Guid registryId, string org, string name, CancellationToken ct) =>
+        db.QuayRobots.SingleOrDefaultAsync(r => r.RegistryId == registryId && r.Organization == org && r.ShortName == name, ct);
+
+    private static HashSet<string> MemberNames(QuayAnswer members) =>
+        (members.Json?["members"] as JsonArray ?? [])
+            .Where(m => m?["invited"]?.GetValue<bool>() != true && m?["name"] is not null)
+            .Select(m => m!["name"]!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
+
+    private static RobotCredentials Credentials(QuayCall call, string name, string token, IReadOnlyList<PullSecretSpec> pullSecrets) =>
+        new(name, token, DockerConfigJson(call.Target.Endpoint, name, token), pullSecrets);
+
+    /// <summary>A <c>.dockerconfigjson</c> for the registry's host, as Quay's own "Kubernetes Secret" download has it.</summary>
+    public static string DockerConfigJson(Uri endpoint, string name, string token) =>
+        JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["auths"] = new Dictionary<string, object>
+            {
+                [endpoint.IsDefaultPort ? endpoint.Host : endpoint.Authority] = new Dictionary<string, string>
+                {
+                    ["auth"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{name}:{token}")),
+                    ["email"] = "",
+                },
+            },
+        });
+
+    public static QuayProblem QuotaManagementDisabled(QuayAnswer answer) => new(409, Hosting.ProblemTypes.QuayQuotaManagementDisabled,
+        "Quota management is disabled",
+        "Quay answered 404 to the organization quota endpoint: set FEATURE_QUOTA_MANAGEMENT: true in the registry's config bundle " +
+        "(config.yaml), PATCH the registry, then set the quota again.", "QuayQuotaManagementDisabled", answer);
+}

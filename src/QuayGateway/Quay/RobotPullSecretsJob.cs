@@ -1,0 +1,143 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using QuayGateway.Clusters;
+using QuayGateway.Jobs;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
+using QuayGateway.Tenants;
+
+namespace QuayGateway.Quay;
+
+/// <summary>
+/// Keeps a robot's <c>kubernetes.io/dockerconfigjson</c> Secrets in its registry's cluster: writes the wanted ones
+/// (in namespaces the tenant may use, never over a Secret the gateway did not write) with the robot's current token,
+/// and removes the ones no longer wanted, or all of them once the robot is deleted. Its argument is the robot's id,
+/// never a credential; running it again changes nothing. <see cref="ResyncAsync"/> runs it for every robot.
+/// </summary>
+public sealed class RobotPullSecretsJob(
+    GatewayDb db, ClusterConnections clusters, TenantPolicies policies, QuayRobotTokens tokens, QuayClient quay, QuayAccess access,
+    TimeProvider time, ILogger<RobotPullSecretsJob> logger)
+{
+    public const string RecurringId = "quay-pull-secrets-resync";
+    public const string RobotIdAnnotation = "quaygateway.dev/robot-id";
+    public const string SecretType = "kubernetes.io/dockerconfigjson";
+
+    private static readonly JobTemplate Template = JobTemplate.Of<RobotPullSecretsJob>((job, id) => job.RunAsync(id, CancellationToken.None));
+
+    public static PreparedJob For(Guid robotId) => Template.For(robotId);
+
+    [AutomaticRetry(Attempts = 8, DelaysInSeconds = [5, 10, 30, 60, 120, 300, 600, 900])]
+    public async Task RunAsync(Guid robotId, CancellationToken ct)
+    {
+        var robot = await db.QuayRobots.SingleOrDefaultAsync(r => r.Id == robotId, ct);
+        if (robot is null)
+        {
+            return;
+        }
+
+        var registry = await db.Registries.SingleAsync(r => r.Id == robot.RegistryId, ct);
+        var cluster = clusters.Get(registry.Cluster);
+        var token = robot.ProtectedToken is { } sealedToken && !robot.Deleted ? tokens.Unprotect(sealedToken) : null;
+        token = await CurrentTokenAsync(registry, robot, token, ct);
+
+        var wanted = new List<PullSecretSpec>();
+        foreach (var secret in robot.Deleted || token is null ? [] : robot.PullSecrets)
+        {
+            if (await policies.CheckExistingPlacementAsync(db, registry.Tenant, registry.Cluster, secret.Namespace, ct) is not null)
+            {
+                logger.LogWarning("Pull secret {Namespace}/{Secret} of robot {Robot} is outside tenant {Tenant}'s namespaces; not written",
+                    secret.Namespace, secret.Name, robot.FullName, registry.Tenant);
+                continue;
+            }
+
+            var found = await cluster.GetSecretMetadataAsync(secret.Namespace, secret.Name, ct);
+            if (found is not null && found.Annotations?.TryGetValue(RobotIdAnnotation, out var owner) != true)
+            {
+                logger.LogWarning("Secret {Namespace}/{Secret} exists and was not written by the gateway; robot {Robot} leaves it alone",
+                    secret.Namespace, secret.Name, robot.FullName);
+                continue;
+            }
+
+            var endpoint = QuayTarget.For(registry)?.Endpoint ?? throw new InvalidOperationException("The registry has no endpoint.");
+            await cluster.ApplySecretAsync(secret.Namespace, secret.Name,
+                new Dictionary<string, string> { [".dockerconfigjson"] = QuayOrganizationResources.DockerConfigJson(endpoint, robot.FullName, token!) },
+                new Dictionary<string, string> { [ClusterClient.ManagedByLabel] = ClusterClient.FieldManager },
+                new Dictionary<string, string> { [ClusterClient.RegistryIdAnnotation] = registry.Id.ToString(), [RobotIdAnnotation] = robot.Id.ToString() },
+                ct, SecretType);
+            wanted.Add(secret);
+        }
+
+        foreach (var stale in robot.WrittenPullSecrets.Where(w => !wanted.Contains(w)))
+        {
+            var found = await cluster.GetSecretMetadataAsync(stale.Namespace, stale.Name, ct);
+            if (found?.Annotations?.TryGetValue(RobotIdAnnotation, out var owner) == true && owner == robot.Id.ToString())
+            {
+                await cluster.DeleteSecretAsync(stale.Namespace, stale.Name, found.Uid, ct);
+            }
+        }
+
+        var now = time.GetUtcNow();
+        if (robot.Deleted)
+        {
+            db.QuayRobots.Remove(robot);
+            db.Record(registry, "QuayPullSecretsRemoved", "QuayPullSecretsRemoved",
+                $"Removed the pull secrets of deleted Quay robot '{robot.FullName}'.", now);
+        }
+        else if (!robot.WrittenPullSecrets.SequenceEqual(wanted))
+        {
+            db.Record(registry, "QuayPullSecretsWritten", "QuayPullSecretsWritten",
+                $"Pull secrets of Quay robot '{robot.FullName}': {(wanted.Count == 0 ? "none" : string.Join(", ", wanted.Select(w => $"{w.Namespace}/{w.Name}")))}.", now);
+            robot.WrittenPullSecrets = wanted;
+        }
+
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Every robot with pull secrets written or wanted, brought up to date (the token may have changed in Quay).</summary>
+    [DisableConcurrentExecution(300)]
+    [AutomaticRetry(Attempts = 0)]
+    public async Task ResyncAsync(CancellationToken ct)
+    {
+        var ids = (await db.QuayRobots.AsNoTracking().ToListAsync(ct))
+            .Where(r => r.Deleted || r.PullSecrets.Count > 0 || r.WrittenPullSecrets.Count > 0)
+            .Select(r => r.Id).ToList();
+        foreach (var id in ids)
+        {
+            db.ChangeTracker.Clear();
+            try
+            {
+                await RunAsync(id, ct);
+            }
+            catch (Exception e) when (e is ClusterCallException or DbUpdateException)
+            {
+                logger.LogWarning(e, "Resync of the pull secrets of robot {RobotId} failed; the next run tries again", id);
+            }
+        }
+    }
+
+    /// <summary>The robot's token as Quay has it now (someone may have regenerated it in Quay's UI); the stored one when Quay cannot say.</summary>
+    private async Task<string?> CurrentTokenAsync(Registry registry, QuayRobotAccount robot, string? stored, CancellationToken ct)
+    {
+        if (robot.Deleted || robot.PullSecrets.Count == 0 || (await access.OpenAsync(registry, ct)).Call is not { } call)
+        {
+            return stored;
+        }
+
+        try
+        {
+            var answer = await quay.GetRobotAsync(call.Target, call.Token, robot.Organization, robot.ShortName, ct);
+            if (answer.IsSuccess && answer.Json?["token"]?.GetValue<string>() is { } current && current != stored)
+            {
+                robot.ProtectedToken = tokens.Protect(current);
+                robot.TokenUpdatedAt = time.GetUtcNow();
+                return current;
+            }
+        }
+        catch (QuayCallException e)
+        {
+            logger.LogInformation("Quay could not be asked for robot {Robot}'s token ({Message}); the stored one is used", robot.FullName, e.Message);
+        }
+
+        return stored;
+    }
+}

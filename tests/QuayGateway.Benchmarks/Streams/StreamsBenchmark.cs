@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using QuayGateway.DevServices;
+using QuayGateway.Tests.Infrastructure;
+
+namespace QuayGateway.Benchmarks.Streams;
+
+/// <summary>
+/// Event streams pushed from one LISTEN connection per replica (<c>TimelineFeed</c>), measured at few and at many
+/// subscribers in one run, on a throwaway PostgreSQL with the gateway as a separate process (no job server, no
+/// watches: the streams are measured, not rollouts). For each size: that many SSE subscribers on <c>/v1/events</c>;
+/// an idle window (gateway CPU, PostgreSQL transactions/s from <c>pg_stat_database</c>); then a load window where
+/// four writers commit timeline entries straight into PostgreSQL at a fixed rate (out of id order among themselves).
+/// Targets: delivery p99 &lt; 250 ms from commit; zero lost or duplicated entries per subscriber; idle streams under 5%
+/// of one core; PostgreSQL transactions/s at many subscribers within 1.5× (+5/s) of the figure at few.
+/// </summary>
+public static class StreamsBenchmark
+{
+    private const string AdminKey = "qgw-streams-benchmark-admin-key";
+    private const int Writers = 4;
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(12);
+
+    public static async Task<int> RunAsync(int few, int many, int eventsPerSecond, TimeSpan load, TimeSpan idle)
+    {
+        await using var postgres = await DevPostgres.StartThrowawayAsync();
+        await using var gateway = await GatewayProcess.StartAsync(postgres.ConnectionString, AdminKey,
+            "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false", "--Gateway:Clusters:sandbox:sandbox=true");
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+        {
+            BaseAddress = new Uri(gateway.Url), Timeout = Timeout.InfiniteTimeSpan,
+        };
+        http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
+
+        var registries = new List<Guid>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var created = await http.PostAsync("/v1/registries", JsonContent($$"""{"name":"stream-{{i}}","namespace":"streams-bench"}"""));
+            if (created.StatusCode != HttpStatusCode.Accepted)
+            {
+                throw new InvalidOperationException($"create: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+            }
+
+            registries.Add(Guid.Parse((string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!));
+        }
+
+        var database = new NpgsqlConnectionStringBuilder(postgres.ConnectionString).Database!;
+        Console.WriteLine($"Streams benchmark: {few} then {many} SSE subscribers on /v1/events; {eventsPerSecond} timeline entries/s from {Writers} writers " +
+                          $"for {load.TotalSeconds:F0} s; idle windows of {idle.TotalSeconds:F0} s; load average {LoadAverage()}");
+
+        var results = new List<Phase>();
+        foreach (var size in new[] { few, many })
+        {
+            results.Add(await RunPhaseAsync(http, gateway, postgres.ConnectionString, database, registries, size, eventsPerSecond, load, idle));
+        }
+
+        var (small, large) = (results[0], results[1]);
+        var p99 = Math.Max(small.P99Ms, large.P99Ms);
+        var lost = results.Sum(r => r.Lost);
+        var duplicated = results.Sum(r => r.Duplicated);
+        var idleCpu = large.IdleCpuPercent;
+        var tpsBound = (small.LoadTps * 1.5) + 5;
+        var idleTpsBound = (small.IdleTps * 1.5) + 5;
+        var independent = large.LoadTps <= tpsBound && large.IdleTps <= idleTpsBound;
+        foreach (var r in results)
+        {
+            Console.WriteLine($"{r.Subscribers,5} subscribers: {r.Events} entries, {r.Deliveries} deliveries; delivery p50 {r.P50Ms:F1} ms p99 {r.P99Ms:F1} ms max {r.MaxMs:F1} ms; " +
+                              $"lost {r.Lost}, duplicated {r.Duplicated}, unexpected {r.Unexpected}; idle CPU {r.IdleCpuPercent:F2}% of a core, load CPU {r.LoadCpuPercent:F1}%; " +
+                              $"PostgreSQL {r.IdleTps:F1} tx/s idle, {r.LoadTps:F1} tx/s under load ({r.WriterTps:F1} of them the writers'); gateway RSS {r.RssMb:F0} MB");
+        }
+
+        Console.WriteLine($"load average at the end {LoadAverage()}");
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            suite = "streams",
+            subscribers = new[] { small.Subscribers, large.Subscribers },
+            entries = new[] { small.Events, large.Events },
+            deliveryP50Ms = Math.Round(Math.Max(small.P50Ms, large.P50Ms), 1),
+            deliveryP99Ms = Math.Round(p99, 1),
+            deliveryP99 = p99 < 250 ? "PASS" : "MISS",
+            lost,
+            duplicated,
+            lostOrDuplicated = lost + duplicated + results.Sum(r => r.Unexpected) == 0 ? "PASS" : "MISS",
+            idleCpuPercentOfCore = Math.Round(idleCpu, 2),
+            idleCpu = idleCpu < 5 ? "PASS" : "MISS",
+            pgTxPerSecondIdle = new[] { Math.Round(small.IdleTps, 1), Math.Round(large.IdleTps, 1) },
+            pgTxPerSecondLoad = new[] { Math.Round(small.LoadTps, 1), Math.Round(large.LoadTps, 1) },
+            pgIndependentOfSubscribers = independent ? "PASS" : "MISS",
+        }));
+        return p99 < 250 && lost + duplicated == 0 && idleCpu < 5 && independent ? 0 : 1;
+    }
+
+    private sealed record Phase(int Subscribers, int Events, long Deliveries, double P50Ms, double P99Ms, double MaxMs, long Lost, long Duplicated,
+        long Unexpected, double IdleCpuPercent, double LoadCpuPercent, double IdleTps, double LoadTps, double WriterTps, double RssMb);
+
+    private static async Task<Phase> RunPhaseAsync(HttpClient http, GatewayProcess gateway, string connectionString, string database,
+        List<Guid> registries, int size, int eventsPerSecond, TimeSpan load, TimeSpan idle)
+    {
+        using var stop = new CancellationTokenSource();
+        var subscribers = Enumerable.Range(0, size).Select(_ => new Subscriber()).ToList();
+        var opened = subscribers.Select(s => s.OpenAsync(http, stop.Token)).ToList();
+        await Task.WhenAll(opened);
+        var pumps = subscribers.Select(s => s.PumpAsync(stop.Token)).ToList();
+        // Settle: the opens' own queries reach pg_stat_database late (an idle backend reports its counts after up to
+        // 10 s), and must not be counted in the idle window.
+        await Task.Delay(Settle);
+
+        using var process = Process.GetProcessById(gateway.Id);
+        // Idle: streams open, nothing written; twice, to show whether the counts still settle.
+        var (earlyCpu, earlyTps) = await MeasureAsync(process, connectionString, database, idle, () => Task.CompletedTask);
+        var (idleCpu, idleTps) = await MeasureAsync(process, connectionString, database, idle, () => Task.CompletedTask);
+        Console.WriteLine($"  {size} subscribers idle: first window {earlyCpu:F2}% CPU {earlyTps:F1} tx/s, second window {idleCpu:F2}% CPU {idleTps:F1} tx/s");
+
+        // Load: writers commit entries at a fixed rate; each commit's start is its time (an upper bound on the delay).
+        var committedAt = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
+        var perWriter = eventsPerSecond / (double)Writers;
+        var total = (int)(eventsPerSecond * load.TotalSeconds);
+        var (loadCpu, loadTps) = await MeasureAsync(process, connectionString, database, load, () => Task.WhenAll(Enumerable.Range(0, Writers).Select(async w =>
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            var clock = Stopwatch.StartNew();
+            for (var i = w; i < total; i += Writers)
+            {
+                var due = TimeSpan.FromSeconds(i / Writers / perWriter);
+                if (due > clock.Elapsed)
+                {
+                    await Task.Delay(due - clock.Elapsed);
+                }
+
+                await using var insert = new NpgsqlCommand(
+                    "INSERT INTO gateway.registry_events (registry_id, at, type, state, message) VALUES (@r, now(), 'BenchmarkEntry', 'Accepted', @m) RETURNING id",
+                    connection);
+                insert.Parameters.AddWithValue("r", registries[i % registries.Count]);
+                insert.Parameters.AddWithValue("m", $"entry {i}");
+                var started = Stopwatch.GetTimestamp();
+                var id = (long)(await insert.ExecuteScalarAsync())!;
+                committedAt[id] = started;
+            }
+        })));
+        await Task.Delay(TimeSpan.FromSeconds(3)); // stragglers
+        var rss = gateway.Memory().Peak / 1024.0 / 1024.0;
+        await stop.CancelAsync();
+        await Task.WhenAll(pumps);
+
+        var delays = new List<double>();
+        long lost = 0, duplicated = 0, unexpected = 0;
+        foreach (var subscriber in subscribers)
+        {
+            var seen = new HashSet<long>();
+            foreach (var (id, at) in subscriber.Received)
+            {
+                if (!committedAt.TryGetValue(id, out var committed))
+                {
+                    unexpected++;
+                    continue;
+                }
+
+                if (!seen.Add(id))
+                {
+                    duplicated++;
+                    continue;
+                }
+
+                delays.Add(Stopwatch.GetElapsedTime(committed, at).TotalMilliseconds);
+            }
+
+            lost += committedAt.Keys.Count(id => !seen.Contains(id));
+            if (subscriber.Error is { } error)
+            {
+                Console.Error.WriteLine($"a subscriber failed: {error.Message}");
+            }
+        }
+
+        delays.Sort();
+        return new Phase(size, committedAt.Count, delays.Count, Percentile(delays, 0.5), Percentile(delays, 0.99), delays.Count == 0 ? double.NaN : delays[^1],
+            lost, duplicated, unexpected, idleCpu, loadCpu, idleTps, loadTps, committedAt.Count / load.TotalSeconds, rss);
+    }
+
+    /// <summary>The gateway's CPU (percent of one core) and the database's committed and rolled-back transactions per second over a window.</summary>
+    private static async Task<(double CpuPercent, double Tps)> MeasureAsync(Process process, string connectionString, string database, TimeSpan window, Func<Task> work)
+    {
+        process.Refresh();
+        var cpuBefore = process.TotalProcessorTime;
+        var txBefore = await TransactionsAsync(connectionString, database);
+        var clock = Stopwatch.StartNew();
+        var running = work();
+        await Task.WhenAll(running, Task.Delay(window));
+        // Statistics reach pg_stat_database when a backend reports them (at most about a second late).
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var elapsed = clock.Elapsed;
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / elapsed.TotalSeconds * 100;
+        var tx = await TransactionsAsync(connectionString, database) - txBefore - 2; // the two reads of the counter
+        return (cpu, tx / elapsed.TotalSeconds);
+    }
+
+    private static async Task<long> TransactionsAsync(string connectionString, string database)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pg_stat_force_next_flush(); SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = @d", connection);
+        command.Parameters.AddWithValue("d", database);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        await reader.ReadAsync();
+        return reader.GetInt64(0);
+    }
+
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+    private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    /// <summary>One SSE subscriber: the id of every event it receives, with the time it arrived.</summary>
+    private sealed class Subscriber
+    {
+        private readonly List<(long Id, long At)> _received = [];
+        private Stream? _body;
+
+        public IReadOnlyList<(long Id, long At)> Received => _received;
+
+        public Exception? Error { get; private set; }
+
+        public async Task OpenAsync(HttpClient http, CancellationToken ct)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                throw new InvalidOperationException($"/v1/events: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+            }
+
+            _body = await response.Content.ReadAsStreamAsync(ct);
+        }
+
+        public async Task PumpAsync(CancellationToken ct)
+        {
+            try
+            {
+                using var reader = new StreamReader(_body!);
+                while (await reader.ReadLineAsync(ct) is { } line)
+                {
+                    if (line.StartsWith("id: ", StringComparison.Ordinal))
+                    {
+                        _received.Add((long.Parse(line.AsSpan(4), CultureInfo.InvariantCulture), Stopwatch.GetTimestamp()));
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // the phase ended
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException)
+            {
+                Error = e;
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
+using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Tests.Rollout;
+
+namespace QuayGateway.Tests.Quay;
+
+/// <summary>
+/// Robots with pull secrets, teams and quotas through the gateway, against the sandbox's Quay and cluster; and the
+/// same declared in the create request and in PATCH.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
+{
+    private const string QuotaConfig = "FEATURE_USER_INITIALIZE: true\nFEATURE_QUOTA_MANAGEMENT: true\nSUPER_USERS: [quayadmin]\n";
+    private static readonly InitialUserRequest Admin = new("quayadmin", "quayadmin@example.com", QuayScenario.Password);
+
+    private readonly QuayScenario _quay = new(gateway);
+
+    private async Task<(RegistryResponse Registry, string Base)> ReadyWithOrgAsync(string prefix, string config = QuayScenario.Config)
+    {
+        var created = await _quay.Provisioning.CreateAsync(QuayScenario.Request(ProvisioningScenario.UniqueNamespace(prefix), config, Admin,
+            new OrganizationSpec("testorg", "testorg@example.com")));
+        var ready = await _quay.Provisioning.WaitForAsync(created.Id, RegistryState.Ready);
+        return (ready, $"/v1/registries/{ready.Id}/quay/organizations/testorg");
+    }
+
+    private async Task<string?> PullSecretTokenAsync(string ns, string name)
+    {
+        try
+        {
+            var secret = await _quay.Provisioning.Kubernetes().CoreV1.ReadNamespacedSecretAsync(name, ns);
+            Assert.Equal("kubernetes.io/dockerconfigjson", secret.Type);
+            // The sandbox keeps stringData as written (a real API server folds it into data).
+            var config = JsonNode.Parse(secret.Data?.TryGetValue(".dockerconfigjson", out var bytes) == true
+                ? Encoding.UTF8.GetString(bytes) : secret.StringData[".dockerconfigjson"])!;
+            var auth = config["auths"]!.AsObject().Single().Value!["auth"]!.GetValue<string>();
+            return Encoding.UTF8.GetString(Convert.FromBase64String(auth)).Split(':', 2)[1];
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    [Fact]
+    public async Task A_robot_is_created_once_with_its_token_its_pull_secret_follows_regenerate_and_delete_removes_both()
+    {
+        var (registry, orgUrl) = await ReadyWithOrgAsync("qrobot");
+        var ns = registry.Namespace;
+
+        using var create = await _quay.Client.PostAsJsonAsync($"{orgUrl}/robots",
+            new { name = "ci", description = "CI pulls", pullSecrets = new[] { new { @namespace = ns, name = "quay-pull" } } });
+        var body = await create.Content.ReadAsStringAsync();
+        Assert.True(create.StatusCode == HttpStatusCode.Created, body);
+        var robot = JsonNode.Parse(body)!;
+        Assert.Equal("testorg+ci", robot["name"]!.GetValue<string>());
+        var token = robot["token"]!.GetValue<string>();
+        Assert.Matches("^[A-Z0-9]{64}$", token);
+        var dockerConfig = JsonNode.Parse(robot["dockerConfigJson"]!.GetValue<string>())!;
+        Assert.Equal(new Uri(registry.RegistryEndpoint!).Host, dockerConfig["auths"]!.AsObject().Single().Key);
+        Assert.Equal(token, await GatewayFixture.EventuallyAsync(() => PullSecretTokenAsync(ns, "quay-pull"), t => t == token));
+
+        var list = await _quay.Provisioning.Read<JsonObject>($"{orgUrl}/robots");
+        Assert.Equal("testorg+ci", list["robots"]!.AsArray().Single()!["name"]!.GetValue<string>());
+        Assert.DoesNotContain(token, list.ToJsonString(), StringComparison.Ordinal);
+
+        using var again = await _quay.Client.PostAsJsonAsync($"{orgUrl}/robots", new { name = "ci" });
+        await QuayScenario.AssertProblemAsync(again, HttpStatusCode.BadRequest, "quay-rejected");
+
+        using var regenerate = await _quay.Client.PostAsync($"{orgUrl}/robots/ci/regenerate", null);
+        Assert.Equal(HttpStatusCode.OK, regenerate.StatusCode);
+        var newToken = JsonNode.Parse(await regenerate.Content.ReadAsStringAsync())!["token"]!.GetValue<string>();
+        Assert.NotEqual(token, newToken);
+        await GatewayFixture.EventuallyAsync(() => PullSecretTokenAsync(ns, "quay-pull"), t => t == newToken);
+
+        using var delete = await _quay.Client.DeleteAsync($"{orgUrl}/robots/ci");
+        Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        await GatewayFixture.EventuallyAsync(() => PullSecretTokenAsync(ns, "quay-pull"), t => t is null);
+        Assert.Empty((await _quay.Provisioning.Read<JsonObject>($"{orgUrl}/robots"))["robots"]!.AsArray());
+
+        var timeline = (await _quay.TimelineAsync(registry.Id)).Select(e => e.Type).ToList();
+        Assert.Contains("QuayRobotCreated", timeline);
+        Assert.Contains("QuayRobotDeleted", timeline);
+        Assert.Contains("quay.robot_created", await _quay.WebhookEventTypesAsync(registry.Id));
+        Assert.DoesNotContain(timeline, t => t.Contains(token, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_robot_name_Quay_refuses_is_a_field_error()
+    {
+        var (_, orgUrl) = await ReadyWithOrgAsync("qrobotbad");
+
+        using var response = await _quay.Client.PostAsJsonAsync($"{orgUrl}/robots",
+            new { name = "CI!", pullSecrets = new[] { new { @namespace = "Not_A_Label", name = "x" } } });
+
+        await QuayScenario.AssertProblemAsync(response, HttpStatusCode.BadRequest, "validation-failed");
+        var errors = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]!.AsObject();
+        Assert.Contains("name", errors.Select(e => e.Key));
+        Assert.Contains("pullSecrets[0].namespace", errors.Select(e => e.Key));
+    }
+
+    [Fact]
+    public async Task A_team_the_gateway_creates_gets_exactly_its_members_and_a_found_team_only_gains_members()
+    {
+        var (registry, orgUrl) = await ReadyWithOrgAsync("qteam");
+        (await _quay.Client.PostAsJsonAsync($"{orgUrl}/robots", new { name = "ci" })).Dispose();
+        (await _quay.Client.PostAsJsonAsync($"{orgUrl}/robots", new { name = "deploy" })).Dispose();
+
+        var created = await PutTeamAsync($"{orgUrl}/teams/devs", new { role = "member", members = new[] { "testorg+ci", "testorg+deploy" } });
+        var narrowed = await PutTeamAsync($"{orgUrl}/teams/devs", new { role = "creator", members = new[] { "testorg+deploy" } });
+        var unchanged = await PutTeamAsync($"{orgUrl}/teams/devs", new { role = "creator", members = new[] { "testorg+deploy" } });
+        var owners = await PutTeamAsync($"{orgUrl}/teams/owners", new { role = "admin", members = new[] { "testorg+ci" } });
+
+        Assert.True(created["createdByGateway"]!.GetValue<bool>());
+        Assert.Equal(["testorg+ci", "testorg+deploy"], Names(created));
+        Assert.Equal("creator", narrowed["role"]!.GetValue<string>());
+        Assert.Equal(["testorg+deploy"], Names(narrowed));
+        Assert.Equal(["testorg+deploy"], Names(unchanged));
+        Assert.False(owners["createdByGateway"]!.GetValue<bool>());
+        Assert.Equal(["quayadmin", "testorg+ci"], Names(owners)); // quayadmin stays: the gateway did not create owners
+        Assert.Equal(3, (await _quay.WebhookEventTypesAsync(registry.Id)).Count(e => e == "quay.team_updated")); // not for the no-op
+
+        using var invalid = await _quay.Client.PutAsJsonAsync($"{orgUrl}/teams/devs", new { role = "owner" });
+        await QuayScenario.AssertProblemAsync(invalid, HttpStatusCode.BadRequest, "validation-failed");
+    }
+
+    [Fact]
+    public async Task A_quota_needs_FEATURE_QUOTA_MANAGEMENT_and_is_set_once()
+    {
+        var (_, withoutFeature) = await ReadyWithOrgAsync("qnoquota");
+        using var refused = await _quay.Client.PutAsJsonAsync($"{withoutFeature}/quota", new { limitBytes = 1073741824L });
+        await QuayScenario.AssertProblemAsync(refused, HttpStatusCode.Conflict, "quay-quota-management-disabled");
+
+        var (registry, orgUrl) = await ReadyWithOrgAsync("qquota", QuotaConfig);
+        var first = await PutAsync($"{orgUrl}/quota", new { limitBytes = 1073741824L });
+        var same = await PutAsync($"{orgUrl}/quota", new { limitBytes = 1073741824L });
+        var changed = await PutAsync($"{orgUrl}/quota", new { limitBytes = 2147483648L });
+
+        Assert.Equal((true, "1.0 GiB"), (first["changed"]!.GetValue<bool>(), first["limit"]!.GetValue<string>()));
+        Assert.False(same["changed"]!.GetValue<bool>());
+        Assert.Equal((true, "2.0 GiB"), (changed["changed"]!.GetValue<bool>(), changed["limit"]!.GetValue<string>()));
+        Assert.Equal(2, (await _quay.WebhookEventTypesAsync(registry.Id)).Count(e => e == "quay.quota_set"));
+    }
+
+    [Fact]
+    public async Task Declared_robots_teams_and_quota_are_brought_about_with_the_bootstrap_and_a_PATCH_changes_what_differs()
+    {
+        var ns = ProvisioningScenario.UniqueNamespace("qdecl");
+        var org = new OrganizationSpec("testorg", "testorg@example.com",
+            Robots: [new RobotSpec("ci", "CI", [new PullSecretSpec(ns, "quay-pull")])],
+            Teams: [new TeamSpec("devs", "member", ["testorg+ci"])],
+            Quota: new QuotaSpec(1073741824L));
+        var created = await _quay.Provisioning.CreateAsync(QuayScenario.Request(ns, QuotaConfig, Admin, org));
+        var ready = await _quay.Provisioning.WaitForAsync(created.Id, RegistryState.Ready);
+
+        var steps = (await _quay.TimelineAsync(ready.Id)).Select(e => e.Type == "StateChanged" ? e.State.ToString() : e.Type)
+            .Where(s => s is "Bootstrapping" or "Ready" || s.StartsWith("Quay", StringComparison.Ordinal) && s != "QuayPullSecretsWritten").ToList();
+        Assert.Equal(["Bootstrapping", "QuayUserInitialized", "QuayOrganizationCreated", "QuayRobotCreated", "QuayTeamUpdated", "QuayQuotaSet", "Ready"], steps);
+        var events = await _quay.WebhookEventTypesAsync(ready.Id);
+        Assert.Equal(["quay.user_initialized", "quay.organization_created", "quay.robot_created", "quay.team_updated", "quay.quota_set"],
+            events.Where(e => e.StartsWith("quay.", StringComparison.Ordinal)));
+        await GatewayFixture.EventuallyAsync(() => PullSecretTokenAsync(ns, "quay-pull"), t => t is not null);
+        var devs = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{ready.Id}/quay/organizations/testorg/robots");
+        Assert.Equal("devs", devs["robots"]!.AsArray().Single()!["teams"]!.AsArray().Single()!["name"]!.GetValue<string>());
+
+        // PATCH: a bigger quota and one more team; the robot and devs are as declared already, so they are skipped.
+        var changedOrg = org with { Teams = [.. org.Teams!, new TeamSpec("ops", "creator", [])], Quota = new QuotaSpec(2147483648L) };
+        using var patch = await _quay.Client.PatchAsJsonAsync($"/v1/registries/{ready.Id}", new { organizations = new[] { changedOrg } });
+        Assert.Equal(HttpStatusCode.Accepted, patch.StatusCode);
+        await GatewayFixture.EventuallyAsync(() => _quay.WebhookEventTypesAsync(ready.Id), e => e.Count(t => t == "quay.quota_set") == 2);
+        var again = await _quay.Provisioning.WaitForAsync(ready.Id, RegistryState.Ready);
+
+        Assert.Contains(again.Conditions, c => c is { Type: "Bootstrapped", Status: "True" });
+        var after = await _quay.WebhookEventTypesAsync(ready.Id);
+        Assert.Single(after, e => e == "quay.robot_created");
+        Assert.Single(after, e => e == "quay.user_initialized");
+        Assert.Equal(2, after.Count(e => e == "quay.team_updated"));
+    }
+
+    [Fact]
+    public async Task Declared_resources_are_validated_as_field_errors()
+    {
+        var request = QuayScenario.Request(ProvisioningScenario.UniqueNamespace("qdeclbad"), initialUser: Admin,
+            organizations: new OrganizationSpec("testorg", "testorg@example.com",
+                Robots: [new RobotSpec("ci"), new RobotSpec("ci")], Teams: [new TeamSpec("devs", "owner")], Quota: new QuotaSpec(0)));
+
+        using var response = await _quay.Client.PostAsJsonAsync("/v1/registries", request);
+
+        await QuayScenario.AssertProblemAsync(response, HttpStatusCode.BadRequest, "validation-failed");
+        var errors = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]!.AsObject().Select(e => e.Key).ToList();
+        Assert.Contains("organizations[0].robots[1].name", errors);
+        Assert.Contains("organizations[0].teams[0].role", errors);
+        Assert.Contains("organizations[0].quota.limitBytes", errors);
+    }
+
+    private async Task<JsonNode> PutTeamAsync(string url, object body) => await PutAsync(url, body);
+
+    private async Task<JsonNode> PutAsync(string url, object body)
+    {
+        using var response = await _quay.Client.PutAsJsonAsync(url, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    private static string[] Names(JsonNode team) => team["members"]!.AsArray().Select(m => m!.GetValue<string>()).ToArray();
+}
