@@ -102,6 +102,41 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
         }
     }
 
+    [Theory]
+    [InlineData(true, HttpStatusCode.Created)]
+    [InlineData(false, HttpStatusCode.Conflict)]
+    public async Task Robots_teams_and_quotas_use_the_renewable_credentials_too(bool keepPassword, HttpStatusCode expected)
+    {
+        var registry = await AvailableAsync(keepPassword ? "qrobkeep" : "qrobgone", "3.18");
+        var configuration = gateway.Host.Services.GetRequiredService<IConfiguration>();
+        configuration["Gateway:Quay:KeepBootstrapPassword"] = keepPassword ? "true" : "false";
+        try
+        {
+            await InitializeAsync(registry);
+            using (var org = await _quay.Client.PostAsJsonAsync($"/v1/registries/{registry.Id}/quay/organizations", new OrganizationSpec("robotorg", "robotorg@example.com")))
+            {
+                Assert.Equal(HttpStatusCode.Created, org.StatusCode);
+            }
+
+            _quay.Sandbox.Quay.Api.RevokeTokens($"{registry.Namespace}/{registry.Name}");
+            using var robot = await _quay.Client.PostAsJsonAsync($"/v1/registries/{registry.Id}/quay/organizations/robotorg/robots", new { name = "ci" });
+
+            Assert.Equal(expected, robot.StatusCode);
+            if (keepPassword)
+            {
+                Assert.Contains("quay.credentials_renewed", await _quay.WebhookEventTypesAsync(registry.Id));
+            }
+            else
+            {
+                Assert.Equal(QuayGateway.Hosting.ProblemTypes.QuayCredentialsExpired, (await robot.ReadAsync<JsonObject>())["type"]!.GetValue<string>());
+            }
+        }
+        finally
+        {
+            configuration["Gateway:Quay:KeepBootstrapPassword"] = "false";
+        }
+    }
+
     [Fact]
     public async Task An_operator_supplies_a_token_or_a_password_and_Quays_refusal_is_422()
     {
