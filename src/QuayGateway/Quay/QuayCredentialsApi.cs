@@ -18,6 +18,10 @@ public sealed record QuayCredentialsRequest(string? Token = null, string? Userna
 /// <summary><c>GET</c> and <c>PUT /v1/registries/{id}/quay/credentials</c>.</summary>
 public static class QuayCredentialsApi
 {
+    private const int MaxTokenLength = 4096;
+
+    private static bool IsHeaderToken(string token) => token.Length is > 0 and <= MaxTokenLength && token.All(c => c is > ' ' and <= '~');
+
     public static readonly QuayCredentialsRequest Example = new(Token: "<a token from Quay: Organization → Applications → Generate Token>");
 
     public static async Task<Results<Ok<QuayCredentialsView>, ProblemHttpResult>> GetAsync(Guid id, ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
@@ -50,6 +54,11 @@ public static class QuayCredentialsApi
         if (byToken == byPassword)
         {
             errors["token"] = ["Give either token, or username and password."];
+        }
+        else if (byToken && !IsHeaderToken(request.Token!.Trim()))
+        {
+            // It travels in an Authorization header: visible ASCII only, as every token Quay issues is.
+            errors["token"] = [$"A Quay token is 1 to {MaxTokenLength} visible ASCII characters, without spaces."];
         }
         else if (byPassword && (string.IsNullOrWhiteSpace(request.Username) || string.IsNullOrEmpty(request.Password)))
         {

@@ -159,6 +159,8 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
         await QuayScenario.AssertProblemAsync(badPassword, HttpStatusCode.UnprocessableEntity, "quay-credentials-invalid");
         Assert.Contains("Invalid Username or Password", (await badPassword.ReadObjectAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         await QuayScenario.AssertProblemAsync(both, HttpStatusCode.BadRequest, "validation-failed");
+        using var notAToken = await _quay.Client.PutAsJsonAsync(url, new { token = "<a token from Quay → Applications>" }); // found by the fuzz suite: was a 502
+        await QuayScenario.AssertProblemAsync(notAToken, HttpStatusCode.BadRequest, "validation-failed");
         Assert.Equal(HttpStatusCode.OK, byPassword.StatusCode);
         var view = await byPassword.ReadObjectAsync();
         Assert.Equal(("minted", false), (view["kind"]!.GetValue<string>(), view["renewable"]!.GetValue<bool>()));
