@@ -44,6 +44,7 @@ app.UseGatewayRateLimiting();
 app.UseAuthorization();
 app.MapGatewayHealth();
 app.MapGatewayMetrics();
+app.MapSignIn();
 app.MapApiKeys();
 app.MapTenants();
 app.MapAudit();

@@ -156,6 +156,27 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("attempted_at");
 
+                    b.Property<string>("AutomationOrganization")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("automation_organization");
+
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("client_id");
+
+                    b.Property<string>("CredentialKind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("credential_kind");
+
+                    b.Property<string>("CredentialUser")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("credential_user");
+
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -170,14 +191,36 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("initialized_at");
 
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTimeOffset?>("LastErrorAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_error_at");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
                     b.Property<string>("Organizations")
                         .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("organizations");
 
+                    b.Property<string>("ProtectedPassword")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_password");
+
                     b.Property<string>("ProtectedToken")
                         .HasColumnType("text")
                         .HasColumnName("protected_token");
+
+                    b.Property<string>("Scopes")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("scopes");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -627,6 +670,54 @@ namespace QuayGateway.Migrations.Migrations
                     b.ToTable("api_keys", "gateway");
                 });
 
+            modelBuilder.Entity("QuayGateway.Security.BrowserSession", b =>
+                {
+                    b.Property<byte[]>("TokenHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("token_hash");
+
+                    b.Property<string>("ApiKeyId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.PrimitiveCollection<string[]>("Scopes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("scopes");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("subject");
+
+                    b.Property<string>("Tenant")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant");
+
+                    b.HasKey("TokenHash")
+                        .HasName("pk_browser_sessions");
+
+                    b.HasIndex("ApiKeyId")
+                        .HasDatabaseName("ix_browser_sessions_api_key_id");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_browser_sessions_expires_at");
+
+                    b.ToTable("browser_sessions", "gateway");
+                });
+
             modelBuilder.Entity("QuayGateway.Tenants.EventStreamLease", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1001,6 +1092,15 @@ namespace QuayGateway.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_registry_workloads_registries_registry_id");
+                });
+
+            modelBuilder.Entity("QuayGateway.Security.BrowserSession", b =>
+                {
+                    b.HasOne("QuayGateway.Security.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_browser_sessions_api_keys_api_key_id");
                 });
 
             modelBuilder.Entity("QuayGateway.Webhooks.Model.WebhookAttempt", b =>

@@ -76,6 +76,10 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
             {
                 [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, context.Document)] = [],
             });
+            operation.Security.Add(new OpenApiSecurityRequirement
+            {
+                [new OpenApiSecuritySchemeReference(OpenApiSetup.BearerScheme, context.Document)] = [],
+            });
         }
 
         operation.Responses ??= [];

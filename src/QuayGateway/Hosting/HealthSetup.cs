@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -12,6 +13,8 @@ public static class HealthSetup
     public static WebApplicationBuilder AddGatewayHealth(this WebApplicationBuilder builder)
     {
         builder.Services.AddHealthChecks().AddCheck<DatabaseReadyCheck>("database", tags: [ReadyTag]);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddEagerSingleton<DatabaseMetrics>();
         return builder;
     }
 

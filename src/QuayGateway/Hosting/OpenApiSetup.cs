@@ -11,6 +11,12 @@ public static class OpenApiSetup
     public const string DocumentName = "v1";
     public const string DocumentPath = "/swagger/v1/swagger.json";
 
+    /// <summary>Bearer tokens from the OIDC provider: always declared (the committed document has it).</summary>
+    public const string BearerScheme = "Bearer";
+
+    /// <summary>Swagger UI's sign-in (authorization code with PKCE): declared only when a provider and its Swagger UI client are configured.</summary>
+    public const string OAuth2Scheme = "OAuth2";
+
     public static WebApplicationBuilder AddGatewayOpenApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddEndpointsApiExplorer();
@@ -38,6 +44,14 @@ public static class OpenApiSetup
                 In = ParameterLocation.Header,
                 Name = ApiKeyAuthenticationHandler.Header,
                 Description = "An API key (qgw_…). The bootstrap admin key comes from Gateway:Auth:BootstrapApiKey.",
+            });
+            o.AddSecurityDefinition(BearerScheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                BearerFormat = "JWT",
+                Description = "An access token from the OIDC provider (Gateway:Auth:Oidc:Authority); the tenant and the scopes " +
+                              "come from the claims Gateway:Auth:Oidc:TenantClaim and :ScopeClaim name.",
             });
             o.MapType<JsonNode>(OpenApiSchemaShapes.AnyJson);
             o.MapType<JsonObject>(OpenApiSchemaShapes.AnyJson);

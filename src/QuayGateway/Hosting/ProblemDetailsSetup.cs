@@ -30,6 +30,11 @@ public static class ProblemDetailsSetup
                 ? ProblemTypes.ForStatus(problem.Status.Value)
                 : problem.Type;
             problem.Instance ??= context.HttpContext.Request.Path;
+            if (problem.Status == StatusCodes.Status401Unauthorized && problem.Detail is null)
+            {
+                problem.Detail = UnauthorizedDetail(context.HttpContext.Request);
+            }
+
             problem.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
         });
         // Whatever the Accept header says, an error is a problem document (the default writer declines unless JSON is
@@ -52,6 +57,13 @@ public static class ProblemDetailsSetup
         });
         return builder;
     }
+
+    /// <summary>What a 401 tells the caller to send: the header, and whether the key it sent was the problem.</summary>
+    internal static string UnauthorizedDetail(HttpRequest request) => request.Headers.ContainsKey("X-Api-Key")
+        ? "The API key in the X-Api-Key header is not valid (unknown, expired or revoked). Send a valid key as 'X-Api-Key: <key>'."
+        : request.Headers.ContainsKey("Authorization")
+            ? "The bearer token in the Authorization header was not accepted. Send a valid token, or an API key as 'X-Api-Key: <key>'."
+            : "No credentials were sent. Send an API key in the X-Api-Key header ('X-Api-Key: <key>').";
 
     public static WebApplication UseGatewayProblemDetails(this WebApplication app)
     {

@@ -18,6 +18,7 @@ public sealed class ClusterWatcher(
     IServiceScopeFactory scopes,
     IConfiguration configuration,
     Microsoft.Extensions.Options.IOptions<WatchOptions> options,
+    RolloutMetrics metrics,
     ILogger<ClusterWatcher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -65,8 +66,16 @@ public sealed class ClusterWatcher(
 
                     return shed;
                 });
-                await WatchAsync(clusters.Get(cluster), leadership.Token);
-                await keepAlive;
+                metrics.SetWatching(cluster, watching: true);
+                try
+                {
+                    await WatchAsync(clusters.Get(cluster), leadership.Token);
+                    await keepAlive;
+                }
+                finally
+                {
+                    metrics.SetWatching(cluster, watching: false);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

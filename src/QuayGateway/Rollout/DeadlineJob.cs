@@ -84,6 +84,7 @@ public sealed class DeadlineJob(GatewayDb db, ClusterConnections clusters, TimeP
 
         if (reason is not null)
         {
+            metrics.CountDeadlineExceeded(registry.Cluster, reason == "DeadlineExceeded" ? "rollout" : "deprovision");
             logger.LogWarning("Registry {RegistryId} missed its deadline: {Reason}", id, reason);
         }
     }

@@ -8,7 +8,9 @@ namespace QuayGateway.Rollout;
 
 /// <summary>
 /// Rollout durations (<c>quaygateway.rollout.duration</c>), registries by state (<c>quaygateway.registries</c>) and
-/// look-alike objects the watch ignored (<c>quaygateway.foreign_objects</c>).
+/// look-alike objects the watch ignored (<c>quaygateway.foreign_objects</c>), changes failed at their deadline
+/// (<c>quaygateway.rollout.deadlines_exceeded</c>), changes past their deadline and not failed yet
+/// (<c>quaygateway.rollouts.overdue</c>), and whether this replica watches each cluster (<c>quaygateway.cluster.watched</c>).
 /// </summary>
 public sealed class RolloutMetrics
 {
@@ -20,7 +22,10 @@ public sealed class RolloutMetrics
     private static readonly double[] RolloutBuckets = [5, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600];
 
     private readonly Histogram<double> _rolloutDuration;
+    private readonly Counter<long> _deadlinesExceeded;
     private readonly MetricSnapshot<IReadOnlyDictionary<RegistryState, int>> _registries;
+    private readonly MetricSnapshot<object> _overdue;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _watching = new(StringComparer.Ordinal);
 
     public RolloutMetrics(IMeterFactory meters, IServiceProvider services, TimeProvider time, ILogger<RolloutMetrics> logger)
     {
@@ -38,7 +43,32 @@ public sealed class RolloutMetrics
         _foreignObjects = meter.CreateCounter<long>("quaygateway.foreign_objects", "{object}",
             "Events of QuayRegistries that look like a registry's but are not its own (another place, or another uid); ignored.");
         meter.CreateObservableGauge("quaygateway.registries", ObserveRegistries, "{registry}", "Registries by state (all tenants).");
+        _deadlinesExceeded = meter.CreateCounter<long>("quaygateway.rollout.deadlines_exceeded", "{registry}",
+            "Changes failed because they missed their deadline: kind rollout (not Available in time) or deprovision (still held by a finalizer).");
+        _overdue = new MetricSnapshot<object>(time, logger, "overdue registries", () =>
+        {
+            using var scope = services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDb>();
+            var now = time.GetUtcNow();
+            return db.Registries.AsNoTracking()
+                .Count(r => RegistryLifecycle.BoundByDeadline.Contains(r.State) && r.RolloutDeadline != null && r.RolloutDeadline < now);
+        });
+        meter.CreateObservableGauge("quaygateway.rollouts.overdue", () => _overdue.Get() as int? ?? 0, "{registry}",
+            "Changes past their deadline that are not failed yet; the deadline job fails them within a minute, so a lasting value means it does not run.");
+        meter.CreateObservableGauge("quaygateway.cluster.watched", () => ObserveWatched(services), "{watch}",
+            "1 for each cluster this replica watches, 0 for each it does not; max by cluster over all replicas is 0 when no replica watches it.");
     }
+
+    /// <summary>The watch of <paramref name="cluster"/> started (true) or ended (false) on this replica.</summary>
+    public void SetWatching(string cluster, bool watching) => _watching[cluster] = watching;
+
+    /// <summary>A change missed its deadline: <paramref name="kind"/> is rollout or deprovision.</summary>
+    public void CountDeadlineExceeded(string cluster, string kind) =>
+        _deadlinesExceeded.Add(1, new("cluster", cluster), new("kind", kind));
+
+    private IEnumerable<Measurement<int>> ObserveWatched(IServiceProvider services) =>
+        services.GetRequiredService<Clusters.ClusterConnections>().Names.Select(cluster =>
+            new Measurement<int>(_watching.GetValueOrDefault(cluster) ? 1 : 0, new KeyValuePair<string, object?>("cluster", cluster)));
 
     /// <summary>A rollout ended: <paramref name="outcome"/> is the state it ended in (Available, Failed, Blocked).</summary>
     public void RecordRolloutDuration(TimeSpan duration, string cluster, string outcome) =>

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Security;
@@ -12,7 +13,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     BootstrapKey bootstrap,
-    ApiKeyCache keys)
+    ApiKeyCache keys,
+    IOptions<AuthOptions> auth)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -25,27 +27,52 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var presented = values[0]!;
+        var (principal, error) = await ValidateAsync(Context, values[0]!, bootstrap, keys, TimeProvider);
+        return principal is not null ? Success(principal) : AuthenticateResult.Fail(error!);
+    }
+
+    /// <summary>A 401 that names the credentials the gateway takes (RFC 9110 requires the header on every 401).</summary>
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Unauthorized(Context, auth.Value);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Answers 401 with <c>WWW-Authenticate</c> for the API key, and for bearer tokens when a provider is configured.</summary>
+    public static void Unauthorized(HttpContext context, AuthOptions auth)
+    {
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.Append(HeaderNames.WWWAuthenticate, $"ApiKey realm=\"QuayGateway\", header=\"{Header}\"");
+        if (auth.Provider.Authority is not null)
+        {
+            context.Response.Headers.Append(HeaderNames.WWWAuthenticate, "Bearer realm=\"QuayGateway\"");
+        }
+    }
+
+    /// <summary>Who <paramref name="presented"/> is: the bootstrap key or a stored, unexpired key; null for anything else.</summary>
+    public static async Task<(ClaimsPrincipal? Principal, string? Error)> ValidateAsync(
+        HttpContext context, string presented, BootstrapKey bootstrap, ApiKeyCache keys, TimeProvider time)
+    {
         if (bootstrap.Matches(presented))
         {
-            return Success(bootstrap.Principal);
+            return (bootstrap.Principal, null);
         }
 
         if (!ApiKeySecrets.TryParse(presented, out var id, out var secret))
         {
-            return AuthenticateResult.Fail("Malformed API key.");
+            return (null, "Malformed API key.");
         }
 
         // The database only on a cache miss: most requests never rent a context for authentication.
-        var found = await keys.FindAsync(Context.RequestServices, id, Context.RequestAborted);
+        var found = await keys.FindAsync(context.RequestServices, id, context.RequestAborted);
         if (found is not { Key: var key } || !ApiKeySecrets.Matches(secret, key.SecretHash))
         {
-            return AuthenticateResult.Fail("Unknown API key.");
+            return (null, "Unknown API key.");
         }
 
-        return key.ExpiresAt is { } expires && expires <= TimeProvider.GetUtcNow()
-            ? AuthenticateResult.Fail("Expired API key.")
-            : Success(found.Principal);
+        return key.ExpiresAt is { } expires && expires <= time.GetUtcNow()
+            ? (null, "Expired API key.")
+            : (found.Principal, null);
     }
 
     /// <summary>The claims of a key: built once per key (and kept with it in the cache), never changed afterwards.</summary>

@@ -10,5 +10,18 @@ public sealed class AuthOptions
     /// <summary>Serve Swagger UI and the OpenAPI document without authentication (the default); false serves neither.</summary>
     public bool PublicApiDocs { get; set; } = true;
 
-    public JwtOptions Jwt { get; set; } = new();
+    /// <summary>The OIDC provider: bearer tokens, the sign-in of people, Swagger UI's sign-in.</summary>
+    public OidcOptions Oidc { get; set; } = new();
+
+    /// <summary>The earlier name of <see cref="Oidc"/> (bearer tokens only); used when <c>Oidc:Authority</c> is unset.</summary>
+    public OidcOptions Jwt { get; set; } = new();
+
+    /// <summary>Offer a sign-in form that takes an API key (on in Development).</summary>
+    public bool? ApiKeySignIn { get; set; }
+
+    /// <summary>How long a browser session lasts after sign-in; it is not extended by use.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>The provider in effect: <see cref="Oidc"/>, or the older <see cref="Jwt"/> section.</summary>
+    public OidcOptions Provider => Oidc.Authority is not null ? Oidc : Jwt;
 }

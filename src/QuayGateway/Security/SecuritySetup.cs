@@ -1,7 +1,11 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.Net.Http.Headers;
+using Swashbuckle.AspNetCore.SwaggerUI;
 using QuayGateway.Persistence;
 
 namespace QuayGateway.Security;
@@ -29,25 +33,101 @@ public static class SecuritySetup
         builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddDatabaseNotificationHandler<ApiKeyRevocations>();
 
-        // API keys only, unless bearer tokens are configured: then a selector picks the scheme per request. Without
-        // tokens the selector would only cost a second handler on every request.
-        var authentication = builder.Services
-            .AddAuthentication(auth.Jwt.Authority is null ? ApiKeyAuthenticationHandler.SchemeName : SelectorScheme)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAntiforgery(o => o.Cookie.Name = "QuayGateway.Antiforgery");
 
-        if (auth.Jwt.Authority is not null)
+        // A selector picks the scheme per request: the API key header, a bearer token (with a provider configured),
+        // or the session cookie (reads and the dashboard only; see SessionAuthenticationHandler).
+        var oidc = auth.Provider;
+        var authentication = builder.Services
+            .AddAuthentication(SelectorScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, SessionAuthenticationHandler>(SessionAuthenticationHandler.SchemeName, null)
+            .AddPolicyScheme(SelectorScheme, "API key, bearer token or session", o => o.ForwardDefaultSelector = context => Select(context, oidc));
+
+        if (oidc.Authority is not null)
         {
-            authentication.AddPolicyScheme(SelectorScheme, "API key or bearer token", o => o.ForwardDefaultSelector = context =>
-                context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.Header)
-                    ? ApiKeyAuthenticationHandler.SchemeName
-                    : JwtBearerDefaults.AuthenticationScheme);
             authentication.AddJwtBearer(o =>
             {
-                o.Authority = auth.Jwt.Authority;
-                o.Audience = auth.Jwt.Audience;
-                o.RequireHttpsMetadata = auth.Jwt.RequireHttpsMetadata;
+                o.Authority = oidc.Authority;
+                o.Audience = oidc.Audience;
+                o.RequireHttpsMetadata = oidc.RequireHttpsMetadata;
                 o.MapInboundClaims = false;
-                o.Events = new JwtBearerEvents { OnTokenValidated = context => MapJwtClaims(context, auth.Jwt) };
+                o.TokenValidationParameters.ClockSkew = oidc.ClockSkew;
+                o.Events = new JwtBearerEvents
+                {
+                    OnTokenValidated = context => MapJwtClaims(context, oidc),
+                    // The body is the gateway's 401 problem (status code pages); the header names both credentials.
+                    OnChallenge = context =>
+                    {
+                        context.Response.Headers.Append(HeaderNames.WWWAuthenticate, $"ApiKey realm=\"QuayGateway\", header=\"{ApiKeyAuthenticationHandler.Header}\"");
+                        return Task.CompletedTask;
+                    },
+                };
+            });
+        }
+
+        if (oidc is { Authority: not null, ClientId: not null })
+        {
+            authentication.AddOpenIdConnect(o =>
+            {
+                o.Authority = oidc.Authority;
+                o.ClientId = oidc.ClientId;
+                o.ClientSecret = oidc.ClientSecret;
+                o.RequireHttpsMetadata = oidc.RequireHttpsMetadata;
+                o.ResponseType = OpenIdConnectResponseType.Code;
+                // The code comes back on a redirect (GET), which the Lax session and correlation cookies survive.
+                o.ResponseMode = OpenIdConnectResponseMode.Query;
+                o.UsePkce = true;
+                o.MapInboundClaims = false;
+                o.SaveTokens = false;
+                o.SignInScheme = SessionAuthenticationHandler.SchemeName;
+                o.CallbackPath = "/signin-oidc";
+                o.TokenValidationParameters.ClockSkew = oidc.ClockSkew;
+                o.Scope.Clear();
+                foreach (var scope in oidc.SignInScopes.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    o.Scope.Add(scope);
+                }
+
+                o.Events = new OpenIdConnectEvents
+                {
+                    OnTokenValidated = context =>
+                    {
+                        var (principal, error) = MapClaims(context.Principal!, oidc, OpenIdConnectDefaults.AuthenticationScheme);
+                        if (principal is null)
+                        {
+                            context.Fail(error!);
+                        }
+                        else
+                        {
+                            context.Principal = principal;
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                    // A refused sign-in is a page for the person, not an exception.
+                    OnRemoteFailure = async context =>
+                    {
+                        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                        context.Response.ContentType = "text/html; charset=utf-8";
+                        await context.Response.WriteAsync(SignInPages.Page("Sign-in failed",
+                            "<h1>Sign-in failed</h1><p>" + System.Net.WebUtility.HtmlEncode(context.Failure?.Message ?? "The provider refused the sign-in.") +
+                            "</p><p><a href=\"/signin\">Try again</a></p>"));
+                        context.HandleResponse();
+                    },
+                };
+            });
+        }
+
+        if (oidc is { Authority: not null, SwaggerUiClientId: { } swaggerClient })
+        {
+            builder.Services.ConfigureSwaggerGen(o => o.DocumentFilter<SwaggerOAuth2SignIn>());
+            // Authorize in Swagger UI signs a person in at the provider (a public client: PKCE, no secret).
+            builder.Services.Configure<SwaggerUIOptions>(o =>
+            {
+                o.OAuthClientId(swaggerClient);
+                o.OAuthUsePkce();
+                o.OAuthScopes("openid");
             });
         }
 
@@ -73,26 +153,60 @@ public static class SecuritySetup
         return builder;
     }
 
-    /// <summary>
-    /// Turns the token into the gateway's claims: the tenant from <see cref="JwtOptions.TenantClaim"/> and the
-    /// space-separated scopes from <see cref="JwtOptions.ScopeClaim"/>, and nothing else. The token's own claims are
-    /// dropped, so a <c>tenant</c>, <c>scope</c> or <c>scp</c> claim the configuration does not name never counts.
-    /// </summary>
-    private static Task MapJwtClaims(TokenValidatedContext context, JwtOptions jwt)
+    /// <summary>Which scheme authenticates (and challenges) the request.</summary>
+    private static string Select(HttpContext context, OidcOptions oidc)
     {
-        var token = context.Principal!;
-        var tenants = token.FindAll(jwt.TenantClaim).Select(c => c.Value).Distinct().ToList();
-        if (tenants is not [var tenant] || string.IsNullOrEmpty(tenant))
+        var request = context.Request;
+        if (request.Headers.ContainsKey(ApiKeyAuthenticationHandler.Header))
         {
-            context.Fail($"The token needs exactly one '{jwt.TenantClaim}' claim.");
-            return Task.CompletedTask;
+            return ApiKeyAuthenticationHandler.SchemeName;
         }
 
-        var scopes = token.FindAll(jwt.ScopeClaim)
+        if (oidc.Authority is not null
+            && request.Headers.Authorization.Any(a => a?.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) == true))
+        {
+            return JwtBearerDefaults.AuthenticationScheme;
+        }
+
+        return SessionAuthenticationHandler.IsBrowserPage(request)
+               || (SessionAuthenticationHandler.Applies(request) && request.Cookies.ContainsKey(SessionAuthenticationHandler.CookieName))
+            ? SessionAuthenticationHandler.SchemeName
+            : ApiKeyAuthenticationHandler.SchemeName;
+    }
+
+    private static Task MapJwtClaims(Microsoft.AspNetCore.Authentication.JwtBearer.TokenValidatedContext context, OidcOptions oidc)
+    {
+        var (principal, error) = MapClaims(context.Principal!, oidc, JwtBearerDefaults.AuthenticationScheme);
+        if (principal is null)
+        {
+            context.Fail(error!);
+        }
+        else
+        {
+            context.Principal = principal;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Turns a token into the gateway's claims: the tenant from <see cref="OidcOptions.TenantClaim"/> and the
+    /// space-separated scopes from <see cref="OidcOptions.ScopeClaim"/>, and nothing else. The token's own claims are
+    /// dropped, so a <c>tenant</c>, <c>scope</c> or <c>scp</c> claim the configuration does not name never counts.
+    /// </summary>
+    public static (ClaimsPrincipal? Principal, string? Error) MapClaims(ClaimsPrincipal token, OidcOptions oidc, string scheme)
+    {
+        var tenants = token.FindAll(oidc.TenantClaim).Select(c => c.Value).Distinct().ToList();
+        if (tenants is not [var tenant] || !Scopes.IsValidTenant(tenant))
+        {
+            return (null, $"The token needs exactly one '{oidc.TenantClaim}' claim naming a tenant.");
+        }
+
+        var scopes = token.FindAll(oidc.ScopeClaim)
             .SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Where(Scopes.All.Contains)
             .Distinct();
-        var identity = new ClaimsIdentity(JwtBearerDefaults.AuthenticationScheme);
+        var identity = new ClaimsIdentity(scheme);
         if (token.FindFirstValue("sub") is { } subject)
         {
             identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, subject));
@@ -100,7 +214,6 @@ public static class SecuritySetup
 
         identity.AddClaim(new Claim(Scopes.TenantClaim, tenant));
         identity.AddClaims(scopes.Select(s => new Claim(Scopes.ScopeClaim, s)));
-        context.Principal = new ClaimsPrincipal(identity);
-        return Task.CompletedTask;
+        return (new ClaimsPrincipal(identity), null);
     }
 }

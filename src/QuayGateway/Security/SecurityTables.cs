@@ -9,5 +9,7 @@ public static class SecurityTables
     extension(GatewayDb db)
     {
         public DbSet<ApiKey> ApiKeys => db.Set<ApiKey>();
+
+        public DbSet<BrowserSession> BrowserSessions => db.Set<BrowserSession>();
     }
 }

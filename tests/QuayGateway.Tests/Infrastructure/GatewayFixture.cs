@@ -37,6 +37,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             builder.UseEnvironment("Testing");
             builder.UseSetting("ConnectionStrings:Gateway", _postgres.ConnectionString);
             builder.UseSetting("Gateway:Auth:BootstrapApiKey", AdminKey);
+            // The sign-in form that takes an API key (on by itself only in Development); the session tests use it.
+            builder.UseSetting("Gateway:Auth:ApiKeySignIn", "true");
             builder.UseSetting("Gateway:Database:MigrateOnStartup", "true");
             // A throwaway database: its key ring may stay unencrypted (outside Development this must be said explicitly).
             builder.UseSetting("Gateway:DataProtection:AllowUnprotectedKeys", "true");

@@ -68,9 +68,12 @@ public sealed class GatewayProcess : IAsyncDisposable
     /// without a policy may use every cluster and namespace (<c>Gateway:Tenants:Default</c>), unless
     /// <see cref="WithoutTenantDefault"/> or another default is given.
     /// </summary>
-    public static async Task<GatewayProcess> StartAsync(string connectionString, string adminKey, params string[] settings)
+    public static Task<GatewayProcess> StartAsync(string connectionString, string adminKey, params string[] settings) =>
+        StartOnPortAsync(FreePort(), connectionString, adminKey, settings);
+
+    /// <summary>As <see cref="StartAsync"/>, on a port chosen beforehand (an OIDC client's redirect URI names it).</summary>
+    public static async Task<GatewayProcess> StartOnPortAsync(int port, string connectionString, string adminKey, params string[] settings)
     {
-        var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
         var dll = Path.Combine(AppContext.BaseDirectory, "QuayGateway.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -156,7 +159,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -22,15 +22,37 @@ public sealed record RegistryStatusResponse(
     string? ConfigEditorEndpoint,
     long Generation,
     long? ObservedGeneration,
-    string? LastUpdated,
+    DateTimeOffset? LastUpdated,
     [property: DocumentedAs(typeof(IReadOnlyList<KubernetesCondition>))] JsonArray Conditions,
     IReadOnlyList<RegistryCondition> GatewayConditions,
-    RolloutTiming Rollout);
+    RolloutTiming Rollout,
+    RegistryQuayAccess? QuayCredentials = null);
 
 public static class GetRegistryStatus
 {
+    /// <summary>
+    /// The operator writes <c>lastUpdated</c> in Go's default time format (<c>2021-09-14 10:52:05.371425635 +0000 UTC</c>);
+    /// the gateway answers it in ISO 8601 like every other time. RFC 3339 passes through; anything else is null.
+    /// </summary>
+    public static DateTimeOffset? OperatorTime(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var go = System.Text.RegularExpressions.Regex.Match(text,
+            @"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d{1,9})? ([+-]\d{2})(\d{2})(?: [A-Za-z]+)?$");
+        var iso = go.Success
+            ? $"{go.Groups[1].Value}T{go.Groups[2].Value}{(go.Groups[3].Success ? go.Groups[3].Value[..Math.Min(8, go.Groups[3].Value.Length)] : "")}{go.Groups[4].Value}:{go.Groups[5].Value}"
+            : text;
+        return DateTimeOffset.TryParse(iso, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at)
+            ? at.ToUniversalTime()
+            : null;
+    }
+
     public static async Task<Results<Ok<RegistryStatusResponse>, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, [Microsoft.AspNetCore.Mvc.FromServices] IRegistryQuayAccess quayAccess, CancellationToken ct)
     {
         var registry = await db.OfTenant(user).AsNoTracking().FindAsync(id, ct);
         if (registry is null)
@@ -42,11 +64,12 @@ public static class GetRegistryStatus
         var end = registry.AvailableAt ?? (registry.RolloutStartedAt is null ? null : time.GetUtcNow());
         return TypedResults.Ok(new RegistryStatusResponse(
             registry.Id, registry.State, registry.Health, registry.HealthCauses, registry.RegistryEndpoint, registry.CurrentVersion,
-            registry.ConfigEditorEndpoint, registry.Generation, registry.ObservedGeneration, (string?)status?["lastUpdated"],
+            registry.ConfigEditorEndpoint, registry.Generation, registry.ObservedGeneration, OperatorTime((string?)status?["lastUpdated"]),
             // The operator's conditions, verbatim.
             status?["conditions"]?.DeepClone() as JsonArray ?? [],
             registry.Conditions,
             new RolloutTiming(registry.RolloutStartedAt, registry.AvailableAt,
-                end - registry.RolloutStartedAt is { } duration ? Math.Round(duration.TotalSeconds, 3) : null, registry.RolloutDeadline)));
+                end - registry.RolloutStartedAt is { } duration ? Math.Round(duration.TotalSeconds, 3) : null, registry.RolloutDeadline),
+            await quayAccess.ForAsync(registry.Id, ct)));
     }
 }

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace QuayGateway.Tests.Security;
+
+/// <summary>
+/// node-oidc-provider (npm <c>oidc-provider</c>, a certified OpenID Connect provider) on loopback, from
+/// <c>Security/node/provider.mjs</c>: the trusted issuer on <c>localhost</c> (another host than the gateway's
+/// <c>127.0.0.1</c>), an impostor with the same issuer name and key id but its own key, and another issuer. Its
+/// clients and people are listed in the script. <c>.ci/run</c> installs its packages (<c>npm ci</c> in that folder).
+/// </summary>
+public sealed class OidcProvider : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _errors = [];
+
+    private OidcProvider(Process process, JsonNode started)
+    {
+        _process = process;
+        Issuer = started["issuer"]!.GetValue<string>();
+        Impostor = started["impostor"]!.GetValue<string>();
+        Other = started["other"]!.GetValue<string>();
+    }
+
+    /// <summary>The issuer the gateway trusts, <c>http://localhost:port</c>.</summary>
+    public string Issuer { get; }
+
+    /// <summary>Signs tokens that name <see cref="Issuer"/> with a key of its own.</summary>
+    public string Impostor { get; }
+
+    /// <summary>Another issuer altogether.</summary>
+    public string Other { get; }
+
+    public static string Folder
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "QuayGateway.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("QuayGateway.sln not found above the test binaries"),
+                "tests", "QuayGateway.Tests", "Security", "node");
+        }
+    }
+
+    public static async Task<OidcProvider> StartAsync(IEnumerable<string> redirectUris, IEnumerable<string>? swaggerRedirectUris = null)
+    {
+        if (!Directory.Exists(Path.Combine(Folder, "node_modules", "oidc-provider")))
+        {
+            throw new InvalidOperationException($"oidc-provider is not installed: run `npm ci` in {Folder} (.ci/run does).");
+        }
+
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = Folder,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add("provider.mjs");
+        start.ArgumentList.Add(JsonSerializer.Serialize(new { redirectUris, swaggerRedirectUris = swaggerRedirectUris ?? [] }));
+        var process = Process.Start(start)!;
+        var errors = new List<string>();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (errors)
+                {
+                    errors.Add(e.Data);
+                }
+            }
+        };
+        process.BeginErrorReadLine();
+        var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        if (line is null)
+        {
+            throw new InvalidOperationException("The OIDC provider did not start:\n" + string.Join("\n", errors));
+        }
+
+        var provider = new OidcProvider(process, JsonNode.Parse(line)!);
+        provider._errors.AddRange(errors);
+        return provider;
+    }
+
+    /// <summary>A client-credentials access token (a JWT) for one of the script's machine clients.</summary>
+    public static async Task<string> TokenAsync(string provider, string client, string scope = "registries:read")
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsync(provider + "/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = client, ["client_secret"] = client + "-secret", ["scope"] = scope,
+        }));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{provider}/token for {client}: {(int)response.StatusCode} {body}");
+        return JsonNode.Parse(body)!["access_token"]!.GetValue<string>();
+    }
+
+    public Task<string> TokenAsync(string client, string scope = "registries:read") => TokenAsync(Issuer, client, scope);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(5000))
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+
+        _process.Dispose();
+        await Task.CompletedTask;
+    }
+}

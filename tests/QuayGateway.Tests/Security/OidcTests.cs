@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using QuayGateway.Registries.Model;
+using QuayGateway.Security;
+using QuayGateway.Tests.Infrastructure;
+
+namespace QuayGateway.Tests.Security;
+
+/// <summary>
+/// The gateway against a real OpenID Connect provider (<see cref="OidcProvider"/>, node-oidc-provider on
+/// <c>localhost</c>; the gateway is a process on <c>127.0.0.1</c>). Bearer tokens carry the tenant and the scopes in
+/// the configured claims (<c>org</c>, <c>permissions</c>); expired, foreign, mis-addressed and wrongly signed tokens
+/// are 401 problems; the served document offers Swagger UI's sign-in; and people sign in with the code flow (PKCE)
+/// into a session cookie.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
+{
+    private OidcProvider _provider = null!;
+    private GatewayProcess _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        var port = GatewayProcess.FreePort();
+        var gatewayUrl = $"http://127.0.0.1:{port}";
+        _provider = await OidcProvider.StartAsync([gatewayUrl + "/signin-oidc"], [gatewayUrl + "/swagger/oauth2-redirect.html"]);
+        _gateway = await GatewayProcess.StartOnPortAsync(port, fixture.ConnectionString, GatewayFixture.AdminKey,
+            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
+            $"--Gateway:Auth:Oidc:Authority={_provider.Issuer}", "--Gateway:Auth:Oidc:Audience=quay-gateway",
+            "--Gateway:Auth:Oidc:ClientId=gateway", "--Gateway:Auth:Oidc:ClientSecret=gateway-secret",
+            "--Gateway:Auth:Oidc:SwaggerUiClientId=swagger-ui",
+            "--Gateway:Auth:Oidc:TenantClaim=org", "--Gateway:Auth:Oidc:ScopeClaim=permissions",
+            "--Gateway:Auth:Oidc:RequireHttpsMetadata=false", "--Gateway:Auth:Oidc:ClockSkew=00:00:00");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _provider.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Bearer_tokens_from_the_provider_act_for_the_tenant_and_scopes_in_the_configured_claims()
+    {
+        var writer = await _provider.TokenAsync("acme-portal");
+        var reader = await _provider.TokenAsync("acme-reader");
+        var name = "oidc-" + Guid.NewGuid().ToString("N")[..10];
+
+        using var created = await SendAsync(HttpMethod.Post, "/v1/registries", writer, new CreateRegistryRequest(name, "oidc-team"));
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var stored = await fixture.WithDbAsync(db => Task.FromResult(db.Registries.Single(r => r.Name == name)));
+        Assert.Equal("oidc-acme", stored.Tenant);
+
+        using var listed = await SendAsync(HttpMethod.Get, "/v1/registries", reader);
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Contains(name, await listed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var refused = await SendAsync(HttpMethod.Post, "/v1/registries", reader, new CreateRegistryRequest(name + "x", "oidc-team"));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task Expired_foreign_misaddressed_and_wrongly_signed_tokens_are_401_problems()
+    {
+        var expiring = await _provider.TokenAsync("expiring");
+        var tokens = new Dictionary<string, string>
+        {
+            ["wrong audience"] = await _provider.TokenAsync("wrong-audience"),
+            ["wrong issuer"] = await OidcProvider.TokenAsync(_provider.Other, "acme-portal"),
+            ["wrongly signed"] = await OidcProvider.TokenAsync(_provider.Impostor, "acme-portal"),
+            ["no tenant claim"] = await _provider.TokenAsync("no-tenant"),
+            ["not a token"] = "eyJhbGciOiJub25lIn0.eyJvcmciOiJvaWRjLWFjbWUifQ.",
+        };
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // a lifetime of 1 s, no clock skew allowed here
+        tokens["expired"] = expiring;
+
+        foreach (var (what, token) in tokens)
+        {
+            using var response = await SendAsync(HttpMethod.Get, "/v1/registries", token);
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{what}: {(int)response.StatusCode}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            Assert.Equal("https://quaygateway.dev/problems/unauthorized", problem["type"]!.GetValue<string>());
+            Assert.Contains(response.Headers.WwwAuthenticate, h => h.Scheme == "Bearer");
+        }
+
+        // The same provider's valid token still works: the refusals were the tokens' own.
+        using var ok = await SendAsync(HttpMethod.Get, "/v1/registries", await _provider.TokenAsync("acme-reader"));
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_served_document_offers_Swagger_UI_the_providers_authorization_code_sign_in()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(_gateway.Url) };
+        var document = JsonNode.Parse(await http.GetStringAsync("/swagger/v1/swagger.json"))!;
+        var schemes = document["components"]!["securitySchemes"]!;
+        Assert.Equal("bearer", schemes["Bearer"]!["scheme"]!.GetValue<string>());
+        var code = schemes["OAuth2"]!["flows"]!["authorizationCode"]!;
+        Assert.Equal(_provider.Issuer + "/auth", code["authorizationUrl"]!.GetValue<string>());
+        Assert.Equal(_provider.Issuer + "/token", code["tokenUrl"]!.GetValue<string>());
+        var create = document["paths"]!["/v1/registries"]!["post"]!["security"]!.AsArray();
+        Assert.Contains(create, s => s!["OAuth2"] is not null);
+        Assert.Contains(create, s => s!["Bearer"] is not null);
+
+        var ui = await http.GetStringAsync("/swagger/index.js");
+        Assert.Contains("swagger-ui", ui, StringComparison.Ordinal);
+        Assert.Contains("\"usePkceWithAuthorizationCodeGrant\":true", ui, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_person_signs_in_with_the_code_flow_and_comes_back_to_the_dashboard()
+    {
+        var (root, landed) = await SignInAsync("root", "/hangfire/recurring");
+        Assert.Equal(HttpStatusCode.OK, landed.StatusCode);
+        Assert.Contains("Recurring Jobs", await landed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var cookie = Assert.Single(root.SetCookies, c => c.StartsWith(SessionAuthenticationHandler.CookieName + "=", StringComparison.Ordinal));
+        Assert.Contains("samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+
+        var (alice, aliceLanded) = await SignInAsync("alice", "/hangfire");
+        Assert.Equal(HttpStatusCode.Forbidden, aliceLanded.StatusCode);
+        using var http = new HttpClient { BaseAddress = new Uri(_gateway.Url) };
+        using var reads = await alice.GetAsync(http, "/v1/registries");
+        Assert.Equal(HttpStatusCode.OK, reads.StatusCode);
+        using var write = await alice.SendAsync(http, new HttpRequestMessage(HttpMethod.Post, "/v1/registries")
+        {
+            Content = JsonContent.Create(new CreateRegistryRequest("oidc-cookie", "oidc-team")),
+        });
+        Assert.Equal(HttpStatusCode.Unauthorized, write.StatusCode);
+
+        using var signedOut = await alice.SendAsync(http, new HttpRequestMessage(HttpMethod.Post, "/signout"));
+        using var after = await alice.GetAsync(http, "/v1/registries");
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+    }
+
+    /// <summary>
+    /// As a browser: the dashboard sends it to /signin, that to the provider (another host), whose login and consent
+    /// forms it fills, and the provider back to the gateway, which sets the session and returns to the dashboard.
+    /// </summary>
+    private async Task<(BrowserCookies Gateway, HttpResponseMessage Landed)> SignInAsync(string person, string page)
+    {
+        var jars = new Dictionary<string, BrowserCookies>(StringComparer.Ordinal);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
+        var url = new Uri(new Uri(_gateway.Url), page);
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.ParseAdd("text/html");
+        for (var hop = 0; hop < 20; hop++)
+        {
+            var jar = Jar(jars, request.RequestUri!);
+            var response = await jar.SendAsync(http, request);
+            if (response.Headers.Location is { } location)
+            {
+                url = new Uri(request.RequestUri!, location);
+                request = new HttpRequestMessage(HttpMethod.Get, url);
+                request.Headers.Accept.ParseAdd("text/html");
+                continue;
+            }
+
+            var html = await response.Content.ReadAsStringAsync();
+            // The provider's pages (login, then consent) are forms to fill and send.
+            if (response.StatusCode == HttpStatusCode.OK && request.RequestUri!.Authority != new Uri(_gateway.Url).Authority
+                && html.Contains("<form", StringComparison.Ordinal))
+            {
+                var (action, fields) = BrowserCookies.Form(html);
+                if (fields.ContainsKey("login"))
+                {
+                    fields["login"] = person;
+                    fields["password"] = "any";
+                }
+
+                request = new HttpRequestMessage(HttpMethod.Post, new Uri(request.RequestUri!, action)) { Content = new FormUrlEncodedContent(fields) };
+                continue;
+            }
+
+            return (Jar(jars, new Uri(_gateway.Url)), response);
+        }
+
+        throw new InvalidOperationException("The sign-in did not end within 20 hops.");
+    }
+
+    private static BrowserCookies Jar(Dictionary<string, BrowserCookies> jars, Uri uri)
+    {
+        if (!jars.TryGetValue(uri.Authority, out var jar))
+        {
+            jars[uri.Authority] = jar = new BrowserCookies();
+        }
+
+        return jar;
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string token, object? body = null)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(_gateway.Url) };
+        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await http.SendAsync(request);
+    }
+}

@@ -1,0 +1,185 @@
+using System.Net;
+using System.Net.Http.Json;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
+using QuayGateway.Security;
+using QuayGateway.Tests.Infrastructure;
+
+namespace QuayGateway.Tests.Security;
+
+/// <summary>
+/// People in browsers, with the API key form (<c>Gateway:Auth:ApiKeySignIn</c>): the session cookie and what it may do,
+/// signing out, revocation, and the job dashboard's redirect, page and refusal. Cookies are kept by hand, as a browser
+/// keeps them (the test server speaks http; the cookie is Secure outside Development).
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class SessionTests(GatewayFixture gateway)
+{
+    private readonly HttpClient _browser = gateway.Client(apiKey: null);
+
+    [Fact]
+    public async Task Signing_in_with_a_key_sets_a_bounded_HttpOnly_Secure_Lax_session_cookie_and_goes_back()
+    {
+        var key = await gateway.CreateKeyAsync("sess-cookie", Scopes.RegistriesRead);
+        var jar = new BrowserCookies();
+
+        using var signedIn = await SignInAsync(jar, key, "/v1/registries?limit=5");
+
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        Assert.Equal("/v1/registries?limit=5", signedIn.Headers.Location!.OriginalString);
+        var cookie = Assert.Single(jar.SetCookies, c => c.StartsWith(SessionAuthenticationHandler.CookieName + "=", StringComparison.Ordinal));
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
+        var expires = DateTimeOffset.Parse(cookie.Split(';').Select(p => p.Trim()).Single(p => p.StartsWith("expires=", StringComparison.OrdinalIgnoreCase))[8..]);
+        Assert.InRange(expires, DateTimeOffset.UtcNow.AddHours(7), DateTimeOffset.UtcNow.AddHours(8).AddMinutes(1));
+        // The database keeps only a hash of the cookie's token.
+        var token = jar[SessionAuthenticationHandler.CookieName]!;
+        Assert.True(await gateway.WithDbAsync(db => Task.FromResult(db.BrowserSessions.Any(s => s.TokenHash == SessionAuthenticationHandler.Hash(token)))));
+        Assert.False(await gateway.WithDbAsync(db => Task.FromResult(db.BrowserSessions.Any(s => s.Subject == token))));
+    }
+
+    [Fact]
+    public async Task The_cookie_authenticates_reads_but_never_an_API_write()
+    {
+        var tenant = "sess-rw-" + Guid.NewGuid().ToString("N")[..8];
+        var key = await gateway.CreateKeyAsync(tenant, Scopes.RegistriesRead, Scopes.RegistriesWrite);
+        var jar = new BrowserCookies();
+        (await SignInAsync(jar, key, "/swagger")).Dispose();
+
+        using var read = await jar.GetAsync(_browser, "/v1/registries");
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+
+        // A cross-site form or fetch carries the cookie; the write is refused as if no credential came.
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/registries")
+        {
+            Content = JsonContent.Create(new CreateRegistryRequest("sess-write", "sess-write")),
+        };
+        using var write = await jar.SendAsync(_browser, request);
+        Assert.Equal(HttpStatusCode.Unauthorized, write.StatusCode);
+        Assert.Equal("application/problem+json", write.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(write.Headers.WwwAuthenticate, h => h.Scheme == "ApiKey");
+        Assert.Equal(0, await gateway.WithDbAsync(db => Task.FromResult(db.Registries.Count(r => r.Tenant == tenant))));
+    }
+
+    [Fact]
+    public async Task The_cookie_opens_the_fleet_event_stream_as_EventSource_asks_for_it()
+    {
+        var key = await gateway.CreateKeyAsync("sess-stream-" + Guid.NewGuid().ToString("N")[..8], Scopes.RegistriesRead);
+        var jar = new BrowserCookies();
+        (await SignInAsync(jar, key, "/swagger")).Dispose();
+
+        // EventSource sends no headers of its own beyond Accept, and the cookie.
+        var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        using var stream = await jar.SendAsync(_browser, request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Signing_out_or_revoking_the_key_ends_the_session()
+    {
+        var created = await CreateKeyAsync("sess-end", Scopes.RegistriesRead);
+        var first = new BrowserCookies();
+        var second = new BrowserCookies();
+        (await SignInAsync(first, created.Key, "/swagger")).Dispose();
+        (await SignInAsync(second, created.Key, "/swagger")).Dispose();
+        var stolen = first[SessionAuthenticationHandler.CookieName]!;
+
+        using var signedOut = await first.SendAsync(_browser, new HttpRequestMessage(HttpMethod.Post, "/signout"));
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Null(first[SessionAuthenticationHandler.CookieName]);
+        // The token is dead on the server too, not only forgotten by the browser.
+        var replay = new HttpRequestMessage(HttpMethod.Get, "/v1/registries");
+        replay.Headers.Add("Cookie", $"{SessionAuthenticationHandler.CookieName}={stolen}");
+        using var replayed = await _browser.SendAsync(replay);
+        Assert.Equal(HttpStatusCode.Unauthorized, replayed.StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await second.GetAsync(_browser, "/v1/registries")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await gateway.Client().DeleteAsync($"/v1/api-keys/{created.Id}")).StatusCode);
+        using var revoked = await second.GetAsync(_browser, "/v1/registries");
+        Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
+        Assert.Contains(revoked.Headers.WwwAuthenticate, h => h.Scheme == "ApiKey");
+    }
+
+    [Fact]
+    public async Task The_form_refuses_a_wrong_key_a_missing_antiforgery_token_and_a_redirect_off_the_gateway()
+    {
+        var jar = new BrowserCookies();
+        using var wrong = await SignInAsync(jar, "qgw_000000000000_wrong", "/swagger");
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Contains("Unknown API key", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null(jar[SessionAuthenticationHandler.CookieName]);
+
+        var key = await gateway.CreateKeyAsync("sess-form", Scopes.RegistriesRead);
+        using var forged = await new BrowserCookies().PostFormAsync(_browser, "/signin", [new("apiKey", key), new("returnUrl", "/swagger")]);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+
+        foreach (var offsite in new[] { "https://evil.example/", "//evil.example/", "/\\evil.example/" })
+        {
+            using var signedIn = await SignInAsync(new BrowserCookies(), key, offsite);
+            Assert.Equal("/swagger", signedIn.Headers.Location!.OriginalString);
+        }
+    }
+
+    [Fact]
+    public async Task The_dashboard_sends_a_browser_to_sign_in_and_back_and_shows_platform_admins_the_recurring_jobs()
+    {
+        var jar = new BrowserCookies();
+        using var redirected = await jar.GetAsync(_browser, "/hangfire/recurring", "text/html,application/xhtml+xml");
+        Assert.Equal(HttpStatusCode.Redirect, redirected.StatusCode);
+        var signIn = redirected.Headers.Location!.OriginalString;
+        Assert.Equal("/signin?returnUrl=%2Fhangfire%2Frecurring", signIn);
+
+        using var page = await jar.GetAsync(_browser, signIn, "text/html");
+        var (action, fields) = BrowserCookies.Form(await page.Content.ReadAsStringAsync());
+        fields["apiKey"] = GatewayFixture.AdminKey;
+        using var signedIn = await jar.PostFormAsync(_browser, action, fields);
+        Assert.Equal("/hangfire/recurring", signedIn.Headers.Location!.OriginalString);
+
+        using var dashboard = await jar.GetAsync(_browser, "/hangfire/recurring", "text/html");
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        var html = await dashboard.Content.ReadAsStringAsync();
+        Assert.Contains("Recurring Jobs", html, StringComparison.Ordinal);
+        Assert.Contains("resync", html, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Anyone_else_gets_a_403_page_and_API_clients_keep_their_problems()
+    {
+        var key = await gateway.CreateKeyAsync("sess-dash", Scopes.Admin, Scopes.RegistriesRead);
+        var jar = new BrowserCookies();
+        (await SignInAsync(jar, key, "/hangfire")).Dispose();
+
+        using var forbidden = await jar.GetAsync(_browser, "/hangfire", "text/html");
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Equal("text/html", forbidden.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("platform:admin", await forbidden.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var anonymous = await _browser.GetAsync("/hangfire");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(anonymous.Headers.WwwAuthenticate, h => h.Scheme == "ApiKey");
+
+        using var withKey = await gateway.Client(key).GetAsync("/hangfire");
+        Assert.Equal(HttpStatusCode.Forbidden, withKey.StatusCode);
+        Assert.Equal("application/problem+json", withKey.Content.Headers.ContentType?.MediaType);
+    }
+
+    private async Task<HttpResponseMessage> SignInAsync(BrowserCookies jar, string key, string returnUrl)
+    {
+        using var page = await jar.GetAsync(_browser, "/signin?returnUrl=" + Uri.EscapeDataString(returnUrl), "text/html");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var (action, fields) = BrowserCookies.Form(await page.Content.ReadAsStringAsync());
+        fields["apiKey"] = key;
+        return await jar.PostFormAsync(_browser, action, fields);
+    }
+
+    private async Task<CreatedApiKeyResponse> CreateKeyAsync(string tenant, params string[] scopes)
+    {
+        using var response = await gateway.Client().PostAsJsonAsync("/v1/api-keys", new CreateApiKeyRequest($"test-{tenant}", scopes, tenant));
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>())!;
+    }
+}
