@@ -21,31 +21,51 @@ public sealed class ClusterWatcher(
     RolloutMetrics metrics,
     ILogger<ClusterWatcher> logger) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(clusters.Names.Select(name => LeadAndWatchAsync(name, stoppingToken)));
-
-    private async Task LeadAndWatchAsync(string cluster, CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The session is named after the replica, so pg_locks tells every replica who watches (WatchLeadership).
+        // The sessions are named after the replica, so pg_locks tells every replica who watches (WatchLeadership),
+        // and pg_stat_activity how many replicas share the watches (WatchShare).
         var connectionString = new NpgsqlConnectionStringBuilder(configuration.GetConnectionString(PersistenceSetup.ConnectionStringName)!)
         {
             ApplicationName = WatchLeadership.ApplicationNamePrefix + options.Value.ReplicaName,
         }.ConnectionString;
+        var share = new WatchShare(connectionString, clusters.Names.Count, options.Value.LeaderRetryInterval, logger);
+        var counting = share.RunAsync(stoppingToken);
+        await share.Counted;
+        await Task.WhenAll(clusters.Names.Select(name => LeadAndWatchAsync(name, connectionString, share, stoppingToken)).Append(counting));
+    }
+
+    private async Task LeadAndWatchAsync(string cluster, string connectionString, WatchShare share, CancellationToken stoppingToken)
+    {
+        var unwatchedFor = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var shed = false;
             try
             {
                 await using var session = new NpgsqlConnection(connectionString);
                 await session.OpenAsync(stoppingToken);
-                if (!await TryLeadAsync(session, cluster, stoppingToken))
+                using var lease = share.TryTake() ?? await TakeOrphanAsync(session, cluster, share, () => ++unwatchedFor, stoppingToken);
+                if (lease is null || !await TryLeadAsync(session, cluster, stoppingToken))
                 {
                     await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
                     continue;
                 }
 
+                unwatchedFor = 0;
                 logger.LogInformation("This replica ({Replica}) now watches cluster {Cluster}", options.Value.ReplicaName, cluster);
                 using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var keepAlive = KeepSessionAsync(session, leadership);
+                var keepAlive = KeepSessionAsync(session, leadership, () =>
+                {
+                    shed = lease.TryShed();
+                    if (shed)
+                    {
+                        // Closing the session frees the lock; a replica below its share takes the cluster over.
+                        logger.LogInformation("This replica ({Replica}) hands cluster {Cluster} over to spread the watches", options.Value.ReplicaName, cluster);
+                    }
+
+                    return shed;
+                });
                 metrics.SetWatching(cluster, watching: true);
                 try
                 {
@@ -61,12 +81,27 @@ public sealed class ClusterWatcher(
             {
                 return;
             }
+            catch (OperationCanceledException) when (shed)
+            {
+                await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
+            }
             catch (Exception e) when (e is NpgsqlException or ClusterCallException or OperationCanceledException or HttpOperationException)
             {
                 logger.LogWarning("Watch of cluster {Cluster} interrupted: {Message}; retrying", cluster, e.Message);
                 await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
             }
         }
+    }
+
+    /// <summary>
+    /// This replica has its share; it still takes the cluster (beyond the share) when nobody has watched it for
+    /// <see cref="WatchShare.OrphanAfterIntervals"/> tries in a row.
+    /// </summary>
+    private static async Task<WatchShare.Lease?> TakeOrphanAsync(NpgsqlConnection session, string cluster, WatchShare share,
+        Func<int> countUnwatched, CancellationToken ct)
+    {
+        var watchers = await WatchLeadership.WatchersAsync(session, [cluster], ct);
+        return !watchers.ContainsKey(cluster) && countUnwatched() >= WatchShare.OrphanAfterIntervals ? share.TryTake(force: true) : null;
     }
 
     private static async Task<bool> TryLeadAsync(NpgsqlConnection session, string cluster, CancellationToken ct)
@@ -77,13 +112,20 @@ public sealed class ClusterWatcher(
     }
 
     /// <summary>Leadership lasts as long as the session: when the database connection fails, stop watching.</summary>
-    private async Task KeepSessionAsync(NpgsqlConnection session, CancellationTokenSource leadership)
+    /// <remarks>It also gives the watch up when <paramref name="shed"/> says this replica holds more than its share.</remarks>
+    private async Task KeepSessionAsync(NpgsqlConnection session, CancellationTokenSource leadership, Func<bool> shed)
     {
         try
         {
             while (!leadership.IsCancellationRequested)
             {
                 await Task.Delay(options.Value.LeaderRetryInterval, leadership.Token);
+                if (shed())
+                {
+                    await leadership.CancelAsync();
+                    return;
+                }
+
                 await using var ping = new NpgsqlCommand("SELECT 1", session);
                 await ping.ExecuteScalarAsync(leadership.Token);
             }
