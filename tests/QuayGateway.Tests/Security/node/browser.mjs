@@ -78,8 +78,9 @@ const scenarios = {
     await step('dashboard', () => page.waitForSelector('.navbar'));
     await step('recurring', () => page.goto(`${options.gateway}/hangfire/recurring`));
     const jobs = await step('recurring-list', async () => {
-      await page.waitForSelector('table.js-jobs-table, .alert-info');
-      return page.$$eval('table.js-jobs-table tbody tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent.trim()));
+      await page.waitForSelector('table tbody tr td');
+      // Columns: selection box, Id, Cron, ...
+      return page.$$eval('table tbody tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent.trim()));
     });
     return { landed, title: await page.title(), jobs };
   },
@@ -118,7 +119,12 @@ const scenarios = {
     });
     await step('authorized', async () => {
       await page.waitForFunction(() => [...document.querySelectorAll('.auth-container')]
-        .some((c) => c.textContent.includes('authorizationCode') && c.querySelector('button.logout')), { timeout });
+        .some((c) => c.textContent.includes('authorizationCode')
+          && [...c.querySelectorAll('button')].some((b) => b.textContent.trim() === 'Logout')), { timeout })
+        .catch(async (e) => {
+          const dialog = await page.$eval('.dialog-ux', (d) => d.innerText).catch(() => 'no dialog');
+          throw new Error(`not authorized: ${dialog}`, { cause: e });
+        });
       await page.click('.btn-done, button.close-modal');
     });
     const operation = '#operations-Registries-post_v1_registries, [id^=operations-][id$=CreateRegistry]';
