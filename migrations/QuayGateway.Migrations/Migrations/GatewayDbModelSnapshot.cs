@@ -156,6 +156,27 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("attempted_at");
 
+                    b.Property<string>("AutomationOrganization")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("automation_organization");
+
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("client_id");
+
+                    b.Property<string>("CredentialKind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("credential_kind");
+
+                    b.Property<string>("CredentialUser")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("credential_user");
+
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -170,14 +191,36 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("initialized_at");
 
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTimeOffset?>("LastErrorAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_error_at");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
                     b.Property<string>("Organizations")
                         .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("organizations");
 
+                    b.Property<string>("ProtectedPassword")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_password");
+
                     b.Property<string>("ProtectedToken")
                         .HasColumnType("text")
                         .HasColumnName("protected_token");
+
+                    b.Property<string>("Scopes")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("scopes");
 
                     b.Property<string>("Status")
                         .IsRequired()

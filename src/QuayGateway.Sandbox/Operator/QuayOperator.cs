@@ -394,7 +394,11 @@ internal sealed class QuayOperator : IAsyncDisposable
         Sync(rollout, desired);
 
         var endpoint = "https://" + (bundle.Text("SERVER_HOSTNAME") ?? RouteHost(rollout));
-        var view = new RolloutView(_profile, rollout.Name, generation, phase, plan.Migrations, plan.Health, spec, endpoint,
+        // A registry labelled sandbox.quaygateway.dev/quay-version plays that Quay release (tests compare versions side by side).
+        var profile = registry["metadata"]?["labels"]?[QuayVersions.Label]?.GetValue<string>() is { } labelled
+            ? _profile.WithQuayVersion(labelled)
+            : _profile;
+        var view = new RolloutView(profile, rollout.Name, generation, phase, plan.Migrations, plan.Health, spec, endpoint,
             _profile.IsLegacy ? $"https://{rollout.Name}-quay-config-editor-{rollout.Namespace}.{_settings.AppsDomain}" : null,
             plan.ConfigEditorSecret);
         var status = StatusBuilder.Build(view, registry["status"] as JsonObject, now);
@@ -408,7 +412,7 @@ internal sealed class QuayOperator : IAsyncDisposable
                 hosts.Add(serverHostname);
             }
 
-            _quayApi.Open(rollout.Key, hosts, QuayConfig.From(bundle.Config), _profile.QuayVersion);
+            _quayApi.Open(rollout.Key, hosts, QuayConfig.From(bundle.Config), profile.QuayVersion);
         }
 
         WriteStatus(registry, status);

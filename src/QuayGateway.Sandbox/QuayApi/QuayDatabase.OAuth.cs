@@ -57,6 +57,14 @@ internal sealed partial class QuayDatabase
         }
     }
 
+    public IReadOnlyList<QuayNamespace> OrganizationsAdministeredBy(string user)
+    {
+        lock (_gate)
+        {
+            return _namespaces.Where(n => n.IsOrganization && n.AdminUser == user).ToList();
+        }
+    }
+
     public bool IsOrganizationAdmin(string user, string organization) => Find(organization) is { IsOrganization: true } org && org.AdminUser == user;
 
     public QuayOAuthApplication CreateApplication(string organization, string name, string applicationUri, string redirectUri, string description, string? avatarEmail)

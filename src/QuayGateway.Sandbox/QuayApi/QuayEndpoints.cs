@@ -42,7 +42,7 @@ internal static partial class QuayEndpoints
     /// </summary>
     private static Task ApiResource(QuayInstance quay, HttpContext context, Func<QuayInstance, HttpContext, string?, Task> resource)
     {
-        var user = AuthenticatedUser(quay, context.Request);
+        var user = AuthenticatedUser(quay, context.Request) ?? SessionUser(quay, context);
         if (user is null && !HttpMethods.IsGet(context.Request.Method))
         {
             return QuayResponses.Abort(context, 403, "CSRF token was invalid or missing.");

@@ -36,6 +36,10 @@ internal static partial class QuayEndpoints
                 return Signin(quay, context);
             case "/oauth/authorizeapp" when HttpMethods.IsPost(method):
                 return AuthorizeApp(quay, context);
+            case "/api/v1/user/" when HttpMethods.IsGet(method):
+                return ApiResource(quay, context, GetUser);
+            case "/api/v1/user" when HttpMethods.IsGet(method):
+                return RedirectToSlash(context, path);
         }
 
         if (!path.StartsWith(OrganizationPrefix, StringComparison.Ordinal))
@@ -326,8 +330,9 @@ internal static partial class QuayEndpoints
             return;
         }
 
-        // _can_mint_scope: within the calling token's scope, and each scope backed by the user's own permission.
-        var callerScope = BearerToken(context.Request) is { } bearer ? quay.Database.ScopeOfToken(bearer) : null;
+        // _can_mint_scope: within the calling token's scope (a session has no such limit), and each scope backed by the
+        // user's own permission.
+        var callerScope = BearerToken(context.Request) is { } bearer ? quay.Database.ScopeOfToken(bearer) : QuayDatabase.InitializeScopes;
         if (callerScope is null || !QuayDatabase.IsSubset(callerScope, scope)
             || (scope.Split(' ').Contains("super:user") && !quay.Config.SuperUsers.Contains(user)))
         {
@@ -368,6 +373,66 @@ internal static partial class QuayEndpoints
         }
 
         await QuayResponses.Restful(context, 204, "");
+    }
+
+    /// <summary>A signed-in session's user: for reads, and for writes that carry the session's CSRF token (csrf_protect).</summary>
+    private static string? SessionUser(QuayInstance quay, HttpContext context)
+    {
+        var sessionId = context.Request.Cookies[SessionCookie];
+        if (quay.Database.ExistingSession(sessionId) is not { Username: { } user })
+        {
+            return null;
+        }
+
+        return HttpMethods.IsGet(context.Request.Method) || CsrfMatches(quay, context, sessionId, form: null) ? user : null;
+    }
+
+    /// <summary><c>GET /api/v1/user/</c>: the authenticated user's own view (endpoints/api/user.py user_view).</summary>
+    private static Task GetUser(QuayInstance quay, HttpContext context, string? user)
+    {
+        if (user is null || quay.Database.Find(user) is not { IsOrganization: false } found)
+        {
+            return QuayResponses.ApiError(context, 401, "invalid_token", "Requires authentication");
+        }
+
+        var organizations = quay.Database.OrganizationsAdministeredBy(user).Select(o => (JsonNode)new JsonObject
+        {
+            ["name"] = o.Name,
+            ["avatar"] = Avatar.For(o.Name, o.Email, "org"),
+            ["can_create_repo"] = true,
+            ["public"] = false,
+            ["is_org_admin"] = true,
+            ["preferred_namespace"] = false,
+        }).ToArray();
+        var view = new JsonObject
+        {
+            ["anonymous"] = false,
+            ["username"] = found.Name,
+            ["avatar"] = Avatar.For(found.Name, found.Email, "user"),
+            ["can_create_repo"] = true,
+            ["is_me"] = true,
+            ["verified"] = true,
+            ["email"] = found.Email,
+            ["logins"] = new JsonArray(),
+            ["invoice_email"] = false,
+            ["invoice_email_address"] = null,
+            ["preferred_namespace"] = false,
+            ["tag_expiration_s"] = 1209600,
+            ["prompts"] = new JsonArray(),
+            ["company"] = null,
+            ["family_name"] = null,
+            ["given_name"] = null,
+            ["location"] = null,
+            ["is_free_account"] = true,
+            ["has_password_set"] = true,
+            ["organizations"] = new JsonArray(organizations),
+        };
+        if (quay.Config.SuperUsers.Contains(user))
+        {
+            view["super_user"] = true;
+        }
+
+        return QuayResponses.Restful(context, 200, view);
     }
 
     private static JsonObject ApplicationView(QuayOAuthApplication application) => new()

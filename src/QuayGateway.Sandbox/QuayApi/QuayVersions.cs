@@ -11,6 +11,12 @@ namespace QuayGateway.Sandbox.QuayApi;
 /// </summary>
 public static class QuayVersions
 {
+    /// <summary>
+    /// A QuayRegistry label that makes the sandbox play another Quay release for that registry only, so versions can
+    /// be compared side by side on one sandbox (the gateway's <c>labels</c> in a create request reach the QuayRegistry).
+    /// </summary>
+    public const string Label = "sandbox.quaygateway.dev/quay-version";
+
     /// <summary>What the <c>current</c> operator profile reports.</summary>
     public const string Default = "3.16.2";
 

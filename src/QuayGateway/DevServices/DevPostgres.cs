@@ -39,26 +39,51 @@ public sealed class DevPostgres : IAsyncDisposable
     public string ConnectionString { get; }
 
     /// <summary>Starts (or reuses) the persistent development server under the user's local data folder.</summary>
-    public static Task<DevPostgres> StartPersistentAsync(CancellationToken ct = default)
+    public static async Task<DevPostgres> StartPersistentAsync(CancellationToken ct = default)
     {
+        // First: installing the server also creates the postgres OS user that root needs.
+        var binDir = await EnsureBinDirAsync(ct);
         var runAs = NonRootUserOrNull();
         var home = runAs is null
             ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
             // As root the server runs as the postgres OS user, which cannot enter /root: use that user's own data folder.
             : Path.Combine(HomeOf(runAs), ".local", "share");
-        return StartAsync(Path.Combine(home, "quay-gateway", "postgres"), runAs, throwaway: false, ct);
+        return await StartAsync(binDir, Path.Combine(home, "quay-gateway", "postgres"), runAs, throwaway: false, ct);
     }
 
     /// <summary>Starts a fresh server in a temporary folder; it is stopped and deleted on dispose.</summary>
-    public static Task<DevPostgres> StartThrowawayAsync(CancellationToken ct = default)
+    public static async Task<DevPostgres> StartThrowawayAsync(CancellationToken ct = default)
     {
+        var binDir = await EnsureBinDirAsync(ct);
         var dir = Path.Combine(Path.GetTempPath(), "quay-gateway-pg-" + Guid.NewGuid().ToString("N")[..12]);
-        return StartAsync(dir, NonRootUserOrNull(), throwaway: true, ct);
+        return await StartAsync(binDir, dir, NonRootUserOrNull(), throwaway: true, ct);
     }
 
-    private static async Task<DevPostgres> StartAsync(string dataDir, string? runAs, bool throwaway, CancellationToken ct)
+    /// <summary>The server binaries' folder; as root on Debian/Ubuntu they are installed first when missing.</summary>
+    private static async Task<string> EnsureBinDirAsync(CancellationToken ct)
     {
-        var binDir = FindBinDir(PgConfigBinDir(), "/usr/lib/postgresql") ?? throw new InvalidOperationException(InstallHint);
+        var binDir = FindBinDir(PgConfigBinDir(), "/usr/lib/postgresql");
+        if (binDir is null)
+        {
+            var decision = DecideInstall(Environment.UserName == "root", OsRelease());
+            if (!decision.Install)
+            {
+                throw new InvalidOperationException(decision.Message);
+            }
+
+            // Printed: this runs before logging is configured.
+            Console.WriteLine(decision.Message);
+            await RunAsync("apt-get", ["update"], null, ct);
+            await RunAsync("apt-get", ["install", "-y", "postgresql"], null, ct);
+            binDir = FindBinDir(PgConfigBinDir(), "/usr/lib/postgresql") ?? throw new InvalidOperationException(
+                "'apt-get install -y postgresql' ran but no server binaries were found. " + InstallHint);
+        }
+
+        return binDir;
+    }
+
+    private static async Task<DevPostgres> StartAsync(string binDir, string dataDir, string? runAs, bool throwaway, CancellationToken ct)
+    {
         Directory.CreateDirectory(dataDir);
         if (runAs is not null)
         {
@@ -200,6 +225,24 @@ public sealed class DevPostgres : IAsyncDisposable
     }
 
     internal static string MissingBinariesMessage => InstallHint;
+
+    /// <summary>
+    /// Whether dev services install the missing server themselves: only as root on Debian or Ubuntu (judged by
+    /// <c>/etc/os-release</c>'s <c>ID</c> and <c>ID_LIKE</c>); otherwise the message names the command to run.
+    /// </summary>
+    internal static (bool Install, string Message) DecideInstall(bool isRoot, string? osRelease)
+    {
+        var ids = (osRelease ?? "").Split('\n')
+            .Where(l => l.StartsWith("ID=", StringComparison.Ordinal) || l.StartsWith("ID_LIKE=", StringComparison.Ordinal))
+            .SelectMany(l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim('"', ' ', '\r').Split(' '))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var debianLike = ids.Contains("debian") || ids.Contains("ubuntu");
+        return (isRoot && debianLike)
+            ? (true, "PostgreSQL server binaries were not found: installing them with 'apt-get install -y postgresql' (running as root on Debian/Ubuntu).")
+            : (false, InstallHint);
+    }
+
+    private static string? OsRelease() => File.Exists("/etc/os-release") ? File.ReadAllText("/etc/os-release") : null;
 
     private static string? PgConfigBinDir()
     {

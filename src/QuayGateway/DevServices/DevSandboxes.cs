@@ -46,10 +46,14 @@ public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandbo
             cluster["appsDomain"] = sandbox.Options.AppsDomain;
             logger.LogInformation("Sandbox cluster {Cluster} listening on {Url} (profile {Profile}); kubeconfig {Kubeconfig}, Quay CA {QuayCa}",
                 name, sandbox.ApiServerUrl, sandbox.Options.Profile, sandbox.Options.KubeconfigPath, sandbox.QuayCaPath);
+            logger.LogInformation("See the sandbox's registries with: {Command}", KubectlCommand(sandbox.Options.KubeconfigPath!));
         }
     }
 
     private const string ClustersSection = "Gateway:Clusters";
+
+    /// <summary>The command a person runs to look at a sandbox with kubectl.</summary>
+    public static string KubectlCommand(string kubeconfigPath) => $"kubectl --kubeconfig {kubeconfigPath} get quayregistries -A";
 
     /// <summary>The configured path (with several sandboxes, one file each beside it), or a folder of this process's own.</summary>
     private string KubeconfigPath(string? configured, string name, int count)
@@ -62,6 +66,7 @@ public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandbo
             return Path.Combine(folder, $"{name}.kubeconfig");
         }
 
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(configured))!);
         return count <= 1
             ? configured
             : Path.Combine(Path.GetDirectoryName(configured) ?? ".", $"{Path.GetFileNameWithoutExtension(configured)}.{name}{Path.GetExtension(configured)}");

@@ -1,4 +1,5 @@
 using QuayGateway.Persistence;
+using QuayGateway.Security;
 
 namespace QuayGateway.DevServices;
 
@@ -9,6 +10,8 @@ namespace QuayGateway.DevServices;
 /// <item>an in-process sandbox cluster for each cluster configured <c>sandbox: true</c>, and in Development without any
 /// cluster, one named <c>sandbox</c>. Each is then configured like any other cluster (kubeconfig, Quay proxy, CA
 /// bundle), so nothing else in the gateway knows it is a sandbox.</item>
+/// <item>in Development without <c>Gateway:Auth:BootstrapApiKey</c>, a bootstrap key kept in the
+/// <see cref="DevDataFolder"/>, the same on every restart;</item>
 /// </list>
 /// </summary>
 public static class DevServicesSetup
@@ -25,10 +28,27 @@ public static class DevServicesSetup
             configuration[$"ConnectionStrings:{PersistenceSetup.ConnectionStringName}"] = devPostgres.ConnectionString;
         }
 
+        if (builder.Environment.IsDevelopment() && string.IsNullOrEmpty(configuration[$"{AuthOptions.Section}:BootstrapApiKey"]))
+        {
+            var (key, path, created) = DevDataFolder.LoadOrCreateBootstrapKey(DevDataFolder.Resolve(configuration));
+            configuration[$"{AuthOptions.Section}:BootstrapApiKey"] = key;
+            // Printed, not logged: the key must not end up in a log pipeline.
+            Console.WriteLine($"Development bootstrap platform:admin API key (tenant '{BootstrapKey.Tenant}'), " +
+                              $"{(created ? "new, kept" : "kept")} in {path} until that file is deleted:");
+            Console.WriteLine($"  X-Api-Key: {key}");
+        }
+
         if (builder.Environment.IsDevelopment() && !configuration.GetSection("Gateway:Clusters").GetChildren().Any())
         {
             // Development without clusters gets one in-process sandbox, so the whole flow runs on a laptop.
             configuration[$"Gateway:Clusters:{DefaultSandbox}:sandbox"] = "true";
+        }
+
+        if (builder.Environment.IsDevelopment() && configuration[$"{SandboxSettings.Section}:KubeconfigPath"] is null)
+        {
+            // Always written where a person finds it again (and the next run overwrites it), not in a temp folder.
+            configuration[$"{SandboxSettings.Section}:KubeconfigPath"] =
+                Path.Combine(DevDataFolder.Resolve(configuration), DevDataFolder.KubeconfigFile);
         }
 
         // A sandbox named "sandbox" is the default unless one is named, as the request examples assume.

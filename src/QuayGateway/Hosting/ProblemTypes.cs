@@ -38,6 +38,8 @@ public static class ProblemTypes
     public const string QuayTokenLost = Base + "quay-token-lost";
     public const string QuayTokenMissing = Base + "quay-token-missing";
     public const string QuayTokenExpired = Base + "quay-token-expired";
+    public const string QuayCredentialsExpired = Base + "quay-credentials-expired";
+    public const string QuayCredentialsInvalid = Base + "quay-credentials-invalid";
     public const string QuayRejected = Base + "quay-rejected";
     public const string QuayError = Base + "quay-error";
     public const string QuayUnreachable = Base + "quay-unreachable";

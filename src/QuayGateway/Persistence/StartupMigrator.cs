@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 
 namespace QuayGateway.Persistence;
@@ -17,8 +19,15 @@ internal sealed class StartupMigrator(IServiceProvider services, IOptions<Databa
             return;
         }
 
-        await DatabaseMigration.MigrateAsync(services, cancellationToken);
-        logger.LogInformation("Database schema is up to date");
+        var applied = await DatabaseMigration.MigrateAsync(services, cancellationToken);
+        if (applied.Count > 0)
+        {
+            logger.LogInformation("Applied {Count} database migration(s); the schema is up to date (latest {Latest})", applied.Count, applied[^1]);
+        }
+        else
+        {
+            logger.LogInformation("Database schema is up to date");
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -26,12 +35,24 @@ internal sealed class StartupMigrator(IServiceProvider services, IOptions<Databa
 
 public static class DatabaseMigration
 {
-    public static async Task MigrateAsync(IServiceProvider services, CancellationToken ct = default)
+    /// <summary>Applies the pending migrations and returns their names (none when the schema was up to date).</summary>
+    public static async Task<IReadOnlyList<string>> MigrateAsync(IServiceProvider services, CancellationToken ct = default)
     {
         await using var scope = services.CreateAsyncScope();
         // Replicas that migrate at startup start together: one migrates, the others wait and then find nothing to do.
         await using var migrationLock = await scope.ServiceProvider.GetRequiredService<SessionLocks>().AcquireAsync("quay-gateway/migrate", ct);
-        await scope.ServiceProvider.GetRequiredService<GatewayDb>().Database.MigrateAsync(ct);
+        var database = scope.ServiceProvider.GetRequiredService<GatewayDb>().Database;
+        // A fresh database has no history table. EF Core's migrator would first run a command against it that fails
+        // (logged as an error with a stack trace, though nothing is wrong): create the table first instead.
+        var history = database.GetService<IHistoryRepository>();
+        if (!await history.ExistsAsync(ct))
+        {
+            await history.CreateIfNotExistsAsync(ct);
+        }
+
+        var pending = (await database.GetPendingMigrationsAsync(ct)).ToList();
+        await database.MigrateAsync(ct);
+        return pending;
     }
 
     /// <summary>The explicit step: <c>dotnet run --project src/QuayGateway -- migrate</c> (or <c>dotnet QuayGateway.dll migrate</c>).</summary>
@@ -44,8 +65,8 @@ public static class DatabaseMigration
             logger.LogInformation("Applying {Count} pending migration(s): {Migrations}", pending.Count(), string.Join(", ", pending));
         }
 
-        await MigrateAsync(app.Services);
-        logger.LogInformation("Migrations applied");
+        var applied = await MigrateAsync(app.Services);
+        logger.LogInformation("Applied {Count} migration(s)", applied.Count);
         return 0;
     }
 }

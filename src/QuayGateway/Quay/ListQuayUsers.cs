@@ -9,6 +9,6 @@ namespace QuayGateway.Quay;
 public static class ListQuayUsers
 {
     public static Task<Results<Ok<JsonElement>, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal user, GatewayDb db, QuayClient quay, QuayDestinations destinations, QuayTokenVault vault, CancellationToken ct) =>
-        QuayRead.PassThroughAsync(id, user, db, destinations, vault, (target, token) => quay.ListSuperusersAsync(target, token, ct), "list users", ct);
+        Guid id, ClaimsPrincipal user, GatewayDb db, QuayClient quay, QuayCredentials credentials, CancellationToken ct) =>
+        QuayRead.PassThroughAsync(id, user, db, credentials, (target, token) => quay.ListSuperusersAsync(target, token, ct), "list users", ct);
 }

@@ -29,6 +29,30 @@ public sealed class QuayAccount
 
     public DateTimeOffset? TokenExpiresAt { get; set; }
 
+    /// <summary>What the stored token is: the 2.5-hour initialize token, one the gateway minted, or one an operator supplied.</summary>
+    public QuayCredentialKind CredentialKind { get; set; } = QuayCredentialKind.Initialize;
+
+    /// <summary>The token's OAuth scopes (space-separated), when known.</summary>
+    public string? Scopes { get; set; }
+
+    /// <summary>The Quay user the credentials act as (the first user, or who an operator named).</summary>
+    public string? CredentialUser { get; set; }
+
+    /// <summary>The user's password, encrypted; kept only while minting needs it, or for re-minting when allowed.</summary>
+    public string? ProtectedPassword { get; set; }
+
+    /// <summary>The automation organization and its OAuth application the durable token belongs to.</summary>
+    public string? AutomationOrganization { get; set; }
+
+    public string? ClientId { get; set; }
+
+    public DateTimeOffset? LastUsedAt { get; set; }
+
+    /// <summary>Why the credentials last failed (Quay's answer, never a secret); cleared when they work again.</summary>
+    public string? LastError { get; set; }
+
+    public DateTimeOffset? LastErrorAt { get; set; }
+
     /// <summary>Organizations created through the gateway, so a re-run of the bootstrap skips them.</summary>
     public List<string> Organizations { get; set; } = [];
 
@@ -48,6 +72,18 @@ public enum QuayAccountStatus
     TokenLost,
 }
 
+public enum QuayCredentialKind
+{
+    /// <summary>The token user/initialize returned (lasts 9000 s).</summary>
+    Initialize,
+
+    /// <summary>A 10-year token the gateway minted for its OAuth application.</summary>
+    Minted,
+
+    /// <summary>A token an operator supplied through <c>PUT /quay/credentials</c>.</summary>
+    Supplied,
+}
+
 internal sealed class QuayAccountConfiguration : IEntityTypeConfiguration<QuayAccount>
 {
     public void Configure(EntityTypeBuilder<QuayAccount> builder)
@@ -57,6 +93,12 @@ internal sealed class QuayAccountConfiguration : IEntityTypeConfiguration<QuayAc
         builder.Property(a => a.Username).HasMaxLength(255);
         builder.Property(a => a.Email).HasMaxLength(255);
         builder.Property(a => a.Status).HasConversion<string>().HasMaxLength(20);
+        builder.Property(a => a.CredentialKind).HasConversion<string>().HasMaxLength(20);
+        builder.Property(a => a.Scopes).HasMaxLength(500);
+        builder.Property(a => a.CredentialUser).HasMaxLength(255);
+        builder.Property(a => a.AutomationOrganization).HasMaxLength(255);
+        builder.Property(a => a.ClientId).HasMaxLength(255);
+        builder.Property(a => a.LastError).HasMaxLength(2000);
         builder.Property(a => a.Organizations).HasJsonConversion();
         builder.Property(a => a.Version).IsRowVersion();
         builder.HasOne<Registry>().WithOne().HasForeignKey<QuayAccount>(a => a.RegistryId).OnDelete(DeleteBehavior.Cascade)

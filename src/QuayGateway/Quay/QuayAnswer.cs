@@ -4,7 +4,10 @@ using System.Text.Json.Nodes;
 namespace QuayGateway.Quay;
 
 /// <summary>What Quay answered: its status code and body, as sent.</summary>
-public sealed record QuayAnswer(int Status, string Body)
+/// <param name="Location">The <c>Location</c> header (the 302 of <c>/oauth/authorizeapp</c> carries the token there).</param>
+/// <param name="Cookie">The session cookie Quay set (<c>name=value</c>), for the calls of a session.</param>
+/// <param name="NextCsrfToken">Quay's <c>X-Next-CSRF-Token</c> header.</param>
+public sealed record QuayAnswer(int Status, string Body, string? Location = null, string? Cookie = null, string? NextCsrfToken = null)
 {
     public bool IsSuccess => Status is >= 200 and < 300;
 

@@ -9,7 +9,10 @@ using QuayGateway.Webhooks.Model;
 namespace QuayGateway.Quay;
 
 /// <summary>The 201 body of <c>POST /quay/initialize</c>: the only answer that ever carries the token.</summary>
-public sealed record QuayUserCreated(string Username, string Email, string AccessToken, DateTimeOffset TokenExpiresAt);
+/// <param name="TokenKind"><c>minted</c> (a 10-year token of the automation organization's application) or <c>initialize</c> (Quay's 2.5-hour token).</param>
+/// <param name="Warning">Why the durable token could not be minted, when the token is the short one.</param>
+public sealed record QuayUserCreated(
+    string Username, string Email, string AccessToken, DateTimeOffset TokenExpiresAt, string TokenKind = "minted", string? Warning = null);
 
 /// <summary>
 /// Creates Quay's first user through <c>/api/v1/user/initialize</c>, for the API and the declarative bootstrap alike.
@@ -22,8 +25,10 @@ public sealed class QuayInitializer(
     QuayClient quay,
     QuayDestinations destinations,
     QuayTokenVault vault,
+    QuayTokenMinter minter,
+    QuayCredentials credentials,
     IDataProtectionProvider dataProtection,
-    IOptions<QuayOptions> options,
+    IOptionsSnapshot<QuayOptions> options,
     TimeProvider time,
     ILogger<QuayInitializer> logger)
 {
@@ -85,7 +90,8 @@ public sealed class QuayInitializer(
 
         if (answer.IsSuccess && (string?)answer.Json?["access_token"] is { Length: > 0 } token)
         {
-            return (await StoreTokenAsync(registry, account, user, token), null);
+            var created = await StoreTokenAsync(registry, account, user, token);
+            return (await MakeDurableAsync(registry, target, user, created), null);
         }
 
         if (answer.Status == 404)
@@ -167,6 +173,9 @@ public sealed class QuayInitializer(
         account.InitializedAt = now;
         account.ProtectedToken = vault.Protect(token);
         account.TokenExpiresAt = now + QuayClient.TokenLifetime;
+        account.CredentialKind = QuayCredentialKind.Initialize;
+        account.Scopes = QuayTokenMinter.InitializeScopes;
+        account.CredentialUser = user.Username;
         // Committed on its own, before anything else can fail: the token must not be lost.
         await db.SaveChangesAsync(CancellationToken.None);
         await db.UpdateRegistryAsync(registry, r =>
@@ -176,7 +185,46 @@ public sealed class QuayInitializer(
             db.AddWebhookEvent(r, WebhookEventTypes.QuayUserInitialized, now, new Dictionary<string, string> { ["username"] = user.Username });
         }, CancellationToken.None);
         logger.LogInformation("Initialized Quay user {Username} for registry {RegistryId}", user.Username, registry.Id);
-        return new QuayUserCreated(user.Username, user.Email, token, account.TokenExpiresAt.Value);
+        return new QuayUserCreated(user.Username, user.Email, token, account.TokenExpiresAt.Value, "initialize");
+    }
+
+    /// <summary>
+    /// Within the initialize token's lifetime, mints the durable token (see <see cref="QuayTokenMinter"/>) and stores it
+    /// in place of the short one. The password stays in memory for this only, unless <see cref="QuayOptions.KeepBootstrapPassword"/>.
+    /// When minting fails, the short token stays and the answer says so.
+    /// </summary>
+    private async Task<QuayUserCreated> MakeDurableAsync(Registry registry, QuayTarget target, InitialUserRequest user, QuayUserCreated created)
+    {
+        var account = await db.QuayAccounts.AsNoTracking().SingleAsync(a => a.RegistryId == registry.Id);
+        var (minted, failure) = await minter.MintAsync(target, registry.CurrentVersion, created.AccessToken, user.Username, user.Password,
+            QuayTokenMinter.InitializeScopes, clientId: null, QuayCredentials.AutomationEmail(account), CancellationToken.None);
+        var keep = options.Value.KeepBootstrapPassword ? user.Password : null;
+        var now = time.GetUtcNow();
+        db.ChangeTracker.Clear();
+        if (minted is null)
+        {
+            if (keep is not null)
+            {
+                var protectedPassword = vault.ProtectPassword(keep);
+                await db.QuayAccounts.Where(a => a.RegistryId == registry.Id)
+                    .ExecuteUpdateAsync(s => s.SetProperty(a => a.ProtectedPassword, protectedPassword), CancellationToken.None);
+            }
+
+            var warning = $"The durable token could not be minted ({failure!.Reason}); the stored token is Quay's initialize token, which " +
+                          $"expires at {created.TokenExpiresAt:u}. {QuayProblem.CredentialsRemedy}";
+            await db.UpdateRegistryAsync(await db.Registries.SingleAsync(r => r.Id == registry.Id), r =>
+                db.Record(r, "QuayDurableTokenFailed", "QuayDurableTokenFailed", warning, now), CancellationToken.None);
+            logger.LogWarning("Minting a durable Quay token for registry {RegistryId} failed: {Reason}", registry.Id, failure.Reason);
+            return created with { Warning = warning };
+        }
+
+        await credentials.StoreAsync(registry.Id, minted, QuayCredentialKind.Minted, user.Username, keep, CancellationToken.None);
+        await db.UpdateRegistryAsync(await db.Registries.SingleAsync(r => r.Id == registry.Id), r =>
+            db.Record(r, "QuayDurableTokenMinted", "QuayDurableTokenMinted",
+                $"Minted a durable Quay token for '{user.Username}' in organization '{minted.Organization}' through {minted.Path} " +
+                $"(expires {minted.ExpiresAt:u}); it replaces the initialize token.", now), CancellationToken.None);
+        logger.LogInformation("Minted a durable Quay token for registry {RegistryId} through {Path}", registry.Id, minted.Path);
+        return created with { AccessToken = minted.Token, TokenExpiresAt = minted.ExpiresAt, TokenKind = "minted" };
     }
 
     private async Task RecordUnconfirmedAsync(Registry registry, QuayAccount account, string why)

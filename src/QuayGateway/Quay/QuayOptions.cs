@@ -10,4 +10,13 @@ public sealed class QuayOptions
 
     /// <summary>Retries of idempotent reads (GET) on transient errors; writes are never retried.</summary>
     public int ReadRetries { get; set; } = 2;
+
+    /// <summary>The organization the bootstrap creates in each Quay to hold the gateway's OAuth application.</summary>
+    public string AutomationOrganization { get; set; } = "quaygateway";
+
+    /// <summary>
+    /// Keep the initial user's password (encrypted) after the bootstrap, so a token Quay refuses can be minted again.
+    /// Off by default: the password is erased once the durable token is stored.
+    /// </summary>
+    public bool KeepBootstrapPassword { get; set; }
 }

@@ -108,8 +108,8 @@ public static class QuayOrganizationResourcesApi
     }
 
     public static Task<Results<Ok<JsonElement>, ProblemHttpResult>> ListRobotsAsync(
-        Guid id, string org, ClaimsPrincipal user, GatewayDb db, QuayClient quay, QuayDestinations destinations, QuayTokenVault vault, CancellationToken ct) =>
-        QuayRead.PassThroughAsync(id, user, db, destinations, vault, (target, token) => quay.ListRobotsAsync(target, token, org, ct),
+        Guid id, string org, ClaimsPrincipal user, GatewayDb db, QuayClient quay, QuayCredentials credentials, CancellationToken ct) =>
+        QuayRead.PassThroughAsync(id, user, db, credentials, (target, token) => quay.ListRobotsAsync(target, token, org, ct),
             $"list the robots of '{org}'", ct);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRobotAsync(

@@ -7,44 +7,42 @@ using QuayGateway.Webhooks.Model;
 namespace QuayGateway.Quay;
 
 /// <summary>Creates organizations in a registry's Quay with the stored token, for the API and the bootstrap alike.</summary>
-public sealed class QuayOrganizations(GatewayDb db, QuayClient quay, QuayDestinations destinations, QuayTokenVault vault, TimeProvider time, ILogger<QuayOrganizations> logger)
+public sealed class QuayOrganizations(GatewayDb db, QuayClient quay, QuayCredentials credentials, TimeProvider time, ILogger<QuayOrganizations> logger)
 {
     private const string NameTaken = "already exists";
 
     /// <summary>Null when the organization exists afterwards (created now, or by an earlier call of ours); else why not.</summary>
     public async Task<QuayProblem?> CreateAsync(Registry registry, OrganizationSpec organization, CancellationToken ct)
     {
-        var (target, refused) = destinations.For(registry);
-        if (target is null)
-        {
-            return refused;
-        }
-
         var account = await db.QuayAccounts.FindAsync([registry.Id], ct);
-        if (!vault.TryOpen(account, out var token, out var problem))
-        {
-            return problem;
-        }
-
-        if (account!.Organizations.Contains(organization.Name))
+        if (account is { Organizations: var done } && done.Contains(organization.Name))
         {
             return null;
         }
 
-        try
+        // Creating an organization twice is harmless: a retry (or the renewal's second call) finds it and adopts it.
+        var (answer, problem) = await credentials.CallAsync(registry, async (target, token) =>
         {
-            var answer = await quay.CreateOrganizationAsync(target, token, organization.Name, organization.Email, ct);
-            if (!answer.IsSuccess && !(answer.Status == 400 && answer.Message.Contains(NameTaken, StringComparison.Ordinal)
-                                       && await IsOwnOrganizationAsync(target, token, organization.Name, ct)))
-            {
-                return QuayProblem.FromAnswer(answer, $"create organization '{organization.Name}'");
-            }
-        }
-        catch (QuayCallException e)
+            var created = await quay.CreateOrganizationAsync(target, token, organization.Name, organization.Email, ct);
+            return created.Status == 400 && created.Message.Contains(NameTaken, StringComparison.Ordinal)
+                   && await IsOwnOrganizationAsync(target, token, organization.Name, ct)
+                ? created with { Status = 201 }
+                : created;
+        }, ct);
+        if (answer is null)
         {
-            // Creating an organization twice is harmless: a retry finds it and adopts it (see above).
-            return QuayProblem.FromCallFailure(e);
+            return problem;
         }
+
+        if (!answer.IsSuccess)
+        {
+            return QuayProblem.FromAnswer(answer, $"create organization '{organization.Name}'");
+        }
+
+        // Renewing credentials may have cleared the change tracker: work on fresh rows.
+        db.ChangeTracker.Clear();
+        registry = await db.Registries.SingleAsync(r => r.Id == registry.Id, ct);
+        account = (await db.QuayAccounts.FindAsync([registry.Id], ct))!;
 
         // The watch or a job may write the registry meanwhile: then record the organization on the fresh rows.
         await db.SaveWithRetryAsync(async (attempt, ct) =>

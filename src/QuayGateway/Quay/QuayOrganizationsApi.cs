@@ -41,7 +41,7 @@ public static class QuayOrganizationsApi
     }
 
     public static Task<Results<Ok<JsonElement>, ProblemHttpResult>> GetAsync(
-        Guid id, string org, ClaimsPrincipal user, GatewayDb db, QuayClient quay, QuayDestinations destinations, QuayTokenVault vault, CancellationToken ct) =>
-        QuayRead.PassThroughAsync(id, user, db, destinations, vault, (target, token) => quay.GetOrganizationAsync(target, token, org, ct),
+        Guid id, string org, ClaimsPrincipal user, GatewayDb db, QuayClient quay, QuayCredentials credentials, CancellationToken ct) =>
+        QuayRead.PassThroughAsync(id, user, db, credentials, (target, token) => quay.GetOrganizationAsync(target, token, org, ct),
             $"read organization '{org}'", ct);
 }

@@ -10,8 +10,7 @@ namespace QuayGateway.Quay;
 /// </summary>
 public sealed record QuayProblem(int Status, string Type, string Title, string Detail, string Reason, QuayAnswer? Quay = null)
 {
-    private const string TokenRemedy = "Quay tokens cannot be renewed through its API; create a token in Quay " +
-                                       "(an OAuth application) if the gateway must act again.";
+    private const string TokenRemedy = CredentialsRemedy;
 
     public ProblemHttpResult ToResult() =>
         TypedResults.Problem(Detail, statusCode: Status, title: Title, type: Type,
@@ -42,8 +41,19 @@ public sealed record QuayProblem(int Status, string Type, string Title, string D
 
     public static QuayProblem TokenExpired(DateTimeOffset? expiredAt, QuayAnswer? answer = null) => new(409, ProblemTypes.QuayTokenExpired,
         "Quay token expired",
-        (expiredAt is { } at ? $"The stored Quay token expired at {at:u} (Quay tokens last 9000 s). " : "Quay no longer accepts the stored token (it expires after 9000 s). ")
+        (expiredAt is { } at ? $"The stored Quay token expired at {at:u}, and the gateway keeps no password to mint a new one. " : "Quay no longer accepts the stored token. ")
         + TokenRemedy, "QuayTokenExpired", answer);
+
+    public const string CredentialsRemedy = "Supply working credentials with PUT /v1/registries/{id}/quay/credentials: {\"token\": \"…\"} " +
+                                            "(Quay: Organization → Applications → Generate Token) or {\"username\", \"password\"} (the gateway mints a token).";
+
+    /// <summary>Quay refuses the stored credentials and the gateway cannot mint new ones.</summary>
+    public static QuayProblem CredentialsExpired(string why, QuayAnswer? answer = null) => new(409, ProblemTypes.QuayCredentialsExpired,
+        "Quay credentials no longer work", $"{why}. {CredentialsRemedy}", "QuayCredentialsExpired", answer);
+
+    /// <summary>Credentials supplied by an operator that Quay does not accept.</summary>
+    public static QuayProblem CredentialsInvalid(string why, QuayAnswer? answer = null) => new(422, ProblemTypes.QuayCredentialsInvalid,
+        "Quay does not accept these credentials", why, "QuayCredentialsInvalid", answer);
 
     public static QuayProblem UserInitializeDisabled(QuayAnswer answer) => new(409, ProblemTypes.QuayUserInitializeDisabled,
         "User initialization is disabled", "Quay answered 404 to user/initialize: set FEATURE_USER_INITIALIZE: true in the " +

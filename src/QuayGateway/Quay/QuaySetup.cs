@@ -15,6 +15,9 @@ public static class QuaySetup
         builder.Services.AddSingleton<QuayTransport>();
         builder.Services.AddSingleton<QuayDestinations>();
         builder.Services.AddScoped<QuayTokenVault>();
+        builder.Services.AddScoped<QuayTokenMinter>();
+        builder.Services.AddScoped<QuayCredentials>();
+        builder.Services.AddScoped<QuayGateway.Registries.Model.IRegistryQuayAccess, QuayAccessSummary>();
         builder.Services.AddScoped<QuayInitializer>();
         builder.Services.AddScoped<QuayOrganizations>();
         builder.Services.AddSingleton<QuayMetrics>();
@@ -48,7 +51,8 @@ public static class QuaySetup
             .ProducesProblems(StatusCodes.Status400BadRequest, ProblemTypes.QuayRejected)
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemTypes.QuayRejected)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemTypes.QuayRejected)
-            .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.RegistryNotAvailable, ProblemTypes.QuayRejected, ProblemTypes.QuayTokenExpired)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.RegistryNotAvailable, ProblemTypes.QuayRejected, ProblemTypes.QuayTokenExpired,
+                ProblemTypes.QuayCredentialsExpired)
             .ProducesProblems(StatusCodes.Status502BadGateway, ProblemTypes.QuayError, ProblemTypes.QuayUnreachable, ProblemTypes.QuayDestinationRefused)
             .ProducesProblems(StatusCodes.Status504GatewayTimeout, ProblemTypes.QuayTimeout);
         string[] storedToken = [ProblemTypes.QuayTokenMissing, ProblemTypes.QuayTokenLost];
@@ -87,6 +91,24 @@ public static class QuaySetup
             .WithDescription("Quay's view of the organization (GET /api/v1/organization/{org}), passed through.")
             .ProducesProblems(StatusCodes.Status409Conflict, storedToken)
             .ProducesContent(StatusCodes.Status200OK, "application/json", typeof(QuayOrganization), "Quay's answer, as Quay sent it.");
+        group.MapGet("/credentials", QuayCredentialsApi.GetAsync)
+            .WithName("GetQuayCredentials")
+            .WithSummary("The stored Quay credentials, without the secret")
+            .WithDescription("What the gateway acts with in this registry's Quay: kind (minted, supplied or initialize), the user, scopes, " +
+                             "expiresAt, lastUsedAt, lastError and whether the gateway can mint a new token by itself (renewable). " +
+                             "Never the token or a password. 409 quay-token-missing when none is stored.")
+            .ProducesProblems(StatusCodes.Status409Conflict, storedToken);
+
+        group.MapPut("/credentials", QuayCredentialsApi.PutAsync)
+            .WithName("PutQuayCredentials")
+            .WithSummary("Supply Quay credentials")
+            .WithDescription("{\"token\"}: a Quay OAuth token (for example from Organization → Applications → Generate Token), checked " +
+                             "against Quay's GET /api/v1/user/. {\"username\",\"password\"}: the gateway mints a 10-year token of its " +
+                             "automation organization's application with them. Either is checked before it is stored: 422 " +
+                             "quay-credentials-invalid with Quay's answer when Quay refuses. The password is kept (encrypted) for " +
+                             "renewals only when Gateway:Quay:KeepBootstrapPassword is on.")
+            .ProducesProblems(StatusCodes.Status422UnprocessableEntity, ProblemTypes.QuayCredentialsInvalid)
+            .WithRequestExample(QuayCredentialsApi.Example);
 
         QuayOrganizationResourcesApi.Map(group, storedToken);
         return app;

@@ -11,7 +11,15 @@ public sealed class QuayTokenVault(IDataProtectionProvider provider, TimeProvide
 {
     private const string Purpose = "QuayGateway.Quay.AccessToken.v1";
 
+    private const string PasswordPurpose = "QuayGateway.Quay.Password.v1";
+
     public string Protect(string token) => provider.CreateProtector(Purpose).Protect(token);
+
+    /// <summary>A Quay user's password, kept for minting tokens (see <see cref="QuayOptions.KeepBootstrapPassword"/>).</summary>
+    public string ProtectPassword(string password) => provider.CreateProtector(PasswordPurpose).Protect(password);
+
+    public string? OpenPassword(QuayAccount? account) =>
+        account?.ProtectedPassword is { } stored ? provider.CreateProtector(PasswordPurpose).Unprotect(stored) : null;
 
     /// <summary>The account's token when one is stored and not expired; otherwise the problem that says which.</summary>
     public bool TryOpen(QuayAccount? account, [NotNullWhen(true)] out string? token, [NotNullWhen(false)] out QuayProblem? problem)

@@ -58,6 +58,8 @@ public sealed class QuayTransport(ClusterCatalog catalog) : IDisposable
             var handler = new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
+                // Quay's session cookies belong to one sign-in (see QuayClient), never to the shared handler.
+                UseCookies = false,
                 // DNS changes and a proxy that restarts are picked up.
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
                 SslOptions = { RemoteCertificateValidationCallback = (_, certificate, chain, errors) => Validate(cluster, bundle, certificate, chain, errors) },

@@ -14,6 +14,22 @@ public sealed class DevPostgresTests
         Assert.Contains("apt-get install -y postgresql", DevPostgres.MissingBinariesMessage, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true, "ID=debian\nVERSION_ID=\"12\"", true)]
+    [InlineData(true, "ID=ubuntu\nID_LIKE=debian", true)]
+    [InlineData(true, "ID=linuxmint\nID_LIKE=\"ubuntu debian\"", true)]
+    [InlineData(false, "ID=debian", false)]
+    [InlineData(true, "ID=fedora", false)]
+    [InlineData(true, null, false)]
+    public void Missing_binaries_are_installed_only_as_root_on_debian_or_ubuntu(bool root, string? osRelease, bool installs)
+    {
+        var (install, message) = DevPostgres.DecideInstall(root, osRelease);
+
+        Assert.Equal(installs, install);
+        Assert.Contains("apt-get install -y postgresql", message, StringComparison.Ordinal);
+        Assert.Equal(installs, message.Contains("installing", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Debian_layout_is_found_highest_version_first()
     {

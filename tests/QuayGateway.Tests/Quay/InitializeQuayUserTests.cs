@@ -29,7 +29,11 @@ public sealed class InitializeQuayUserTests(GatewayFixture gateway)
         var created = await response.ReadAsync<QuayUserCreated>();
         Assert.Equal(("quayadmin", "quayadmin@example.com"), (created.Username, created.Email));
         Assert.Matches("^[A-Z0-9]{40}$", created.AccessToken);
-        Assert.InRange(created.TokenExpiresAt, before.AddSeconds(9000), DateTimeOffset.UtcNow.AddSeconds(9001));
+        // The durable token of the automation organization, not Quay's 2.5-hour initialize token.
+        Assert.Equal(("minted", null), (created.TokenKind, created.Warning));
+        Assert.True(created.TokenExpiresAt > before.AddDays(3650), $"expires {created.TokenExpiresAt:u}");
+        Assert.Equal(QuayCredentialKind.Minted, (await _quay.AccountAsync(registry.Id))!.CredentialKind);
+        Assert.Null((await _quay.AccountAsync(registry.Id))!.ProtectedPassword); // Gateway:Quay:KeepBootstrapPassword is off
 
         // Stored encrypted: the row holds no plaintext, and Data Protection opens it to the same token.
         var account = (await _quay.AccountAsync(registry.Id))!;

@@ -161,7 +161,7 @@ public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
 
         var steps = (await _quay.TimelineAsync(ready.Id)).Select(e => e.Type == "StateChanged" ? e.State.ToString() : e.Type)
             .Where(s => s is "Bootstrapping" or "Ready" || s.StartsWith("Quay", StringComparison.Ordinal) && s != "QuayPullSecretsWritten").ToList();
-        Assert.Equal(["Bootstrapping", "QuayUserInitialized", "QuayOrganizationCreated", "QuayRobotCreated", "QuayTeamUpdated", "QuayQuotaSet", "Ready"], steps);
+        Assert.Equal(["Bootstrapping", "QuayUserInitialized", "QuayDurableTokenMinted", "QuayOrganizationCreated", "QuayRobotCreated", "QuayTeamUpdated", "QuayQuotaSet", "Ready"], steps);
         var events = await _quay.WebhookEventTypesAsync(ready.Id);
         Assert.Equal(["quay.user_initialized", "quay.organization_created", "quay.robot_created", "quay.team_updated", "quay.quota_set"],
             events.Where(e => e.StartsWith("quay.", StringComparison.Ordinal)));

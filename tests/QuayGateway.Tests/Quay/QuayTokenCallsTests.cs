@@ -103,17 +103,22 @@ public sealed class QuayTokenCallsTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task A_token_Quay_has_expired_is_409_token_expired_never_Quays_CSRF_403()
+    public async Task A_token_Quay_refuses_and_no_password_to_mint_again_is_409_credentials_expired_never_Quays_CSRF_403()
     {
         var registry = await InitializedAsync("qexpired");
-        _quay.Sandbox.Quay.Clock.Advance(TimeSpan.FromSeconds(9001));
+        _quay.Sandbox.Quay.Api.RevokeTokens($"{registry.Namespace}/{registry.Name}");
 
         using var users = await _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/users");
         using var org = await _quay.Client.PostAsJsonAsync($"/v1/registries/{registry.Id}/quay/organizations", new OrganizationSpec("lateorg", "lateorg@example.com"));
 
-        await QuayScenario.AssertProblemAsync(users, HttpStatusCode.Conflict, "quay-token-expired");
-        await QuayScenario.AssertProblemAsync(org, HttpStatusCode.Conflict, "quay-token-expired");
-        Assert.DoesNotContain("CSRF", (await org.ReadObjectAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        await QuayScenario.AssertProblemAsync(users, HttpStatusCode.Conflict, "quay-credentials-expired");
+        await QuayScenario.AssertProblemAsync(org, HttpStatusCode.Conflict, "quay-credentials-expired");
+        var detail = (await org.ReadObjectAsync())["detail"]!.GetValue<string>();
+        Assert.DoesNotContain("CSRF", detail, StringComparison.Ordinal);
+        Assert.Contains("PUT /v1/registries/{id}/quay/credentials", detail, StringComparison.Ordinal);
+        // Announced once, however many calls meet it.
+        Assert.Single(await _quay.WebhookEventTypesAsync(registry.Id), t => t == "quay.credentials_failed");
+        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == "QuayCredentialsFailed");
     }
 
     [Fact]

@@ -28,7 +28,8 @@ public static class CreateRegistry
     public const string IdempotencyHeader = "Idempotency-Key";
 
     public static readonly CreateRegistryRequest Example = new(
-        Name: "example-registry",
+        // Not the README walk-through's name: trying the example in Swagger UI and then the walk-through must not collide.
+        Name: "swagger-registry",
         Namespace: "quay-enterprise",
         Cluster: "sandbox",
         Components: [new("clair", false), new("horizontalpodautoscaler", false), new("mirror", false), new("monitoring", false)],

@@ -25,7 +25,8 @@ public sealed record RegistryStatusResponse(
     DateTimeOffset? LastUpdated,
     [property: DocumentedAs(typeof(IReadOnlyList<KubernetesCondition>))] JsonArray Conditions,
     IReadOnlyList<RegistryCondition> GatewayConditions,
-    RolloutTiming Rollout);
+    RolloutTiming Rollout,
+    RegistryQuayAccess? QuayCredentials = null);
 
 public static class GetRegistryStatus
 {
@@ -51,7 +52,7 @@ public static class GetRegistryStatus
     }
 
     public static async Task<Results<Ok<RegistryStatusResponse>, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, GatewayDb db, TimeProvider time, [Microsoft.AspNetCore.Mvc.FromServices] IRegistryQuayAccess quayAccess, CancellationToken ct)
     {
         var registry = await db.OfTenant(user).AsNoTracking().FindAsync(id, ct);
         if (registry is null)
@@ -68,6 +69,7 @@ public static class GetRegistryStatus
             status?["conditions"]?.DeepClone() as JsonArray ?? [],
             registry.Conditions,
             new RolloutTiming(registry.RolloutStartedAt, registry.AvailableAt,
-                end - registry.RolloutStartedAt is { } duration ? Math.Round(duration.TotalSeconds, 3) : null, registry.RolloutDeadline)));
+                end - registry.RolloutStartedAt is { } duration ? Math.Round(duration.TotalSeconds, 3) : null, registry.RolloutDeadline),
+            await quayAccess.ForAsync(registry.Id, ct)));
     }
 }

@@ -14,6 +14,8 @@ public static class WebhookEventTypes
     public const string RegistryReady = "registry.ready";
     public const string QuayUserInitialized = "quay.user_initialized";
     public const string QuayOrganizationCreated = "quay.organization_created";
+    public const string QuayCredentialsRenewed = "quay.credentials_renewed";
+    public const string QuayCredentialsFailed = "quay.credentials_failed";
     public const string QuayRobotCreated = "quay.robot_created";
     public const string QuayTeamUpdated = "quay.team_updated";
     public const string QuayQuotaSet = "quay.quota_set";
@@ -25,6 +27,7 @@ public static class WebhookEventTypes
     [
         RegistryAccepted, RegistryApplied, RegistryProgressing, RegistryAvailable, RegistryBlocked, RegistryDegraded,
         RegistryFailed, RegistryDeleted, RegistryReady, QuayUserInitialized, QuayOrganizationCreated,
+        QuayCredentialsRenewed, QuayCredentialsFailed,
         QuayRobotCreated, QuayTeamUpdated, QuayQuotaSet,
     ];
 }

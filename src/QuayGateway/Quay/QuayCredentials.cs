@@ -1,0 +1,195 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
+using QuayGateway.Webhooks.Delivery;
+using QuayGateway.Webhooks.Model;
+
+namespace QuayGateway.Quay;
+
+/// <summary>What <c>GET /quay/credentials</c> and <c>/status</c> show of the stored credentials: never the secret.</summary>
+public sealed record QuayCredentialsView(
+    string Kind, string? Username, IReadOnlyList<string> Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, string? LastError,
+    DateTimeOffset? LastErrorAt, bool Renewable, string? AutomationOrganization)
+{
+    public static QuayCredentialsView? Of(QuayAccount? account) => account is { ProtectedToken: not null }
+        ? new(account.CredentialKind switch
+            {
+                QuayCredentialKind.Minted => "minted",
+                QuayCredentialKind.Supplied => "supplied",
+                _ => "initialize",
+            }, account.CredentialUser ?? account.Username, account.Scopes?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
+            account.TokenExpiresAt, account.LastUsedAt, account.LastError, account.LastErrorAt, account.ProtectedPassword is not null,
+            account.AutomationOrganization)
+        : null;
+}
+
+/// <summary>The Quay part of <c>/status</c>: the same summary as <c>GET /quay/credentials</c>.</summary>
+public sealed class QuayAccessSummary(GatewayDb db) : IRegistryQuayAccess
+{
+    public async Task<RegistryQuayAccess?> ForAsync(Guid registryId, CancellationToken ct) =>
+        QuayCredentialsView.Of(await db.QuayAccounts.AsNoTracking().SingleOrDefaultAsync(a => a.RegistryId == registryId, ct)) is { } v
+            ? new RegistryQuayAccess(v.Kind, v.Username, v.Scopes, v.ExpiresAt, v.LastUsedAt, v.LastError, v.LastErrorAt, v.Renewable, v.AutomationOrganization)
+            : null;
+}
+
+/// <summary>
+/// Every call the gateway makes to a registry's Quay with stored credentials goes through here. A token Quay refuses
+/// (or one past its expiry) is minted again when the gateway keeps a password for that (<see cref="QuayOptions.KeepBootstrapPassword"/>,
+/// or credentials supplied with a password while it is on), and the call is made once more. Otherwise the answer is
+/// 409 <c>quay-credentials-expired</c> (Quay refused it) or <c>quay-token-expired</c> (past its expiry), saying to PUT
+/// credentials. Renewals and failures are timeline entries and webhook events.
+/// </summary>
+public sealed class QuayCredentials(
+    GatewayDb db, QuayTokenVault vault, QuayTokenMinter minter, QuayDestinations destinations, TimeProvider time, ILogger<QuayCredentials> logger)
+{
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    /// <summary>Quay's answer to the call made with working credentials, or the problem that kept it from being made.</summary>
+    public async Task<(QuayAnswer? Answer, QuayProblem? Problem)> CallAsync(
+        Registry registry, Func<QuayTarget, string, Task<QuayAnswer>> call, CancellationToken ct)
+    {
+        var (target, refused) = destinations.For(registry);
+        if (target is null)
+        {
+            return (null, refused);
+        }
+
+        var account = await db.QuayAccounts.AsNoTracking().SingleOrDefaultAsync(a => a.RegistryId == registry.Id, ct);
+        string? token;
+        if (!vault.TryOpen(account, out token, out var problem))
+        {
+            if (problem.Type != Hosting.ProblemTypes.QuayTokenExpired || account is null)
+            {
+                return (null, problem);
+            }
+
+            // Past its stored expiry: renew first when that is possible, without sending Quay a dead token.
+            (token, var renewProblem) = await RenewAsync(registry, account, target, "the stored token expired", ct);
+            if (token is null)
+            {
+                return (null, renewProblem!);
+            }
+        }
+
+        try
+        {
+            var answer = await call(target, token);
+            if (answer.TokenRejected)
+            {
+                var (renewed, renewProblem) = await RenewAsync(registry, account!, target, $"Quay no longer accepts the stored token (it answered {answer.Status})", ct);
+                if (renewed is null)
+                {
+                    return (null, renewProblem);
+                }
+
+                answer = await call(target, renewed);
+            }
+
+            await TouchAsync(account!, ct);
+            return (answer, null);
+        }
+        catch (QuayCallException e)
+        {
+            return (null, QuayProblem.FromCallFailure(e));
+        }
+    }
+
+    /// <summary>Mints a new token with the kept password; null and the problem to answer when it cannot.</summary>
+    private async Task<(string? Token, QuayProblem? Problem)> RenewAsync(Registry registry, QuayAccount account, QuayTarget target, string why, CancellationToken ct)
+    {
+        var password = vault.OpenPassword(account);
+        if (password is null)
+        {
+            await RecordFailureAsync(registry, account, $"{why}; the gateway keeps no password to mint a new one.", ct);
+            return (null, account.TokenExpiresAt is { } at && at <= time.GetUtcNow()
+                ? QuayProblem.TokenExpired(at)
+                : QuayProblem.CredentialsExpired(why));
+        }
+
+        var username = account.CredentialUser ?? account.Username;
+        var (minted, failure) = await minter.MintAsync(target, registry.CurrentVersion, bearer: null, username, password,
+            account.Scopes ?? QuayTokenMinter.InitializeScopes, account.ClientId, AutomationEmail(account), ct);
+        if (minted is null)
+        {
+            await RecordFailureAsync(registry, account, $"{why}; minting a new token failed: {failure!.Reason}", ct);
+            return (null, QuayProblem.CredentialsExpired($"{why}; minting a new token failed: {failure.Reason}"));
+        }
+
+        await StoreAsync(registry.Id, minted, QuayCredentialKind.Minted, username, keepPassword: password, ct);
+        var now = time.GetUtcNow();
+        await db.UpdateRegistryAsync(await FreshAsync(registry.Id, ct), r =>
+        {
+            db.Record(r, "QuayCredentialsRenewed", "QuayCredentialsRenewed",
+                $"{why}; minted a new Quay token for '{username}' through {minted.Path} (expires {minted.ExpiresAt:u}).", now);
+            db.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsRenewed, now, new Dictionary<string, string>
+            {
+                ["username"] = username, ["expiresAt"] = minted.ExpiresAt.ToString("O"),
+            });
+        }, CancellationToken.None);
+        logger.LogInformation("Renewed the Quay token of registry {RegistryId} through {Path}", registry.Id, minted.Path);
+        return (minted.Token, null);
+    }
+
+    /// <summary>Stores a token (encrypted) and what is known about it; clears the last error.</summary>
+    public async Task StoreAsync(Guid registryId, MintedQuayToken minted, QuayCredentialKind kind, string username, string? keepPassword, CancellationToken ct)
+    {
+        var protectedToken = vault.Protect(minted.Token);
+        var protectedPassword = keepPassword is null ? null : vault.ProtectPassword(keepPassword);
+        await db.QuayAccounts.Where(a => a.RegistryId == registryId).ExecuteUpdateAsync(s => s
+            .SetProperty(a => a.ProtectedToken, protectedToken)
+            .SetProperty(a => a.TokenExpiresAt, minted.ExpiresAt)
+            .SetProperty(a => a.CredentialKind, kind)
+            .SetProperty(a => a.Scopes, minted.Scopes)
+            .SetProperty(a => a.CredentialUser, username)
+            .SetProperty(a => a.AutomationOrganization, minted.Organization.Length > 0 ? minted.Organization : null)
+            .SetProperty(a => a.ClientId, minted.ClientId.Length > 0 ? minted.ClientId : null)
+            .SetProperty(a => a.ProtectedPassword, protectedPassword)
+            .SetProperty(a => a.LastError, (string?)null)
+            .SetProperty(a => a.LastErrorAt, (DateTimeOffset?)null), CancellationToken.None);
+    }
+
+    private async Task RecordFailureAsync(Registry registry, QuayAccount account, string error, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var first = account.LastError is null; // announce a failure once, not on every call that meets it
+        await db.QuayAccounts.Where(a => a.RegistryId == registry.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(a => a.LastError, error).SetProperty(a => a.LastErrorAt, now), CancellationToken.None);
+        account.LastError = error;
+        if (first)
+        {
+            await db.UpdateRegistryAsync(await FreshAsync(registry.Id, ct), r =>
+            {
+                db.Record(r, "QuayCredentialsFailed", "QuayCredentialsFailed", $"{error} {QuayProblem.CredentialsRemedy}", now);
+                db.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsFailed, now, new Dictionary<string, string> { ["reason"] = error });
+            }, CancellationToken.None);
+        }
+
+        logger.LogWarning("Quay credentials of registry {RegistryId} failed: {Reason}", registry.Id, error);
+    }
+
+    private async Task TouchAsync(QuayAccount account, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (account.LastUsedAt is { } used && now - used < LastUsedResolution && account.LastError is null)
+        {
+            return;
+        }
+
+        await db.QuayAccounts.Where(a => a.RegistryId == account.RegistryId).ExecuteUpdateAsync(s => s
+            .SetProperty(a => a.LastUsedAt, now).SetProperty(a => a.LastError, (string?)null).SetProperty(a => a.LastErrorAt, (DateTimeOffset?)null), ct);
+    }
+
+    private async Task<Registry> FreshAsync(Guid id, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        return await db.Registries.SingleAsync(r => r.Id == id, ct);
+    }
+
+    /// <summary>The automation organization's e-mail: Quay wants a unique one while mailing is on.</summary>
+    public static string AutomationEmail(QuayAccount account)
+    {
+        var at = account.Email.LastIndexOf('@');
+        return $"quaygateway-automation@{(at >= 0 ? account.Email[(at + 1)..] : "example.com")}";
+    }
+}

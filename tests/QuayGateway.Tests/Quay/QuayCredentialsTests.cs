@@ -1,0 +1,196 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using QuayGateway.Quay;
+using QuayGateway.Registries.Api;
+using QuayGateway.Registries.Model;
+using QuayGateway.Sandbox.QuayApi;
+using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Tests.Rollout;
+
+namespace QuayGateway.Tests.Quay;
+
+/// <summary>
+/// Durable Quay access (issue 17): the bootstrap mints a 10-year token on every Quay version, the gateway keeps working
+/// after the initialize token is gone, renews a refused token when it may, and an operator can supply credentials.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class QuayCredentialsTests(GatewayFixture gateway)
+{
+    private readonly QuayScenario _quay = new(gateway);
+
+    /// <summary>A Ready registry whose sandbox Quay plays <paramref name="version"/> (the sandbox's version label).</summary>
+    private async Task<RegistryResponse> AvailableAsync(string prefix, string version)
+    {
+        var request = QuayScenario.Request(ProvisioningScenario.UniqueNamespace(prefix)) with
+        {
+            Labels = new Dictionary<string, string> { [QuayVersions.Label] = version },
+        };
+        var created = await _quay.Provisioning.CreateAsync(request);
+        return await _quay.Provisioning.WaitForAsync(created.Id, RegistryState.Ready);
+    }
+
+    private async Task<QuayUserCreated> InitializeAsync(RegistryResponse registry)
+    {
+        using var response = await _quay.InitializeAsync(registry.Id);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await response.ReadAsync<QuayUserCreated>();
+    }
+
+    [Theory]
+    [InlineData("3.9", "/oauth/authorizeapp")]
+    [InlineData("3.12", "/oauth/authorizeapp")]
+    [InlineData("3.18", "application tokens endpoint")]
+    public async Task The_bootstrap_mints_a_durable_token_that_outlives_3_hours_and_30_days(string version, string path)
+    {
+        var registry = await AvailableAsync("qdur" + version.Replace(".", "", StringComparison.Ordinal), version);
+        var before = DateTimeOffset.UtcNow;
+
+        var created = await InitializeAsync(registry);
+
+        Assert.Equal(version + ".0", registry.CurrentVersion);
+        Assert.Equal(("minted", null), (created.TokenKind, created.Warning));
+        Assert.True(created.TokenExpiresAt > before.AddDays(3650), $"expires {created.TokenExpiresAt:u}");
+        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == "QuayDurableTokenMinted" && e.Message!.Contains(path, StringComparison.Ordinal));
+        var credentials = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/quay/credentials");
+        Assert.Equal(("minted", "quayadmin", "quaygateway"), (credentials["kind"]!.GetValue<string>(), credentials["username"]!.GetValue<string>(),
+            credentials["automationOrganization"]!.GetValue<string>()));
+        Assert.Contains("super:user", credentials["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
+        var status = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/status");
+        Assert.Equal(credentials.ToJsonString(), status["quayCredentials"]!.ToJsonString());
+
+        foreach (var (step, by) in new[] { ("3h", TimeSpan.FromHours(3)), ("30d", TimeSpan.FromDays(30)) })
+        {
+            _quay.Sandbox.Quay.Clock.Advance(by);
+            var org = $"org{step}";
+            using var createdOrg = await _quay.Client.PostAsJsonAsync($"/v1/registries/{registry.Id}/quay/organizations", new OrganizationSpec(org, $"{org}@example.com"));
+            Assert.Equal(HttpStatusCode.Created, createdOrg.StatusCode);
+            var view = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/quay/organizations/{org}");
+            Assert.True(view["is_admin"]!.GetValue<bool>());
+            var users = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/quay/users");
+            Assert.Equal("quayadmin", users["users"]![0]!["username"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
+    public async Task A_revoked_token_is_minted_again_when_the_password_is_kept_and_announced()
+    {
+        var registry = await AvailableAsync("qremint", "3.18");
+        var configuration = gateway.Host.Services.GetRequiredService<IConfiguration>();
+        configuration["Gateway:Quay:KeepBootstrapPassword"] = "true";
+        try
+        {
+            await InitializeAsync(registry);
+            var before = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/quay/credentials");
+            Assert.True(before["renewable"]!.GetValue<bool>());
+
+            _quay.Sandbox.Quay.Api.RevokeTokens($"{registry.Namespace}/{registry.Name}");
+            var users = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/quay/users");
+
+            Assert.Equal("quayadmin", users["users"]![0]!["username"]!.GetValue<string>());
+            Assert.Contains("quay.credentials_renewed", await _quay.WebhookEventTypesAsync(registry.Id));
+            Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == "QuayCredentialsRenewed");
+            var after = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/quay/credentials");
+            Assert.Null(after["lastError"]);
+            Assert.NotNull(after["lastUsedAt"]);
+        }
+        finally
+        {
+            configuration["Gateway:Quay:KeepBootstrapPassword"] = "false";
+        }
+    }
+
+    [Theory]
+    [InlineData(true, HttpStatusCode.Created)]
+    [InlineData(false, HttpStatusCode.Conflict)]
+    public async Task Robots_teams_and_quotas_use_the_renewable_credentials_too(bool keepPassword, HttpStatusCode expected)
+    {
+        var registry = await AvailableAsync(keepPassword ? "qrobkeep" : "qrobgone", "3.18");
+        var configuration = gateway.Host.Services.GetRequiredService<IConfiguration>();
+        configuration["Gateway:Quay:KeepBootstrapPassword"] = keepPassword ? "true" : "false";
+        try
+        {
+            await InitializeAsync(registry);
+            using (var org = await _quay.Client.PostAsJsonAsync($"/v1/registries/{registry.Id}/quay/organizations", new OrganizationSpec("robotorg", "robotorg@example.com")))
+            {
+                Assert.Equal(HttpStatusCode.Created, org.StatusCode);
+            }
+
+            _quay.Sandbox.Quay.Api.RevokeTokens($"{registry.Namespace}/{registry.Name}");
+            using var robot = await _quay.Client.PostAsJsonAsync($"/v1/registries/{registry.Id}/quay/organizations/robotorg/robots", new { name = "ci" });
+
+            Assert.Equal(expected, robot.StatusCode);
+            if (keepPassword)
+            {
+                Assert.Contains("quay.credentials_renewed", await _quay.WebhookEventTypesAsync(registry.Id));
+            }
+            else
+            {
+                Assert.Equal(QuayGateway.Hosting.ProblemTypes.QuayCredentialsExpired, (await robot.ReadAsync<JsonObject>())["type"]!.GetValue<string>());
+            }
+        }
+        finally
+        {
+            configuration["Gateway:Quay:KeepBootstrapPassword"] = "false";
+        }
+    }
+
+    [Fact]
+    public async Task An_operator_supplies_a_token_or_a_password_and_Quays_refusal_is_422()
+    {
+        var registry = await AvailableAsync("qput", "3.12");
+        var created = await InitializeAsync(registry);
+        _quay.Sandbox.Quay.Api.RevokeTokens($"{registry.Namespace}/{registry.Name}");
+        using (var refused = await _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/users"))
+        {
+            await QuayScenario.AssertProblemAsync(refused, HttpStatusCode.Conflict, "quay-credentials-expired");
+        }
+
+        var url = $"/v1/registries/{registry.Id}/quay/credentials";
+        using var badToken = await _quay.Client.PutAsJsonAsync(url, new { token = created.AccessToken });
+        using var badPassword = await _quay.Client.PutAsJsonAsync(url, new { username = "quayadmin", password = "wrongpass1" });
+        using var both = await _quay.Client.PutAsJsonAsync(url, new { token = "x", username = "quayadmin", password = "y" });
+        using var byPassword = await _quay.Client.PutAsJsonAsync(url, new { username = "quayadmin", password = QuayScenario.Password });
+
+        await QuayScenario.AssertProblemAsync(badToken, HttpStatusCode.UnprocessableEntity, "quay-credentials-invalid");
+        Assert.Equal(401, (await badToken.ReadObjectAsync())["quayStatus"]!.GetValue<int>());
+        await QuayScenario.AssertProblemAsync(badPassword, HttpStatusCode.UnprocessableEntity, "quay-credentials-invalid");
+        Assert.Contains("Invalid Username or Password", (await badPassword.ReadObjectAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        await QuayScenario.AssertProblemAsync(both, HttpStatusCode.BadRequest, "validation-failed");
+        Assert.Equal(HttpStatusCode.OK, byPassword.StatusCode);
+        var view = await byPassword.ReadObjectAsync();
+        Assert.Equal(("minted", false), (view["kind"]!.GetValue<string>(), view["renewable"]!.GetValue<bool>()));
+        var users = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/quay/users");
+        Assert.Equal("quayadmin", users["users"]![0]!["username"]!.GetValue<string>());
+
+        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == "QuayCredentialsReplaced");
+    }
+
+    [Fact]
+    public async Task A_supplied_token_is_checked_against_Quay_and_stored_without_showing_it()
+    {
+        var registry = await AvailableAsync("qputtok", "3.18");
+        var created = await InitializeAsync(registry);
+        using var recording = gateway.Logs.Record();
+
+        using var put = await _quay.Client.PutAsJsonAsync($"/v1/registries/{registry.Id}/quay/credentials", new { token = created.AccessToken });
+        var body = await put.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var view = JsonNode.Parse(body)!;
+        Assert.Equal(("supplied", "quayadmin"), (view["kind"]!.GetValue<string>(), view["username"]!.GetValue<string>()));
+        Assert.Null(view["expiresAt"]);
+        foreach (var url in new[] { "/quay/credentials", "/status", "/events", "" })
+        {
+            var text = await _quay.Client.GetStringAsync($"/v1/registries/{registry.Id}{url}");
+            Assert.DoesNotContain(created.AccessToken, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(QuayScenario.Password, text, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(created.AccessToken, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(gateway.Logs.Entries, e => e.Contains(created.AccessToken, StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, (await _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/users")).StatusCode);
+    }
+}
