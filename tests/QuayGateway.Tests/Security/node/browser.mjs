@@ -153,11 +153,11 @@ const scenarios = {
         }, edited);
       }
       await page.click(`#${id} .execute`);
-      await page.waitForSelector(`#${id} .live-responses-table .response-col_status`);
+      await page.waitForSelector(`#${id} .live-responses-table tbody .response-col_status`);
       return example;
     });
-    const status = await text(page, `#${this.id} .live-responses-table .response-col_status`);
-    const response = await text(page, `#${this.id} .live-responses-table .response-col_description`);
+    const status = await text(page, `#${this.id} .live-responses-table tbody .response-col_status`);
+    const response = await text(page, `#${this.id} .live-responses-table tbody .response-col_description`);
     return { example: body, status, response };
   },
 
