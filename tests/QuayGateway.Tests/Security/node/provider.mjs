@@ -61,6 +61,10 @@ function configuration(issuer) {
     conformIdTokenClaims: false,
     scopes: ['openid', 'offline_access', ...allScopes.split(' ')],
     pkce: { required: () => true },
+    // Swagger UI exchanges the code from the gateway's page, a cross-origin fetch: as with any provider, the public
+    // client's web origin (the gateway's) must be allowed.
+    clientBasedCORS: (ctx, origin, client) => client.clientId === 'swagger-ui'
+      && (options.swaggerRedirectUris ?? []).some((uri) => new URL(uri).origin === origin),
     findAccount: (ctx, id) => people[id] && {
       accountId: id,
       claims: () => ({ sub: id, ...people[id] }),
