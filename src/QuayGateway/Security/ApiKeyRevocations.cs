@@ -9,6 +9,9 @@ namespace QuayGateway.Security;
 /// <see cref="Channel"/> whenever a row is updated or deleted, however that happens. The key leaves the cache, and the
 /// long requests it authenticated (event streams, which hold a <see cref="Watch"/>) are cancelled. After the listener
 /// reconnects, notifications may have been missed: the whole cache goes, and streams whose key is gone end.
+/// Browser sessions ride the same channel: a trigger on <c>browser_sessions</c> sends <see cref="SessionPrefix"/> and
+/// the session's id when a session row is deleted (signing out, or the key behind it deleted: a cascade), and streams
+/// opened with that session's cookie end the same way.
 /// </summary>
 public sealed class ApiKeyRevocations(ApiKeyCache cache, BootstrapKey bootstrap, IServiceScopeFactory scopes, ILogger<ApiKeyRevocations> logger)
     : IDatabaseNotificationHandler
@@ -16,13 +19,20 @@ public sealed class ApiKeyRevocations(ApiKeyCache cache, BootstrapKey bootstrap,
     /// <summary>The channel the <c>api_keys</c> trigger notifies (migration <c>ApiKeyChangeNotifications</c>).</summary>
     public const string Channel = "gateway_api_key_changed";
 
+    /// <summary>How a session's notification payload begins (migration <c>sessionstreams_SessionEndNotifications</c>).</summary>
+    public const string SessionPrefix = "session:";
+
     private readonly Dictionary<string, Watched> _watched = new(StringComparer.Ordinal);
 
     string IDatabaseNotificationHandler.Channel => Channel;
 
     public void OnNotification(string payload)
     {
-        cache.Forget(payload);
+        if (!payload.StartsWith(SessionPrefix, StringComparison.Ordinal))
+        {
+            cache.Forget(payload);
+        }
+
         Revoke([payload]);
     }
 
@@ -44,14 +54,19 @@ public sealed class ApiKeyRevocations(ApiKeyCache cache, BootstrapKey bootstrap,
 
     /// <summary>
     /// A token cancelled when the stored key behind <paramref name="user"/> is revoked (never for the bootstrap key or a
-    /// bearer token). Checked against the database once registered, so a revocation that landed between the request's
-    /// authentication and this call is not missed.
+    /// bearer token), or when the browser session behind it ends. Checked against the database once registered, so a
+    /// revocation that landed between the request's authentication and this call is not missed.
     /// </summary>
     public async Task<Watch> WatchAsync(ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
     {
         var keyId = user.FindFirstValue(ClaimTypes.NameIdentifier);
-        if (user.Identity?.AuthenticationType != ApiKeyAuthenticationHandler.SchemeName || keyId is null
-            || keyId == bootstrap.Principal.FindFirstValue(ClaimTypes.NameIdentifier))
+        if (user.Identity?.AuthenticationType == SessionAuthenticationHandler.SchemeName
+            && user.FindFirstValue(SessionAuthenticationHandler.SessionClaim) is { } session)
+        {
+            keyId = SessionPrefix + session;
+        }
+        else if (user.Identity?.AuthenticationType != ApiKeyAuthenticationHandler.SchemeName || keyId is null
+                 || keyId == bootstrap.Principal.FindFirstValue(ClaimTypes.NameIdentifier))
         {
             return new Watch(this, null, CancellationToken.None);
         }
@@ -69,7 +84,7 @@ public sealed class ApiKeyRevocations(ApiKeyCache cache, BootstrapKey bootstrap,
         }
 
         var watch = new Watch(this, keyId, revoked);
-        if (!await db.ApiKeys.AnyAsync(k => k.Id == keyId, ct))
+        if ((await PresentAsync(db, [keyId], ct)).Count == 0)
         {
             Revoke([keyId]);
         }
@@ -83,13 +98,31 @@ public sealed class ApiKeyRevocations(ApiKeyCache cache, BootstrapKey bootstrap,
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<GatewayDb>();
-            var present = await db.ApiKeys.Where(k => keyIds.Contains(k.Id)).Select(k => k.Id).ToListAsync();
+            var present = await PresentAsync(db, keyIds, CancellationToken.None);
             Revoke(keyIds.Except(present, StringComparer.Ordinal));
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
         {
             logger.LogWarning(e, "Could not check the keys of open event streams after the notification listener reconnected");
         }
+    }
+
+    /// <summary>Which of the watched ids (key ids and <see cref="SessionPrefix"/>ed session ids) are still stored.</summary>
+    private static async Task<List<string>> PresentAsync(GatewayDb db, string[] ids, CancellationToken ct)
+    {
+        var keyIds = ids.Where(id => !id.StartsWith(SessionPrefix, StringComparison.Ordinal)).ToArray();
+        var hashes = ids.Where(id => id.StartsWith(SessionPrefix, StringComparison.Ordinal))
+            .Select(id => Convert.FromHexString(id.AsSpan(SessionPrefix.Length))).ToList();
+        var present = keyIds.Length == 0
+            ? []
+            : await db.ApiKeys.Where(k => keyIds.Contains(k.Id)).Select(k => k.Id).ToListAsync(ct);
+        if (hashes.Count > 0)
+        {
+            var sessions = await db.BrowserSessions.Where(s => hashes.Contains(s.TokenHash)).Select(s => s.TokenHash).ToListAsync(ct);
+            present.AddRange(sessions.Select(h => SessionPrefix + Convert.ToHexStringLower(h)));
+        }
+
+        return present;
     }
 
     private void Revoke(IEnumerable<string> keyIds)

@@ -28,6 +28,9 @@ internal sealed class SessionAuthenticationHandler(
     public const string SchemeName = "Session";
     public const string CookieName = "QuayGateway.Session";
 
+    /// <summary>The session's id on its principal: the lowercase hex of the token's hash (what the database keeps).</summary>
+    public const string SessionClaim = "qg_session";
+
     /// <summary>Where a person signs in.</summary>
     public const string SignInPath = "/signin";
 
@@ -62,7 +65,12 @@ internal sealed class SessionAuthenticationHandler(
             return AuthenticateResult.Fail("The session has ended; sign in again.");
         }
 
-        var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, session.Subject), new(Scopes.TenantClaim, session.Tenant) };
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.NameIdentifier, session.Subject),
+            new(Scopes.TenantClaim, session.Tenant),
+            new(SessionClaim, Convert.ToHexStringLower(hash)),
+        };
         claims.AddRange(session.Scopes.Select(s => new Claim(Scopes.ScopeClaim, s)));
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }

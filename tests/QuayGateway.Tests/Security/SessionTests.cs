@@ -104,6 +104,57 @@ public sealed class SessionTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Signing_out_ends_the_event_stream_the_cookie_opened()
+    {
+        var created = await CreateKeyAsync("sess-so-" + Guid.NewGuid().ToString("N")[..8], Scopes.RegistriesRead);
+        var jar = new BrowserCookies();
+        (await SignInAsync(jar, created.Key, "/swagger")).Dispose();
+        var (stream, ended) = await OpenStreamAsync(jar);
+        using var _ = stream;
+        Assert.False(ended.IsCompleted, "the stream ended before anyone signed out");
+
+        using var signedOut = await jar.SendAsync(_browser, new HttpRequestMessage(HttpMethod.Post, "/signout"));
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+
+        Assert.True(await Task.WhenAny(ended, Task.Delay(StreamEndBound)) == ended, "the stream of the signed-out session is still open");
+    }
+
+    [Fact]
+    public async Task Revoking_the_key_ends_the_event_stream_its_session_opened()
+    {
+        var created = await CreateKeyAsync("sess-rv-" + Guid.NewGuid().ToString("N")[..8], Scopes.RegistriesRead);
+        var jar = new BrowserCookies();
+        (await SignInAsync(jar, created.Key, "/swagger")).Dispose();
+        var (stream, ended) = await OpenStreamAsync(jar);
+        using var _ = stream;
+        Assert.False(ended.IsCompleted, "the stream ended before the key was revoked");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await gateway.Client().DeleteAsync($"/v1/api-keys/{created.Id}")).StatusCode);
+
+        Assert.True(await Task.WhenAny(ended, Task.Delay(StreamEndBound)) == ended, "the stream of the revoked key's session is still open");
+    }
+
+    private static readonly TimeSpan StreamEndBound = TimeSpan.FromSeconds(10);
+
+    /// <summary>Opens <c>/v1/events</c> with only the cookie; the task completes when the server ends the body.</summary>
+    private async Task<(HttpResponseMessage Stream, Task Ended)> OpenStreamAsync(BrowserCookies jar)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        var stream = await jar.SendAsync(_browser, request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        var body = await stream.Content.ReadAsStreamAsync();
+        var ended = Task.Run(async () =>
+        {
+            var buffer = new byte[4096];
+            while (await body.ReadAsync(buffer) > 0)
+            {
+            }
+        });
+        return (stream, ended);
+    }
+
+    [Fact]
     public async Task The_form_refuses_a_wrong_key_a_missing_antiforgery_token_and_a_redirect_off_the_gateway()
     {
         var jar = new BrowserCookies();
