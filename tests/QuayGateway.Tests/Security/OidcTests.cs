@@ -136,6 +136,30 @@ public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
     }
 
+    [Fact]
+    public async Task Signing_out_ends_the_event_stream_an_OIDC_session_opened()
+    {
+        var (alice, _) = await SignInAsync("alice", "/hangfire");
+        using var http = new HttpClient { BaseAddress = new Uri(_gateway.Url), Timeout = Timeout.InfiniteTimeSpan };
+        var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        using var stream = await alice.SendAsync(http, request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        var body = await stream.Content.ReadAsStreamAsync();
+        var ended = Task.Run(async () =>
+        {
+            var buffer = new byte[4096];
+            while (await body.ReadAsync(buffer) > 0)
+            {
+            }
+        });
+        Assert.False(ended.IsCompleted, "the stream ended before anyone signed out");
+
+        using var signedOut = await alice.SendAsync(http, new HttpRequestMessage(HttpMethod.Post, "/signout"));
+
+        Assert.True(await Task.WhenAny(ended, Task.Delay(TimeSpan.FromSeconds(10))) == ended, "the OIDC session's stream is still open");
+    }
+
     /// <summary>
     /// As a browser: the dashboard sends it to /signin, that to the provider (another host), whose login and consent
     /// forms it fills, and the provider back to the gateway, which sets the session and returns to the dashboard.
