@@ -4,6 +4,7 @@ using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace QuayGateway.Tests.Security;
 
@@ -13,7 +14,7 @@ namespace QuayGateway.Tests.Security;
 /// keeps them (the test server speaks http; the cookie is Secure outside Development).
 /// </summary>
 [Collection(GatewayCollection.Name)]
-public sealed class SessionTests(GatewayFixture gateway)
+public sealed class SessionTests(GatewayFixture gateway, ITestOutputHelper output)
 {
     private readonly HttpClient _browser = gateway.Client(apiKey: null);
 
@@ -113,10 +114,12 @@ public sealed class SessionTests(GatewayFixture gateway)
         using var _ = stream;
         Assert.False(ended.IsCompleted, "the stream ended before anyone signed out");
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var signedOut = await jar.SendAsync(_browser, new HttpRequestMessage(HttpMethod.Post, "/signout"));
         Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
 
         Assert.True(await Task.WhenAny(ended, Task.Delay(StreamEndBound)) == ended, "the stream of the signed-out session is still open");
+        output.WriteLine($"signed out: the cookie's event stream ended after {clock.Elapsed.TotalMilliseconds:F0} ms");
     }
 
     [Fact]
@@ -129,9 +132,11 @@ public sealed class SessionTests(GatewayFixture gateway)
         using var _ = stream;
         Assert.False(ended.IsCompleted, "the stream ended before the key was revoked");
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Assert.Equal(HttpStatusCode.NoContent, (await gateway.Client().DeleteAsync($"/v1/api-keys/{created.Id}")).StatusCode);
 
         Assert.True(await Task.WhenAny(ended, Task.Delay(StreamEndBound)) == ended, "the stream of the revoked key's session is still open");
+        output.WriteLine($"key revoked: its session's event stream ended after {clock.Elapsed.TotalMilliseconds:F0} ms");
     }
 
     private static readonly TimeSpan StreamEndBound = TimeSpan.FromSeconds(10);
