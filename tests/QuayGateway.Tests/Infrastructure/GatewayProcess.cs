@@ -159,8 +159,39 @@ public sealed class GatewayProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A port free now, chosen below the kernel's ephemeral range: a port the OS hands out for port 0 is also handed to
+    /// outgoing connections (to PostgreSQL, say) in the time between choosing it and the process binding it, which
+    /// made a browser test's gateway fail with "address already in use" under a full run.
+    /// </summary>
     public static int FreePort()
     {
+        var ephemeralLow = 32768;
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            ephemeralLow = int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            // Not Linux: keep the common default.
+        }
+
+        for (var attempt = 0; attempt < 200 && ephemeralLow > 20000; attempt++)
+        {
+            var port = Random.Shared.Next(15000, ephemeralLow);
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken; try another
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
