@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using QuayGateway.Sandbox.Faults;
 using QuayGateway.Sandbox.Kubernetes;
+using QuayGateway.Sandbox.Kubernetes.Rbac;
 using QuayGateway.Sandbox.Operator;
 using QuayGateway.Sandbox.QuayTls;
 
@@ -11,7 +12,8 @@ namespace QuayGateway.Sandbox;
 
 /// <summary>
 /// A running sandbox cluster: a Kubernetes-API-compatible HTTP server on 127.0.0.1 over an in-memory
-/// <see cref="ObjectStore"/>. Plain HTTP; any bearer token is accepted. The same port is an HTTP proxy to the
+/// <see cref="ObjectStore"/>. Plain HTTP; bearer tokens name users and service accounts, authorized by RBAC
+/// (<see cref="Authorization"/>); the kubeconfig's own user is a cluster admin. The same port is an HTTP proxy to the
 /// registries' Quay APIs: <c>CONNECT &lt;quay host&gt;:443</c> opens a tunnel to HTTPS served with a certificate from
 /// the sandbox's own CA (<see cref="QuayCaPem"/>, <see cref="QuayCaPath"/>).
 /// </summary>
@@ -23,9 +25,10 @@ public sealed class SandboxCluster : IAsyncDisposable
 
     private SandboxCluster(
         SandboxOptions options, WebApplication app, ObjectStore store, SandboxFaults faults, SandboxRequestCounter requests, QuaySimulation? quay,
-        SandboxCertificateAuthority ca)
+        SandboxCertificateAuthority ca, SandboxAuthorization authorization)
     {
         Options = options;
+        Authorization = authorization;
         _app = app;
         Store = store;
         Faults = faults;
@@ -62,6 +65,18 @@ public sealed class SandboxCluster : IAsyncDisposable
     public SandboxFaults Faults { get; }
 
     public SandboxRequestCounter Requests { get; }
+
+    /// <summary>Tokens, RBAC and the record of authorization decisions.</summary>
+    public SandboxAuthorization Authorization { get; }
+
+    /// <summary>The gateway's service account, when <see cref="SandboxOptions.GatewayRoleManifest"/> was given.</summary>
+    public static UserInfo GatewayIdentity { get; } = UserInfo.ServiceAccount("quay-gateway", "quay-gateway");
+
+    /// <summary>The kubeconfig context that acts as <see cref="GatewayIdentity"/>; null without a gateway role.</summary>
+    public string? GatewayContext { get; private set; }
+
+    /// <summary>The bearer token of <see cref="GatewayIdentity"/>; null without a gateway role.</summary>
+    public string? GatewayToken { get; private set; }
 
     /// <summary>The simulated Quay Operator and Quay APIs; absent when <see cref="SandboxOptions.SimulateOperator"/> is false.</summary>
     public QuaySimulation Quay => _quay ?? throw new InvalidOperationException("This sandbox cluster runs no Quay simulation.");
@@ -112,9 +127,16 @@ public sealed class SandboxCluster : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var cluster = new SandboxCluster(options, app, store, faults, requests, quay, ca);
+        var authorization = new SandboxAuthorization(store);
+        var cluster = new SandboxCluster(options, app, store, faults, requests, quay, ca, authorization);
         var printer = new TablePrinter(store.Time);
-        var api = new KubernetesApi(store, faults, requests, printer, new WatchStream(store, faults, printer, options.BookmarkInterval));
+        var api = new KubernetesApi(store, faults, requests, printer, new WatchStream(store, faults, printer, options.BookmarkInterval), authorization);
+        if (options.GatewayRoleManifest is { } manifest)
+        {
+            Kubernetes.Rbac.GatewayRole.Bind(store, manifest, GatewayIdentity);
+            cluster.GatewayToken = authorization.IssueToken(GatewayIdentity);
+            cluster.GatewayContext = $"{options.Name}-gateway";
+        }
 
         app.Use(async (context, next) =>
         {
@@ -133,7 +155,7 @@ public sealed class SandboxCluster : IAsyncDisposable
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
         cluster.ApiServerUrl = new Uri($"http://127.0.0.1:{addresses.Single(a => a.Scheme == "http").Port}");
         tunnel.SetTargetPort(addresses.Single(a => a.Scheme == "https").Port);
-        cluster.KubeconfigYaml = Kubeconfig(options.Name, cluster.ApiServerUrl);
+        cluster.KubeconfigYaml = Kubeconfig(options.Name, cluster.ApiServerUrl, GatewayEntries(options.Name, cluster.GatewayToken));
         if (options.KubeconfigPath is { } path)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -165,7 +187,7 @@ public sealed class SandboxCluster : IAsyncDisposable
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private static string Kubeconfig(string name, Uri server) => $$"""
+    private static string Kubeconfig(string name, Uri server, (string Context, string User) gateway) => $$"""
         apiVersion: v1
         kind: Config
         clusters:
@@ -178,12 +200,17 @@ public sealed class SandboxCluster : IAsyncDisposable
             cluster: {{name}}
             user: {{name}}
             namespace: default
-        current-context: {{name}}
+        {{gateway.Context}}current-context: {{name}}
         users:
         - name: {{name}}
           user:
-            token: sandbox
-        preferences: {}
+            token: {{SandboxAuthorization.AdminToken}}
+        {{gateway.User}}preferences: {}
 
         """;
+
+    /// <summary>The gateway's context and user (its service account token), as one more item of each list.</summary>
+    private static (string Context, string User) GatewayEntries(string name, string? token) => token is null ? ("", "") : (
+        $"- name: {name}-gateway\n  context:\n    cluster: {name}\n    user: {name}-gateway\n    namespace: default\n",
+        $"- name: {name}-gateway\n  user:\n    token: {token}\n");
 }

@@ -38,4 +38,12 @@ public sealed record SandboxOptions
 
     /// <summary>How often a watch with <c>allowWatchBookmarks=true</c> gets a BOOKMARK.</summary>
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A rendered RBAC manifest for the gateway (the chart's ClusterRole, e.g. from <c>helm template</c>): when set,
+    /// the sandbox creates the service account identity <c>system:serviceaccount:quay-gateway:quay-gateway</c>, binds
+    /// every ClusterRole of the manifest to it, and the kubeconfig gets a user and context <c>&lt;Name&gt;-gateway</c>
+    /// with its token (<see cref="SandboxCluster.GatewayContext"/>).
+    /// </summary>
+    public string? GatewayRoleManifest { get; init; }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using QuayGateway.Sandbox.Kubernetes.Rbac;
 
 namespace QuayGateway.Sandbox.Kubernetes;
 
@@ -41,15 +42,18 @@ internal static class Discovery
             Groups().Contains(group) ? Json(Group(group)) : NotFound());
         app.MapGet("/api/v1", () => Json(ResourceList("", "v1")));
         app.MapGet("/apis/{group}/{version}", (string group, string version) =>
-            ResourceTypes.Known.Any(t => t.Group == group && t.Version == version) ? Json(ResourceList(group, version)) : NotFound());
+            Served.Any(t => t.Group == group && t.Version == version) ? Json(ResourceList(group, version)) : NotFound());
         foreach (var health in new[] { "/healthz", "/livez", "/readyz" }) app.MapGet(health, () => "ok");
     }
 
-    private static IEnumerable<string> Groups() => ResourceTypes.Known.Select(t => t.Group).Where(g => g.Length > 0).Distinct();
+    /// <summary>The stored resources and SelfSubjectAccessReview (create only; served by <see cref="SandboxAuthorization"/>).</summary>
+    private static IEnumerable<ResourceType> Served => ResourceTypes.Known.Append(SandboxAuthorization.AccessReviewType);
+
+    private static IEnumerable<string> Groups() => Served.Select(t => t.Group).Where(g => g.Length > 0).Distinct();
 
     private static JsonObject Group(string group)
     {
-        var version = ResourceTypes.Known.First(t => t.Group == group).Version;
+        var version = Served.First(t => t.Group == group).Version;
         var groupVersion = new JsonObject { ["groupVersion"] = $"{group}/{version}", ["version"] = version };
         return new JsonObject
         {
@@ -64,7 +68,7 @@ internal static class Discovery
     private static JsonObject ResourceList(string group, string version)
     {
         var resources = new JsonArray();
-        foreach (var type in ResourceTypes.Known.Where(t => t.Group == group && t.Version == version))
+        foreach (var type in Served.Where(t => t.Group == group && t.Version == version))
         {
             var resource = new JsonObject
             {
@@ -72,7 +76,9 @@ internal static class Discovery
                 ["singularName"] = type.Singular,
                 ["namespaced"] = type.Namespaced,
                 ["kind"] = type.Kind,
-                ["verbs"] = new JsonArray(Verbs.Where(v => type != ResourceTypes.Namespaces || v != "deletecollection").Select(v => (JsonNode)v!).ToArray()),
+                ["verbs"] = type == SandboxAuthorization.AccessReviewType
+                    ? new JsonArray("create")
+                    : new JsonArray(Verbs.Where(v => type != ResourceTypes.Namespaces || v != "deletecollection").Select(v => (JsonNode)v!).ToArray()),
             };
             if (type.ShortNames.Count > 0) resource["shortNames"] = new JsonArray(type.ShortNames.Select(s => (JsonNode)s!).ToArray());
             if (type.Categories.Count > 0) resource["categories"] = new JsonArray(type.Categories.Select(c => (JsonNode)c!).ToArray());

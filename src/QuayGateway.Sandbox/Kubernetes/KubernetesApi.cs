@@ -2,20 +2,38 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using QuayGateway.Sandbox.Kubernetes.Rbac;
 
 namespace QuayGateway.Sandbox.Kubernetes;
 
 /// <summary>
 /// The resource half of the apiserver: every <c>/api/v1/...</c> and <c>/apis/{group}/{version}/...</c> request,
-/// with the verbs, query parameters, content types, status codes and Status bodies of a real server.
+/// with the verbs, query parameters, content types, status codes and Status bodies of a real server. Every request is
+/// authenticated and authorized first (<see cref="SandboxAuthorization"/>), as the apiserver's filters do.
 /// </summary>
-internal sealed class KubernetesApi(ObjectStore store, IApiFaultHook faults, SandboxRequestCounter requests, TablePrinter printer, WatchStream watches)
+internal sealed class KubernetesApi(ObjectStore store, IApiFaultHook faults, SandboxRequestCounter requests, TablePrinter printer, WatchStream watches,
+    SandboxAuthorization authorization)
 {
     private const string ApplyPatch = "application/apply-patch+yaml";
 
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        UserInfo user;
+        try
+        {
+            if (request.Path.Value == SandboxAuthorization.AccessReviewPath)
+            {
+                await authorization.SelfSubjectAccessReviewAsync(context);
+                return;
+            }
+            user = authorization.Authenticate(context);
+        }
+        catch (KubernetesStatusException e)
+        {
+            await WriteAsync(context, e);
+            return;
+        }
         var path = ApiPath.Parse(request.Path.Value ?? "");
         if (path is null)
         {
@@ -40,6 +58,7 @@ internal sealed class KubernetesApi(ObjectStore store, IApiFaultHook faults, San
         try
         {
             if (verb is null) throw KubernetesStatusException.MethodNotAllowed("the server does not allow this method on the requested resource");
+            authorization.Require(user, RequestAttributes.For(verb, path));
             if (faults.DrawApiError(verb) is { } fault) throw fault.ToStatus();
             switch (verb)
             {
@@ -167,6 +186,9 @@ internal sealed class KubernetesApi(ObjectStore store, IApiFaultHook faults, San
                 if (applied.Name() is { } appliedName && appliedName != path.Name)
                     throw KubernetesStatusException.BadRequest("the name of the object (" + appliedName + ") does not match the name on the URL (" + path.Name + ")");
                 applied.Metadata()["name"] = path.Name;
+                // An apply that creates the object is a create too: the apiserver authorizes both.
+                if (path.Subresource is null && store.Get(path.Type.Plural, path.Namespace, path.Name!) is null)
+                    authorization.Require(authorization.Authenticate(context), RequestAttributes.For("create", path));
                 CheckUnknownFields(context, path.Type, applied);
                 result = store.Write(() => store.ApplyCore(path.Type, path.Namespace, applied, manager, IsTrue(context.Request.Query["force"]), status, dryRun));
                 break;

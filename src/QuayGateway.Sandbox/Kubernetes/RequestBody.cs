@@ -41,6 +41,14 @@ internal static class RequestBody
         return Convert(stream.Documents[0].RootNode) ?? new JsonObject();
     }
 
+    /// <summary>Every document of a multi-document YAML text (a rendered manifest), empty ones left out.</summary>
+    internal static IReadOnlyList<JsonNode> FromYamlDocuments(string text)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        return stream.Documents.Select(d => Convert(d.RootNode)).OfType<JsonNode>().ToList();
+    }
+
     private static JsonNode? Convert(YamlNode node) => node switch
     {
         YamlMappingNode map => new JsonObject(map.Children.Select(c => KeyValuePair.Create(((YamlScalarNode)c.Key).Value ?? "", Convert(c.Value)))),

@@ -24,6 +24,7 @@ public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandbo
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = configuration.GetSection(SandboxSettings.Section).Get<SandboxSettings>() ?? new SandboxSettings();
+        var gatewayRole = settings.GatewayRoleManifest is { } rolePath ? await File.ReadAllTextAsync(rolePath, cancellationToken) : null;
         var names = configuration.GetSection(ClustersSection).GetChildren()
             .Where(c => c.GetValue<bool>("sandbox")).Select(c => c.Key).ToList();
         foreach (var name in names)
@@ -36,10 +37,12 @@ public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandbo
                 QuayVersion = cluster["quayVersion"] ?? settings.QuayVersion,
                 PhaseDelay = cluster.GetValue<TimeSpan?>("phaseDelay") ?? settings.PhaseDelay,
                 KubeconfigPath = KubeconfigPath(settings.KubeconfigPath, name, names.Count),
+                GatewayRoleManifest = gatewayRole,
             }, cancellationToken);
             _clusters[name] = sandbox;
             cluster["kubeconfig"] = sandbox.Options.KubeconfigPath;
-            cluster["context"] = name;
+            // With a gateway role, the gateway acts as its service account; the kubeconfig's default context stays the admin's.
+            cluster["context"] = sandbox.GatewayContext ?? name;
             cluster["quayProxy"] = sandbox.QuayProxyUrl.ToString();
             cluster["quayCaBundle"] = sandbox.QuayCaPath;
             // Quay calls go only to a registry's route host (or its SERVER_HOSTNAME): the sandbox's routes are under its apps domain.

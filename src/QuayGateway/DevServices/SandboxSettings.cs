@@ -22,4 +22,10 @@ public sealed class SandboxSettings
     /// so a person can run kubectl and curl against it. Unset: a folder of this process's own under the temp folder.
     /// </summary>
     public string? KubeconfigPath { get; set; }
+
+    /// <summary>
+    /// A rendered RBAC manifest (the chart's ClusterRole, e.g. <c>helm template … -s templates/clusterrole.yaml</c>):
+    /// the gateway then reaches each sandbox as the service account bound to it, not as the cluster admin.
+    /// </summary>
+    public string? GatewayRoleManifest { get; set; }
 }

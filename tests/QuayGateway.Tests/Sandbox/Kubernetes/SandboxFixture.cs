@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using QuayGateway.Sandbox;
+using QuayGateway.Sandbox.Kubernetes.Rbac;
 
 namespace QuayGateway.Tests.Sandbox.Kubernetes;
 
@@ -91,7 +92,11 @@ public sealed class SandboxFixture : IAsyncLifetime
     public Task<KubectlResult> KubectlAsync(params string[] args) => KubectlWithInputAsync("", args);
 
     /// <summary>Raw HTTP to the API server, for what the clients hide (headers, exact bodies).</summary>
-    public HttpClient Http() => new() { BaseAddress = Cluster.ApiServerUrl };
+    public HttpClient Http() => new()
+    {
+        BaseAddress = Cluster.ApiServerUrl,
+        DefaultRequestHeaders = { Authorization = new("Bearer", SandboxAuthorization.AdminToken) },
+    };
 
     public static JsonObject ToJson(object kubernetesClientResult) =>
         JsonNode.Parse(JsonSerializer.Serialize(kubernetesClientResult))!.AsObject();

@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using QuayGateway.Sandbox;
+using QuayGateway.Sandbox.Kubernetes.Rbac;
 using QuayGateway.Sandbox.Operator;
 
 namespace QuayGateway.Tests.Sandbox.QuayTls;
@@ -32,7 +33,7 @@ public sealed class QuayTlsProxyTests : IAsyncLifetime
             KubeconfigPath = Path.Combine(_directory, "kubeconfig"),
         });
         _ca = X509Certificate2.CreateFromPem(_cluster.QuayCaPem);
-        Api = new HttpClient { BaseAddress = _cluster.ApiServerUrl };
+        Api = new HttpClient { BaseAddress = _cluster.ApiServerUrl, DefaultRequestHeaders = { Authorization = new("Bearer", SandboxAuthorization.AdminToken) } };
         CreateRegistry(_cluster);
         await WaitUntilQuayServes(RouteHost);
     }

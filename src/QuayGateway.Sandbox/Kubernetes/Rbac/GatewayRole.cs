@@ -1,0 +1,36 @@
+using System.Text.Json.Nodes;
+
+namespace QuayGateway.Sandbox.Kubernetes.Rbac;
+
+/// <summary>Binds the gateway's identity to the roles of a rendered manifest (the chart's ClusterRole).</summary>
+internal static class GatewayRole
+{
+    public const string Name = "quay-gateway";
+
+    /// <summary>Each ClusterRole of the manifest becomes <c>quay-gateway</c> (then <c>quay-gateway-2</c> …) with a ClusterRoleBinding to the identity.</summary>
+    public static void Bind(ObjectStore store, string manifest, UserInfo identity)
+    {
+        var account = UserInfo.ParseServiceAccount(identity.Name) ?? throw new ArgumentException("the gateway identity is a service account", nameof(identity));
+        var roles = RequestBody.FromYamlDocuments(manifest).OfType<JsonObject>().Where(d => d["kind"].Str() == "ClusterRole").ToList();
+        if (roles.Count == 0) throw new ArgumentException("the gateway's RBAC manifest holds no ClusterRole", nameof(manifest));
+        for (var i = 0; i < roles.Count; i++)
+        {
+            var name = i == 0 ? Name : $"{Name}-{i + 1}";
+            store.Create(ResourceTypes.ClusterRoles.Plural, null, new JsonObject
+            {
+                ["apiVersion"] = $"{RbacAuthorizer.Group}/v1",
+                ["kind"] = "ClusterRole",
+                ["metadata"] = new JsonObject { ["name"] = name },
+                ["rules"] = roles[i]["rules"]?.DeepClone() ?? new JsonArray(),
+            });
+            store.Create(ResourceTypes.ClusterRoleBindings.Plural, null, new JsonObject
+            {
+                ["apiVersion"] = $"{RbacAuthorizer.Group}/v1",
+                ["kind"] = "ClusterRoleBinding",
+                ["metadata"] = new JsonObject { ["name"] = name },
+                ["roleRef"] = new JsonObject { ["apiGroup"] = RbacAuthorizer.Group, ["kind"] = "ClusterRole", ["name"] = name },
+                ["subjects"] = new JsonArray(new JsonObject { ["kind"] = "ServiceAccount", ["name"] = account.Name, ["namespace"] = account.Namespace }),
+            });
+        }
+    }
+}
