@@ -127,7 +127,7 @@ public sealed class SandboxCluster : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var authorization = new SandboxAuthorization(store);
+        var authorization = new SandboxAuthorization(store, options.AnonymousIsAdmin);
         var cluster = new SandboxCluster(options, app, store, faults, requests, quay, ca, authorization);
         var printer = new TablePrinter(store.Time);
         var api = new KubernetesApi(store, faults, requests, printer, new WatchStream(store, faults, printer, options.BookmarkInterval), authorization);

@@ -46,4 +46,12 @@ public sealed record SandboxOptions
     /// with its token (<see cref="SandboxCluster.GatewayContext"/>).
     /// </summary>
     public string? GatewayRoleManifest { get; init; }
+
+    /// <summary>
+    /// A request without credentials acts as the admin (true, the default) or as <c>system:anonymous</c>, as on a real
+    /// cluster (false). kubectl sends no bearer token to a plain-HTTP server, so while the sandbox's API server is plain
+    /// HTTP its admin kubeconfig works only this way; other users go through <c>kubectl --as</c> (impersonation
+    /// headers are sent), and clients that send tokens over HTTP (KubernetesClient) are who their token says.
+    /// </summary>
+    public bool AnonymousIsAdmin { get; init; } = true;
 }

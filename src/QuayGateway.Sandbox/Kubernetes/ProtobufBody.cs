@@ -5,9 +5,9 @@ namespace QuayGateway.Sandbox.Kubernetes;
 
 /// <summary>
 /// kubectl's generators (<c>kubectl create namespace</c>, <c>kubectl create secret</c>) send built-in kinds as
-/// Kubernetes protobuf. The sandbox speaks JSON, so it decodes exactly those two kinds (the envelope
-/// <c>k8s\0</c> + <c>runtime.Unknown</c>, then Namespace or Secret with ObjectMeta's common fields) and answers 415
-/// for anything else.
+/// Kubernetes protobuf. The sandbox speaks JSON, so it decodes exactly those kinds (the envelope
+/// <c>k8s\0</c> + <c>runtime.Unknown</c>, then Namespace, Secret or an RBAC kind with ObjectMeta's common fields)
+/// and answers 415 for anything else.
 /// </summary>
 internal static class ProtobufBody
 {
@@ -54,7 +54,67 @@ internal static class ProtobufBody
             if (stringData.Count > 0) obj["stringData"] = stringData;
             return obj;
         }
+        if (type == ResourceTypes.Roles || type == ResourceTypes.ClusterRoles)
+        {
+            // kubectl create role / clusterrole: rbac.v1.Role { metadata = 1, rules = 2 } and PolicyRule's five lists.
+            var rules = new JsonArray();
+            foreach (var (field, value) in Fields(raw))
+            {
+                if (field == 1) obj["metadata"] = Metadata(value.Bytes!);
+                if (field == 2) rules.Add(PolicyRule(value.Bytes!));
+            }
+            obj["rules"] = rules;
+            return obj;
+        }
+        if (type == ResourceTypes.RoleBindings || type == ResourceTypes.ClusterRoleBindings)
+        {
+            // kubectl create rolebinding / clusterrolebinding: { metadata = 1, subjects = 2, roleRef = 3 }.
+            var subjects = new JsonArray();
+            foreach (var (field, value) in Fields(raw))
+            {
+                if (field == 1) obj["metadata"] = Metadata(value.Bytes!);
+                if (field == 2) subjects.Add(StringFields(value.Bytes!, "kind", "apiGroup", "name", "namespace"));
+                if (field == 3) obj["roleRef"] = StringFields(value.Bytes!, "apiGroup", "kind", "name");
+            }
+            obj["subjects"] = subjects;
+            return obj;
+        }
+        if (type == Rbac.SandboxAuthorization.AccessReviewType)
+        {
+            // kubectl auth can-i: { spec = 2 { resourceAttributes = 1, nonResourceAttributes = 2 } }.
+            var spec = new JsonObject();
+            foreach (var (field, value) in Fields(raw).Where(f => f.Field == 2).SelectMany(f => Fields(f.Value.Bytes!)))
+            {
+                if (field == 1) spec["resourceAttributes"] = StringFields(value.Bytes!, "namespace", "verb", "group", "version", "resource", "subresource", "name");
+                if (field == 2) spec["nonResourceAttributes"] = StringFields(value.Bytes!, "path", "verb");
+            }
+            obj["spec"] = spec;
+            return obj;
+        }
         throw Unsupported(type);
+    }
+
+    private static JsonObject PolicyRule(byte[] bytes)
+    {
+        var rule = new JsonObject();
+        string[] names = ["verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs"];
+        for (var i = 0; i < names.Length; i++)
+        {
+            var values = Fields(bytes).Where(f => f.Field == i + 1).Select(f => (JsonNode)Encoding.UTF8.GetString(f.Value.Bytes!)).ToArray();
+            if (values.Length > 0) rule[names[i]] = new JsonArray(values);
+        }
+        return rule;
+    }
+
+    /// <summary>A message of string fields 1..n, named in order; empty ones left out, as JSON omits them.</summary>
+    private static JsonObject StringFields(byte[] bytes, params string[] names)
+    {
+        var obj = new JsonObject();
+        foreach (var (field, value) in Fields(bytes))
+        {
+            if (field >= 1 && field <= names.Length && value.Bytes is { Length: > 0 } b) obj[names[field - 1]] = Encoding.UTF8.GetString(b);
+        }
+        return obj;
     }
 
     private static JsonObject Metadata(byte[] bytes)
@@ -137,5 +197,5 @@ internal static class ProtobufBody
     }
 
     private static KubernetesStatusException Unsupported(ResourceType type) =>
-        new(415, "UnsupportedMediaType", $"the sandbox accepts {ContentType} only for namespaces and secrets, not {type.Plural}; send application/json", new StatusDetails());
+        new(415, "UnsupportedMediaType", $"the sandbox accepts {ContentType} only for namespaces, secrets and RBAC objects, not {type.Plural}; send application/json", new StatusDetails());
 }

@@ -11,20 +11,19 @@ public sealed partial class ChartTemplateTests
     private static string Template(string name) => File.ReadAllText(Path.Combine(TemplatesDir, name));
 
     /// <summary>
-    /// Exactly what the gateway uses (issue 7, checked against Clusters/ClusterClient.cs): secrets need patch because the
-    /// config bundle is written with server-side apply; no leases, because leadership is a PostgreSQL advisory lock.
+    /// Exactly what the gateway uses (issue 7, checked against Clusters/ClusterClient.cs; issue 18: derived from what
+    /// the gateway asks the sandbox for in GatewayRbacTests): secrets need patch because the config bundle is written
+    /// with server-side apply, and create because an apply that creates is authorized as create too; no leases,
+    /// because leadership is a PostgreSQL advisory lock.
     /// </summary>
     private static readonly string[] ExpectedRules =
     [
         "/namespaces: create,delete,get",
         "/secrets: create,delete,get,patch",
-        "quay.redhat.com/quayregistries: create,delete,get,list,patch,update,watch",
-        "quay.redhat.com/quayregistries/status: get,patch,update",
-        "/pods: get,list,watch",
-        "apps/deployments: get,list,watch",
-        "batch/jobs: get,list,watch",
-        "autoscaling/horizontalpodautoscalers: get,list,watch",
-        "/events: create",
+        "quay.redhat.com/quayregistries: create,delete,get,list,patch,watch",
+        "/pods: list,watch",
+        "batch/jobs: list,watch",
+        "autoscaling/horizontalpodautoscalers: list,watch",
     ];
 
     [Fact]

@@ -10,7 +10,8 @@ public sealed record AuthorizationRecord(string User, string Verb, string Group,
 /// <summary>
 /// Authentication, impersonation and authorization of the sandbox's resource requests, as an apiserver does them:
 /// bearer tokens name a user or service account (<see cref="IssueToken"/>); the admin kubeconfig's token is in
-/// <c>system:masters</c>; no token is <c>system:anonymous</c>; an unknown token answers 401. <c>Impersonate-User</c>
+/// <c>system:masters</c>; an unknown token answers 401; no token is <c>system:anonymous</c>, or the admin while the
+/// API server is plain HTTP (<see cref="SandboxOptions.AnonymousIsAdmin"/>: kubectl sends no token over plain HTTP). <c>Impersonate-User</c>
 /// and <c>Impersonate-Group</c> need the <c>impersonate</c> verb. Every decision is counted
 /// (<see cref="Decisions"/>), so a test can see which verbs a client used.
 /// </summary>
@@ -24,11 +25,17 @@ public sealed class SandboxAuthorization
     private readonly ConcurrentDictionary<string, UserInfo> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<AuthorizationRecord, long> _decisions = new();
 
-    internal SandboxAuthorization(ObjectStore store)
+    private readonly UserInfo _anonymous;
+
+    internal SandboxAuthorization(ObjectStore store, bool anonymousIsAdmin)
     {
         Rbac = new RbacAuthorizer(store);
-        _tokens[AdminToken] = UserInfo.User("kubernetes-admin", UserInfo.Masters);
+        _tokens[AdminToken] = Admin;
+        _anonymous = anonymousIsAdmin ? Admin : UserInfo.Anonymous;
     }
+
+    /// <summary>The admin kubeconfig's user.</summary>
+    public static UserInfo Admin { get; } = UserInfo.User("kubernetes-admin", UserInfo.Masters);
 
     public RbacAuthorizer Rbac { get; }
 
@@ -54,7 +61,7 @@ public sealed class SandboxAuthorization
         UserInfo user;
         if (header.Length == 0)
         {
-            user = UserInfo.Anonymous;
+            user = _anonymous;
         }
         else if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && _tokens.TryGetValue(header[7..].Trim(), out var found))
         {

@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using QuayGateway.Sandbox;
-using QuayGateway.Sandbox.Kubernetes.Rbac;
 
 namespace QuayGateway.Tests.Sandbox.Kubernetes;
 
@@ -92,11 +91,7 @@ public sealed class SandboxFixture : IAsyncLifetime
     public Task<KubectlResult> KubectlAsync(params string[] args) => KubectlWithInputAsync("", args);
 
     /// <summary>Raw HTTP to the API server, for what the clients hide (headers, exact bodies).</summary>
-    public HttpClient Http() => new()
-    {
-        BaseAddress = Cluster.ApiServerUrl,
-        DefaultRequestHeaders = { Authorization = new("Bearer", SandboxAuthorization.AdminToken) },
-    };
+    public HttpClient Http() => new() { BaseAddress = Cluster.ApiServerUrl };
 
     public static JsonObject ToJson(object kubernetesClientResult) =>
         JsonNode.Parse(JsonSerializer.Serialize(kubernetesClientResult))!.AsObject();

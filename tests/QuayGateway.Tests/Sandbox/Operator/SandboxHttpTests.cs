@@ -5,7 +5,6 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using QuayGateway.Sandbox;
-using QuayGateway.Sandbox.Kubernetes.Rbac;
 using QuayGateway.Sandbox.Operator;
 using static QuayGateway.Tests.Sandbox.Operator.OperatorHarness;
 
@@ -32,7 +31,7 @@ public sealed class SandboxHttpTests : IAsyncLifetime
             PhaseDelay = TimeSpan.FromMilliseconds(80),
             KubeconfigPath = Path.Combine(_directory, "kubeconfig"),
         });
-        Http = new HttpClient { BaseAddress = _cluster.ApiServerUrl, DefaultRequestHeaders = { Authorization = new("Bearer", SandboxAuthorization.AdminToken) } };
+        Http = new HttpClient { BaseAddress = _cluster.ApiServerUrl };
         _ca = X509Certificate2.CreateFromPem(_cluster.QuayCaPem);
         QuayHttp = new HttpClient(new HttpClientHandler
         {

@@ -7,7 +7,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using QuayGateway.Sandbox;
-using QuayGateway.Sandbox.Kubernetes.Rbac;
 using QuayGateway.Sandbox.Operator;
 
 namespace QuayGateway.Tests.Sandbox.QuayTls;
@@ -33,7 +32,7 @@ public sealed class QuayTlsProxyTests : IAsyncLifetime
             KubeconfigPath = Path.Combine(_directory, "kubeconfig"),
         });
         _ca = X509Certificate2.CreateFromPem(_cluster.QuayCaPem);
-        Api = new HttpClient { BaseAddress = _cluster.ApiServerUrl, DefaultRequestHeaders = { Authorization = new("Bearer", SandboxAuthorization.AdminToken) } };
+        Api = new HttpClient { BaseAddress = _cluster.ApiServerUrl };
         CreateRegistry(_cluster);
         await WaitUntilQuayServes(RouteHost);
     }
