@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using QuayGateway.Sandbox.Faults;
 using QuayGateway.Sandbox.Kubernetes;
-using QuayGateway.Sandbox.Kubernetes.Rbac;
 using QuayGateway.Sandbox.Operator;
 using QuayGateway.Sandbox.QuayTls;
 
@@ -133,7 +132,7 @@ public sealed class SandboxCluster : IAsyncDisposable
         var api = new KubernetesApi(store, faults, requests, printer, new WatchStream(store, faults, printer, options.BookmarkInterval), authorization);
         if (options.GatewayRoleManifest is { } manifest)
         {
-            Kubernetes.Rbac.GatewayRole.Bind(store, manifest, GatewayIdentity);
+            GatewayRole.Bind(store, manifest, GatewayIdentity);
             cluster.GatewayToken = authorization.IssueToken(GatewayIdentity);
             cluster.GatewayContext = $"{options.Name}-gateway";
         }

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using QuayGateway.Sandbox.Kubernetes.Rbac;
 
 namespace QuayGateway.Sandbox.Kubernetes;
 

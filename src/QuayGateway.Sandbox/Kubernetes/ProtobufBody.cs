@@ -79,7 +79,7 @@ internal static class ProtobufBody
             obj["subjects"] = subjects;
             return obj;
         }
-        if (type == Rbac.SandboxAuthorization.AccessReviewType)
+        if (type == SandboxAuthorization.AccessReviewType)
         {
             // kubectl auth can-i: { spec = 2 { resourceAttributes = 1, nonResourceAttributes = 2 } }.
             var spec = new JsonObject();

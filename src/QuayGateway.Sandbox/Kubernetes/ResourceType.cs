@@ -42,10 +42,10 @@ public static class ResourceTypes
     public static readonly ResourceType QuayRegistries = new("quayregistries", "quayregistry", "QuayRegistry", "quay.redhat.com", "v1", true, true, true, true, None, None);
 
     // RBAC (Rbac/RbacAuthorizer.cs reads them): a real apiserver answers their DELETE with a Status.
-    public static readonly ResourceType ClusterRoles = new("clusterroles", "clusterrole", "ClusterRole", Rbac.RbacAuthorizer.Group, "v1", false, false, false, false, None, None);
-    public static readonly ResourceType ClusterRoleBindings = new("clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", Rbac.RbacAuthorizer.Group, "v1", false, false, false, false, None, None);
-    public static readonly ResourceType Roles = new("roles", "role", "Role", Rbac.RbacAuthorizer.Group, "v1", true, false, false, false, None, None);
-    public static readonly ResourceType RoleBindings = new("rolebindings", "rolebinding", "RoleBinding", Rbac.RbacAuthorizer.Group, "v1", true, false, false, false, None, None);
+    public static readonly ResourceType ClusterRoles = new("clusterroles", "clusterrole", "ClusterRole", RbacAuthorizer.Group, "v1", false, false, false, false, None, None);
+    public static readonly ResourceType ClusterRoleBindings = new("clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", RbacAuthorizer.Group, "v1", false, false, false, false, None, None);
+    public static readonly ResourceType Roles = new("roles", "role", "Role", RbacAuthorizer.Group, "v1", true, false, false, false, None, None);
+    public static readonly ResourceType RoleBindings = new("rolebindings", "rolebinding", "RoleBinding", RbacAuthorizer.Group, "v1", true, false, false, false, None, None);
 
     public static IReadOnlyList<ResourceType> Known { get; } =
         [Namespaces, Secrets, Pods, Events, Deployments, Jobs, HorizontalPodAutoscalers, QuayRegistries, ClusterRoles, ClusterRoleBindings, Roles, RoleBindings];

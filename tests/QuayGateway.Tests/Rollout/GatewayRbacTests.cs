@@ -4,7 +4,6 @@ using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Sandbox;
 using QuayGateway.Sandbox.Kubernetes;
-using QuayGateway.Sandbox.Kubernetes.Rbac;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Tests.Packaging;
 

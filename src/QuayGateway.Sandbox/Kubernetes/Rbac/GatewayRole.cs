@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace QuayGateway.Sandbox.Kubernetes.Rbac;
+namespace QuayGateway.Sandbox.Kubernetes;
 
 /// <summary>Binds the gateway's identity to the roles of a rendered manifest (the chart's ClusterRole).</summary>
 internal static class GatewayRole

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace QuayGateway.Sandbox.Kubernetes.Rbac;
+namespace QuayGateway.Sandbox.Kubernetes;
 
 /// <summary>The authorizer's answer; <see cref="Reason"/> is worded as RBAC words it ("RBAC: allowed by …").</summary>
 public sealed record AccessDecision(bool Allowed, string Reason);

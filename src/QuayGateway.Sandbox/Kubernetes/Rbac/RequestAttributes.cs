@@ -1,4 +1,4 @@
-namespace QuayGateway.Sandbox.Kubernetes.Rbac;
+namespace QuayGateway.Sandbox.Kubernetes;
 
 /// <summary>
 /// What the authorizer decides on, as the apiserver's RequestInfo gives it: verb, API group, resource, subresource,

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 
-namespace QuayGateway.Sandbox.Kubernetes.Rbac;
+namespace QuayGateway.Sandbox.Kubernetes;
 
 /// <summary>One counted authorization decision: who asked to do what, and the answer.</summary>
 public sealed record AuthorizationRecord(string User, string Verb, string Group, string Resource, bool Allowed);

@@ -1,4 +1,4 @@
-namespace QuayGateway.Sandbox.Kubernetes.Rbac;
+namespace QuayGateway.Sandbox.Kubernetes;
 
 /// <summary>Who a request is, as the apiserver's authenticators say it: a user name and its groups.</summary>
 public sealed record UserInfo(string Name, IReadOnlyList<string> Groups)

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using QuayGateway.Sandbox.Kubernetes.Rbac;
+using QuayGateway.Sandbox.Kubernetes;
 
 namespace QuayGateway.Tests.Sandbox.Kubernetes;
 
