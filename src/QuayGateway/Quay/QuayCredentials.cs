@@ -41,7 +41,8 @@ public sealed class QuayAccessSummary(GatewayDb db) : IRegistryQuayAccess
 /// credentials. Renewals and failures are timeline entries and webhook events.
 /// </summary>
 public sealed class QuayCredentials(
-    GatewayDb db, QuayTokenVault vault, QuayTokenMinter minter, QuayDestinations destinations, TimeProvider time, ILogger<QuayCredentials> logger)
+    GatewayDb db, IServiceScopeFactory scopes, QuayTokenVault vault, QuayTokenMinter minter, QuayDestinations destinations, TimeProvider time,
+    ILogger<QuayCredentials> logger)
 {
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
@@ -118,15 +119,15 @@ public sealed class QuayCredentials(
 
         await StoreAsync(registry.Id, minted, QuayCredentialKind.Minted, username, keepPassword: password, ct);
         var now = time.GetUtcNow();
-        await db.UpdateRegistryAsync(await FreshAsync(registry.Id, ct), r =>
+        await AnnounceAsync(registry.Id, (own, r) =>
         {
-            db.Record(r, "QuayCredentialsRenewed", "QuayCredentialsRenewed",
+            own.Record(r, "QuayCredentialsRenewed", "QuayCredentialsRenewed",
                 $"{why}; minted a new Quay token for '{username}' through {minted.Path} (expires {minted.ExpiresAt:u}).", now);
-            db.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsRenewed, now, new Dictionary<string, string>
+            own.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsRenewed, now, new Dictionary<string, string>
             {
                 ["username"] = username, ["expiresAt"] = minted.ExpiresAt.ToString("O"),
             });
-        }, CancellationToken.None);
+        });
         logger.LogInformation("Renewed the Quay token of registry {RegistryId} through {Path}", registry.Id, minted.Path);
         return (minted.Token, null);
     }
@@ -158,11 +159,11 @@ public sealed class QuayCredentials(
         account.LastError = error;
         if (first)
         {
-            await db.UpdateRegistryAsync(await FreshAsync(registry.Id, ct), r =>
+            await AnnounceAsync(registry.Id, (own, r) =>
             {
-                db.Record(r, "QuayCredentialsFailed", "QuayCredentialsFailed", $"{error} {QuayProblem.CredentialsRemedy}", now);
-                db.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsFailed, now, new Dictionary<string, string> { ["reason"] = error });
-            }, CancellationToken.None);
+                own.Record(r, "QuayCredentialsFailed", "QuayCredentialsFailed", $"{error} {QuayProblem.CredentialsRemedy}", now);
+                own.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsFailed, now, new Dictionary<string, string> { ["reason"] = error });
+            });
         }
 
         logger.LogWarning("Quay credentials of registry {RegistryId} failed: {Reason}", registry.Id, error);
@@ -180,10 +181,17 @@ public sealed class QuayCredentials(
             .SetProperty(a => a.LastUsedAt, now).SetProperty(a => a.LastError, (string?)null).SetProperty(a => a.LastErrorAt, (DateTimeOffset?)null), ct);
     }
 
-    private async Task<Registry> FreshAsync(Guid id, CancellationToken ct)
+    /// <summary>
+    /// Adds a timeline entry and a webhook event about the registry in a unit of work of their own: a renewal happens
+    /// in the middle of someone else's (a request, a job), whose tracked rows and unsaved changes stay as they were.
+    /// </summary>
+    private async Task AnnounceAsync(Guid registryId, Action<GatewayDb, Registry> add)
     {
-        db.ChangeTracker.Clear();
-        return await db.Registries.SingleAsync(r => r.Id == id, ct);
+        await using var scope = scopes.CreateAsyncScope();
+        var own = scope.ServiceProvider.GetRequiredService<GatewayDb>();
+        var registry = await own.Registries.AsNoTracking().SingleAsync(r => r.Id == registryId, CancellationToken.None);
+        add(own, registry);
+        await own.SaveChangesAsync(CancellationToken.None);
     }
 
     /// <summary>The automation organization's e-mail: Quay wants a unique one while mailing is on.</summary>

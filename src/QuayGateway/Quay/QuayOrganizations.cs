@@ -39,10 +39,7 @@ public sealed class QuayOrganizations(GatewayDb db, QuayClient quay, QuayCredent
             return QuayProblem.FromAnswer(answer, $"create organization '{organization.Name}'");
         }
 
-        // Renewing credentials may have cleared the change tracker: work on fresh rows.
-        db.ChangeTracker.Clear();
-        registry = await db.Registries.SingleAsync(r => r.Id == registry.Id, ct);
-        account = (await db.QuayAccounts.FindAsync([registry.Id], ct))!;
+        account ??= (await db.QuayAccounts.FindAsync([registry.Id], ct))!;
 
         // The watch or a job may write the registry meanwhile: then record the organization on the fresh rows.
         await db.SaveWithRetryAsync(async (attempt, ct) =>

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using QuayGateway.Persistence;
 using QuayGateway.Quay;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
@@ -194,5 +196,47 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
         Assert.DoesNotContain(created.AccessToken, body, StringComparison.Ordinal);
         Assert.DoesNotContain(gateway.Logs.Entries, e => e.Contains(created.AccessToken, StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.OK, (await _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/users")).StatusCode);
+    }
+
+    /// <summary>
+    /// A renewal (or its failure) happens in the middle of its caller's unit of work, a request's or a job's: what the
+    /// caller tracks, and has not saved yet, stays tracked and unsaved; the announcement is written on its own.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Renewing_or_failing_leaves_the_callers_tracked_rows_alone(bool keepPassword)
+    {
+        var registry = await AvailableAsync(keepPassword ? "qtrackkeep" : "qtrackgone", "3.18");
+        var configuration = gateway.Host.Services.GetRequiredService<IConfiguration>();
+        configuration["Gateway:Quay:KeepBootstrapPassword"] = keepPassword ? "true" : "false";
+        try
+        {
+            await InitializeAsync(registry);
+            await using var scope = gateway.Host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDb>();
+            var credentials = scope.ServiceProvider.GetRequiredService<QuayCredentials>();
+            var quay = scope.ServiceProvider.GetRequiredService<QuayClient>();
+            var tracked = await db.Registries.SingleAsync(r => r.Id == registry.Id);
+            var unsaved = tracked.UpdatedAt.AddSeconds(1);
+            tracked.UpdatedAt = unsaved;
+
+            // Quay refuses the first call, as it does a revoked token; the retry after a renewal asks Quay for real.
+            var calls = 0;
+            var (answer, problem) = await credentials.CallAsync(tracked, (target, token) => ++calls == 1
+                ? Task.FromResult(new QuayAnswer(401, "{\"error\": \"invalid_token\"}"))
+                : quay.GetUserAsync(target, QuayAuth.Bearer(token), CancellationToken.None), CancellationToken.None);
+
+            Assert.Equal(keepPassword ? (200, null) : (null, QuayGateway.Hosting.ProblemTypes.QuayCredentialsExpired), (answer?.Status, problem?.Type));
+            var entry = Assert.Single(db.ChangeTracker.Entries<Registry>());
+            Assert.Same(tracked, entry.Entity);
+            Assert.Equal((EntityState.Modified, unsaved), (entry.State, entry.Entity.UpdatedAt));
+            Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == (keepPassword ? "QuayCredentialsRenewed" : "QuayCredentialsFailed"));
+            Assert.Contains(keepPassword ? "quay.credentials_renewed" : "quay.credentials_failed", await _quay.WebhookEventTypesAsync(registry.Id));
+        }
+        finally
+        {
+            configuration["Gateway:Quay:KeepBootstrapPassword"] = "false";
+        }
     }
 }
