@@ -95,9 +95,12 @@ public static class QuayOrganizationResourcesApi
 
         foreach (var ns in (request.PullSecrets ?? []).Select(s => s.Namespace).Distinct(StringComparer.Ordinal))
         {
-            if (await policies.CheckExistingPlacementAsync(db, user.Tenant(), registry.Cluster, ns, ct) is { } refused)
+            if (await policies.CheckExistingPlacementAsync(db, user.Tenant(), registry.Cluster, ns, ct) is { ProblemDetails: var refused })
             {
-                return refused;
+                // The tenant's namespaces bound its pull secrets as they bound its registries: say which field it was.
+                return Problems.Forbidden(refused.Type!, refused.Title!,
+                    $"The pull secrets of a robot go only into namespaces the tenant may use; '{ns}' is not one: {refused.Detail}",
+                    new Dictionary<string, object?> { ["field"] = "pullSecrets", ["namespace"] = ns });
             }
         }
 

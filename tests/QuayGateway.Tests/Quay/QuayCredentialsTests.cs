@@ -239,4 +239,47 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
             configuration["Gateway:Quay:KeepBootstrapPassword"] = "false";
         }
     }
+
+    /// <summary>Every text Hangfire keeps of its jobs (and what waits in the outbox to become one).</summary>
+    private Task<List<string>> StoredJobTextsAsync() => gateway.WithDbAsync(db => db.Database.SqlQueryRaw<string>(
+        "SELECT invocationdata::text || ' ' || coalesce(arguments::text, '') AS \"Value\" FROM hangfire.job " +
+        "UNION ALL SELECT coalesce(value, '') FROM hangfire.jobparameter " +
+        "UNION ALL SELECT jobs FROM gateway.outbox_jobs").ToListAsync());
+
+    [Fact]
+    public async Task No_job_argument_Hangfire_stores_carries_a_password_or_a_token()
+    {
+        var registry = await AvailableAsync("qjobargs", "3.18");
+        var created = await InitializeAsync(registry);
+        var url = $"/v1/registries/{registry.Id}/quay/credentials";
+        using (var byToken = await _quay.Client.PutAsJsonAsync(url, new { token = created.AccessToken }))
+        using (var byPassword = await _quay.Client.PutAsJsonAsync(url, new { username = "quayadmin", password = QuayScenario.Password }))
+        {
+            Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (byToken.StatusCode, byPassword.StatusCode));
+        }
+
+        using (var org = await _quay.Client.PostAsJsonAsync($"/v1/registries/{registry.Id}/quay/organizations", new OrganizationSpec("joborg", "joborg@example.com")))
+        {
+            Assert.Equal(HttpStatusCode.Created, org.StatusCode);
+        }
+
+        var robotsUrl = $"/v1/registries/{registry.Id}/quay/organizations/joborg/robots";
+        using var robot = await _quay.Client.PostAsJsonAsync(robotsUrl,
+            new { name = "ci", pullSecrets = new[] { new { @namespace = registry.Namespace, name = "quay-pull" } } });
+        Assert.Equal(HttpStatusCode.Created, robot.StatusCode);
+        var robotToken = (await robot.ReadObjectAsync())["token"]!.GetValue<string>();
+        using var regenerate = await _quay.Client.PostAsync($"{robotsUrl}/ci/regenerate", null);
+        var newToken = (await regenerate.ReadObjectAsync())["token"]!.GetValue<string>();
+        var robotId = await gateway.WithDbAsync(db => db.QuayRobots.Where(r => r.RegistryId == registry.Id).Select(r => r.Id).SingleAsync());
+
+        // The robot's pull-secret jobs have reached Hangfire: the texts below are the ones that matter.
+        var texts = await GatewayFixture.EventuallyAsync(StoredJobTextsAsync,
+            all => all.Count(t => t.Contains(robotId.ToString(), StringComparison.Ordinal)) >= 2);
+
+        Assert.Contains(texts, t => t.Contains(nameof(RobotPullSecretsJob), StringComparison.Ordinal));
+        foreach (var secret in new[] { QuayScenario.Password, created.AccessToken, robotToken, newToken })
+        {
+            Assert.DoesNotContain(texts, t => t.Contains(secret, StringComparison.Ordinal));
+        }
+    }
 }
