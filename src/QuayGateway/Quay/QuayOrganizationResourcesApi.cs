@@ -93,15 +93,10 @@ public static class QuayOrganizationResourcesApi
             return Problems.Validation(errors.ToDictionary(e => e.Key.Replace("robot.", "", StringComparison.Ordinal), e => e.Value.ToArray()));
         }
 
-        foreach (var ns in (request.PullSecrets ?? []).Select(s => s.Namespace).Distinct(StringComparer.Ordinal))
+        if (await policies.CheckPullSecretNamespacesAsync(db, user.Tenant(), registry.Cluster,
+                (request.PullSecrets ?? []).Select((s, i) => ($"pullSecrets[{i}].namespace", s.Namespace)), ct) is { } refused)
         {
-            if (await policies.CheckExistingPlacementAsync(db, user.Tenant(), registry.Cluster, ns, ct) is { ProblemDetails: var refused })
-            {
-                // The tenant's namespaces bound its pull secrets as they bound its registries: say which field it was.
-                return Problems.Forbidden(refused.Type!, refused.Title!,
-                    $"The pull secrets of a robot go only into namespaces the tenant may use; '{ns}' is not one: {refused.Detail}",
-                    new Dictionary<string, object?> { ["field"] = "pullSecrets", ["namespace"] = ns });
-            }
+            return refused;
         }
 
         var (robot, problem) = await resources.CreateRobotAsync(registry, org, new RobotSpec(request.Name, request.Description, request.PullSecrets), ct);

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using k8s;
+using Microsoft.EntityFrameworkCore;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Security;
@@ -233,7 +234,8 @@ public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
         var client = gateway.Client(await gateway.CreateKeyAsync(tenant, Scopes.RegistriesWrite, Scopes.RegistriesRead, Scopes.QuayAdmin));
         using var created = await client.PostJsonAsync("/v1/registries", QuayScenario.Request($"{prefix}-one", initialUser: Admin));
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
-        var orgUrl = $"/v1/registries/{(await created.ReadAsync<RegistryResponse>()).Id}/quay/organizations/testorg";
+        var id = (await created.ReadAsync<RegistryResponse>()).Id;
+        var orgUrl = $"/v1/registries/{id}/quay/organizations/testorg";
 
         using var outside = await client.PostAsJsonAsync($"{orgUrl}/robots",
             new { name = "ci", pullSecrets = new[] { new { @namespace = $"{prefix}-one", name = "quay-pull" }, new { @namespace = "kube-system", name = "quay-pull" } } });
@@ -242,11 +244,25 @@ public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
 
         await QuayScenario.AssertProblemAsync(outside, HttpStatusCode.Forbidden, "namespace-not-allowed");
         var problem = await outside.ReadObjectAsync();
-        Assert.Equal(("pullSecrets", "kube-system"), (problem["field"]!.GetValue<string>(), problem["namespace"]!.GetValue<string>()));
+        Assert.Equal(("pullSecrets[1].namespace", "kube-system"), (problem["field"]!.GetValue<string>(), problem["namespace"]!.GetValue<string>()));
         Assert.Contains("pull secrets", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains($"{prefix}-*", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal); // what the policy allows
         // Within the policy the namespace passes; the registry is not ready for Quay calls yet.
         Assert.Equal(HttpStatusCode.Conflict, inside.StatusCode);
+
+        // Declared with the registry, at create and in a PATCH, the same.
+        var declared = new OrganizationSpec("testorg", "testorg@example.com", Robots: [new RobotSpec("ci", PullSecrets: [new PullSecretSpec("kube-system", "quay-pull")])]);
+        using var create = await client.PostJsonAsync("/v1/registries", QuayScenario.Request($"{prefix}-two", initialUser: Admin, organizations: declared));
+        // A PATCH waits for the first rollout (one change at a time).
+        await GatewayFixture.EventuallyAsync(() => gateway.WithDbAsync(db => db.Registries.AsNoTracking().Where(r => r.Id == id).Select(r => r.State).SingleAsync()),
+            state => state is RegistryState.Ready or RegistryState.Failed, TimeSpan.FromMinutes(2));
+        using var patch = await client.PatchAsJsonAsync($"/v1/registries/{id}",
+            new PatchRegistryRequest(Organizations: [declared]), TestJson.Options);
+        foreach (var refused in new[] { create, patch })
+        {
+            await QuayScenario.AssertProblemAsync(refused, HttpStatusCode.Forbidden, "namespace-not-allowed");
+            Assert.Equal("organizations[0].robots[0].pullSecrets[0].namespace", (await refused.ReadObjectAsync())["field"]!.GetValue<string>());
+        }
     }
 
     private async Task<JsonNode> PutTeamAsync(string url, object body) => await PutAsync(url, body);

@@ -80,6 +80,12 @@ public static class ChangeRegistry
             return Problems.Validation(errors);
         }
 
+        if (await policies.CheckPullSecretNamespacesAsync(db, user.Tenant(), registry.Cluster,
+                OrganizationResourceRules.PullSecretNamespaces(request.Organizations), ct) is { } pullSecretRefused)
+        {
+            return pullSecretRefused;
+        }
+
         var now = time.GetUtcNow();
         registry.Spec = RegistrySpec.From(merged) with { InitialUser = registry.Spec.InitialUser };
         var newSecrets = new RegistrySecrets(merged.ConfigBundle, secrets.InitialUserPassword);

@@ -137,4 +137,10 @@ public static partial class OrganizationResourceRules
             CheckQuota(add, $"{prefix}.quota", quota.LimitBytes);
         }
     }
+
+    /// <summary>Each declared pull secret's namespace with its field, for the tenant's namespace check.</summary>
+    public static IEnumerable<(string Field, string Namespace)> PullSecretNamespaces(IReadOnlyList<OrganizationSpec>? organizations) =>
+        (organizations ?? []).SelectMany((org, o) => (org?.Robots ?? []).SelectMany((robot, r) => (robot?.PullSecrets ?? [])
+            .Select((secret, s) => ($"organizations[{o}].robots[{r}].pullSecrets[{s}].namespace", secret?.Namespace ?? ""))))
+            .Where(s => s.Item2.Length > 0);
 }
