@@ -52,7 +52,7 @@ internal static class FieldOwnership
         var type = TypeOf(after);
         var entries = before is null ? [] : Read(before);
         var ignored = Ignored(subresource);
-        var compare = Compare(WithoutManagedFields(before), WithoutManagedFields(after), type).Excluding(ignored);
+        var compare = Compare(WithoutManagedFields(before) ?? new JsonObject(), WithoutManagedFields(after), type).Excluding(ignored);
         var changed = NewSet(compare.Added.Concat(compare.Modified));
         foreach (var entry in entries)
         {
@@ -188,7 +188,7 @@ internal static class FieldOwnership
     private static void Write(JsonObject obj, List<Entry> entries)
     {
         var managed = new JsonArray();
-        var kept = entries.Select(e => e with { Paths = NewSet(e.Paths.Except(Stripped)) }).Where(e => e.Paths.Count > 0)
+        var kept = entries.Select(e => e with { Paths = NewSet(e.Paths.Except(Stripped).Where(p => p.Length > 0)) }).Where(e => e.Paths.Count > 0)
             .OrderBy(e => e.Operation, StringComparer.Ordinal).ThenBy(e => e.Time, StringComparer.Ordinal).ThenBy(e => e.Manager, StringComparer.Ordinal)
             .ThenBy(e => e.ApiVersion, StringComparer.Ordinal).ThenBy(e => e.Subresource ?? "", StringComparer.Ordinal);
         foreach (var entry in kept)
