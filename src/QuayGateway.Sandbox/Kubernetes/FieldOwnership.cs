@@ -52,7 +52,9 @@ internal static class FieldOwnership
         var type = TypeOf(after);
         var entries = before is null ? [] : Read(before);
         var ignored = Ignored(subresource);
-        var compare = Compare(WithoutManagedFields(before) ?? new JsonObject(), WithoutManagedFields(after), type).Excluding(ignored);
+        // Only what the write may change is compared: status on /status, the rest otherwise.
+        Func<string, bool> compared = subresource == "status" ? key => key == "status" : key => key != "status";
+        var compare = Compare(before ?? new JsonObject(), after, type, compared).Excluding(ignored);
         var changed = NewSet(compare.Added.Concat(compare.Modified));
         foreach (var entry in entries)
         {

@@ -177,17 +177,19 @@ internal static class StructuredMerge
     }
 
     /// <summary>What changes from <paramref name="lhs"/> to <paramref name="rhs"/> (typed.Compare).</summary>
-    public static Comparison Compare(JsonNode? lhs, JsonNode? rhs, SsaType type)
+    /// <param name="topLevel">Which top-level fields to compare (all when null); managedFields never count.</param>
+    public static Comparison Compare(JsonNode? lhs, JsonNode? rhs, SsaType type, Func<string, bool>? topLevel = null)
     {
         var c = new Comparison(NewSet(), NewSet(), NewSet());
-        Walk(lhs, rhs, type, "", c);
+        Walk(lhs, rhs, type, "", c, topLevel);
         return c;
     }
 
     /// <summary>The applied configuration merged into the live object (typed.Merge, the right side wins at the leaves).</summary>
     public static JsonNode? Merge(JsonNode? lhs, JsonNode? rhs, SsaType type) => Walk(lhs, rhs, type, "", null);
 
-    private static JsonNode? Walk(JsonNode? lhs, JsonNode? rhs, SsaType declared, string path, Comparison? c)
+    /// <summary>Merges (no comparison) or compares (<paramref name="c"/>; nothing is built, a non-null result only says "present").</summary>
+    private static JsonNode? Walk(JsonNode? lhs, JsonNode? rhs, SsaType declared, string path, Comparison? c, Func<string, bool>? topLevel = null)
     {
         var lt = lhs is null ? null : declared.For(lhs);
         var rt = rhs is null ? null : declared.For(rhs);
@@ -216,14 +218,14 @@ internal static class StructuredMerge
                         var pe = ItemElement(type, i, l![i]);
                         if (!seen.Add(pe)) continue;
                         var merged = Walk(l[i], right.GetValueOrDefault(pe), type.Element ?? SsaType.Deduced, Join(path, pe), c);
-                        if (merged is not null) outItems.Add(merged);
+                        if (merged is not null && c is null) outItems.Add(merged);
                     }
                     foreach (var pe in order.Where(p => !seen.Contains(p)))
                     {
                         var merged = Walk(null, right[pe], type.Element ?? SsaType.Deduced, Join(path, pe), c);
-                        if (merged is not null) outItems.Add(merged);
+                        if (merged is not null && c is null) outItems.Add(merged);
                     }
-                    result = outItems.Count > 0 ? outItems : null;
+                    result = c is not null ? rhs ?? lhs : outItems.Count > 0 ? outItems : null;
                     break;
                 }
             case SsaType.Shape.Map:
@@ -235,13 +237,15 @@ internal static class StructuredMerge
                     var keys = (l?.Select(p => p.Key) ?? []).Concat(r?.Select(p => p.Key) ?? []).Distinct(StringComparer.Ordinal).ToList();
                     foreach (var key in keys)
                     {
+                        if (path.Length == 0 && topLevel is not null && !topLevel(key)) continue;
+                        if (c is not null && key == "managedFields" && path == "f:metadata") continue;
                         var lv = l?[key];
                         var rv = r?[key];
                         if (lv is null && rv is null) continue;
                         var merged = Walk(lv, rv, type.FieldType(key), Join(path, "f:" + key), c);
-                        if (merged is not null) outMap[key] = merged;
+                        if (merged is not null && c is null) outMap[key] = merged;
                     }
-                    result = outMap.Count > 0 ? outMap : null;
+                    result = c is not null ? rhs ?? lhs : outMap.Count > 0 ? outMap : null;
                     break;
                 }
             default:
@@ -262,6 +266,7 @@ internal static class StructuredMerge
             if (lhs is null) c.Added.Add(path);
             else if (rhs is null) c.Removed.Add(path);
             else if (!JsonNode.DeepEquals(lhs, rhs)) c.Modified.Add(path);
+            return rhs ?? lhs;
         }
         return (rhs ?? lhs)?.DeepClone();
     }

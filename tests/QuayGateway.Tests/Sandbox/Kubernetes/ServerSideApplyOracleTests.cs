@@ -47,7 +47,7 @@ public sealed class ServerSideApplyOracleTests(SandboxFixture sandbox)
         withoutTier["metadata"]!["labels"]!.AsObject().Remove("tier");
         withoutTier["spec"]!.AsObject().Remove("configBundleSecret");
 
-        await Verify(name, ns,
+        var steps = await Verify(name, ns,
         [
             new("apply", "quay-gateway", desired),
             // The operator's write-backs: status, then a bundle name and its finalizer in spec and metadata.
@@ -76,6 +76,14 @@ public sealed class ServerSideApplyOracleTests(SandboxFixture sandbox)
             new("update", "quay-operator", Subresource: "status", Edit: o => o["status"]!["currentVersion"] = "3.9.2"),
             new("apply", "quay-operator-status", Registry(ns, name, """{"status":{"currentVersion":"3.9.1","lastUpdated":"2026-12-06T05:00:00Z"}}"""), Subresource: "status"),
         ]);
+
+        // Beyond agreeing with the reference, the sequence shows what it is meant to: the unforced re-apply
+        // conflicts with the operator and kubectl, and the status apply with the later status update.
+        Assert.StartsWith("Apply failed with 2 conflicts: conflicts with \"kubectl-edit\" using quay.redhat.com/v1:", steps[5]["conflict"]!["message"]!.GetValue<string>());
+        Assert.Equal("Apply failed with 1 conflict: conflict with \"quay-operator\" with subresource \"status\" using quay.redhat.com/v1: .status.currentVersion",
+            steps[10]["conflict"]!["message"]!.GetValue<string>());
+        Assert.Null(steps[7]["object"]!["spec"]!["configBundleSecret"]);
+        Assert.Equal(["app", "owner"], steps[7]["object"]!["metadata"]!["labels"]!.AsObject().Select(p => p.Key).Order());
     }
 
     [Fact]
@@ -105,7 +113,7 @@ public sealed class ServerSideApplyOracleTests(SandboxFixture sandbox)
         ]);
     }
 
-    private async Task Verify(string name, string ns, IReadOnlyList<Op> ops)
+    private async Task<List<JsonObject>> Verify(string name, string ns, IReadOnlyList<Op> ops)
     {
         using var http = sandbox.Http();
         var path = $"/apis/quay.redhat.com/v1/namespaces/{ns}/quayregistries/{name}";
@@ -160,6 +168,7 @@ public sealed class ServerSideApplyOracleTests(SandboxFixture sandbox)
             AssertJson(step + " object", want["object"], observed[i]["object"]);
             AssertJson(step + " managedFields", Entries(want["managedFields"] as JsonArray ?? []), observed[i]["managedFields"]);
         }
+        return observed;
     }
 
     private static void AssertJson(string what, JsonNode? expected, JsonNode? actual) =>
