@@ -1,12 +1,15 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace QuayGateway.Sandbox.QuayTls;
 
 /// <summary>
-/// The sandbox's own CA, made fresh at every start, and the leaf certificates it issues for the Quay hosts the
-/// sandbox serves. Clients trust it through <see cref="CertificatePem"/> (the file next to the kubeconfig).
+/// The sandbox's own CA, made fresh at every start (or kept in the state folder, see <see cref="LoadOrCreate"/>), and
+/// the leaf certificates it issues: the API server's (<see cref="ApiServerCertificate"/>) and those of the Quay hosts
+/// the sandbox serves. Clients trust it through <see cref="CertificatePem"/> (the kubeconfig's
+/// <c>certificate-authority-data</c>, and the file next to the kubeconfig).
 /// </summary>
 internal sealed class SandboxCertificateAuthority : IDisposable
 {
@@ -18,14 +21,50 @@ internal sealed class SandboxCertificateAuthority : IDisposable
     private readonly X509Certificate2 _ca;
     private readonly ConcurrentDictionary<string, Lazy<X509Certificate2>> _leaves = new(StringComparer.OrdinalIgnoreCase);
 
+    private readonly Lazy<X509Certificate2> _apiServer;
+
     private SandboxCertificateAuthority(X509Certificate2 ca)
     {
         _ca = ca;
         CertificatePem = ca.ExportCertificatePem() + "\n";
+        _apiServer = new Lazy<X509Certificate2>(() => Issue("localhost", [IPAddress.Loopback, IPAddress.IPv6Loopback]));
     }
+
+    /// <summary>The file names of a kept CA in a state folder: the certificate and its (unencrypted, 0600) key.</summary>
+    public const string CertificateFile = "ca.crt", KeyFile = "ca.key";
 
     /// <summary>The CA certificate (no key), PEM-encoded.</summary>
     public string CertificatePem { get; }
+
+    /// <summary>
+    /// The CA kept in <paramref name="stateDirectory"/> (<see cref="CertificateFile"/> and <see cref="KeyFile"/>), or a
+    /// new one written there (each file by temp file and rename), so clients that trusted it before a restart still do.
+    /// Without a folder, a new CA.
+    /// </summary>
+    public static SandboxCertificateAuthority LoadOrCreate(string clusterName, string? stateDirectory)
+    {
+        if (stateDirectory is null) return Create(clusterName);
+        var certificatePath = Path.Combine(stateDirectory, CertificateFile);
+        var keyPath = Path.Combine(stateDirectory, KeyFile);
+        if (File.Exists(certificatePath) && File.Exists(keyPath))
+        {
+            using var kept = X509Certificate2.CreateFromPem(File.ReadAllText(certificatePath), File.ReadAllText(keyPath));
+            // Re-imported so the key is usable for signing on every platform (an ephemeral PEM key is not, on Windows).
+            return new SandboxCertificateAuthority(X509CertificateLoader.LoadPkcs12(kept.Export(X509ContentType.Pkcs12), null));
+        }
+
+        var created = Create(clusterName);
+        using var key = created._ca.GetECDsaPrivateKey()!;
+        StateFile.WriteAtomically(keyPath, key.ExportPkcs8PrivateKeyPem() + "\n", ownerOnly: true);
+        StateFile.WriteAtomically(certificatePath, created.CertificatePem, ownerOnly: false);
+        return created;
+    }
+
+    /// <summary>
+    /// The API server's certificate (with its key): SAN IP 127.0.0.1 and ::1, DNS localhost, like a real cluster's
+    /// serving certificate for the addresses in its kubeconfig. Issued on first use and kept.
+    /// </summary>
+    public X509Certificate2 ApiServerCertificate() => _apiServer.Value;
 
     public static SandboxCertificateAuthority Create(string clusterName)
     {
@@ -40,14 +79,19 @@ internal sealed class SandboxCertificateAuthority : IDisposable
 
     /// <summary>The server certificate (with its key) for <paramref name="host"/>, issued on first use and kept.</summary>
     public X509Certificate2 ServerCertificate(string host) =>
-        _leaves.GetOrAdd(host, h => new Lazy<X509Certificate2>(() => Issue(h))).Value;
+        _leaves.GetOrAdd(host, h => new Lazy<X509Certificate2>(() => Issue(h, []))).Value;
 
-    private X509Certificate2 Issue(string host)
+    private X509Certificate2 Issue(string host, IPAddress[] addresses)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={host}", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName(host);
+        foreach (var address in addresses)
+        {
+            names.AddIpAddress(address);
+        }
+
         request.CertificateExtensions.Add(names.Build(critical: false));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
@@ -64,6 +108,7 @@ internal sealed class SandboxCertificateAuthority : IDisposable
 
     public void Dispose()
     {
+        if (_apiServer.IsValueCreated) _apiServer.Value.Dispose();
         foreach (var leaf in _leaves.Values.Where(l => l.IsValueCreated))
         {
             leaf.Value.Dispose();

@@ -32,7 +32,7 @@ public sealed class QuayTlsProxyTests : IAsyncLifetime
             KubeconfigPath = Path.Combine(_directory, "kubeconfig"),
         });
         _ca = X509Certificate2.CreateFromPem(_cluster.QuayCaPem);
-        Api = new HttpClient { BaseAddress = _cluster.ApiServerUrl };
+        Api = _cluster.CreateApiClient();
         CreateRegistry(_cluster);
         await WaitUntilQuayServes(RouteHost);
     }
@@ -137,7 +137,9 @@ public sealed class QuayTlsProxyTests : IAsyncLifetime
     {
         Assert.Equal(Path.Combine(_directory, "kubeconfig") + ".quay-ca.pem", _cluster.QuayCaPath);
         Assert.Equal(_cluster.QuayCaPem, await File.ReadAllTextAsync(_cluster.QuayCaPath!));
-        Assert.Equal(_cluster.ApiServerUrl, _cluster.QuayProxyUrl);
+        // One port: the API server over HTTPS, and the Quay proxy (CONNECT in plain text, as to any proxy).
+        Assert.Equal(Uri.UriSchemeHttps, _cluster.ApiServerUrl.Scheme);
+        Assert.Equal(new UriBuilder(_cluster.ApiServerUrl) { Scheme = Uri.UriSchemeHttp }.Uri, _cluster.QuayProxyUrl);
 
         await using var bare = await SandboxCluster.StartAsync(new SandboxOptions { SimulateOperator = false });
         Assert.Null(bare.QuayCaPath);
