@@ -46,7 +46,8 @@ internal static class SandboxProgram
 
         await using var cluster = started;
         Console.WriteLine($"Sandbox cluster '{options.Name}' (profile {options.Profile}, phase delay {options.PhaseDelay}) listening on {cluster.ApiServerUrl}");
-        Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(options.KubeconfigPath)} (with the CA as certificate-authority-data)");
+        Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(options.KubeconfigPath)}");
+        if (!options.PlainHttp) Console.WriteLine("The API server speaks HTTPS; the kubeconfig carries its CA (certificate-authority-data).");
         if (cluster.StateDirectory is { } kept) Console.WriteLine($"State kept in {kept}: objects, Quay data, clock and CA survive a restart.");
         Console.WriteLine($"Quay CA written to {cluster.QuayCaPath}; Quay proxy (CONNECT) is {cluster.QuayProxyUrl}. Try:");
         Console.WriteLine($"  export KUBECONFIG={Path.GetFullPath(options.KubeconfigPath)}");

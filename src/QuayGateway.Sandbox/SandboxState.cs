@@ -16,6 +16,9 @@ internal sealed class SandboxState : IAsyncDisposable
 {
     public const string StateFileName = "state.json";
     public const string LockFileName = "lock";
+
+    /// <summary>The process id of the sandbox holding <see cref="LockFileName"/> (the lock itself cannot be read while held).</summary>
+    public const string OwnerFileName = "owner";
     private const int Format = 1;
 
     /// <summary>How often changes are looked for and written: under a second, so a crash loses at most the last one.</summary>
@@ -52,15 +55,13 @@ internal sealed class SandboxState : IAsyncDisposable
         try
         {
             var lockFile = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            lockFile.SetLength(0);
-            lockFile.Write(System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n"));
-            lockFile.Flush();
+            StateFile.WriteAtomically(Path.Combine(directory, OwnerFileName), $"{Environment.ProcessId}\n", ownerOnly: false);
             return new SandboxState(directory, lockFile);
         }
         catch (IOException e)
         {
             var holder = "";
-            try { holder = File.ReadAllText(lockPath).Trim(); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try { holder = File.ReadAllText(Path.Combine(directory, OwnerFileName)).Trim(); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw new InvalidOperationException(
                 $"The sandbox state folder {directory} is in use by another sandbox (process {(holder.Length > 0 ? holder : "unknown")}). " +
                 "Two sandboxes never share one: stop the other, or give this one its own --state-dir (Gateway:Sandbox:StateDir).", e);

@@ -85,7 +85,7 @@ public sealed class SandboxStateTests : IDisposable
             running.Store.Create("namespaces", null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "written-before" } });
             await Task.Delay(TimeSpan.FromSeconds(1.1));
             // What a kill -9 at this moment leaves: the files as they are on disk, without the flush at stop.
-            CopyFolder(StateDir, crashed, except: "lock");
+            CopyFolder(StateDir, crashed, except: SandboxState.LockFileName);
         }
 
         await using var restarted = await Start(crashed);
