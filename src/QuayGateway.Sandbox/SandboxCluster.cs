@@ -146,7 +146,7 @@ public sealed class SandboxCluster : IAsyncDisposable
         // Quay over HTTPS, the only way to reach it: the API port answers CONNECT for the hosts a Quay serves
         // (QuayApiSimulator.Serves) and tunnels to a second, loopback-only listener that serves the Quay API with the
         // CA's certificates. Plain requests on the API port never reach Quay, whatever their Host header says.
-        var ca = SandboxCertificateAuthority.LoadOrCreate(options.Name, state?.Directory);
+        var ca = SandboxState.LoadOrCreateCa(options.Name, state);
         bool ServesQuayHost(string host) => quay?.Api.Serves(host) == true;
         var tunnel = new ConnectTunnel(ServesQuayHost, requireTls: !options.PlainHttp);
         RequestDelegate quayRequests = quay is null ? context => QuayNotFound(context) : quay.Api.HandleAsync;

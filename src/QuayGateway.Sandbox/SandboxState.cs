@@ -2,6 +2,7 @@ using System.Text.Json;
 using QuayGateway.Sandbox.Kubernetes;
 using QuayGateway.Sandbox.Operator;
 using QuayGateway.Sandbox.QuayApi;
+using QuayGateway.Sandbox.QuayTls;
 
 namespace QuayGateway.Sandbox;
 
@@ -66,6 +67,29 @@ internal sealed class SandboxState : IAsyncDisposable
                 $"The sandbox state folder {directory} is in use by another sandbox (process {(holder.Length > 0 ? holder : "unknown")}). " +
                 "Two sandboxes never share one: stop the other, or give this one its own --state-dir (Gateway:Sandbox:StateDir).", e);
         }
+    }
+
+    /// <summary>The file names of the kept CA: the certificate and its (unencrypted, 0600) key.</summary>
+    public const string CaCertificateFile = "ca.crt", CaKeyFile = "ca.key";
+
+    /// <summary>
+    /// The CA kept in the folder, or a new one written there (each file by temp file and rename), so clients that
+    /// trusted it before a restart still do. Without a folder, a new CA.
+    /// </summary>
+    public static SandboxCertificateAuthority LoadOrCreateCa(string clusterName, SandboxState? state)
+    {
+        if (state is null) return SandboxCertificateAuthority.Create(clusterName);
+        var certificatePath = Path.Combine(state._directory, CaCertificateFile);
+        var keyPath = Path.Combine(state._directory, CaKeyFile);
+        if (File.Exists(certificatePath) && File.Exists(keyPath))
+        {
+            return SandboxCertificateAuthority.FromPem(File.ReadAllText(certificatePath), File.ReadAllText(keyPath));
+        }
+
+        var created = SandboxCertificateAuthority.Create(clusterName);
+        StateFile.WriteAtomically(keyPath, created.PrivateKeyPem(), ownerOnly: true);
+        StateFile.WriteAtomically(certificatePath, created.CertificatePem, ownerOnly: false);
+        return created;
     }
 
     /// <summary>Loads what the folder holds into the store, Quay and clock, before anything runs; false when it held nothing.</summary>

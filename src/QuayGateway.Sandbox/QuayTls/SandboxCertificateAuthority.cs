@@ -6,9 +6,9 @@ using System.Security.Cryptography.X509Certificates;
 namespace QuayGateway.Sandbox.QuayTls;
 
 /// <summary>
-/// The sandbox's own CA, made fresh at every start (or kept in the state folder, see <see cref="LoadOrCreate"/>), and
+/// The sandbox's own CA, made fresh at every start (or kept in the state folder), and
 /// the leaf certificates it issues: the API server's (<see cref="ApiServerCertificate"/>) and those of the Quay hosts
-/// the sandbox serves. Clients trust it through <see cref="CertificatePem"/> (the kubeconfig's
+/// the sandbox serves. A state folder keeps it through <see cref="FromPem"/> and <see cref="PrivateKeyPem"/>. Clients trust it through <see cref="CertificatePem"/> (the kubeconfig's
 /// <c>certificate-authority-data</c>, and the file next to the kubeconfig).
 /// </summary>
 internal sealed class SandboxCertificateAuthority : IDisposable
@@ -30,34 +30,22 @@ internal sealed class SandboxCertificateAuthority : IDisposable
         _apiServer = new Lazy<X509Certificate2>(() => Issue("localhost", [IPAddress.Loopback, IPAddress.IPv6Loopback]));
     }
 
-    /// <summary>The file names of a kept CA in a state folder: the certificate and its (unencrypted, 0600) key.</summary>
-    public const string CertificateFile = "ca.crt", KeyFile = "ca.key";
-
     /// <summary>The CA certificate (no key), PEM-encoded.</summary>
     public string CertificatePem { get; }
 
-    /// <summary>
-    /// The CA kept in <paramref name="stateDirectory"/> (<see cref="CertificateFile"/> and <see cref="KeyFile"/>), or a
-    /// new one written there (each file by temp file and rename), so clients that trusted it before a restart still do.
-    /// Without a folder, a new CA.
-    /// </summary>
-    public static SandboxCertificateAuthority LoadOrCreate(string clusterName, string? stateDirectory)
+    /// <summary>A CA kept earlier: its certificate and its PKCS#8 private key, both PEM.</summary>
+    public static SandboxCertificateAuthority FromPem(string certificatePem, string privateKeyPem)
     {
-        if (stateDirectory is null) return Create(clusterName);
-        var certificatePath = Path.Combine(stateDirectory, CertificateFile);
-        var keyPath = Path.Combine(stateDirectory, KeyFile);
-        if (File.Exists(certificatePath) && File.Exists(keyPath))
-        {
-            using var kept = X509Certificate2.CreateFromPem(File.ReadAllText(certificatePath), File.ReadAllText(keyPath));
-            // Re-imported so the key is usable for signing on every platform (an ephemeral PEM key is not, on Windows).
-            return new SandboxCertificateAuthority(X509CertificateLoader.LoadPkcs12(kept.Export(X509ContentType.Pkcs12), null));
-        }
+        using var kept = X509Certificate2.CreateFromPem(certificatePem, privateKeyPem);
+        // Re-imported so the key is usable for signing on every platform (an ephemeral PEM key is not, on Windows).
+        return new SandboxCertificateAuthority(X509CertificateLoader.LoadPkcs12(kept.Export(X509ContentType.Pkcs12), null));
+    }
 
-        var created = Create(clusterName);
-        using var key = created._ca.GetECDsaPrivateKey()!;
-        StateFile.WriteAtomically(keyPath, key.ExportPkcs8PrivateKeyPem() + "\n", ownerOnly: true);
-        StateFile.WriteAtomically(certificatePath, created.CertificatePem, ownerOnly: false);
-        return created;
+    /// <summary>The CA's private key, PKCS#8 PEM, to keep it (owner-only) for the next start.</summary>
+    public string PrivateKeyPem()
+    {
+        using var key = _ca.GetECDsaPrivateKey()!;
+        return key.ExportPkcs8PrivateKeyPem() + "\n";
     }
 
     /// <summary>
