@@ -30,6 +30,9 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
 {
     public const string ProblemMediaType = "application/problem+json";
 
+    /// <summary>The operation extension listing every problem <c>type</c> URI the operation can answer with.</summary>
+    public const string ProblemTypesExtension = "x-problem-types";
+
     [GeneratedRegex(@"\{(\w+)(:[^}]*)?\}")]
     private static partial Regex RouteConstraint();
 
@@ -103,7 +106,12 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
             AddHeader(Response(operation, header.Status), header.Name, header.Description, new OpenApiSchema { Type = JsonSchemaType.String });
         }
 
-        foreach (var (status, types) in ProblemTypesOf(operation, metadata))
+        var problems = ProblemTypesOf(operation, metadata);
+        // Every problem type the operation can answer, in one list: what a client maps to typed errors.
+        operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+        operation.Extensions[ProblemTypesExtension] = new JsonNodeExtension(
+            new JsonArray([.. problems.Values.SelectMany(t => t).Distinct().Order(StringComparer.Ordinal).Select(t => (JsonNode)t)]));
+        foreach (var (status, types) in problems)
         {
             var response = ProblemResponse(status, types, context);
             if (status is 429 or 503)
