@@ -60,6 +60,19 @@ public sealed class OpenApiQualityTests(GatewayFixture gateway)
         Assert.True(missing.Count == 0, "Properties without a description:\n" + string.Join("\n", missing));
     }
 
+    [Fact]
+    public async Task Every_parameter_has_a_description()
+    {
+        var document = await DocumentAsync();
+        var missing = document["paths"]!.AsObject()
+            .SelectMany(p => p.Value!.AsObject().SelectMany(o => (o.Value!["parameters"]?.AsArray() ?? [])
+                .Where(parameter => string.IsNullOrWhiteSpace((string?)parameter!["description"]))
+                .Select(parameter => $"{o.Key.ToUpperInvariant()} {p.Key} {parameter!["name"]}")))
+            .ToList();
+
+        Assert.True(missing.Count == 0, "Parameters without a description:\n" + string.Join("\n", missing));
+    }
+
     public static TheoryData<string, string, string[]> KnownEnums => new()
     {
         { "RegistryResponse", "state", Enum.GetNames<RegistryState>() },
