@@ -11,12 +11,24 @@ using QuayGateway.Webhooks.Model;
 namespace QuayGateway.Quay;
 
 /// <summary>A robot's credentials, shown once: its full name, token and a ready <c>.dockerconfigjson</c>.</summary>
+/// <param name="Name">The robot's full name, <c>org+name</c>.</param>
+/// <param name="Token">The robot's token (its password for <c>docker login</c>); shown only here.</param>
+/// <param name="DockerConfigJson">A ready <c>.dockerconfigjson</c> for the registry with the robot's credentials; shown only here.</param>
+/// <param name="PullSecrets">The pull Secrets written (and kept current) in the registry's cluster.</param>
 public sealed record RobotCredentials(string Name, string Token, string DockerConfigJson, IReadOnlyList<PullSecretSpec> PullSecrets);
 
 /// <summary>A team as the gateway left it.</summary>
+/// <param name="Name">The team's name.</param>
+/// <param name="Role">The team's organization-wide role.</param>
+/// <param name="Members">The members the team has now.</param>
+/// <param name="CreatedByGateway">Whether the gateway created the team (else it existed and was changed).</param>
+/// <param name="Invited">Members that Quay invited rather than added (they must accept).</param>
 public sealed record TeamState(string Name, string Role, IReadOnlyList<string> Members, bool CreatedByGateway, IReadOnlyList<string> Invited);
 
 /// <summary>The organization's quota as the gateway left it.</summary>
+/// <param name="LimitBytes">The storage limit, in bytes.</param>
+/// <param name="Limit">The limit as Quay shows it (<c>10.0 GiB</c>).</param>
+/// <param name="Changed">Whether the gateway changed it (false when it was so already).</param>
 public sealed record QuotaState(long LimitBytes, string? Limit, bool Changed);
 
 /// <summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Http.Resilience;
 using QuayGateway.Hosting;
 using QuayGateway.Jobs;
+using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 
 namespace QuayGateway.Quay;
@@ -12,6 +13,9 @@ public static class QuaySetup
     {
         var options = builder.Configuration.GetSection(QuayOptions.Section).Get<QuayOptions>() ?? new QuayOptions();
         builder.Services.AddOptions<QuayOptions>().BindConfiguration(QuayOptions.Section);
+        builder.DocumentValues<PutTeamRequest>(nameof(PutTeamRequest.Role), OrganizationResourceRules.TeamRoles)
+            .DocumentValues<TeamState>(nameof(TeamState.Role), OrganizationResourceRules.TeamRoles)
+            .DocumentQuayExamples();
         builder.Services.AddSingleton<QuayTransport>();
         builder.Services.AddSingleton<QuayDestinations>();
         builder.Services.AddScoped<QuayTokenVault>();

@@ -4,7 +4,7 @@ namespace QuayGateway.Registries.Model;
 
 /// <summary>
 /// Quay's rules for robots, teams and quotas (robot.py, team.py, namespacequota.py) and Kubernetes' for pull-secret
-/// names, checked up front with field errors named under <paramref name="prefix"/>.
+/// names, checked up front with field errors named under the given prefix.
 /// </summary>
 public static partial class OrganizationResourceRules
 {
