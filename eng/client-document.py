@@ -9,6 +9,12 @@ itself, and HttpValidationProblemDetails extends ProblemDetails. The generated c
 type, QuayGateway.Client.Models.ProblemDetails (HttpValidationProblemDetails for 400s with `errors`), whose `Type`
 is the problem's stable `type` URI.
 
+The document also wraps many references as `{"type": "object", "allOf": [{"$ref": ...}], "nullable": true}` (how
+Swashbuckle says "nullable" or attaches a description in OpenAPI 3.0). Kiota makes a subclass of each such wrapper
+(RegistriesPostRequestBody for CreateRegistryRequest, CreateRegistryRequest_initialUser for InitialUserRequest, a
+string for an enum), so here a wrapper around a single reference is that reference. Every type is then the named
+schema: PostAsync takes a CreateRegistryRequest, state is a RegistryState.
+
 Nothing else changes: paths, operations, parameters and every other schema are the document's own.
 Usage: client-document.py IN OUT
 """
@@ -17,6 +23,22 @@ import sys
 
 PROBLEM = "#/components/schemas/ProblemDetails"
 VALIDATION = "#/components/schemas/HttpValidationProblemDetails"
+
+
+WRAPPER_KEYS = {"allOf", "type", "nullable", "description"}
+
+
+def unwrap(node):
+    """Replaces each {allOf: [{$ref}]} wrapper (with at most type/nullable/description beside it) by the reference."""
+    if isinstance(node, list):
+        return [unwrap(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: unwrap(value) for key, value in node.items()}
+    parts = node.get("allOf")
+    if isinstance(parts, list) and len(parts) == 1 and set(parts[0]) == {"$ref"} and set(node) <= WRAPPER_KEYS:
+        return {"$ref": parts[0]["$ref"]}
+    return node
 
 
 def main(source: str, target: str) -> None:
@@ -36,6 +58,8 @@ def main(source: str, target: str) -> None:
                     if len(refs) == 1 and refs[0] in (PROBLEM, VALIDATION):
                         media["schema"] = {"$ref": refs[0]}
 
+    doc["paths"] = unwrap(doc.get("paths", {}))
+    doc["components"] = unwrap(doc["components"])
     schemas = doc["components"]["schemas"]
     problem, validation = schemas.get("ProblemDetails"), schemas.get("HttpValidationProblemDetails")
     if problem is not None and validation is not None and "allOf" not in validation:

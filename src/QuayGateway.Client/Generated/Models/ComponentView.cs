@@ -15,18 +15,18 @@ namespace QuayGateway.Client.Models
         /// <summary>The condition property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.ComponentView_condition? Condition { get; set; }
+        public global::QuayGateway.Client.Models.OperatorCondition? Condition { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.ComponentView_condition Condition { get; set; }
+        public global::QuayGateway.Client.Models.OperatorCondition Condition { get; set; }
 #endif
         /// <summary>The hpa property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.ComponentView_hpa? Hpa { get; set; }
+        public global::QuayGateway.Client.Models.HpaView? Hpa { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.ComponentView_hpa Hpa { get; set; }
+        public global::QuayGateway.Client.Models.HpaView Hpa { get; set; }
 #endif
         /// <summary>The jobs property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -72,8 +72,8 @@ namespace QuayGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "condition", n => { Condition = n.GetObjectValue<global::QuayGateway.Client.Models.ComponentView_condition>(global::QuayGateway.Client.Models.ComponentView_condition.CreateFromDiscriminatorValue); } },
-                { "hpa", n => { Hpa = n.GetObjectValue<global::QuayGateway.Client.Models.ComponentView_hpa>(global::QuayGateway.Client.Models.ComponentView_hpa.CreateFromDiscriminatorValue); } },
+                { "condition", n => { Condition = n.GetObjectValue<global::QuayGateway.Client.Models.OperatorCondition>(global::QuayGateway.Client.Models.OperatorCondition.CreateFromDiscriminatorValue); } },
+                { "hpa", n => { Hpa = n.GetObjectValue<global::QuayGateway.Client.Models.HpaView>(global::QuayGateway.Client.Models.HpaView.CreateFromDiscriminatorValue); } },
                 { "jobs", n => { Jobs = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.JobView>(global::QuayGateway.Client.Models.JobView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "kind", n => { Kind = n.GetStringValue(); } },
                 { "managed", n => { Managed = n.GetBoolValue(); } },
@@ -87,8 +87,8 @@ namespace QuayGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.ComponentView_condition>("condition", Condition);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.ComponentView_hpa>("hpa", Hpa);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.OperatorCondition>("condition", Condition);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.HpaView>("hpa", Hpa);
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.JobView>("jobs", Jobs);
             writer.WriteStringValue("kind", Kind);
             writer.WriteBoolValue("managed", Managed);

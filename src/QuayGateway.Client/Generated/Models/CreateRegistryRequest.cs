@@ -47,10 +47,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The initialUser property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.CreateRegistryRequest_initialUser? InitialUser { get; set; }
+        public global::QuayGateway.Client.Models.InitialUserRequest? InitialUser { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.CreateRegistryRequest_initialUser InitialUser { get; set; }
+        public global::QuayGateway.Client.Models.InitialUserRequest InitialUser { get; set; }
 #endif
         /// <summary>The labels property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -87,10 +87,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The ticket property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.CreateRegistryRequest_ticket? Ticket { get; set; }
+        public global::QuayGateway.Client.Models.TicketReference? Ticket { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.CreateRegistryRequest_ticket Ticket { get; set; }
+        public global::QuayGateway.Client.Models.TicketReference Ticket { get; set; }
 #endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
@@ -114,12 +114,12 @@ namespace QuayGateway.Client.Models
                 { "components", n => { Components = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.ComponentSpec>(global::QuayGateway.Client.Models.ComponentSpec.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "configBundle", n => { ConfigBundle = n.GetObjectValue<global::QuayGateway.Client.Models.CreateRegistryRequest_configBundle>(global::QuayGateway.Client.Models.CreateRegistryRequest_configBundle.CreateFromDiscriminatorValue); } },
                 { "configBundleSecret", n => { ConfigBundleSecret = n.GetStringValue(); } },
-                { "initialUser", n => { InitialUser = n.GetObjectValue<global::QuayGateway.Client.Models.CreateRegistryRequest_initialUser>(global::QuayGateway.Client.Models.CreateRegistryRequest_initialUser.CreateFromDiscriminatorValue); } },
+                { "initialUser", n => { InitialUser = n.GetObjectValue<global::QuayGateway.Client.Models.InitialUserRequest>(global::QuayGateway.Client.Models.InitialUserRequest.CreateFromDiscriminatorValue); } },
                 { "labels", n => { Labels = n.GetObjectValue<global::QuayGateway.Client.Models.CreateRegistryRequest_labels>(global::QuayGateway.Client.Models.CreateRegistryRequest_labels.CreateFromDiscriminatorValue); } },
                 { "name", n => { Name = n.GetStringValue(); } },
                 { "namespace", n => { Namespace = n.GetStringValue(); } },
                 { "organizations", n => { Organizations = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.OrganizationSpec>(global::QuayGateway.Client.Models.OrganizationSpec.CreateFromDiscriminatorValue)?.AsList(); } },
-                { "ticket", n => { Ticket = n.GetObjectValue<global::QuayGateway.Client.Models.CreateRegistryRequest_ticket>(global::QuayGateway.Client.Models.CreateRegistryRequest_ticket.CreateFromDiscriminatorValue); } },
+                { "ticket", n => { Ticket = n.GetObjectValue<global::QuayGateway.Client.Models.TicketReference>(global::QuayGateway.Client.Models.TicketReference.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -133,12 +133,12 @@ namespace QuayGateway.Client.Models
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.ComponentSpec>("components", Components);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.CreateRegistryRequest_configBundle>("configBundle", ConfigBundle);
             writer.WriteStringValue("configBundleSecret", ConfigBundleSecret);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.CreateRegistryRequest_initialUser>("initialUser", InitialUser);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.InitialUserRequest>("initialUser", InitialUser);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.CreateRegistryRequest_labels>("labels", Labels);
             writer.WriteStringValue("name", Name);
             writer.WriteStringValue("namespace", Namespace);
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.OrganizationSpec>("organizations", Organizations);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.CreateRegistryRequest_ticket>("ticket", Ticket);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.TicketReference>("ticket", Ticket);
         }
     }
 }

@@ -15,10 +15,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The auth property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.CreateWebhookRequest_auth? Auth { get; set; }
+        public global::QuayGateway.Client.Models.WebhookAuth? Auth { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.CreateWebhookRequest_auth Auth { get; set; }
+        public global::QuayGateway.Client.Models.WebhookAuth Auth { get; set; }
 #endif
         /// <summary>The events property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -39,10 +39,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The serviceNow property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.CreateWebhookRequest_serviceNow? ServiceNow { get; set; }
+        public global::QuayGateway.Client.Models.ServiceNowSettings? ServiceNow { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.CreateWebhookRequest_serviceNow ServiceNow { get; set; }
+        public global::QuayGateway.Client.Models.ServiceNowSettings ServiceNow { get; set; }
 #endif
         /// <summary>The url property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -70,10 +70,10 @@ namespace QuayGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "auth", n => { Auth = n.GetObjectValue<global::QuayGateway.Client.Models.CreateWebhookRequest_auth>(global::QuayGateway.Client.Models.CreateWebhookRequest_auth.CreateFromDiscriminatorValue); } },
+                { "auth", n => { Auth = n.GetObjectValue<global::QuayGateway.Client.Models.WebhookAuth>(global::QuayGateway.Client.Models.WebhookAuth.CreateFromDiscriminatorValue); } },
                 { "events", n => { Events = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "kind", n => { Kind = n.GetStringValue(); } },
-                { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.CreateWebhookRequest_serviceNow>(global::QuayGateway.Client.Models.CreateWebhookRequest_serviceNow.CreateFromDiscriminatorValue); } },
+                { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>(global::QuayGateway.Client.Models.ServiceNowSettings.CreateFromDiscriminatorValue); } },
                 { "url", n => { Url = n.GetStringValue(); } },
             };
         }
@@ -84,10 +84,10 @@ namespace QuayGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.CreateWebhookRequest_auth>("auth", Auth);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.WebhookAuth>("auth", Auth);
             writer.WriteCollectionOfPrimitiveValues<string>("events", Events);
             writer.WriteStringValue("kind", Kind);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.CreateWebhookRequest_serviceNow>("serviceNow", ServiceNow);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>("serviceNow", ServiceNow);
             writer.WriteStringValue("url", Url);
         }
     }

@@ -15,10 +15,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The auth property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.CreatedWebhookResponse_auth? Auth { get; set; }
+        public global::QuayGateway.Client.Models.WebhookAuthSummary? Auth { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.CreatedWebhookResponse_auth Auth { get; set; }
+        public global::QuayGateway.Client.Models.WebhookAuthSummary Auth { get; set; }
 #endif
         /// <summary>The createdAt property</summary>
         public DateTimeOffset? CreatedAt { get; set; }
@@ -53,10 +53,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The serviceNow property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.CreatedWebhookResponse_serviceNow? ServiceNow { get; set; }
+        public global::QuayGateway.Client.Models.ServiceNowSettings? ServiceNow { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.CreatedWebhookResponse_serviceNow ServiceNow { get; set; }
+        public global::QuayGateway.Client.Models.ServiceNowSettings ServiceNow { get; set; }
 #endif
         /// <summary>The url property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -84,14 +84,14 @@ namespace QuayGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "auth", n => { Auth = n.GetObjectValue<global::QuayGateway.Client.Models.CreatedWebhookResponse_auth>(global::QuayGateway.Client.Models.CreatedWebhookResponse_auth.CreateFromDiscriminatorValue); } },
+                { "auth", n => { Auth = n.GetObjectValue<global::QuayGateway.Client.Models.WebhookAuthSummary>(global::QuayGateway.Client.Models.WebhookAuthSummary.CreateFromDiscriminatorValue); } },
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
                 { "enabled", n => { Enabled = n.GetBoolValue(); } },
                 { "events", n => { Events = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "kind", n => { Kind = n.GetStringValue(); } },
                 { "secret", n => { Secret = n.GetStringValue(); } },
-                { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.CreatedWebhookResponse_serviceNow>(global::QuayGateway.Client.Models.CreatedWebhookResponse_serviceNow.CreateFromDiscriminatorValue); } },
+                { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>(global::QuayGateway.Client.Models.ServiceNowSettings.CreateFromDiscriminatorValue); } },
                 { "url", n => { Url = n.GetStringValue(); } },
             };
         }
@@ -102,14 +102,14 @@ namespace QuayGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.CreatedWebhookResponse_auth>("auth", Auth);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.WebhookAuthSummary>("auth", Auth);
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
             writer.WriteBoolValue("enabled", Enabled);
             writer.WriteCollectionOfPrimitiveValues<string>("events", Events);
             writer.WriteGuidValue("id", Id);
             writer.WriteStringValue("kind", Kind);
             writer.WriteStringValue("secret", Secret);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.CreatedWebhookResponse_serviceNow>("serviceNow", ServiceNow);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>("serviceNow", ServiceNow);
             writer.WriteStringValue("url", Url);
         }
     }

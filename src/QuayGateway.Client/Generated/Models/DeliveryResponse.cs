@@ -59,13 +59,7 @@ namespace QuayGateway.Client.Models
         /// <summary>The registryId property</summary>
         public Guid? RegistryId { get; set; }
         /// <summary>The status property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Status { get; set; }
-#nullable restore
-#else
-        public string Status { get; set; }
-#endif
+        public global::QuayGateway.Client.Models.DeliveryStatus? Status { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -95,7 +89,7 @@ namespace QuayGateway.Client.Models
                 { "nextAttemptAt", n => { NextAttemptAt = n.GetDateTimeOffsetValue(); } },
                 { "redeliveryOf", n => { RedeliveryOf = n.GetGuidValue(); } },
                 { "registryId", n => { RegistryId = n.GetGuidValue(); } },
-                { "status", n => { Status = n.GetStringValue(); } },
+                { "status", n => { Status = n.GetEnumValue<global::QuayGateway.Client.Models.DeliveryStatus>(); } },
             };
         }
         /// <summary>
@@ -116,7 +110,7 @@ namespace QuayGateway.Client.Models
             writer.WriteDateTimeOffsetValue("nextAttemptAt", NextAttemptAt);
             writer.WriteGuidValue("redeliveryOf", RedeliveryOf);
             writer.WriteGuidValue("registryId", RegistryId);
-            writer.WriteStringValue("status", Status);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.DeliveryStatus>("status", Status);
         }
     }
 }

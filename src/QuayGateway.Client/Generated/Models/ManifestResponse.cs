@@ -12,21 +12,21 @@ namespace QuayGateway.Client.Models
     public partial class ManifestResponse : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The applied property</summary>
+        /// <summary>A Kubernetes object: the API server and the Quay Operator may add fields not listed here.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.ManifestResponse_applied? Applied { get; set; }
+        public global::QuayGateway.Client.Models.QuayRegistryObject? Applied { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.ManifestResponse_applied Applied { get; set; }
+        public global::QuayGateway.Client.Models.QuayRegistryObject Applied { get; set; }
 #endif
-        /// <summary>The live property</summary>
+        /// <summary>A Kubernetes object: the API server and the Quay Operator may add fields not listed here.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.ManifestResponse_live? Live { get; set; }
+        public global::QuayGateway.Client.Models.QuayRegistryObject? Live { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.ManifestResponse_live Live { get; set; }
+        public global::QuayGateway.Client.Models.QuayRegistryObject Live { get; set; }
 #endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
@@ -46,8 +46,8 @@ namespace QuayGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "applied", n => { Applied = n.GetObjectValue<global::QuayGateway.Client.Models.ManifestResponse_applied>(global::QuayGateway.Client.Models.ManifestResponse_applied.CreateFromDiscriminatorValue); } },
-                { "live", n => { Live = n.GetObjectValue<global::QuayGateway.Client.Models.ManifestResponse_live>(global::QuayGateway.Client.Models.ManifestResponse_live.CreateFromDiscriminatorValue); } },
+                { "applied", n => { Applied = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObject>(global::QuayGateway.Client.Models.QuayRegistryObject.CreateFromDiscriminatorValue); } },
+                { "live", n => { Live = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObject>(global::QuayGateway.Client.Models.QuayRegistryObject.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -57,8 +57,8 @@ namespace QuayGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.ManifestResponse_applied>("applied", Applied);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.ManifestResponse_live>("live", Live);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObject>("applied", Applied);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObject>("live", Live);
         }
     }
 }

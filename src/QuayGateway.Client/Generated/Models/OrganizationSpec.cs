@@ -31,10 +31,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The quota property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.OrganizationSpec_quota? Quota { get; set; }
+        public global::QuayGateway.Client.Models.QuotaSpec? Quota { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.OrganizationSpec_quota Quota { get; set; }
+        public global::QuayGateway.Client.Models.QuotaSpec Quota { get; set; }
 #endif
         /// <summary>The robots property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -72,7 +72,7 @@ namespace QuayGateway.Client.Models
             {
                 { "email", n => { Email = n.GetStringValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
-                { "quota", n => { Quota = n.GetObjectValue<global::QuayGateway.Client.Models.OrganizationSpec_quota>(global::QuayGateway.Client.Models.OrganizationSpec_quota.CreateFromDiscriminatorValue); } },
+                { "quota", n => { Quota = n.GetObjectValue<global::QuayGateway.Client.Models.QuotaSpec>(global::QuayGateway.Client.Models.QuotaSpec.CreateFromDiscriminatorValue); } },
                 { "robots", n => { Robots = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.RobotSpec>(global::QuayGateway.Client.Models.RobotSpec.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "teams", n => { Teams = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.TeamSpec>(global::QuayGateway.Client.Models.TeamSpec.CreateFromDiscriminatorValue)?.AsList(); } },
             };
@@ -86,7 +86,7 @@ namespace QuayGateway.Client.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("email", Email);
             writer.WriteStringValue("name", Name);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.OrganizationSpec_quota>("quota", Quota);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuotaSpec>("quota", Quota);
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.RobotSpec>("robots", Robots);
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.TeamSpec>("teams", Teams);
         }

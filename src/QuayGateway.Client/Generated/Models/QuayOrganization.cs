@@ -15,13 +15,13 @@ namespace QuayGateway.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The avatar property</summary>
+        /// <summary>Quay&apos;s answer, passed through.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.QuayOrganization_avatar? Avatar { get; set; }
+        public global::QuayGateway.Client.Models.QuayAvatar? Avatar { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.QuayOrganization_avatar Avatar { get; set; }
+        public global::QuayGateway.Client.Models.QuayAvatar Avatar { get; set; }
 #endif
         /// <summary>The email property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -114,7 +114,7 @@ namespace QuayGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "avatar", n => { Avatar = n.GetObjectValue<global::QuayGateway.Client.Models.QuayOrganization_avatar>(global::QuayGateway.Client.Models.QuayOrganization_avatar.CreateFromDiscriminatorValue); } },
+                { "avatar", n => { Avatar = n.GetObjectValue<global::QuayGateway.Client.Models.QuayAvatar>(global::QuayGateway.Client.Models.QuayAvatar.CreateFromDiscriminatorValue); } },
                 { "email", n => { Email = n.GetStringValue(); } },
                 { "invoice_email", n => { InvoiceEmail = n.GetBoolValue(); } },
                 { "invoice_email_address", n => { InvoiceEmailAddress = n.GetStringValue(); } },
@@ -136,7 +136,7 @@ namespace QuayGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayOrganization_avatar>("avatar", Avatar);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayAvatar>("avatar", Avatar);
             writer.WriteStringValue("email", Email);
             writer.WriteBoolValue("invoice_email", InvoiceEmail);
             writer.WriteStringValue("invoice_email_address", InvoiceEmailAddress);

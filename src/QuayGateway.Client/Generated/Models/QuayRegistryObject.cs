@@ -31,29 +31,29 @@ namespace QuayGateway.Client.Models
 #else
         public string Kind { get; set; }
 #endif
-        /// <summary>The metadata property</summary>
+        /// <summary>Kubernetes object metadata: the API server adds fields (managedFields, finalizers, ...).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.QuayRegistryObject_metadata? Metadata { get; set; }
+        public global::QuayGateway.Client.Models.KubernetesObjectMeta? Metadata { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.QuayRegistryObject_metadata Metadata { get; set; }
+        public global::QuayGateway.Client.Models.KubernetesObjectMeta Metadata { get; set; }
 #endif
-        /// <summary>The spec property</summary>
+        /// <summary>The CRD&apos;s spec; newer operators may add fields.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.QuayRegistryObject_spec? Spec { get; set; }
+        public global::QuayGateway.Client.Models.QuayRegistryObjectSpec? Spec { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.QuayRegistryObject_spec Spec { get; set; }
+        public global::QuayGateway.Client.Models.QuayRegistryObjectSpec Spec { get; set; }
 #endif
-        /// <summary>The status property</summary>
+        /// <summary>Written by the Quay Operator; its shape differs between versions.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.QuayRegistryObject_status? Status { get; set; }
+        public global::QuayGateway.Client.Models.QuayRegistryObjectStatus? Status { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.QuayRegistryObject_status Status { get; set; }
+        public global::QuayGateway.Client.Models.QuayRegistryObjectStatus Status { get; set; }
 #endif
         /// <summary>
         /// Instantiates a new <see cref="global::QuayGateway.Client.Models.QuayRegistryObject"/> and sets the default values.
@@ -82,9 +82,9 @@ namespace QuayGateway.Client.Models
             {
                 { "apiVersion", n => { ApiVersion = n.GetStringValue(); } },
                 { "kind", n => { Kind = n.GetStringValue(); } },
-                { "metadata", n => { Metadata = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObject_metadata>(global::QuayGateway.Client.Models.QuayRegistryObject_metadata.CreateFromDiscriminatorValue); } },
-                { "spec", n => { Spec = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObject_spec>(global::QuayGateway.Client.Models.QuayRegistryObject_spec.CreateFromDiscriminatorValue); } },
-                { "status", n => { Status = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObject_status>(global::QuayGateway.Client.Models.QuayRegistryObject_status.CreateFromDiscriminatorValue); } },
+                { "metadata", n => { Metadata = n.GetObjectValue<global::QuayGateway.Client.Models.KubernetesObjectMeta>(global::QuayGateway.Client.Models.KubernetesObjectMeta.CreateFromDiscriminatorValue); } },
+                { "spec", n => { Spec = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectSpec>(global::QuayGateway.Client.Models.QuayRegistryObjectSpec.CreateFromDiscriminatorValue); } },
+                { "status", n => { Status = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectStatus>(global::QuayGateway.Client.Models.QuayRegistryObjectStatus.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -96,9 +96,9 @@ namespace QuayGateway.Client.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("apiVersion", ApiVersion);
             writer.WriteStringValue("kind", Kind);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObject_metadata>("metadata", Metadata);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObject_spec>("spec", Spec);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObject_status>("status", Status);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.KubernetesObjectMeta>("metadata", Metadata);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectSpec>("spec", Spec);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectStatus>("status", Status);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

@@ -33,10 +33,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The secretRef property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.QuayRegistryObjectComponent_secretRef? SecretRef { get; set; }
+        public global::QuayGateway.Client.Models.QuayRegistryObjectSecretRef? SecretRef { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.QuayRegistryObjectComponent_secretRef SecretRef { get; set; }
+        public global::QuayGateway.Client.Models.QuayRegistryObjectSecretRef SecretRef { get; set; }
 #endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
@@ -59,7 +59,7 @@ namespace QuayGateway.Client.Models
                 { "kind", n => { Kind = n.GetStringValue(); } },
                 { "managed", n => { Managed = n.GetBoolValue(); } },
                 { "overrides", n => { Overrides = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectComponent_overrides>(global::QuayGateway.Client.Models.QuayRegistryObjectComponent_overrides.CreateFromDiscriminatorValue); } },
-                { "secretRef", n => { SecretRef = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectComponent_secretRef>(global::QuayGateway.Client.Models.QuayRegistryObjectComponent_secretRef.CreateFromDiscriminatorValue); } },
+                { "secretRef", n => { SecretRef = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectSecretRef>(global::QuayGateway.Client.Models.QuayRegistryObjectSecretRef.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -72,7 +72,7 @@ namespace QuayGateway.Client.Models
             writer.WriteStringValue("kind", Kind);
             writer.WriteBoolValue("managed", Managed);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectComponent_overrides>("overrides", Overrides);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectComponent_secretRef>("secretRef", SecretRef);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectSecretRef>("secretRef", SecretRef);
         }
     }
 }

@@ -41,13 +41,7 @@ namespace QuayGateway.Client.Models
         /// <summary>The generation property</summary>
         public long? Generation { get; set; }
         /// <summary>The health property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Health { get; set; }
-#nullable restore
-#else
-        public string Health { get; set; }
-#endif
+        public global::QuayGateway.Client.Models.RegistryHealth? Health { get; set; }
         /// <summary>The id property</summary>
         public Guid? Id { get; set; }
         /// <summary>The name property</summary>
@@ -79,19 +73,13 @@ namespace QuayGateway.Client.Models
         /// <summary>The spec property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.RegistryResponse_spec? Spec { get; set; }
+        public global::QuayGateway.Client.Models.RegistrySpec? Spec { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.RegistryResponse_spec Spec { get; set; }
+        public global::QuayGateway.Client.Models.RegistrySpec Spec { get; set; }
 #endif
         /// <summary>The state property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? State { get; set; }
-#nullable restore
-#else
-        public string State { get; set; }
-#endif
+        public global::QuayGateway.Client.Models.RegistryState? State { get; set; }
         /// <summary>The updatedAt property</summary>
         public DateTimeOffset? UpdatedAt { get; set; }
         /// <summary>
@@ -117,14 +105,14 @@ namespace QuayGateway.Client.Models
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
                 { "currentVersion", n => { CurrentVersion = n.GetStringValue(); } },
                 { "generation", n => { Generation = n.GetLongValue(); } },
-                { "health", n => { Health = n.GetStringValue(); } },
+                { "health", n => { Health = n.GetEnumValue<global::QuayGateway.Client.Models.RegistryHealth>(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
                 { "namespace", n => { Namespace = n.GetStringValue(); } },
                 { "observedGeneration", n => { ObservedGeneration = n.GetLongValue(); } },
                 { "registryEndpoint", n => { RegistryEndpoint = n.GetStringValue(); } },
-                { "spec", n => { Spec = n.GetObjectValue<global::QuayGateway.Client.Models.RegistryResponse_spec>(global::QuayGateway.Client.Models.RegistryResponse_spec.CreateFromDiscriminatorValue); } },
-                { "state", n => { State = n.GetStringValue(); } },
+                { "spec", n => { Spec = n.GetObjectValue<global::QuayGateway.Client.Models.RegistrySpec>(global::QuayGateway.Client.Models.RegistrySpec.CreateFromDiscriminatorValue); } },
+                { "state", n => { State = n.GetEnumValue<global::QuayGateway.Client.Models.RegistryState>(); } },
                 { "updatedAt", n => { UpdatedAt = n.GetDateTimeOffsetValue(); } },
             };
         }
@@ -140,14 +128,14 @@ namespace QuayGateway.Client.Models
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
             writer.WriteStringValue("currentVersion", CurrentVersion);
             writer.WriteLongValue("generation", Generation);
-            writer.WriteStringValue("health", Health);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.RegistryHealth>("health", Health);
             writer.WriteGuidValue("id", Id);
             writer.WriteStringValue("name", Name);
             writer.WriteStringValue("namespace", Namespace);
             writer.WriteLongValue("observedGeneration", ObservedGeneration);
             writer.WriteStringValue("registryEndpoint", RegistryEndpoint);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.RegistryResponse_spec>("spec", Spec);
-            writer.WriteStringValue("state", State);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.RegistrySpec>("spec", Spec);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.RegistryState>("state", State);
             writer.WriteDateTimeOffsetValue("updatedAt", UpdatedAt);
         }
     }

@@ -39,10 +39,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The initialUser property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.RegistrySpec_initialUser? InitialUser { get; set; }
+        public global::QuayGateway.Client.Models.InitialUserSummary? InitialUser { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.RegistrySpec_initialUser InitialUser { get; set; }
+        public global::QuayGateway.Client.Models.InitialUserSummary InitialUser { get; set; }
 #endif
         /// <summary>The labels property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -63,10 +63,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The ticket property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.RegistrySpec_ticket? Ticket { get; set; }
+        public global::QuayGateway.Client.Models.TicketReference? Ticket { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.RegistrySpec_ticket Ticket { get; set; }
+        public global::QuayGateway.Client.Models.TicketReference Ticket { get; set; }
 #endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
@@ -89,10 +89,10 @@ namespace QuayGateway.Client.Models
                 { "components", n => { Components = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.ComponentSpec>(global::QuayGateway.Client.Models.ComponentSpec.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "configBundle", n => { ConfigBundle = n.GetObjectValue<global::QuayGateway.Client.Models.RegistrySpec_configBundle>(global::QuayGateway.Client.Models.RegistrySpec_configBundle.CreateFromDiscriminatorValue); } },
                 { "configBundleSecret", n => { ConfigBundleSecret = n.GetStringValue(); } },
-                { "initialUser", n => { InitialUser = n.GetObjectValue<global::QuayGateway.Client.Models.RegistrySpec_initialUser>(global::QuayGateway.Client.Models.RegistrySpec_initialUser.CreateFromDiscriminatorValue); } },
+                { "initialUser", n => { InitialUser = n.GetObjectValue<global::QuayGateway.Client.Models.InitialUserSummary>(global::QuayGateway.Client.Models.InitialUserSummary.CreateFromDiscriminatorValue); } },
                 { "labels", n => { Labels = n.GetObjectValue<global::QuayGateway.Client.Models.RegistrySpec_labels>(global::QuayGateway.Client.Models.RegistrySpec_labels.CreateFromDiscriminatorValue); } },
                 { "organizations", n => { Organizations = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.OrganizationSpec>(global::QuayGateway.Client.Models.OrganizationSpec.CreateFromDiscriminatorValue)?.AsList(); } },
-                { "ticket", n => { Ticket = n.GetObjectValue<global::QuayGateway.Client.Models.RegistrySpec_ticket>(global::QuayGateway.Client.Models.RegistrySpec_ticket.CreateFromDiscriminatorValue); } },
+                { "ticket", n => { Ticket = n.GetObjectValue<global::QuayGateway.Client.Models.TicketReference>(global::QuayGateway.Client.Models.TicketReference.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -105,10 +105,10 @@ namespace QuayGateway.Client.Models
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.ComponentSpec>("components", Components);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.RegistrySpec_configBundle>("configBundle", ConfigBundle);
             writer.WriteStringValue("configBundleSecret", ConfigBundleSecret);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.RegistrySpec_initialUser>("initialUser", InitialUser);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.InitialUserSummary>("initialUser", InitialUser);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.RegistrySpec_labels>("labels", Labels);
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.OrganizationSpec>("organizations", Organizations);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.RegistrySpec_ticket>("ticket", Ticket);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.TicketReference>("ticket", Ticket);
         }
     }
 }

@@ -47,13 +47,7 @@ namespace QuayGateway.Client.Models
         /// <summary>The generation property</summary>
         public long? Generation { get; set; }
         /// <summary>The health property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Health { get; set; }
-#nullable restore
-#else
-        public string Health { get; set; }
-#endif
+        public global::QuayGateway.Client.Models.RegistryHealth? Health { get; set; }
         /// <summary>The id property</summary>
         public Guid? Id { get; set; }
         /// <summary>The lastUpdated property</summary>
@@ -63,10 +57,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The quayCredentials property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.RegistryStatusResponse_quayCredentials? QuayCredentials { get; set; }
+        public global::QuayGateway.Client.Models.RegistryQuayAccess? QuayCredentials { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.RegistryStatusResponse_quayCredentials QuayCredentials { get; set; }
+        public global::QuayGateway.Client.Models.RegistryQuayAccess QuayCredentials { get; set; }
 #endif
         /// <summary>The registryEndpoint property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -79,19 +73,13 @@ namespace QuayGateway.Client.Models
         /// <summary>The rollout property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.RegistryStatusResponse_rollout? Rollout { get; set; }
+        public global::QuayGateway.Client.Models.RolloutTiming? Rollout { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.RegistryStatusResponse_rollout Rollout { get; set; }
+        public global::QuayGateway.Client.Models.RolloutTiming Rollout { get; set; }
 #endif
         /// <summary>The state property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? State { get; set; }
-#nullable restore
-#else
-        public string State { get; set; }
-#endif
+        public global::QuayGateway.Client.Models.RegistryState? State { get; set; }
         /// <summary>The unhealthyComponents property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -123,14 +111,14 @@ namespace QuayGateway.Client.Models
                 { "currentVersion", n => { CurrentVersion = n.GetStringValue(); } },
                 { "gatewayConditions", n => { GatewayConditions = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.RegistryCondition>(global::QuayGateway.Client.Models.RegistryCondition.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "generation", n => { Generation = n.GetLongValue(); } },
-                { "health", n => { Health = n.GetStringValue(); } },
+                { "health", n => { Health = n.GetEnumValue<global::QuayGateway.Client.Models.RegistryHealth>(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "lastUpdated", n => { LastUpdated = n.GetDateTimeOffsetValue(); } },
                 { "observedGeneration", n => { ObservedGeneration = n.GetLongValue(); } },
-                { "quayCredentials", n => { QuayCredentials = n.GetObjectValue<global::QuayGateway.Client.Models.RegistryStatusResponse_quayCredentials>(global::QuayGateway.Client.Models.RegistryStatusResponse_quayCredentials.CreateFromDiscriminatorValue); } },
+                { "quayCredentials", n => { QuayCredentials = n.GetObjectValue<global::QuayGateway.Client.Models.RegistryQuayAccess>(global::QuayGateway.Client.Models.RegistryQuayAccess.CreateFromDiscriminatorValue); } },
                 { "registryEndpoint", n => { RegistryEndpoint = n.GetStringValue(); } },
-                { "rollout", n => { Rollout = n.GetObjectValue<global::QuayGateway.Client.Models.RegistryStatusResponse_rollout>(global::QuayGateway.Client.Models.RegistryStatusResponse_rollout.CreateFromDiscriminatorValue); } },
-                { "state", n => { State = n.GetStringValue(); } },
+                { "rollout", n => { Rollout = n.GetObjectValue<global::QuayGateway.Client.Models.RolloutTiming>(global::QuayGateway.Client.Models.RolloutTiming.CreateFromDiscriminatorValue); } },
+                { "state", n => { State = n.GetEnumValue<global::QuayGateway.Client.Models.RegistryState>(); } },
                 { "unhealthyComponents", n => { UnhealthyComponents = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.HealthCause>(global::QuayGateway.Client.Models.HealthCause.CreateFromDiscriminatorValue)?.AsList(); } },
             };
         }
@@ -146,14 +134,14 @@ namespace QuayGateway.Client.Models
             writer.WriteStringValue("currentVersion", CurrentVersion);
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.RegistryCondition>("gatewayConditions", GatewayConditions);
             writer.WriteLongValue("generation", Generation);
-            writer.WriteStringValue("health", Health);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.RegistryHealth>("health", Health);
             writer.WriteGuidValue("id", Id);
             writer.WriteDateTimeOffsetValue("lastUpdated", LastUpdated);
             writer.WriteLongValue("observedGeneration", ObservedGeneration);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.RegistryStatusResponse_quayCredentials>("quayCredentials", QuayCredentials);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.RegistryQuayAccess>("quayCredentials", QuayCredentials);
             writer.WriteStringValue("registryEndpoint", RegistryEndpoint);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.RegistryStatusResponse_rollout>("rollout", Rollout);
-            writer.WriteStringValue("state", State);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.RolloutTiming>("rollout", Rollout);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.RegistryState>("state", State);
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.HealthCause>("unhealthyComponents", UnhealthyComponents);
         }
     }

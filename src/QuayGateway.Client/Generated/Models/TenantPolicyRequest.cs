@@ -31,18 +31,18 @@ namespace QuayGateway.Client.Models
         /// <summary>The quotas property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.TenantPolicyRequest_quotas? Quotas { get; set; }
+        public global::QuayGateway.Client.Models.TenantQuotas? Quotas { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.TenantPolicyRequest_quotas Quotas { get; set; }
+        public global::QuayGateway.Client.Models.TenantQuotas Quotas { get; set; }
 #endif
         /// <summary>The rateLimit property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.TenantPolicyRequest_rateLimit? RateLimit { get; set; }
+        public global::QuayGateway.Client.Models.TenantRateLimit? RateLimit { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.TenantPolicyRequest_rateLimit RateLimit { get; set; }
+        public global::QuayGateway.Client.Models.TenantRateLimit RateLimit { get; set; }
 #endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
@@ -64,8 +64,8 @@ namespace QuayGateway.Client.Models
             {
                 { "clusters", n => { Clusters = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "namespaces", n => { Namespaces = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
-                { "quotas", n => { Quotas = n.GetObjectValue<global::QuayGateway.Client.Models.TenantPolicyRequest_quotas>(global::QuayGateway.Client.Models.TenantPolicyRequest_quotas.CreateFromDiscriminatorValue); } },
-                { "rateLimit", n => { RateLimit = n.GetObjectValue<global::QuayGateway.Client.Models.TenantPolicyRequest_rateLimit>(global::QuayGateway.Client.Models.TenantPolicyRequest_rateLimit.CreateFromDiscriminatorValue); } },
+                { "quotas", n => { Quotas = n.GetObjectValue<global::QuayGateway.Client.Models.TenantQuotas>(global::QuayGateway.Client.Models.TenantQuotas.CreateFromDiscriminatorValue); } },
+                { "rateLimit", n => { RateLimit = n.GetObjectValue<global::QuayGateway.Client.Models.TenantRateLimit>(global::QuayGateway.Client.Models.TenantRateLimit.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -77,8 +77,8 @@ namespace QuayGateway.Client.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteCollectionOfPrimitiveValues<string>("clusters", Clusters);
             writer.WriteCollectionOfPrimitiveValues<string>("namespaces", Namespaces);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.TenantPolicyRequest_quotas>("quotas", Quotas);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.TenantPolicyRequest_rateLimit>("rateLimit", RateLimit);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.TenantQuotas>("quotas", Quotas);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.TenantRateLimit>("rateLimit", RateLimit);
         }
     }
 }

@@ -33,18 +33,18 @@ namespace QuayGateway.Client.Models
         /// <summary>The quotas property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.TenantPolicyResponse_quotas? Quotas { get; set; }
+        public global::QuayGateway.Client.Models.TenantQuotas? Quotas { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.TenantPolicyResponse_quotas Quotas { get; set; }
+        public global::QuayGateway.Client.Models.TenantQuotas Quotas { get; set; }
 #endif
         /// <summary>The rateLimit property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.TenantPolicyResponse_rateLimit? RateLimit { get; set; }
+        public global::QuayGateway.Client.Models.TenantRateLimit? RateLimit { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.TenantPolicyResponse_rateLimit RateLimit { get; set; }
+        public global::QuayGateway.Client.Models.TenantRateLimit RateLimit { get; set; }
 #endif
         /// <summary>The tenant property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -77,8 +77,8 @@ namespace QuayGateway.Client.Models
                 { "clusters", n => { Clusters = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
                 { "namespaces", n => { Namespaces = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
-                { "quotas", n => { Quotas = n.GetObjectValue<global::QuayGateway.Client.Models.TenantPolicyResponse_quotas>(global::QuayGateway.Client.Models.TenantPolicyResponse_quotas.CreateFromDiscriminatorValue); } },
-                { "rateLimit", n => { RateLimit = n.GetObjectValue<global::QuayGateway.Client.Models.TenantPolicyResponse_rateLimit>(global::QuayGateway.Client.Models.TenantPolicyResponse_rateLimit.CreateFromDiscriminatorValue); } },
+                { "quotas", n => { Quotas = n.GetObjectValue<global::QuayGateway.Client.Models.TenantQuotas>(global::QuayGateway.Client.Models.TenantQuotas.CreateFromDiscriminatorValue); } },
+                { "rateLimit", n => { RateLimit = n.GetObjectValue<global::QuayGateway.Client.Models.TenantRateLimit>(global::QuayGateway.Client.Models.TenantRateLimit.CreateFromDiscriminatorValue); } },
                 { "tenant", n => { Tenant = n.GetStringValue(); } },
                 { "updatedAt", n => { UpdatedAt = n.GetDateTimeOffsetValue(); } },
             };
@@ -93,8 +93,8 @@ namespace QuayGateway.Client.Models
             writer.WriteCollectionOfPrimitiveValues<string>("clusters", Clusters);
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
             writer.WriteCollectionOfPrimitiveValues<string>("namespaces", Namespaces);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.TenantPolicyResponse_quotas>("quotas", Quotas);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.TenantPolicyResponse_rateLimit>("rateLimit", RateLimit);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.TenantQuotas>("quotas", Quotas);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.TenantRateLimit>("rateLimit", RateLimit);
             writer.WriteStringValue("tenant", Tenant);
             writer.WriteDateTimeOffsetValue("updatedAt", UpdatedAt);
         }

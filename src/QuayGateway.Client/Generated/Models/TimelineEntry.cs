@@ -43,13 +43,7 @@ namespace QuayGateway.Client.Models
         public string RegistryName { get; set; }
 #endif
         /// <summary>The state property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? State { get; set; }
-#nullable restore
-#else
-        public string State { get; set; }
-#endif
+        public global::QuayGateway.Client.Models.RegistryState? State { get; set; }
         /// <summary>The type property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -82,7 +76,7 @@ namespace QuayGateway.Client.Models
                 { "reason", n => { Reason = n.GetStringValue(); } },
                 { "registryId", n => { RegistryId = n.GetGuidValue(); } },
                 { "registryName", n => { RegistryName = n.GetStringValue(); } },
-                { "state", n => { State = n.GetStringValue(); } },
+                { "state", n => { State = n.GetEnumValue<global::QuayGateway.Client.Models.RegistryState>(); } },
                 { "type", n => { Type = n.GetStringValue(); } },
             };
         }
@@ -99,7 +93,7 @@ namespace QuayGateway.Client.Models
             writer.WriteStringValue("reason", Reason);
             writer.WriteGuidValue("registryId", RegistryId);
             writer.WriteStringValue("registryName", RegistryName);
-            writer.WriteStringValue("state", State);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.RegistryState>("state", State);
             writer.WriteStringValue("type", Type);
         }
     }

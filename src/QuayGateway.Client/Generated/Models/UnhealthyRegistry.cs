@@ -29,13 +29,7 @@ namespace QuayGateway.Client.Models
         public string Cluster { get; set; }
 #endif
         /// <summary>The health property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Health { get; set; }
-#nullable restore
-#else
-        public string Health { get; set; }
-#endif
+        public global::QuayGateway.Client.Models.RegistryHealth? Health { get; set; }
         /// <summary>The id property</summary>
         public Guid? Id { get; set; }
         /// <summary>The name property</summary>
@@ -55,13 +49,7 @@ namespace QuayGateway.Client.Models
         public string Namespace { get; set; }
 #endif
         /// <summary>The state property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? State { get; set; }
-#nullable restore
-#else
-        public string State { get; set; }
-#endif
+        public global::QuayGateway.Client.Models.RegistryState? State { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -82,11 +70,11 @@ namespace QuayGateway.Client.Models
             {
                 { "causes", n => { Causes = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.HealthCause>(global::QuayGateway.Client.Models.HealthCause.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "cluster", n => { Cluster = n.GetStringValue(); } },
-                { "health", n => { Health = n.GetStringValue(); } },
+                { "health", n => { Health = n.GetEnumValue<global::QuayGateway.Client.Models.RegistryHealth>(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
                 { "namespace", n => { Namespace = n.GetStringValue(); } },
-                { "state", n => { State = n.GetStringValue(); } },
+                { "state", n => { State = n.GetEnumValue<global::QuayGateway.Client.Models.RegistryState>(); } },
             };
         }
         /// <summary>
@@ -98,11 +86,11 @@ namespace QuayGateway.Client.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.HealthCause>("causes", Causes);
             writer.WriteStringValue("cluster", Cluster);
-            writer.WriteStringValue("health", Health);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.RegistryHealth>("health", Health);
             writer.WriteGuidValue("id", Id);
             writer.WriteStringValue("name", Name);
             writer.WriteStringValue("namespace", Namespace);
-            writer.WriteStringValue("state", State);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.RegistryState>("state", State);
         }
     }
 }

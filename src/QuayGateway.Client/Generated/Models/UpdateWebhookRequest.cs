@@ -15,10 +15,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The auth property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.UpdateWebhookRequest_auth? Auth { get; set; }
+        public global::QuayGateway.Client.Models.WebhookAuth? Auth { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.UpdateWebhookRequest_auth Auth { get; set; }
+        public global::QuayGateway.Client.Models.WebhookAuth Auth { get; set; }
 #endif
         /// <summary>The enabled property</summary>
         public bool? Enabled { get; set; }
@@ -33,10 +33,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The serviceNow property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.UpdateWebhookRequest_serviceNow? ServiceNow { get; set; }
+        public global::QuayGateway.Client.Models.ServiceNowSettings? ServiceNow { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.UpdateWebhookRequest_serviceNow ServiceNow { get; set; }
+        public global::QuayGateway.Client.Models.ServiceNowSettings ServiceNow { get; set; }
 #endif
         /// <summary>The url property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -64,10 +64,10 @@ namespace QuayGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "auth", n => { Auth = n.GetObjectValue<global::QuayGateway.Client.Models.UpdateWebhookRequest_auth>(global::QuayGateway.Client.Models.UpdateWebhookRequest_auth.CreateFromDiscriminatorValue); } },
+                { "auth", n => { Auth = n.GetObjectValue<global::QuayGateway.Client.Models.WebhookAuth>(global::QuayGateway.Client.Models.WebhookAuth.CreateFromDiscriminatorValue); } },
                 { "enabled", n => { Enabled = n.GetBoolValue(); } },
                 { "events", n => { Events = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
-                { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.UpdateWebhookRequest_serviceNow>(global::QuayGateway.Client.Models.UpdateWebhookRequest_serviceNow.CreateFromDiscriminatorValue); } },
+                { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>(global::QuayGateway.Client.Models.ServiceNowSettings.CreateFromDiscriminatorValue); } },
                 { "url", n => { Url = n.GetStringValue(); } },
             };
         }
@@ -78,10 +78,10 @@ namespace QuayGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.UpdateWebhookRequest_auth>("auth", Auth);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.WebhookAuth>("auth", Auth);
             writer.WriteBoolValue("enabled", Enabled);
             writer.WriteCollectionOfPrimitiveValues<string>("events", Events);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.UpdateWebhookRequest_serviceNow>("serviceNow", ServiceNow);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>("serviceNow", ServiceNow);
             writer.WriteStringValue("url", Url);
         }
     }

@@ -15,10 +15,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The auth property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.WebhookResponse_auth? Auth { get; set; }
+        public global::QuayGateway.Client.Models.WebhookAuthSummary? Auth { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.WebhookResponse_auth Auth { get; set; }
+        public global::QuayGateway.Client.Models.WebhookAuthSummary Auth { get; set; }
 #endif
         /// <summary>The createdAt property</summary>
         public DateTimeOffset? CreatedAt { get; set; }
@@ -55,10 +55,10 @@ namespace QuayGateway.Client.Models
         /// <summary>The serviceNow property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::QuayGateway.Client.Models.WebhookResponse_serviceNow? ServiceNow { get; set; }
+        public global::QuayGateway.Client.Models.ServiceNowSettings? ServiceNow { get; set; }
 #nullable restore
 #else
-        public global::QuayGateway.Client.Models.WebhookResponse_serviceNow ServiceNow { get; set; }
+        public global::QuayGateway.Client.Models.ServiceNowSettings ServiceNow { get; set; }
 #endif
         /// <summary>The updatedAt property</summary>
         public DateTimeOffset? UpdatedAt { get; set; }
@@ -88,7 +88,7 @@ namespace QuayGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "auth", n => { Auth = n.GetObjectValue<global::QuayGateway.Client.Models.WebhookResponse_auth>(global::QuayGateway.Client.Models.WebhookResponse_auth.CreateFromDiscriminatorValue); } },
+                { "auth", n => { Auth = n.GetObjectValue<global::QuayGateway.Client.Models.WebhookAuthSummary>(global::QuayGateway.Client.Models.WebhookAuthSummary.CreateFromDiscriminatorValue); } },
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
                 { "disabledReason", n => { DisabledReason = n.GetStringValue(); } },
                 { "enabled", n => { Enabled = n.GetBoolValue(); } },
@@ -96,7 +96,7 @@ namespace QuayGateway.Client.Models
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "kind", n => { Kind = n.GetStringValue(); } },
                 { "previousSecretExpiresAt", n => { PreviousSecretExpiresAt = n.GetDateTimeOffsetValue(); } },
-                { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.WebhookResponse_serviceNow>(global::QuayGateway.Client.Models.WebhookResponse_serviceNow.CreateFromDiscriminatorValue); } },
+                { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>(global::QuayGateway.Client.Models.ServiceNowSettings.CreateFromDiscriminatorValue); } },
                 { "updatedAt", n => { UpdatedAt = n.GetDateTimeOffsetValue(); } },
                 { "url", n => { Url = n.GetStringValue(); } },
             };
@@ -108,7 +108,7 @@ namespace QuayGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.WebhookResponse_auth>("auth", Auth);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.WebhookAuthSummary>("auth", Auth);
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
             writer.WriteStringValue("disabledReason", DisabledReason);
             writer.WriteBoolValue("enabled", Enabled);
@@ -116,7 +116,7 @@ namespace QuayGateway.Client.Models
             writer.WriteGuidValue("id", Id);
             writer.WriteStringValue("kind", Kind);
             writer.WriteDateTimeOffsetValue("previousSecretExpiresAt", PreviousSecretExpiresAt);
-            writer.WriteObjectValue<global::QuayGateway.Client.Models.WebhookResponse_serviceNow>("serviceNow", ServiceNow);
+            writer.WriteObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>("serviceNow", ServiceNow);
             writer.WriteDateTimeOffsetValue("updatedAt", UpdatedAt);
             writer.WriteStringValue("url", Url);
         }

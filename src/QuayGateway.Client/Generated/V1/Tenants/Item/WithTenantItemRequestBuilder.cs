@@ -140,11 +140,11 @@ namespace QuayGateway.Client.V1.Tenants.Item
         /// <exception cref="global::QuayGateway.Client.Models.ProblemDetails">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::QuayGateway.Client.Models.TenantPolicyResponse?> PutAsync(global::QuayGateway.Client.V1.Tenants.Item.WithTenantPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.TenantPolicyResponse?> PutAsync(global::QuayGateway.Client.Models.TenantPolicyRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::QuayGateway.Client.Models.TenantPolicyResponse> PutAsync(global::QuayGateway.Client.V1.Tenants.Item.WithTenantPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.TenantPolicyResponse> PutAsync(global::QuayGateway.Client.Models.TenantPolicyRequest body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));
@@ -211,11 +211,11 @@ namespace QuayGateway.Client.V1.Tenants.Item
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.V1.Tenants.Item.WithTenantPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.Models.TenantPolicyRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.V1.Tenants.Item.WithTenantPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.Models.TenantPolicyRequest body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
         {
 #endif
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));

@@ -106,11 +106,11 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Credentials
         /// <exception cref="global::QuayGateway.Client.Models.ProblemDetails">When receiving a 504 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::QuayGateway.Client.Models.QuayCredentialsView?> PutAsync(global::QuayGateway.Client.V1.Registries.Item.Quay.Credentials.CredentialsPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.QuayCredentialsView?> PutAsync(global::QuayGateway.Client.Models.QuayCredentialsRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::QuayGateway.Client.Models.QuayCredentialsView> PutAsync(global::QuayGateway.Client.V1.Registries.Item.Quay.Credentials.CredentialsPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.QuayCredentialsView> PutAsync(global::QuayGateway.Client.Models.QuayCredentialsRequest body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));
@@ -162,11 +162,11 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Credentials
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.V1.Registries.Item.Quay.Credentials.CredentialsPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.Models.QuayCredentialsRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.V1.Registries.Item.Quay.Credentials.CredentialsPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.Models.QuayCredentialsRequest body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
         {
 #endif
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));

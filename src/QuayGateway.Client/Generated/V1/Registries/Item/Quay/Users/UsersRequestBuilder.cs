@@ -36,7 +36,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Users
         /// <summary>
         /// Quay&apos;s superuser list of users (GET /api/v1/superuser/users/), read with the stored token and passed through. 409 quay-token-missing or quay-token-expired when the gateway has no usable token.
         /// </summary>
-        /// <returns>A <see cref="global::QuayGateway.Client.V1.Registries.Item.Quay.Users.UsersGetResponse"/></returns>
+        /// <returns>A <see cref="global::QuayGateway.Client.Models.QuayUserList"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::QuayGateway.Client.Models.HttpValidationProblemDetails">When receiving a 400 status code</exception>
@@ -55,11 +55,11 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Users
         /// <exception cref="global::QuayGateway.Client.Models.ProblemDetails">When receiving a 504 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::QuayGateway.Client.V1.Registries.Item.Quay.Users.UsersGetResponse?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.QuayUserList?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::QuayGateway.Client.V1.Registries.Item.Quay.Users.UsersGetResponse> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.QuayUserList> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             var requestInfo = ToGetRequestInformation(requestConfiguration);
@@ -80,7 +80,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Users
                 { "503", global::QuayGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "504", global::QuayGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
             };
-            return await RequestAdapter.SendAsync<global::QuayGateway.Client.V1.Registries.Item.Quay.Users.UsersGetResponse>(requestInfo, global::QuayGateway.Client.V1.Registries.Item.Quay.Users.UsersGetResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
+            return await RequestAdapter.SendAsync<global::QuayGateway.Client.Models.QuayUserList>(requestInfo, global::QuayGateway.Client.Models.QuayUserList.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
         /// Quay&apos;s superuser list of users (GET /api/v1/superuser/users/), read with the stored token and passed through. 409 quay-token-missing or quay-token-expired when the gateway has no usable token.

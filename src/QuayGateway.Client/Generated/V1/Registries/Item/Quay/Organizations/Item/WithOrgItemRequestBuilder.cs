@@ -54,7 +54,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item
         /// <summary>
         /// Quay&apos;s view of the organization (GET /api/v1/organization/{org}), passed through.
         /// </summary>
-        /// <returns>A <see cref="global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.WithOrgGetResponse"/></returns>
+        /// <returns>A <see cref="global::QuayGateway.Client.Models.QuayOrganization"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::QuayGateway.Client.Models.HttpValidationProblemDetails">When receiving a 400 status code</exception>
@@ -73,11 +73,11 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item
         /// <exception cref="global::QuayGateway.Client.Models.ProblemDetails">When receiving a 504 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.WithOrgGetResponse?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.QuayOrganization?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.WithOrgGetResponse> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.QuayOrganization> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             var requestInfo = ToGetRequestInformation(requestConfiguration);
@@ -98,7 +98,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item
                 { "503", global::QuayGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "504", global::QuayGateway.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
             };
-            return await RequestAdapter.SendAsync<global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.WithOrgGetResponse>(requestInfo, global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.WithOrgGetResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
+            return await RequestAdapter.SendAsync<global::QuayGateway.Client.Models.QuayOrganization>(requestInfo, global::QuayGateway.Client.Models.QuayOrganization.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
         /// Quay&apos;s view of the organization (GET /api/v1/organization/{org}), passed through.

@@ -118,11 +118,11 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Robots
         /// <exception cref="global::QuayGateway.Client.Models.ProblemDetails">When receiving a 504 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::QuayGateway.Client.Models.RobotCredentials?> PostAsync(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Robots.RobotsPostRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.RobotCredentials?> PostAsync(global::QuayGateway.Client.Models.CreateRobotRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::QuayGateway.Client.Models.RobotCredentials> PostAsync(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Robots.RobotsPostRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.RobotCredentials> PostAsync(global::QuayGateway.Client.Models.CreateRobotRequest body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));
@@ -173,11 +173,11 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Robots
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToPostRequestInformation(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Robots.RobotsPostRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToPostRequestInformation(global::QuayGateway.Client.Models.CreateRobotRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToPostRequestInformation(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Robots.RobotsPostRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToPostRequestInformation(global::QuayGateway.Client.Models.CreateRobotRequest body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
         {
 #endif
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));

@@ -56,11 +56,11 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Teams.It
         /// <exception cref="global::QuayGateway.Client.Models.ProblemDetails">When receiving a 504 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::QuayGateway.Client.Models.TeamState?> PutAsync(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Teams.Item.WithTeamPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.TeamState?> PutAsync(global::QuayGateway.Client.Models.PutTeamRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::QuayGateway.Client.Models.TeamState> PutAsync(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Teams.Item.WithTeamPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.TeamState> PutAsync(global::QuayGateway.Client.Models.PutTeamRequest body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));
@@ -92,11 +92,11 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Teams.It
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Teams.Item.WithTeamPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.Models.PutTeamRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Teams.Item.WithTeamPutRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToPutRequestInformation(global::QuayGateway.Client.Models.PutTeamRequest body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
         {
 #endif
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));
