@@ -40,6 +40,19 @@ public sealed record SandboxOptions
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// Serve the Kubernetes API over plain HTTP instead of HTTPS. Off by default: like every real API server the
+    /// sandbox speaks HTTPS with a certificate from its own CA, which the kubeconfig carries as
+    /// <c>certificate-authority-data</c>. Only for clients that cannot be given a CA.
+    /// </summary>
+    public bool PlainHttp { get; init; }
+
+    /// <summary>
+    /// A folder that keeps the object store, each Quay's data, the clock and the CA across restarts (see
+    /// <see cref="SandboxState"/>); null keeps everything in memory, gone with the process.
+    /// </summary>
+    public string? StateDirectory { get; init; }
+
+    /// <summary>
     /// A rendered RBAC manifest for the gateway (the chart's ClusterRole, e.g. from <c>helm template</c>): when set,
     /// the sandbox creates the service account identity <c>system:serviceaccount:quay-gateway:quay-gateway</c>, binds
     /// every ClusterRole of the manifest to it, and the kubeconfig gets a user and context <c>&lt;Name&gt;-gateway</c>
@@ -49,9 +62,9 @@ public sealed record SandboxOptions
 
     /// <summary>
     /// A request without credentials acts as the admin (true, the default) or as <c>system:anonymous</c>, as on a real
-    /// cluster (false). kubectl sends no bearer token to a plain-HTTP server, so while the sandbox's API server is plain
-    /// HTTP its admin kubeconfig works only this way; other users go through <c>kubectl --as</c> (impersonation
-    /// headers are sent), and clients that send tokens over HTTP (KubernetesClient) are who their token says.
+    /// cluster (false). kubectl sends no bearer token to a plain-HTTP server (<see cref="PlainHttp"/>), so there the
+    /// admin kubeconfig works only this way; other users go through <c>kubectl --as</c> (impersonation headers are
+    /// sent). Clients that send a token are who their token says.
     /// </summary>
     public bool AnonymousIsAdmin { get; init; } = true;
 }

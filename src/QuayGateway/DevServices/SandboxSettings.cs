@@ -24,6 +24,12 @@ public sealed class SandboxSettings
     public string? KubeconfigPath { get; set; }
 
     /// <summary>
+    /// Where the sandboxes keep their objects, Quay data, clock and CA across restarts: one subfolder per sandbox
+    /// cluster, named after it. Unset: nothing is kept (Development sets it under the checkout's dev data folder).
+    /// </summary>
+    public string? StateDir { get; set; }
+
+    /// <summary>
     /// A rendered RBAC manifest (the chart's ClusterRole, e.g. <c>helm template … -s templates/clusterrole.yaml</c>):
     /// the gateway then reaches each sandbox as the service account bound to it, not as the cluster admin.
     /// </summary>

@@ -16,6 +16,11 @@ internal static class GatewayRole
         for (var i = 0; i < roles.Count; i++)
         {
             var name = i == 0 ? Name : $"{Name}-{i + 1}";
+            // A kept state (SandboxOptions.StateDirectory) may hold them from the last start: replaced by this manifest's.
+            foreach (var kind in new[] { ResourceTypes.ClusterRoleBindings, ResourceTypes.ClusterRoles })
+            {
+                if (store.Get(kind.Plural, null, name) is not null) store.Delete(kind.Plural, null, name);
+            }
             store.Create(ResourceTypes.ClusterRoles.Plural, null, new JsonObject
             {
                 ["apiVersion"] = $"{RbacAuthorizer.Group}/v1",
