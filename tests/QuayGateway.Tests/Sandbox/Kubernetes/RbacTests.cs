@@ -15,7 +15,7 @@ public sealed class RbacTests(SandboxFixture sandbox)
 {
     private HttpClient As(string? token)
     {
-        var http = new HttpClient { BaseAddress = sandbox.Cluster.ApiServerUrl };
+        var http = sandbox.Cluster.CreateApiClient();
         if (token is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http;
     }
