@@ -6,7 +6,7 @@ internal static class SandboxProgram
     public static async Task<int> Main(string[] args)
     {
         // The sandbox cluster on its own:
-        //   dotnet run --project src/QuayGateway.Sandbox -- --kubeconfig PATH [--port N] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]
+        //   dotnet run --project src/QuayGateway.Sandbox -- --kubeconfig PATH [--port N] [--state-dir PATH] [--plain-http] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]
         var options = new SandboxOptions();
         for (var i = 0; i < args.Length; i++)
         {
@@ -19,27 +19,42 @@ internal static class SandboxProgram
                 "--quay-version" => options with { QuayVersion = QuayApi.QuayVersions.Normalize(Value()) },
                 "--phase-delay" => options with { PhaseDelay = TimeSpan.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--name" => options with { Name = Value() },
-                _ => throw new ArgumentException($"unknown option {args[i]}; usage: --kubeconfig PATH [--port N] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]"),
+                "--state-dir" => options with { StateDirectory = Value() },
+                "--plain-http" => options with { PlainHttp = true },
+                _ => throw new ArgumentException($"unknown option {args[i]}; usage: --kubeconfig PATH [--port N] [--state-dir PATH] [--plain-http] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]"),
             };
         }
         if (options.KubeconfigPath is null)
         {
-            Console.Error.WriteLine("usage: QuayGateway.Sandbox --kubeconfig PATH [--port N] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]");
+            Console.Error.WriteLine("usage: QuayGateway.Sandbox --kubeconfig PATH [--port N] [--state-dir PATH] [--plain-http] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]");
             return 2;
         }
 
         using var stop = new CancellationTokenSource();
         using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
-        await using var cluster = await SandboxCluster.StartAsync(options, stop.Token);
+        SandboxCluster started;
+        try
+        {
+            started = await SandboxCluster.StartAsync(options, stop.Token);
+        }
+        catch (InvalidOperationException e) when (options.StateDirectory is not null)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 1;
+        }
+
+        await using var cluster = started;
         Console.WriteLine($"Sandbox cluster '{options.Name}' (profile {options.Profile}, phase delay {options.PhaseDelay}) listening on {cluster.ApiServerUrl}");
         Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(options.KubeconfigPath)}");
+        if (!options.PlainHttp) Console.WriteLine("The API server speaks HTTPS; the kubeconfig carries its CA (certificate-authority-data).");
+        if (cluster.StateDirectory is { } kept) Console.WriteLine($"State kept in {kept}: objects, Quay data, clock and CA survive a restart.");
         Console.WriteLine($"Quay CA written to {cluster.QuayCaPath}; Quay proxy (CONNECT) is {cluster.QuayProxyUrl}. Try:");
         Console.WriteLine($"  export KUBECONFIG={Path.GetFullPath(options.KubeconfigPath)}");
         Console.WriteLine("  kubectl apply -f namespace.yaml -f quayregistry.yaml");
         Console.WriteLine("  kubectl get quayregistry,pods,hpa -n quay-enterprise");
         Console.WriteLine($"  curl --proxy {cluster.QuayProxyUrl} --cacert {cluster.QuayCaPath} https://example-registry-quay-quay-enterprise.{options.AppsDomain}/health/instance");
-        Console.WriteLine($"Faults: curl {cluster.ApiServerUrl}sandbox/faults   Ctrl+C stops it.");
+        Console.WriteLine($"Faults: curl{(options.PlainHttp ? "" : $" --cacert {cluster.QuayCaPath}")} {cluster.ApiServerUrl}sandbox/faults   Ctrl+C stops it.");
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token);

@@ -10,21 +10,25 @@ using QuayGateway.Sandbox.QuayTls;
 namespace QuayGateway.Sandbox;
 
 /// <summary>
-/// A running sandbox cluster: a Kubernetes-API-compatible HTTP server on 127.0.0.1 over an in-memory
-/// <see cref="ObjectStore"/>. Plain HTTP; any bearer token is accepted. The same port is an HTTP proxy to the
-/// registries' Quay APIs: <c>CONNECT &lt;quay host&gt;:443</c> opens a tunnel to HTTPS served with a certificate from
-/// the sandbox's own CA (<see cref="QuayCaPem"/>, <see cref="QuayCaPath"/>).
+/// A running sandbox cluster: a Kubernetes-API-compatible HTTPS server on 127.0.0.1 over an in-memory
+/// <see cref="ObjectStore"/> (kept in <see cref="SandboxOptions.StateDirectory"/> when one is given). Its certificate
+/// comes from the sandbox's own CA, which the kubeconfig carries as <c>certificate-authority-data</c>; plain HTTP only
+/// with <see cref="SandboxOptions.PlainHttp"/>. The same port is an HTTP proxy to the registries' Quay APIs:
+/// <c>CONNECT &lt;quay host&gt;:443</c> (plain, as to any proxy) opens a tunnel to HTTPS served with a certificate from
+/// the same CA (<see cref="QuayCaPem"/>, <see cref="QuayCaPath"/>).
 /// </summary>
 public sealed class SandboxCluster : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly QuaySimulation? _quay;
     private readonly SandboxCertificateAuthority _ca;
+    private readonly SandboxState? _state;
 
     private SandboxCluster(
         SandboxOptions options, WebApplication app, ObjectStore store, SandboxFaults faults, SandboxRequestCounter requests, QuaySimulation? quay,
-        SandboxCertificateAuthority ca)
+        SandboxCertificateAuthority ca, SandboxState? state)
     {
+        _state = state;
         Options = options;
         _app = app;
         Store = store;
@@ -37,13 +41,46 @@ public sealed class SandboxCluster : IAsyncDisposable
     public SandboxOptions Options { get; }
 
     /// <summary>
-    /// The HTTP proxy (<c>CONNECT</c>) to reach the registries' Quay routes through: the API server's own
-    /// <c>http://127.0.0.1:{port}</c>.
+    /// The HTTP proxy (<c>CONNECT</c>) to reach the registries' Quay routes through: the API server's own port,
+    /// as a plain-HTTP proxy, <c>http://127.0.0.1:{port}</c>.
     /// </summary>
-    public Uri QuayProxyUrl => ApiServerUrl;
+    public Uri QuayProxyUrl { get; private set; } = null!;
 
-    /// <summary>The PEM of the CA that issues the Quay hosts' certificates; made fresh at every start.</summary>
+    /// <summary>
+    /// The PEM of the sandbox's CA: it issues the API server's certificate and the Quay hosts'. Made fresh at every
+    /// start, or kept in the state folder.
+    /// </summary>
     public string QuayCaPem => _ca.CertificatePem;
+
+    /// <summary>The same CA as <see cref="QuayCaPem"/>: what a client of the API server trusts.</summary>
+    public string CaPem => _ca.CertificatePem;
+
+    /// <summary>
+    /// A handler for raw HTTP to the API server that trusts the sandbox's CA and nothing else, with full
+    /// verification (chain and host name), as a client given the kubeconfig's <c>certificate-authority-data</c> does.
+    /// </summary>
+    public HttpMessageHandler CreateApiHandler()
+    {
+        var trust = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(CaPem);
+        return new SocketsHttpHandler
+        {
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                CertificateChainPolicy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+                {
+                    TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+                    CustomTrustStore = { trust },
+                    RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                },
+            },
+        };
+    }
+
+    /// <summary>An <see cref="HttpClient"/> on <see cref="CreateApiHandler"/> with <see cref="ApiServerUrl"/> as its base address.</summary>
+    public HttpClient CreateApiClient() => new(CreateApiHandler()) { BaseAddress = ApiServerUrl };
+
+    /// <summary>The state folder, when <see cref="SandboxOptions.StateDirectory"/> is set.</summary>
+    public string? StateDirectory => _state?.Directory;
 
     /// <summary>
     /// Where <see cref="QuayCaPem"/> was written: <c>&lt;kubeconfig path&gt;.quay-ca.pem</c>, next to the kubeconfig;
@@ -51,7 +88,7 @@ public sealed class SandboxCluster : IAsyncDisposable
     /// </summary>
     public string? QuayCaPath { get; private set; }
 
-    /// <summary><c>http://127.0.0.1:{port}</c></summary>
+    /// <summary><c>https://127.0.0.1:{port}</c> (<c>http://</c> with <see cref="SandboxOptions.PlainHttp"/>).</summary>
     public Uri ApiServerUrl { get; private set; } = null!;
 
     /// <summary>A kubeconfig whose cluster, context and user are named <see cref="SandboxOptions.Name"/>.</summary>
@@ -69,6 +106,21 @@ public sealed class SandboxCluster : IAsyncDisposable
     public static async Task<SandboxCluster> StartAsync(SandboxOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        // First, so a second sandbox on the same folder stops here, before it changes anything.
+        var state = options.StateDirectory is { } stateDirectory ? SandboxState.Open(stateDirectory) : null;
+        try
+        {
+            return await StartCoreAsync(options, state, ct);
+        }
+        catch
+        {
+            if (state is not null) await state.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<SandboxCluster> StartCoreAsync(SandboxOptions options, SandboxState? state, CancellationToken ct)
+    {
         var store = new ObjectStore(options.WatchHistoryLimit, timeProvider: null,
             quayRegistrySchema: options.Profile == "3.6" ? QuayRegistrySchema.Legacy36 : QuayRegistrySchema.Instance);
         var faults = new SandboxFaults();
@@ -89,22 +141,31 @@ public sealed class SandboxCluster : IAsyncDisposable
             ? QuaySimulation.AddTo(builder.Services, store, faults, new QuayOperatorSettings(options.Profile, options.PhaseDelay, options.AppsDomain, options.QuayVersion))
             : null;
         // ===== end of wiring =====
+        state?.Load(store, quay);
 
         // Quay over HTTPS, the only way to reach it: the API port answers CONNECT for the hosts a Quay serves
         // (QuayApiSimulator.Serves) and tunnels to a second, loopback-only listener that serves the Quay API with the
         // CA's certificates. Plain requests on the API port never reach Quay, whatever their Host header says.
-        var ca = SandboxCertificateAuthority.Create(options.Name);
+        var ca = SandboxState.LoadOrCreateCa(options.Name, state);
         bool ServesQuayHost(string host) => quay?.Api.Serves(host) == true;
-        var tunnel = new ConnectTunnel(ServesQuayHost);
+        var tunnel = new ConnectTunnel(ServesQuayHost, requireTls: !options.PlainHttp);
         RequestDelegate quayRequests = quay is null ? context => QuayNotFound(context) : quay.Api.HandleAsync;
         // First of the startup filters, so requests from a tunnel go to Quay before the admin endpoints or the
         // Kubernetes API see them.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IStartupFilter>(new QuayTlsRequests(tunnel, quayRequests)));
+        ListenOptions? apiListener = null, quayListener = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, options.Port, listen => listen.Use(tunnel.Intercept));
+            kestrel.Listen(IPAddress.Loopback, options.Port, listen =>
+            {
+                apiListener = listen;
+                // CONNECT first, in plain text as to any proxy; everything else is the API server, over TLS.
+                listen.Use(tunnel.Intercept);
+                if (!options.PlainHttp) listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => ca.ApiServerCertificate());
+            });
             kestrel.Listen(IPAddress.Loopback, 0, listen =>
             {
+                quayListener = listen;
                 listen.Protocols = HttpProtocols.Http1;
                 listen.UseHttps(https => https.ServerCertificateSelector = (_, host) =>
                     host is not null && ServesQuayHost(host) ? ca.ServerCertificate(host) : null);
@@ -112,7 +173,7 @@ public sealed class SandboxCluster : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var cluster = new SandboxCluster(options, app, store, faults, requests, quay, ca);
+        var cluster = new SandboxCluster(options, app, store, faults, requests, quay, ca, state);
         var printer = new TablePrinter(store.Time);
         var api = new KubernetesApi(store, faults, requests, printer, new WatchStream(store, faults, printer, options.BookmarkInterval));
 
@@ -130,10 +191,13 @@ public sealed class SandboxCluster : IAsyncDisposable
         app.Map("/apis/{**rest}", api.HandleAsync);
 
         await app.StartAsync(ct);
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
-        cluster.ApiServerUrl = new Uri($"http://127.0.0.1:{addresses.Single(a => a.Scheme == "http").Port}");
-        tunnel.SetTargetPort(addresses.Single(a => a.Scheme == "https").Port);
-        cluster.KubeconfigYaml = Kubeconfig(options.Name, cluster.ApiServerUrl);
+        // Kestrel puts the bound port (port 0 picks one) back into each listener's endpoint.
+        var apiPort = apiListener!.IPEndPoint!.Port;
+        tunnel.SetTargetPort(quayListener!.IPEndPoint!.Port);
+        cluster.ApiServerUrl = new Uri($"{(options.PlainHttp ? "http" : "https")}://127.0.0.1:{apiPort}");
+        cluster.QuayProxyUrl = new Uri($"http://127.0.0.1:{apiPort}");
+        cluster.KubeconfigYaml = Kubeconfig(options.Name, cluster.ApiServerUrl, options.PlainHttp ? null : ca.CertificatePem);
+        state?.Start(store, quay);
         if (options.KubeconfigPath is { } path)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -149,6 +213,7 @@ public sealed class SandboxCluster : IAsyncDisposable
         Faults.CloseWatches();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_state is not null) await _state.DisposeAsync();
         _ca.Dispose();
     }
 
@@ -165,13 +230,13 @@ public sealed class SandboxCluster : IAsyncDisposable
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private static string Kubeconfig(string name, Uri server) => $$"""
+    private static string Kubeconfig(string name, Uri server, string? caPem) => $$"""
         apiVersion: v1
         kind: Config
         clusters:
         - name: {{name}}
           cluster:
-            server: {{server.GetLeftPart(UriPartial.Authority)}}
+            server: {{server.GetLeftPart(UriPartial.Authority)}}{{(caPem is null ? "" : $"\n    certificate-authority-data: {Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(caPem))}")}}
         contexts:
         - name: {{name}}
           context:

@@ -38,4 +38,17 @@ public sealed record SandboxOptions
 
     /// <summary>How often a watch with <c>allowWatchBookmarks=true</c> gets a BOOKMARK.</summary>
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Serve the Kubernetes API over plain HTTP instead of HTTPS. Off by default: like every real API server the
+    /// sandbox speaks HTTPS with a certificate from its own CA, which the kubeconfig carries as
+    /// <c>certificate-authority-data</c>. Only for clients that cannot be given a CA.
+    /// </summary>
+    public bool PlainHttp { get; init; }
+
+    /// <summary>
+    /// A folder that keeps the object store, each Quay's data, the clock and the CA across restarts (see
+    /// <see cref="SandboxState"/>); null keeps everything in memory, gone with the process.
+    /// </summary>
+    public string? StateDirectory { get; init; }
 }

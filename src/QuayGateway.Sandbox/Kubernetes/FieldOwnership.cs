@@ -1,22 +1,23 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using static QuayGateway.Sandbox.Kubernetes.StructuredMerge;
 
 namespace QuayGateway.Sandbox.Kubernetes;
 
 /// <summary>
-/// Coarse server-side-apply bookkeeping kept in <c>metadata.managedFields</c>. A manager owns whole top-level
-/// content keys one level deep (<c>spec.components</c>, <c>spec.configBundleSecret</c>, <c>data.config.yaml</c>),
-/// single labels and annotations, and single finalizers. That is enough to reproduce what clients of a real
-/// server see: apply conflicts, force, and an apply never removing a field some other manager wrote.
+/// Server-side apply and field ownership as the API server does it (k8s.io/apiserver's fieldmanager over
+/// sigs.k8s.io/structured-merge-diff, see <see cref="StructuredMerge"/>): <c>metadata.managedFields</c> holds one
+/// entry per manager, operation and subresource with its <c>fieldsV1</c> set. Lists follow the CRD's
+/// <c>x-kubernetes-list-type</c>; an apply conflicts with other owners of the fields it changes unless forced,
+/// and removes what its manager applied before and no one else owns; an update takes the fields it changes.
+/// tests/ssa-oracle replays the same operations on the real library and the tests compare the two.
 /// </summary>
 internal static class FieldOwnership
 {
-    private const char Separator = '\n';
-    private const string ItemPrefix = "v:";
-
     private sealed record Entry(string Manager, string Operation, string? Subresource, string ApiVersion, string Time, HashSet<string> Paths)
     {
-        public bool SameOwner(Entry other) => Manager == other.Manager && Operation == other.Operation && Subresource == other.Subresource;
+        public bool SameOwner(Entry other) => Manager == other.Manager && Operation == other.Operation && Subresource == other.Subresource
+            && (Operation == "Apply" || ApiVersion == other.ApiVersion);
 
         /// <summary>The owner as a real server names it in conflicts: <c>"kubectl" using apps/v1</c>.</summary>
         public string Describe()
@@ -27,70 +28,126 @@ internal static class FieldOwnership
         }
     }
 
-    /// <summary>Records a create, update or patch: fields the write changed now belong to <paramref name="manager"/>.</summary>
+    /// <summary>What no manager owns (fieldmanager's stripMeta).</summary>
+    private static readonly HashSet<string> Stripped = NewSet(new[]
+    {
+        "f:apiVersion", "f:kind", "f:metadata",
+    }.Concat(new[] { "name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName", "generation", "managedFields", "resourceVersion" }
+        .Select(f => "f:metadata" + Separator + "f:" + f)));
+
+    /// <summary>What a write may not change: status on the main resource, the rest on /status (the strategies' reset fields).</summary>
+    private static HashSet<string> Ignored(string? subresource) =>
+        subresource == "status" ? NewSet(["f:apiVersion", "f:kind", "f:metadata", "f:spec"]) : NewSet(["f:status"]);
+
+    private static readonly SsaType QuayRegistryType = SsaType.FromCrd(QuayRegistryCrd.Instance.Schema);
+
+    private static SsaType TypeOf(JsonObject obj) =>
+        obj["kind"].Str() == ResourceTypes.QuayRegistries.Kind && obj["apiVersion"].Str() == ResourceTypes.QuayRegistries.ApiVersion
+            ? QuayRegistryType
+            : SsaType.Resource;
+
+    /// <summary>Records a create, update or patch (Updater.Update): the fields the write changed now belong to <paramref name="manager"/>.</summary>
     public static void RecordUpdate(JsonObject? before, JsonObject after, string manager, string? subresource, string apiVersion, string now)
     {
-        var entries = Read(before ?? after);
-        if (before is null) entries.Clear();
-        var status = subresource == "status";
-        var oldPaths = before is null ? [] : Paths(before, status);
-        var newPaths = Paths(after, status);
-        var changed = newPaths.Where(p => !oldPaths.Contains(p) || !JsonNode.DeepEquals(ValueAt(before!, p), ValueAt(after, p))).ToHashSet();
-        var removed = oldPaths.Where(p => !newPaths.Contains(p)).ToHashSet();
-        if (changed.Count == 0 && removed.Count == 0)
-        {
-            Write(after, entries);
-            return;
-        }
-        var own = new Entry(manager, "Update", subresource, apiVersion, now, []);
+        var type = TypeOf(after);
+        var entries = before is null ? [] : Read(before);
+        var ignored = Ignored(subresource);
+        // Only what the write may change is compared: status on /status, the rest otherwise.
+        Func<string, bool> compared = subresource == "status" ? key => key == "status" : key => key != "status";
+        var compare = Compare(before ?? new JsonObject(), after, type, compared).Excluding(ignored);
+        var changed = NewSet(compare.Added.Concat(compare.Modified));
         foreach (var entry in entries)
         {
             entry.Paths.ExceptWith(changed);
-            entry.Paths.ExceptWith(removed);
-            if (entry.SameOwner(own)) own.Paths.UnionWith(entry.Paths);
+            entry.Paths.ExceptWith(compare.Removed);
         }
-        own.Paths.UnionWith(changed);
-        entries.RemoveAll(e => e.SameOwner(own));
-        entries.Add(own);
+        var taken = RecursiveDifference(NewSet(changed.Except(compare.Removed)), ignored);
+        if (taken.Count > 0)
+        {
+            var own = new Entry(manager, "Update", subresource, apiVersion, now, taken);
+            var previous = entries.FirstOrDefault(e => e.SameOwner(own));
+            if (previous is not null)
+            {
+                own.Paths.UnionWith(previous.Paths);
+                entries.Remove(previous);
+            }
+            entries.Add(own);
+        }
         Write(after, entries);
     }
 
     /// <summary>
-    /// Merges an applied configuration into <paramref name="live"/> (or into an empty object for a create):
-    /// fields the manager applied before and left out now are removed unless someone else owns them;
-    /// a changed field another manager owns is a conflict unless <paramref name="force"/>.
+    /// Merges an applied configuration into <paramref name="live"/> (or into an empty object for a create), as
+    /// Updater.Apply: fields the manager applied before and left out now are removed unless someone else owns
+    /// them; a field another manager owns and the apply changes is a conflict unless <paramref name="force"/>.
+    /// Returns the merged object with its managedFields (the live object's content when nothing changed).
     /// </summary>
     public static JsonObject Apply(JsonObject? live, JsonObject applied, string manager, bool force, string? subresource, string apiVersion, string now)
     {
-        var status = subresource == "status";
-        var result = live is null ? new JsonObject() : (JsonObject)live.DeepClone();
+        var type = TypeOf(applied);
+        var liveContent = WithoutManagedFields(live) ?? new JsonObject();
+        var config = subresource == "status" ? StatusOnly(applied) : WithoutManagedFields(applied)!;
+        if (subresource != "status") config.Remove("status");
         var entries = live is null ? [] : Read(live);
-        var own = new Entry(manager, "Apply", subresource, apiVersion, now, Paths(applied, status));
-        var previouslyOwned = entries.FirstOrDefault(e => e.SameOwner(own))?.Paths ?? [];
-        var others = entries.Where(e => !e.SameOwner(own)).ToList();
+        var ignored = Ignored(subresource);
 
-        var conflicts = new List<(Entry Owner, string Path)>();
-        foreach (var path in own.Paths)
+        var merged = Merge(liveContent, config, type) as JsonObject ?? new JsonObject();
+        var own = new Entry(manager, "Apply", subresource, apiVersion, now, RecursiveDifference(ToFieldSet(config, type), ignored));
+        var previous = entries.FirstOrDefault(e => e.SameOwner(own));
+        var others = entries.Where(e => e != previous).ToList();
+        var pruned = Prune(merged, others.Append(own), previous?.Paths, type);
+
+        var compare = Compare(liveContent, pruned, type).Excluding(ignored);
+        var changed = NewSet(compare.Added.Concat(compare.Modified));
+        var conflicts = others.SelectMany(o => o.Paths.Where(changed.Contains).Order(StringComparer.Ordinal).Select(p => (Owner: o, Path: p))).ToList();
+        if (conflicts.Count > 0 && !force) throw ConflictError(conflicts);
+        foreach (var other in others)
         {
-            if (!HasPath(result, path) || JsonNode.DeepEquals(ValueAt(result, path), ValueAt(applied, path))) continue;
-            conflicts.AddRange(others.Where(o => o.Paths.Contains(path)).Select(o => (o, path)));
+            other.Paths.ExceptWith(changed);
+            other.Paths.ExceptWith(compare.Removed);
         }
-        if (conflicts.Count > 0 && !force) throw ConflictError(conflicts, live!);
-        foreach (var (owner, path) in conflicts) owner.Paths.Remove(path);
-
-        foreach (var path in previouslyOwned.Where(p => !own.Paths.Contains(p) && !others.Any(o => o.Paths.Contains(p))))
-        {
-            RemovePath(result, path);
-        }
-        foreach (var path in own.Paths) SetPath(result, path, ValueAt(applied, path));
-
-        others.RemoveAll(o => o.Paths.Count == 0);
-        others.Add(own);
-        Write(result, others);
+        var result = compare.IsSame ? liveContent : pruned;
+        if (compare.IsSame && previous is not null) own = own with { Time = previous.Time };
+        Write(result, others.Append(own).ToList());
         return result;
     }
 
-    private static KubernetesStatusException ConflictError(List<(Entry Owner, string Path)> conflicts, JsonObject live)
+    /// <summary>Updater.prune: what the manager applied last time and not now goes, unless someone owns it.</summary>
+    private static JsonObject Prune(JsonObject merged, IEnumerable<Entry> managers, HashSet<string>? lastSet, SsaType type)
+    {
+        if (lastSet is null || lastSet.Count == 0) return merged;
+        var last = EnsureNamedFieldsAreMembers(lastSet, type);
+        var managed = EnsureNamedFieldsAreMembers(NewSet(managers.SelectMany(m => m.Paths)), type);
+        var mergedSet = EnsureNamedFieldsAreMembers(ToFieldSet(merged, type), type);
+        var pruned = RemoveItems(merged, last, type);
+        var prunedSet = EnsureNamedFieldsAreMembers(ToFieldSet(pruned, type), type);
+        // Put back what others (or this apply) own...
+        pruned = RemoveItems(merged, NewSet(mergedSet.Except(prunedSet).Except(managed)), type);
+        prunedSet = EnsureNamedFieldsAreMembers(ToFieldSet(pruned, type), type);
+        // ...and remove only what the manager had applied.
+        return RemoveItems(merged, NewSet(mergedSet.Except(prunedSet).Intersect(last)), type) as JsonObject ?? new JsonObject();
+    }
+
+    private static JsonObject? WithoutManagedFields(JsonObject? obj)
+    {
+        if (obj is null) return null;
+        var copy = (JsonObject)obj.DeepClone();
+        if (copy["metadata"] is JsonObject meta) meta.Remove("managedFields");
+        return copy;
+    }
+
+    private static JsonObject StatusOnly(JsonObject applied)
+    {
+        var config = new JsonObject();
+        foreach (var key in new[] { "apiVersion", "kind" }) if (applied[key] is { } v) config[key] = v.DeepClone();
+        var meta = new JsonObject();
+        foreach (var key in new[] { "name", "namespace" }) if (applied["metadata"]?[key] is { } v) meta[key] = v.DeepClone();
+        config["metadata"] = meta;
+        if (applied["status"] is { } status) config["status"] = status.DeepClone();
+        return config;
+    }
+
+    private static KubernetesStatusException ConflictError(List<(Entry Owner, string Path)> conflicts)
     {
         string message;
         if (conflicts.Count == 1)
@@ -99,109 +156,22 @@ internal static class FieldOwnership
         }
         else
         {
-            var lines = conflicts.GroupBy(c => c.Owner.Describe()).OrderBy(g => g.Key, StringComparer.Ordinal)
-                .SelectMany(g => g.Select(c => "- " + Render(c.Path)).Prepend($"conflicts with {g.Key}:"));
+            var lines = conflicts.GroupBy(c => Identity(c.Owner)).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .SelectMany(g => g.Select(c => "- " + Render(c.Path)).Prepend($"conflicts with {g.First().Owner.Describe()}:"));
             message = $"Apply failed with {conflicts.Count} conflicts: {string.Join("\n", lines)}";
         }
-        var type = ResourceTypes.Known.FirstOrDefault(t => t.ApiVersion == live["apiVersion"].Str() && t.Kind == live["kind"].Str());
+        // As errors.NewApplyConflict: the causes, no object in the details.
         var causes = conflicts.Select(c => new StatusCause("FieldManagerConflict", $"conflict with {c.Owner.Describe()}", Render(c.Path))).ToList();
-        return new KubernetesStatusException(409, "Conflict", message, new StatusDetails(live.Name(), type?.Group, type?.Plural, causes));
+        return new KubernetesStatusException(409, "Conflict", message, new StatusDetails(Causes: causes));
     }
 
-    /// <summary>The owned paths of an object, rendered as <c>.spec.components</c> in messages.</summary>
-    internal static HashSet<string> Paths(JsonObject obj, bool status)
+    /// <summary>The manager identifier the API server sorts conflicts by (a JSON ManagedFieldsEntry without fields and time).</summary>
+    private static string Identity(Entry e)
     {
-        var paths = new HashSet<string>(StringComparer.Ordinal);
-        if (status)
-        {
-            if (obj["status"] is JsonObject s) foreach (var key in s.Select(p => p.Key)) paths.Add(Join("status", key));
-            return paths;
-        }
-        if (obj["metadata"] is JsonObject meta)
-        {
-            foreach (var map in new[] { "labels", "annotations" })
-            {
-                if (meta[map] is JsonObject values) foreach (var key in values.Select(p => p.Key)) paths.Add(Join("metadata", map, key));
-            }
-            foreach (var finalizer in obj.Finalizers()) paths.Add(Join("metadata", "finalizers", ItemPrefix + finalizer));
-            if (meta["ownerReferences"] is not null) paths.Add(Join("metadata", "ownerReferences"));
-        }
-        foreach (var (key, value) in obj)
-        {
-            if (key is "apiVersion" or "kind" or "metadata" or "status") continue; // the content, as ObjectMeta.Content has it, without its copy
-            if (value is JsonObject child) foreach (var childKey in child.Select(p => p.Key)) paths.Add(Join(key, childKey));
-            else paths.Add(key);
-        }
-        return paths;
-    }
-
-    private static string Join(params string[] segments) => string.Join(Separator, segments);
-
-    private static string Render(string path) =>
-        string.Concat(path.Split(Separator).Select(s => s.StartsWith(ItemPrefix, StringComparison.Ordinal) ? $"[{s[2..]}]" : "." + s));
-
-    private static bool HasPath(JsonObject obj, string path) => ValueAt(obj, path) is not null;
-
-    private static JsonNode? ValueAt(JsonObject obj, string path)
-    {
-        JsonNode? node = obj;
-        foreach (var segment in path.Split(Separator))
-        {
-            if (segment.StartsWith(ItemPrefix, StringComparison.Ordinal))
-            {
-                var item = segment[2..];
-                return node is JsonArray items && items.Any(i => i.Str() == item) ? JsonValue.Create(item) : null;
-            }
-            node = node is JsonObject o ? o[segment] : null;
-            if (node is null) return null;
-        }
-        return node;
-    }
-
-    private static void SetPath(JsonObject obj, string path, JsonNode? value)
-    {
-        var segments = path.Split(Separator);
-        var parent = obj;
-        for (var i = 0; i < segments.Length - 1; i++)
-        {
-            if (segments[i + 1].StartsWith(ItemPrefix, StringComparison.Ordinal))
-            {
-                var items = parent[segments[i]] as JsonArray ?? [];
-                parent[segments[i]] = items;
-                var item = segments[i + 1][2..];
-                if (!items.Any(x => x.Str() == item)) items.Add(item);
-                return;
-            }
-            if (parent[segments[i]] is not JsonObject next)
-            {
-                next = new JsonObject();
-                parent[segments[i]] = next;
-            }
-            parent = next;
-        }
-        parent[segments[^1]] = value?.DeepClone();
-    }
-
-    private static void RemovePath(JsonObject obj, string path)
-    {
-        var segments = path.Split(Separator);
-        var parent = obj;
-        for (var i = 0; i < segments.Length - 1; i++)
-        {
-            if (segments[i + 1].StartsWith(ItemPrefix, StringComparison.Ordinal))
-            {
-                if (parent[segments[i]] is JsonArray items)
-                {
-                    var item = items.FirstOrDefault(x => x.Str() == segments[i + 1][2..]);
-                    if (item is not null) items.Remove(item);
-                    if (items.Count == 0) parent.Remove(segments[i]);
-                }
-                return;
-            }
-            if (parent[segments[i]] is not JsonObject next) return;
-            parent = next;
-        }
-        parent.Remove(segments[^1]);
+        var id = new JsonObject { ["manager"] = e.Manager, ["operation"] = e.Operation };
+        if (e.Operation == "Update") id["apiVersion"] = e.ApiVersion;
+        if (e.Subresource is not null) id["subresource"] = e.Subresource;
+        return id.ToJsonString();
     }
 
     private static List<Entry> Read(JsonObject obj)
@@ -210,49 +180,21 @@ internal static class FieldOwnership
         if (obj["metadata"]?["managedFields"] is not JsonArray managed) return entries;
         foreach (var node in managed.OfType<JsonObject>())
         {
-            var paths = new HashSet<string>(StringComparer.Ordinal);
-            if (node["fieldsV1"] is JsonObject fields) CollectLeaves(fields, [], paths);
             entries.Add(new Entry(node["manager"].Str() ?? "", node["operation"].Str() ?? "Update", node["subresource"].Str(),
-                node["apiVersion"].Str() ?? "", node["time"].Str() ?? "", paths));
+                node["apiVersion"].Str() ?? "", node["time"].Str() ?? "", FromFieldsV1(node["fieldsV1"] as JsonObject)));
         }
         return entries;
     }
 
-    private static void CollectLeaves(JsonObject fields, List<string> prefix, HashSet<string> paths)
-    {
-        foreach (var (key, value) in fields)
-        {
-            var segment = key.StartsWith("f:", StringComparison.Ordinal) ? key[2..]
-                : key.StartsWith(ItemPrefix, StringComparison.Ordinal) ? ItemPrefix + JsonSerializer.Deserialize<string>(key[2..])
-                : null;
-            if (segment is null) continue;
-            prefix.Add(segment);
-            if (value is JsonObject child && child.Count > 0) CollectLeaves(child, prefix, paths);
-            else paths.Add(string.Join(Separator, prefix));
-            prefix.RemoveAt(prefix.Count - 1);
-        }
-    }
-
+    /// <summary>Writes the entries as the API server encodes them: stripped, non-empty, Apply before Update, oldest first.</summary>
     private static void Write(JsonObject obj, List<Entry> entries)
     {
         var managed = new JsonArray();
-        foreach (var entry in entries.Where(e => e.Paths.Count > 0))
+        var kept = entries.Select(e => e with { Paths = NewSet(e.Paths.Except(Stripped).Where(p => p.Length > 0)) }).Where(e => e.Paths.Count > 0)
+            .OrderBy(e => e.Operation, StringComparer.Ordinal).ThenBy(e => e.Time, StringComparer.Ordinal).ThenBy(e => e.Manager, StringComparer.Ordinal)
+            .ThenBy(e => e.ApiVersion, StringComparer.Ordinal).ThenBy(e => e.Subresource ?? "", StringComparer.Ordinal);
+        foreach (var entry in kept)
         {
-            var fields = new JsonObject();
-            foreach (var path in entry.Paths.Order(StringComparer.Ordinal))
-            {
-                var node = fields;
-                foreach (var segment in path.Split(Separator))
-                {
-                    var key = segment.StartsWith(ItemPrefix, StringComparison.Ordinal) ? ItemPrefix + JsonSerializer.Serialize(segment[2..]) : "f:" + segment;
-                    if (node[key] is not JsonObject next)
-                    {
-                        next = new JsonObject();
-                        node[key] = next;
-                    }
-                    node = next;
-                }
-            }
             var json = new JsonObject
             {
                 ["manager"] = entry.Manager,
@@ -260,7 +202,7 @@ internal static class FieldOwnership
                 ["apiVersion"] = entry.ApiVersion,
                 ["time"] = entry.Time,
                 ["fieldsType"] = "FieldsV1",
-                ["fieldsV1"] = fields,
+                ["fieldsV1"] = ToFieldsV1(entry.Paths),
             };
             if (entry.Subresource is not null) json["subresource"] = entry.Subresource;
             managed.Add(json);

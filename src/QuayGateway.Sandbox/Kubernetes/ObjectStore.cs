@@ -13,7 +13,7 @@ namespace QuayGateway.Sandbox.Kubernetes;
 /// Methods never hand out the stored instances: results and events are copies the caller may change.
 /// <c>fieldManager</c> parameters default to "sandbox"; pass your controller's name to show up in managedFields.
 /// </summary>
-public sealed class ObjectStore
+public sealed partial class ObjectStore
 {
     internal const string DefaultFieldManager = "sandbox";
 

@@ -22,7 +22,7 @@ internal sealed record QuayOperatorSettings(string Profile, TimeSpan PhaseDelay,
 /// roll out at once. Each reconcile computes the registry's whole desired state for the current phase and writes
 /// only what changed.
 /// </summary>
-internal sealed class QuayOperator : IAsyncDisposable
+internal sealed partial class QuayOperator : IAsyncDisposable
 {
     public const string Finalizer = "quay-operator/finalizer";
     private const string FieldManager = "quay-operator";
@@ -355,6 +355,7 @@ internal sealed class QuayOperator : IAsyncDisposable
     {
         var generation = registry["metadata"]?["generation"].Long() ?? 0;
         var rolloutId = $"{generation}/{bundle.ContentHash}";
+        AdoptRolledOut(registry, rollout, rolloutId, generation, bundle);
         if (rollout.RolloutId != rolloutId)
         {
             rollout.RolloutId = rolloutId;

@@ -219,7 +219,7 @@ internal sealed class RolloutPlan(
     }
 
     /// <summary>A 10-character name suffix from the apiserver's generated-name alphabet, derived from a value.</summary>
-    private static string ShortHash(string value)
+    internal static string ShortHash(string value)
     {
         const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
         var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(value));

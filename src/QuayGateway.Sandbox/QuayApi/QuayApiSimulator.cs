@@ -96,7 +96,7 @@ public sealed partial class QuayApiSimulator(TimeProvider clock, QuayApiFaults f
     /// </summary>
     internal void Open(string registry, IReadOnlyCollection<string> hosts, QuayConfig config, string? version = null)
     {
-        var quay = _byRegistry.GetOrAdd(registry, _ => new QuayInstance(new QuayDatabase(clock), config));
+        var quay = _byRegistry.GetOrAdd(registry, r => new QuayInstance(NewDatabase(r), config));
         quay.Config = config;
         if (version is not null)
         {
@@ -123,6 +123,7 @@ public sealed partial class QuayApiSimulator(TimeProvider clock, QuayApiFaults f
     /// <summary>Drops the registry's Quay and its database.</summary>
     internal void Close(string registry)
     {
+        _kept.TryRemove(registry, out _);
         if (!_byRegistry.TryRemove(registry, out var quay))
         {
             return;

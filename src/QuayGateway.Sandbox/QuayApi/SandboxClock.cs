@@ -21,5 +21,8 @@ public sealed class SandboxClock(TimeProvider inner) : TimeProvider
         Interlocked.Add(ref _offsetTicks, by.Ticks);
     }
 
+    /// <summary>Sets the offset kept in a state folder; before anything reads the clock.</summary>
+    internal void Restore(TimeSpan offset) => Interlocked.Exchange(ref _offsetTicks, offset.Ticks);
+
     public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + Offset;
 }

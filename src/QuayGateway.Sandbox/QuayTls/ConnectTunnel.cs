@@ -18,8 +18,15 @@ namespace QuayGateway.Sandbox.QuayTls;
 /// The tunnel never leaves the machine: hosts the sandbox does not serve, and other ports, are refused.
 /// </para>
 /// </summary>
-internal sealed class ConnectTunnel(Func<string, bool> servesQuayHost)
+/// <para>
+/// With <c>requireTls</c> the API server behind it speaks only HTTPS: a connection that opens neither with CONNECT
+/// nor with a TLS handshake gets the answer Go's HTTP server (so a real API server) gives a plain request on a TLS port.
+/// </para>
+internal sealed class ConnectTunnel(Func<string, bool> servesQuayHost, bool requireTls = false)
 {
+    // A TLS connection opens with a handshake record: content type 22.
+    private const byte TlsHandshake = 0x16;
+
     private const int MaxHeadBytes = 8 * 1024;
     private static readonly byte[] ConnectPrefix = "CONNECT "u8.ToArray();
     private static readonly byte[] HeadEnd = "\r\n\r\n"u8.ToArray();
@@ -49,6 +56,12 @@ internal sealed class ConnectTunnel(Func<string, bool> servesQuayHost)
                 // Too few bytes to tell yet: wait for more.
                 input.AdvanceTo(buffer.Start, buffer.End);
                 continue;
+            }
+
+            if (opening is false && requireTls && buffer.Length > 0 && buffer.FirstSpan[0] != TlsHandshake)
+            {
+                await RefuseAsync(connection, 400, "Bad Request", "Client sent an HTTP request to an HTTPS server.");
+                return;
             }
 
             if (opening is not true)

@@ -1,12 +1,15 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace QuayGateway.Sandbox.QuayTls;
 
 /// <summary>
-/// The sandbox's own CA, made fresh at every start, and the leaf certificates it issues for the Quay hosts the
-/// sandbox serves. Clients trust it through <see cref="CertificatePem"/> (the file next to the kubeconfig).
+/// The sandbox's own CA, made fresh at every start (or kept in the state folder), and
+/// the leaf certificates it issues: the API server's (<see cref="ApiServerCertificate"/>) and those of the Quay hosts
+/// the sandbox serves. A state folder keeps it through <see cref="FromPem"/> and <see cref="PrivateKeyPem"/>. Clients trust it through <see cref="CertificatePem"/> (the kubeconfig's
+/// <c>certificate-authority-data</c>, and the file next to the kubeconfig).
 /// </summary>
 internal sealed class SandboxCertificateAuthority : IDisposable
 {
@@ -18,14 +21,38 @@ internal sealed class SandboxCertificateAuthority : IDisposable
     private readonly X509Certificate2 _ca;
     private readonly ConcurrentDictionary<string, Lazy<X509Certificate2>> _leaves = new(StringComparer.OrdinalIgnoreCase);
 
+    private readonly Lazy<X509Certificate2> _apiServer;
+
     private SandboxCertificateAuthority(X509Certificate2 ca)
     {
         _ca = ca;
         CertificatePem = ca.ExportCertificatePem() + "\n";
+        _apiServer = new Lazy<X509Certificate2>(() => Issue("localhost", [IPAddress.Loopback, IPAddress.IPv6Loopback]));
     }
 
     /// <summary>The CA certificate (no key), PEM-encoded.</summary>
     public string CertificatePem { get; }
+
+    /// <summary>A CA kept earlier: its certificate and its PKCS#8 private key, both PEM.</summary>
+    public static SandboxCertificateAuthority FromPem(string certificatePem, string privateKeyPem)
+    {
+        using var kept = X509Certificate2.CreateFromPem(certificatePem, privateKeyPem);
+        // Re-imported so the key is usable for signing on every platform (an ephemeral PEM key is not, on Windows).
+        return new SandboxCertificateAuthority(X509CertificateLoader.LoadPkcs12(kept.Export(X509ContentType.Pkcs12), null));
+    }
+
+    /// <summary>The CA's private key, PKCS#8 PEM, to keep it (owner-only) for the next start.</summary>
+    public string PrivateKeyPem()
+    {
+        using var key = _ca.GetECDsaPrivateKey()!;
+        return key.ExportPkcs8PrivateKeyPem() + "\n";
+    }
+
+    /// <summary>
+    /// The API server's certificate (with its key): SAN IP 127.0.0.1 and ::1, DNS localhost, like a real cluster's
+    /// serving certificate for the addresses in its kubeconfig. Issued on first use and kept.
+    /// </summary>
+    public X509Certificate2 ApiServerCertificate() => _apiServer.Value;
 
     public static SandboxCertificateAuthority Create(string clusterName)
     {
@@ -40,14 +67,19 @@ internal sealed class SandboxCertificateAuthority : IDisposable
 
     /// <summary>The server certificate (with its key) for <paramref name="host"/>, issued on first use and kept.</summary>
     public X509Certificate2 ServerCertificate(string host) =>
-        _leaves.GetOrAdd(host, h => new Lazy<X509Certificate2>(() => Issue(h))).Value;
+        _leaves.GetOrAdd(host, h => new Lazy<X509Certificate2>(() => Issue(h, []))).Value;
 
-    private X509Certificate2 Issue(string host)
+    private X509Certificate2 Issue(string host, IPAddress[] addresses)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={host}", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName(host);
+        foreach (var address in addresses)
+        {
+            names.AddIpAddress(address);
+        }
+
         request.CertificateExtensions.Add(names.Build(critical: false));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
@@ -64,6 +96,7 @@ internal sealed class SandboxCertificateAuthority : IDisposable
 
     public void Dispose()
     {
+        if (_apiServer.IsValueCreated) _apiServer.Value.Dispose();
         foreach (var leaf in _leaves.Values.Where(l => l.IsValueCreated))
         {
             leaf.Value.Dispose();

@@ -7,12 +7,24 @@ using QuayGateway.Security;
 
 namespace QuayGateway.Audit;
 
+/// <param name="Id">The entry's id.</param>
+/// <param name="At">When the request was made (ISO 8601, UTC).</param>
+/// <param name="Actor">Who made it: the API key's id, or the token's subject; <c>anonymous</c> without a credential.</param>
+/// <param name="Tenant">The caller's tenant; null when the caller was not known.</param>
+/// <param name="Action">What was asked: the operation id (<c>CreateRegistry</c>, <c>DeleteWebhook</c>, ...).</param>
+/// <param name="Target">What the request was on: what a create made (its Location), else the request path; never the query string.</param>
+/// <param name="Outcome">How it ended.</param>
+/// <param name="Status">The HTTP status code of the answer.</param>
+/// <param name="RequestId">The request's trace id, as in the problem's <c>traceId</c> and the logs.</param>
+/// <param name="Count">How many identical refusals this entry stands for (repeated refusals within a short window are folded).</param>
 public sealed record AuditEntryResponse(
     Guid Id, DateTimeOffset At, string Actor, string? Tenant, string Action, string Target, string Outcome, int Status, string RequestId, int Count)
 {
     public static AuditEntryResponse From(AuditEntry e) => new(e.Id, e.At, e.Actor, e.Tenant, e.Action, e.Target, e.Outcome, e.Status, e.RequestId, e.Count);
 }
 
+/// <param name="Items">The entries of this page, newest first.</param>
+/// <param name="NextCursor">Pass as <c>cursor</c> to read the next page; null on the last page.</param>
 public sealed record AuditPage(IReadOnlyList<AuditEntryResponse> Items, string? NextCursor);
 
 /// <summary><c>GET /v1/audit</c>: the audit log, newest first, filtered, with keyset (cursor) paging.</summary>

@@ -39,6 +39,8 @@ public static class AuditOutcomes
     public const string RateLimited = "rate-limited";
     public const string Failed = "failed";
 
+    public static readonly IReadOnlyList<string> All = [Succeeded, Refused, RateLimited, Failed];
+
     public static string For(int status) => status switch
     {
         < 400 => Succeeded,

@@ -1,3 +1,5 @@
+using QuayGateway.Hosting;
+
 namespace QuayGateway.Audit;
 
 public static class AuditSetup
@@ -6,6 +8,8 @@ public static class AuditSetup
     public static WebApplicationBuilder AddAudit(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section);
+        builder.DocumentValues<AuditEntryResponse>(nameof(AuditEntryResponse.Outcome), AuditOutcomes.All)
+            .DocumentAuditExamples();
         builder.Services.AddSingleton<AuditMetrics>();
         builder.Services.AddSingleton<AuditRecorder>();
         builder.Services.AddHostedService<AuditWriter>();

@@ -3,8 +3,9 @@ using QuayGateway.Security;
 namespace QuayGateway.DevServices;
 
 /// <summary>
-/// The folder where Development keeps what should survive a restart: the bootstrap API key and the sandbox's kubeconfig
-/// (the persistent PostgreSQL keeps its own under <c>quay-gateway/postgres</c>). <c>Gateway:DevServices:DataDirectory</c>,
+/// The folder where Development keeps what should survive a restart: the bootstrap API key, and per checkout
+/// (<see cref="CheckoutFolder"/>) the sandbox's kubeconfig and state (the persistent PostgreSQL keeps its own under
+/// <c>quay-gateway/postgres</c>, with one database per checkout). <c>Gateway:DevServices:DataDirectory</c>,
 /// by default <c>~/.local/share/quay-gateway</c>.
 /// </summary>
 public static class DevDataFolder
@@ -12,6 +13,36 @@ public static class DevDataFolder
     public const string Setting = "Gateway:DevServices:DataDirectory";
     public const string BootstrapKeyFile = "bootstrap-api-key";
     public const string KubeconfigFile = "sandbox.kubeconfig";
+    public const string SandboxStateFolder = "sandbox-state";
+
+    /// <summary>
+    /// The folder of one checkout inside the dev data folder, <c>checkouts/&lt;checkout folder name&gt;-&lt;hash of its
+    /// path&gt;</c>: the sandbox's kubeconfig and state live there, so two checkouts on one machine never share a sandbox.
+    /// The checkout is the nearest folder above <paramref name="contentRoot"/> that holds <c>.git</c>, else the content root.
+    /// </summary>
+    public static string CheckoutFolder(IConfiguration configuration, string contentRoot) =>
+        Path.Combine(Resolve(configuration), "checkouts", CheckoutKey(contentRoot));
+
+    /// <summary>
+    /// A short name for the checkout that holds <paramref name="contentRoot"/>: its folder name (letters, digits, <c>_</c>
+    /// only, lower case) and the first 8 hex digits of the SHA-256 of its full path.
+    /// </summary>
+    public static string CheckoutKey(string contentRoot)
+    {
+        var root = Path.GetFullPath(contentRoot).TrimEnd(Path.DirectorySeparatorChar);
+        for (var dir = new DirectoryInfo(root); dir is not null; dir = dir.Parent)
+        {
+            if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
+            {
+                root = dir.FullName.TrimEnd(Path.DirectorySeparatorChar);
+                break;
+            }
+        }
+
+        var name = new string(Path.GetFileName(root).ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..8];
+        return $"{(name.Length > 0 ? name[..Math.Min(name.Length, 32)] : "root")}_{hash}";
+    }
 
     public static string Resolve(IConfiguration configuration) =>
         configuration[Setting] is { Length: > 0 } configured

@@ -14,7 +14,7 @@ namespace QuayGateway.DevServices;
 public sealed class DevPostgres : IAsyncDisposable
 {
     private const string Superuser = "gateway";
-    private const string Database = "quay_gateway";
+    private const string DefaultDatabase = "quay_gateway";
     private const string InstallHint =
         "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found. Install them with " +
         "'sudo apt-get install -y postgresql' (Debian/Ubuntu), or set ConnectionStrings:Gateway to an existing server.";
@@ -24,22 +24,26 @@ public sealed class DevPostgres : IAsyncDisposable
     private readonly string? _runAsUser;
     private readonly bool _throwaway;
 
-    private DevPostgres(string binDir, string dataDir, string? runAsUser, bool throwaway, int port, string password)
+    private readonly string _database;
+
+    private DevPostgres(string binDir, string dataDir, string? runAsUser, bool throwaway, int port, string password, string database)
     {
+        _database = database;
         _binDir = binDir;
         _dataDir = dataDir;
         _runAsUser = runAsUser;
         _throwaway = throwaway;
         ConnectionString = new NpgsqlConnectionStringBuilder
         {
-            Host = "127.0.0.1", Port = port, Username = Superuser, Password = password, Database = Database,
+            Host = "127.0.0.1", Port = port, Username = Superuser, Password = password, Database = database,
         }.ConnectionString;
     }
 
     public string ConnectionString { get; }
 
     /// <summary>Starts (or reuses) the persistent development server under the user's local data folder.</summary>
-    public static async Task<DevPostgres> StartPersistentAsync(CancellationToken ct = default)
+    /// <param name="database">The database to use (created when missing): Development uses one per checkout.</param>
+    public static async Task<DevPostgres> StartPersistentAsync(string database = DefaultDatabase, CancellationToken ct = default)
     {
         // First: installing the server also creates the postgres OS user that root needs.
         var binDir = await EnsureBinDirAsync(ct);
@@ -48,7 +52,7 @@ public sealed class DevPostgres : IAsyncDisposable
             ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
             // As root the server runs as the postgres OS user, which cannot enter /root: use that user's own data folder.
             : Path.Combine(HomeOf(runAs), ".local", "share");
-        return await StartAsync(binDir, Path.Combine(home, "quay-gateway", "postgres"), runAs, throwaway: false, ct);
+        return await StartAsync(binDir, Path.Combine(home, "quay-gateway", "postgres"), runAs, throwaway: false, database, ct);
     }
 
     /// <summary>Starts a fresh server in a temporary folder; it is stopped and deleted on dispose.</summary>
@@ -56,7 +60,7 @@ public sealed class DevPostgres : IAsyncDisposable
     {
         var binDir = await EnsureBinDirAsync(ct);
         var dir = Path.Combine(Path.GetTempPath(), "quay-gateway-pg-" + Guid.NewGuid().ToString("N")[..12]);
-        return await StartAsync(binDir, dir, NonRootUserOrNull(), throwaway: true, ct);
+        return await StartAsync(binDir, dir, NonRootUserOrNull(), throwaway: true, DefaultDatabase, ct);
     }
 
     /// <summary>The server binaries' folder; as root on Debian/Ubuntu they are installed first when missing.</summary>
@@ -82,7 +86,7 @@ public sealed class DevPostgres : IAsyncDisposable
         return binDir;
     }
 
-    private static async Task<DevPostgres> StartAsync(string binDir, string dataDir, string? runAs, bool throwaway, CancellationToken ct)
+    private static async Task<DevPostgres> StartAsync(string binDir, string dataDir, string? runAs, bool throwaway, string database, CancellationToken ct)
     {
         Directory.CreateDirectory(dataDir);
         if (runAs is not null)
@@ -107,7 +111,7 @@ public sealed class DevPostgres : IAsyncDisposable
         }
 
         var instance = new DevPostgres(binDir, dataDir, runAs, throwaway, await ReusablePortAsync(dataDir, ct),
-            (await File.ReadAllTextAsync(passwordFile, ct)).Trim());
+            (await File.ReadAllTextAsync(passwordFile, ct)).Trim(), database);
         await instance.EnsureRunningAsync(ct);
         return instance;
     }
@@ -134,10 +138,10 @@ public sealed class DevPostgres : IAsyncDisposable
         // Unpooled: a pooled connection would outlive a StopAsync and fail on the next ResumeAsync.
         await using var admin = new NpgsqlConnection(WithDatabase("postgres") + ";Pooling=false");
         await admin.OpenAsync(ct);
-        await using var exists = new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{Database}'", admin);
+        await using var exists = new NpgsqlCommand($"SELECT 1 FROM pg_database WHERE datname = '{_database}'", admin);
         if (await exists.ExecuteScalarAsync(ct) is null)
         {
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {Database}", admin);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
             await create.ExecuteNonQueryAsync(ct);
         }
     }

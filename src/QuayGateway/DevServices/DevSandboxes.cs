@@ -36,6 +36,8 @@ public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandbo
                 QuayVersion = cluster["quayVersion"] ?? settings.QuayVersion,
                 PhaseDelay = cluster.GetValue<TimeSpan?>("phaseDelay") ?? settings.PhaseDelay,
                 KubeconfigPath = KubeconfigPath(settings.KubeconfigPath, name, names.Count),
+                // Each sandbox its own folder; a second gateway on the same folder stops here and says why.
+                StateDirectory = settings.StateDir is { Length: > 0 } stateDir ? Path.Combine(stateDir, name) : null,
             }, cancellationToken);
             _clusters[name] = sandbox;
             cluster["kubeconfig"] = sandbox.Options.KubeconfigPath;
@@ -44,8 +46,8 @@ public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandbo
             cluster["quayCaBundle"] = sandbox.QuayCaPath;
             // Quay calls go only to a registry's route host (or its SERVER_HOSTNAME): the sandbox's routes are under its apps domain.
             cluster["appsDomain"] = sandbox.Options.AppsDomain;
-            logger.LogInformation("Sandbox cluster {Cluster} listening on {Url} (profile {Profile}); kubeconfig {Kubeconfig}, Quay CA {QuayCa}",
-                name, sandbox.ApiServerUrl, sandbox.Options.Profile, sandbox.Options.KubeconfigPath, sandbox.QuayCaPath);
+            logger.LogInformation("Sandbox cluster {Cluster} listening on {Url} (profile {Profile}); kubeconfig {Kubeconfig}, Quay CA {QuayCa}, state {StateDir}",
+                name, sandbox.ApiServerUrl, sandbox.Options.Profile, sandbox.Options.KubeconfigPath, sandbox.QuayCaPath, sandbox.StateDirectory ?? "(not kept)");
             logger.LogInformation("See the sandbox's registries with: {Command}", KubectlCommand(sandbox.Options.KubeconfigPath!));
         }
     }

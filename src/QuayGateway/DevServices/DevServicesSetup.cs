@@ -24,7 +24,9 @@ public static class DevServicesSetup
         if (string.IsNullOrWhiteSpace(configuration.GetConnectionString(PersistenceSetup.ConnectionStringName))
             && builder.Environment.IsDevelopment())
         {
-            var devPostgres = DevPostgres.StartPersistentAsync().GetAwaiter().GetResult();
+            // One database per checkout on the shared server: two checkouts never share registries or keys.
+            var database = "quay_gateway_" + DevDataFolder.CheckoutKey(builder.Environment.ContentRootPath);
+            var devPostgres = DevPostgres.StartPersistentAsync(database).GetAwaiter().GetResult();
             configuration[$"ConnectionStrings:{PersistenceSetup.ConnectionStringName}"] = devPostgres.ConnectionString;
         }
 
@@ -46,9 +48,17 @@ public static class DevServicesSetup
 
         if (builder.Environment.IsDevelopment() && configuration[$"{SandboxSettings.Section}:KubeconfigPath"] is null)
         {
-            // Always written where a person finds it again (and the next run overwrites it), not in a temp folder.
-            configuration[$"{SandboxSettings.Section}:KubeconfigPath"] =
-                Path.Combine(DevDataFolder.Resolve(configuration), DevDataFolder.KubeconfigFile);
+            // Always written where a person finds it again (and the next run overwrites it), not in a temp folder;
+            // per checkout, like the sandbox's state.
+            configuration[$"{SandboxSettings.Section}:KubeconfigPath"] = Path.Combine(
+                DevDataFolder.CheckoutFolder(configuration, builder.Environment.ContentRootPath), DevDataFolder.KubeconfigFile);
+        }
+
+        if (builder.Environment.IsDevelopment() && configuration[$"{SandboxSettings.Section}:StateDir"] is null)
+        {
+            // The sandbox keeps its objects, Quay data, clock and CA here, so a restart finds its registries Ready.
+            configuration[$"{SandboxSettings.Section}:StateDir"] = Path.Combine(
+                DevDataFolder.CheckoutFolder(configuration, builder.Environment.ContentRootPath), DevDataFolder.SandboxStateFolder);
         }
 
         // A sandbox named "sandbox" is the default unless one is named, as the request examples assume.

@@ -22,4 +22,10 @@ public sealed class SandboxSettings
     /// so a person can run kubectl and curl against it. Unset: a folder of this process's own under the temp folder.
     /// </summary>
     public string? KubeconfigPath { get; set; }
+
+    /// <summary>
+    /// Where the sandboxes keep their objects, Quay data, clock and CA across restarts: one subfolder per sandbox
+    /// cluster, named after it. Unset: nothing is kept (Development sets it under the checkout's dev data folder).
+    /// </summary>
+    public string? StateDir { get; set; }
 }

@@ -30,6 +30,9 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
 {
     public const string ProblemMediaType = "application/problem+json";
 
+    /// <summary>The operation extension listing every problem <c>type</c> URI the operation can answer with.</summary>
+    public const string ProblemTypesExtension = "x-problem-types";
+
     [GeneratedRegex(@"\{(\w+)(:[^}]*)?\}")]
     private static partial Regex RouteConstraint();
 
@@ -82,6 +85,11 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
             });
         }
 
+        foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>().Where(p => string.IsNullOrEmpty(p.Description)))
+        {
+            parameter.Description = ParameterDescription(parameter.Name ?? "", "/" + (context.ApiDescription.RelativePath ?? ""));
+        }
+
         operation.Responses ??= [];
         foreach (var declared in metadata.OfType<ResponseContent>())
         {
@@ -103,7 +111,12 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
             AddHeader(Response(operation, header.Status), header.Name, header.Description, new OpenApiSchema { Type = JsonSchemaType.String });
         }
 
-        foreach (var (status, types) in ProblemTypesOf(operation, metadata))
+        var problems = ProblemTypesOf(operation, metadata);
+        // Every problem type the operation can answer, in one list: what a client maps to typed errors.
+        operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+        operation.Extensions[ProblemTypesExtension] = new JsonNodeExtension(
+            new JsonArray([.. problems.Values.SelectMany(t => t).Distinct().Order(StringComparer.Ordinal).Select(t => (JsonNode)t)]));
+        foreach (var (status, types) in problems)
         {
             var response = ProblemResponse(status, types, context);
             if (status is 429 or 503)
@@ -114,6 +127,44 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
             operation.Responses[status.ToString(CultureInfo.InvariantCulture)] = response;
         }
     }
+
+    /// <summary>
+    /// What a path, query or header parameter means. The gateway's parameters share names and meanings across the API
+    /// (paging, filters, the resource ids of its paths), so one table says it for all of them.
+    /// </summary>
+    private static string? ParameterDescription(string name, string path) => name switch
+    {
+        "id" when path.StartsWith("/v1/webhooks", StringComparison.Ordinal) => "The webhook's id.",
+        "id" when path.StartsWith("/v1/api-keys", StringComparison.Ordinal) => "The API key's id (12 hex digits, the part of the key after `qgw_`).",
+        "id" => "The registry's id, as returned by `POST /v1/registries` (its Location) and the list.",
+        "org" => "The Quay organization's name.",
+        "name" => "The robot's short name, without the `org+` prefix.",
+        "team" => "The team's name in the organization.",
+        "tenant" when path.StartsWith("/v1/tenants", StringComparison.Ordinal) => "The tenant's name (a DNS-1123 label).",
+        "tenant" => "Only the keys of this tenant (platform:admin); a tenant admin sees its own tenant's.",
+        "deliveryId" => "The delivery's id, as in the delivery log.",
+        "limit" => "The most entries in one page (each list has its default and its maximum; a value outside is a 400).",
+        "cursor" => "The `nextCursor` of the previous page; left out for the first page. Opaque: pass it as it was returned.",
+        "after" => "Only timeline entries after this entry id (what `Last-Event-ID` does for a stream).",
+        "state" => "Only registries in this state (for the timeline: entries that left the registry in it).",
+        "cluster" => "Only registries on this cluster.",
+        "namespace" => "Only registries in this namespace.",
+        "registry" => "Only the timeline of this registry (its id).",
+        "type" => "Only timeline entries of this type (`StateChanged`, `ConditionChanged`, `Drift`, ...).",
+        "format" => "`json` (the default) or `yaml` (two YAML documents, as applied and as live).",
+        "status" => "Only deliveries with this status.",
+        "actor" => "Only entries of this actor (an API key's id or a token's subject).",
+        "action" => "Only entries of this action (an operation id, such as `CreateRegistry`).",
+        "target" => "Only entries about this target (a path such as `/v1/registries/{id}`).",
+        "outcome" => "Only entries with this outcome (`succeeded`, `refused`, `failed`, `rate-limited`).",
+        "since" => "Only entries at or after this time (ISO 8601).",
+        "until" => "Only entries before this time (ISO 8601).",
+        "If-Match" => "The registry's ETag from a GET: the change is refused with 412 when the registry changed since.",
+        "If-None-Match" => "An ETag from an earlier GET: 304 without a body when the registry has not changed.",
+        "Idempotency-Key" => "A key of the caller's choice: the same key with the same body replays the first answer; with another body it is a 409.",
+        "Last-Event-ID" => "With `Accept: text/event-stream`: resume the stream after this entry id.",
+        _ => null,
+    };
 
     /// <summary>The problem statuses of the operation, each with the types it can carry, in order.</summary>
     private static SortedDictionary<int, SortedSet<string>> ProblemTypesOf(OpenApiOperation operation, IList<object> metadata)

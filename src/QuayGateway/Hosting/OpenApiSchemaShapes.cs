@@ -1,6 +1,9 @@
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -31,8 +34,29 @@ public sealed class DocumentedAsAttribute(Type shape) : Attribute
 /// The schemas Swashbuckle cannot derive from a type alone: problem documents as the gateway writes them, open-ended
 /// objects, and the real shapes of passed-through JSON.
 /// </summary>
-public sealed class OpenApiSchemaShapes : ISchemaFilter
+/// <para>
+/// Also, for every wire type: each property's description from the XML comments (<c>&lt;param&gt;</c> of a positional
+/// record, else the property's <c>&lt;summary&gt;</c>); enums the features declare from their own lists of values
+/// (<see cref="OpenApiSetup.DocumentValues{T}"/>); and the examples they declare per wire type
+/// (<see cref="OpenApiSetup.DocumentExample{T}"/>), so Swagger UI and generated clients show realistic values.
+/// </para>
+public sealed partial class OpenApiSchemaShapes(
+    IEnumerable<OpenApiSetup.DocumentedValues> documentedValues, IEnumerable<OpenApiSetup.DocumentedExample> documentedExamples) : ISchemaFilter
 {
+    private readonly ILookup<(Type, string), OpenApiSetup.DocumentedValues> _values =
+        documentedValues.ToLookup(v => (v.Type, v.Property));
+
+    private readonly ILookup<Type, OpenApiSetup.DocumentedExample> _examples = documentedExamples.ToLookup(e => e.Type);
+
+    /// <summary>
+    /// The example of a wire type, as the gateway would write it (enums by name, camelCase), but with absent values left
+    /// out rather than null, like the request examples: OpenAPI 3.0 validators read a null against a nullable $ref as wrong.
+    /// </summary>
+    private static readonly JsonSerializerOptions ExampleJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
     /// <summary>Any JSON value, for <c>JsonNode</c> and friends that no property narrows.</summary>
     public static OpenApiSchema AnyJson() => new() { Description = "Any JSON value." };
 
@@ -53,6 +77,14 @@ public sealed class OpenApiSchemaShapes : ISchemaFilter
         if (context.Type == typeof(ProblemDetails) || context.Type == typeof(HttpValidationProblemDetails))
         {
             Problem(concrete, context.Type == typeof(HttpValidationProblemDetails));
+        }
+
+        if (context.MemberInfo is null && _examples[context.Type].FirstOrDefault() is { } example)
+        {
+            // The document is OpenAPI 3.0, whose schemas have one example (Examples is 3.1's list).
+#pragma warning disable CS0618
+            concrete.Example = JsonSerializer.SerializeToNode(example.Value, context.Type, ExampleJson);
+#pragma warning restore CS0618
         }
 
         if (concrete.Properties is null)
@@ -83,8 +115,79 @@ public sealed class OpenApiSchemaShapes : ISchemaFilter
             {
                 Open(propertySchema, openProperty.Why);
             }
+
+            if (_values[(context.Type, property.Name)].FirstOrDefault() is { } values && concrete.Properties[name] is OpenApiSchema valued)
+            {
+                var target = valued.Type?.HasFlag(JsonSchemaType.Array) == true && valued.Items is OpenApiSchema items ? items : valued;
+                target.Enum = [.. values.Values.Select(v => (JsonNode)v)];
+            }
+
+            if (XmlDescription(context.Type, property.Name) is { } description)
+            {
+                concrete.Properties[name] = concrete.Properties[name] switch
+                {
+                    OpenApiSchema inline when inline.Description is null => Describe(inline, description),
+                    OpenApiSchema inline => Describe(inline, $"{description} {inline.Description}"),
+                    var reference => new OpenApiSchema { AllOf = [reference], Description = description },
+                };
+            }
         }
     }
+
+    private static OpenApiSchema Describe(OpenApiSchema schema, string description)
+    {
+        schema.Description = description;
+        return schema;
+    }
+
+    /// <summary>The gateway's XML documentation, by member id (<c>T:…</c>, <c>P:…</c>).</summary>
+    private static readonly Lazy<Dictionary<string, XElement>> XmlMembers = new(() =>
+    {
+        var path = Path.ChangeExtension(typeof(OpenApiSchemaShapes).Assembly.Location, ".xml");
+        return File.Exists(path)
+            ? XDocument.Load(path).Descendants("member")
+                .Where(m => m.Attribute("name") is not null)
+                .GroupBy(m => m.Attribute("name")!.Value, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal)
+            : [];
+    });
+
+    /// <summary>A property's description: the record's <c>&lt;param&gt;</c> for it, else the property's <c>&lt;summary&gt;</c>.</summary>
+    internal static string? XmlDescription(Type type, string property)
+    {
+        var id = type.FullName?.Replace('+', '.');
+        if (id is null)
+        {
+            return null;
+        }
+
+        var members = XmlMembers.Value;
+        var text = (members.TryGetValue("T:" + id, out var typeDoc)
+                       ? typeDoc.Elements("param").FirstOrDefault(p => (string?)p.Attribute("name") == property)
+                       : null)
+                   ?? (members.TryGetValue("P:" + id + "." + property, out var propertyDoc) ? propertyDoc.Element("summary") : null);
+        return text is null ? null : PlainText(text);
+    }
+
+    /// <summary>XML doc content as Markdown: <c>&lt;c&gt;</c> as code, a <c>&lt;see&gt;</c> as its name.</summary>
+    private static string? PlainText(XElement element)
+    {
+        var parts = element.Nodes().Select(node => node switch
+        {
+            XText t => t.Value,
+            XElement { Name.LocalName: "c" } c => "`" + c.Value + "`",
+            XElement { Name.LocalName: "see" or "seealso" } see =>
+                (string?)see.Attribute("langword") ?? ((string?)see.Attribute("cref"))?.Split('.', ':').Last() ?? see.Value,
+            XElement { Name.LocalName: "paramref" or "typeparamref" } r => (string?)r.Attribute("name") ?? "",
+            XElement other => other.Value,
+            _ => "",
+        });
+        var text = Whitespace().Replace(string.Concat(parts), " ").Trim();
+        return text.Length == 0 ? null : text;
+    }
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
 
     private static void Open(OpenApiSchema schema, string why)
     {
@@ -101,10 +204,10 @@ public sealed class OpenApiSchemaShapes : ISchemaFilter
     {
         schema.Properties = new Dictionary<string, IOpenApiSchema>
         {
-            ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri", Description = "Stable: clients switch on it." },
-            ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
-            ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" },
-            ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String },
+            ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri", Description = "The problem type: a stable URI under https://quaygateway.dev/problems/ that clients switch on." },
+            ["title"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A short summary of the problem type, for people; it may change." },
+            ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "The HTTP status code of this answer." },
+            ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "What went wrong with this request, for people." },
             ["instance"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The request path." },
             ["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Names the request in the gateway's logs and traces." },
             ["quayStatus"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "The status Quay answered, when the problem is Quay's answer." },

@@ -89,6 +89,38 @@ public static class OpenApiSetup
         return app;
     }
 
+    /// <summary>
+    /// Documents a string property of <typeparamref name="T"/> (or each item of a list of strings) as an enum of
+    /// <paramref name="values"/>: pass the code's own list (a feature's constants), so the document cannot drift from it.
+    /// </summary>
+    public static WebApplicationBuilder DocumentValues<T>(this WebApplicationBuilder builder, string property, IEnumerable<string> values)
+    {
+        if (typeof(T).GetProperty(property) is null)
+        {
+            throw new ArgumentException($"{typeof(T).Name} has no property {property}.", nameof(property));
+        }
+
+        builder.Services.AddSingleton(new DocumentedValues(typeof(T), property, [.. values]));
+        return builder;
+    }
+
+    /// <summary>
+    /// The example of a wire type in the document (the schema's <c>example</c>), as the gateway would write it: what
+    /// Swagger UI shows for an answer instead of <c>"string"</c>, and what a generated client's docs show.
+    /// </summary>
+    public static WebApplicationBuilder DocumentExample<T>(this WebApplicationBuilder builder, T example)
+        where T : notnull
+    {
+        builder.Services.AddSingleton(new DocumentedExample(typeof(T), example));
+        return builder;
+    }
+
+    /// <summary>An example of a wire type, for the document (<see cref="DocumentExample{T}"/>).</summary>
+    public sealed record DocumentedExample(Type Type, object Value);
+
+    /// <summary>The values a property takes, for the document (<see cref="DocumentValues{T}"/>).</summary>
+    public sealed record DocumentedValues(Type Type, string Property, IReadOnlyList<string> Values);
+
     /// <summary>Attaches a request example that Swagger UI pre-fills.</summary>
     public static RouteHandlerBuilder WithRequestExample(this RouteHandlerBuilder builder, object example) =>
         builder.WithMetadata(new RequestExample(example));
@@ -120,20 +152,25 @@ public static class OpenApiSetup
 
     public sealed record ResponseContent(int Status, string ContentType, Type Shape, string? Description);
 
-    /// <summary>Tag descriptions for the document; every tag an endpoint uses should have one here.</summary>
+    /// <summary>
+    /// The document's tags, in the order a user works in: request a registry and follow it, bootstrap its Quay, subscribe
+    /// to its events; then the platform's clusters, the audit log, API keys and tenants. Swagger UI, Redoc and generated
+    /// clients list operations in this order. Every tag an endpoint uses must be listed here (a test checks it).
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, string Description)> Tags =
+    [
+        ("Registries", "Request Quay registries, follow their rollout, status, components and timeline, change and delete them."),
+        ("Quay", "Bootstrap a registry's first user and organizations through Quay's API, with the stored token; robots, teams and quotas."),
+        ("Webhooks", "Subscriptions to registry events, signed with Standard Webhooks; deliveries and redelivery."),
+        ("Clusters", "The target clusters the gateway provisions into, and whether each is reachable."),
+        ("Audit", "Who wrote what, and which writes were refused (admin: the own tenant; platform:admin: all)."),
+        ("API keys", "Manage the API keys that tenants and portals use (admin scope)."),
+        ("Tenants", "Tenant policies: allowed clusters and namespaces, quotas and rate limits (platform:admin)."),
+    ];
+
+    /// <summary>The document-level tags, in <see cref="Tags"/> order; a tag no endpoint uses is left out.</summary>
     private sealed class TagDescriptionsFilter : IDocumentFilter
     {
-        private static readonly Dictionary<string, string> Descriptions = new()
-        {
-            ["Registries"] = "Request Quay registries, follow their rollout, status and components, change and delete them.",
-            ["API keys"] = "Manage the API keys that tenants and portals use (admin scope).",
-            ["Quay"] = "Bootstrap a registry's first user and organizations through Quay's API, with the stored token.",
-            ["Webhooks"] = "Subscriptions to registry events, signed with Standard Webhooks; deliveries and redelivery.",
-            ["Clusters"] = "The target clusters the gateway provisions into.",
-            ["Status"] = "Fleet-wide status.",
-            ["Audit"] = "Who wrote what, and which writes were refused (admin: the own tenant; platform:admin: all).",
-        };
-
         public void Apply(OpenApiDocument document, DocumentFilterContext context)
         {
             var used = (document.Paths ?? []).Values
@@ -141,13 +178,12 @@ public static class OpenApiSetup
                 .SelectMany(o => o.Tags ?? new HashSet<OpenApiTagReference>())
                 .Select(t => t.Name)
                 .OfType<string>()
-                .Distinct()
-                .Order(StringComparer.Ordinal);
-            document.Tags = new HashSet<OpenApiTag>(used.Select(name => new OpenApiTag
-            {
-                Name = name,
-                Description = Descriptions.GetValueOrDefault(name),
-            }));
+                .ToHashSet(StringComparer.Ordinal);
+            var order = Tags.Select(t => t.Name).ToList();
+            document.Tags = new HashSet<OpenApiTag>(used
+                .OrderBy(name => order.IndexOf(name) is var i && i < 0 ? int.MaxValue : i)
+                .ThenBy(name => name, StringComparer.Ordinal)
+                .Select(name => new OpenApiTag { Name = name, Description = Tags.FirstOrDefault(t => t.Name == name).Description }));
         }
     }
 }

@@ -46,6 +46,7 @@ public static class ProblemTypes
     public const string QuayTimeout = Base + "quay-timeout";
     public const string QuayDestinationRefused = Base + "quay-destination-refused";
     public const string QuayQuotaManagementDisabled = Base + "quay-quota-management-disabled";
+    public const string QuayOrganizationExists = Base + "quay-organization-exists";
 
     /// <summary>The type for a bare status code the framework produced (routing, auth, body limits).</summary>
     public static string ForStatus(int status) => status switch

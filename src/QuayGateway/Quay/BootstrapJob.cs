@@ -46,7 +46,7 @@ public sealed class BootstrapJob(
         {
             db.ChangeTracker.Clear();
             registry = await db.Registries.SingleAsync(r => r.Id == registryId, ct);
-            if (await organizations.CreateAsync(registry, organization, ct) is { } problem)
+            if ((await organizations.CreateAsync(registry, organization, ct)).Problem is { } problem)
             {
                 await FailAsync(registryId, problem, ct);
                 return;

@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 namespace QuayGateway.Quay;
 
 /// <summary>What Quay answered: its status code and body, as sent.</summary>
+/// <param name="Status">Quay's HTTP status code.</param>
+/// <param name="Body">Quay's response body, as sent.</param>
 /// <param name="Location">The <c>Location</c> header (the 302 of <c>/oauth/authorizeapp</c> carries the token there).</param>
 /// <param name="Cookie">The session cookie Quay set (<c>name=value</c>), for the calls of a session.</param>
 /// <param name="NextCsrfToken">Quay's <c>X-Next-CSRF-Token</c> header.</param>

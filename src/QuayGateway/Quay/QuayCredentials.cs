@@ -8,6 +8,15 @@ using QuayGateway.Webhooks.Model;
 namespace QuayGateway.Quay;
 
 /// <summary>What <c>GET /quay/credentials</c> and <c>/status</c> show of the stored credentials: never the secret.</summary>
+/// <param name="Kind">How the token came about: <c>minted</c> (the gateway's durable token), <c>supplied</c> (given through PUT) or <c>initialize</c> (Quay's short-lived first-user token).</param>
+/// <param name="Username">The Quay user the token acts as.</param>
+/// <param name="Scopes">The OAuth scopes Quay granted the token.</param>
+/// <param name="ExpiresAt">When the token expires; null when Quay did not say.</param>
+/// <param name="LastUsedAt">When the gateway last called Quay with it.</param>
+/// <param name="LastError">Why the last call with it failed; null after a success.</param>
+/// <param name="LastErrorAt">When the last call with it failed.</param>
+/// <param name="Renewable">Whether the gateway can mint a new token when Quay refuses this one (it holds the user's password).</param>
+/// <param name="AutomationOrganization">The Quay organization whose OAuth application minted the token; null for other kinds.</param>
 public sealed record QuayCredentialsView(
     string Kind, string? Username, IReadOnlyList<string> Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, string? LastError,
     DateTimeOffset? LastErrorAt, bool Renewable, string? AutomationOrganization)
@@ -41,7 +50,8 @@ public sealed class QuayAccessSummary(GatewayDb db) : IRegistryQuayAccess
 /// credentials. Renewals and failures are timeline entries and webhook events.
 /// </summary>
 public sealed class QuayCredentials(
-    GatewayDb db, QuayTokenVault vault, QuayTokenMinter minter, QuayDestinations destinations, TimeProvider time, ILogger<QuayCredentials> logger)
+    GatewayDb db, IServiceScopeFactory scopes, QuayTokenVault vault, QuayTokenMinter minter, QuayDestinations destinations, TimeProvider time,
+    ILogger<QuayCredentials> logger)
 {
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
@@ -118,15 +128,15 @@ public sealed class QuayCredentials(
 
         await StoreAsync(registry.Id, minted, QuayCredentialKind.Minted, username, keepPassword: password, ct);
         var now = time.GetUtcNow();
-        await db.UpdateRegistryAsync(await FreshAsync(registry.Id, ct), r =>
+        await AnnounceAsync(registry.Id, (own, r) =>
         {
-            db.Record(r, "QuayCredentialsRenewed", "QuayCredentialsRenewed",
+            own.Record(r, "QuayCredentialsRenewed", "QuayCredentialsRenewed",
                 $"{why}; minted a new Quay token for '{username}' through {minted.Path} (expires {minted.ExpiresAt:u}).", now);
-            db.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsRenewed, now, new Dictionary<string, string>
+            own.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsRenewed, now, new Dictionary<string, string>
             {
                 ["username"] = username, ["expiresAt"] = minted.ExpiresAt.ToString("O"),
             });
-        }, CancellationToken.None);
+        });
         logger.LogInformation("Renewed the Quay token of registry {RegistryId} through {Path}", registry.Id, minted.Path);
         return (minted.Token, null);
     }
@@ -158,11 +168,11 @@ public sealed class QuayCredentials(
         account.LastError = error;
         if (first)
         {
-            await db.UpdateRegistryAsync(await FreshAsync(registry.Id, ct), r =>
+            await AnnounceAsync(registry.Id, (own, r) =>
             {
-                db.Record(r, "QuayCredentialsFailed", "QuayCredentialsFailed", $"{error} {QuayProblem.CredentialsRemedy}", now);
-                db.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsFailed, now, new Dictionary<string, string> { ["reason"] = error });
-            }, CancellationToken.None);
+                own.Record(r, "QuayCredentialsFailed", "QuayCredentialsFailed", $"{error} {QuayProblem.CredentialsRemedy}", now);
+                own.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsFailed, now, new Dictionary<string, string> { ["reason"] = error });
+            });
         }
 
         logger.LogWarning("Quay credentials of registry {RegistryId} failed: {Reason}", registry.Id, error);
@@ -180,10 +190,17 @@ public sealed class QuayCredentials(
             .SetProperty(a => a.LastUsedAt, now).SetProperty(a => a.LastError, (string?)null).SetProperty(a => a.LastErrorAt, (DateTimeOffset?)null), ct);
     }
 
-    private async Task<Registry> FreshAsync(Guid id, CancellationToken ct)
+    /// <summary>
+    /// Adds a timeline entry and a webhook event about the registry in a unit of work of their own: a renewal happens
+    /// in the middle of someone else's (a request, a job), whose tracked rows and unsaved changes stay as they were.
+    /// </summary>
+    private async Task AnnounceAsync(Guid registryId, Action<GatewayDb, Registry> add)
     {
-        db.ChangeTracker.Clear();
-        return await db.Registries.SingleAsync(r => r.Id == id, ct);
+        await using var scope = scopes.CreateAsyncScope();
+        var own = scope.ServiceProvider.GetRequiredService<GatewayDb>();
+        var registry = await own.Registries.AsNoTracking().SingleAsync(r => r.Id == registryId, CancellationToken.None);
+        add(own, registry);
+        await own.SaveChangesAsync(CancellationToken.None);
     }
 
     /// <summary>The automation organization's e-mail: Quay wants a unique one while mailing is on.</summary>

@@ -9,6 +9,9 @@ using QuayGateway.Registries.Model;
 namespace QuayGateway.Quay;
 
 /// <summary>The body of <c>PUT /quay/credentials</c>: a Quay OAuth token, or a user's name and password to mint one with.</summary>
+/// <param name="Token">A Quay OAuth token (Organization, Applications, Generate Token). Not with <c>username</c> and <c>password</c>.</param>
+/// <param name="Username">A Quay superuser's name, to mint a durable token with; with <c>password</c>.</param>
+/// <param name="Password">That user's password. Stored encrypted, to mint again when Quay refuses the token.</param>
 public sealed record QuayCredentialsRequest(string? Token = null, string? Username = null, string? Password = null)
 {
     /// <summary>Never the secrets.</summary>

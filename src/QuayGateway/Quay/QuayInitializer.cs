@@ -9,6 +9,10 @@ using QuayGateway.Webhooks.Model;
 namespace QuayGateway.Quay;
 
 /// <summary>The 201 body of <c>POST /quay/initialize</c>: the only answer that ever carries the token.</summary>
+/// <param name="Username">The user Quay created, a superuser when listed in SUPER_USERS.</param>
+/// <param name="Email">The user's e-mail address.</param>
+/// <param name="AccessToken">The OAuth token for Quay's API; shown only here, stored encrypted by the gateway.</param>
+/// <param name="TokenExpiresAt">When the token expires.</param>
 /// <param name="TokenKind"><c>minted</c> (a 10-year token of the automation organization's application) or <c>initialize</c> (Quay's 2.5-hour token).</param>
 /// <param name="Warning">Why the durable token could not be minted, when the token is the short one.</param>
 public sealed record QuayUserCreated(
@@ -34,10 +38,13 @@ public sealed class QuayInitializer(
 {
     private const string NonEmptyDatabase = "non-empty database";
 
+    /// <param name="registry">The registry whose Quay is initialized.</param>
+    /// <param name="user">The first user to create.</param>
     /// <param name="askAgainIfUnconfirmed">
     /// Whether to call again after an earlier call got no answer. True only on a person's request (the API, POST /retry);
     /// a re-run job must not repeat a call that may have worked.
     /// </param>
+    /// <param name="ct">Cancels the call.</param>
     public async Task<(QuayUserCreated? Created, QuayProblem? Problem)> InitializeAsync(
         Registry registry, InitialUserRequest user, bool askAgainIfUnconfirmed, CancellationToken ct)
     {

@@ -11,18 +11,31 @@ using QuayGateway.Webhooks.Model;
 namespace QuayGateway.Quay;
 
 /// <summary>A robot's credentials, shown once: its full name, token and a ready <c>.dockerconfigjson</c>.</summary>
+/// <param name="Name">The robot's full name, <c>org+name</c>.</param>
+/// <param name="Token">The robot's token (its password for <c>docker login</c>); shown only here.</param>
+/// <param name="DockerConfigJson">A ready <c>.dockerconfigjson</c> for the registry with the robot's credentials; shown only here.</param>
+/// <param name="PullSecrets">The pull Secrets written (and kept current) in the registry's cluster.</param>
 public sealed record RobotCredentials(string Name, string Token, string DockerConfigJson, IReadOnlyList<PullSecretSpec> PullSecrets);
 
 /// <summary>A team as the gateway left it.</summary>
+/// <param name="Name">The team's name.</param>
+/// <param name="Role">The team's organization-wide role.</param>
+/// <param name="Members">The members the team has now.</param>
+/// <param name="CreatedByGateway">Whether the gateway created the team (else it existed and was changed).</param>
+/// <param name="Invited">Members that Quay invited rather than added (they must accept).</param>
 public sealed record TeamState(string Name, string Role, IReadOnlyList<string> Members, bool CreatedByGateway, IReadOnlyList<string> Invited);
 
 /// <summary>The organization's quota as the gateway left it.</summary>
+/// <param name="LimitBytes">The storage limit, in bytes.</param>
+/// <param name="Limit">The limit as Quay shows it (<c>10.0 GiB</c>).</param>
+/// <param name="Changed">Whether the gateway changed it (false when it was so already).</param>
 public sealed record QuotaState(long LimitBytes, string? Limit, bool Changed);
 
 /// <summary>
 /// Robots (with pull secrets), teams and quotas of a registry's Quay organizations, for the API and the declarative
 /// bootstrap alike. Each change is a timeline entry and a webhook event; what is already so is left alone, and nothing
-/// the gateway did not create is deleted. Quay is called through <see cref="QuayAccess"/> only.
+/// the gateway did not create is deleted. Quay is called through <see cref="QuayAccess"/> only: each call with
+/// credentials that work (renewed when Quay refuses them), no call more than the operation needs.
 /// </summary>
 public sealed class QuayOrganizationResources(
     GatewayDb db, QuayClient quay, QuayAccess access, QuayRobotTokens tokens, TimeProvider time, ILogger<QuayOrganizationResources> logger)
@@ -30,43 +43,24 @@ public sealed class QuayOrganizationResources(
     private const string RobotMissing = "Could not find robot";
 
     /// <summary>Creates the robot in Quay (Quay refuses an existing one) and keeps its token for its pull secrets.</summary>
-    public async Task<(RobotCredentials? Robot, QuayProblem? Problem)> CreateRobotAsync(Registry registry, string org, RobotSpec spec, CancellationToken ct)
-    {
-        var (call, problem) = await access.OpenAsync(registry, ct);
-        if (call is null)
+    public Task<(RobotCredentials? Robot, QuayProblem? Problem)> CreateRobotAsync(Registry registry, string org, RobotSpec spec, CancellationToken ct) =>
+        access.RunAsync<RobotCredentials>(registry, async quayCall =>
         {
-            return (null, problem);
-        }
-
-        try
-        {
-            var answer = await quay.CreateRobotAsync(call.Target, call.Token, org, spec.Name, spec.Description, ct);
+            var answer = await quayCall.SendAsync((target, token, ct) => quay.CreateRobotAsync(target, token, org, spec.Name, spec.Description, ct));
             if (!answer.IsSuccess || answer.Json?["token"]?.GetValue<string>() is not { } token)
             {
                 return (null, QuayProblem.FromAnswer(answer, $"create robot '{org}+{spec.Name}'"));
             }
 
             var robot = await KeepRobotAsync(registry, org, spec, token, createdByGateway: true, ct);
-            return (Credentials(call, robot.FullName, token, robot.PullSecrets), null);
-        }
-        catch (QuayCallException e)
-        {
-            return (null, QuayProblem.FromCallFailure(e));
-        }
-    }
+            return (Credentials(quayCall, robot.FullName, token, robot.PullSecrets), null);
+        }, ct);
 
     /// <summary>A new token from Quay, kept (and pushed to the robot's pull secrets) when the gateway knows the robot.</summary>
-    public async Task<(RobotCredentials? Robot, QuayProblem? Problem)> RegenerateRobotAsync(Registry registry, string org, string name, CancellationToken ct)
-    {
-        var (call, problem) = await access.OpenAsync(registry, ct);
-        if (call is null)
+    public Task<(RobotCredentials? Robot, QuayProblem? Problem)> RegenerateRobotAsync(Registry registry, string org, string name, CancellationToken ct) =>
+        access.RunAsync<RobotCredentials>(registry, async quayCall =>
         {
-            return (null, problem);
-        }
-
-        try
-        {
-            var answer = await quay.RegenerateRobotAsync(call.Target, call.Token, org, name, ct);
+            var answer = await quayCall.SendAsync((target, token, ct) => quay.RegenerateRobotAsync(target, token, org, name, ct));
             if (!answer.IsSuccess || answer.Json?["token"]?.GetValue<string>() is not { } token)
             {
                 return (null, QuayProblem.FromAnswer(answer, $"regenerate the token of robot '{org}+{name}'"));
@@ -87,70 +81,46 @@ public sealed class QuayOrganizationResources(
                 await db.SaveChangesAsync(CancellationToken.None);
             }
 
-            return (Credentials(call, $"{org}+{name}", token, robot?.PullSecrets ?? []), null);
-        }
-        catch (QuayCallException e)
-        {
-            return (null, QuayProblem.FromCallFailure(e));
-        }
-    }
+            return (Credentials(quayCall, $"{org}+{name}", token, robot?.PullSecrets ?? []), null);
+        }, ct);
 
     /// <summary>Deletes the robot in Quay (gone already counts as done) and, through the job, its pull secrets.</summary>
-    public async Task<QuayProblem?> DeleteRobotAsync(Registry registry, string org, string name, CancellationToken ct)
-    {
-        var (call, problem) = await access.OpenAsync(registry, ct);
-        if (call is null)
+    public Task<QuayProblem?> DeleteRobotAsync(Registry registry, string org, string name, CancellationToken ct) =>
+        access.RunAsync(registry, async quayCall =>
         {
-            return problem;
-        }
-
-        var robot = await FindRobotAsync(registry.Id, org, name, ct);
-        try
-        {
-            var answer = await quay.DeleteRobotAsync(call.Target, call.Token, org, name, ct);
+            var robot = await FindRobotAsync(registry.Id, org, name, ct);
+            var answer = await quayCall.SendAsync((target, token, ct) => quay.DeleteRobotAsync(target, token, org, name, ct));
             var gone = answer.Status == 400 && answer.Message.Contains(RobotMissing, StringComparison.Ordinal) && robot is not null;
             if (!answer.IsSuccess && !gone)
             {
                 return QuayProblem.FromAnswer(answer, $"delete robot '{org}+{name}'");
             }
-        }
-        catch (QuayCallException e)
-        {
-            return QuayProblem.FromCallFailure(e);
-        }
 
-        var now = time.GetUtcNow();
-        db.Record(registry, "QuayRobotDeleted", "QuayRobotDeleted", $"Deleted Quay robot '{org}+{name}'.", now);
-        if (robot is not null)
-        {
-            robot.Deleted = true;
-            robot.ProtectedToken = null;
-            robot.PullSecrets = [];
-            db.EnqueueJob(RobotPullSecretsJob.For(robot.Id)); // removes its Secrets, then the row
-        }
+            var now = time.GetUtcNow();
+            db.Record(registry, "QuayRobotDeleted", "QuayRobotDeleted", $"Deleted Quay robot '{org}+{name}'.", now);
+            if (robot is not null)
+            {
+                robot.Deleted = true;
+                robot.ProtectedToken = null;
+                robot.PullSecrets = [];
+                db.EnqueueJob(RobotPullSecretsJob.For(robot.Id)); // removes its Secrets, then the row
+            }
 
-        await db.SaveChangesAsync(CancellationToken.None);
-        logger.LogInformation("Deleted Quay robot {Robot} of registry {RegistryId}", $"{org}+{name}", registry.Id);
-        return null;
-    }
+            await db.SaveChangesAsync(CancellationToken.None);
+            logger.LogInformation("Deleted Quay robot {Robot} of registry {RegistryId}", $"{org}+{name}", registry.Id);
+            return null;
+        }, ct);
 
     /// <summary>
     /// Creates the team or sets its role, and its members: the whole set for a team the gateway created, added only
     /// for one it found. A team already so is not touched.
     /// </summary>
-    public async Task<(TeamState? Team, QuayProblem? Problem)> PutTeamAsync(Registry registry, string org, TeamSpec spec, CancellationToken ct)
-    {
-        var (call, problem) = await access.OpenAsync(registry, ct);
-        if (call is null)
+    public Task<(TeamState? Team, QuayProblem? Problem)> PutTeamAsync(Registry registry, string org, TeamSpec spec, CancellationToken ct) =>
+        access.RunAsync<TeamState>(registry, async quayCall =>
         {
-            return (null, problem);
-        }
-
-        var record = await db.QuayTeams.SingleOrDefaultAsync(t => t.RegistryId == registry.Id && t.Organization == org && t.Name == spec.Name, ct);
-        var wanted = (spec.Members ?? []).Distinct(StringComparer.Ordinal).ToList();
-        try
-        {
-            var members = await quay.ListTeamMembersAsync(call.Target, call.Token, org, spec.Name, ct);
+            var record = await db.QuayTeams.SingleOrDefaultAsync(t => t.RegistryId == registry.Id && t.Organization == org && t.Name == spec.Name, ct);
+            var wanted = (spec.Members ?? []).Distinct(StringComparer.Ordinal).ToList();
+            var members = await quayCall.SendAsync((target, token, ct) => quay.ListTeamMembersAsync(target, token, org, spec.Name, ct));
             if (!members.IsSuccess && members.Status != 404)
             {
                 return (null, QuayProblem.FromAnswer(members, $"read team '{spec.Name}' of '{org}'"));
@@ -161,7 +131,7 @@ public sealed class QuayOrganizationResources(
             var changed = false;
             if (!members.IsSuccess || record is null || record.Role != spec.Role)
             {
-                var put = await quay.PutTeamAsync(call.Target, call.Token, org, spec.Name, spec.Role, ct);
+                var put = await quayCall.SendAsync((target, token, ct) => quay.PutTeamAsync(target, token, org, spec.Name, spec.Role, ct));
                 if (!put.IsSuccess)
                 {
                     return (null, QuayProblem.FromAnswer(put, $"set team '{spec.Name}' of '{org}'"));
@@ -175,7 +145,7 @@ public sealed class QuayOrganizationResources(
             var invited = new List<string>();
             foreach (var member in wanted.Where(m => !current.Contains(m)))
             {
-                var added = await quay.AddTeamMemberAsync(call.Target, call.Token, org, spec.Name, member, ct);
+                var added = await quayCall.SendAsync((target, token, ct) => quay.AddTeamMemberAsync(target, token, org, spec.Name, member, ct));
                 if (!added.IsSuccess)
                 {
                     return (null, QuayProblem.FromAnswer(added, $"add '{member}' to team '{spec.Name}' of '{org}'"));
@@ -194,7 +164,7 @@ public sealed class QuayOrganizationResources(
             {
                 foreach (var member in current.Where(m => !wanted.Contains(m)))
                 {
-                    var removed = await quay.RemoveTeamMemberAsync(call.Target, call.Token, org, spec.Name, member, ct);
+                    var removed = await quayCall.SendAsync((target, token, ct) => quay.RemoveTeamMemberAsync(target, token, org, spec.Name, member, ct));
                     if (!removed.IsSuccess)
                     {
                         return (null, QuayProblem.FromAnswer(removed, $"remove '{member}' from team '{spec.Name}' of '{org}'"));
@@ -231,25 +201,13 @@ public sealed class QuayOrganizationResources(
 
             await db.SaveChangesAsync(CancellationToken.None);
             return (new TeamState(spec.Name, spec.Role, final.Order(StringComparer.Ordinal).ToList(), ownedByGateway, invited), null);
-        }
-        catch (QuayCallException e)
-        {
-            return (null, QuayProblem.FromCallFailure(e));
-        }
-    }
+        }, ct);
 
     /// <summary>Creates or changes the organization's quota; 409 when Quay runs without FEATURE_QUOTA_MANAGEMENT.</summary>
-    public async Task<(QuotaState? Quota, QuayProblem? Problem)> SetQuotaAsync(Registry registry, string org, long limitBytes, CancellationToken ct)
-    {
-        var (call, problem) = await access.OpenAsync(registry, ct);
-        if (call is null)
+    public Task<(QuotaState? Quota, QuayProblem? Problem)> SetQuotaAsync(Registry registry, string org, long limitBytes, CancellationToken ct) =>
+        access.RunAsync<QuotaState>(registry, async quayCall =>
         {
-            return (null, problem);
-        }
-
-        try
-        {
-            var list = await quay.ListQuotasAsync(call.Target, call.Token, org, ct);
+            var list = await quayCall.SendAsync((target, token, ct) => quay.ListQuotasAsync(target, token, org, ct));
             if (list.Status == 404)
             {
                 return (null, QuotaManagementDisabled(list));
@@ -266,9 +224,9 @@ public sealed class QuayOrganizationResources(
                 return (new QuotaState(limitBytes, (string?)existing["limit"], Changed: false), null);
             }
 
-            var answer = existing is null
-                ? await quay.CreateQuotaAsync(call.Target, call.Token, org, limitBytes, ct)
-                : await quay.ChangeQuotaAsync(call.Target, call.Token, org, existing["id"]!.GetValue<long>(), limitBytes, ct);
+            var answer = await quayCall.SendAsync((target, token, ct) => existing is null
+                ? quay.CreateQuotaAsync(target, token, org, limitBytes, ct)
+                : quay.ChangeQuotaAsync(target, token, org, existing["id"]!.GetValue<long>(), limitBytes, ct));
             if (!answer.IsSuccess)
             {
                 return (null, QuayProblem.FromAnswer(answer, $"set the quota of '{org}'"));
@@ -283,15 +241,10 @@ public sealed class QuayOrganizationResources(
             await db.SaveChangesAsync(CancellationToken.None);
             // Creating answers "Created"; Quay's own wording of the limit comes with the quota view.
             var limit = answer.Json is JsonObject view ? (string?)view["limit"]
-                : (await quay.ListQuotasAsync(call.Target, call.Token, org, ct)).Json is JsonArray after
+                : (await quayCall.SendAsync((target, token, ct) => quay.ListQuotasAsync(target, token, org, ct))).Json is JsonArray after
                     ? (string?)after.OfType<JsonObject>().FirstOrDefault()?["limit"] : null;
             return (new QuotaState(limitBytes, limit, Changed: true), null);
-        }
-        catch (QuayCallException e)
-        {
-            return (null, QuayProblem.FromCallFailure(e));
-        }
-    }
+        }, ct);
 
     /// <summary>
     /// The declarative part of an organization: robots that are missing are created (ones found in Quay are used, and
@@ -334,25 +287,19 @@ public sealed class QuayOrganizationResources(
             return null;
         }
 
-        var (call, problem) = await access.OpenAsync(registry, ct);
-        if (call is null)
+        // Created by an earlier run whose answer was lost, or by someone else: use it, never re-create it.
+        var (found, problem) = await access.RunAsync<string>(registry, async quayCall =>
+            ((await quayCall.SendAsync((target, token, ct) => quay.GetRobotAsync(target, token, org, spec.Name, ct))) is { IsSuccess: true } answer
+                ? answer.Json?["token"]?.GetValue<string>() : null, null), ct);
+        if (problem is not null)
         {
             return problem;
         }
 
-        try
+        if (found is { } token)
         {
-            // Created by an earlier run whose answer was lost, or by someone else: use it, never re-create it.
-            var found = await quay.GetRobotAsync(call.Target, call.Token, org, spec.Name, ct);
-            if (found.IsSuccess && found.Json?["token"]?.GetValue<string>() is { } token)
-            {
-                await KeepRobotAsync(registry, org, spec, token, createdByGateway: false, ct);
-                return null;
-            }
-        }
-        catch (QuayCallException e)
-        {
-            return QuayProblem.FromCallFailure(e);
+            await KeepRobotAsync(registry, org, spec, token, createdByGateway: false, ct);
+            return null;
         }
 
         return (await CreateRobotAsync(registry, org, spec, ct)).Problem;
@@ -406,8 +353,8 @@ public sealed class QuayOrganizationResources(
             .Where(m => m?["invited"]?.GetValue<bool>() != true && m?["name"] is not null)
             .Select(m => m!["name"]!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
 
-    private static RobotCredentials Credentials(QuayCall call, string name, string token, IReadOnlyList<PullSecretSpec> pullSecrets) =>
-        new(name, token, DockerConfigJson(call.Target.Endpoint, name, token), pullSecrets);
+    private static RobotCredentials Credentials(QuaySession session, string name, string token, IReadOnlyList<PullSecretSpec> pullSecrets) =>
+        new(name, token, DockerConfigJson(session.Target!.Endpoint, name, token), pullSecrets);
 
     /// <summary>A <c>.dockerconfigjson</c> for the registry's host, as Quay's own "Kubernetes Secret" download has it.</summary>
     public static string DockerConfigJson(Uri endpoint, string name, string token) =>

@@ -11,12 +11,18 @@ using QuayGateway.Tenants;
 namespace QuayGateway.Quay;
 
 /// <summary>The body of <c>POST …/organizations/{org}/robots</c>.</summary>
+/// <param name="Name">The robot's short name (lowercase letters, digits and <c>_</c>, 2 to 255 characters); Quay names it <c>org+name</c>.</param>
+/// <param name="Description">What the robot is for, shown in Quay.</param>
+/// <param name="PullSecrets"><c>kubernetes.io/dockerconfigjson</c> Secrets to write with the robot's credentials, in namespaces the tenant may use.</param>
 public sealed record CreateRobotRequest(string Name, string? Description = null, IReadOnlyList<PullSecretSpec>? PullSecrets = null);
 
 /// <summary>The body of <c>PUT …/organizations/{org}/teams/{team}</c>.</summary>
+/// <param name="Role">The team's organization-wide role.</param>
+/// <param name="Members">The members to add: user names or robots (<c>org+robot</c>). Members not listed are left alone.</param>
 public sealed record PutTeamRequest(string Role, IReadOnlyList<string>? Members = null);
 
 /// <summary>The body of <c>PUT …/organizations/{org}/quota</c>.</summary>
+/// <param name="LimitBytes">The organization's storage limit, in bytes.</param>
 public sealed record PutQuotaRequest(long LimitBytes);
 
 /// <summary>Robots (with pull secrets), teams and the quota of an organization in a registry's Quay.</summary>
@@ -93,12 +99,10 @@ public static class QuayOrganizationResourcesApi
             return Problems.Validation(errors.ToDictionary(e => e.Key.Replace("robot.", "", StringComparison.Ordinal), e => e.Value.ToArray()));
         }
 
-        foreach (var ns in (request.PullSecrets ?? []).Select(s => s.Namespace).Distinct(StringComparer.Ordinal))
+        if (await policies.CheckPullSecretNamespacesAsync(db, user.Tenant(), registry.Cluster,
+                (request.PullSecrets ?? []).Select((s, i) => ($"pullSecrets[{i}].namespace", s.Namespace)), ct) is { } refused)
         {
-            if (await policies.CheckExistingPlacementAsync(db, user.Tenant(), registry.Cluster, ns, ct) is { } refused)
-            {
-                return refused;
-            }
+            return refused;
         }
 
         var (robot, problem) = await resources.CreateRobotAsync(registry, org, new RobotSpec(request.Name, request.Description, request.PullSecrets), ct);

@@ -15,7 +15,12 @@ public static class QuayOrganizationsApi
 
     public static string Location(Guid id, string organization) => $"{RegistriesApi.Location(id)}/quay/organizations/{Uri.EscapeDataString(organization)}";
 
-    public static async Task<Results<Created<OrganizationSpec>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+    /// <summary>
+    /// 201 when this call created the organization; 200 when it existed already with the e-mail asked for (or none was
+    /// asked for); 409 <c>quay-organization-exists</c>, naming the e-mail Quay keeps, when it exists with another one.
+    /// The answer shows only what Quay stored.
+    /// </summary>
+    public static async Task<Results<Created<OrganizationSpec>, Ok<OrganizationSpec>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         Guid id, OrganizationSpec request, ClaimsPrincipal user, GatewayDb db, QuayOrganizations organizations, CancellationToken ct)
     {
         var registry = await db.OfTenant(user).FindAsync(id, ct);
@@ -35,10 +40,38 @@ public static class QuayOrganizationsApi
             return QuayProblem.NotAvailable(registry).ToResult();
         }
 
-        return await organizations.CreateAsync(registry, request, ct) is { } problem
-            ? problem.ToResult()
-            : TypedResults.Created(Location(id, request.Name), request);
+        var (outcome, problem) = await organizations.CreateAsync(registry, request, ct);
+        if (outcome is null)
+        {
+            return problem!.ToResult();
+        }
+
+        var email = outcome.Email;
+        if (email is null && !outcome.Created)
+        {
+            (email, problem) = await organizations.StoredEmailAsync(registry, request.Name, ct);
+            if (problem is not null)
+            {
+                return problem.ToResult();
+            }
+        }
+
+        if (request.Email is not null && !string.Equals(email, request.Email, StringComparison.OrdinalIgnoreCase))
+        {
+            return Exists(request.Name, email);
+        }
+
+        var shown = new OrganizationSpec(request.Name, email);
+        return outcome.Created ? TypedResults.Created(Location(id, request.Name), shown) : TypedResults.Ok(shown);
     }
+
+    /// <summary>The organization is there with another e-mail: Quay's is named, the one asked for was not applied.</summary>
+    private static ProblemHttpResult Exists(string name, string? stored) => TypedResults.Problem(
+        $"Organization '{name}' exists already{(string.IsNullOrEmpty(stored) ? "" : $", with e-mail '{stored}'")}. The gateway does not change " +
+        "an existing organization's e-mail, and did not apply the one in this request; change it in Quay (Organization → Settings) " +
+        "or create the organization under another name.",
+        statusCode: StatusCodes.Status409Conflict, title: "Organization exists with another e-mail", type: ProblemTypes.QuayOrganizationExists,
+        extensions: new Dictionary<string, object?> { ["organization"] = name, ["email"] = stored });
 
     public static Task<Results<Ok<JsonElement>, ProblemHttpResult>> GetAsync(
         Guid id, string org, ClaimsPrincipal user, GatewayDb db, QuayClient quay, QuayCredentials credentials, CancellationToken ct) =>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Http.Resilience;
 using QuayGateway.Hosting;
 using QuayGateway.Jobs;
+using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 
 namespace QuayGateway.Quay;
@@ -12,6 +13,9 @@ public static class QuaySetup
     {
         var options = builder.Configuration.GetSection(QuayOptions.Section).Get<QuayOptions>() ?? new QuayOptions();
         builder.Services.AddOptions<QuayOptions>().BindConfiguration(QuayOptions.Section);
+        builder.DocumentValues<PutTeamRequest>(nameof(PutTeamRequest.Role), OrganizationResourceRules.TeamRoles)
+            .DocumentValues<TeamState>(nameof(TeamState.Role), OrganizationResourceRules.TeamRoles)
+            .DocumentQuayExamples();
         builder.Services.AddSingleton<QuayTransport>();
         builder.Services.AddSingleton<QuayDestinations>();
         builder.Services.AddScoped<QuayTokenVault>();
@@ -81,8 +85,11 @@ public static class QuaySetup
             .WithName("CreateQuayOrganization")
             .WithSummary("Create a Quay organization")
             .WithDescription("Creates the organization with the stored token (POST /api/v1/organization/), records it in the timeline and " +
-                             "announces quay.organization_created. Quay's refusals come back as problems naming Quay's status and message.")
-            .ProducesProblems(StatusCodes.Status409Conflict, storedToken)
+                             "announces quay.organization_created (201). When the gateway's user has it already, the answer is 200 with the " +
+                             "e-mail Quay keeps, or 409 quay-organization-exists naming that e-mail when the request asked for another one: " +
+                             "an existing organization's e-mail is never changed, and the answer never shows an e-mail Quay did not store. " +
+                             "Quay's refusals come back as problems naming Quay's status and message.")
+            .ProducesProblems(StatusCodes.Status409Conflict, [.. storedToken, ProblemTypes.QuayOrganizationExists])
             .WithRequestExample(QuayOrganizationsApi.Example);
 
         group.MapGet("/organizations/{org}", QuayOrganizationsApi.GetAsync)

@@ -31,9 +31,15 @@ public sealed class QuayTokenMinter(QuayClient quay, IOptions<QuayOptions> optio
     /// <summary>int(60*60*24*365.25*10) s.</summary>
     public static readonly TimeSpan MintedLifetime = TimeSpan.FromSeconds(315576000);
 
+    /// <param name="target">The Quay to call.</param>
+    /// <param name="version">Quay's version, which decides the minting route.</param>
     /// <param name="bearer">A token that still works, to create the organization and application; null signs in with the password.</param>
+    /// <param name="username">The superuser that owns the automation organization.</param>
+    /// <param name="password">The superuser's password, when known.</param>
+    /// <param name="scopes">The OAuth scopes the token is granted.</param>
     /// <param name="clientId">The application's client id when already known (a re-mint).</param>
     /// <param name="email">An e-mail for the automation organization (Quay wants one while mailing is on).</param>
+    /// <param name="ct">Cancels the calls.</param>
     public async Task<(MintedQuayToken? Token, MintFailure? Failure)> MintAsync(
         QuayTarget target, string? version, string? bearer, string username, string? password, string scopes, string? clientId, string email,
         CancellationToken ct)

@@ -118,24 +118,23 @@ public sealed class RobotPullSecretsJob(
     /// <summary>The robot's token as Quay has it now (someone may have regenerated it in Quay's UI); the stored one when Quay cannot say.</summary>
     private async Task<string?> CurrentTokenAsync(Registry registry, QuayRobotAccount robot, string? stored, CancellationToken ct)
     {
-        if (robot.Deleted || robot.PullSecrets.Count == 0 || (await access.OpenAsync(registry, ct)).Call is not { } call)
+        if (robot.Deleted || robot.PullSecrets.Count == 0)
         {
             return stored;
         }
 
-        try
+        var (current, problem) = await access.RunAsync<string>(registry, async quayCall =>
+            ((await quayCall.SendAsync((target, token, ct) => quay.GetRobotAsync(target, token, robot.Organization, robot.ShortName, ct))) is { IsSuccess: true } answer
+                ? answer.Json?["token"]?.GetValue<string>() : null, null), ct);
+        if (problem is not null)
         {
-            var answer = await quay.GetRobotAsync(call.Target, call.Token, robot.Organization, robot.ShortName, ct);
-            if (answer.IsSuccess && answer.Json?["token"]?.GetValue<string>() is { } current && current != stored)
-            {
-                robot.ProtectedToken = tokens.Protect(current);
-                robot.TokenUpdatedAt = time.GetUtcNow();
-                return current;
-            }
+            logger.LogInformation("Quay could not be asked for robot {Robot}'s token ({Message}); the stored one is used", robot.FullName, problem.Detail);
         }
-        catch (QuayCallException e)
+        else if (current is not null && current != stored)
         {
-            logger.LogInformation("Quay could not be asked for robot {Robot}'s token ({Message}); the stored one is used", robot.FullName, e.Message);
+            robot.ProtectedToken = tokens.Protect(current);
+            robot.TokenUpdatedAt = time.GetUtcNow();
+            return current;
         }
 
         return stored;

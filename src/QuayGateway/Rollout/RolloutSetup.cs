@@ -10,6 +10,7 @@ public static class RolloutSetup
     public static WebApplicationBuilder AddRollout(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<WatchOptions>().BindConfiguration(WatchOptions.Section);
+        builder.DocumentValues<ClusterView>(nameof(ClusterView.Kind), ClustersApi.Kinds).DocumentExample(ClustersApi.Example);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddEagerSingleton<RolloutMetrics>();
         builder.Services.AddScoped<RolloutTracker>();

@@ -66,7 +66,7 @@ public sealed class WatchShare(string connectionString, int clusters, TimeSpan r
         }
     }
 
-    /// <summary>Keeps the presence session open and refreshes the share every <paramref name="refreshInterval"/> until stopped.</summary>
+    /// <summary>Keeps the presence session open and refreshes the share every refresh interval until stopped.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)

@@ -7,18 +7,35 @@ using QuayGateway.Persistence;
 
 namespace QuayGateway.Security;
 
+/// <param name="Name">A name to recognize the key by (where it is used).</param>
+/// <param name="Scopes">The scopes the key grants; <c>admin</c> implies its tenant's other scopes, <c>platform:admin</c> everything.</param>
+/// <param name="Tenant">The tenant the key acts for; a tenant admin may only name its own (the default).</param>
+/// <param name="ExpiresAt">When the key stops working (ISO 8601); never when left out.</param>
 public sealed record CreateApiKeyRequest(
     [property: Required] string Name,
     [property: Required] IReadOnlyList<string> Scopes,
     string? Tenant = null,
     DateTimeOffset? ExpiresAt = null);
 
+/// <param name="Id">The key's id (12 hex digits, the part of the key after <c>qgw_</c>); used by <c>DELETE /v1/api-keys/{id}</c> and as <c>actor</c> in the audit log.</param>
+/// <param name="Name">The key's name.</param>
+/// <param name="Tenant">The tenant the key acts for.</param>
+/// <param name="Scopes">The scopes the key grants.</param>
+/// <param name="CreatedAt">When the key was created.</param>
+/// <param name="ExpiresAt">When the key stops working; null when it does not expire.</param>
 public sealed record ApiKeyResponse(string Id, string Name, string Tenant, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt)
 {
     public static ApiKeyResponse From(ApiKey key) => new(key.Id, key.Name, key.Tenant, key.Scopes, key.CreatedAt, key.ExpiresAt);
 }
 
 /// <summary>The one answer that carries the key itself.</summary>
+/// <param name="Id">The key's id (12 hex digits, the part of the key after <c>qgw_</c>); used by <c>DELETE /v1/api-keys/{id}</c> and as <c>actor</c> in the audit log.</param>
+/// <param name="Name">The key's name.</param>
+/// <param name="Tenant">The tenant the key acts for.</param>
+/// <param name="Scopes">The scopes the key grants.</param>
+/// <param name="CreatedAt">When the key was created.</param>
+/// <param name="ExpiresAt">When the key stops working; null when it does not expire.</param>
+/// <param name="Key">The key itself, to send as <c>X-Api-Key</c>; shown only in this answer.</param>
 public sealed record CreatedApiKeyResponse(string Id, string Name, string Tenant, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, string Key);
 
 /// <summary>

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.Net.Http.Headers;
 using Swashbuckle.AspNetCore.SwaggerUI;
+using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 
 namespace QuayGateway.Security;
@@ -16,6 +17,10 @@ public static class SecuritySetup
 
     public static WebApplicationBuilder AddGatewaySecurity(this WebApplicationBuilder builder)
     {
+        builder.DocumentValues<CreateApiKeyRequest>(nameof(CreateApiKeyRequest.Scopes), Scopes.All)
+            .DocumentValues<ApiKeyResponse>(nameof(ApiKeyResponse.Scopes), Scopes.All)
+            .DocumentValues<CreatedApiKeyResponse>(nameof(CreatedApiKeyResponse.Scopes), Scopes.All)
+            .DocumentApiKeyExamples();
         var section = builder.Configuration.GetSection(AuthOptions.Section);
         builder.Services.Configure<AuthOptions>(section);
         var auth = section.Get<AuthOptions>() ?? new AuthOptions();

@@ -143,6 +143,26 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
     }
 
     /// <summary>
+    /// Robots' pull secrets go only where the tenant's registries may: namespaces its policy allows and no other tenant's
+    /// registry holds. The first refused one, as a 403 naming its field (<paramref name="secrets"/> gives the fields).
+    /// </summary>
+    public async Task<ProblemHttpResult?> CheckPullSecretNamespacesAsync(
+        GatewayDb db, string tenant, string cluster, IEnumerable<(string Field, string Namespace)> secrets, CancellationToken ct)
+    {
+        foreach (var (field, ns) in secrets.DistinctBy(s => s.Namespace, StringComparer.Ordinal))
+        {
+            if (await CheckExistingPlacementAsync(db, tenant, cluster, ns, ct) is { ProblemDetails: var refused })
+            {
+                return Problems.Forbidden(refused.Type!, refused.Title!,
+                    $"The pull secrets of a robot go only into namespaces the tenant may use; '{ns}' is not one: {refused.Detail}",
+                    new Dictionary<string, object?> { ["field"] = field, ["namespace"] = ns });
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Admits a new webhook subscription of <paramref name="tenant"/>, or answers why not. Run it in the create's
     /// transaction: under a quota it holds the tenant's webhook count until the commit.
     /// </summary>

@@ -29,13 +29,16 @@ public sealed record TenantQuotas
     /// <summary>Webhook subscriptions.</summary>
     public int? Webhooks { get; init; }
 
-    /// <summary>Open event streams (read by the rate limiting and streaming code through <see cref="TenantPolicies"/>).</summary>
+    /// <summary>Open event streams (SSE) at once.</summary>
     public int? EventStreams { get; init; }
 }
 
 /// <summary>A token bucket: a steady rate and the burst it may save up.</summary>
 public sealed record TenantRateLimit
 {
+    /// <summary>The steady rate, in requests per second.</summary>
     public int RequestsPerSecond { get; init; }
+
+    /// <summary>How many requests may come at once beyond the steady rate.</summary>
     public int Burst { get; init; }
 }

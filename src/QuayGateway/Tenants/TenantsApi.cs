@@ -10,12 +10,23 @@ using QuayGateway.Security;
 namespace QuayGateway.Tenants;
 
 /// <summary>A tenant's policy as sent: where its registries may go, its quotas and its request rate.</summary>
+/// <param name="Clusters">The clusters the tenant's registries may go to; <c>*</c> allows all.</param>
+/// <param name="Namespaces">Namespace patterns the tenant's registries may use (<c>payments-*</c>); <c>*</c> allows all.</param>
+/// <param name="Quotas">Upper bounds on what the tenant holds at once; none when left out.</param>
+/// <param name="RateLimit">The tenant's request rate; the gateway's default when left out.</param>
 public sealed record TenantPolicyRequest(
     IReadOnlyList<string>? Clusters,
     IReadOnlyList<string>? Namespaces,
     TenantQuotas? Quotas = null,
     TenantRateLimit? RateLimit = null);
 
+/// <param name="Tenant">The tenant's name.</param>
+/// <param name="Clusters">The clusters the tenant's registries may go to.</param>
+/// <param name="Namespaces">Namespace patterns the tenant's registries may use.</param>
+/// <param name="Quotas">Upper bounds on what the tenant holds at once.</param>
+/// <param name="RateLimit">The tenant's request rate; null for the gateway's default.</param>
+/// <param name="CreatedAt">When the policy was first set.</param>
+/// <param name="UpdatedAt">When the policy last changed.</param>
 public sealed record TenantPolicyResponse(
     string Tenant, IReadOnlyList<string> Clusters, IReadOnlyList<string> Namespaces, TenantQuotas Quotas, TenantRateLimit? RateLimit,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
@@ -34,6 +45,10 @@ public static class TenantsApi
     public static WebApplicationBuilder AddTenants(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<TenantsOptions>().BindConfiguration(TenantsOptions.Section);
+        builder.DocumentExample(new TenantPolicyResponse(
+            "payments", ["sandbox"], ["payments-*"], new TenantQuotas { Registries = 20, Webhooks = 10, EventStreams = 20 },
+            new TenantRateLimit { RequestsPerSecond = 50, Burst = 100 },
+            new DateTimeOffset(2026, 11, 20, 14, 2, 11, TimeSpan.Zero), new DateTimeOffset(2026, 12, 1, 8, 50, 37, TimeSpan.Zero)));
         // Development allows everything to a tenant without a policy; elsewhere that needs saying (Gateway:Tenants:Default).
         builder.Services.PostConfigure<TenantsOptions>(o => o.Default ??= builder.Environment.IsDevelopment() ? TenantPolicySettings.AllowEverything : null);
         builder.Services.AddMemoryCache();

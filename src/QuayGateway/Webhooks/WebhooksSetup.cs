@@ -16,6 +16,15 @@ public static class WebhooksSetup
         var options = WebhookOptions.From(builder.Configuration.GetSection(WebhookOptions.Section));
         var services = builder.Services;
         services.AddSingleton(options);
+        builder.DocumentValues<CreateWebhookRequest>(nameof(CreateWebhookRequest.Events), WebhookEventTypes.All)
+            .DocumentValues<UpdateWebhookRequest>(nameof(UpdateWebhookRequest.Events), WebhookEventTypes.All)
+            .DocumentValues<WebhookResponse>(nameof(WebhookResponse.Events), WebhookEventTypes.All)
+            .DocumentValues<CreatedWebhookResponse>(nameof(CreatedWebhookResponse.Events), WebhookEventTypes.All)
+            .DocumentValues<DeliveryResponse>(nameof(DeliveryResponse.EventType), [.. WebhookEventTypes.All, WebhookEventTypes.Ping])
+            .DocumentValues<CreateWebhookRequest>(nameof(CreateWebhookRequest.Kind), WebhookKinds.All)
+            .DocumentValues<WebhookResponse>(nameof(WebhookResponse.Kind), WebhookKinds.All)
+            .DocumentValues<CreatedWebhookResponse>(nameof(CreatedWebhookResponse.Kind), WebhookKinds.All)
+            .DocumentWebhookExamples();
         services.AddSingleton(new DestinationGuard(options.AllowedDestinations));
         services.AddSingleton<WebhookSecretProtector>();
 

@@ -64,13 +64,45 @@ public sealed class DevDataFolderTests
             builder.AddDevServices();
 
             Assert.Equal("true", builder.Configuration["Gateway:Clusters:sandbox:sandbox"]);
-            Assert.Equal(Path.Combine(folder, DevDataFolder.KubeconfigFile), builder.Configuration["Gateway:Sandbox:KubeconfigPath"]);
+            // Per checkout, like the sandbox's state: two checkouts on one machine never share a sandbox.
+            var checkout = DevDataFolder.CheckoutFolder(builder.Configuration, builder.Environment.ContentRootPath);
+            Assert.StartsWith(Path.Combine(folder, "checkouts") + Path.DirectorySeparatorChar, checkout, StringComparison.Ordinal);
+            Assert.Equal(Path.Combine(checkout, DevDataFolder.KubeconfigFile), builder.Configuration["Gateway:Sandbox:KubeconfigPath"]);
+            Assert.Equal(Path.Combine(checkout, DevDataFolder.SandboxStateFolder), builder.Configuration["Gateway:Sandbox:StateDir"]);
             Assert.Equal($"kubectl --kubeconfig {Path.Combine(folder, "sandbox.kubeconfig")} get quayregistries -A",
                 DevSandboxes.KubectlCommand(Path.Combine(folder, "sandbox.kubeconfig")));
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Two_checkouts_get_their_own_folder_and_database_name_and_one_checkout_always_the_same()
+    {
+        var root = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            var one = Path.Combine(root, "quay-gateway");
+            var two = Path.Combine(root, "second checkout");
+            foreach (var checkout in new[] { one, two })
+            {
+                Directory.CreateDirectory(Path.Combine(checkout, ".git"));
+                Directory.CreateDirectory(Path.Combine(checkout, "src", "QuayGateway"));
+            }
+
+            var keyOne = DevDataFolder.CheckoutKey(Path.Combine(one, "src", "QuayGateway"));
+            var keyTwo = DevDataFolder.CheckoutKey(Path.Combine(two, "src", "QuayGateway"));
+
+            Assert.NotEqual(keyOne, keyTwo);
+            Assert.Equal(keyOne, DevDataFolder.CheckoutKey(one));
+            Assert.Matches("^quay_gateway_[0-9a-f]{8}$", keyOne);
+            Assert.Matches("^second_checkout_[0-9a-f]{8}$", keyTwo);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
         }
     }
 

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using QuayGateway.Persistence;
 using QuayGateway.Quay;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
@@ -194,5 +196,90 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
         Assert.DoesNotContain(created.AccessToken, body, StringComparison.Ordinal);
         Assert.DoesNotContain(gateway.Logs.Entries, e => e.Contains(created.AccessToken, StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.OK, (await _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/users")).StatusCode);
+    }
+
+    /// <summary>
+    /// A renewal (or its failure) happens in the middle of its caller's unit of work, a request's or a job's: what the
+    /// caller tracks, and has not saved yet, stays tracked and unsaved; the announcement is written on its own.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Renewing_or_failing_leaves_the_callers_tracked_rows_alone(bool keepPassword)
+    {
+        var registry = await AvailableAsync(keepPassword ? "qtrackkeep" : "qtrackgone", "3.18");
+        var configuration = gateway.Host.Services.GetRequiredService<IConfiguration>();
+        configuration["Gateway:Quay:KeepBootstrapPassword"] = keepPassword ? "true" : "false";
+        try
+        {
+            await InitializeAsync(registry);
+            await using var scope = gateway.Host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<GatewayDb>();
+            var credentials = scope.ServiceProvider.GetRequiredService<QuayCredentials>();
+            var quay = scope.ServiceProvider.GetRequiredService<QuayClient>();
+            var tracked = await db.Registries.SingleAsync(r => r.Id == registry.Id);
+            var unsaved = tracked.UpdatedAt.AddSeconds(1);
+            tracked.UpdatedAt = unsaved;
+
+            // Quay refuses the first call, as it does a revoked token; the retry after a renewal asks Quay for real.
+            var calls = 0;
+            var (answer, problem) = await credentials.CallAsync(tracked, (target, token) => ++calls == 1
+                ? Task.FromResult(new QuayAnswer(401, "{\"error\": \"invalid_token\"}"))
+                : quay.GetUserAsync(target, QuayAuth.Bearer(token), CancellationToken.None), CancellationToken.None);
+
+            Assert.Equal(keepPassword ? (200, null) : (null, QuayGateway.Hosting.ProblemTypes.QuayCredentialsExpired), (answer?.Status, problem?.Type));
+            var entry = Assert.Single(db.ChangeTracker.Entries<Registry>());
+            Assert.Same(tracked, entry.Entity);
+            Assert.Equal((EntityState.Modified, unsaved), (entry.State, entry.Entity.UpdatedAt));
+            Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == (keepPassword ? "QuayCredentialsRenewed" : "QuayCredentialsFailed"));
+            Assert.Contains(keepPassword ? "quay.credentials_renewed" : "quay.credentials_failed", await _quay.WebhookEventTypesAsync(registry.Id));
+        }
+        finally
+        {
+            configuration["Gateway:Quay:KeepBootstrapPassword"] = "false";
+        }
+    }
+
+    /// <summary>Every text Hangfire keeps of its jobs (and what waits in the outbox to become one).</summary>
+    private Task<List<string>> StoredJobTextsAsync() => gateway.WithDbAsync(db => db.Database.SqlQueryRaw<string>(
+        "SELECT invocationdata::text || ' ' || coalesce(arguments::text, '') AS \"Value\" FROM hangfire.job " +
+        "UNION ALL SELECT coalesce(value, '') FROM hangfire.jobparameter " +
+        "UNION ALL SELECT jobs FROM gateway.outbox_jobs").ToListAsync());
+
+    [Fact]
+    public async Task No_job_argument_Hangfire_stores_carries_a_password_or_a_token()
+    {
+        var registry = await AvailableAsync("qjobargs", "3.18");
+        var created = await InitializeAsync(registry);
+        var url = $"/v1/registries/{registry.Id}/quay/credentials";
+        using (var byToken = await _quay.Client.PutAsJsonAsync(url, new { token = created.AccessToken }))
+        using (var byPassword = await _quay.Client.PutAsJsonAsync(url, new { username = "quayadmin", password = QuayScenario.Password }))
+        {
+            Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (byToken.StatusCode, byPassword.StatusCode));
+        }
+
+        using (var org = await _quay.Client.PostAsJsonAsync($"/v1/registries/{registry.Id}/quay/organizations", new OrganizationSpec("joborg", "joborg@example.com")))
+        {
+            Assert.Equal(HttpStatusCode.Created, org.StatusCode);
+        }
+
+        var robotsUrl = $"/v1/registries/{registry.Id}/quay/organizations/joborg/robots";
+        using var robot = await _quay.Client.PostAsJsonAsync(robotsUrl,
+            new { name = "ci", pullSecrets = new[] { new { @namespace = registry.Namespace, name = "quay-pull" } } });
+        Assert.Equal(HttpStatusCode.Created, robot.StatusCode);
+        var robotToken = (await robot.ReadObjectAsync())["token"]!.GetValue<string>();
+        using var regenerate = await _quay.Client.PostAsync($"{robotsUrl}/ci/regenerate", null);
+        var newToken = (await regenerate.ReadObjectAsync())["token"]!.GetValue<string>();
+        var robotId = await gateway.WithDbAsync(db => db.QuayRobots.Where(r => r.RegistryId == registry.Id).Select(r => r.Id).SingleAsync());
+
+        // The robot's pull-secret jobs have reached Hangfire: the texts below are the ones that matter.
+        var texts = await GatewayFixture.EventuallyAsync(StoredJobTextsAsync,
+            all => all.Count(t => t.Contains(robotId.ToString(), StringComparison.Ordinal)) >= 2);
+
+        Assert.Contains(texts, t => t.Contains(nameof(RobotPullSecretsJob), StringComparison.Ordinal));
+        foreach (var secret in new[] { QuayScenario.Password, created.AccessToken, robotToken, newToken })
+        {
+            Assert.DoesNotContain(texts, t => t.Contains(secret, StringComparison.Ordinal));
+        }
     }
 }

@@ -3,8 +3,11 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using k8s;
+using Microsoft.EntityFrameworkCore;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
+using QuayGateway.Security;
+using QuayGateway.Tenants;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Tests.Rollout;
 
@@ -197,6 +200,69 @@ public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
         Assert.Contains("organizations[0].robots[1].name", errors);
         Assert.Contains("organizations[0].teams[0].role", errors);
         Assert.Contains("organizations[0].quota.limitBytes", errors);
+    }
+
+    [Fact]
+    public async Task Robots_teams_and_quotas_call_Quay_without_asking_it_who_the_token_is_first()
+    {
+        var (_, orgUrl) = await ReadyWithOrgAsync("qnoprobe", QuotaConfig);
+
+        // Quay's "who am I" (GET /api/v1/user/) fails meanwhile: an operation that asked it first would fail too.
+        var answers = await _quay.WithQuayFaultAsync(f => f.AddError(new(500, PathPrefix: "/api/v1/user/")), async () =>
+        {
+            using var robot = await _quay.Client.PostAsJsonAsync($"{orgUrl}/robots", new { name = "ci" });
+            using var team = await _quay.Client.PutAsJsonAsync($"{orgUrl}/teams/devs", new { role = "member", members = new[] { "testorg+ci" } });
+            using var quota = await _quay.Client.PutAsJsonAsync($"{orgUrl}/quota", new { limitBytes = 1073741824L });
+            using var regenerate = await _quay.Client.PostAsync($"{orgUrl}/robots/ci/regenerate", null);
+            using var delete = await _quay.Client.DeleteAsync($"{orgUrl}/robots/ci");
+            return new[] { robot.StatusCode, team.StatusCode, quota.StatusCode, regenerate.StatusCode, delete.StatusCode };
+        });
+
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.NoContent], answers);
+    }
+
+    [Fact]
+    public async Task A_pull_secret_in_a_namespace_the_tenant_may_not_use_is_refused_before_Quay_is_asked()
+    {
+        var tenant = $"pulls-{Guid.NewGuid():N}"[..14];
+        var prefix = ProvisioningScenario.UniqueNamespace("qpull");
+        using (var policy = await gateway.Client().PutAsJsonAsync($"/v1/tenants/{tenant}", new TenantPolicyRequest(["sandbox"], [$"{prefix}-*"]), TestJson.Options))
+        {
+            Assert.True(policy.IsSuccessStatusCode, await policy.Content.ReadAsStringAsync());
+        }
+
+        var client = gateway.Client(await gateway.CreateKeyAsync(tenant, Scopes.RegistriesWrite, Scopes.RegistriesRead, Scopes.QuayAdmin));
+        using var created = await client.PostJsonAsync("/v1/registries", QuayScenario.Request($"{prefix}-one", initialUser: Admin));
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var id = (await created.ReadAsync<RegistryResponse>()).Id;
+        var orgUrl = $"/v1/registries/{id}/quay/organizations/testorg";
+
+        using var outside = await client.PostAsJsonAsync($"{orgUrl}/robots",
+            new { name = "ci", pullSecrets = new[] { new { @namespace = $"{prefix}-one", name = "quay-pull" }, new { @namespace = "kube-system", name = "quay-pull" } } });
+        using var inside = await client.PostAsJsonAsync($"{orgUrl}/robots",
+            new { name = "ci", pullSecrets = new[] { new { @namespace = $"{prefix}-two", name = "quay-pull" } } });
+
+        await QuayScenario.AssertProblemAsync(outside, HttpStatusCode.Forbidden, "namespace-not-allowed");
+        var problem = await outside.ReadObjectAsync();
+        Assert.Equal(("pullSecrets[1].namespace", "kube-system"), (problem["field"]!.GetValue<string>(), problem["namespace"]!.GetValue<string>()));
+        Assert.Contains("pull secrets", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains($"{prefix}-*", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal); // what the policy allows
+        // Within the policy the namespace passes; the registry is not ready for Quay calls yet.
+        Assert.Equal(HttpStatusCode.Conflict, inside.StatusCode);
+
+        // Declared with the registry, at create and in a PATCH, the same.
+        var declared = new OrganizationSpec("testorg", "testorg@example.com", Robots: [new RobotSpec("ci", PullSecrets: [new PullSecretSpec("kube-system", "quay-pull")])]);
+        using var create = await client.PostJsonAsync("/v1/registries", QuayScenario.Request($"{prefix}-two", initialUser: Admin, organizations: declared));
+        // A PATCH waits for the first rollout (one change at a time).
+        await GatewayFixture.EventuallyAsync(() => gateway.WithDbAsync(db => db.Registries.AsNoTracking().Where(r => r.Id == id).Select(r => r.State).SingleAsync()),
+            state => state is RegistryState.Ready or RegistryState.Failed, TimeSpan.FromMinutes(2));
+        using var patch = await client.PatchAsJsonAsync($"/v1/registries/{id}",
+            new PatchRegistryRequest(Organizations: [declared]), TestJson.Options);
+        foreach (var refused in new[] { create, patch })
+        {
+            await QuayScenario.AssertProblemAsync(refused, HttpStatusCode.Forbidden, "namespace-not-allowed");
+            Assert.Equal("organizations[0].robots[0].pullSecrets[0].namespace", (await refused.ReadObjectAsync())["field"]!.GetValue<string>());
+        }
     }
 
     private async Task<JsonNode> PutTeamAsync(string url, object body) => await PutAsync(url, body);

@@ -51,6 +51,31 @@ public sealed class QuayTokenCallsTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Creating_an_organization_that_exists_says_so_with_the_email_Quay_keeps()
+    {
+        var registry = await InitializedAsync("qorgagain");
+        var url = $"/v1/registries/{registry.Id}/quay/organizations";
+
+        using var first = await _quay.Client.PostAsJsonAsync(url, new OrganizationSpec("sameorg", "sameorg@example.com"));
+        using var again = await _quay.Client.PostAsJsonAsync(url, new OrganizationSpec("sameorg", "SameOrg@example.com"));
+        using var noEmail = await _quay.Client.PostAsJsonAsync(url, new OrganizationSpec("sameorg", null));
+        using var other = await _quay.Client.PostAsJsonAsync(url, new OrganizationSpec("sameorg", "someone-else@example.com"));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (again.StatusCode, noEmail.StatusCode));
+        Assert.Equal("sameorg@example.com", (await again.ReadObjectAsync())["email"]!.GetValue<string>());
+        Assert.Equal("sameorg@example.com", (await noEmail.ReadObjectAsync())["email"]!.GetValue<string>());
+        await QuayScenario.AssertProblemAsync(other, HttpStatusCode.Conflict, "quay-organization-exists");
+        var body = await other.Content.ReadAsStringAsync();
+        Assert.Equal("sameorg@example.com", JsonNode.Parse(body)!["email"]!.GetValue<string>());
+        Assert.Contains("sameorg@example.com", JsonNode.Parse(body)!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain("someone-else@example.com", body, StringComparison.Ordinal);
+        var view = await _quay.Provisioning.Read<JsonObject>($"{url}/sameorg");
+        Assert.Equal("sameorg@example.com", view["email"]!.GetValue<string>());
+        Assert.Single(await _quay.WebhookEventTypesAsync(registry.Id), e => e == "quay.organization_created");
+    }
+
+    [Fact]
     public async Task Quays_refusals_become_problems_naming_Quays_status_and_message()
     {
         var registry = await InitializedAsync("qrefuse");

@@ -21,6 +21,11 @@ namespace QuayGateway.Registries.Api;
 /// New organizations, robots, teams and quotas are brought about once the registry is Available again.
 /// The merged request is validated like a create, then re-applied as a new generation.
 /// </summary>
+/// <param name="Components">Replaces the component list; left out, it stays as it is.</param>
+/// <param name="ConfigBundle">Replaces the config-bundle files (at least <c>config.yaml</c>); not with <c>configBundleSecret</c>.</param>
+/// <param name="ConfigBundleSecret">Points the registry at another existing config-bundle Secret; not with <c>configBundle</c>.</param>
+/// <param name="Labels">Replaces the labels.</param>
+/// <param name="Organizations">Replaces the organizations; new ones, and new robots, teams and quotas, are brought about once the registry is Available.</param>
 public sealed record PatchRegistryRequest(
     IReadOnlyList<ComponentSpec>? Components = null,
     IReadOnlyDictionary<string, string>? ConfigBundle = null,
@@ -78,6 +83,12 @@ public static class ChangeRegistry
         if (errors.Count > 0)
         {
             return Problems.Validation(errors);
+        }
+
+        if (await policies.CheckPullSecretNamespacesAsync(db, user.Tenant(), registry.Cluster,
+                OrganizationResourceRules.PullSecretNamespaces(request.Organizations), ct) is { } pullSecretRefused)
+        {
+            return pullSecretRefused;
         }
 
         var now = time.GetUtcNow();

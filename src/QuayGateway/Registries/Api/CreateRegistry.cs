@@ -82,6 +82,11 @@ public static class CreateRegistry
             return Problems.Validation(errors);
         }
 
+        if (await policies.CheckPullSecretNamespacesAsync(db, tenant, cluster!, OrganizationResourceRules.PullSecretNamespaces(request.Organizations), ct) is { } pullSecretRefused)
+        {
+            return pullSecretRefused;
+        }
+
         var secrets = RegistrySecrets.From(request);
         var registry = new Registry
         {

@@ -6,8 +6,19 @@ using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Registries.Api;
 
+/// <param name="Id">The registry's id.</param>
+/// <param name="Name">The QuayRegistry's name.</param>
+/// <param name="Namespace">The registry's namespace.</param>
+/// <param name="Cluster">The registry's cluster.</param>
+/// <param name="State">The registry's state.</param>
+/// <param name="Health">The registry's health.</param>
+/// <param name="Causes">Why it needs attention, per component.</param>
 public sealed record UnhealthyRegistry(Guid Id, string Name, string Namespace, string Cluster, RegistryState State, RegistryHealth Health, IReadOnlyList<HealthCause> Causes);
 
+/// <param name="Total">The number of registries that are not Deleted.</param>
+/// <param name="ByState">Per state name (Accepted, ..., Deleting), how many registries are in it; every state is listed, with 0 when none.</param>
+/// <param name="ByHealth">Per health name (Healthy, Progressing, Degraded, Unknown, Missing), how many registries have it.</param>
+/// <param name="Unhealthy">The registries that need attention (Blocked, Degraded, Failed, or health Degraded or Missing), by name, at most 200.</param>
 public sealed record FleetStatusResponse(int Total, IReadOnlyDictionary<string, int> ByState, IReadOnlyDictionary<string, int> ByHealth, IReadOnlyList<UnhealthyRegistry> Unhealthy);
 
 /// <summary><c>GET /v1/status</c>: the tenant's fleet: counts by state and health, and the registries that need attention.</summary>

@@ -10,16 +10,41 @@ using QuayGateway.Registries.Model;
 namespace QuayGateway.Registries.Api;
 
 /// <summary>A pod as <c>oc get pods</c> shows it.</summary>
+/// <param name="Name">The pod's name.</param>
+/// <param name="Ready">Ready containers out of all, as <c>oc get pods</c> shows it (<c>1/1</c>).</param>
+/// <param name="Status">The pod's status as <c>oc get pods</c> shows it (<c>Running</c>, <c>ContainerCreating</c>, <c>CrashLoopBackOff</c>, <c>Completed</c>, ...).</param>
+/// <param name="Restarts">How often its containers restarted.</param>
+/// <param name="Age">How long ago the pod was created, as <c>oc</c> shows it (<c>5m</c>, <c>2d3h</c>).</param>
 public sealed record PodView(string Name, string Ready, string Status, int Restarts, string Age);
 
 /// <summary>A job as <c>oc get jobs</c> shows it.</summary>
+/// <param name="Name">The job's name.</param>
+/// <param name="Status"><c>Running</c>, <c>Complete</c> or <c>Failed</c>.</param>
+/// <param name="Completions">Succeeded pods out of those wanted (<c>1/1</c>).</param>
+/// <param name="Age">How long ago the job was created, as <c>oc</c> shows it.</param>
 public sealed record JobView(string Name, string Status, string Completions, string Age);
 
 /// <summary>An HPA as <c>oc get hpa</c> shows it.</summary>
+/// <param name="Name">The HPA's name.</param>
+/// <param name="Reference">What it scales (<c>Deployment/example-registry-quay-app</c>).</param>
+/// <param name="Targets">Current and target utilization, as <c>oc get hpa</c> shows it (<c>45%/90%</c>).</param>
+/// <param name="MinPods">The fewest replicas it keeps.</param>
+/// <param name="MaxPods">The most replicas it may scale to.</param>
+/// <param name="Replicas">The replicas it runs now; null until it reports.</param>
+/// <param name="Age">How long ago the HPA was created, as <c>oc</c> shows it.</param>
 public sealed record HpaView(string Name, string Reference, string Targets, int? MinPods, int MaxPods, int? Replicas, string Age);
 
+/// <param name="Kind">The component kind.</param>
+/// <param name="Managed">Whether the operator manages it.</param>
+/// <param name="Condition">Its <c>Component*Ready</c> condition from the operator; null on operators that do not write one.</param>
+/// <param name="Pods">Its pods, as <c>oc get pods</c> lists them.</param>
+/// <param name="Jobs">Its jobs (the upgrade and init jobs), as <c>oc get jobs</c> lists them.</param>
+/// <param name="Hpa">Its horizontal pod autoscaler; null when it has none.</param>
 public sealed record ComponentView(string Kind, bool Managed, OperatorCondition? Condition, IReadOnlyList<PodView> Pods, IReadOnlyList<JobView> Jobs, HpaView? Hpa);
 
+/// <param name="Id">The registry's id.</param>
+/// <param name="Namespace">The namespace the workloads run in.</param>
+/// <param name="Components">Per component kind, in the CRD's order.</param>
 public sealed record ComponentsResponse(Guid Id, string Namespace, IReadOnlyList<ComponentView> Components);
 
 /// <summary>

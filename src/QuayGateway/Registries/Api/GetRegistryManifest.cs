@@ -11,6 +11,8 @@ using YamlDotNet.Serialization;
 namespace QuayGateway.Registries.Api;
 
 /// <summary>The QuayRegistry as the gateway applied it (null before the first apply) and as it is live (null when absent).</summary>
+/// <param name="Applied">The QuayRegistry as the gateway last applied it; null before the first apply.</param>
+/// <param name="Live">The QuayRegistry as it is in the cluster now, with the operator's status; null when it does not exist.</param>
 public sealed record ManifestResponse(
     [property: DocumentedAs(typeof(QuayRegistryObject))] JsonNode? Applied,
     [property: DocumentedAs(typeof(QuayRegistryObject))] JsonNode? Live);

@@ -9,9 +9,27 @@ using QuayGateway.Registries.Model;
 namespace QuayGateway.Registries.Api;
 
 /// <summary>The rollout's timing: when it started, when it became available, and its deadline.</summary>
+/// <param name="StartedAt">When the current rollout started.</param>
+/// <param name="AvailableAt">When it became Available; null while it has not.</param>
+/// <param name="DurationSeconds">Seconds from start to Available (or to now while it runs).</param>
+/// <param name="Deadline">When the rollout fails if it is not Available by then (<c>Gateway:Rollout:Deadline</c>).</param>
 public sealed record RolloutTiming(DateTimeOffset? StartedAt, DateTimeOffset? AvailableAt, double? DurationSeconds, DateTimeOffset? Deadline);
 
 /// <summary>The aggregated status document of <c>GET /v1/registries/{id}/status</c>.</summary>
+/// <param name="Id">The registry's id.</param>
+/// <param name="State">Where the registry is in its lifecycle.</param>
+/// <param name="Health">The registry's health.</param>
+/// <param name="UnhealthyComponents">The components that are not ready, with the reason: from <c>Component*Ready</c> conditions, or copied from a 3.6-era operator's <c>unhealthyComponents</c>.</param>
+/// <param name="RegistryEndpoint">The registry's URL; null until the operator reports it.</param>
+/// <param name="CurrentVersion">The Quay version the operator reports.</param>
+/// <param name="ConfigEditorEndpoint">The config editor's URL, where the operator reports one (3.6-era operators).</param>
+/// <param name="Generation">The generation the gateway applied last.</param>
+/// <param name="ObservedGeneration">The generation the operator last acted on.</param>
+/// <param name="LastUpdated">When the operator last updated the status (<c>status.lastUpdated</c>, ISO 8601).</param>
+/// <param name="Conditions">The QuayRegistry's own conditions, verbatim.</param>
+/// <param name="GatewayConditions">The gateway's conditions about the registry (Applied, Available, Bootstrapped, ...).</param>
+/// <param name="Rollout">The current rollout's timing and deadline.</param>
+/// <param name="QuayCredentials">What the gateway holds to call the registry's Quay (never the secret); null when it holds nothing.</param>
 public sealed record RegistryStatusResponse(
     Guid Id,
     RegistryState State,

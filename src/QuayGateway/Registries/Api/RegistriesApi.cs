@@ -16,6 +16,11 @@ public static class RegistriesApi
     public static WebApplicationBuilder AddRegistries(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.Section);
+        builder.DocumentValues<ComponentSpec>(nameof(ComponentSpec.Kind), QuayComponents.Kinds)
+            .DocumentValues<ComponentView>(nameof(ComponentView.Kind), QuayComponents.Kinds)
+            .DocumentValues<QuayRegistryObjectComponent>(nameof(QuayRegistryObjectComponent.Kind), QuayComponents.Kinds)
+            .DocumentValues<TeamSpec>(nameof(TeamSpec.Role), OrganizationResourceRules.TeamRoles)
+            .DocumentRegistryExamples();
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.Section);
         builder.Services.AddSingleton<RegistryReader>();
         // The timeline pushed to this replica's event streams, woken by the replica's one LISTEN connection.

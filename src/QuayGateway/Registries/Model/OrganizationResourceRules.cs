@@ -4,7 +4,7 @@ namespace QuayGateway.Registries.Model;
 
 /// <summary>
 /// Quay's rules for robots, teams and quotas (robot.py, team.py, namespacequota.py) and Kubernetes' for pull-secret
-/// names, checked up front with field errors named under <paramref name="prefix"/>.
+/// names, checked up front with field errors named under the given prefix.
 /// </summary>
 public static partial class OrganizationResourceRules
 {
@@ -137,4 +137,10 @@ public static partial class OrganizationResourceRules
             CheckQuota(add, $"{prefix}.quota", quota.LimitBytes);
         }
     }
+
+    /// <summary>Each declared pull secret's namespace with its field, for the tenant's namespace check.</summary>
+    public static IEnumerable<(string Field, string Namespace)> PullSecretNamespaces(IReadOnlyList<OrganizationSpec>? organizations) =>
+        (organizations ?? []).SelectMany((org, o) => (org?.Robots ?? []).SelectMany((robot, r) => (robot?.PullSecrets ?? [])
+            .Select((secret, s) => ($"organizations[{o}].robots[{r}].pullSecrets[{s}].namespace", secret?.Namespace ?? ""))))
+            .Where(s => s.Item2.Length > 0);
 }

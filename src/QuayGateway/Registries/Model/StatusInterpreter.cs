@@ -4,8 +4,13 @@ using QuayGateway.Clusters;
 namespace QuayGateway.Registries.Model;
 
 /// <summary>A condition as the operator writes it.</summary>
+/// <param name="Type">The condition's type as the operator writes it, such as <c>ComponentQuayReady</c>.</param>
+/// <param name="Status"><c>True</c>, <c>False</c> or <c>Unknown</c>.</param>
+/// <param name="Reason">The operator's CamelCase reason.</param>
+/// <param name="Message">The operator's message.</param>
 public sealed record OperatorCondition(string Type, string Status, string? Reason, string? Message)
 {
+    /// <summary>Whether <c>status</c> is <c>True</c>.</summary>
     public bool IsTrue => Status == "True";
 }
 

@@ -5,6 +5,11 @@ namespace QuayGateway.Webhooks.Model;
 /// payload (<c>{registry.name}</c>, <c>{type}</c>, <c>{ticket.key}</c>, any path in the payload). The registry state maps to
 /// the value of <see cref="StateField"/> through <see cref="States"/>.
 /// </summary>
+/// <param name="Table">The Table API table to write to; <c>incident</c> when left out.</param>
+/// <param name="CreateFields">The record's fields on the first event, as templates over the event payload (<c>{registry.name}</c>, <c>{type}</c>, <c>{ticket.key}</c>); defaults when left out.</param>
+/// <param name="UpdateFields">The fields written on later events, as templates; defaults (a work note) when left out.</param>
+/// <param name="StateField">The record field the registry state maps to; <c>state</c> when left out.</param>
+/// <param name="States">Per registry state (<c>Ready</c>, <c>Failed</c>, ...), the value to write into the state field.</param>
 public sealed record ServiceNowSettings(
     string? Table = null,
     IReadOnlyDictionary<string, string>? CreateFields = null,
@@ -37,9 +42,18 @@ public sealed record ServiceNowSettings(
         ["Blocked"] = "2", ["Degraded"] = "2", ["Failed"] = "2", ["Deleting"] = "2", ["Deleted"] = "2",
     };
 
+    /// <summary>The table written to: <c>table</c>, or the default. Read-only.</summary>
     public string EffectiveTable => Table ?? DefaultTable;
+
+    /// <summary>The fields written on the first event: <c>createFields</c>, or the defaults. Read-only.</summary>
     public IReadOnlyDictionary<string, string> EffectiveCreateFields => CreateFields ?? DefaultCreateFields;
+
+    /// <summary>The fields written on later events: <c>updateFields</c>, or the defaults. Read-only.</summary>
     public IReadOnlyDictionary<string, string> EffectiveUpdateFields => UpdateFields ?? DefaultUpdateFields;
+
+    /// <summary>The field the state maps to: <c>stateField</c>, or the default. Read-only.</summary>
     public string EffectiveStateField => StateField ?? DefaultStateField;
+
+    /// <summary>The state mapping used: <c>states</c>, or the defaults. Read-only.</summary>
     public IReadOnlyDictionary<string, string> EffectiveStates => States ?? DefaultStates;
 }

@@ -44,6 +44,10 @@ public sealed class WebhookSubscription
 /// Credentials for the receiver, as given in a request. Stored encrypted; never returned. Tokens may be long (an OAuth
 /// access token is often a few KB of JWT).
 /// </summary>
+/// <param name="Token">For <c>jira</c>: the Automation rule's secret, sent as <c>X-Automation-Webhook-Token</c>.</param>
+/// <param name="Username">For <c>servicenow</c>: the user for basic authentication.</param>
+/// <param name="Password">For <c>servicenow</c>: that user's password.</param>
+/// <param name="BearerToken">For <c>servicenow</c> or <c>standard</c>: a token sent as <c>Authorization: Bearer</c>.</param>
 public sealed record WebhookAuth(
     [property: MaxLength(WebhookAuth.MaxTokenLength)] string? Token = null,
     string? Username = null,
@@ -59,4 +63,6 @@ public sealed record WebhookAuth(
 }
 
 /// <summary>The kind of credentials a webhook has (<c>token</c>, <c>basic</c> or <c>bearer</c>), with the user name for basic.</summary>
+/// <param name="Type"><c>token</c>, <c>basic</c> or <c>bearer</c>.</param>
+/// <param name="Username">The user name, for <c>basic</c>; null otherwise.</param>
 public sealed record WebhookAuthSummary(string Type, string? Username);

@@ -91,7 +91,7 @@ public sealed class SandboxFixture : IAsyncLifetime
     public Task<KubectlResult> KubectlAsync(params string[] args) => KubectlWithInputAsync("", args);
 
     /// <summary>Raw HTTP to the API server, for what the clients hide (headers, exact bodies).</summary>
-    public HttpClient Http() => new() { BaseAddress = Cluster.ApiServerUrl };
+    public HttpClient Http() => Cluster.CreateApiClient();
 
     public static JsonObject ToJson(object kubernetesClientResult) =>
         JsonNode.Parse(JsonSerializer.Serialize(kubernetesClientResult))!.AsObject();

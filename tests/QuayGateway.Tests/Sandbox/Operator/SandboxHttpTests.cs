@@ -31,7 +31,7 @@ public sealed class SandboxHttpTests : IAsyncLifetime
             PhaseDelay = TimeSpan.FromMilliseconds(80),
             KubeconfigPath = Path.Combine(_directory, "kubeconfig"),
         });
-        Http = new HttpClient { BaseAddress = _cluster.ApiServerUrl };
+        Http = _cluster.CreateApiClient();
         _ca = X509Certificate2.CreateFromPem(_cluster.QuayCaPem);
         QuayHttp = new HttpClient(new HttpClientHandler
         {
