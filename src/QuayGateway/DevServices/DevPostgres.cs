@@ -43,7 +43,7 @@ public sealed class DevPostgres : IAsyncDisposable
 
     /// <summary>Starts (or reuses) the persistent development server under the user's local data folder.</summary>
     /// <param name="database">The database to use (created when missing): Development uses one per checkout.</param>
-    /// <param name="ct">Cancels the start.</param>
+    /// <param name="ct">Cancels waiting for the server to start.</param>
     public static async Task<DevPostgres> StartPersistentAsync(string database = DefaultDatabase, CancellationToken ct = default)
     {
         // First: installing the server also creates the postgres OS user that root needs.

@@ -42,17 +42,43 @@ public static class DatabaseMigration
         // Replicas that migrate at startup start together: one migrates, the others wait and then find nothing to do.
         await using var migrationLock = await scope.ServiceProvider.GetRequiredService<SessionLocks>().AcquireAsync("quay-gateway/migrate", ct);
         var database = scope.ServiceProvider.GetRequiredService<GatewayDb>().Database;
-        // A fresh database has no history table. EF Core's migrator would first run a command against it that fails
-        // (logged as an error with a stack trace, though nothing is wrong): create the table first instead.
-        var history = database.GetService<IHistoryRepository>();
-        if (!await history.ExistsAsync(ct))
-        {
-            await history.CreateIfNotExistsAsync(ct);
-        }
+        // A fresh database has no history table. EF Core's own existence check (IHistoryRepository.ExistsAsync, also
+        // called by CreateIfNotExists, GetPendingMigrations and Migrate) runs a SELECT on it and catches the failure,
+        // which EF Core logs as a failed DbCommand at Error level (event 20102) although nothing is wrong. So look the
+        // table up in the catalog and create it here, in commands that cannot fail: EF's check then finds it.
+        await EnsureHistoryTableAsync(database, ct);
 
         var pending = (await database.GetPendingMigrationsAsync(ct)).ToList();
         await database.MigrateAsync(ct);
         return pending;
+    }
+
+    private static async Task EnsureHistoryTableAsync(DatabaseFacade database, CancellationToken ct)
+    {
+        var connection = database.GetDbConnection();
+        await database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var exists = connection.CreateCommand();
+            exists.CommandText = "SELECT to_regclass(@name) IS NOT NULL";
+            var name = exists.CreateParameter();
+            name.ParameterName = "name";
+            name.Value = $"\"{GatewayDb.Schema}\".\"{HistoryRepository.DefaultTableName}\"";
+            exists.Parameters.Add(name);
+            if (await exists.ExecuteScalarAsync(ct) is true)
+            {
+                return;
+            }
+
+            // CREATE SCHEMA / CREATE TABLE IF NOT EXISTS: safe while another process does the same.
+            await using var create = connection.CreateCommand();
+            create.CommandText = database.GetService<IHistoryRepository>().GetCreateIfNotExistsScript();
+            await create.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            await database.CloseConnectionAsync();
+        }
     }
 
     /// <summary>The explicit step: <c>dotnet run --project src/QuayGateway -- migrate</c> (or <c>dotnet QuayGateway.dll migrate</c>).</summary>
@@ -61,7 +87,9 @@ public static class DatabaseMigration
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("QuayGateway.Migrate");
         await using (var scope = app.Services.CreateAsyncScope())
         {
-            var pending = await scope.ServiceProvider.GetRequiredService<GatewayDb>().Database.GetPendingMigrationsAsync();
+            var database = scope.ServiceProvider.GetRequiredService<GatewayDb>().Database;
+            await EnsureHistoryTableAsync(database, CancellationToken.None);
+            var pending = await database.GetPendingMigrationsAsync();
             logger.LogInformation("Applying {Count} pending migration(s): {Migrations}", pending.Count(), string.Join(", ", pending));
         }
 

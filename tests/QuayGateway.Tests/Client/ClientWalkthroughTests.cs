@@ -91,8 +91,8 @@ public sealed class ClientWalkthroughTests(GatewayFixture gateway)
 
         // Components: the unmanaged ones as requested, the managed ones with pods.
         var components = await portal.V1.Registries[id].Components.GetAsync();
-        Assert.Contains(components!.Components!, c => $"{c.Kind}" == "clair" && c.Managed == false);
-        Assert.Contains(components.Components!, c => $"{c.Kind}" == "quay" && c.Managed == true && c.Pods!.Count > 0);
+        Assert.Contains(components!.Components!, c => c.Kind == ComponentView_kind.Clair && c.Managed == false);
+        Assert.Contains(components.Components!, c => c.Kind == ComponentView_kind.Quay && c.Managed == true && c.Pods!.Count > 0);
 
         // The timeline, one page: Accepted … Ready, with the bootstrap steps; the last page has no cursor.
         var events = await portal.V1.Registries[id].Events.GetAsync(c => c.QueryParameters.Limit = 1000);
@@ -112,7 +112,7 @@ public sealed class ClientWalkthroughTests(GatewayFixture gateway)
         var deliveries = await GatewayFixture.EventuallyAsync(() => portal.V1.Webhooks[webhook.Id!.Value].Deliveries.GetAsync()!,
             page => page!.Items!.Count(d => d.RegistryId == id && $"{d.Status}" == "Succeeded") >= 3, TimeSpan.FromSeconds(30));
         Assert.Equal(["quay.organization_created", "registry.accepted", "registry.ready"],
-            deliveries!.Items!.Where(d => d.RegistryId == id).Select(d => $"{d.EventType}").Order(StringComparer.Ordinal));
+            deliveries!.Items!.Where(d => d.RegistryId == id).Select(d => WireValue(d.EventType)).Order(StringComparer.Ordinal));
         Assert.Contains(receiver.Requests, r => r.Body.Contains("\"registry.ready\"", StringComparison.Ordinal));
 
         // ETag and If-Match: a stale tag is refused with a typed 412.
@@ -156,4 +156,9 @@ public sealed class ClientWalkthroughTests(GatewayFixture gateway)
         Assert.Equal(403, forbidden.ResponseStatusCode);
         Assert.Equal(ProblemTypes.Forbidden, forbidden.Type);
     }
+
+    /// <summary>The value an SDK enum stands for on the wire (Kiota keeps it in <see cref="System.Runtime.Serialization.EnumMemberAttribute"/>).</summary>
+    private static string WireValue<T>(T? value) where T : struct, Enum =>
+        typeof(T).GetField(value!.Value.ToString())!.GetCustomAttributes(typeof(System.Runtime.Serialization.EnumMemberAttribute), false)
+            .Cast<System.Runtime.Serialization.EnumMemberAttribute>().Single().Value!;
 }

@@ -12,11 +12,11 @@ namespace QuayGateway.Client.Models
     public partial class ApiKeyResponse : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The createdAt property</summary>
+        /// <summary>When the key was created.</summary>
         public DateTimeOffset? CreatedAt { get; set; }
-        /// <summary>The expiresAt property</summary>
+        /// <summary>When the key stops working; null when it does not expire.</summary>
         public DateTimeOffset? ExpiresAt { get; set; }
-        /// <summary>The id property</summary>
+        /// <summary>The key&apos;s id (12 hex digits, the part of the key after `qgw_`); used by `DELETE /v1/api-keys/{id}` and as `actor` in the audit log.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Id { get; set; }
@@ -24,7 +24,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Id { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The key&apos;s name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -32,15 +32,15 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The scopes property</summary>
+        /// <summary>The scopes the key grants.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public List<string>? Scopes { get; set; }
+        public List<global::QuayGateway.Client.Models.ApiKeyResponse_scopes?>? Scopes { get; set; }
 #nullable restore
 #else
-        public List<string> Scopes { get; set; }
+        public List<global::QuayGateway.Client.Models.ApiKeyResponse_scopes?> Scopes { get; set; }
 #endif
-        /// <summary>The tenant property</summary>
+        /// <summary>The tenant the key acts for.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Tenant { get; set; }
@@ -70,7 +70,7 @@ namespace QuayGateway.Client.Models
                 { "expiresAt", n => { ExpiresAt = n.GetDateTimeOffsetValue(); } },
                 { "id", n => { Id = n.GetStringValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
-                { "scopes", n => { Scopes = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
+                { "scopes", n => { Scopes = n.GetCollectionOfEnumValues<global::QuayGateway.Client.Models.ApiKeyResponse_scopes>()?.AsList(); } },
                 { "tenant", n => { Tenant = n.GetStringValue(); } },
             };
         }
@@ -85,7 +85,7 @@ namespace QuayGateway.Client.Models
             writer.WriteDateTimeOffsetValue("expiresAt", ExpiresAt);
             writer.WriteStringValue("id", Id);
             writer.WriteStringValue("name", Name);
-            writer.WriteCollectionOfPrimitiveValues<string>("scopes", Scopes);
+            writer.WriteCollectionOfEnumValues<global::QuayGateway.Client.Models.ApiKeyResponse_scopes>("scopes", Scopes);
             writer.WriteStringValue("tenant", Tenant);
         }
     }

@@ -12,11 +12,11 @@ namespace QuayGateway.Client.Models
     public partial class AttemptResponse : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The at property</summary>
+        /// <summary>When the attempt was made.</summary>
         public DateTimeOffset? At { get; set; }
-        /// <summary>The durationMs property</summary>
+        /// <summary>How long the attempt took, in milliseconds.</summary>
         public int? DurationMs { get; set; }
-        /// <summary>The error property</summary>
+        /// <summary>What went wrong (the status, a timeout, a refused destination); null on success.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Error { get; set; }
@@ -24,7 +24,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Error { get; set; }
 #endif
-        /// <summary>The statusCode property</summary>
+        /// <summary>The receiver&apos;s HTTP status code; null when it was not reached.</summary>
         public int? StatusCode { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class AuditEntryResponse : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The action property</summary>
+        /// <summary>What was asked: the operation id (`CreateRegistry`, `DeleteWebhook`, ...).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Action { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Action { get; set; }
 #endif
-        /// <summary>The actor property</summary>
+        /// <summary>Who made it: the API key&apos;s id, or the token&apos;s subject; `anonymous` without a credential.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Actor { get; set; }
@@ -28,21 +28,15 @@ namespace QuayGateway.Client.Models
 #else
         public string Actor { get; set; }
 #endif
-        /// <summary>The at property</summary>
+        /// <summary>When the request was made (ISO 8601, UTC).</summary>
         public DateTimeOffset? At { get; set; }
-        /// <summary>The count property</summary>
+        /// <summary>How many identical refusals this entry stands for (repeated refusals within a short window are folded).</summary>
         public int? Count { get; set; }
-        /// <summary>The id property</summary>
+        /// <summary>The entry&apos;s id.</summary>
         public Guid? Id { get; set; }
-        /// <summary>The outcome property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Outcome { get; set; }
-#nullable restore
-#else
-        public string Outcome { get; set; }
-#endif
-        /// <summary>The requestId property</summary>
+        /// <summary>How it ended.</summary>
+        public global::QuayGateway.Client.Models.AuditEntryResponse_outcome? Outcome { get; set; }
+        /// <summary>The request&apos;s trace id, as in the problem&apos;s `traceId` and the logs.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? RequestId { get; set; }
@@ -50,9 +44,9 @@ namespace QuayGateway.Client.Models
 #else
         public string RequestId { get; set; }
 #endif
-        /// <summary>The status property</summary>
+        /// <summary>The HTTP status code of the answer.</summary>
         public int? Status { get; set; }
-        /// <summary>The target property</summary>
+        /// <summary>What the request was on: what a create made (its Location), else the request path; never the query string.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Target { get; set; }
@@ -60,7 +54,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Target { get; set; }
 #endif
-        /// <summary>The tenant property</summary>
+        /// <summary>The caller&apos;s tenant; null when the caller was not known.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Tenant { get; set; }
@@ -91,7 +85,7 @@ namespace QuayGateway.Client.Models
                 { "at", n => { At = n.GetDateTimeOffsetValue(); } },
                 { "count", n => { Count = n.GetIntValue(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
-                { "outcome", n => { Outcome = n.GetStringValue(); } },
+                { "outcome", n => { Outcome = n.GetEnumValue<global::QuayGateway.Client.Models.AuditEntryResponse_outcome>(); } },
                 { "requestId", n => { RequestId = n.GetStringValue(); } },
                 { "status", n => { Status = n.GetIntValue(); } },
                 { "target", n => { Target = n.GetStringValue(); } },
@@ -110,7 +104,7 @@ namespace QuayGateway.Client.Models
             writer.WriteDateTimeOffsetValue("at", At);
             writer.WriteIntValue("count", Count);
             writer.WriteGuidValue("id", Id);
-            writer.WriteStringValue("outcome", Outcome);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.AuditEntryResponse_outcome>("outcome", Outcome);
             writer.WriteStringValue("requestId", RequestId);
             writer.WriteIntValue("status", Status);
             writer.WriteStringValue("target", Target);

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class ClusterView : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The error property</summary>
+        /// <summary>Why it is unreachable; null when reachable.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Error { get; set; }
@@ -20,17 +20,11 @@ namespace QuayGateway.Client.Models
 #else
         public string Error { get; set; }
 #endif
-        /// <summary>The isDefault property</summary>
+        /// <summary>Whether a create request without `cluster` goes here.</summary>
         public bool? IsDefault { get; set; }
-        /// <summary>The kind property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Kind { get; set; }
-#nullable restore
-#else
-        public string Kind { get; set; }
-#endif
-        /// <summary>The name property</summary>
+        /// <summary>How the gateway reaches it: `kubeconfig`, `inCluster` or `sandbox`.</summary>
+        public global::QuayGateway.Client.Models.ClusterView_kind? Kind { get; set; }
+        /// <summary>The cluster&apos;s name, as `cluster` in a create request.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -38,9 +32,9 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The reachable property</summary>
+        /// <summary>Whether its API server answered just now.</summary>
         public bool? Reachable { get; set; }
-        /// <summary>The version property</summary>
+        /// <summary>The Kubernetes version it reports (`v1.31.0`); null when unreachable.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Version { get; set; }
@@ -48,7 +42,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Version { get; set; }
 #endif
-        /// <summary>The watcher property</summary>
+        /// <summary>The replica watching the cluster now (host:pid), or null while none does (a takeover is due).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Watcher { get; set; }
@@ -76,7 +70,7 @@ namespace QuayGateway.Client.Models
             {
                 { "error", n => { Error = n.GetStringValue(); } },
                 { "isDefault", n => { IsDefault = n.GetBoolValue(); } },
-                { "kind", n => { Kind = n.GetStringValue(); } },
+                { "kind", n => { Kind = n.GetEnumValue<global::QuayGateway.Client.Models.ClusterView_kind>(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
                 { "reachable", n => { Reachable = n.GetBoolValue(); } },
                 { "version", n => { Version = n.GetStringValue(); } },
@@ -92,7 +86,7 @@ namespace QuayGateway.Client.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("error", Error);
             writer.WriteBoolValue("isDefault", IsDefault);
-            writer.WriteStringValue("kind", Kind);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.ClusterView_kind>("kind", Kind);
             writer.WriteStringValue("name", Name);
             writer.WriteBoolValue("reachable", Reachable);
             writer.WriteStringValue("version", Version);

@@ -12,17 +12,11 @@ namespace QuayGateway.Client.Models
     public partial class ComponentSpec : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The kind property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Kind { get; set; }
-#nullable restore
-#else
-        public string Kind { get; set; }
-#endif
-        /// <summary>The managed property</summary>
+        /// <summary>The component kind, from the CRD&apos;s enum.</summary>
+        public global::QuayGateway.Client.Models.ComponentSpec_kind? Kind { get; set; }
+        /// <summary>Whether the operator manages the component; null keeps the operator&apos;s default (managed).</summary>
         public bool? Managed { get; set; }
-        /// <summary>The overrides property</summary>
+        /// <summary>Per-component overrides as in the CRD (`replicas`, `env`, `resources`, `volumeSize`, ...); only on managed components.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.ComponentSpec_overrides? Overrides { get; set; }
@@ -56,7 +50,7 @@ namespace QuayGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "kind", n => { Kind = n.GetStringValue(); } },
+                { "kind", n => { Kind = n.GetEnumValue<global::QuayGateway.Client.Models.ComponentSpec_kind>(); } },
                 { "managed", n => { Managed = n.GetBoolValue(); } },
                 { "overrides", n => { Overrides = n.GetObjectValue<global::QuayGateway.Client.Models.ComponentSpec_overrides>(global::QuayGateway.Client.Models.ComponentSpec_overrides.CreateFromDiscriminatorValue); } },
                 { "secretRef", n => { SecretRef = n.GetObjectValue<global::QuayGateway.Client.Models.SecretReference>(global::QuayGateway.Client.Models.SecretReference.CreateFromDiscriminatorValue); } },
@@ -69,7 +63,7 @@ namespace QuayGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteStringValue("kind", Kind);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.ComponentSpec_kind>("kind", Kind);
             writer.WriteBoolValue("managed", Managed);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.ComponentSpec_overrides>("overrides", Overrides);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.SecretReference>("secretRef", SecretRef);

@@ -7,10 +7,11 @@ using System.IO;
 using System;
 namespace QuayGateway.Client.Models
 {
+    /// <summary>
+    /// Per-component overrides as in the CRD (`replicas`, `env`, `resources`, `volumeSize`, ...); only on managed components.
+    /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
-    #pragma warning disable CS1591
     public partial class ComponentSpec_overrides : IAdditionalDataHolder, IParsable
-    #pragma warning restore CS1591
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }

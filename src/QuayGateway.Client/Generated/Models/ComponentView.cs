@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.HpaView Hpa { get; set; }
 #endif
-        /// <summary>The jobs property</summary>
+        /// <summary>Its jobs (the upgrade and init jobs), as `oc get jobs` lists them.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.JobView>? Jobs { get; set; }
@@ -36,17 +36,11 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.JobView> Jobs { get; set; }
 #endif
-        /// <summary>The kind property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Kind { get; set; }
-#nullable restore
-#else
-        public string Kind { get; set; }
-#endif
-        /// <summary>The managed property</summary>
+        /// <summary>The component kind.</summary>
+        public global::QuayGateway.Client.Models.ComponentView_kind? Kind { get; set; }
+        /// <summary>Whether the operator manages it.</summary>
         public bool? Managed { get; set; }
-        /// <summary>The pods property</summary>
+        /// <summary>Its pods, as `oc get pods` lists them.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.PodView>? Pods { get; set; }
@@ -75,7 +69,7 @@ namespace QuayGateway.Client.Models
                 { "condition", n => { Condition = n.GetObjectValue<global::QuayGateway.Client.Models.OperatorCondition>(global::QuayGateway.Client.Models.OperatorCondition.CreateFromDiscriminatorValue); } },
                 { "hpa", n => { Hpa = n.GetObjectValue<global::QuayGateway.Client.Models.HpaView>(global::QuayGateway.Client.Models.HpaView.CreateFromDiscriminatorValue); } },
                 { "jobs", n => { Jobs = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.JobView>(global::QuayGateway.Client.Models.JobView.CreateFromDiscriminatorValue)?.AsList(); } },
-                { "kind", n => { Kind = n.GetStringValue(); } },
+                { "kind", n => { Kind = n.GetEnumValue<global::QuayGateway.Client.Models.ComponentView_kind>(); } },
                 { "managed", n => { Managed = n.GetBoolValue(); } },
                 { "pods", n => { Pods = n.GetCollectionOfObjectValues<global::QuayGateway.Client.Models.PodView>(global::QuayGateway.Client.Models.PodView.CreateFromDiscriminatorValue)?.AsList(); } },
             };
@@ -90,7 +84,7 @@ namespace QuayGateway.Client.Models
             writer.WriteObjectValue<global::QuayGateway.Client.Models.OperatorCondition>("condition", Condition);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.HpaView>("hpa", Hpa);
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.JobView>("jobs", Jobs);
-            writer.WriteStringValue("kind", Kind);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.ComponentView_kind>("kind", Kind);
             writer.WriteBoolValue("managed", Managed);
             writer.WriteCollectionOfObjectValues<global::QuayGateway.Client.Models.PodView>("pods", Pods);
         }

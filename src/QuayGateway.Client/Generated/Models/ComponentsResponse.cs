@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class ComponentsResponse : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The components property</summary>
+        /// <summary>Per component kind, in the CRD&apos;s order.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.ComponentView>? Components { get; set; }
@@ -20,9 +20,9 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.ComponentView> Components { get; set; }
 #endif
-        /// <summary>The id property</summary>
+        /// <summary>The registry&apos;s id.</summary>
         public Guid? Id { get; set; }
-        /// <summary>The namespace property</summary>
+        /// <summary>The namespace the workloads run in.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Namespace { get; set; }

@@ -12,9 +12,9 @@ namespace QuayGateway.Client.Models
     public partial class CreateApiKeyRequest : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The expiresAt property</summary>
+        /// <summary>When the key stops working (ISO 8601); never when left out.</summary>
         public DateTimeOffset? ExpiresAt { get; set; }
-        /// <summary>The name property</summary>
+        /// <summary>A name to recognize the key by (where it is used).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -22,15 +22,15 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The scopes property</summary>
+        /// <summary>The scopes the key grants; `admin` implies its tenant&apos;s other scopes, `platform:admin` everything.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public List<string>? Scopes { get; set; }
+        public List<global::QuayGateway.Client.Models.CreateApiKeyRequest_scopes?>? Scopes { get; set; }
 #nullable restore
 #else
-        public List<string> Scopes { get; set; }
+        public List<global::QuayGateway.Client.Models.CreateApiKeyRequest_scopes?> Scopes { get; set; }
 #endif
-        /// <summary>The tenant property</summary>
+        /// <summary>The tenant the key acts for; a tenant admin may only name its own (the default).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Tenant { get; set; }
@@ -58,7 +58,7 @@ namespace QuayGateway.Client.Models
             {
                 { "expiresAt", n => { ExpiresAt = n.GetDateTimeOffsetValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
-                { "scopes", n => { Scopes = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
+                { "scopes", n => { Scopes = n.GetCollectionOfEnumValues<global::QuayGateway.Client.Models.CreateApiKeyRequest_scopes>()?.AsList(); } },
                 { "tenant", n => { Tenant = n.GetStringValue(); } },
             };
         }
@@ -71,7 +71,7 @@ namespace QuayGateway.Client.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteDateTimeOffsetValue("expiresAt", ExpiresAt);
             writer.WriteStringValue("name", Name);
-            writer.WriteCollectionOfPrimitiveValues<string>("scopes", Scopes);
+            writer.WriteCollectionOfEnumValues<global::QuayGateway.Client.Models.CreateApiKeyRequest_scopes>("scopes", Scopes);
             writer.WriteStringValue("tenant", Tenant);
         }
     }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class CreateRegistryRequest : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The cluster property</summary>
+        /// <summary>The target cluster&apos;s name (see `GET /v1/clusters`); the default cluster when left out.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Cluster { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Cluster { get; set; }
 #endif
-        /// <summary>The components property</summary>
+        /// <summary>Components to manage or not, and their overrides, as in the CRD&apos;s `spec.components`; kinds left out keep the operator&apos;s default (managed).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.ComponentSpec>? Components { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.ComponentSpec> Components { get; set; }
 #endif
-        /// <summary>The configBundle property</summary>
+        /// <summary>Files of the config bundle (at least `config.yaml`, a YAML mapping), at most 1 MiB in all; the gateway keeps them in a Secret it owns. Not with `configBundleSecret`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.CreateRegistryRequest_configBundle? ConfigBundle { get; set; }
@@ -36,7 +36,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.CreateRegistryRequest_configBundle ConfigBundle { get; set; }
 #endif
-        /// <summary>The configBundleSecret property</summary>
+        /// <summary>The name of an existing config-bundle Secret in the namespace. Not with `configBundle`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? ConfigBundleSecret { get; set; }
@@ -52,7 +52,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.InitialUserRequest InitialUser { get; set; }
 #endif
-        /// <summary>The labels property</summary>
+        /// <summary>Free labels for your own bookkeeping (team, cost center); put on the QuayRegistry too.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.CreateRegistryRequest_labels? Labels { get; set; }
@@ -60,7 +60,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.CreateRegistryRequest_labels Labels { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The QuayRegistry&apos;s name: a DNS-1123 label, unique per cluster and namespace.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -68,7 +68,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The namespace property</summary>
+        /// <summary>The Kubernetes namespace to create the QuayRegistry in (a DNS-1123 label); created when missing. The tenant&apos;s policy must allow it.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Namespace { get; set; }
@@ -76,7 +76,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Namespace { get; set; }
 #endif
-        /// <summary>The organizations property</summary>
+        /// <summary>Quay organizations (with robots, teams and quotas) to create once the first user exists.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.OrganizationSpec>? Organizations { get; set; }

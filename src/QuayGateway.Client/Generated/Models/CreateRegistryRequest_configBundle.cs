@@ -7,10 +7,11 @@ using System.IO;
 using System;
 namespace QuayGateway.Client.Models
 {
+    /// <summary>
+    /// Files of the config bundle (at least `config.yaml`, a YAML mapping), at most 1 MiB in all; the gateway keeps them in a Secret it owns. Not with `configBundleSecret`.
+    /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
-    #pragma warning disable CS1591
     public partial class CreateRegistryRequest_configBundle : IAdditionalDataHolder, IParsable
-    #pragma warning restore CS1591
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }

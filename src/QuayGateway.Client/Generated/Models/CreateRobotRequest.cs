@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class CreateRobotRequest : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The description property</summary>
+        /// <summary>What the robot is for, shown in Quay.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Description { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Description { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The robot&apos;s short name (lowercase letters, digits and `_`, 2 to 255 characters); Quay names it `org+name`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The pullSecrets property</summary>
+        /// <summary>`kubernetes.io/dockerconfigjson` Secrets to write with the robot&apos;s credentials, in namespaces the tenant may use.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.PullSecretSpec>? PullSecrets { get; set; }

@@ -20,22 +20,16 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.WebhookAuth Auth { get; set; }
 #endif
-        /// <summary>The events property</summary>
+        /// <summary>The event types to deliver.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public List<string>? Events { get; set; }
+        public List<global::QuayGateway.Client.Models.CreateWebhookRequest_events?>? Events { get; set; }
 #nullable restore
 #else
-        public List<string> Events { get; set; }
+        public List<global::QuayGateway.Client.Models.CreateWebhookRequest_events?> Events { get; set; }
 #endif
-        /// <summary>The kind property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Kind { get; set; }
-#nullable restore
-#else
-        public string Kind { get; set; }
-#endif
+        /// <summary>What the receiver is; `standard` when left out.</summary>
+        public global::QuayGateway.Client.Models.CreateWebhookRequest_kind? Kind { get; set; }
         /// <summary>The serviceNow property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -44,7 +38,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.ServiceNowSettings ServiceNow { get; set; }
 #endif
-        /// <summary>The url property</summary>
+        /// <summary>Where to deliver: an https URL (for `servicenow`, the instance&apos;s base URL). Loopback and private addresses are refused unless allowed.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Url { get; set; }
@@ -71,8 +65,8 @@ namespace QuayGateway.Client.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "auth", n => { Auth = n.GetObjectValue<global::QuayGateway.Client.Models.WebhookAuth>(global::QuayGateway.Client.Models.WebhookAuth.CreateFromDiscriminatorValue); } },
-                { "events", n => { Events = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
-                { "kind", n => { Kind = n.GetStringValue(); } },
+                { "events", n => { Events = n.GetCollectionOfEnumValues<global::QuayGateway.Client.Models.CreateWebhookRequest_events>()?.AsList(); } },
+                { "kind", n => { Kind = n.GetEnumValue<global::QuayGateway.Client.Models.CreateWebhookRequest_kind>(); } },
                 { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>(global::QuayGateway.Client.Models.ServiceNowSettings.CreateFromDiscriminatorValue); } },
                 { "url", n => { Url = n.GetStringValue(); } },
             };
@@ -85,8 +79,8 @@ namespace QuayGateway.Client.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteObjectValue<global::QuayGateway.Client.Models.WebhookAuth>("auth", Auth);
-            writer.WriteCollectionOfPrimitiveValues<string>("events", Events);
-            writer.WriteStringValue("kind", Kind);
+            writer.WriteCollectionOfEnumValues<global::QuayGateway.Client.Models.CreateWebhookRequest_events>("events", Events);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.CreateWebhookRequest_kind>("kind", Kind);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>("serviceNow", ServiceNow);
             writer.WriteStringValue("url", Url);
         }

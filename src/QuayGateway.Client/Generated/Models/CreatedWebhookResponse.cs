@@ -20,29 +20,23 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.WebhookAuthSummary Auth { get; set; }
 #endif
-        /// <summary>The createdAt property</summary>
+        /// <summary>When the webhook was created.</summary>
         public DateTimeOffset? CreatedAt { get; set; }
-        /// <summary>The enabled property</summary>
+        /// <summary>Whether events are delivered.</summary>
         public bool? Enabled { get; set; }
-        /// <summary>The events property</summary>
+        /// <summary>The event types delivered.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public List<string>? Events { get; set; }
+        public List<global::QuayGateway.Client.Models.CreatedWebhookResponse_events?>? Events { get; set; }
 #nullable restore
 #else
-        public List<string> Events { get; set; }
+        public List<global::QuayGateway.Client.Models.CreatedWebhookResponse_events?> Events { get; set; }
 #endif
-        /// <summary>The id property</summary>
+        /// <summary>The webhook&apos;s id.</summary>
         public Guid? Id { get; set; }
-        /// <summary>The kind property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Kind { get; set; }
-#nullable restore
-#else
-        public string Kind { get; set; }
-#endif
-        /// <summary>The secret property</summary>
+        /// <summary>What the receiver is.</summary>
+        public global::QuayGateway.Client.Models.CreatedWebhookResponse_kind? Kind { get; set; }
+        /// <summary>The Standard Webhooks signing secret (`whsec_` and base64); shown only in this answer.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Secret { get; set; }
@@ -58,7 +52,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.ServiceNowSettings ServiceNow { get; set; }
 #endif
-        /// <summary>The url property</summary>
+        /// <summary>Where events are delivered.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Url { get; set; }
@@ -87,9 +81,9 @@ namespace QuayGateway.Client.Models
                 { "auth", n => { Auth = n.GetObjectValue<global::QuayGateway.Client.Models.WebhookAuthSummary>(global::QuayGateway.Client.Models.WebhookAuthSummary.CreateFromDiscriminatorValue); } },
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
                 { "enabled", n => { Enabled = n.GetBoolValue(); } },
-                { "events", n => { Events = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
+                { "events", n => { Events = n.GetCollectionOfEnumValues<global::QuayGateway.Client.Models.CreatedWebhookResponse_events>()?.AsList(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
-                { "kind", n => { Kind = n.GetStringValue(); } },
+                { "kind", n => { Kind = n.GetEnumValue<global::QuayGateway.Client.Models.CreatedWebhookResponse_kind>(); } },
                 { "secret", n => { Secret = n.GetStringValue(); } },
                 { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>(global::QuayGateway.Client.Models.ServiceNowSettings.CreateFromDiscriminatorValue); } },
                 { "url", n => { Url = n.GetStringValue(); } },
@@ -105,9 +99,9 @@ namespace QuayGateway.Client.Models
             writer.WriteObjectValue<global::QuayGateway.Client.Models.WebhookAuthSummary>("auth", Auth);
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
             writer.WriteBoolValue("enabled", Enabled);
-            writer.WriteCollectionOfPrimitiveValues<string>("events", Events);
+            writer.WriteCollectionOfEnumValues<global::QuayGateway.Client.Models.CreatedWebhookResponse_events>("events", Events);
             writer.WriteGuidValue("id", Id);
-            writer.WriteStringValue("kind", Kind);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.CreatedWebhookResponse_kind>("kind", Kind);
             writer.WriteStringValue("secret", Secret);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>("serviceNow", ServiceNow);
             writer.WriteStringValue("url", Url);

@@ -12,9 +12,9 @@ namespace QuayGateway.Client.Models
     public partial class DeliveryResponse : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The attemptCount property</summary>
+        /// <summary>How many attempts were made.</summary>
         public int? AttemptCount { get; set; }
-        /// <summary>The attempts property</summary>
+        /// <summary>The attempts, oldest first.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.AttemptResponse>? Attempts { get; set; }
@@ -22,11 +22,11 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.AttemptResponse> Attempts { get; set; }
 #endif
-        /// <summary>The completedAt property</summary>
+        /// <summary>When it succeeded or failed for good; null while pending.</summary>
         public DateTimeOffset? CompletedAt { get; set; }
-        /// <summary>The createdAt property</summary>
+        /// <summary>When the delivery was queued.</summary>
         public DateTimeOffset? CreatedAt { get; set; }
-        /// <summary>The eventId property</summary>
+        /// <summary>The event&apos;s id (the payload&apos;s `id`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? EventId { get; set; }
@@ -34,17 +34,11 @@ namespace QuayGateway.Client.Models
 #else
         public string EventId { get; set; }
 #endif
-        /// <summary>The eventType property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? EventType { get; set; }
-#nullable restore
-#else
-        public string EventType { get; set; }
-#endif
-        /// <summary>The id property</summary>
+        /// <summary>The event&apos;s type.</summary>
+        public global::QuayGateway.Client.Models.DeliveryResponse_eventType? EventType { get; set; }
+        /// <summary>The delivery&apos;s id; used by `redeliver`.</summary>
         public Guid? Id { get; set; }
-        /// <summary>The messageId property</summary>
+        /// <summary>The `webhook-id` header, the same on every attempt (for the receiver&apos;s deduplication).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? MessageId { get; set; }
@@ -52,11 +46,11 @@ namespace QuayGateway.Client.Models
 #else
         public string MessageId { get; set; }
 #endif
-        /// <summary>The nextAttemptAt property</summary>
+        /// <summary>When the next attempt is due; null when none is.</summary>
         public DateTimeOffset? NextAttemptAt { get; set; }
-        /// <summary>The redeliveryOf property</summary>
+        /// <summary>The delivery this one repeats, when it is a redelivery.</summary>
         public Guid? RedeliveryOf { get; set; }
-        /// <summary>The registryId property</summary>
+        /// <summary>The registry the event is about; null for a ping.</summary>
         public Guid? RegistryId { get; set; }
         /// <summary>The status property</summary>
         public global::QuayGateway.Client.Models.DeliveryStatus? Status { get; set; }
@@ -83,7 +77,7 @@ namespace QuayGateway.Client.Models
                 { "completedAt", n => { CompletedAt = n.GetDateTimeOffsetValue(); } },
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
                 { "eventId", n => { EventId = n.GetStringValue(); } },
-                { "eventType", n => { EventType = n.GetStringValue(); } },
+                { "eventType", n => { EventType = n.GetEnumValue<global::QuayGateway.Client.Models.DeliveryResponse_eventType>(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "messageId", n => { MessageId = n.GetStringValue(); } },
                 { "nextAttemptAt", n => { NextAttemptAt = n.GetDateTimeOffsetValue(); } },
@@ -104,7 +98,7 @@ namespace QuayGateway.Client.Models
             writer.WriteDateTimeOffsetValue("completedAt", CompletedAt);
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
             writer.WriteStringValue("eventId", EventId);
-            writer.WriteStringValue("eventType", EventType);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.DeliveryResponse_eventType>("eventType", EventType);
             writer.WriteGuidValue("id", Id);
             writer.WriteStringValue("messageId", MessageId);
             writer.WriteDateTimeOffsetValue("nextAttemptAt", NextAttemptAt);

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class FleetStatusResponse : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The byHealth property</summary>
+        /// <summary>Per health name (Healthy, Progressing, Degraded, Unknown, Missing), how many registries have it.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.FleetStatusResponse_byHealth? ByHealth { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.FleetStatusResponse_byHealth ByHealth { get; set; }
 #endif
-        /// <summary>The byState property</summary>
+        /// <summary>Per state name (Accepted, ..., Deleting), how many registries are in it; every state is listed, with 0 when none.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.FleetStatusResponse_byState? ByState { get; set; }
@@ -28,9 +28,9 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.FleetStatusResponse_byState ByState { get; set; }
 #endif
-        /// <summary>The total property</summary>
+        /// <summary>The number of registries that are not Deleted.</summary>
         public int? Total { get; set; }
-        /// <summary>The unhealthy property</summary>
+        /// <summary>The registries that need attention (Blocked, Degraded, Failed, or health Degraded or Missing), by name, at most 200.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.UnhealthyRegistry>? Unhealthy { get; set; }

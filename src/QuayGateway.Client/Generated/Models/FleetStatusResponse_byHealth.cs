@@ -7,10 +7,11 @@ using System.IO;
 using System;
 namespace QuayGateway.Client.Models
 {
+    /// <summary>
+    /// Per health name (Healthy, Progressing, Degraded, Unknown, Missing), how many registries have it.
+    /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
-    #pragma warning disable CS1591
     public partial class FleetStatusResponse_byHealth : IAdditionalDataHolder, IParsable
-    #pragma warning restore CS1591
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }

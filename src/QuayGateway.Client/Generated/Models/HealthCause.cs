@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class HealthCause : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The component property</summary>
+        /// <summary>The component kind the cause is about (for example `quay`, `clair`, `postgres`), or `quayregistry` when the QuayRegistry itself is missing.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Component { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Component { get; set; }
 #endif
-        /// <summary>The message property</summary>
+        /// <summary>A human-readable explanation.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Message { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Message { get; set; }
 #endif
-        /// <summary>The reason property</summary>
+        /// <summary>The CamelCase reason, as the operator or the gateway reports it.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Reason { get; set; }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class HpaView : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The age property</summary>
+        /// <summary>How long ago the HPA was created, as `oc` shows it.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Age { get; set; }
@@ -20,11 +20,11 @@ namespace QuayGateway.Client.Models
 #else
         public string Age { get; set; }
 #endif
-        /// <summary>The maxPods property</summary>
+        /// <summary>The most replicas it may scale to.</summary>
         public int? MaxPods { get; set; }
-        /// <summary>The minPods property</summary>
+        /// <summary>The fewest replicas it keeps.</summary>
         public int? MinPods { get; set; }
-        /// <summary>The name property</summary>
+        /// <summary>The HPA&apos;s name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -32,7 +32,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The reference property</summary>
+        /// <summary>What it scales (`Deployment/example-registry-quay-app`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Reference { get; set; }
@@ -40,9 +40,9 @@ namespace QuayGateway.Client.Models
 #else
         public string Reference { get; set; }
 #endif
-        /// <summary>The replicas property</summary>
+        /// <summary>The replicas it runs now; null until it reports.</summary>
         public int? Replicas { get; set; }
-        /// <summary>The targets property</summary>
+        /// <summary>Current and target utilization, as `oc get hpa` shows it (`45%/90%`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Targets { get; set; }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class InitialUserRequest : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The email property</summary>
+        /// <summary>The user&apos;s e-mail address.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Email { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Email { get; set; }
 #endif
-        /// <summary>The password property</summary>
+        /// <summary>The user&apos;s password: at least 8 characters, as Quay requires. Stored encrypted, never returned.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Password { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Password { get; set; }
 #endif
-        /// <summary>The username property</summary>
+        /// <summary>The Quay user name; Quay&apos;s rules apply (lowercase letters, digits, `_`, `.` and `-`; 2 to 255 characters).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Username { get; set; }

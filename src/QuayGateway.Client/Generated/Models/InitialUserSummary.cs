@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class InitialUserSummary : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The email property</summary>
+        /// <summary>The user&apos;s e-mail address.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Email { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Email { get; set; }
 #endif
-        /// <summary>The username property</summary>
+        /// <summary>The Quay user name asked for.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Username { get; set; }

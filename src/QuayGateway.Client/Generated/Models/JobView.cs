@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class JobView : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The age property</summary>
+        /// <summary>How long ago the job was created, as `oc` shows it.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Age { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Age { get; set; }
 #endif
-        /// <summary>The completions property</summary>
+        /// <summary>Succeeded pods out of those wanted (`1/1`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Completions { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Completions { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The job&apos;s name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -36,7 +36,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The status property</summary>
+        /// <summary>`Running`, `Complete` or `Failed`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Status { get; set; }

@@ -15,7 +15,7 @@ namespace QuayGateway.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The lastTransitionTime property</summary>
+        /// <summary>When the status last changed (RFC 3339).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? LastTransitionTime { get; set; }
@@ -23,7 +23,7 @@ namespace QuayGateway.Client.Models
 #else
         public string LastTransitionTime { get; set; }
 #endif
-        /// <summary>The lastUpdateTime property</summary>
+        /// <summary>When the operator last wrote the condition (RFC 3339).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? LastUpdateTime { get; set; }
@@ -31,7 +31,7 @@ namespace QuayGateway.Client.Models
 #else
         public string LastUpdateTime { get; set; }
 #endif
-        /// <summary>The message property</summary>
+        /// <summary>The operator&apos;s message.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Message { get; set; }
@@ -39,7 +39,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Message { get; set; }
 #endif
-        /// <summary>The reason property</summary>
+        /// <summary>The operator&apos;s CamelCase reason.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Reason { get; set; }
@@ -47,7 +47,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Reason { get; set; }
 #endif
-        /// <summary>The status property</summary>
+        /// <summary>`True`, `False` or `Unknown`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Status { get; set; }
@@ -55,7 +55,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Status { get; set; }
 #endif
-        /// <summary>The type property</summary>
+        /// <summary>The condition&apos;s type (`Available`, `ComponentsCreated`, `ComponentQuayReady`, `RolloutBlocked`, ...).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Type { get; set; }

@@ -15,7 +15,7 @@ namespace QuayGateway.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The annotations property</summary>
+        /// <summary>The object&apos;s annotations.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.KubernetesObjectMeta_annotations? Annotations { get; set; }
@@ -23,7 +23,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.KubernetesObjectMeta_annotations Annotations { get; set; }
 #endif
-        /// <summary>The creationTimestamp property</summary>
+        /// <summary>When the object was created (RFC 3339).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? CreationTimestamp { get; set; }
@@ -31,7 +31,7 @@ namespace QuayGateway.Client.Models
 #else
         public string CreationTimestamp { get; set; }
 #endif
-        /// <summary>The deletionTimestamp property</summary>
+        /// <summary>When deletion was requested (RFC 3339); absent otherwise.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? DeletionTimestamp { get; set; }
@@ -39,9 +39,9 @@ namespace QuayGateway.Client.Models
 #else
         public string DeletionTimestamp { get; set; }
 #endif
-        /// <summary>The generation property</summary>
+        /// <summary>The spec&apos;s generation; each spec change adds one.</summary>
         public long? Generation { get; set; }
-        /// <summary>The labels property</summary>
+        /// <summary>The object&apos;s labels.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.KubernetesObjectMeta_labels? Labels { get; set; }
@@ -49,7 +49,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.KubernetesObjectMeta_labels Labels { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The object&apos;s name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -57,7 +57,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The namespace property</summary>
+        /// <summary>The object&apos;s namespace.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Namespace { get; set; }
@@ -65,7 +65,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Namespace { get; set; }
 #endif
-        /// <summary>The resourceVersion property</summary>
+        /// <summary>The API server&apos;s version of the object, for optimistic concurrency.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? ResourceVersion { get; set; }
@@ -73,7 +73,7 @@ namespace QuayGateway.Client.Models
 #else
         public string ResourceVersion { get; set; }
 #endif
-        /// <summary>The uid property</summary>
+        /// <summary>The API server&apos;s unique id of the object.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Uid { get; set; }

@@ -12,9 +12,9 @@ namespace QuayGateway.Client.Models
     public partial class OperatorCondition : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The isTrue property</summary>
+        /// <summary>Whether `status` is `True`.</summary>
         public bool? IsTrue { get; private set; }
-        /// <summary>The message property</summary>
+        /// <summary>The operator&apos;s message.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Message { get; set; }
@@ -22,7 +22,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Message { get; set; }
 #endif
-        /// <summary>The reason property</summary>
+        /// <summary>The operator&apos;s CamelCase reason.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Reason { get; set; }
@@ -30,7 +30,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Reason { get; set; }
 #endif
-        /// <summary>The status property</summary>
+        /// <summary>`True`, `False` or `Unknown`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Status { get; set; }
@@ -38,7 +38,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Status { get; set; }
 #endif
-        /// <summary>The type property</summary>
+        /// <summary>The condition&apos;s type as the operator writes it, such as `ComponentQuayReady`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Type { get; set; }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class OrganizationSpec : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The email property</summary>
+        /// <summary>The organization&apos;s e-mail address; Quay wants one while mailing is on, and unique across users and organizations.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Email { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Email { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The organization&apos;s name in Quay (lowercase letters, digits, `_`; 2 to 255 characters).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -36,7 +36,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.QuotaSpec Quota { get; set; }
 #endif
-        /// <summary>The robots property</summary>
+        /// <summary>Robot accounts to create in the organization, each with optional pull secrets.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.RobotSpec>? Robots { get; set; }
@@ -44,7 +44,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.RobotSpec> Robots { get; set; }
 #endif
-        /// <summary>The teams property</summary>
+        /// <summary>Teams to create or bring to the given role and members.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.TeamSpec>? Teams { get; set; }

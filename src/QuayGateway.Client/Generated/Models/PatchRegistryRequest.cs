@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class PatchRegistryRequest : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The components property</summary>
+        /// <summary>Replaces the component list; left out, it stays as it is.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.ComponentSpec>? Components { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.ComponentSpec> Components { get; set; }
 #endif
-        /// <summary>The configBundle property</summary>
+        /// <summary>Replaces the config-bundle files (at least `config.yaml`); not with `configBundleSecret`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.PatchRegistryRequest_configBundle? ConfigBundle { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.PatchRegistryRequest_configBundle ConfigBundle { get; set; }
 #endif
-        /// <summary>The configBundleSecret property</summary>
+        /// <summary>Points the registry at another existing config-bundle Secret; not with `configBundle`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? ConfigBundleSecret { get; set; }
@@ -36,7 +36,7 @@ namespace QuayGateway.Client.Models
 #else
         public string ConfigBundleSecret { get; set; }
 #endif
-        /// <summary>The labels property</summary>
+        /// <summary>Replaces the labels.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.PatchRegistryRequest_labels? Labels { get; set; }
@@ -44,7 +44,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.PatchRegistryRequest_labels Labels { get; set; }
 #endif
-        /// <summary>The organizations property</summary>
+        /// <summary>Replaces the organizations; new ones, and new robots, teams and quotas, are brought about once the registry is Available.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.OrganizationSpec>? Organizations { get; set; }

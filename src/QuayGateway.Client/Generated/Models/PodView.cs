@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class PodView : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The age property</summary>
+        /// <summary>How long ago the pod was created, as `oc` shows it (`5m`, `2d3h`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Age { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Age { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The pod&apos;s name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The ready property</summary>
+        /// <summary>Ready containers out of all, as `oc get pods` shows it (`1/1`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Ready { get; set; }
@@ -36,9 +36,9 @@ namespace QuayGateway.Client.Models
 #else
         public string Ready { get; set; }
 #endif
-        /// <summary>The restarts property</summary>
+        /// <summary>How often its containers restarted.</summary>
         public int? Restarts { get; set; }
-        /// <summary>The status property</summary>
+        /// <summary>The pod&apos;s status as `oc get pods` shows it (`Running`, `ContainerCreating`, `CrashLoopBackOff`, `Completed`, ...).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Status { get; set; }

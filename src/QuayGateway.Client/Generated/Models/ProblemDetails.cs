@@ -13,7 +13,7 @@ namespace QuayGateway.Client.Models
     public partial class ProblemDetails : ApiException, IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The detail property</summary>
+        /// <summary>What went wrong with this request, for people.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Detail { get; set; }
@@ -41,9 +41,9 @@ namespace QuayGateway.Client.Models
 #endif
         /// <summary>The status Quay answered, when the problem is Quay&apos;s answer.</summary>
         public int? QuayStatus { get; set; }
-        /// <summary>The status property</summary>
+        /// <summary>The HTTP status code of this answer.</summary>
         public int? Status { get; set; }
-        /// <summary>The title property</summary>
+        /// <summary>A short summary of the problem type, for people; it may change.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Title { get; set; }
@@ -59,7 +59,7 @@ namespace QuayGateway.Client.Models
 #else
         public string TraceId { get; set; }
 #endif
-        /// <summary>Stable: clients switch on it.</summary>
+        /// <summary>The problem type: a stable URI under https://quaygateway.dev/problems/ that clients switch on.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Type { get; set; }

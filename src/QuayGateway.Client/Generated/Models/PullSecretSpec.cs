@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class PullSecretSpec : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The name property</summary>
+        /// <summary>The Secret&apos;s name (a DNS-1123 subdomain).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The namespace property</summary>
+        /// <summary>The namespace of the Secret; the tenant&apos;s policy must allow it.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Namespace { get; set; }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class PutTeamRequest : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The members property</summary>
+        /// <summary>The members to add: user names or robots (`org+robot`). Members not listed are left alone.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<string>? Members { get; set; }
@@ -20,14 +20,8 @@ namespace QuayGateway.Client.Models
 #else
         public List<string> Members { get; set; }
 #endif
-        /// <summary>The role property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Role { get; set; }
-#nullable restore
-#else
-        public string Role { get; set; }
-#endif
+        /// <summary>The team&apos;s organization-wide role.</summary>
+        public global::QuayGateway.Client.Models.PutTeamRequest_role? Role { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -47,7 +41,7 @@ namespace QuayGateway.Client.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "members", n => { Members = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
-                { "role", n => { Role = n.GetStringValue(); } },
+                { "role", n => { Role = n.GetEnumValue<global::QuayGateway.Client.Models.PutTeamRequest_role>(); } },
             };
         }
         /// <summary>
@@ -58,7 +52,7 @@ namespace QuayGateway.Client.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteCollectionOfPrimitiveValues<string>("members", Members);
-            writer.WriteStringValue("role", Role);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.PutTeamRequest_role>("role", Role);
         }
     }
 }

@@ -15,7 +15,7 @@ namespace QuayGateway.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The color property</summary>
+        /// <summary>The avatar&apos;s background color (`#rrggbb`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Color { get; set; }
@@ -23,7 +23,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Color { get; set; }
 #endif
-        /// <summary>The hash property</summary>
+        /// <summary>The avatar&apos;s hash (Gravatar-style).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Hash { get; set; }
@@ -31,7 +31,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Hash { get; set; }
 #endif
-        /// <summary>The kind property</summary>
+        /// <summary>What the avatar stands for: `user`, `org`, `team` or `robot`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Kind { get; set; }
@@ -39,7 +39,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Kind { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The name the avatar is drawn for.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }

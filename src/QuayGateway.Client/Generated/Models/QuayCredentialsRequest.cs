@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class QuayCredentialsRequest : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The password property</summary>
+        /// <summary>That user&apos;s password. Stored encrypted, to mint again when Quay refuses the token.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Password { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Password { get; set; }
 #endif
-        /// <summary>The token property</summary>
+        /// <summary>A Quay OAuth token (Organization, Applications, Generate Token). Not with `username` and `password`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Token { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Token { get; set; }
 #endif
-        /// <summary>The username property</summary>
+        /// <summary>A Quay superuser&apos;s name, to mint a durable token with; with `password`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Username { get; set; }

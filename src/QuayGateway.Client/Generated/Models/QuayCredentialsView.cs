@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class QuayCredentialsView : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The automationOrganization property</summary>
+        /// <summary>The Quay organization whose OAuth application minted the token; null for other kinds.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? AutomationOrganization { get; set; }
@@ -20,9 +20,9 @@ namespace QuayGateway.Client.Models
 #else
         public string AutomationOrganization { get; set; }
 #endif
-        /// <summary>The expiresAt property</summary>
+        /// <summary>When the token expires; null when Quay did not say.</summary>
         public DateTimeOffset? ExpiresAt { get; set; }
-        /// <summary>The kind property</summary>
+        /// <summary>How the token came about: `minted` (the gateway&apos;s durable token), `supplied` (given through PUT) or `initialize` (Quay&apos;s short-lived first-user token).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Kind { get; set; }
@@ -30,7 +30,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Kind { get; set; }
 #endif
-        /// <summary>The lastError property</summary>
+        /// <summary>Why the last call with it failed; null after a success.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? LastError { get; set; }
@@ -38,13 +38,13 @@ namespace QuayGateway.Client.Models
 #else
         public string LastError { get; set; }
 #endif
-        /// <summary>The lastErrorAt property</summary>
+        /// <summary>When the last call with it failed.</summary>
         public DateTimeOffset? LastErrorAt { get; set; }
-        /// <summary>The lastUsedAt property</summary>
+        /// <summary>When the gateway last called Quay with it.</summary>
         public DateTimeOffset? LastUsedAt { get; set; }
-        /// <summary>The renewable property</summary>
+        /// <summary>Whether the gateway can mint a new token when Quay refuses this one (it holds the user&apos;s password).</summary>
         public bool? Renewable { get; set; }
-        /// <summary>The scopes property</summary>
+        /// <summary>The OAuth scopes Quay granted the token.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<string>? Scopes { get; set; }
@@ -52,7 +52,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<string> Scopes { get; set; }
 #endif
-        /// <summary>The username property</summary>
+        /// <summary>The Quay user the token acts as.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Username { get; set; }

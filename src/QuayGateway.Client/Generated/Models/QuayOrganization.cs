@@ -23,7 +23,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.QuayAvatar Avatar { get; set; }
 #endif
-        /// <summary>The email property</summary>
+        /// <summary>The organization&apos;s e-mail address.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Email { get; set; }
@@ -31,9 +31,9 @@ namespace QuayGateway.Client.Models
 #else
         public string Email { get; set; }
 #endif
-        /// <summary>The invoice_email property</summary>
+        /// <summary>Whether invoices go by e-mail (admin view only).</summary>
         public bool? InvoiceEmail { get; set; }
-        /// <summary>The invoice_email_address property</summary>
+        /// <summary>Where invoices go (admin view only).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? InvoiceEmailAddress { get; set; }
@@ -41,13 +41,13 @@ namespace QuayGateway.Client.Models
 #else
         public string InvoiceEmailAddress { get; set; }
 #endif
-        /// <summary>The is_admin property</summary>
+        /// <summary>Whether the caller administers the organization.</summary>
         public bool? IsAdmin { get; set; }
-        /// <summary>The is_free_account property</summary>
+        /// <summary>Whether the organization is on the free plan (admin view only).</summary>
         public bool? IsFreeAccount { get; set; }
-        /// <summary>The is_member property</summary>
+        /// <summary>Whether the caller is a member.</summary>
         public bool? IsMember { get; set; }
-        /// <summary>The name property</summary>
+        /// <summary>The organization&apos;s name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -55,7 +55,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The ordered_teams property</summary>
+        /// <summary>The team names in Quay&apos;s order (admin view only).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<string>? OrderedTeams { get; set; }
@@ -63,7 +63,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<string> OrderedTeams { get; set; }
 #endif
-        /// <summary>Quay&apos;s quota report, with FEATURE_QUOTA_MANAGEMENT.</summary>
+        /// <summary>The organization&apos;s storage use against its quota, with FEATURE_QUOTA_MANAGEMENT. Quay&apos;s quota report, with FEATURE_QUOTA_MANAGEMENT.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.QuayOrganization_quota_report? QuotaReport { get; set; }
@@ -71,7 +71,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.QuayOrganization_quota_report QuotaReport { get; set; }
 #endif
-        /// <summary>Quay&apos;s quota objects, with FEATURE_QUOTA_MANAGEMENT.</summary>
+        /// <summary>The organization&apos;s quotas, with FEATURE_QUOTA_MANAGEMENT. Quay&apos;s quota objects, with FEATURE_QUOTA_MANAGEMENT.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public UntypedNode? Quotas { get; set; }
@@ -79,9 +79,9 @@ namespace QuayGateway.Client.Models
 #else
         public UntypedNode Quotas { get; set; }
 #endif
-        /// <summary>The tag_expiration_s property</summary>
+        /// <summary>The default tag expiration, in seconds (admin view only).</summary>
         public long? TagExpirationS { get; set; }
-        /// <summary>The teams property</summary>
+        /// <summary>The teams by name (admin view only).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.QuayOrganization_teams? Teams { get; set; }

@@ -8,7 +8,7 @@ using System;
 namespace QuayGateway.Client.Models
 {
     /// <summary>
-    /// Quay&apos;s quota report, with FEATURE_QUOTA_MANAGEMENT.
+    /// The organization&apos;s storage use against its quota, with FEATURE_QUOTA_MANAGEMENT. Quay&apos;s quota report, with FEATURE_QUOTA_MANAGEMENT.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class QuayOrganization_quota_report : IAdditionalDataHolder, IParsable

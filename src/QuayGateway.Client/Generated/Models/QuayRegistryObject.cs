@@ -15,7 +15,7 @@ namespace QuayGateway.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The apiVersion property</summary>
+        /// <summary>Always `quay.redhat.com/v1`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? ApiVersion { get; set; }
@@ -23,7 +23,7 @@ namespace QuayGateway.Client.Models
 #else
         public string ApiVersion { get; set; }
 #endif
-        /// <summary>The kind property</summary>
+        /// <summary>Always `QuayRegistry`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Kind { get; set; }

@@ -12,17 +12,11 @@ namespace QuayGateway.Client.Models
     public partial class QuayRegistryObjectComponent : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The kind property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Kind { get; set; }
-#nullable restore
-#else
-        public string Kind { get; set; }
-#endif
-        /// <summary>The managed property</summary>
+        /// <summary>The component kind, from the CRD&apos;s enum.</summary>
+        public global::QuayGateway.Client.Models.QuayRegistryObjectComponent_kind? Kind { get; set; }
+        /// <summary>Whether the operator manages the component.</summary>
         public bool? Managed { get; set; }
-        /// <summary>Free-form per the CRD (replicas, env, resources, affinity, volumeSize, ...), passed to the operator as given.</summary>
+        /// <summary>The component&apos;s overrides. Free-form per the CRD (replicas, env, resources, affinity, volumeSize, ...), passed to the operator as given.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.QuayRegistryObjectComponent_overrides? Overrides { get; set; }
@@ -56,7 +50,7 @@ namespace QuayGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "kind", n => { Kind = n.GetStringValue(); } },
+                { "kind", n => { Kind = n.GetEnumValue<global::QuayGateway.Client.Models.QuayRegistryObjectComponent_kind>(); } },
                 { "managed", n => { Managed = n.GetBoolValue(); } },
                 { "overrides", n => { Overrides = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectComponent_overrides>(global::QuayGateway.Client.Models.QuayRegistryObjectComponent_overrides.CreateFromDiscriminatorValue); } },
                 { "secretRef", n => { SecretRef = n.GetObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectSecretRef>(global::QuayGateway.Client.Models.QuayRegistryObjectSecretRef.CreateFromDiscriminatorValue); } },
@@ -69,7 +63,7 @@ namespace QuayGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteStringValue("kind", Kind);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.QuayRegistryObjectComponent_kind>("kind", Kind);
             writer.WriteBoolValue("managed", Managed);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectComponent_overrides>("overrides", Overrides);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.QuayRegistryObjectSecretRef>("secretRef", SecretRef);

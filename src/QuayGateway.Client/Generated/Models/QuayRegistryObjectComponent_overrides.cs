@@ -8,7 +8,7 @@ using System;
 namespace QuayGateway.Client.Models
 {
     /// <summary>
-    /// Free-form per the CRD (replicas, env, resources, affinity, volumeSize, ...), passed to the operator as given.
+    /// The component&apos;s overrides. Free-form per the CRD (replicas, env, resources, affinity, volumeSize, ...), passed to the operator as given.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class QuayRegistryObjectComponent_overrides : IAdditionalDataHolder, IParsable

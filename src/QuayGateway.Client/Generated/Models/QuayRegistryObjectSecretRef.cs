@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class QuayRegistryObjectSecretRef : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The name property</summary>
+        /// <summary>The Secret&apos;s name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }

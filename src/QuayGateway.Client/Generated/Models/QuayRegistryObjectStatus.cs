@@ -15,7 +15,7 @@ namespace QuayGateway.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The conditions property</summary>
+        /// <summary>The operator&apos;s conditions.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.KubernetesCondition>? Conditions { get; set; }
@@ -23,7 +23,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.KubernetesCondition> Conditions { get; set; }
 #endif
-        /// <summary>The configEditorCredentialsSecret property</summary>
+        /// <summary>The Secret with the config editor&apos;s credentials (3.6-era operators).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? ConfigEditorCredentialsSecret { get; set; }
@@ -31,7 +31,7 @@ namespace QuayGateway.Client.Models
 #else
         public string ConfigEditorCredentialsSecret { get; set; }
 #endif
-        /// <summary>The configEditorEndpoint property</summary>
+        /// <summary>The config editor&apos;s URL (3.6-era operators).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? ConfigEditorEndpoint { get; set; }
@@ -39,7 +39,7 @@ namespace QuayGateway.Client.Models
 #else
         public string ConfigEditorEndpoint { get; set; }
 #endif
-        /// <summary>The currentVersion property</summary>
+        /// <summary>The Quay version running.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? CurrentVersion { get; set; }
@@ -47,7 +47,7 @@ namespace QuayGateway.Client.Models
 #else
         public string CurrentVersion { get; set; }
 #endif
-        /// <summary>The lastUpdated property</summary>
+        /// <summary>When the operator last updated the status (a Go time string on older operators).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? LastUpdated { get; set; }
@@ -55,9 +55,9 @@ namespace QuayGateway.Client.Models
 #else
         public string LastUpdated { get; set; }
 #endif
-        /// <summary>The observedGeneration property</summary>
+        /// <summary>The generation the operator last acted on (current operators).</summary>
         public long? ObservedGeneration { get; set; }
-        /// <summary>The registryEndpoint property</summary>
+        /// <summary>The registry&apos;s URL.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? RegistryEndpoint { get; set; }
@@ -65,7 +65,7 @@ namespace QuayGateway.Client.Models
 #else
         public string RegistryEndpoint { get; set; }
 #endif
-        /// <summary>3.6-era operators: per component kind, the conditions of its unavailable workloads; {} when healthy.</summary>
+        /// <summary>Per component kind, the conditions of its unavailable workloads (3.6-era operators). 3.6-era operators: per component kind, the conditions of its unavailable workloads; {} when healthy.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.QuayRegistryObjectStatus_unhealthyComponents? UnhealthyComponents { get; set; }

@@ -8,7 +8,7 @@ using System;
 namespace QuayGateway.Client.Models
 {
     /// <summary>
-    /// 3.6-era operators: per component kind, the conditions of its unavailable workloads; {} when healthy.
+    /// Per component kind, the conditions of its unavailable workloads (3.6-era operators). 3.6-era operators: per component kind, the conditions of its unavailable workloads; {} when healthy.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class QuayRegistryObjectStatus_unhealthyComponents : IAdditionalDataHolder, IParsable

@@ -23,7 +23,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.QuayAvatar Avatar { get; set; }
 #endif
-        /// <summary>The email property</summary>
+        /// <summary>The user&apos;s e-mail address.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Email { get; set; }
@@ -31,11 +31,11 @@ namespace QuayGateway.Client.Models
 #else
         public string Email { get; set; }
 #endif
-        /// <summary>The enabled property</summary>
+        /// <summary>Whether the user may sign in.</summary>
         public bool? Enabled { get; set; }
-        /// <summary>The global_readonly_super_user property</summary>
+        /// <summary>Whether the user is a global read-only superuser.</summary>
         public bool? GlobalReadonlySuperUser { get; set; }
-        /// <summary>The kind property</summary>
+        /// <summary>Always `user`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Kind { get; set; }
@@ -43,7 +43,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Kind { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The user name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -51,9 +51,9 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The super_user property</summary>
+        /// <summary>Whether the user is a superuser (listed in SUPER_USERS).</summary>
         public bool? SuperUser { get; set; }
-        /// <summary>The username property</summary>
+        /// <summary>The user name (Quay sends it twice).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Username { get; set; }
@@ -61,7 +61,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Username { get; set; }
 #endif
-        /// <summary>The verified property</summary>
+        /// <summary>Whether the e-mail address is verified.</summary>
         public bool? Verified { get; set; }
         /// <summary>
         /// Instantiates a new <see cref="global::QuayGateway.Client.Models.QuayUser"/> and sets the default values.

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class QuayUserCreated : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The accessToken property</summary>
+        /// <summary>The OAuth token for Quay&apos;s API; shown only here, stored encrypted by the gateway.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? AccessToken { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string AccessToken { get; set; }
 #endif
-        /// <summary>The email property</summary>
+        /// <summary>The user&apos;s e-mail address.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Email { get; set; }
@@ -28,9 +28,9 @@ namespace QuayGateway.Client.Models
 #else
         public string Email { get; set; }
 #endif
-        /// <summary>The tokenExpiresAt property</summary>
+        /// <summary>When the token expires.</summary>
         public DateTimeOffset? TokenExpiresAt { get; set; }
-        /// <summary>The tokenKind property</summary>
+        /// <summary>`minted` (a 10-year token of the automation organization&apos;s application) or `initialize` (Quay&apos;s 2.5-hour token).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? TokenKind { get; set; }
@@ -38,7 +38,7 @@ namespace QuayGateway.Client.Models
 #else
         public string TokenKind { get; set; }
 #endif
-        /// <summary>The username property</summary>
+        /// <summary>The user Quay created, a superuser when listed in SUPER_USERS.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Username { get; set; }
@@ -46,7 +46,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Username { get; set; }
 #endif
-        /// <summary>The warning property</summary>
+        /// <summary>Why the durable token could not be minted, when the token is the short one.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Warning { get; set; }

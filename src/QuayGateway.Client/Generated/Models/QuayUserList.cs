@@ -15,7 +15,7 @@ namespace QuayGateway.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The next_page property</summary>
+        /// <summary>Quay&apos;s token for the next page; absent on the last one.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? NextPage { get; set; }
@@ -23,7 +23,7 @@ namespace QuayGateway.Client.Models
 #else
         public string NextPage { get; set; }
 #endif
-        /// <summary>The users property</summary>
+        /// <summary>The users, as Quay lists them.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.QuayUser>? Users { get; set; }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class QuotaSpec : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The limitBytes property</summary>
+        /// <summary>The storage limit of the organization, in bytes.</summary>
         public long? LimitBytes { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value

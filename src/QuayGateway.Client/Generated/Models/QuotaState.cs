@@ -12,9 +12,9 @@ namespace QuayGateway.Client.Models
     public partial class QuotaState : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The changed property</summary>
+        /// <summary>Whether the gateway changed it (false when it was so already).</summary>
         public bool? Changed { get; set; }
-        /// <summary>The limit property</summary>
+        /// <summary>The limit as Quay shows it (`10.0 GiB`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Limit { get; set; }
@@ -22,7 +22,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Limit { get; set; }
 #endif
-        /// <summary>The limitBytes property</summary>
+        /// <summary>The storage limit, in bytes.</summary>
         public long? LimitBytes { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value

@@ -12,9 +12,9 @@ namespace QuayGateway.Client.Models
     public partial class RegistryCondition : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The lastTransitionTime property</summary>
+        /// <summary>When the status last changed (ISO 8601, UTC).</summary>
         public DateTimeOffset? LastTransitionTime { get; set; }
-        /// <summary>The message property</summary>
+        /// <summary>A human-readable explanation.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Message { get; set; }
@@ -22,7 +22,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Message { get; set; }
 #endif
-        /// <summary>The reason property</summary>
+        /// <summary>A CamelCase reason for the status.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Reason { get; set; }
@@ -30,7 +30,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Reason { get; set; }
 #endif
-        /// <summary>The status property</summary>
+        /// <summary>`True`, `False` or `Unknown`, as in Kubernetes.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Status { get; set; }
@@ -38,7 +38,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Status { get; set; }
 #endif
-        /// <summary>The type property</summary>
+        /// <summary>The condition&apos;s type, such as `Applied`, `Available` or `Bootstrapped`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Type { get; set; }

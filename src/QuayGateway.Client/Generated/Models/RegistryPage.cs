@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class RegistryPage : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The items property</summary>
+        /// <summary>The registries of this page, in list order.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.RegistryResponse>? Items { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.RegistryResponse> Items { get; set; }
 #endif
-        /// <summary>The nextCursor property</summary>
+        /// <summary>Pass as `cursor` to read the next page; null on the last page.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? NextCursor { get; set; }

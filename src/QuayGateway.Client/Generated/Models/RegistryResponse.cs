@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class RegistryResponse : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The cluster property</summary>
+        /// <summary>The configured target cluster (see `GET /v1/clusters`) the registry is provisioned on.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Cluster { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Cluster { get; set; }
 #endif
-        /// <summary>The conditions property</summary>
+        /// <summary>The gateway&apos;s own conditions about the registry (Applied, Available, Bootstrapped, ...), newest transition last.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.RegistryCondition>? Conditions { get; set; }
@@ -28,9 +28,9 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.RegistryCondition> Conditions { get; set; }
 #endif
-        /// <summary>The createdAt property</summary>
+        /// <summary>When the registry was requested (ISO 8601, UTC).</summary>
         public DateTimeOffset? CreatedAt { get; set; }
-        /// <summary>The currentVersion property</summary>
+        /// <summary>The Quay version the operator reports (`status.currentVersion`); null until reported.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? CurrentVersion { get; set; }
@@ -38,13 +38,13 @@ namespace QuayGateway.Client.Models
 #else
         public string CurrentVersion { get; set; }
 #endif
-        /// <summary>The generation property</summary>
+        /// <summary>The QuayRegistry&apos;s `metadata.generation` the gateway applied last; each change adds one.</summary>
         public long? Generation { get; set; }
         /// <summary>The health property</summary>
         public global::QuayGateway.Client.Models.RegistryHealth? Health { get; set; }
-        /// <summary>The id property</summary>
+        /// <summary>The registry&apos;s id, assigned by the gateway (a UUID v7); the path segment of `/v1/registries/{id}`.</summary>
         public Guid? Id { get; set; }
-        /// <summary>The name property</summary>
+        /// <summary>The QuayRegistry&apos;s name (a DNS-1123 label), unique per cluster and namespace.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -52,7 +52,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The namespace property</summary>
+        /// <summary>The Kubernetes namespace the QuayRegistry lives in.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Namespace { get; set; }
@@ -60,9 +60,9 @@ namespace QuayGateway.Client.Models
 #else
         public string Namespace { get; set; }
 #endif
-        /// <summary>The observedGeneration property</summary>
+        /// <summary>The generation the operator last acted on (`status.observedGeneration`); null on operators that do not report it.</summary>
         public long? ObservedGeneration { get; set; }
-        /// <summary>The registryEndpoint property</summary>
+        /// <summary>The registry&apos;s URL as the operator reports it (`status.registryEndpoint`); null until the rollout sets it.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? RegistryEndpoint { get; set; }
@@ -80,7 +80,7 @@ namespace QuayGateway.Client.Models
 #endif
         /// <summary>The state property</summary>
         public global::QuayGateway.Client.Models.RegistryState? State { get; set; }
-        /// <summary>The updatedAt property</summary>
+        /// <summary>When the registry last changed (ISO 8601, UTC).</summary>
         public DateTimeOffset? UpdatedAt { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class RegistrySpec : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The components property</summary>
+        /// <summary>The components as requested (kinds left out keep the operator&apos;s default).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.ComponentSpec>? Components { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.ComponentSpec> Components { get; set; }
 #endif
-        /// <summary>The configBundle property</summary>
+        /// <summary>The config-bundle files that were given, each value replaced by `(redacted)`; null when none was given.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.RegistrySpec_configBundle? ConfigBundle { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.RegistrySpec_configBundle ConfigBundle { get; set; }
 #endif
-        /// <summary>The configBundleSecret property</summary>
+        /// <summary>The name of the existing config-bundle Secret that was given; null when none was.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? ConfigBundleSecret { get; set; }
@@ -44,7 +44,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.InitialUserSummary InitialUser { get; set; }
 #endif
-        /// <summary>The labels property</summary>
+        /// <summary>The labels given with the request.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.RegistrySpec_labels? Labels { get; set; }
@@ -52,7 +52,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.RegistrySpec_labels Labels { get; set; }
 #endif
-        /// <summary>The organizations property</summary>
+        /// <summary>The Quay organizations asked for.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.OrganizationSpec>? Organizations { get; set; }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class RegistryStatusResponse : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The conditions property</summary>
+        /// <summary>The QuayRegistry&apos;s own conditions, verbatim.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.KubernetesCondition>? Conditions { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.KubernetesCondition> Conditions { get; set; }
 #endif
-        /// <summary>The configEditorEndpoint property</summary>
+        /// <summary>The config editor&apos;s URL, where the operator reports one (3.6-era operators).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? ConfigEditorEndpoint { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public string ConfigEditorEndpoint { get; set; }
 #endif
-        /// <summary>The currentVersion property</summary>
+        /// <summary>The Quay version the operator reports.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? CurrentVersion { get; set; }
@@ -36,7 +36,7 @@ namespace QuayGateway.Client.Models
 #else
         public string CurrentVersion { get; set; }
 #endif
-        /// <summary>The gatewayConditions property</summary>
+        /// <summary>The gateway&apos;s conditions about the registry (Applied, Available, Bootstrapped, ...).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.RegistryCondition>? GatewayConditions { get; set; }
@@ -44,15 +44,15 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.RegistryCondition> GatewayConditions { get; set; }
 #endif
-        /// <summary>The generation property</summary>
+        /// <summary>The generation the gateway applied last.</summary>
         public long? Generation { get; set; }
         /// <summary>The health property</summary>
         public global::QuayGateway.Client.Models.RegistryHealth? Health { get; set; }
-        /// <summary>The id property</summary>
+        /// <summary>The registry&apos;s id.</summary>
         public Guid? Id { get; set; }
-        /// <summary>The lastUpdated property</summary>
+        /// <summary>When the operator last updated the status (`status.lastUpdated`, ISO 8601).</summary>
         public DateTimeOffset? LastUpdated { get; set; }
-        /// <summary>The observedGeneration property</summary>
+        /// <summary>The generation the operator last acted on.</summary>
         public long? ObservedGeneration { get; set; }
         /// <summary>The quayCredentials property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -62,7 +62,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.RegistryQuayAccess QuayCredentials { get; set; }
 #endif
-        /// <summary>The registryEndpoint property</summary>
+        /// <summary>The registry&apos;s URL; null until the operator reports it.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? RegistryEndpoint { get; set; }
@@ -80,7 +80,7 @@ namespace QuayGateway.Client.Models
 #endif
         /// <summary>The state property</summary>
         public global::QuayGateway.Client.Models.RegistryState? State { get; set; }
-        /// <summary>The unhealthyComponents property</summary>
+        /// <summary>The components that are not ready, with the reason: from `Component*Ready` conditions, or copied from a 3.6-era operator&apos;s `unhealthyComponents`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.HealthCause>? UnhealthyComponents { get; set; }

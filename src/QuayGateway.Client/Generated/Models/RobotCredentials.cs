@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class RobotCredentials : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The dockerConfigJson property</summary>
+        /// <summary>A ready `.dockerconfigjson` for the registry with the robot&apos;s credentials; shown only here.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? DockerConfigJson { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string DockerConfigJson { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The robot&apos;s full name, `org+name`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The pullSecrets property</summary>
+        /// <summary>The pull Secrets written (and kept current) in the registry&apos;s cluster.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.PullSecretSpec>? PullSecrets { get; set; }
@@ -36,7 +36,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.PullSecretSpec> PullSecrets { get; set; }
 #endif
-        /// <summary>The token property</summary>
+        /// <summary>The robot&apos;s token (its password for `docker login`); shown only here.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Token { get; set; }

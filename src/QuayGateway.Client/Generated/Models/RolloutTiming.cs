@@ -12,13 +12,13 @@ namespace QuayGateway.Client.Models
     public partial class RolloutTiming : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The availableAt property</summary>
+        /// <summary>When it became Available; null while it has not.</summary>
         public DateTimeOffset? AvailableAt { get; set; }
-        /// <summary>The deadline property</summary>
+        /// <summary>When the rollout fails if it is not Available by then (`Gateway:Rollout:Deadline`).</summary>
         public DateTimeOffset? Deadline { get; set; }
-        /// <summary>The durationSeconds property</summary>
+        /// <summary>Seconds from start to Available (or to now while it runs).</summary>
         public double? DurationSeconds { get; set; }
-        /// <summary>The startedAt property</summary>
+        /// <summary>When the current rollout started.</summary>
         public DateTimeOffset? StartedAt { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value

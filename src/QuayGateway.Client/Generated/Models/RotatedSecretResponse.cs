@@ -12,9 +12,9 @@ namespace QuayGateway.Client.Models
     public partial class RotatedSecretResponse : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The previousSecretExpiresAt property</summary>
+        /// <summary>Until when the previous secret still signs (24 hours); the signature header carries both until then.</summary>
         public DateTimeOffset? PreviousSecretExpiresAt { get; set; }
-        /// <summary>The secret property</summary>
+        /// <summary>The new signing secret (`whsec_` and base64); shown only in this answer.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Secret { get; set; }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class SecretReference : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The name property</summary>
+        /// <summary>The Secret&apos;s name, in the registry&apos;s namespace.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class ServiceNowSettings : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The createFields property</summary>
+        /// <summary>The record&apos;s fields on the first event, as templates over the event payload (`{registry.name}`, `{type}`, `{ticket.key}`); defaults when left out.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.ServiceNowSettings_createFields? CreateFields { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.ServiceNowSettings_createFields CreateFields { get; set; }
 #endif
-        /// <summary>The effectiveCreateFields property</summary>
+        /// <summary>The fields written on the first event: `createFields`, or the defaults. Read-only.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.ServiceNowSettings_effectiveCreateFields? EffectiveCreateFields { get; private set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.ServiceNowSettings_effectiveCreateFields EffectiveCreateFields { get; private set; }
 #endif
-        /// <summary>The effectiveStateField property</summary>
+        /// <summary>The field the state maps to: `stateField`, or the default. Read-only.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? EffectiveStateField { get; private set; }
@@ -36,7 +36,7 @@ namespace QuayGateway.Client.Models
 #else
         public string EffectiveStateField { get; private set; }
 #endif
-        /// <summary>The effectiveStates property</summary>
+        /// <summary>The state mapping used: `states`, or the defaults. Read-only.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.ServiceNowSettings_effectiveStates? EffectiveStates { get; private set; }
@@ -44,7 +44,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.ServiceNowSettings_effectiveStates EffectiveStates { get; private set; }
 #endif
-        /// <summary>The effectiveTable property</summary>
+        /// <summary>The table written to: `table`, or the default. Read-only.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? EffectiveTable { get; private set; }
@@ -52,7 +52,7 @@ namespace QuayGateway.Client.Models
 #else
         public string EffectiveTable { get; private set; }
 #endif
-        /// <summary>The effectiveUpdateFields property</summary>
+        /// <summary>The fields written on later events: `updateFields`, or the defaults. Read-only.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.ServiceNowSettings_effectiveUpdateFields? EffectiveUpdateFields { get; private set; }
@@ -60,7 +60,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.ServiceNowSettings_effectiveUpdateFields EffectiveUpdateFields { get; private set; }
 #endif
-        /// <summary>The stateField property</summary>
+        /// <summary>The record field the registry state maps to; `state` when left out.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? StateField { get; set; }
@@ -68,7 +68,7 @@ namespace QuayGateway.Client.Models
 #else
         public string StateField { get; set; }
 #endif
-        /// <summary>The states property</summary>
+        /// <summary>Per registry state (`Ready`, `Failed`, ...), the value to write into the state field.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.ServiceNowSettings_states? States { get; set; }
@@ -76,7 +76,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.ServiceNowSettings_states States { get; set; }
 #endif
-        /// <summary>The table property</summary>
+        /// <summary>The Table API table to write to; `incident` when left out.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Table { get; set; }
@@ -84,7 +84,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Table { get; set; }
 #endif
-        /// <summary>The updateFields property</summary>
+        /// <summary>The fields written on later events, as templates; defaults (a work note) when left out.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::QuayGateway.Client.Models.ServiceNowSettings_updateFields? UpdateFields { get; set; }

@@ -7,10 +7,11 @@ using System.IO;
 using System;
 namespace QuayGateway.Client.Models
 {
+    /// <summary>
+    /// The record&apos;s fields on the first event, as templates over the event payload (`{registry.name}`, `{type}`, `{ticket.key}`); defaults when left out.
+    /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
-    #pragma warning disable CS1591
     public partial class ServiceNowSettings_createFields : IAdditionalDataHolder, IParsable
-    #pragma warning restore CS1591
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }

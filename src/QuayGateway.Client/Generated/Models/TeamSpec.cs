@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class TeamSpec : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The members property</summary>
+        /// <summary>User names or robots (`org+robot`) that belong to the team; users are invited when Quay requires it.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<string>? Members { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<string> Members { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The team&apos;s name in the organization.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -28,14 +28,8 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The role property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Role { get; set; }
-#nullable restore
-#else
-        public string Role { get; set; }
-#endif
+        /// <summary>The team&apos;s organization-wide role.</summary>
+        public global::QuayGateway.Client.Models.TeamSpec_role? Role { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -56,7 +50,7 @@ namespace QuayGateway.Client.Models
             {
                 { "members", n => { Members = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
-                { "role", n => { Role = n.GetStringValue(); } },
+                { "role", n => { Role = n.GetEnumValue<global::QuayGateway.Client.Models.TeamSpec_role>(); } },
             };
         }
         /// <summary>
@@ -68,7 +62,7 @@ namespace QuayGateway.Client.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteCollectionOfPrimitiveValues<string>("members", Members);
             writer.WriteStringValue("name", Name);
-            writer.WriteStringValue("role", Role);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.TeamSpec_role>("role", Role);
         }
     }
 }

@@ -12,9 +12,9 @@ namespace QuayGateway.Client.Models
     public partial class TeamState : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The createdByGateway property</summary>
+        /// <summary>Whether the gateway created the team (else it existed and was changed).</summary>
         public bool? CreatedByGateway { get; set; }
-        /// <summary>The invited property</summary>
+        /// <summary>Members that Quay invited rather than added (they must accept).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<string>? Invited { get; set; }
@@ -22,7 +22,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<string> Invited { get; set; }
 #endif
-        /// <summary>The members property</summary>
+        /// <summary>The members the team has now.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<string>? Members { get; set; }
@@ -30,7 +30,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<string> Members { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>The team&apos;s name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -38,14 +38,8 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The role property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Role { get; set; }
-#nullable restore
-#else
-        public string Role { get; set; }
-#endif
+        /// <summary>The team&apos;s organization-wide role.</summary>
+        public global::QuayGateway.Client.Models.TeamState_role? Role { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -68,7 +62,7 @@ namespace QuayGateway.Client.Models
                 { "invited", n => { Invited = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "members", n => { Members = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
-                { "role", n => { Role = n.GetStringValue(); } },
+                { "role", n => { Role = n.GetEnumValue<global::QuayGateway.Client.Models.TeamState_role>(); } },
             };
         }
         /// <summary>
@@ -82,7 +76,7 @@ namespace QuayGateway.Client.Models
             writer.WriteCollectionOfPrimitiveValues<string>("invited", Invited);
             writer.WriteCollectionOfPrimitiveValues<string>("members", Members);
             writer.WriteStringValue("name", Name);
-            writer.WriteStringValue("role", Role);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.TeamState_role>("role", Role);
         }
     }
 }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class TenantPolicyRequest : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The clusters property</summary>
+        /// <summary>The clusters the tenant&apos;s registries may go to; `*` allows all.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<string>? Clusters { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<string> Clusters { get; set; }
 #endif
-        /// <summary>The namespaces property</summary>
+        /// <summary>Namespace patterns the tenant&apos;s registries may use (`payments-*`); `*` allows all.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<string>? Namespaces { get; set; }

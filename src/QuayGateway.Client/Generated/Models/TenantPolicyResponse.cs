@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class TenantPolicyResponse : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The clusters property</summary>
+        /// <summary>The clusters the tenant&apos;s registries may go to.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<string>? Clusters { get; set; }
@@ -20,9 +20,9 @@ namespace QuayGateway.Client.Models
 #else
         public List<string> Clusters { get; set; }
 #endif
-        /// <summary>The createdAt property</summary>
+        /// <summary>When the policy was first set.</summary>
         public DateTimeOffset? CreatedAt { get; set; }
-        /// <summary>The namespaces property</summary>
+        /// <summary>Namespace patterns the tenant&apos;s registries may use.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<string>? Namespaces { get; set; }
@@ -46,7 +46,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.TenantRateLimit RateLimit { get; set; }
 #endif
-        /// <summary>The tenant property</summary>
+        /// <summary>The tenant&apos;s name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Tenant { get; set; }
@@ -54,7 +54,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Tenant { get; set; }
 #endif
-        /// <summary>The updatedAt property</summary>
+        /// <summary>When the policy last changed.</summary>
         public DateTimeOffset? UpdatedAt { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value

@@ -12,11 +12,11 @@ namespace QuayGateway.Client.Models
     public partial class TenantQuotas : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The eventStreams property</summary>
+        /// <summary>Open event streams (SSE) at once.</summary>
         public int? EventStreams { get; set; }
-        /// <summary>The registries property</summary>
+        /// <summary>Registries that are not Deleted.</summary>
         public int? Registries { get; set; }
-        /// <summary>The webhooks property</summary>
+        /// <summary>Webhook subscriptions.</summary>
         public int? Webhooks { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value

@@ -12,9 +12,9 @@ namespace QuayGateway.Client.Models
     public partial class TenantRateLimit : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The burst property</summary>
+        /// <summary>How many requests may come at once beyond the steady rate.</summary>
         public int? Burst { get; set; }
-        /// <summary>The requestsPerSecond property</summary>
+        /// <summary>The steady rate, in requests per second.</summary>
         public int? RequestsPerSecond { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value

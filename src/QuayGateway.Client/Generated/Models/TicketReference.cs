@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class TicketReference : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The key property</summary>
+        /// <summary>The ticket&apos;s key in that system, for example `OPS-123`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Key { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Key { get; set; }
 #endif
-        /// <summary>The system property</summary>
+        /// <summary>The ticketing system, for example `jira` or `servicenow`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? System { get; set; }

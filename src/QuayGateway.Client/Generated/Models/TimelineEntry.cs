@@ -12,11 +12,11 @@ namespace QuayGateway.Client.Models
     public partial class TimelineEntry : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The at property</summary>
+        /// <summary>When it happened (ISO 8601, UTC).</summary>
         public DateTimeOffset? At { get; set; }
-        /// <summary>The id property</summary>
+        /// <summary>The entry&apos;s position in the timeline; increases in commit order, and is the SSE event id (`Last-Event-ID`).</summary>
         public long? Id { get; set; }
-        /// <summary>The message property</summary>
+        /// <summary>A human-readable explanation; null when there is none.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Message { get; set; }
@@ -24,7 +24,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Message { get; set; }
 #endif
-        /// <summary>The reason property</summary>
+        /// <summary>A CamelCase reason, from the operator or the gateway; null when there is none.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Reason { get; set; }
@@ -32,9 +32,9 @@ namespace QuayGateway.Client.Models
 #else
         public string Reason { get; set; }
 #endif
-        /// <summary>The registryId property</summary>
+        /// <summary>The registry the entry is about.</summary>
         public Guid? RegistryId { get; set; }
-        /// <summary>The registryName property</summary>
+        /// <summary>The name of the registry the entry is about.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? RegistryName { get; set; }
@@ -44,7 +44,7 @@ namespace QuayGateway.Client.Models
 #endif
         /// <summary>The state property</summary>
         public global::QuayGateway.Client.Models.RegistryState? State { get; set; }
-        /// <summary>The type property</summary>
+        /// <summary>What happened: `StateChanged`, `ConditionChanged`, `Drift`, `PodRestarted`, `QuayUserInitialized`, and so on.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Type { get; set; }

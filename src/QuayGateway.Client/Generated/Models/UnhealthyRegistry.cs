@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class UnhealthyRegistry : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The causes property</summary>
+        /// <summary>Why it needs attention, per component.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.HealthCause>? Causes { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public List<global::QuayGateway.Client.Models.HealthCause> Causes { get; set; }
 #endif
-        /// <summary>The cluster property</summary>
+        /// <summary>The registry&apos;s cluster.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Cluster { get; set; }
@@ -30,9 +30,9 @@ namespace QuayGateway.Client.Models
 #endif
         /// <summary>The health property</summary>
         public global::QuayGateway.Client.Models.RegistryHealth? Health { get; set; }
-        /// <summary>The id property</summary>
+        /// <summary>The registry&apos;s id.</summary>
         public Guid? Id { get; set; }
-        /// <summary>The name property</summary>
+        /// <summary>The QuayRegistry&apos;s name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Name { get; set; }
@@ -40,7 +40,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Name { get; set; }
 #endif
-        /// <summary>The namespace property</summary>
+        /// <summary>The registry&apos;s namespace.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Namespace { get; set; }

@@ -20,15 +20,15 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.WebhookAuth Auth { get; set; }
 #endif
-        /// <summary>The enabled property</summary>
+        /// <summary>Enables or disables delivery; enabling clears `disabledReason`.</summary>
         public bool? Enabled { get; set; }
-        /// <summary>The events property</summary>
+        /// <summary>Replaces the event types.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public List<string>? Events { get; set; }
+        public List<global::QuayGateway.Client.Models.UpdateWebhookRequest_events?>? Events { get; set; }
 #nullable restore
 #else
-        public List<string> Events { get; set; }
+        public List<global::QuayGateway.Client.Models.UpdateWebhookRequest_events?> Events { get; set; }
 #endif
         /// <summary>The serviceNow property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -38,7 +38,7 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.ServiceNowSettings ServiceNow { get; set; }
 #endif
-        /// <summary>The url property</summary>
+        /// <summary>A new delivery URL.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Url { get; set; }
@@ -66,7 +66,7 @@ namespace QuayGateway.Client.Models
             {
                 { "auth", n => { Auth = n.GetObjectValue<global::QuayGateway.Client.Models.WebhookAuth>(global::QuayGateway.Client.Models.WebhookAuth.CreateFromDiscriminatorValue); } },
                 { "enabled", n => { Enabled = n.GetBoolValue(); } },
-                { "events", n => { Events = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
+                { "events", n => { Events = n.GetCollectionOfEnumValues<global::QuayGateway.Client.Models.UpdateWebhookRequest_events>()?.AsList(); } },
                 { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>(global::QuayGateway.Client.Models.ServiceNowSettings.CreateFromDiscriminatorValue); } },
                 { "url", n => { Url = n.GetStringValue(); } },
             };
@@ -80,7 +80,7 @@ namespace QuayGateway.Client.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteObjectValue<global::QuayGateway.Client.Models.WebhookAuth>("auth", Auth);
             writer.WriteBoolValue("enabled", Enabled);
-            writer.WriteCollectionOfPrimitiveValues<string>("events", Events);
+            writer.WriteCollectionOfEnumValues<global::QuayGateway.Client.Models.UpdateWebhookRequest_events>("events", Events);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>("serviceNow", ServiceNow);
             writer.WriteStringValue("url", Url);
         }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class WebhookAuth : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The bearerToken property</summary>
+        /// <summary>For `servicenow` or `standard`: a token sent as `Authorization: Bearer`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? BearerToken { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string BearerToken { get; set; }
 #endif
-        /// <summary>The password property</summary>
+        /// <summary>For `servicenow`: that user&apos;s password.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Password { get; set; }
@@ -28,7 +28,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Password { get; set; }
 #endif
-        /// <summary>The token property</summary>
+        /// <summary>For `jira`: the Automation rule&apos;s secret, sent as `X-Automation-Webhook-Token`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Token { get; set; }
@@ -36,7 +36,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Token { get; set; }
 #endif
-        /// <summary>The username property</summary>
+        /// <summary>For `servicenow`: the user for basic authentication.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Username { get; set; }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class WebhookAuthSummary : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The type property</summary>
+        /// <summary>`token`, `basic` or `bearer`.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Type { get; set; }
@@ -20,7 +20,7 @@ namespace QuayGateway.Client.Models
 #else
         public string Type { get; set; }
 #endif
-        /// <summary>The username property</summary>
+        /// <summary>The user name, for `basic`; null otherwise.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Username { get; set; }

@@ -12,7 +12,7 @@ namespace QuayGateway.Client.Models
     public partial class WebhookList : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The items property</summary>
+        /// <summary>The tenant&apos;s webhooks, oldest first.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::QuayGateway.Client.Models.WebhookResponse>? Items { get; set; }

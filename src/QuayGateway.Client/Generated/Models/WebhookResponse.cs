@@ -20,9 +20,9 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.WebhookAuthSummary Auth { get; set; }
 #endif
-        /// <summary>The createdAt property</summary>
+        /// <summary>When the webhook was created.</summary>
         public DateTimeOffset? CreatedAt { get; set; }
-        /// <summary>The disabledReason property</summary>
+        /// <summary>Why delivery stopped (the receiver answered 410, or too many failures); null while enabled.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? DisabledReason { get; set; }
@@ -30,27 +30,21 @@ namespace QuayGateway.Client.Models
 #else
         public string DisabledReason { get; set; }
 #endif
-        /// <summary>The enabled property</summary>
+        /// <summary>Whether events are delivered.</summary>
         public bool? Enabled { get; set; }
-        /// <summary>The events property</summary>
+        /// <summary>The event types delivered.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public List<string>? Events { get; set; }
+        public List<global::QuayGateway.Client.Models.WebhookResponse_events?>? Events { get; set; }
 #nullable restore
 #else
-        public List<string> Events { get; set; }
+        public List<global::QuayGateway.Client.Models.WebhookResponse_events?> Events { get; set; }
 #endif
-        /// <summary>The id property</summary>
+        /// <summary>The webhook&apos;s id.</summary>
         public Guid? Id { get; set; }
-        /// <summary>The kind property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Kind { get; set; }
-#nullable restore
-#else
-        public string Kind { get; set; }
-#endif
-        /// <summary>The previousSecretExpiresAt property</summary>
+        /// <summary>What the receiver is.</summary>
+        public global::QuayGateway.Client.Models.WebhookResponse_kind? Kind { get; set; }
+        /// <summary>Until when the previous signing secret still signs, after a rotation; null otherwise.</summary>
         public DateTimeOffset? PreviousSecretExpiresAt { get; set; }
         /// <summary>The serviceNow property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -60,9 +54,9 @@ namespace QuayGateway.Client.Models
 #else
         public global::QuayGateway.Client.Models.ServiceNowSettings ServiceNow { get; set; }
 #endif
-        /// <summary>The updatedAt property</summary>
+        /// <summary>When the webhook last changed.</summary>
         public DateTimeOffset? UpdatedAt { get; set; }
-        /// <summary>The url property</summary>
+        /// <summary>Where events are delivered.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Url { get; set; }
@@ -92,9 +86,9 @@ namespace QuayGateway.Client.Models
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
                 { "disabledReason", n => { DisabledReason = n.GetStringValue(); } },
                 { "enabled", n => { Enabled = n.GetBoolValue(); } },
-                { "events", n => { Events = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
+                { "events", n => { Events = n.GetCollectionOfEnumValues<global::QuayGateway.Client.Models.WebhookResponse_events>()?.AsList(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
-                { "kind", n => { Kind = n.GetStringValue(); } },
+                { "kind", n => { Kind = n.GetEnumValue<global::QuayGateway.Client.Models.WebhookResponse_kind>(); } },
                 { "previousSecretExpiresAt", n => { PreviousSecretExpiresAt = n.GetDateTimeOffsetValue(); } },
                 { "serviceNow", n => { ServiceNow = n.GetObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>(global::QuayGateway.Client.Models.ServiceNowSettings.CreateFromDiscriminatorValue); } },
                 { "updatedAt", n => { UpdatedAt = n.GetDateTimeOffsetValue(); } },
@@ -112,9 +106,9 @@ namespace QuayGateway.Client.Models
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
             writer.WriteStringValue("disabledReason", DisabledReason);
             writer.WriteBoolValue("enabled", Enabled);
-            writer.WriteCollectionOfPrimitiveValues<string>("events", Events);
+            writer.WriteCollectionOfEnumValues<global::QuayGateway.Client.Models.WebhookResponse_events>("events", Events);
             writer.WriteGuidValue("id", Id);
-            writer.WriteStringValue("kind", Kind);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.WebhookResponse_kind>("kind", Kind);
             writer.WriteDateTimeOffsetValue("previousSecretExpiresAt", PreviousSecretExpiresAt);
             writer.WriteObjectValue<global::QuayGateway.Client.Models.ServiceNowSettings>("serviceNow", ServiceNow);
             writer.WriteDateTimeOffsetValue("updatedAt", UpdatedAt);

@@ -54,6 +54,7 @@ public static class CreateRegistry
         IOptions<RolloutOptions> rollout,
         IOptions<IdempotencyOptions> idempotency,
         TimeProvider time,
+        HttpContext http,
         CancellationToken ct)
     {
         var tenant = user.Tenant();
@@ -64,7 +65,7 @@ public static class CreateRegistry
 
         var requestHash = idempotencyKey is null ? null : Hash(request);
         var remembersSince = time.GetUtcNow() - idempotency.Value.Window;
-        if (idempotencyKey is not null && await ReplayAsync(db, tenant, idempotencyKey, requestHash!, remembersSince, ct) is { } replay)
+        if (idempotencyKey is not null && await ReplayAsync(db, http, tenant, idempotencyKey, requestHash!, remembersSince, ct) is { } replay)
         {
             return replay;
         }
@@ -117,7 +118,12 @@ public static class CreateRegistry
         // The tenant's policy admits the registry in the transaction of its insert (see AdmitAndInsertAsync).
         try
         {
-            if (await policies.AdmitAndInsertAsync(db, tenant, cluster!, request.Namespace, token => writer.InsertAsync(db, rows, token), ct) is { } refused)
+            if (await policies.AdmitAndInsertAsync(db, tenant, cluster!, request.Namespace, async token =>
+                {
+                    await writer.InsertAsync(db, rows, token);
+                    // The row's xmin, read in the inserting transaction: the version a GET shows until the row changes.
+                    registry.Version = await db.Registries.Where(r => r.Id == registry.Id).Select(r => r.Version).SingleAsync(token);
+                }, ct) is { } refused)
             {
                 return refused;
             }
@@ -127,12 +133,13 @@ public static class CreateRegistry
             // The unique index on cluster/namespace/name (live registries) is the duplicate check: no read before the
             // insert. An idempotency key raced by an identical request replays its answer.
             return unique.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true
-                   && await ReplayAsync(db, tenant, idempotencyKey!, requestHash!, remembersSince, ct) is { } raced
+                   && await ReplayAsync(db, http, tenant, idempotencyKey!, requestHash!, remembersSince, ct) is { } raced
                 ? raced
                 : Duplicate(request, cluster!);
         }
 
         dispatcher.Wake();
+        http.Response.Headers.ETag = registry.ETag;
         return TypedResults.Accepted(RegistriesApi.Location(registry.Id), response);
     }
 
@@ -141,7 +148,7 @@ public static class CreateRegistry
     /// is forgotten here (the retention job purges the rest), so the key starts a new request.
     /// </summary>
     private static async Task<Results<Accepted<RegistryResponse>, ValidationProblem, ProblemHttpResult>?> ReplayAsync(
-        GatewayDb db, string tenant, string key, string requestHash, DateTimeOffset remembersSince, CancellationToken ct)
+        GatewayDb db, HttpContext http, string tenant, string key, string requestHash, DateTimeOffset remembersSince, CancellationToken ct)
     {
         var record = await db.IdempotencyRecords.AsNoTracking().SingleOrDefaultAsync(r => r.Tenant == tenant && r.Key == key, ct);
         if (record is null)
@@ -153,6 +160,13 @@ public static class CreateRegistry
         {
             await db.IdempotencyRecords.Where(r => r.Tenant == tenant && r.Key == key && r.CreatedAt < remembersSince).ExecuteDeleteAsync(ct);
             return null;
+        }
+
+        if (record.RequestHash == requestHash
+            && await db.Registries.AsNoTracking().Where(r => r.Id == record.RegistryId).Select(r => (uint?)r.Version).SingleOrDefaultAsync(ct) is { } version)
+        {
+            // The first answer's body, with the registry's current version: the one If-Match needs now.
+            http.Response.Headers.ETag = Registry.ETagOf(version);
         }
 
         return record.RequestHash != requestHash

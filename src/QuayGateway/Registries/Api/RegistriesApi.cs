@@ -49,6 +49,7 @@ public static class RegistriesApi
                              "in the target cluster through a background job. Answers 202 with Location. An Idempotency-Key " +
                              "replays the first answer for the same body and gives 409 for a different body. A second registry " +
                              "with the same cluster, namespace and name gives 409.")
+            .WithResponseHeader(StatusCodes.Status202Accepted, "ETag", "The new registry's version, as GET returns it until the registry changes (on an idempotent replay, its current version).")
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemTypes.AlreadyExists, ProblemTypes.IdempotencyKeyReused)
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemTypes.TenantNotConfigured, ProblemTypes.ClusterNotAllowed, ProblemTypes.NamespaceNotAllowed, ProblemTypes.QuotaExceeded)
             .WithRequestExample(CreateRegistry.Example);

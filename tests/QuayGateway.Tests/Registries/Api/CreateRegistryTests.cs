@@ -44,6 +44,34 @@ public sealed class CreateRegistryTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task The_202_carries_the_etag_of_the_stored_row_that_a_following_get_returns()
+    {
+        using var response = await gateway.Client().PostJsonAsync("/v1/registries", new CreateRegistryRequest(UniqueName(), "quay-enterprise"));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var etag = response.Headers.ETag?.Tag;
+        Assert.NotNull(etag);
+        var body = await response.ReadAsync<RegistryResponse>();
+        // The timeline entry is written with the registry and never changed: its xmin is the version the insert gave.
+        var inserted = await gateway.WithDbAsync(db => db.Database.SqlQuery<long>(
+            $"SELECT xmin::text::bigint AS \"Value\" FROM gateway.registry_events WHERE registry_id = {body.Id} AND state = 'Accepted'").SingleAsync());
+        Assert.Equal(Registry.ETagOf((uint)inserted), etag);
+
+        using var get = await gateway.Client().GetAsync($"/v1/registries/{body.Id}");
+        var current = await gateway.WithDbAsync(db => db.Registries.AsNoTracking().Where(r => r.Id == body.Id).Select(r => r.Version).SingleAsync());
+        if (current == (uint)inserted)
+        {
+            // Not changed by the apply yet: the GET shows the same version, and If-None-Match with it is 304.
+            Assert.Equal(etag, get.Headers.ETag?.Tag);
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/registries/{body.Id}");
+            request.Headers.IfNoneMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue(etag));
+            using var notModified = await gateway.Client().SendAsync(request);
+            Assert.True(notModified.StatusCode == HttpStatusCode.NotModified
+                        || await gateway.WithDbAsync(db => db.Registries.AsNoTracking().AnyAsync(r => r.Id == body.Id && r.Version != (uint)inserted)));
+        }
+    }
+
+    [Fact]
     public async Task Secrets_are_neither_returned_nor_stored_in_the_clear()
     {
         const string password = "s3cret-Passw0rd";

@@ -19,7 +19,7 @@ namespace QuayGateway.Client.V1.ApiKeys
     public partial class ApiKeysRequestBuilder : BaseRequestBuilder
     {
         /// <summary>Gets an item from the QuayGateway.Client.v1.apiKeys.item collection</summary>
-        /// <param name="position">Unique identifier of the item</param>
+        /// <param name="position">The API key&apos;s id (12 hex digits, the part of the key after `qgw_`).</param>
         /// <returns>A <see cref="global::QuayGateway.Client.V1.ApiKeys.Item.ApiKeysItemRequestBuilder"/></returns>
         public global::QuayGateway.Client.V1.ApiKeys.Item.ApiKeysItemRequestBuilder this[string position]
         {
@@ -187,18 +187,15 @@ namespace QuayGateway.Client.V1.ApiKeys
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class ApiKeysRequestBuilderGetQueryParameters 
         {
+            /// <summary>Only the keys of this tenant (platform:admin); a tenant admin sees its own tenant&apos;s.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("tenant")]
             public string? Tenant { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("tenant")]
             public string Tenant { get; set; }
-            #pragma warning restore CS1591
 #endif
         }
     }

@@ -108,83 +108,65 @@ namespace QuayGateway.Client.V1.Audit
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class AuditRequestBuilderGetQueryParameters 
         {
+            /// <summary>Only entries of this action (an operation id, such as `CreateRegistry`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("action")]
             public string? Action { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("action")]
             public string Action { get; set; }
-            #pragma warning restore CS1591
 #endif
+            /// <summary>Only entries of this actor (an API key&apos;s id or a token&apos;s subject).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("actor")]
             public string? Actor { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("actor")]
             public string Actor { get; set; }
-            #pragma warning restore CS1591
 #endif
+            /// <summary>The `nextCursor` of the previous page; left out for the first page. Opaque: pass it as it was returned.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string? Cursor { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string Cursor { get; set; }
-            #pragma warning restore CS1591
 #endif
-            #pragma warning disable CS1591
+            /// <summary>The most entries in one page (each list has its default and its maximum; a value outside is a 400).</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
-            #pragma warning restore CS1591
+            /// <summary>Only entries with this outcome (`succeeded`, `refused`, `failed`, `rate-limited`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("outcome")]
             public string? Outcome { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("outcome")]
             public string Outcome { get; set; }
-            #pragma warning restore CS1591
 #endif
-            #pragma warning disable CS1591
+            /// <summary>Only entries at or after this time (ISO 8601).</summary>
             [QueryParameter("since")]
             public DateTimeOffset? Since { get; set; }
-            #pragma warning restore CS1591
+            /// <summary>Only entries about this target (a path such as `/v1/registries/{id}`).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("target")]
             public string? Target { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("target")]
             public string Target { get; set; }
-            #pragma warning restore CS1591
 #endif
-            #pragma warning disable CS1591
+            /// <summary>Only entries before this time (ISO 8601).</summary>
             [QueryParameter("until")]
             public DateTimeOffset? Until { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

@@ -108,47 +108,37 @@ namespace QuayGateway.Client.V1.Events
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class EventsRequestBuilderGetQueryParameters 
         {
-            #pragma warning disable CS1591
+            /// <summary>Only timeline entries after this entry id (what `Last-Event-ID` does for a stream).</summary>
             [QueryParameter("after")]
             public long? After { get; set; }
-            #pragma warning restore CS1591
+            /// <summary>The `nextCursor` of the previous page; left out for the first page. Opaque: pass it as it was returned.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string? Cursor { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string Cursor { get; set; }
-            #pragma warning restore CS1591
 #endif
-            #pragma warning disable CS1591
+            /// <summary>The most entries in one page (each list has its default and its maximum; a value outside is a 400).</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>Only the timeline of this registry (its id).</summary>
             [QueryParameter("registry")]
             public Guid? Registry { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>Only registries in this state (for the timeline: entries that left the registry in it).</summary>
             [QueryParameter("state")]
             public global::QuayGateway.Client.Models.RegistryState? State { get; set; }
-            #pragma warning restore CS1591
+            /// <summary>Only timeline entries of this type (`StateChanged`, `ConditionChanged`, `Drift`, ...).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("type")]
             public string? Type { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("type")]
             public string Type { get; set; }
-            #pragma warning restore CS1591
 #endif
         }
     }

@@ -19,7 +19,7 @@ namespace QuayGateway.Client.V1.Registries
     public partial class RegistriesRequestBuilder : BaseRequestBuilder
     {
         /// <summary>Gets an item from the QuayGateway.Client.v1.registries.item collection</summary>
-        /// <param name="position">Unique identifier of the item</param>
+        /// <param name="position">The registry&apos;s id, as returned by `POST /v1/registries` (its Location) and the list.</param>
         /// <returns>A <see cref="global::QuayGateway.Client.V1.Registries.Item.RegistriesItemRequestBuilder"/></returns>
         public global::QuayGateway.Client.V1.Registries.Item.RegistriesItemRequestBuilder this[Guid position]
         {
@@ -188,53 +188,42 @@ namespace QuayGateway.Client.V1.Registries
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class RegistriesRequestBuilderGetQueryParameters 
         {
+            /// <summary>Only registries on this cluster.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("cluster")]
             public string? Cluster { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("cluster")]
             public string Cluster { get; set; }
-            #pragma warning restore CS1591
 #endif
+            /// <summary>The `nextCursor` of the previous page; left out for the first page. Opaque: pass it as it was returned.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string? Cursor { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string Cursor { get; set; }
-            #pragma warning restore CS1591
 #endif
-            #pragma warning disable CS1591
+            /// <summary>The most entries in one page (each list has its default and its maximum; a value outside is a 400).</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
-            #pragma warning restore CS1591
+            /// <summary>Only registries in this namespace.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("namespace")]
             public string? Namespace { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("namespace")]
             public string Namespace { get; set; }
-            #pragma warning restore CS1591
 #endif
-            #pragma warning disable CS1591
+            /// <summary>Only registries in this state (for the timeline: entries that left the registry in it).</summary>
             [QueryParameter("state")]
             public global::QuayGateway.Client.Models.RegistryState? State { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

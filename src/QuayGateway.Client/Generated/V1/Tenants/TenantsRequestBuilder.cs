@@ -19,7 +19,7 @@ namespace QuayGateway.Client.V1.Tenants
     public partial class TenantsRequestBuilder : BaseRequestBuilder
     {
         /// <summary>Gets an item from the QuayGateway.Client.v1.tenants.item collection</summary>
-        /// <param name="position">Unique identifier of the item</param>
+        /// <param name="position">The tenant&apos;s name (a DNS-1123 label).</param>
         /// <returns>A <see cref="global::QuayGateway.Client.V1.Tenants.Item.WithTenantItemRequestBuilder"/></returns>
         public global::QuayGateway.Client.V1.Tenants.Item.WithTenantItemRequestBuilder this[string position]
         {

@@ -19,7 +19,7 @@ namespace QuayGateway.Client.V1.Webhooks
     public partial class WebhooksRequestBuilder : BaseRequestBuilder
     {
         /// <summary>Gets an item from the QuayGateway.Client.v1.webhooks.item collection</summary>
-        /// <param name="position">Unique identifier of the item</param>
+        /// <param name="position">The webhook&apos;s id.</param>
         /// <returns>A <see cref="global::QuayGateway.Client.V1.Webhooks.Item.WebhooksItemRequestBuilder"/></returns>
         public global::QuayGateway.Client.V1.Webhooks.Item.WebhooksItemRequestBuilder this[Guid position]
         {

@@ -112,18 +112,15 @@ namespace QuayGateway.Client.V1.Registries.Item.Manifest
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class ManifestRequestBuilderGetQueryParameters 
         {
+            /// <summary>`json` (the default) or `yaml` (two YAML documents, as applied and as live).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("format")]
             public string? Format { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("format")]
             public string Format { get; set; }
-            #pragma warning restore CS1591
 #endif
         }
     }

@@ -19,7 +19,7 @@ namespace QuayGateway.Client.V1.Webhooks.Item.Deliveries
     public partial class DeliveriesRequestBuilder : BaseRequestBuilder
     {
         /// <summary>Gets an item from the QuayGateway.Client.v1.webhooks.item.deliveries.item collection</summary>
-        /// <param name="position">Unique identifier of the item</param>
+        /// <param name="position">The delivery&apos;s id, as in the delivery log.</param>
         /// <returns>A <see cref="global::QuayGateway.Client.V1.Webhooks.Item.Deliveries.Item.WithDeliveryItemRequestBuilder"/></returns>
         public global::QuayGateway.Client.V1.Webhooks.Item.Deliveries.Item.WithDeliveryItemRequestBuilder this[Guid position]
         {
@@ -123,27 +123,22 @@ namespace QuayGateway.Client.V1.Webhooks.Item.Deliveries
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class DeliveriesRequestBuilderGetQueryParameters 
         {
+            /// <summary>The `nextCursor` of the previous page; left out for the first page. Opaque: pass it as it was returned.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string? Cursor { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string Cursor { get; set; }
-            #pragma warning restore CS1591
 #endif
-            #pragma warning disable CS1591
+            /// <summary>The most entries in one page (each list has its default and its maximum; a value outside is a 400).</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>Only deliveries with this status.</summary>
             [QueryParameter("status")]
             public global::QuayGateway.Client.Models.DeliveryStatus? Status { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

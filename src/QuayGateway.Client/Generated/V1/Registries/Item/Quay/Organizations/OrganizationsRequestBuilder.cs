@@ -19,7 +19,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations
     public partial class OrganizationsRequestBuilder : BaseRequestBuilder
     {
         /// <summary>Gets an item from the QuayGateway.Client.v1.registries.item.quay.organizations.item collection</summary>
-        /// <param name="position">Unique identifier of the item</param>
+        /// <param name="position">The Quay organization&apos;s name.</param>
         /// <returns>A <see cref="global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.WithOrgItemRequestBuilder"/></returns>
         public global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.WithOrgItemRequestBuilder this[string position]
         {
@@ -47,7 +47,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations
         {
         }
         /// <summary>
-        /// Creates the organization with the stored token (POST /api/v1/organization/), records it in the timeline and announces quay.organization_created. Quay&apos;s refusals come back as problems naming Quay&apos;s status and message.
+        /// Creates the organization with the stored token (POST /api/v1/organization/), records it in the timeline and announces quay.organization_created (201). When the gateway&apos;s user has it already, the answer is 200 with the e-mail Quay keeps, or 409 quay-organization-exists naming that e-mail when the request asked for another one: an existing organization&apos;s e-mail is never changed, and the answer never shows an e-mail Quay did not store. Quay&apos;s refusals come back as problems naming Quay&apos;s status and message.
         /// </summary>
         /// <returns>A <see cref="global::QuayGateway.Client.Models.OrganizationSpec"/></returns>
         /// <param name="body">The request body</param>
@@ -69,11 +69,11 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations
         /// <exception cref="global::QuayGateway.Client.Models.ProblemDetails">When receiving a 504 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::QuayGateway.Client.Models.OrganizationSpec?> PostAsync(global::QuayGateway.Client.Models.OrganizationSpec body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.OrganizationSpec?> PostAsync(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.OrganizationsPostRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::QuayGateway.Client.Models.OrganizationSpec> PostAsync(global::QuayGateway.Client.Models.OrganizationSpec body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::QuayGateway.Client.Models.OrganizationSpec> PostAsync(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.OrganizationsPostRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));
@@ -98,18 +98,18 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations
             return await RequestAdapter.SendAsync<global::QuayGateway.Client.Models.OrganizationSpec>(requestInfo, global::QuayGateway.Client.Models.OrganizationSpec.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Creates the organization with the stored token (POST /api/v1/organization/), records it in the timeline and announces quay.organization_created. Quay&apos;s refusals come back as problems naming Quay&apos;s status and message.
+        /// Creates the organization with the stored token (POST /api/v1/organization/), records it in the timeline and announces quay.organization_created (201). When the gateway&apos;s user has it already, the answer is 200 with the e-mail Quay keeps, or 409 quay-organization-exists naming that e-mail when the request asked for another one: an existing organization&apos;s e-mail is never changed, and the answer never shows an e-mail Quay did not store. Quay&apos;s refusals come back as problems naming Quay&apos;s status and message.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="body">The request body</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToPostRequestInformation(global::QuayGateway.Client.Models.OrganizationSpec body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToPostRequestInformation(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.OrganizationsPostRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToPostRequestInformation(global::QuayGateway.Client.Models.OrganizationSpec body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToPostRequestInformation(global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.OrganizationsPostRequestBody body, Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
         {
 #endif
             if(ReferenceEquals(body, null)) throw new ArgumentNullException(nameof(body));

@@ -19,7 +19,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Robots
     public partial class RobotsRequestBuilder : BaseRequestBuilder
     {
         /// <summary>Gets an item from the QuayGateway.Client.v1.registries.item.quay.organizations.item.robots.item collection</summary>
-        /// <param name="position">Unique identifier of the item</param>
+        /// <param name="position">The robot&apos;s short name, without the `org+` prefix.</param>
         /// <returns>A <see cref="global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Robots.Item.WithNameItemRequestBuilder"/></returns>
         public global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Robots.Item.WithNameItemRequestBuilder this[string position]
         {

@@ -16,7 +16,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Teams
     public partial class TeamsRequestBuilder : BaseRequestBuilder
     {
         /// <summary>Gets an item from the QuayGateway.Client.v1.registries.item.quay.organizations.item.teams.item collection</summary>
-        /// <param name="position">Unique identifier of the item</param>
+        /// <param name="position">The team&apos;s name in the organization.</param>
         /// <returns>A <see cref="global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Teams.Item.WithTeamItemRequestBuilder"/></returns>
         public global::QuayGateway.Client.V1.Registries.Item.Quay.Organizations.Item.Teams.Item.WithTeamItemRequestBuilder this[string position]
         {
