@@ -1,18 +1,20 @@
 using System.Globalization;
 using QuayGateway.Benchmarks.Engine;
 using QuayGateway.Benchmarks.Foundation;
+using QuayGateway.Benchmarks.Reads;
 using QuayGateway.Benchmarks.Sandbox;
 using QuayGateway.Benchmarks.Streams;
 using QuayGateway.Tests.Chaos;
 using QuayGateway.Benchmarks.Fuzz;
 
 // Benchmarks are measured, not asserted: the machine is shared and noisy, so each run reports medians and ratios.
-// Usage: dotnet run -c Release --project tests/QuayGateway.Benchmarks -- [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N]
+// Usage: dotnet run -c Release --project tests/QuayGateway.Benchmarks -- [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N] [--profile]
 //        (--warmup: seconds of load per server and endpoint before measuring; 20 by default, see FoundationBenchmark)
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- chaos [--short] [--scenario NAME]
 //        (one JSON line per scenario with its figures and PASS/MISS; exit code 1 on any MISS)
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- fuzz [--requests 100000] [--seed 1] [--workers 8]
+//        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- reads [--small 1000] [--large 100000] [--workers 8] [--seconds 10] [--rounds 5]
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- streams [--few 10] [--subscribers 200] [--events-per-second 20] [--seconds 15] [--idle-seconds 10]
 var seconds = OptionValue("--seconds", 10);
 var workers = OptionValue("--workers", 16);
@@ -23,11 +25,13 @@ return suite switch
 {
     "engine" => await EngineBenchmark.RunAsync(OptionValue("--registries", 1000), OptionValue("--steady", 40),
         TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 1000)), workers),
-    "foundation" => await FoundationBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), workers, TimeSpan.FromSeconds(warmUp), OptionValue("--rounds", 5)),
+    "foundation" => await FoundationBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), workers, TimeSpan.FromSeconds(warmUp), OptionValue("--rounds", 5), args.Contains("--profile")),
     "chaos" => await RunChaosAsync(args.Contains("--short"), OptionText("--scenario")),
     "fuzz" => await FuzzRun.RunAsync(OptionValue("--requests", 100_000), OptionValue("--seed", 1), OptionValue("--workers", 8)),
     "streams" => await StreamsBenchmark.RunAsync(OptionValue("--few", 10), OptionValue("--subscribers", 200), OptionValue("--events-per-second", 20),
         TimeSpan.FromSeconds(OptionValue("--seconds", 15)), TimeSpan.FromSeconds(OptionValue("--idle-seconds", 10))),
+    "reads" => await ReadsBenchmark.RunAsync(OptionValue("--small", 1000), OptionValue("--large", 100_000), OptionValue("--workers", 8),
+        TimeSpan.FromSeconds(OptionValue("--seconds", 10)), OptionValue("--rounds", 5)),
     "sandbox" => await SandboxBenchmark.RunAsync(OptionValue("--registries", 1000), workers, TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     _ => Usage(),
 };
@@ -70,10 +74,11 @@ static async Task<int> RunChaosAsync(bool isShort, string? only)
 static int Usage()
 {
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks engine [--registries 1000] [--steady 40] [--phase-delay-ms 1000] [--workers 16]");
-    Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N]");
+    Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N] [--profile]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks chaos [--short] [--scenario NAME]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks fuzz [--requests 100000] [--seed 1] [--workers 8]");
+    Console.Error.WriteLine("       QuayGateway.Benchmarks reads [--small 1000] [--large 100000] [--workers 8] [--seconds 10] [--rounds 5]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks streams [--few 10] [--subscribers 200] [--events-per-second 20] [--seconds 15] [--idle-seconds 10]");
     return 2;
 }

@@ -14,10 +14,15 @@ namespace QuayGateway.Benchmarks.Foundation;
 /// </summary>
 public static class FoundationBenchmark
 {
-    public static async Task<int> RunAsync(TimeSpan duration, int workers, TimeSpan warmUp, int rounds)
+    public static async Task<int> RunAsync(TimeSpan duration, int workers, TimeSpan warmUp, int rounds, bool profile = false)
     {
         const string adminKey = "qgw-benchmark-admin-key";
         await using var postgres = await DevPostgres.StartThrowawayAsync();
+        if (profile)
+        {
+            await PostProfile.EnableAsync(postgres);
+        }
+
         // The API is measured, not the rollouts it starts: no job server or watch in the process under load. Each 202
         // still has its apply job in PostgreSQL (the job outbox); a job replica moves it into Hangfire, checked below.
         await using var gateway = await GatewayProcess.StartAsync(postgres.ConnectionString, adminKey,
@@ -79,8 +84,14 @@ public static class FoundationBenchmark
         // and goes within a phase, and alternating gives both sides the same conditions.
         var (_, _, postWarmUp) = await LoadRunner.AlternateAsync(
             "warm-up gateway POST", GatewayPost, "warm-up baseline POST", BaselinePost, workers, warmUp, rounds);
+        var postProfile = profile ? await PostProfile.StartAsync(postgres.ConnectionString, gateway.Id) : null;
         var (gatewayPost, baselinePost, postRounds) = await LoadRunner.AlternateAsync(
             "gateway  POST /v1/registries", GatewayPost, "baseline POST /registries", BaselinePost, workers, duration, rounds);
+        if (postProfile is not null)
+        {
+            await postProfile.PrintAsync(gatewayPost, baselinePost);
+        }
+
         var gatewayGetOne = Get($"{gateway.Url}/v1/registries/", gatewayIds);
         var baselineGetOne = Get($"{baselineUrl}/registries/", baselineIds);
         var (_, _, getWarmUp) = await LoadRunner.AlternateAsync(

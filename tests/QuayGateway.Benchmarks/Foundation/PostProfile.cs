@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Npgsql;
+using QuayGateway.DevServices;
+
+namespace QuayGateway.Benchmarks.Foundation;
+
+/// <summary>
+/// <c>foundation --profile</c>: where a create's time goes, over the measured POST rounds. PostgreSQL's side per
+/// statement from <c>pg_stat_statements</c> (loaded by restarting the throwaway server before anything connects; its
+/// execution time includes waiting for locks), and the gateway process's CPU per create from <c>/proc</c>.
+/// </summary>
+public sealed class PostProfile
+{
+    private readonly string _connectionString;
+    private readonly Process _gateway;
+    private readonly TimeSpan _cpuBefore;
+
+    private PostProfile(string connectionString, Process gateway)
+    {
+        _connectionString = connectionString;
+        _gateway = gateway;
+        _cpuBefore = gateway.TotalProcessorTime;
+    }
+
+    public static async Task EnableAsync(DevPostgres postgres)
+    {
+        await ExecuteAsync(postgres.ConnectionString, "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
+        await postgres.StopAsync();
+        await postgres.ResumeAsync();
+        await ExecuteAsync(postgres.ConnectionString, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    }
+
+    public static async Task<PostProfile> StartAsync(string connectionString, int gatewayId)
+    {
+        await ExecuteAsync(connectionString, "SELECT pg_stat_statements_reset()");
+        return new PostProfile(connectionString, Process.GetProcessById(gatewayId));
+    }
+
+    public async Task PrintAsync(LoadResult gateway, LoadResult baseline)
+    {
+        _gateway.Refresh();
+        var cpu = (_gateway.TotalProcessorTime - _cpuBefore).TotalMilliseconds * 1000 / gateway.Requests;
+        Console.WriteLine($"profile: gateway process CPU {cpu:F0} µs per create ({gateway.Requests} creates, median {gateway.MedianMs:F2} ms); " +
+                          $"PostgreSQL per statement (execution time includes lock waits), µs per create and per call:");
+        await using var connection = new NpgsqlConnection(_connectionString + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT calls, total_exec_time, mean_exec_time, regexp_replace(query, '\s+', ' ', 'g')
+            FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 15
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var text = reader.GetString(3);
+            var baselineStatement = text.Contains("INSERT INTO bench", StringComparison.OrdinalIgnoreCase) || text.Contains("baseline", StringComparison.OrdinalIgnoreCase);
+            var per = baselineStatement ? baseline.Requests : gateway.Requests;
+            Console.WriteLine($"  {reader.GetInt64(0),8} calls {reader.GetDouble(1) * 1000 / per,8:F0} µs/{(baselineStatement ? "baseline create" : "create")} " +
+                              $"{reader.GetDouble(2) * 1000,8:F0} µs/call  {text[..Math.Min(text.Length, 160)]}");
+        }
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,209 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using QuayGateway.DevServices;
+using QuayGateway.Tests.Infrastructure;
+
+namespace QuayGateway.Benchmarks.Reads;
+
+/// <summary>
+/// Reads at size (issue 21): two throwaway PostgreSQL servers, one seeded with <c>--small</c> registries and one with
+/// <c>--large</c>, each behind its own gateway process (no job server, no watches). The rows are written straight into
+/// <c>gateway.registries</c> in one server-side INSERT … SELECT per table, copied from a registry the API created (so
+/// every column has a value the gateway wrote), spread over 10 tenants (40% in the benchmark key's), 10 clusters, 500
+/// namespaces and the states (75% Ready; Failed, Degraded, Deleted, Progressing, Blocked 5% each). Over real HTTP
+/// against the large table it measures the list (filters and cursor paging, following nextCursor) and
+/// <c>/v1/status</c>, and <c>GET /v1/registries/{id}</c> on both tables in alternating rounds.
+/// Targets: list p99 &lt; 50 ms; status p99 &lt; 100 ms; GET by id on the large table ≥ 90% of its throughput on the small.
+/// </summary>
+public static class ReadsBenchmark
+{
+    private const string AdminKey = "qgw-reads-benchmark-admin-key";
+
+    public static async Task<int> RunAsync(int small, int large, int workers, TimeSpan duration, int rounds)
+    {
+        Console.WriteLine($"Reads benchmark: {small} and {large} registries, {workers} workers, {duration.TotalSeconds:F0} s per measurement; load average {LoadAverage()}");
+        await using var smallPg = await DevPostgres.StartThrowawayAsync();
+        await using var largePg = await DevPostgres.StartThrowawayAsync();
+        string[] settings = ["--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false", "--Gateway:Clusters:sandbox:sandbox=true"];
+        await using var smallGw = await GatewayProcess.StartAsync(smallPg.ConnectionString, AdminKey, settings);
+        await using var largeGw = await GatewayProcess.StartAsync(largePg.ConnectionString, AdminKey, settings);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = workers * 2 }) { Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
+
+        var smallIds = await SeedAsync(http, smallGw.Url, smallPg.ConnectionString, small);
+        var largeIds = await SeedAsync(http, largeGw.Url, largePg.ConnectionString, large);
+
+        // The list: four filter shapes in turn, each following nextCursor for up to 20 pages, then starting over.
+        string[] filters = ["", "?state=Ready", "?cluster=cluster-3", "?state=Failed&cluster=cluster-7", "?namespace=ns-42"];
+        var cursors = new string?[workers];
+        var shapes = new int[workers];
+        var pages = new int[workers];
+        async Task<bool> List(int w)
+        {
+            var baseQuery = filters[shapes[w] % filters.Length];
+            var url = $"{largeGw.Url}/v1/registries{baseQuery}";
+            if (cursors[w] is { } c)
+            {
+                url += (baseQuery.Length == 0 ? "?" : "&") + "cursor=" + Uri.EscapeDataString(c);
+            }
+
+            using var r = await http.GetAsync(url);
+            var body = await r.Content.ReadAsStringAsync();
+            if (!r.IsSuccessStatusCode)
+            {
+                return false;
+            }
+
+            cursors[w] = (string?)JsonNode.Parse(body)!["nextCursor"];
+            if (cursors[w] is null || ++pages[w] >= 20)
+            {
+                (cursors[w], pages[w]) = (null, 0);
+                shapes[w]++;
+            }
+
+            return true;
+        }
+
+        async Task<bool> Status(int _)
+        {
+            using var r = await http.GetAsync($"{largeGw.Url}/v1/status");
+            await r.Content.LoadIntoBufferAsync();
+            return r.IsSuccessStatusCode;
+        }
+
+        Func<int, Task<bool>> Get(string url, List<Guid> ids) => async i =>
+        {
+            using var r = await http.GetAsync($"{url}/v1/registries/{ids[Random.Shared.Next(ids.Count)]}");
+            await r.Content.LoadIntoBufferAsync();
+            return r.IsSuccessStatusCode;
+        };
+
+        // Warm-up: the JIT of both gateways on every endpoint measured.
+        await LoadRunner.RunAsync("warm-up list", workers, duration / 2, List);
+        await LoadRunner.RunAsync("warm-up status", workers, duration / 2, Status);
+        await LoadRunner.AlternateAsync("warm-up GET large", Get(largeGw.Url, largeIds), "warm-up GET small", Get(smallGw.Url, smallIds), workers, duration, rounds);
+
+        Array.Clear(cursors);
+        var list = await LoadRunner.RunAsync($"GET /v1/registries ({large} rows, filters, cursor)", workers, duration, List);
+        var status = await LoadRunner.RunAsync($"GET /v1/status ({large} rows)", workers, duration, Status);
+        var (getLarge, getSmall, getRounds) = await LoadRunner.AlternateAsync(
+            $"GET /v1/registries/{{id}} ({large} rows)", Get(largeGw.Url, largeIds), $"GET /v1/registries/{{id}} ({small} rows)", Get(smallGw.Url, smallIds),
+            workers, duration * 2, rounds);
+        var ratio = getLarge.RequestsPerSecond / getSmall.RequestsPerSecond;
+
+        foreach (var result in new[] { list, status, getLarge, getSmall })
+        {
+            Console.WriteLine(result);
+        }
+
+        Console.WriteLine($"GET by id throughput {large} rows / {small} rows: {ratio:P0}; per round {string.Join(' ', getRounds)}");
+        await ExplainAsync(largePg.ConnectionString);
+        Console.WriteLine($"load average at the end {LoadAverage()}");
+        var failed = list.Failures + status.Failures + getLarge.Failures + getSmall.Failures;
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            suite = "reads",
+            rows = new[] { small, large },
+            listP50Ms = Math.Round(list.MedianMs, 1),
+            listP99Ms = Math.Round(list.P99Ms, 1),
+            listP99 = list.P99Ms < 50 ? "PASS" : "MISS",
+            statusP50Ms = Math.Round(status.MedianMs, 1),
+            statusP99Ms = Math.Round(status.P99Ms, 1),
+            statusP99 = status.P99Ms < 100 ? "PASS" : "MISS",
+            getByIdPerSecond = new[] { Math.Round(getSmall.RequestsPerSecond), Math.Round(getLarge.RequestsPerSecond) },
+            getByIdRatio = Math.Round(ratio, 3),
+            getById = ratio >= 0.9 ? "PASS" : "MISS",
+            failed,
+        }));
+        return list.P99Ms < 50 && status.P99Ms < 100 && ratio >= 0.9 && failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>Creates one registry through the API, copies it into <paramref name="count"/> rows in all, and returns ids to read.</summary>
+    private static async Task<List<Guid>> SeedAsync(HttpClient http, string url, string connectionString, int count)
+    {
+        using var created = await http.PostAsync($"{url}/v1/registries",
+            new StringContent("""{"name":"template","namespace":"reads-bench"}""", System.Text.Encoding.UTF8, "application/json"));
+        if (created.StatusCode != HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"create: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+        }
+
+        var template = Guid.Parse((string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using (var seed = new NpgsqlCommand(
+            """
+            INSERT INTO gateway.registries
+            SELECT (jsonb_populate_record(r, jsonb_build_object(
+                'id', gen_random_uuid(),
+                'name', 'seed-' || i,
+                'namespace', 'ns-' || (i % 500),
+                'cluster', 'cluster-' || (i % 10),
+                'tenant', CASE WHEN i % 10 < 4 THEN r.tenant ELSE 'tenant-' || (i % 10) END,
+                'state', s.state,
+                'health', s.health,
+                'created_at', now() - make_interval(secs => i),
+                'updated_at', now() - make_interval(secs => i / 2)))).*
+            FROM gateway.registries r, generate_series(1, @n) i,
+                 LATERAL (SELECT CASE i % 20 WHEN 0 THEN 'Failed' WHEN 1 THEN 'Degraded' WHEN 2 THEN 'Deleted' WHEN 3 THEN 'Progressing'
+                                              WHEN 4 THEN 'Blocked' ELSE 'Ready' END AS state,
+                                 CASE i % 20 WHEN 0 THEN 'Unknown' WHEN 1 THEN 'Degraded' WHEN 2 THEN 'Missing' WHEN 3 THEN 'Progressing'
+                                              WHEN 4 THEN 'Unknown' ELSE 'Healthy' END AS health) s
+            WHERE r.id = @t;
+            ANALYZE gateway.registries;
+            """, connection))
+        {
+            seed.CommandTimeout = 600;
+            seed.Parameters.AddWithValue("n", count - 1);
+            seed.Parameters.AddWithValue("t", template);
+            await seed.ExecuteNonQueryAsync();
+        }
+
+        await using var ids = new NpgsqlCommand(
+            "SELECT id FROM gateway.registries WHERE tenant = (SELECT tenant FROM gateway.registries WHERE id = @t) ORDER BY random() LIMIT 5000", connection);
+        ids.Parameters.AddWithValue("t", template);
+        var result = new List<Guid>();
+        await using (var reader = await ids.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                result.Add(reader.GetGuid(0));
+            }
+        }
+
+        Console.WriteLine($"seeded {count} registries in {clock.Elapsed.TotalSeconds:F1} s; reading {result.Count} of the benchmark tenant's ids");
+        return result;
+    }
+
+    /// <summary>Where the time goes: the plans of the list's and the status's queries on the large table, as EF Core sends them.</summary>
+    private static async Task ExplainAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var tenantOf = new NpgsqlCommand("SELECT tenant FROM gateway.registries WHERE name = 'template'", connection);
+        var tenant = ((string)(await tenantOf.ExecuteScalarAsync())!).Replace("'", "''", StringComparison.Ordinal);
+        string[] queries =
+        [
+            $"SELECT * FROM gateway.registries r WHERE r.tenant = '{tenant}' ORDER BY r.created_at DESC, r.id DESC LIMIT 51",
+            $"SELECT * FROM gateway.registries r WHERE r.tenant = '{tenant}' AND r.state = 'Failed' AND r.cluster = 'cluster-7' ORDER BY r.created_at DESC, r.id DESC LIMIT 51",
+            $"SELECT r.state, count(*) FROM gateway.registries r WHERE r.tenant = '{tenant}' AND r.state <> 'Deleted' GROUP BY r.state",
+        ];
+        foreach (var sql in queries)
+        {
+            await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, connection);
+            await using var reader = await explain.ExecuteReaderAsync();
+            Console.WriteLine($"plan: {sql}");
+            while (await reader.ReadAsync())
+            {
+                Console.WriteLine("  " + reader.GetString(0));
+            }
+        }
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+}
