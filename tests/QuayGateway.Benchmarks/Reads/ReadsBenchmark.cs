@@ -41,8 +41,9 @@ public static class ReadsBenchmark
         var cursors = new string?[workers];
         var shapes = new int[workers];
         var pages = new int[workers];
-        async Task<bool> List(int w)
+        async Task<bool> List(int i)
         {
+            var w = i / 1_000_000; // LoadRunner numbers each worker's requests from worker × 1,000,000
             var baseQuery = filters[shapes[w] % filters.Length];
             var url = $"{largeGw.Url}/v1/registries{baseQuery}";
             if (cursors[w] is { } c)
