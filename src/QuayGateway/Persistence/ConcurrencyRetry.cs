@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace QuayGateway.Persistence;
 
@@ -29,8 +30,14 @@ public static class ConcurrencyRetry
                 await db.SaveChangesAsync(ct);
                 return;
             }
-            catch (DbUpdateConcurrencyException) when (attempt < MaxAttempts - 1)
+            catch (DbUpdateConcurrencyException e) when (attempt < MaxAttempts - 1)
             {
+                // Expected under contention: one line with what conflicted, no stack (EF Core logs the conflict at Debug).
+                var entities = string.Join(", ", e.Entries.Select(entry => entry.Metadata.ClrType.Name).Distinct());
+                (db.GetInfrastructure().GetService(typeof(ILoggerFactory)) as ILoggerFactory)?
+                    .CreateLogger(typeof(ConcurrencyRetry).FullName!)
+                    .LogInformation("Concurrency conflict saving {Entities} (attempt {Attempt} of {MaxAttempts}); retrying on rows read afresh",
+                        entities, attempt + 1, MaxAttempts);
                 db.ChangeTracker.Clear();
             }
         }

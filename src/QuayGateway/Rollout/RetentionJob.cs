@@ -4,12 +4,14 @@ using Microsoft.Extensions.Options;
 using QuayGateway.Audit;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
+using QuayGateway.Security;
 
 namespace QuayGateway.Rollout;
 
 /// <summary>
 /// Purges what outlived its use: the timeline of registries deleted long ago, idempotency records past their
-/// window (<c>Gateway:Idempotency:Window</c>), and audit entries older than <c>Gateway:Audit:Retention</c>. Webhook
+/// window (<c>Gateway:Idempotency:Window</c>), audit entries older than <c>Gateway:Audit:Retention</c>, and expired
+/// browser sessions. Webhook
 /// events and deliveries have their own retention (<c>Gateway:Webhooks:Retention</c>, the webhook sweep).
 /// Each purge is one statement, so running twice, or on two replicas at once, deletes nothing twice.
 /// </summary>
@@ -32,10 +34,11 @@ public sealed class RetentionJob(
         var keys = await db.IdempotencyRecords.Where(r => r.CreatedAt < keysBefore).ExecuteDeleteAsync(ct);
         var auditBefore = now - audit.Value.Retention;
         var auditEntries = await db.AuditEntries.Where(e => e.At < auditBefore).ExecuteDeleteAsync(ct);
-        if (timeline + keys + auditEntries > 0)
+        var sessions = await db.BrowserSessions.Where(s => s.ExpiresAt <= now).ExecuteDeleteAsync(ct);
+        if (timeline + keys + auditEntries + sessions > 0)
         {
-            logger.LogInformation("Retention purged {Timeline} timeline entries of long-deleted registries, {Keys} idempotency records and {Audit} audit entries",
-                timeline, keys, auditEntries);
+            logger.LogInformation("Retention purged {Timeline} timeline entries of long-deleted registries, {Keys} idempotency records, {Audit} audit entries and {Sessions} expired browser sessions",
+                timeline, keys, auditEntries, sessions);
         }
     }
 }

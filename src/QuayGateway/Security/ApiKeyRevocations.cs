@@ -11,9 +11,11 @@ namespace QuayGateway.Security;
 /// reconnects, notifications may have been missed: the whole cache goes, and streams whose key is gone end.
 /// Browser sessions ride the same channel: a trigger on <c>browser_sessions</c> sends <see cref="SessionPrefix"/> and
 /// the session's id when a session row is deleted (signing out, or the key behind it deleted: a cascade), and streams
-/// opened with that session's cookie end the same way.
+/// opened with that session's cookie end the same way. A session also ends at its expiry: a stream opened with its
+/// cookie holds a timer for that moment (no database polling), whether or not the expired row is gone yet.
 /// </summary>
-public sealed class ApiKeyRevocations(ApiKeyCache cache, BootstrapKey bootstrap, IServiceScopeFactory scopes, ILogger<ApiKeyRevocations> logger)
+public sealed class ApiKeyRevocations(
+    ApiKeyCache cache, BootstrapKey bootstrap, IServiceScopeFactory scopes, TimeProvider time, ILogger<ApiKeyRevocations> logger)
     : IDatabaseNotificationHandler
 {
     /// <summary>The channel the <c>api_keys</c> trigger notifies (migration <c>ApiKeyChangeNotifications</c>).</summary>
@@ -54,16 +56,23 @@ public sealed class ApiKeyRevocations(ApiKeyCache cache, BootstrapKey bootstrap,
 
     /// <summary>
     /// A token cancelled when the stored key behind <paramref name="user"/> is revoked (never for the bootstrap key or a
-    /// bearer token), or when the browser session behind it ends. Checked against the database once registered, so a
+    /// bearer token), or when the browser session behind it ends: signed out, deleted, or reaching its expiry. Checked against the database once registered, so a
     /// revocation that landed between the request's authentication and this call is not missed.
     /// </summary>
     public async Task<Watch> WatchAsync(ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
     {
         var keyId = user.FindFirstValue(ClaimTypes.NameIdentifier);
+        CancellationTokenSource? expiry = null;
         if (user.Identity?.AuthenticationType == SessionAuthenticationHandler.SchemeName
             && user.FindFirstValue(SessionAuthenticationHandler.SessionClaim) is { } session)
         {
             keyId = SessionPrefix + session;
+            if (long.TryParse(user.FindFirstValue(SessionAuthenticationHandler.ExpiresClaim), System.Globalization.CultureInfo.InvariantCulture, out var ms))
+            {
+                // One timer per stream, fired at the session's end; a stream outliving it is cut then.
+                var left = DateTimeOffset.FromUnixTimeMilliseconds(ms) - time.GetUtcNow();
+                expiry = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
+            }
         }
         else if (user.Identity?.AuthenticationType != ApiKeyAuthenticationHandler.SchemeName || keyId is null
                  || keyId == bootstrap.Principal.FindFirstValue(ClaimTypes.NameIdentifier))
@@ -83,7 +92,7 @@ public sealed class ApiKeyRevocations(ApiKeyCache cache, BootstrapKey bootstrap,
             revoked = entry.Revoked.Token;
         }
 
-        var watch = new Watch(this, keyId, revoked);
+        var watch = new Watch(this, keyId, revoked, expiry);
         if ((await PresentAsync(db, [keyId], ct)).Count == 0)
         {
             Revoke([keyId]);
@@ -164,16 +173,36 @@ public sealed class ApiKeyRevocations(ApiKeyCache cache, BootstrapKey bootstrap,
     }
 
     /// <summary>A long request's hold on its key; dispose it when the request ends.</summary>
-    public sealed class Watch(ApiKeyRevocations owner, string? keyId, CancellationToken revoked) : IDisposable
+    public sealed class Watch : IDisposable
     {
-        public CancellationToken Revoked { get; } = revoked;
+        private readonly ApiKeyRevocations? _owner;
+        private readonly string? _keyId;
+        private readonly CancellationToken _revoked;
+        private readonly CancellationTokenSource? _expiry;
+        private readonly CancellationTokenSource? _either;
+
+        internal Watch(ApiKeyRevocations owner, string? keyId, CancellationToken revoked, CancellationTokenSource? expiry = null)
+        {
+            _owner = owner;
+            _keyId = keyId;
+            _revoked = revoked;
+            _expiry = expiry;
+            _either = expiry is null ? null : CancellationTokenSource.CreateLinkedTokenSource(revoked, expiry.Token);
+            Revoked = _either?.Token ?? revoked;
+        }
+
+        /// <summary>Cancelled when the key or session is revoked, or the session expires.</summary>
+        public CancellationToken Revoked { get; }
 
         public void Dispose()
         {
-            if (keyId is not null)
+            if (_keyId is not null)
             {
-                owner.Release(keyId, Revoked);
+                _owner?.Release(_keyId, _revoked);
             }
+
+            _either?.Dispose();
+            _expiry?.Dispose();
         }
     }
 }

@@ -31,6 +31,9 @@ internal sealed class SessionAuthenticationHandler(
     /// <summary>The session's id on its principal: the lowercase hex of the token's hash (what the database keeps).</summary>
     public const string SessionClaim = "qg_session";
 
+    /// <summary>When the session ends, on its principal: Unix milliseconds (long event streams end themselves then).</summary>
+    public const string ExpiresClaim = "qg_session_expires";
+
     /// <summary>Where a person signs in.</summary>
     public const string SignInPath = "/signin";
 
@@ -70,6 +73,7 @@ internal sealed class SessionAuthenticationHandler(
             new(ClaimTypes.NameIdentifier, session.Subject),
             new(Scopes.TenantClaim, session.Tenant),
             new(SessionClaim, Convert.ToHexStringLower(hash)),
+            new(ExpiresClaim, session.ExpiresAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
         };
         claims.AddRange(session.Scopes.Select(s => new Claim(Scopes.ScopeClaim, s)));
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
@@ -97,7 +101,7 @@ internal sealed class SessionAuthenticationHandler(
             ExpiresAt = now + auth.Value.SessionLifetime,
         };
         db.BrowserSessions.Add(session);
-        // Expired sessions go whenever someone signs in; the index on expires_at keeps that cheap.
+        // Expired sessions go whenever someone signs in, and with the retention job; the index on expires_at keeps that cheap.
         await db.BrowserSessions.Where(s => s.ExpiresAt <= now).ExecuteDeleteAsync(Context.RequestAborted);
         await db.SaveChangesAsync(Context.RequestAborted);
         Response.Cookies.Append(CookieName, token, CookieOptions(session.ExpiresAt));

@@ -139,14 +139,43 @@ public sealed class SessionTests(GatewayFixture gateway, ITestOutputHelper outpu
         output.WriteLine($"key revoked: its session's event stream ended after {clock.Elapsed.TotalMilliseconds:F0} ms");
     }
 
+    [Fact]
+    public async Task An_expiring_session_ends_its_event_stream_at_expiry_and_a_reconnect_is_refused()
+    {
+        // A gateway of its own whose sessions last a few seconds.
+        await using var process = await GatewayProcess.StartAsync(gateway.ConnectionString, GatewayFixture.AdminKey,
+            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
+            "--Gateway:Auth:ApiKeySignIn=true", "--Gateway:Auth:SessionLifetime=00:00:04");
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(process.Url) };
+        var created = await CreateKeyAsync("sess-exp-" + Guid.NewGuid().ToString("N")[..8], Scopes.RegistriesRead);
+        var jar = new BrowserCookies();
+        (await SignInAsync(jar, created.Key, "/swagger", browser)).Dispose();
+        var token = jar[SessionAuthenticationHandler.CookieName]!;
+        var expiresAt = await gateway.WithDbAsync(db => Task.FromResult(
+            db.BrowserSessions.Single(s => s.TokenHash == SessionAuthenticationHandler.Hash(token)).ExpiresAt));
+        var (stream, ended) = await OpenStreamAsync(jar, browser);
+        using var _ = stream;
+        Assert.False(ended.IsCompleted, "the stream ended before the session expired");
+
+        Assert.True(await Task.WhenAny(ended, Task.Delay(StreamEndBound)) == ended, "the stream of the expired session is still open");
+        var late = DateTimeOffset.UtcNow - expiresAt;
+        output.WriteLine($"session expired: its event stream ended {late.TotalMilliseconds:F0} ms after ExpiresAt");
+        Assert.InRange(late, TimeSpan.FromSeconds(-0.5), TimeSpan.FromSeconds(2));
+
+        var again = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+        again.Headers.Accept.ParseAdd("text/event-stream");
+        using var reconnect = await jar.SendAsync(browser, again, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.Unauthorized, reconnect.StatusCode);
+    }
+
     private static readonly TimeSpan StreamEndBound = TimeSpan.FromSeconds(10);
 
     /// <summary>Opens <c>/v1/events</c> with only the cookie; the task completes when the server ends the body.</summary>
-    private async Task<(HttpResponseMessage Stream, Task Ended)> OpenStreamAsync(BrowserCookies jar)
+    private async Task<(HttpResponseMessage Stream, Task Ended)> OpenStreamAsync(BrowserCookies jar, HttpClient? browser = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
         request.Headers.Accept.ParseAdd("text/event-stream");
-        var stream = await jar.SendAsync(_browser, request, HttpCompletionOption.ResponseHeadersRead);
+        var stream = await jar.SendAsync(browser ?? _browser, request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
         var body = await stream.Content.ReadAsStreamAsync();
         var ended = Task.Run(async () =>
@@ -223,13 +252,13 @@ public sealed class SessionTests(GatewayFixture gateway, ITestOutputHelper outpu
         Assert.Equal("application/problem+json", withKey.Content.Headers.ContentType?.MediaType);
     }
 
-    private async Task<HttpResponseMessage> SignInAsync(BrowserCookies jar, string key, string returnUrl)
+    private async Task<HttpResponseMessage> SignInAsync(BrowserCookies jar, string key, string returnUrl, HttpClient? browser = null)
     {
-        using var page = await jar.GetAsync(_browser, "/signin?returnUrl=" + Uri.EscapeDataString(returnUrl), "text/html");
+        using var page = await jar.GetAsync(browser ?? _browser, "/signin?returnUrl=" + Uri.EscapeDataString(returnUrl), "text/html");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         var (action, fields) = BrowserCookies.Form(await page.Content.ReadAsStringAsync());
         fields["apiKey"] = key;
-        return await jar.PostFormAsync(_browser, action, fields);
+        return await jar.PostFormAsync(browser ?? _browser, action, fields);
     }
 
     private async Task<CreatedApiKeyResponse> CreateKeyAsync(string tenant, params string[] scopes)

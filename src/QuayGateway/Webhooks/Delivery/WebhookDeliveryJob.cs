@@ -160,8 +160,17 @@ public sealed class WebhookDeliveryJob(
             jobs.Schedule<WebhookDeliveryJob>(j => j.RunAsync(subscription.Id, delivery.OrderingKey, CancellationToken.None), next + ScheduleSlack);
         }
 
-        logger.LogInformation("Webhook delivery {DeliveryId} attempt {Attempt}: {StatusCode} in {DurationMs} ms, now {Status}",
-            delivery.Id, delivery.AttemptCount, outcome.StatusCode, (int)elapsed.TotalMilliseconds, delivery.Status);
+        // An expected refusal (guard, connection refused, timeout, 4xx/5xx) is this one line with its reason, no stack.
+        if (outcome.Succeeded)
+        {
+            logger.LogInformation("Webhook delivery {DeliveryId} attempt {Attempt}: {StatusCode} in {DurationMs} ms, now {Status}",
+                delivery.Id, delivery.AttemptCount, outcome.StatusCode, (int)elapsed.TotalMilliseconds, delivery.Status);
+        }
+        else
+        {
+            logger.LogInformation("Webhook delivery {DeliveryId} attempt {Attempt} refused in {DurationMs} ms, now {Status}: {Reason}",
+                delivery.Id, delivery.AttemptCount, (int)elapsed.TotalMilliseconds, delivery.Status, outcome.Error ?? $"HTTP {outcome.StatusCode}");
+        }
         return goOn;
     }
 }
