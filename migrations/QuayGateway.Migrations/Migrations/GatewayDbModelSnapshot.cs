@@ -575,6 +575,12 @@ namespace QuayGateway.Migrations.Migrations
                         .HasDatabaseName("ix_registries_cluster_namespace_tenant")
                         .HasFilter("state <> 'Deleted'");
 
+                    b.HasIndex("Tenant", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_registries_tenant_created_at_id");
+
+                    b.HasIndex("Tenant", "State", "Health")
+                        .HasDatabaseName("ix_registries_tenant_state_health");
+
                     b.ToTable("registries", "gateway");
                 });
 

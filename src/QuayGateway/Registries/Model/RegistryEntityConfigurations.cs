@@ -30,6 +30,11 @@ internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
         // One live registry per cluster/namespace/name; a Deleted one frees the name.
         builder.HasIndex(r => new { r.Cluster, r.Namespace, r.Name }).IsUnique().HasFilter("state <> 'Deleted'");
         builder.HasIndex(r => new { r.Tenant, r.Id });
+        // The list pages a tenant's registries newest first by (created_at, id): read backwards, this index gives a page
+        // without sorting the tenant's rows (a seq scan and sort of 100,000 rows took 258 ms in the reads benchmark).
+        builder.HasIndex(r => new { r.Tenant, r.CreatedAt, r.Id });
+        // /v1/status counts a tenant's registries by state and by health: an index-only scan instead of a seq scan.
+        builder.HasIndex(r => new { r.Tenant, r.State, r.Health });
         // Whose namespace is it: a create looks for the tenant's own and any other tenant's live registry there, each an
         // index probe, however many registries the namespace holds.
         builder.HasIndex(r => new { r.Cluster, r.Namespace, r.Tenant }).HasFilter("state <> 'Deleted'");
