@@ -28,16 +28,19 @@ public static class GetFleetStatus
     public static async Task<Ok<FleetStatusResponse>> HandleAsync(ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
     {
         var live = db.OfTenant(user).AsNoTracking().Where(r => r.State != RegistryState.Deleted);
-        var byState = await live.GroupBy(r => r.State).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
-        var byHealth = await live.GroupBy(r => r.Health).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
+        // One pass over the tenant's rows for both counts, and only the columns the answer shows for the unhealthy ones.
+        var counts = await live.GroupBy(r => new { r.State, r.Health })
+            .Select(g => new { g.Key.State, g.Key.Health, Count = g.Count() }).ToListAsync(ct);
         var unhealthy = await live
             .Where(r => RegistryLifecycle.Troubled.Contains(r.State) || r.Health == RegistryHealth.Degraded || r.Health == RegistryHealth.Missing)
-            .OrderBy(r => r.Name).Take(200).ToListAsync(ct);
+            .OrderBy(r => r.Name).Take(200)
+            .Select(r => new UnhealthyRegistry(r.Id, r.Name, r.Namespace, r.Cluster, r.State, r.Health, r.HealthCauses))
+            .ToListAsync(ct);
         return TypedResults.Ok(new FleetStatusResponse(
-            byState.Sum(s => s.Count),
+            counts.Sum(c => c.Count),
             Enum.GetValues<RegistryState>().Where(s => s != RegistryState.Deleted)
-                .ToDictionary(s => s.ToString(), s => byState.FirstOrDefault(x => x.Key == s)?.Count ?? 0),
-            Enum.GetValues<RegistryHealth>().ToDictionary(h => h.ToString(), h => byHealth.FirstOrDefault(x => x.Key == h)?.Count ?? 0),
-            unhealthy.Select(r => new UnhealthyRegistry(r.Id, r.Name, r.Namespace, r.Cluster, r.State, r.Health, r.HealthCauses)).ToList()));
+                .ToDictionary(s => s.ToString(), s => counts.Where(c => c.State == s).Sum(c => c.Count)),
+            Enum.GetValues<RegistryHealth>().ToDictionary(h => h.ToString(), h => counts.Where(c => c.Health == h).Sum(c => c.Count)),
+            unhealthy));
     }
 }
