@@ -57,8 +57,8 @@ public static class JobsSetup
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<JobOutboxDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobOutboxDispatcher>());
-        builder.Services.AddSingleton<JobOutbox.Interceptor>();
-        builder.Services.ConfigureDbContext<GatewayDb>((sp, db) => db.AddInterceptors(sp.GetRequiredService<JobOutbox.Interceptor>()));
+        // Outbox rows that commit through SaveChanges wake the local dispatcher; other replicas find them on their next poll.
+        builder.Services.AddCommitSignal<OutboxJob>(sp => sp.GetRequiredService<JobOutboxDispatcher>().Wake);
         return builder;
     }
 

@@ -26,6 +26,8 @@ public static class PersistenceSetup
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(WithPoolDefaults(connectionString)));
         builder.Services.AddSingleton(_ => new SessionLocks(connectionString));
         builder.Services.AddDbContextPool<GatewayDb>((services, options) => options.UseGatewayDb(services.GetRequiredService<NpgsqlDataSource>()));
+        // Wakes in-process parties after commits that wrote their rows (AddCommitSignal).
+        builder.Services.AddCommitSignals();
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         builder.Services.PostConfigure<DatabaseOptions>(o => o.MigrateOnStartup ??= builder.Environment.IsDevelopment());
         // First hosted service: the schema exists before Data Protection loads its key ring or any job runs.

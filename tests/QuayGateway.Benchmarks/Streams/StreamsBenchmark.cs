@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 using QuayGateway.DevServices;
+using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
 
 namespace QuayGateway.Benchmarks.Streams;
@@ -139,6 +140,9 @@ public static class StreamsBenchmark
                 var started = Stopwatch.GetTimestamp();
                 var id = (long)(await insert.ExecuteScalarAsync())!;
                 committedAt[id] = started;
+                // After the commit, as the gateway's writers do (TimelineAnnouncer).
+                await using var announce = new NpgsqlCommand($"SELECT pg_notify('{TimelineFeed.Channel}', '')", connection);
+                await announce.ExecuteNonQueryAsync();
             }
         })));
         await Task.Delay(TimeSpan.FromSeconds(3)); // stragglers

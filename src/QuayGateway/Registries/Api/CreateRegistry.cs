@@ -50,6 +50,7 @@ public static class CreateRegistry
         IDataProtectionProvider dataProtection,
         NewRowsWriter writer,
         JobOutboxDispatcher dispatcher,
+        TimelineAnnouncer timeline,
         TenantPolicies policies,
         IOptions<RolloutOptions> rollout,
         IOptions<IdempotencyOptions> idempotency,
@@ -138,7 +139,9 @@ public static class CreateRegistry
                 : Duplicate(request, cluster!);
         }
 
+        // Rows written without the change tracker: their writer signals what they hold.
         dispatcher.Wake();
+        timeline.Announce();
         http.Response.Headers.ETag = registry.ETag;
         return TypedResults.Accepted(RegistriesApi.Location(registry.Id), response);
     }

@@ -26,6 +26,10 @@ public static class RegistriesApi
         // The timeline pushed to this replica's event streams, woken by the replica's one LISTEN connection.
         builder.Services.AddDatabaseNotificationHandler<TimelineFeed>();
         builder.Services.AddHostedService(s => s.GetRequiredService<TimelineFeed>());
+        // Committed timeline entries are announced to every replica's feed after the commit, not inside it.
+        builder.Services.AddSingleton<TimelineAnnouncer>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<TimelineAnnouncer>());
+        builder.Services.AddCommitSignal<RegistryEvent>(s => s.GetRequiredService<TimelineAnnouncer>().Announce);
         // The create's writer, for exactly the rows a create adds; made (and checked against the model) at startup.
         builder.Services.AddSingleton(services =>
         {

@@ -157,7 +157,8 @@ public static class TimelineStream
         var batch = new List<TimelineRecord>();
         try
         {
-            await feed.Ready.WaitAsync(ct);
+            // Following keeps the feed reading; a replica with no open stream does not read the timeline at all.
+            using var following = await feed.FollowAsync(ct);
             while (!ct.IsCancellationRequested)
             {
                 batch.Clear();

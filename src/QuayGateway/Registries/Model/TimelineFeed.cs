@@ -166,6 +166,12 @@ public static class TimelineQueries
 /// (an older transaction, possibly one that writes no timeline, still runs) are read again every
 /// <see cref="PendingRetry"/> until they pass it (backing off to <see cref="MaxPendingRetry"/> while the horizon
 /// stands still). No stream ever queries while it is following.
+/// <para>
+/// The feed reads only while streams follow it (<see cref="FollowAsync"/>). Once the last one has been gone for
+/// <see cref="IdleAfter"/> it goes dormant: notifications cost nothing, and a replica that serves only API calls does
+/// not read the timeline after every write (measured: that read was most of a create's cost under load). The first
+/// stream to follow again wakes it, and it starts afresh at the horizon; streams behind that read the table.
+/// </para>
 /// </summary>
 public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed> logger) : BackgroundService, IDatabaseNotificationHandler
 {
@@ -174,42 +180,99 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
     public static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan PendingRetry = TimeSpan.FromMilliseconds(20);
     public static readonly TimeSpan MaxPendingRetry = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the feed keeps reading after its last stream left: a reconnecting browser finds it live.</summary>
+    public static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(5);
+
     private const int ReadLimit = 1000;
 
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private State _state = new([], TimelinePosition.Start, TimelinePosition.Start, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+    private readonly Lock _gate = new();
+    private int _followers;
+    private long _lastLeftTicks;
+    // Completed while the feed is live; replaced by a new one when it goes dormant.
+    private TaskCompletionSource _live = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private State _state = State.Dormant();
     private long _reads;
 
     /// <summary>What the streams read: the last entries in commit order; they are every entry in (Floor, Head].</summary>
-    private sealed record State(TimelineRecord[] Entries, TimelinePosition Floor, TimelinePosition Head, TaskCompletionSource Advanced);
+    private sealed record State(TimelineRecord[] Entries, TimelinePosition Floor, TimelinePosition Head, TaskCompletionSource Advanced, bool Live)
+    {
+        public static State Dormant() => new([], TimelinePosition.Start, TimelinePosition.Start, NewSignal(), Live: false);
+    }
 
     string IDatabaseNotificationHandler.Channel => Channel;
-
-    /// <summary>Completes once the feed has read the horizon at start.</summary>
-    public Task Ready => _ready.Task;
 
     /// <summary>How many times this replica read the table for the feed (for the benchmark and tests).</summary>
     public long Reads => Interlocked.Read(ref _reads);
 
-    /// <summary>Everything the feed has read up to; a stream without a start position starts here.</summary>
-    public TimelinePosition Head => Volatile.Read(ref _state).Head;
+    /// <summary>Whether the feed is reading the timeline now (some stream follows it, or did within <see cref="IdleAfter"/>).</summary>
+    public bool IsLive => Volatile.Read(ref _state).Live;
 
     public void OnNotification(string payload) => Wake();
 
     public void OnListening() => Wake();
 
     /// <summary>
+    /// Registers a stream that follows the feed and completes once the feed is live. Dispose the result when the
+    /// stream ends. While anyone follows, the feed stays live.
+    /// </summary>
+    public async Task<IDisposable> FollowAsync(CancellationToken ct)
+    {
+        Task live;
+        lock (_gate)
+        {
+            _followers++;
+            live = _live.Task;
+        }
+
+        var following = new Following(this);
+        try
+        {
+            if (!live.IsCompleted)
+            {
+                Wake();
+                await live.WaitAsync(ct);
+            }
+
+            return following;
+        }
+        catch
+        {
+            following.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class Following(TimelineFeed feed) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                lock (feed._gate)
+                {
+                    feed._followers--;
+                    feed._lastLeftTicks = Environment.TickCount64;
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Adds to <paramref name="into"/> the entries after <paramref name="after"/> that <paramref name="filter"/> wants,
-    /// from memory. False when memory does not reach back to <paramref name="after"/> (read the table instead).
-    /// <paramref name="covered"/> is the position read up to; <paramref name="advanced"/> completes when more arrives.
+    /// from memory. False when memory does not reach back to <paramref name="after"/>, or the feed is dormant (read the
+    /// table instead). <paramref name="covered"/> is the position read up to; <paramref name="advanced"/> completes when
+    /// more arrives.
     /// </summary>
     public bool TryRead(TimelinePosition after, TimelineFilter filter, List<TimelineRecord> into, out TimelinePosition covered, out Task advanced)
     {
         var state = Volatile.Read(ref _state);
         advanced = state.Advanced.Task;
         covered = after;
-        if (!_ready.Task.IsCompleted || after < state.Floor)
+        if (!state.Live || after < state.Floor)
         {
             return false;
         }
@@ -264,9 +327,22 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
         {
             try
             {
-                if (_ready.Task.IsCompleted)
+                var live = Volatile.Read(ref _state).Live;
+                await _wake.WaitAsync(!live ? Timeout.InfiniteTimeSpan : pending ? retry : SafetyInterval, stoppingToken);
+                if (live && GoDormantIfUnfollowed())
                 {
-                    await _wake.WaitAsync(pending ? retry : SafetyInterval, stoppingToken);
+                    pending = false;
+                    continue;
+                }
+
+                if (!live)
+                {
+                    if (Volatile.Read(ref _followers) > 0)
+                    {
+                        (pending, horizon) = await StartAtHorizonAsync(stoppingToken);
+                    }
+
+                    continue;
                 }
 
                 var lastHorizon = horizon;
@@ -284,6 +360,7 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException or IOException)
             {
                 logger.LogWarning(e, "Timeline feed: reading the timeline failed; trying again");
+                Wake();
                 try
                 {
                     await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
@@ -296,18 +373,48 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
         }
     }
 
+    /// <summary>
+    /// Goes dormant when no stream has followed for <see cref="IdleAfter"/>. Under the lock <see cref="FollowAsync"/>
+    /// takes, so a stream that registers either keeps the feed live or finds it dormant and wakes it.
+    /// </summary>
+    private bool GoDormantIfUnfollowed()
+    {
+        lock (_gate)
+        {
+            if (_followers > 0 || Environment.TickCount64 - _lastLeftTicks < (long)IdleAfter.TotalMilliseconds)
+            {
+                return false;
+            }
+
+            _live = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var old = Volatile.Read(ref _state);
+            Volatile.Write(ref _state, State.Dormant());
+            old.Advanced.TrySetResult();
+        }
+
+        logger.LogDebug("Timeline feed: no stream follows; dormant until one does");
+        return true;
+    }
+
+    /// <summary>Starts (again) at the horizon: what committed before it, a stream reads from the table.</summary>
+    private async Task<(bool Pending, long Horizon)> StartAtHorizonAsync(CancellationToken ct)
+    {
+        var now = await TimelineQueries.NowAsync(database, ct);
+        Interlocked.Increment(ref _reads);
+        var old = Volatile.Read(ref _state);
+        Volatile.Write(ref _state, new State([], now, now, NewSignal(), Live: true));
+        old.Advanced.TrySetResult();
+        lock (_gate)
+        {
+            _live.TrySetResult();
+        }
+
+        return (false, now.Xact + 1);
+    }
+
     /// <summary>Reads what committed below the horizon since the head; says whether entries wait above it, and the horizon.</summary>
     private async Task<(bool Pending, long Horizon)> ReadNewAsync(CancellationToken ct)
     {
-        if (!_ready.Task.IsCompleted)
-        {
-            var now = await TimelineQueries.NowAsync(database, ct);
-            Interlocked.Increment(ref _reads);
-            Volatile.Write(ref _state, _state with { Floor = now, Head = now });
-            _ready.TrySetResult();
-            return (false, now.Xact + 1);
-        }
-
         while (true)
         {
             var state = Volatile.Read(ref _state);
@@ -330,8 +437,7 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
                 entries = entries[^Capacity..];
             }
 
-            Volatile.Write(ref _state, new State(entries, floor, head,
-                new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)));
+            Volatile.Write(ref _state, new State(entries, floor, head, NewSignal(), Live: true));
             state.Advanced.TrySetResult();
             if (!full)
             {
@@ -339,6 +445,8 @@ public sealed class TimelineFeed(NpgsqlDataSource database, ILogger<TimelineFeed
             }
         }
     }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override void Dispose()
     {

@@ -139,6 +139,7 @@ public sealed class FleetEventsTests(GatewayFixture gateway)
             var highId = await InsertAsync(late, lateTx, created.Id, type, "second");
             Assert.True(highId > lowId);
             await lateTx.CommitAsync();
+            await AnnounceAsync(late);
         }
 
         // The higher id is committed and visible, but below it an entry may still come: nobody is given it yet.
@@ -147,6 +148,7 @@ public sealed class FleetEventsTests(GatewayFixture gateway)
         Assert.Empty((await Fleet(client, $"/v1/events?type={type}")).Items);
 
         await earlyTx.CommitAsync();
+        await AnnounceAsync(early);
         await fleet.WaitForAsync(s => s.Count >= 2);
         Assert.Equal(["first", "second"], fleet.Events.Select(e => e.Entry.Message));
         Assert.Equal(lowId, fleet.Events[0].Entry.Id);
@@ -262,6 +264,13 @@ public sealed class FleetEventsTests(GatewayFixture gateway)
         using var response = await client.GetAsync(url);
         Assert.True(response.IsSuccessStatusCode, $"GET {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return await response.ReadAsync<TimelinePage>();
+    }
+
+    /// <summary>What every writer does after committing timeline entries (the gateway's TimelineAnnouncer).</summary>
+    private static async Task AnnounceAsync(NpgsqlConnection connection)
+    {
+        await using var command = new NpgsqlCommand($"SELECT pg_notify('{TimelineFeed.Channel}', '')", connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static async Task<long> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid registry, string type, string message)
