@@ -24,6 +24,8 @@ public static class StreamsBenchmark
     private const string AdminKey = "qgw-streams-benchmark-admin-key";
     private const int Writers = 4;
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(12);
+    private const int OpenConcurrency = 50;
+    private const int OpenAttempts = 5;
 
     public static async Task<int> RunAsync(int few, int many, int eventsPerSecond, TimeSpan load, TimeSpan idle)
     {
@@ -125,8 +127,15 @@ public static class StreamsBenchmark
     {
         using var stop = new CancellationTokenSource();
         var subscribers = Enumerable.Range(0, size).Select(_ => new Subscriber()).ToList();
-        var opened = subscribers.Select(s => s.OpenAsync(http, stop.Token)).ToList();
-        await Task.WhenAll(opened);
+        // At most OpenConcurrency opens at a time; a 503 (the gateway's database busy, seen with a job server and the
+        // watches on an oversubscribed machine) is retried after its Retry-After, as a reconnecting client would, and counted.
+        var openRetries = 0;
+        await Parallel.ForEachAsync(subscribers, new ParallelOptions { MaxDegreeOfParallelism = OpenConcurrency }, async (s, _) =>
+            Interlocked.Add(ref openRetries, await s.OpenAsync(http, stop.Token)));
+        if (openRetries > 0)
+        {
+            Console.WriteLine($"  {size} subscribers: {openRetries} opens answered 503 and were retried");
+        }
         var pumps = subscribers.Select(s => s.PumpAsync(stop.Token)).ToList();
         // Settle: the opens' own queries reach pg_stat_database late (an idle backend reports its counts after up to
         // 10 s), and must not be counted in the idle window.
@@ -319,17 +328,29 @@ public static class StreamsBenchmark
 
         public Exception? Error { get; private set; }
 
-        public async Task OpenAsync(HttpClient http, CancellationToken ct)
+        /// <summary>Opens the stream; returns how many 503 answers were retried first.</summary>
+        public async Task<int> OpenAsync(HttpClient http, CancellationToken ct)
         {
-            var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
-            request.Headers.Accept.ParseAdd("text/event-stream");
-            var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-            if (response.StatusCode != HttpStatusCode.OK)
+            for (var attempt = 1; ; attempt++)
             {
-                throw new InvalidOperationException($"/v1/events: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
-            }
+                var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+                request.Headers.Accept.ParseAdd("text/event-stream");
+                var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable && attempt < OpenAttempts)
+                {
+                    await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), ct);
+                    response.Dispose();
+                    continue;
+                }
 
-            _body = await response.Content.ReadAsStreamAsync(ct);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    throw new InvalidOperationException($"/v1/events: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+                }
+
+                _body = await response.Content.ReadAsStreamAsync(ct);
+                return attempt - 1;
+            }
         }
 
         public async Task PumpAsync(CancellationToken ct)
