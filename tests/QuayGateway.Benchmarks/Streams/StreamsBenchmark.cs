@@ -83,7 +83,9 @@ public static class StreamsBenchmark
         var p99 = Math.Max(small.P99Ms, large.P99Ms);
         var lost = results.Sum(r => r.Lost);
         var duplicated = results.Sum(r => r.Duplicated);
-        var idleCpu = large.IdleCpuPercent;
+        // With rollouts the gateway's job server and watches run in the idle windows too, at both sizes: what the idle
+        // streams cost is then the many-subscriber figure less the few-subscriber one (both are printed).
+        var idleCpu = rolloutsPerSecond > 0 ? Math.Max(0, large.IdleCpuPercent - small.IdleCpuPercent) : large.IdleCpuPercent;
         var tpsBound = (small.LoadTps * 1.5) + 5;
         var idleTpsBound = (small.IdleTps * 1.5) + 5;
         var independent = large.LoadTps <= tpsBound && large.IdleTps <= idleTpsBound;
@@ -106,6 +108,7 @@ public static class StreamsBenchmark
             ["duplicated"] = duplicated,
             ["lostOrDuplicated"] = lost + duplicated + results.Sum(r => r.Unexpected) == 0 ? "PASS" : "MISS",
             ["idleCpuPercentOfCore"] = Math.Round(idleCpu, 2),
+            ["idleCpuPercentOfCoreMeasured"] = new JsonArray(Math.Round(small.IdleCpuPercent, 2), Math.Round(large.IdleCpuPercent, 2)),
             ["idleCpu"] = idleCpu < 5 ? "PASS" : "MISS",
             ["pgTxPerSecondIdle"] = new JsonArray(Math.Round(small.IdleTps, 1), Math.Round(large.IdleTps, 1)),
             ["pgTxPerSecondLoad"] = new JsonArray(Math.Round(small.LoadTps, 1), Math.Round(large.LoadTps, 1)),
