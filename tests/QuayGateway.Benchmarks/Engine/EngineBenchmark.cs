@@ -161,7 +161,7 @@ public static class EngineBenchmark
         return (id, $"{ns}/registry");
     }
 
-    internal static async Task<long> WaitAvailableAsync(string connectionString, int count, TimeSpan timeout)
+    internal static async Task<long> WaitAvailableAsync(string connectionString, int count, TimeSpan timeout, TimeSpan? pollInterval = null)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -170,7 +170,7 @@ public static class EngineBenchmark
         long available;
         while ((available = (long)(await query.ExecuteScalarAsync())!) < count && deadline.Elapsed < timeout)
         {
-            await Task.Delay(5);
+            await Task.Delay(pollInterval ?? TimeSpan.FromMilliseconds(5));
         }
 
         return available;

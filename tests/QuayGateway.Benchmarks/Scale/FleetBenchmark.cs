@@ -123,7 +123,8 @@ public static class FleetBenchmark
 
             sandboxDone = clock.Elapsed;
         });
-        var gatewayAvailable = await EngineBenchmark.WaitAvailableAsync(connectionString, registries, TimeSpan.FromMinutes(30));
+        // Every 100 ms: a count over 10,000 rows every 5 ms would itself load PostgreSQL; the target is in seconds.
+        var gatewayAvailable = await EngineBenchmark.WaitAvailableAsync(connectionString, registries, TimeSpan.FromMinutes(30), TimeSpan.FromMilliseconds(100));
         var gatewayDone = clock.Elapsed;
         await sandboxWait.WaitAsync(TimeSpan.FromMinutes(5));
         var fleetRequests = EngineBenchmark.Diff(before, await CountRequestsAsync(sandboxes));
