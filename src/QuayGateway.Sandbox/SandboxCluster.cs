@@ -208,6 +208,8 @@ public sealed class SandboxCluster : IAsyncDisposable
         Discovery.Map(app, () => cluster.ApiServerUrl.Authority);
         OpenApi.Map(app);
         FaultsAdminApi.Map(app, faults);
+        // The request counts by verb and resource, for a benchmark that runs the sandbox as its own process.
+        app.MapGet("/sandbox/requests", () => TypedResults.Ok(requests.Snapshot()));
         app.Map("/api/{**rest}", api.HandleAsync);
         app.Map("/apis/{**rest}", api.HandleAsync);
 

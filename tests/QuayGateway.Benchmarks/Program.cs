@@ -3,6 +3,7 @@ using QuayGateway.Benchmarks.Engine;
 using QuayGateway.Benchmarks.Foundation;
 using QuayGateway.Benchmarks.Reads;
 using QuayGateway.Benchmarks.Sandbox;
+using QuayGateway.Benchmarks.Scale;
 using QuayGateway.Benchmarks.Streams;
 using QuayGateway.Tests.Chaos;
 using QuayGateway.Benchmarks.Fuzz;
@@ -16,6 +17,8 @@ using QuayGateway.Benchmarks.Fuzz;
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- fuzz [--requests 100000] [--seed 1] [--workers 8]
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- reads [--small 1000] [--large 100000] [--workers 8] [--seconds 10] [--rounds 5]
 //        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- streams [--few 10] [--subscribers 200] [--events-per-second 20] [--seconds 15] [--idle-seconds 10]
+//        dotnet run -c Release --project tests/QuayGateway.Benchmarks -- scale [--part fleet|streams|reads] [fleet: --registries 10000 --clusters 10 --steady 40 --phase-delay-ms 1000 --workers 16]
+//              [streams: --few 10 --subscribers 2000 --events-per-second 20 --rollouts-per-second 2 --seconds 15 --idle-seconds 10] [reads: --small 1000 --large 100000 --read-workers 8 --read-seconds 10 --rounds 5]
 var seconds = OptionValue("--seconds", 10);
 var workers = OptionValue("--workers", 16);
 var warmUp = OptionValue("--warmup", 20);
@@ -32,6 +35,12 @@ return suite switch
         TimeSpan.FromSeconds(OptionValue("--seconds", 15)), TimeSpan.FromSeconds(OptionValue("--idle-seconds", 10))),
     "reads" => await ReadsBenchmark.RunAsync(OptionValue("--small", 1000), OptionValue("--large", 100_000), OptionValue("--workers", 8),
         TimeSpan.FromSeconds(OptionValue("--seconds", 10)), OptionValue("--rounds", 5)),
+    "scale" when OptionText("--part") is { } part && !ScaleBenchmark.Parts.Contains(part) => Usage(),
+    "scale" => await ScaleBenchmark.RunAsync(new ScaleBenchmark.Options(OptionText("--part"),
+        OptionValue("--registries", 10_000), OptionValue("--clusters", 10), OptionValue("--steady", 40), TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 1000)), workers,
+        OptionValue("--few", 10), OptionValue("--subscribers", 2000), OptionValue("--events-per-second", 20), OptionValue("--rollouts-per-second", 2),
+        TimeSpan.FromSeconds(OptionValue("--seconds", 15)), TimeSpan.FromSeconds(OptionValue("--idle-seconds", 10)),
+        OptionValue("--small", 1000), OptionValue("--large", 100_000), OptionValue("--read-workers", 8), TimeSpan.FromSeconds(OptionValue("--read-seconds", 10)), OptionValue("--rounds", 5))),
     "sandbox" => await SandboxBenchmark.RunAsync(OptionValue("--registries", 1000), workers, TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     _ => Usage(),
 };
@@ -80,5 +89,8 @@ static int Usage()
     Console.Error.WriteLine("       QuayGateway.Benchmarks fuzz [--requests 100000] [--seed 1] [--workers 8]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks reads [--small 1000] [--large 100000] [--workers 8] [--seconds 10] [--rounds 5]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks streams [--few 10] [--subscribers 200] [--events-per-second 20] [--seconds 15] [--idle-seconds 10]");
+    Console.Error.WriteLine("       QuayGateway.Benchmarks scale [--part fleet|streams|reads] [--registries 10000] [--clusters 10] [--steady 40] [--phase-delay-ms 1000] [--workers 16]");
+    Console.Error.WriteLine("                                    [--few 10] [--subscribers 2000] [--events-per-second 20] [--rollouts-per-second 2] [--seconds 15] [--idle-seconds 10]");
+    Console.Error.WriteLine("                                    [--small 1000] [--large 100000] [--read-workers 8] [--read-seconds 10] [--rounds 5]");
     return 2;
 }

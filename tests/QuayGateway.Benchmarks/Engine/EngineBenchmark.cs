@@ -127,14 +127,14 @@ public static class EngineBenchmark
     }
 
     /// <summary>Watches and the watches' own lists are per cluster, not per registry.</summary>
-    private static bool IsShared(string key) => key.StartsWith("watch ", StringComparison.Ordinal)
+    internal static bool IsShared(string key) => key.StartsWith("watch ", StringComparison.Ordinal)
         || key is "list quayregistries" or "list pods" or "list jobs" or "list horizontalpodautoscalers" or "get discovery";
 
     private static void Report(string name, double value, string unit, double? target) =>
         Console.WriteLine($"{name}: {value:F1}{(unit.Length > 0 ? " " + unit : "")}" +
                           (target is { } t ? $" (target {(name.Contains("latency", StringComparison.Ordinal) || name.Contains("RSS", StringComparison.Ordinal) ? "<" : "≤")} {t}{(unit.Length > 0 ? " " + unit : "")}) {(value <= t ? "PASS" : "MISS")}" : ""));
 
-    private static double Percentile(List<double> values, double p)
+    internal static double Percentile(List<double> values, double p)
     {
         if (values.Count == 0)
         {
@@ -145,7 +145,7 @@ public static class EngineBenchmark
         return values[Math.Min(values.Count - 1, (int)Math.Ceiling(p * values.Count) - 1)];
     }
 
-    private static Dictionary<string, long> Diff(IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after) =>
+    internal static Dictionary<string, long> Diff(IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after) =>
         after.Select(a => (a.Key, Value: a.Value - before.GetValueOrDefault(a.Key))).Where(a => a.Value > 0)
             .OrderBy(a => a.Key, StringComparer.Ordinal).ToDictionary(a => a.Key, a => a.Value);
 
@@ -161,7 +161,7 @@ public static class EngineBenchmark
         return (id, $"{ns}/registry");
     }
 
-    private static async Task<long> WaitAvailableAsync(string connectionString, int count, TimeSpan timeout)
+    internal static async Task<long> WaitAvailableAsync(string connectionString, int count, TimeSpan timeout, TimeSpan? pollInterval = null)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -170,14 +170,14 @@ public static class EngineBenchmark
         long available;
         while ((available = (long)(await query.ExecuteScalarAsync())!) < count && deadline.Elapsed < timeout)
         {
-            await Task.Delay(5);
+            await Task.Delay(pollInterval ?? TimeSpan.FromMilliseconds(5));
         }
 
         return available;
     }
 
     /// <summary>When the sandbox committed each condition change: (registry, type, status, reason) → first time seen.</summary>
-    private sealed class ConditionWrites
+    internal sealed class ConditionWrites
     {
         private readonly ConcurrentDictionary<(string Key, string Type, string Status, string Reason), long> _firstWritten = new();
         private readonly ConcurrentDictionary<string, bool> _available = new(StringComparer.Ordinal);
@@ -209,7 +209,7 @@ public static class EngineBenchmark
     }
 
     /// <summary>Polls the gateway's timeline table for condition transitions and keeps when each was first visible.</summary>
-    private sealed class TimelinePoller : IAsyncDisposable
+    internal sealed class TimelinePoller : IAsyncDisposable
     {
         private readonly ConcurrentDictionary<(Guid Id, string Type, string Status, string Reason), long> _seen = new();
         private readonly CancellationTokenSource _stop = new();

@@ -24,6 +24,15 @@ public static class ReadsBenchmark
 
     public static async Task<int> RunAsync(int small, int large, int workers, TimeSpan duration, int rounds)
     {
+        var (pass, summary) = await RunCoreAsync(small, large, workers, duration, rounds);
+        summary.Insert(0, "suite", "reads");
+        Console.WriteLine(summary.ToJsonString());
+        return pass ? 0 : 1;
+    }
+
+    /// <summary>The measurement, its figures and verdicts as one JSON object (the scale suite nests it in its own line).</summary>
+    public static async Task<(bool Pass, JsonObject Summary)> RunCoreAsync(int small, int large, int workers, TimeSpan duration, int rounds)
+    {
         Console.WriteLine($"Reads benchmark: {small} and {large} registries, {workers} workers, {duration.TotalSeconds:F0} s per measurement; load average {LoadAverage()}");
         await using var smallPg = await DevPostgres.StartThrowawayAsync();
         await using var largePg = await DevPostgres.StartThrowawayAsync();
@@ -104,22 +113,21 @@ public static class ReadsBenchmark
         await ExplainAsync(largePg.ConnectionString);
         Console.WriteLine($"load average at the end {LoadAverage()}");
         var failed = list.Failures + status.Failures + getLarge.Failures + getSmall.Failures;
-        Console.WriteLine(JsonSerializer.Serialize(new
+        var summary = new JsonObject
         {
-            suite = "reads",
-            rows = new[] { small, large },
-            listP50Ms = Math.Round(list.MedianMs, 1),
-            listP99Ms = Math.Round(list.P99Ms, 1),
-            listP99 = list.P99Ms < 50 ? "PASS" : "MISS",
-            statusP50Ms = Math.Round(status.MedianMs, 1),
-            statusP99Ms = Math.Round(status.P99Ms, 1),
-            statusP99 = status.P99Ms < 100 ? "PASS" : "MISS",
-            getByIdPerSecond = new[] { Math.Round(getSmall.RequestsPerSecond), Math.Round(getLarge.RequestsPerSecond) },
-            getByIdRatio = Math.Round(ratio, 3),
-            getById = ratio >= 0.9 ? "PASS" : "MISS",
-            failed,
-        }));
-        return list.P99Ms < 50 && status.P99Ms < 100 && ratio >= 0.9 && failed == 0 ? 0 : 1;
+            ["rows"] = new JsonArray(small, large),
+            ["listP50Ms"] = Math.Round(list.MedianMs, 1),
+            ["listP99Ms"] = Math.Round(list.P99Ms, 1),
+            ["listP99"] = list.P99Ms < 50 ? "PASS" : "MISS",
+            ["statusP50Ms"] = Math.Round(status.MedianMs, 1),
+            ["statusP99Ms"] = Math.Round(status.P99Ms, 1),
+            ["statusP99"] = status.P99Ms < 100 ? "PASS" : "MISS",
+            ["getByIdPerSecond"] = new JsonArray(Math.Round(getSmall.RequestsPerSecond), Math.Round(getLarge.RequestsPerSecond)),
+            ["getByIdRatio"] = Math.Round(ratio, 3),
+            ["getById"] = ratio >= 0.9 ? "PASS" : "MISS",
+            ["failed"] = failed,
+        };
+        return (list.P99Ms < 50 && status.P99Ms < 100 && ratio >= 0.9 && failed == 0, summary);
     }
 
     /// <summary>Creates one registry through the API, copies it into <paramref name="count"/> rows in all, and returns ids to read.</summary>

@@ -117,4 +117,18 @@ public sealed class FaultTests(SandboxFixture sandbox) : IDisposable
         requests.Reset();
         Assert.Equal(0, requests.Total);
     }
+
+    [Fact]
+    public async Task The_admin_API_reports_the_request_counts()
+    {
+        var ns = sandbox.NewNamespace();
+        using var http = sandbox.Http();
+        var before = await http.GetFromJsonAsync<Dictionary<string, long>>("/sandbox/requests");
+        await sandbox.Client.CoreV1.ListNamespacedPodAsync(ns);
+        await sandbox.Client.CoreV1.ListNamespacedPodAsync(ns);
+        var after = await http.GetFromJsonAsync<Dictionary<string, long>>("/sandbox/requests");
+
+        Assert.Equal(2, after!["list pods"] - before!.GetValueOrDefault("list pods"));
+        Assert.Equal(sandbox.Cluster.Requests.Count("list", "pods"), after["list pods"]);
+    }
 }

@@ -1,0 +1,258 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+using Npgsql;
+using QuayGateway.Benchmarks.Engine;
+using QuayGateway.DevServices;
+using QuayGateway.Registries.Model;
+using QuayGateway.Rollout;
+using QuayGateway.Tests.Infrastructure;
+
+namespace QuayGateway.Benchmarks.Scale;
+
+/// <summary>
+/// The fleet part of the scale suite (issue 21): <c>clusters</c> sandbox clusters, each its own process, and two
+/// gateway replicas (separate processes) on one throwaway PostgreSQL, sharing the watches. A paced phase (ten
+/// rollouts a second, spread over the clusters) gives the propagation latency and the Kubernetes requests per rollout;
+/// then the rest of the fleet is requested at once, and the time the gateway has every registry Available is compared
+/// with the time the last sandbox does.
+/// <para>
+/// The sandboxes are other processes, so a condition change is timed when the benchmark's own watch on that sandbox
+/// (one per cluster, as the gateway's) delivers it, not when the sandbox commits it: the latency printed leaves out
+/// the watch fan-out (~1 ms median in the sandbox suite), which the engine suite, with its sandbox in process, includes.
+/// </para>
+/// </summary>
+public static class FleetBenchmark
+{
+    private const string AdminKey = "qgw-scale-benchmark-admin-key";
+    private const int Replicas = 2;
+    private const int WarmUpPerCluster = 2;
+
+    public static async Task<(bool Pass, JsonObject Summary)> RunAsync(int registries, int clusters, int steady, TimeSpan phaseDelay, int workers)
+    {
+        Console.WriteLine($"Fleet: {registries} registries across {clusters} sandbox processes (phase delay {phaseDelay.TotalMilliseconds:F0} ms), " +
+                          $"{Replicas} gateway replicas, {steady} paced rollouts first; load average {ScaleBenchmark.LoadAverage()}");
+        await using var postgres = await DevPostgres.StartThrowawayAsync();
+        var sandboxes = new List<SandboxProcess>();
+        var gateways = new List<GatewayProcess>();
+        try
+        {
+            foreach (var i in Enumerable.Range(0, clusters))
+            {
+                sandboxes.Add(await SandboxProcess.StartAsync($"c{i}", phaseDelay));
+            }
+
+            var settings = sandboxes.Select(s => $"--Gateway:Clusters:{s.Name}:kubeconfig={s.KubeconfigPath}")
+                .Append($"--Gateway:DefaultCluster={sandboxes[0].Name}").ToArray();
+            for (var r = 0; r < Replicas; r++)
+            {
+                gateways.Add(await GatewayProcess.StartAsync(postgres.ConnectionString, AdminKey, settings));
+            }
+
+            return await MeasureAsync(postgres.ConnectionString, sandboxes, gateways, registries, steady, workers);
+        }
+        finally
+        {
+            foreach (var gateway in gateways) await gateway.DisposeAsync();
+            foreach (var sandbox in sandboxes) await sandbox.DisposeAsync();
+        }
+    }
+
+    private static async Task<(bool Pass, JsonObject Summary)> MeasureAsync(string connectionString, List<SandboxProcess> sandboxes,
+        List<GatewayProcess> gateways, int registries, int steady, int workers)
+    {
+        var clusters = sandboxes.Count;
+        using var stopWatching = new CancellationTokenSource();
+        var writes = new EngineBenchmark.ConditionWrites();
+        var watches = sandboxes.Select(s => WatchAsync(s.Client, writes, stopWatching.Token)).ToList();
+        // Polled every 5 ms in the paced phase only: at full size its look-back would load PostgreSQL in the rest.
+        var timeline = new EngineBenchmark.TimelinePoller(connectionString);
+        // Requests go to both replicas in turn, as behind a load balancer.
+        var https = gateways.Select(g =>
+        {
+            var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = workers }) { BaseAddress = new Uri(g.Url) };
+            http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
+            return http;
+        }).ToList();
+        var leadership = await WaitForLeadershipAsync(connectionString, sandboxes, gateways);
+        Console.WriteLine($"  watches: {Describe(leadership, gateways)}");
+
+        // Warm-up, not measured: JIT, pools, every cluster's watches in use.
+        var created = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, WarmUpPerCluster * clusters), async (i, _) =>
+            await CreateAsync(https[i % Replicas], $"warm-up-{i}", sandboxes[i % clusters].Name));
+        created += WarmUpPerCluster * clusters;
+        await EngineBenchmark.WaitAvailableAsync(connectionString, created, TimeSpan.FromMinutes(3));
+
+        // Paced: ten rollouts a second over the clusters, for latency and requests per rollout.
+        var before = await CountRequestsAsync(sandboxes);
+        var steadyIds = new ConcurrentDictionary<Guid, string>();
+        for (var i = 0; i < steady; i++)
+        {
+            var (id, key) = await CreateAsync(https[i % Replicas], $"steady-{i}", sandboxes[i % clusters].Name);
+            steadyIds[id] = key;
+            await Task.Delay(100);
+        }
+
+        created += steady;
+        await EngineBenchmark.WaitAvailableAsync(connectionString, created, TimeSpan.FromMinutes(5));
+        await Task.Delay(1000); // the last status writes' timeline entries
+        var steadyRequests = EngineBenchmark.Diff(before, await CountRequestsAsync(sandboxes));
+        var latencies = writes.Latencies(timeline.Seen, steadyIds);
+        await timeline.DisposeAsync();
+
+        // At once: the rest of the fleet.
+        var rest = registries - created;
+        var availableBefore = writes.AvailableCount;
+        before = await CountRequestsAsync(sandboxes);
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, rest), new ParallelOptions { MaxDegreeOfParallelism = workers }, async (i, _) =>
+            await CreateAsync(https[i % Replicas], $"fleet-{i}", sandboxes[i % clusters].Name));
+        var accepted = clock.Elapsed;
+        var sandboxDone = TimeSpan.Zero;
+        var sandboxWait = Task.Run(async () =>
+        {
+            while (writes.AvailableCount < availableBefore + rest)
+            {
+                await Task.Delay(5);
+            }
+
+            sandboxDone = clock.Elapsed;
+        });
+        // Every 100 ms: a count over 10,000 rows every 5 ms would itself load PostgreSQL; the target is in seconds.
+        var gatewayAvailable = await EngineBenchmark.WaitAvailableAsync(connectionString, registries, TimeSpan.FromMinutes(30), TimeSpan.FromMilliseconds(100));
+        var gatewayDone = clock.Elapsed;
+        await sandboxWait.WaitAsync(TimeSpan.FromMinutes(5));
+        var fleetRequests = EngineBenchmark.Diff(before, await CountRequestsAsync(sandboxes));
+        var leadershipAfter = await WatchersAsync(connectionString, sandboxes);
+        var peaks = gateways.Select(g => g.Memory().Peak / 1024.0 / 1024.0).ToArray();
+        await stopWatching.CancelAsync();
+        await Task.WhenAll(watches);
+        foreach (var http in https) http.Dispose();
+
+        // Report.
+        var perRolloutSteady = steadyRequests.Where(r => !EngineBenchmark.IsShared(r.Key)).Sum(r => r.Value) / (double)steady;
+        var perRolloutFleet = fleetRequests.Where(r => !EngineBenchmark.IsShared(r.Key)).Sum(r => r.Value) / (double)rest;
+        var relists = steadyRequests.Concat(fleetRequests).Where(r => r.Key.StartsWith("list ", StringComparison.Ordinal)).Sum(r => r.Value);
+        Console.WriteLine("  Kubernetes requests, all clusters, paced phase | at once:");
+        foreach (var key in steadyRequests.Keys.Union(fleetRequests.Keys).Order(StringComparer.Ordinal))
+        {
+            Console.WriteLine($"    {key,-40} {steadyRequests.GetValueOrDefault(key),7} {fleetRequests.GetValueOrDefault(key),8}{(EngineBenchmark.IsShared(key) ? "  (shared watch/list)" : "")}");
+        }
+
+        var p50 = EngineBenchmark.Percentile(latencies, 0.50);
+        var p99 = EngineBenchmark.Percentile(latencies, 0.99);
+        var lag = (gatewayDone - sandboxDone).TotalSeconds;
+        var spread = Spread(leadershipAfter, gateways, clusters);
+        Console.WriteLine($"  {rest} at once: accepted after {accepted.TotalSeconds:F1} s; last sandbox all Available after {sandboxDone.TotalSeconds:F1} s; " +
+                          $"gateway all {registries} Available after {gatewayDone.TotalSeconds:F1} s ({gatewayAvailable} rows)");
+        Console.WriteLine($"  propagation (paced, {latencies.Count} condition changes): p50 {p50:F1} ms, p99 {p99:F1} ms");
+        Console.WriteLine($"  requests per rollout: paced {perRolloutSteady:F2}, at once {perRolloutFleet:F2}; re-lists (list requests) {relists}");
+        Console.WriteLine($"  peak RSS per replica: {string.Join(", ", peaks.Select(p => $"{p:F0} MB"))}; watches at the end: {Describe(leadershipAfter, gateways)}");
+        Console.WriteLine($"  load average at the end {ScaleBenchmark.LoadAverage()}");
+
+        var lagPass = gatewayAvailable >= registries && lag <= 5;
+        var latencyPass = latencies.Count > 0 && p99 < 250;
+        var rssPass = peaks.All(p => p < 500);
+        var requestsPass = Math.Max(perRolloutSteady, perRolloutFleet) <= 5;
+        var summary = new JsonObject
+        {
+            ["registries"] = registries,
+            ["clusters"] = clusters,
+            ["replicas"] = Replicas,
+            ["sandboxAllAvailableS"] = Math.Round(sandboxDone.TotalSeconds, 1),
+            ["gatewayAllAvailableS"] = Math.Round(gatewayDone.TotalSeconds, 1),
+            ["gatewayLagS"] = Math.Round(lag, 1),
+            ["gatewayLag"] = ScaleBenchmark.Verdict(lagPass),
+            ["propagationP50Ms"] = Math.Round(p50, 1),
+            ["propagationP99Ms"] = Math.Round(p99, 1),
+            ["propagationP99"] = ScaleBenchmark.Verdict(latencyPass),
+            ["peakRssMb"] = new JsonArray([.. peaks.Select(p => (JsonNode)Math.Round(p))]),
+            ["peakRss"] = ScaleBenchmark.Verdict(rssPass),
+            ["requestsPerRollout"] = new JsonArray(Math.Round(perRolloutSteady, 2), Math.Round(perRolloutFleet, 2)),
+            ["requestsPerRolloutTarget"] = ScaleBenchmark.Verdict(requestsPass),
+            ["relists"] = relists,
+            ["clustersPerReplica"] = new JsonArray([.. gateways.Select(g => (JsonNode)leadershipAfter.Values.Count(v => v == g.ReplicaName))]),
+            ["leadershipSpread"] = ScaleBenchmark.Verdict(spread),
+        };
+        return (lagPass && latencyPass && rssPass && requestsPass && spread, summary);
+    }
+
+    /// <summary>Every cluster watched, and no replica below its share (floor of clusters / replicas).</summary>
+    private static bool Spread(Dictionary<string, string> watchers, List<GatewayProcess> gateways, int clusters) =>
+        watchers.Count == clusters && gateways.All(g => watchers.Values.Count(v => v == g.ReplicaName) >= clusters / gateways.Count);
+
+    private static string Describe(Dictionary<string, string> watchers, List<GatewayProcess> gateways) =>
+        string.Join("; ", gateways.Select((g, i) => $"replica {i + 1} ({g.ReplicaName}) watches {watchers.Values.Count(v => v == g.ReplicaName)}")) +
+        $"; {watchers.Count} clusters watched";
+
+    /// <summary>Waits until every cluster has a watching replica and the watches have spread (or a minute has passed).</summary>
+    private static async Task<Dictionary<string, string>> WaitForLeadershipAsync(string connectionString, List<SandboxProcess> sandboxes, List<GatewayProcess> gateways)
+    {
+        var deadline = Stopwatch.StartNew();
+        Dictionary<string, string> watchers;
+        while (!Spread(watchers = await WatchersAsync(connectionString, sandboxes), gateways, sandboxes.Count) && deadline.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(500);
+        }
+
+        return watchers;
+    }
+
+    private static async Task<Dictionary<string, string>> WatchersAsync(string connectionString, List<SandboxProcess> sandboxes)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        return await WatchLeadership.WatchersAsync(connection, sandboxes.Select(s => s.Name), CancellationToken.None);
+    }
+
+    /// <summary>The requests of every sandbox, summed by "verb resource".</summary>
+    private static async Task<Dictionary<string, long>> CountRequestsAsync(List<SandboxProcess> sandboxes)
+    {
+        var counts = await Task.WhenAll(sandboxes.Select(s => s.RequestsAsync()));
+        return counts.SelectMany(c => c).GroupBy(c => c.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(c => c.Value), StringComparer.Ordinal);
+    }
+
+    /// <summary>The benchmark's own watch on one sandbox's QuayRegistries: when each condition change arrived.</summary>
+    private static async Task WatchAsync(Kubernetes client, EngineBenchmark.ConditionWrites writes, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var (_, item) in client.CustomObjects.WatchListClusterCustomObjectAsync(
+                                   "quay.redhat.com", "v1", "quayregistries", timeoutSeconds: 3600, cancellationToken: ct))
+                {
+                    if (JsonNode.Parse(((JsonElement)item).GetRawText()) is JsonObject registry)
+                    {
+                        writes.Observe(registry);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or k8s.Autorest.HttpOperationException)
+            {
+                Console.Error.WriteLine($"  benchmark watch ended ({e.Message}); watching again");
+            }
+        }
+    }
+
+    private static async Task<(Guid Id, string Key)> CreateAsync(HttpClient http, string ns, string cluster)
+    {
+        using var response = await http.PostAsJsonAsync("/v1/registries", new CreateRegistryRequest("registry", ns, cluster));
+        if (response.StatusCode != HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"POST answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        var id = Guid.Parse(response.Headers.Location!.OriginalString.Split('/')[^1]);
+        return (id, $"{ns}/registry");
+    }
+}
