@@ -245,6 +245,63 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
     }
 
     /// <summary>
+    /// Quay does not disclose a token's scopes or expiry. For a supplied token the gateway shows the scopes Quay's answer
+    /// to GET /api/v1/user/ proves (a lower bound, said so), the rest as unverified, and no expiry with the reason; a
+    /// password supplied later mints with the full scopes again, not with that lower bound.
+    /// </summary>
+    [Fact]
+    public async Task A_supplied_tokens_scopes_are_a_verified_lower_bound_and_its_expiry_is_unknown_with_a_reason()
+    {
+        var registry = await AvailableAsync("qputscope", "3.18");
+        var created = await InitializeAsync(registry);
+        var account = (await _quay.AccountAsync(registry.Id))!;
+        async Task<string> MintAsync(string scope)
+        {
+            var (status, body) = await _quay.CallQuayDirectlyAsync(registry, HttpMethod.Post,
+                $"/api/v1/organization/{account.AutomationOrganization}/applications/{account.ClientId}/tokens", new { name = scope, scope }, created.AccessToken);
+            Assert.Equal(HttpStatusCode.OK, status);
+            return body!["token"]!.GetValue<string>();
+        }
+
+        var url = $"/v1/registries/{registry.Id}/quay/credentials";
+        async Task<JsonObject> PutTokenAsync(string scope)
+        {
+            using var put = await _quay.Client.PutAsJsonAsync(url, new { token = await MintAsync(scope) });
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+            return await put.ReadObjectAsync();
+        }
+
+        static string[] Strings(JsonNode? array) => array!.AsArray().Select(s => s!.GetValue<string>()).ToArray();
+
+        var reader = await PutTokenAsync("user:read repo:read");
+        Assert.Equal(("supplied", "verified-lower-bound"), (reader["kind"]!.GetValue<string>(), reader["scopesBasis"]!.GetValue<string>()));
+        Assert.Equal(["user:read"], Strings(reader["scopes"]));
+        Assert.Contains("repo:read", Strings(reader["unverifiedScopes"])); // held, but only a repository would show it
+        Assert.Null(reader["expiresAt"]);
+        Assert.Contains("does not tell", reader["expiresAtUnknownReason"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var orgAdmin = await PutTokenAsync("user:admin org:admin");
+        Assert.Equal(["org:admin", "user:admin"], Strings(orgAdmin["scopes"]));
+        var superUser = await PutTokenAsync(QuayTokenMinter.InitializeScopes);
+        Assert.Equal(["super:user", "user:admin"], Strings(superUser["scopes"])); // org:admin: a superuser's token may administer any org
+        Assert.Equal(superUser.ToJsonString(), (await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/status"))["quayCredentials"]!.ToJsonString());
+
+        using (var repoOnly = await _quay.Client.PutAsJsonAsync(url, new { token = await MintAsync("repo:admin") }))
+        {
+            await QuayScenario.AssertProblemAsync(repoOnly, HttpStatusCode.UnprocessableEntity, "quay-credentials-invalid");
+            Assert.Equal(401, (await repoOnly.ReadObjectAsync())["quayStatus"]!.GetValue<int>());
+        }
+
+        await PutTokenAsync("user:read");
+        using var byPassword = await _quay.Client.PutAsJsonAsync(url, new { username = "quayadmin", password = QuayScenario.Password });
+        Assert.Equal(HttpStatusCode.OK, byPassword.StatusCode);
+        var minted = await byPassword.ReadObjectAsync();
+        Assert.Equal(("granted", 0), (minted["scopesBasis"]!.GetValue<string>(), minted["unverifiedScopes"]!.AsArray().Count));
+        Assert.Equal(QuayTokenMinter.InitializeScopes.Split(' '), Strings(minted["scopes"]));
+        Assert.Null(minted["expiresAtUnknownReason"]);
+    }
+
+    /// <summary>
     /// A renewal (or its failure) happens in the middle of its caller's unit of work, a request's or a job's: what the
     /// caller tracks, and has not saved yet, stays tracked and unsaved; the announcement is written on its own.
     /// </summary>

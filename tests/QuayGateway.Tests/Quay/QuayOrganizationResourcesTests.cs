@@ -291,7 +291,10 @@ public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
         using var created = await client.PostJsonAsync("/v1/registries", QuayScenario.Request(ns, initialUser: Admin, organizations: declared));
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var id = (await created.ReadAsync<RegistryResponse>()).Id;
-        await _quay.Provisioning.WaitForAsync(id, RegistryState.Ready);
+        // The registry is the tenant's: the fixture's default client does not see it, the database does.
+        Assert.Equal(RegistryState.Ready, await GatewayFixture.EventuallyAsync(
+            () => gateway.WithDbAsync(db => db.Registries.AsNoTracking().Where(r => r.Id == id).Select(r => r.State).SingleAsync()),
+            state => state is RegistryState.Ready or RegistryState.Failed, TimeSpan.FromMinutes(2)));
         await GatewayFixture.EventuallyAsync(() => PullSecretTokenAsync(ns, "quay-pull"), t => t is not null);
         var robotId = await gateway.WithDbAsync(db => db.QuayRobots.Where(r => r.RegistryId == id).Select(r => r.Id).SingleAsync());
 
