@@ -114,8 +114,8 @@ public sealed class RobotPullSecretsJob(
         {
             var removed = robot.WrittenPullSecrets.Contains(secret) ? " The one written before is removed." : "";
             db.Record(registry, PullSecretRefusedEntry, PullSecretRefusedEntry,
-                $"Pull secret {secret.Namespace}/{secret.Name} of Quay robot '{robot.FullName}' is not written: the tenant's policy no longer " +
-                $"allows namespace '{secret.Namespace}' ({why}).{removed} Widen the policy, or change the robot's pullSecrets.", now);
+                $"Pull secret {secret.Namespace}/{secret.Name} of Quay robot '{robot.FullName}' is not written: namespace '{secret.Namespace}' " +
+                $"is no longer one the tenant may use ({why}).{removed} Widen the tenant's policy, or change the robot's pullSecrets.", now);
             db.AddWebhookEvent(registry, WebhookEventTypes.QuayPullSecretRefused, now, new Dictionary<string, string>
             {
                 ["robot"] = robot.FullName, ["namespace"] = secret.Namespace, ["secret"] = secret.Name, ["reason"] = why,

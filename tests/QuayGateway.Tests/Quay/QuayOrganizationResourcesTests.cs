@@ -317,7 +317,7 @@ public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
         var entry = (await _quay.TimelineAsync(id)).Single(e => e.Type == RobotPullSecretsJob.PullSecretRefusedEntry);
         Assert.Contains($"{ns}/quay-pull", entry.Message, StringComparison.Ordinal);
         Assert.Contains("testorg+ci", entry.Message, StringComparison.Ordinal);
-        Assert.Contains("no longer allows", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("no longer one the tenant may use", entry.Message, StringComparison.Ordinal);
         Assert.Contains($"{prefix}-elsewhere", entry.Message, StringComparison.Ordinal); // the policy's own words: what it allows
         Assert.Contains("removed", entry.Message, StringComparison.Ordinal);
 
