@@ -330,6 +330,11 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("pull_secrets");
 
+                    b.Property<string>("RefusedPullSecrets")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("refused_pull_secrets");
+
                     b.Property<Guid>("RegistryId")
                         .HasColumnType("uuid")
                         .HasColumnName("registry_id");

@@ -388,46 +388,70 @@ internal static partial class QuayEndpoints
     }
 
     /// <summary><c>GET /api/v1/user/</c>: the authenticated user's own view (endpoints/api/user.py user_view).</summary>
+    /// <summary>
+    /// <c>GET /api/v1/user/</c> (endpoints/api/user.py <c>User.get</c> and <c>user_view</c>). What a token sees follows
+    /// its scopes (auth/permissions.py caps the roles an OAuth token's user gets): without <c>user:read</c> or
+    /// <c>user:admin</c> it is 401 "Requires authentication" with <c>session_required: false</c>; the private fields need
+    /// <c>user:admin</c>; an organization's <c>is_org_admin</c> needs <c>org:admin</c> and <c>can_create_repo</c>
+    /// <c>repo:create</c> or <c>org:admin</c>; <c>super_user</c> appears only with <c>super:user</c> for a superuser.
+    /// A signed-in session has every scope.
+    /// </summary>
     private static Task GetUser(QuayInstance quay, HttpContext context, string? user)
     {
-        if (user is null || quay.Database.Find(user) is not { IsOrganization: false } found)
+        var userAdmin = HasScope(quay, context, "user:admin");
+        var userRead = userAdmin || HasScope(quay, context, "user:read");
+        if (user is null || quay.Database.Find(user) is not { IsOrganization: false } found || !userRead)
         {
-            return QuayResponses.ApiError(context, 401, "invalid_token", "Requires authentication");
+            return QuayResponses.ApiError(context, 401, "invalid_token", "Requires authentication", new JsonObject { ["session_required"] = false });
         }
 
-        var organizations = quay.Database.OrganizationsAdministeredBy(user).Select(o => (JsonNode)new JsonObject
+        var orgAdmin = HasScope(quay, context, "org:admin");
+        var canCreate = orgAdmin || HasScope(quay, context, "repo:create");
+        var organizations = quay.Database.OrganizationsAdministeredBy(user).Select(o =>
         {
-            ["name"] = o.Name,
-            ["avatar"] = Avatar.For(o.Name, o.Email, "org"),
-            ["can_create_repo"] = true,
-            ["public"] = false,
-            ["is_org_admin"] = true,
-            ["preferred_namespace"] = false,
+            var org = new JsonObject
+            {
+                ["name"] = o.Name,
+                ["avatar"] = Avatar.For(o.Name, o.Email, "org"),
+                ["can_create_repo"] = canCreate,
+                ["public"] = false,
+            };
+            if (userAdmin)
+            {
+                org["is_org_admin"] = orgAdmin;
+                org["preferred_namespace"] = false;
+            }
+
+            return (JsonNode)org;
         }).ToArray();
         var view = new JsonObject
         {
             ["anonymous"] = false,
             ["username"] = found.Name,
             ["avatar"] = Avatar.For(found.Name, found.Email, "user"),
-            ["can_create_repo"] = true,
-            ["is_me"] = true,
-            ["verified"] = true,
-            ["email"] = found.Email,
-            ["logins"] = new JsonArray(),
-            ["invoice_email"] = false,
-            ["invoice_email_address"] = null,
-            ["preferred_namespace"] = false,
-            ["tag_expiration_s"] = 1209600,
-            ["prompts"] = new JsonArray(),
-            ["company"] = null,
-            ["family_name"] = null,
-            ["given_name"] = null,
-            ["location"] = null,
-            ["is_free_account"] = true,
-            ["has_password_set"] = true,
-            ["organizations"] = new JsonArray(organizations),
         };
-        if (quay.Config.SuperUsers.Contains(user))
+        if (userAdmin)
+        {
+            view["can_create_repo"] = true;
+            view["is_me"] = true;
+            view["verified"] = true;
+            view["email"] = found.Email;
+            view["logins"] = new JsonArray();
+            view["invoice_email"] = false;
+            view["invoice_email_address"] = null;
+            view["preferred_namespace"] = false;
+            view["tag_expiration_s"] = 1209600;
+            view["prompts"] = new JsonArray();
+            view["company"] = null;
+            view["family_name"] = null;
+            view["given_name"] = null;
+            view["location"] = null;
+            view["is_free_account"] = true;
+            view["has_password_set"] = true;
+        }
+
+        view["organizations"] = new JsonArray(organizations);
+        if (quay.Config.SuperUsers.Contains(user) && HasScope(quay, context, "super:user"))
         {
             view["super_user"] = true;
         }

@@ -20,16 +20,18 @@ internal static class QuayResponses
             PythonJson.Dumps(new JsonObject { ["error"] = message }, sortKeys: false, compact: false));
 
     /// <summary>An <c>ApiException</c>: detail, error_message, error_type, title, type (an absolute URL), status.</summary>
-    public static Task ApiError(HttpContext context, int status, string errorType, string detail) =>
-        Restful(context, status, new JsonObject
-        {
-            ["detail"] = detail,
-            ["error_message"] = detail,
-            ["error_type"] = errorType,
-            ["title"] = errorType,
-            ["type"] = $"{ExternalBase(context.Request)}/api/v1/error/{errorType}",
-            ["status"] = status,
-        });
+    public static Task ApiError(HttpContext context, int status, string errorType, string detail, JsonObject? payload = null)
+    {
+        // ApiException.to_dict: the payload's keys first, then Quay's own.
+        var body = payload ?? [];
+        body["detail"] = detail;
+        body["error_message"] = detail;
+        body["error_type"] = errorType;
+        body["title"] = errorType;
+        body["type"] = $"{ExternalBase(context.Request)}/api/v1/error/{errorType}";
+        body["status"] = status;
+        return Restful(context, status, body);
+    }
 
     /// <summary>
     /// What Flask's <c>url_for(_external=True)</c> yields: the scheme and host the client used.

@@ -20,6 +20,13 @@ public static class QuayVersions
     /// <summary>What the <c>current</c> operator profile reports.</summary>
     public const string Default = "3.16.2";
 
+    /// <summary>
+    /// The Quay profiles the sandbox offers: each operator profile's own release (3.6 and <see cref="Default"/>'s 3.16)
+    /// and one release on each side of every behaviour the sandbox's Quay tells apart (before 3.12, 3.12 to 3.17, 3.18
+    /// and later). Tests that must hold "on every profile" take their rows from here.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Profiles = ["3.6", "3.9", "3.12", "3.16", "3.18"];
+
     /// <summary>"3.18" becomes "3.18.0"; "v3.12.4" becomes "3.12.4".</summary>
     public static string Normalize(string version)
     {

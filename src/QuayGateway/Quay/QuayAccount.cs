@@ -32,8 +32,17 @@ public sealed class QuayAccount
     /// <summary>What the stored token is: the 2.5-hour initialize token, one the gateway minted, or one an operator supplied.</summary>
     public QuayCredentialKind CredentialKind { get; set; } = QuayCredentialKind.Initialize;
 
-    /// <summary>The token's OAuth scopes (space-separated), when known.</summary>
+    /// <summary>
+    /// The token's OAuth scopes (space-separated): granted ones for a minted or initialize token, the verified lower
+    /// bound for a supplied one (<see cref="QuayTokenScopes"/>).
+    /// </summary>
     public string? Scopes { get; set; }
+
+    /// <summary>
+    /// The scopes to mint a new token with: the granted ones, or the initialize token's when the stored ones are only a
+    /// supplied token's lower bound (minting with that would narrow the gateway's access).
+    /// </summary>
+    public string ScopesToMint => CredentialKind == QuayCredentialKind.Supplied || Scopes is null ? QuayTokenMinter.InitializeScopes : Scopes;
 
     /// <summary>The Quay user the credentials act as (the first user, or who an operator named).</summary>
     public string? CredentialUser { get; set; }
@@ -95,6 +104,7 @@ internal sealed class QuayAccountConfiguration : IEntityTypeConfiguration<QuayAc
         builder.Property(a => a.Status).HasConversion<string>().HasMaxLength(20);
         builder.Property(a => a.CredentialKind).HasConversion<string>().HasMaxLength(20);
         builder.Property(a => a.Scopes).HasMaxLength(500);
+        builder.Ignore(a => a.ScopesToMint);
         builder.Property(a => a.CredentialUser).HasMaxLength(255);
         builder.Property(a => a.AutomationOrganization).HasMaxLength(255);
         builder.Property(a => a.ClientId).HasMaxLength(255);

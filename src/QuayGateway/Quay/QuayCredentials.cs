@@ -10,27 +10,44 @@ namespace QuayGateway.Quay;
 /// <summary>What <c>GET /quay/credentials</c> and <c>/status</c> show of the stored credentials: never the secret.</summary>
 /// <param name="Kind">How the token came about: <c>minted</c> (the gateway's durable token), <c>supplied</c> (given through PUT) or <c>initialize</c> (Quay's short-lived first-user token).</param>
 /// <param name="Username">The Quay user the token acts as.</param>
-/// <param name="Scopes">The OAuth scopes Quay granted the token.</param>
-/// <param name="ExpiresAt">When the token expires; null when Quay did not say.</param>
+/// <param name="Scopes">The token's OAuth scopes. For <c>minted</c> and <c>initialize</c> tokens, what Quay granted. For a <c>supplied</c> token, a verified lower bound: only the scopes Quay's answer to GET /api/v1/user/ with the token proves it holds (see scopesBasis); it may hold more.</param>
+/// <param name="ScopesBasis"><c>granted</c>: the scopes Quay granted when the token was made. <c>verified-lower-bound</c>: a supplied token, whose scopes Quay does not disclose; scopes lists those its answers proved.</param>
+/// <param name="UnverifiedScopes">For a supplied token, the scopes Quay's answers neither proved nor ruled out (the repository scopes always, since they show only against a repository); empty otherwise.</param>
+/// <param name="ExpiresAt">When the token expires; null when it is not known (see expiresAtUnknownReason).</param>
+/// <param name="ExpiresAtUnknownReason">Why expiresAt is null; null when it is known. Quay does not tell a token's bearer its expiry, so a supplied token's is never known.</param>
 /// <param name="LastUsedAt">When the gateway last called Quay with it.</param>
 /// <param name="LastError">Why the last call with it failed; null after a success.</param>
 /// <param name="LastErrorAt">When the last call with it failed.</param>
 /// <param name="Renewable">Whether the gateway can mint a new token when Quay refuses this one (it holds the user's password).</param>
 /// <param name="AutomationOrganization">The Quay organization whose OAuth application minted the token; null for other kinds.</param>
 public sealed record QuayCredentialsView(
-    string Kind, string? Username, IReadOnlyList<string> Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, string? LastError,
+    string Kind, string? Username, IReadOnlyList<string> Scopes, string ScopesBasis, IReadOnlyList<string> UnverifiedScopes,
+    DateTimeOffset? ExpiresAt, string? ExpiresAtUnknownReason, DateTimeOffset? LastUsedAt, string? LastError,
     DateTimeOffset? LastErrorAt, bool Renewable, string? AutomationOrganization)
 {
-    public static QuayCredentialsView? Of(QuayAccount? account) => account is { ProtectedToken: not null }
-        ? new(account.CredentialKind switch
+    public const string Granted = "granted";
+    public const string VerifiedLowerBound = "verified-lower-bound";
+
+    public static QuayCredentialsView? Of(QuayAccount? account)
+    {
+        if (account is not { ProtectedToken: not null })
+        {
+            return null;
+        }
+
+        var supplied = account.CredentialKind == QuayCredentialKind.Supplied;
+        var scopes = account.Scopes?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        return new(account.CredentialKind switch
             {
                 QuayCredentialKind.Minted => "minted",
                 QuayCredentialKind.Supplied => "supplied",
                 _ => "initialize",
-            }, account.CredentialUser ?? account.Username, account.Scopes?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
-            account.TokenExpiresAt, account.LastUsedAt, account.LastError, account.LastErrorAt, account.ProtectedPassword is not null,
-            account.AutomationOrganization)
-        : null;
+            }, account.CredentialUser ?? account.Username, scopes, supplied ? VerifiedLowerBound : Granted,
+            supplied ? QuayTokenScopes.NotProven(scopes) : [],
+            account.TokenExpiresAt, account.TokenExpiresAt is null ? QuayTokenScopes.ExpiryUnknownReason : null,
+            account.LastUsedAt, account.LastError, account.LastErrorAt, account.ProtectedPassword is not null,
+            account.AutomationOrganization);
+    }
 }
 
 /// <summary>The Quay part of <c>/status</c>: the same summary as <c>GET /quay/credentials</c>.</summary>
@@ -38,7 +55,8 @@ public sealed class QuayAccessSummary(GatewayDb db) : IRegistryQuayAccess
 {
     public async Task<RegistryQuayAccess?> ForAsync(Guid registryId, CancellationToken ct) =>
         QuayCredentialsView.Of(await db.QuayAccounts.AsNoTracking().SingleOrDefaultAsync(a => a.RegistryId == registryId, ct)) is { } v
-            ? new RegistryQuayAccess(v.Kind, v.Username, v.Scopes, v.ExpiresAt, v.LastUsedAt, v.LastError, v.LastErrorAt, v.Renewable, v.AutomationOrganization)
+            ? new RegistryQuayAccess(v.Kind, v.Username, v.Scopes, v.ScopesBasis, v.UnverifiedScopes, v.ExpiresAt, v.ExpiresAtUnknownReason,
+                v.LastUsedAt, v.LastError, v.LastErrorAt, v.Renewable, v.AutomationOrganization)
             : null;
 }
 
@@ -119,7 +137,7 @@ public sealed class QuayCredentials(
 
         var username = account.CredentialUser ?? account.Username;
         var (minted, failure) = await minter.MintAsync(target, registry.CurrentVersion, bearer: null, username, password,
-            account.Scopes ?? QuayTokenMinter.InitializeScopes, account.ClientId, AutomationEmail(account), ct);
+            account.ScopesToMint, account.ClientId, AutomationEmail(account), ct);
         if (minted is null)
         {
             await RecordFailureAsync(registry, account, $"{why}; minting a new token failed: {failure!.Reason}", ct);

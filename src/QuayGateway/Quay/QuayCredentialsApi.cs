@@ -105,14 +105,15 @@ public static class QuayCredentialsApi
                 username = name;
                 email = (string?)answer.Json?["email"];
                 kind = QuayCredentialKind.Supplied;
-                stored = new MintedQuayToken(token, DateTimeOffset.MaxValue, "", "", "", "PUT credentials");
+                // Quay does not disclose the token's scopes: keep what its answer proves (a lower bound).
+                stored = new MintedQuayToken(token, DateTimeOffset.MaxValue, string.Join(' ', QuayTokenScopes.ProvenBy(answer.Json)), "", "", "PUT credentials");
             }
             else
             {
                 username = request.Username!.Trim();
                 email = account?.Email;
                 var (minted, failure) = await minter.MintAsync(target, registry.CurrentVersion, bearer: null, username, request.Password,
-                    account?.Scopes ?? QuayTokenMinter.InitializeScopes, account?.CredentialUser == username ? account.ClientId : null,
+                    account?.ScopesToMint ?? QuayTokenMinter.InitializeScopes, account?.CredentialUser == username ? account.ClientId : null,
                     account is null ? "quaygateway-automation@example.com" : QuayCredentials.AutomationEmail(account), ct);
                 if (minted is null)
                 {
@@ -148,9 +149,9 @@ public static class QuayCredentialsApi
         await credentials.StoreAsync(id, stored, kind, username, keep, CancellationToken.None);
         if (kind == QuayCredentialKind.Supplied)
         {
-            // What Quay does not say about a supplied token stays unknown.
+            // Quay tells no bearer its token's expiry: it stays unknown (the view says why).
             await db.QuayAccounts.Where(a => a.RegistryId == id).ExecuteUpdateAsync(s => s
-                .SetProperty(a => a.TokenExpiresAt, (DateTimeOffset?)null).SetProperty(a => a.Scopes, (string?)null), CancellationToken.None);
+                .SetProperty(a => a.TokenExpiresAt, (DateTimeOffset?)null), CancellationToken.None);
         }
 
         var now = time.GetUtcNow();
@@ -158,7 +159,7 @@ public static class QuayCredentialsApi
         await db.UpdateRegistryAsync(await db.Registries.SingleAsync(r => r.Id == id, ct), r =>
             db.Record(r, "QuayCredentialsReplaced", "QuayCredentialsReplaced",
                 kind == QuayCredentialKind.Supplied
-                    ? $"Stored a Quay token supplied for '{username}'."
+                    ? $"Stored a Quay token supplied for '{username}' (scopes Quay's answers prove: {(stored.Scopes.Length == 0 ? "none" : stored.Scopes)}; expiry unknown)."
                     : $"Minted and stored a Quay token for '{username}' through {stored.Path} (expires {stored.ExpiresAt:u}).", now), CancellationToken.None);
         var view = QuayCredentialsView.Of(await db.QuayAccounts.AsNoTracking().SingleAsync(a => a.RegistryId == id, ct))!;
         return TypedResults.Ok(view);

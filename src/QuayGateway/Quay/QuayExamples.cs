@@ -26,9 +26,11 @@ public static class QuayExamples
         },
         ["owners"], false, null, 1209600, false, null, null);
 
+    /// <summary>A supplied token: its scopes are what Quay's answers proved, its expiry unknown (Quay does not say).</summary>
     public static readonly QuayCredentialsView Credentials = new(
-        "minted", "quayadmin", ["org:admin", "repo:admin", "repo:create", "repo:read", "repo:write", "super:user", "user:admin", "user:read"],
-        Initialized.AddYears(10), Initialized.AddMinutes(12), null, null, true, "quaygateway");
+        "supplied", "quayadmin", ["super:user", "user:admin"], QuayCredentialsView.VerifiedLowerBound,
+        ["org:admin", "repo:admin", "repo:create", "repo:read", "repo:write", "user:read"],
+        null, QuayTokenScopes.ExpiryUnknownReason, Initialized.AddMinutes(12), null, null, false, null);
 
     public static readonly RobotCredentials Robot = new(
         "testorg+ci", "R7XK2Q9ZP4M1WJ8C3VN6T0YBL5HDF2GSA9E4UKO7IQ1RZ3XC8NV6BM0TJ5WP2LQY",

@@ -30,6 +30,11 @@ public sealed class QuayRobotAccount
     /// <summary>The Secrets written so far, so ones no longer wanted (or of a deleted robot) are removed.</summary>
     public List<PullSecretSpec> WrittenPullSecrets { get; set; } = [];
 
+    /// <summary>
+    /// Wanted Secrets the job last found outside the tenant's policy (so it announces a refusal once, when it starts).
+    /// </summary>
+    public List<PullSecretSpec> RefusedPullSecrets { get; set; } = [];
+
     /// <summary>Deleted in Quay; the row stays until its pull secrets are gone.</summary>
     public bool Deleted { get; set; }
 
@@ -83,6 +88,7 @@ internal sealed class QuayRobotAccountConfiguration : IEntityTypeConfiguration<Q
         builder.Property(r => r.Description).HasMaxLength(255);
         builder.Property(r => r.PullSecrets).HasJsonConversion();
         builder.Property(r => r.WrittenPullSecrets).HasJsonConversion();
+        builder.Property(r => r.RefusedPullSecrets).HasJsonConversion();
         builder.HasIndex(r => new { r.RegistryId, r.Organization, r.ShortName }).IsUnique();
         builder.HasOne<Registry>().WithMany().HasForeignKey(r => r.RegistryId).OnDelete(DeleteBehavior.Cascade);
     }

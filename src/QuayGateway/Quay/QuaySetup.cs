@@ -103,14 +103,20 @@ public static class QuaySetup
             .WithSummary("The stored Quay credentials, without the secret")
             .WithDescription("What the gateway acts with in this registry's Quay: kind (minted, supplied or initialize), the user, scopes, " +
                              "expiresAt, lastUsedAt, lastError and whether the gateway can mint a new token by itself (renewable). " +
-                             "Never the token or a password. 409 quay-token-missing when none is stored.")
+                             "Quay does not disclose a token's scopes or expiry to its bearer. For a supplied token, scopes is therefore a " +
+                             "verified lower bound (scopesBasis verified-lower-bound): the scopes Quay's answer to GET /api/v1/user/ with the " +
+                             "token proves (user:read or user:admin, super:user, org:admin), with the rest in unverifiedScopes; expiresAt is " +
+                             "null and expiresAtUnknownReason says why. Minted and initialize tokens show what Quay granted (scopesBasis " +
+                             "granted). Never the token or a password. 409 quay-token-missing when none is stored.")
             .ProducesProblems(StatusCodes.Status409Conflict, storedToken);
 
         group.MapPut("/credentials", QuayCredentialsApi.PutAsync)
             .WithName("PutQuayCredentials")
             .WithSummary("Supply Quay credentials")
             .WithDescription("{\"token\"}: a Quay OAuth token (for example from Organization → Applications → Generate Token), checked " +
-                             "against Quay's GET /api/v1/user/. {\"username\",\"password\"}: the gateway mints a 10-year token of its " +
+                             "against Quay's GET /api/v1/user/; that answer is also what proves its scopes (a lower bound, see GET), since " +
+                             "Quay says nothing else of a token's scopes or expiry. A token without user:read or user:admin cannot be " +
+                             "checked this way (Quay answers 401) and is refused. {\"username\",\"password\"}: the gateway mints a 10-year token of its " +
                              "automation organization's application with them. Either is checked before it is stored: 422 " +
                              "quay-credentials-invalid with Quay's answer when Quay refuses. The password is kept (encrypted) for " +
                              "renewals only when Gateway:Quay:KeepBootstrapPassword is on.")

@@ -5,6 +5,7 @@ using QuayGateway.Jobs;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Tenants;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Quay;
 
@@ -21,6 +22,12 @@ public sealed class RobotPullSecretsJob(
     public const string RecurringId = "quay-pull-secrets-resync";
     public const string RobotIdAnnotation = "quaygateway.dev/robot-id";
     public const string SecretType = "kubernetes.io/dockerconfigjson";
+
+    /// <summary>
+    /// The timeline entry (type and reason) for a pull secret the job stops writing because the tenant's policy no
+    /// longer allows its namespace. Recorded when that starts, not on every run.
+    /// </summary>
+    public const string PullSecretRefusedEntry = "QuayPullSecretRefused";
 
     private static readonly JobTemplate Template = JobTemplate.Of<RobotPullSecretsJob>((job, id) => job.RunAsync(id, CancellationToken.None));
 
@@ -41,12 +48,14 @@ public sealed class RobotPullSecretsJob(
         token = await CurrentTokenAsync(registry, robot, token, ct);
 
         var wanted = new List<PullSecretSpec>();
+        var refused = new List<(PullSecretSpec Secret, string Why)>();
         foreach (var secret in robot.Deleted || token is null ? [] : robot.PullSecrets)
         {
-            if (await policies.CheckExistingPlacementAsync(db, registry.Tenant, registry.Cluster, secret.Namespace, ct) is not null)
+            if (await policies.CheckExistingPlacementAsync(db, registry.Tenant, registry.Cluster, secret.Namespace, ct) is { ProblemDetails.Detail: var why })
             {
                 logger.LogWarning("Pull secret {Namespace}/{Secret} of robot {Robot} is outside tenant {Tenant}'s namespaces; not written",
                     secret.Namespace, secret.Name, robot.FullName, registry.Tenant);
+                refused.Add((secret, why ?? "the namespace is not allowed"));
                 continue;
             }
 
@@ -77,6 +86,7 @@ public sealed class RobotPullSecretsJob(
         }
 
         var now = time.GetUtcNow();
+        RecordNewlyRefused(registry, robot, refused, now);
         if (robot.Deleted)
         {
             db.QuayRobots.Remove(robot);
@@ -91,6 +101,32 @@ public sealed class RobotPullSecretsJob(
         }
 
         await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// A timeline entry and a <c>quay.pull_secret_refused</c> event for each pull secret refused now that was not refused
+    /// on the run before (the robot keeps the refused set), so a policy change is announced once, not every 15 minutes.
+    /// One allowed again leaves the set and is announced by the <c>QuayPullSecretsWritten</c> entry that writes it.
+    /// </summary>
+    private void RecordNewlyRefused(Registry registry, QuayRobotAccount robot, List<(PullSecretSpec Secret, string Why)> refused, DateTimeOffset now)
+    {
+        foreach (var (secret, why) in refused.Where(r => !robot.RefusedPullSecrets.Contains(r.Secret)))
+        {
+            var removed = robot.WrittenPullSecrets.Contains(secret) ? " The one written before is removed." : "";
+            db.Record(registry, PullSecretRefusedEntry, PullSecretRefusedEntry,
+                $"Pull secret {secret.Namespace}/{secret.Name} of Quay robot '{robot.FullName}' is not written: namespace '{secret.Namespace}' " +
+                $"is no longer one the tenant may use ({why}).{removed} Widen the tenant's policy, or change the robot's pullSecrets.", now);
+            db.AddWebhookEvent(registry, WebhookEventTypes.QuayPullSecretRefused, now, new Dictionary<string, string>
+            {
+                ["robot"] = robot.FullName, ["namespace"] = secret.Namespace, ["secret"] = secret.Name, ["reason"] = why,
+            });
+        }
+
+        var refusedNow = refused.Select(r => r.Secret).ToList();
+        if (!robot.RefusedPullSecrets.SequenceEqual(refusedNow))
+        {
+            robot.RefusedPullSecrets = refusedNow;
+        }
     }
 
     /// <summary>Every robot with pull secrets written or wanted, brought up to date (the token may have changed in Quay).</summary>

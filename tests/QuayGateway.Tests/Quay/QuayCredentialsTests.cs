@@ -41,10 +41,37 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
         return await response.ReadAsync<QuayUserCreated>();
     }
 
+    /// <summary>Every Quay profile the sandbox offers, with the way the bootstrap mints on it.</summary>
+    public static TheoryData<string, string> Profiles()
+    {
+        var rows = new TheoryData<string, string>();
+        foreach (var version in QuayVersions.Profiles)
+        {
+            rows.Add(version, QuayVersions.AtLeast(QuayVersions.Normalize(version), 3, 18) ? "application tokens endpoint" : "/oauth/authorizeapp");
+        }
+
+        return rows;
+    }
+
+    [Fact]
+    public void The_clock_proof_covers_every_behaviour_the_sandboxs_Quay_tells_apart()
+    {
+        // Before 3.12, 3.12 to 3.17, 3.18 and later, and both operator profiles' own releases.
+        var versions = QuayVersions.Profiles.Select(QuayVersions.Normalize).ToList();
+        Assert.Contains(versions, v => !QuayVersions.AtLeast(v, 3, 12));
+        Assert.Contains(versions, v => QuayVersions.AtLeast(v, 3, 12) && !QuayVersions.AtLeast(v, 3, 18));
+        Assert.Contains(versions, v => QuayVersions.AtLeast(v, 3, 18));
+        Assert.Contains("3.6.0", versions);
+        Assert.Contains(QuayVersions.Default[..QuayVersions.Default.LastIndexOf('.')] + ".0", versions);
+    }
+
+    /// <summary>
+    /// The clock proof of issue 17: after 3 hours (the initialize token is gone) and then 30 days, users, organizations
+    /// and robots (create, list, regenerate, and the robot of the jump before) still work through the gateway, on every
+    /// profile. One registry per row: the jumps share it, so each row pays for one rollout only.
+    /// </summary>
     [Theory]
-    [InlineData("3.9", "/oauth/authorizeapp")]
-    [InlineData("3.12", "/oauth/authorizeapp")]
-    [InlineData("3.18", "application tokens endpoint")]
+    [MemberData(nameof(Profiles))]
     public async Task The_bootstrap_mints_a_durable_token_that_outlives_3_hours_and_30_days(string version, string path)
     {
         var registry = await AvailableAsync("qdur" + version.Replace(".", "", StringComparison.Ordinal), version);
@@ -63,6 +90,7 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
         var status = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/status");
         Assert.Equal(credentials.ToJsonString(), status["quayCredentials"]!.ToJsonString());
 
+        string? previousOrg = null;
         foreach (var (step, by) in new[] { ("3h", TimeSpan.FromHours(3)), ("30d", TimeSpan.FromDays(30)) })
         {
             _quay.Sandbox.Quay.Clock.Advance(by);
@@ -73,6 +101,24 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
             Assert.True(view["is_admin"]!.GetValue<bool>());
             var users = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/quay/users");
             Assert.Equal("quayadmin", users["users"]![0]!["username"]!.GetValue<string>());
+
+            var robots = $"/v1/registries/{registry.Id}/quay/organizations/{org}/robots";
+            using var robot = await _quay.Client.PostAsJsonAsync(robots, new { name = "ci" });
+            Assert.Equal(HttpStatusCode.Created, robot.StatusCode);
+            var token = (await robot.ReadObjectAsync())["token"]!.GetValue<string>();
+            var listed = await _quay.Provisioning.Read<JsonObject>(robots);
+            Assert.Contains($"{org}+ci", listed["robots"]!.AsArray().Select(r => r!["name"]!.GetValue<string>()));
+            using var regenerated = await _quay.Client.PostAsync($"{robots}/ci/regenerate", null);
+            Assert.Equal(HttpStatusCode.OK, regenerated.StatusCode);
+            Assert.NotEqual(token, (await regenerated.ReadObjectAsync())["token"]!.GetValue<string>());
+            if (previousOrg is not null)
+            {
+                // A robot made before the jump is still the gateway's to regenerate.
+                using var older = await _quay.Client.PostAsync($"/v1/registries/{registry.Id}/quay/organizations/{previousOrg}/robots/ci/regenerate", null);
+                Assert.Equal(HttpStatusCode.OK, older.StatusCode);
+            }
+
+            previousOrg = org;
         }
     }
 
@@ -196,6 +242,63 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
         Assert.DoesNotContain(created.AccessToken, body, StringComparison.Ordinal);
         Assert.DoesNotContain(gateway.Logs.Entries, e => e.Contains(created.AccessToken, StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.OK, (await _quay.Client.GetAsync($"/v1/registries/{registry.Id}/quay/users")).StatusCode);
+    }
+
+    /// <summary>
+    /// Quay does not disclose a token's scopes or expiry. For a supplied token the gateway shows the scopes Quay's answer
+    /// to GET /api/v1/user/ proves (a lower bound, said so), the rest as unverified, and no expiry with the reason; a
+    /// password supplied later mints with the full scopes again, not with that lower bound.
+    /// </summary>
+    [Fact]
+    public async Task A_supplied_tokens_scopes_are_a_verified_lower_bound_and_its_expiry_is_unknown_with_a_reason()
+    {
+        var registry = await AvailableAsync("qputscope", "3.18");
+        var created = await InitializeAsync(registry);
+        var account = (await _quay.AccountAsync(registry.Id))!;
+        async Task<string> MintAsync(string scope)
+        {
+            var (status, body) = await _quay.CallQuayDirectlyAsync(registry, HttpMethod.Post,
+                $"/api/v1/organization/{account.AutomationOrganization}/applications/{account.ClientId}/tokens", new { name = scope, scope }, created.AccessToken);
+            Assert.Equal(HttpStatusCode.OK, status);
+            return body!["token"]!.GetValue<string>();
+        }
+
+        var url = $"/v1/registries/{registry.Id}/quay/credentials";
+        async Task<JsonObject> PutTokenAsync(string scope)
+        {
+            using var put = await _quay.Client.PutAsJsonAsync(url, new { token = await MintAsync(scope) });
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+            return await put.ReadObjectAsync();
+        }
+
+        static string[] Strings(JsonNode? array) => array!.AsArray().Select(s => s!.GetValue<string>()).ToArray();
+
+        var reader = await PutTokenAsync("user:read repo:read");
+        Assert.Equal(("supplied", "verified-lower-bound"), (reader["kind"]!.GetValue<string>(), reader["scopesBasis"]!.GetValue<string>()));
+        Assert.Equal(["user:read"], Strings(reader["scopes"]));
+        Assert.Contains("repo:read", Strings(reader["unverifiedScopes"])); // held, but only a repository would show it
+        Assert.Null(reader["expiresAt"]);
+        Assert.Contains("does not tell", reader["expiresAtUnknownReason"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var orgAdmin = await PutTokenAsync("user:admin org:admin");
+        Assert.Equal(["org:admin", "user:admin"], Strings(orgAdmin["scopes"]));
+        var superUser = await PutTokenAsync(QuayTokenMinter.InitializeScopes);
+        Assert.Equal(["super:user", "user:admin"], Strings(superUser["scopes"])); // org:admin: a superuser's token may administer any org
+        Assert.Equal(superUser.ToJsonString(), (await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/status"))["quayCredentials"]!.ToJsonString());
+
+        using (var repoOnly = await _quay.Client.PutAsJsonAsync(url, new { token = await MintAsync("repo:admin") }))
+        {
+            await QuayScenario.AssertProblemAsync(repoOnly, HttpStatusCode.UnprocessableEntity, "quay-credentials-invalid");
+            Assert.Equal(401, (await repoOnly.ReadObjectAsync())["quayStatus"]!.GetValue<int>());
+        }
+
+        await PutTokenAsync("user:read");
+        using var byPassword = await _quay.Client.PutAsJsonAsync(url, new { username = "quayadmin", password = QuayScenario.Password });
+        Assert.Equal(HttpStatusCode.OK, byPassword.StatusCode);
+        var minted = await byPassword.ReadObjectAsync();
+        Assert.Equal(("granted", 0), (minted["scopesBasis"]!.GetValue<string>(), minted["unverifiedScopes"]!.AsArray().Count));
+        Assert.Equal(QuayTokenMinter.InitializeScopes.Split(' '), Strings(minted["scopes"]));
+        Assert.Null(minted["expiresAtUnknownReason"]);
     }
 
     /// <summary>

@@ -4,12 +4,15 @@ using System.Text;
 using System.Text.Json.Nodes;
 using k8s;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using QuayGateway.Quay;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 using QuayGateway.Tenants;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Tests.Rollout;
+using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Quay;
 
@@ -263,6 +266,66 @@ public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
             await QuayScenario.AssertProblemAsync(refused, HttpStatusCode.Forbidden, "namespace-not-allowed");
             Assert.Equal("organizations[0].robots[0].pullSecrets[0].namespace", (await refused.ReadObjectAsync())["field"]!.GetValue<string>());
         }
+    }
+
+    /// <summary>
+    /// A tenant's policy narrowed after a robot's pull secret was written: the job removes the Secret and says why in
+    /// the timeline and a webhook event, once per change of state (not on every resync), and again after a widening
+    /// and a second narrowing.
+    /// </summary>
+    [Fact]
+    public async Task A_pull_secret_whose_namespace_the_narrowed_policy_no_longer_allows_is_announced_once_per_change()
+    {
+        var tenant = $"narrow-{Guid.NewGuid():N}"[..14];
+        var prefix = ProvisioningScenario.UniqueNamespace("qnarrow");
+        var ns = $"{prefix}-one";
+        async Task SetPolicyAsync(string namespaces)
+        {
+            using var policy = await gateway.Client().PutAsJsonAsync($"/v1/tenants/{tenant}", new TenantPolicyRequest(["sandbox"], [namespaces]), TestJson.Options);
+            Assert.True(policy.IsSuccessStatusCode, await policy.Content.ReadAsStringAsync());
+        }
+
+        await SetPolicyAsync($"{prefix}-*");
+        var client = gateway.Client(await gateway.CreateKeyAsync(tenant, Scopes.RegistriesWrite, Scopes.RegistriesRead, Scopes.QuayAdmin));
+        var declared = new OrganizationSpec("testorg", "testorg@example.com", Robots: [new RobotSpec("ci", PullSecrets: [new PullSecretSpec(ns, "quay-pull")])]);
+        using var created = await client.PostJsonAsync("/v1/registries", QuayScenario.Request(ns, initialUser: Admin, organizations: declared));
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var id = (await created.ReadAsync<RegistryResponse>()).Id;
+        // The registry is the tenant's: the fixture's default client does not see it, the database does.
+        Assert.Equal(RegistryState.Ready, await GatewayFixture.EventuallyAsync(
+            () => gateway.WithDbAsync(db => db.Registries.AsNoTracking().Where(r => r.Id == id).Select(r => r.State).SingleAsync()),
+            state => state is RegistryState.Ready or RegistryState.Failed, TimeSpan.FromMinutes(2)));
+        await GatewayFixture.EventuallyAsync(() => PullSecretTokenAsync(ns, "quay-pull"), t => t is not null);
+        var robotId = await gateway.WithDbAsync(db => db.QuayRobots.Where(r => r.RegistryId == id).Select(r => r.Id).SingleAsync());
+
+        async Task<(int Refused, int Events)> RunJobAsync()
+        {
+            await using (var scope = gateway.Host.Services.CreateAsyncScope())
+            {
+                await scope.ServiceProvider.GetRequiredService<RobotPullSecretsJob>().RunAsync(robotId, CancellationToken.None);
+            }
+
+            return ((await _quay.TimelineAsync(id)).Count(e => e.Type == RobotPullSecretsJob.PullSecretRefusedEntry),
+                (await _quay.WebhookEventTypesAsync(id)).Count(t => t == WebhookEventTypes.QuayPullSecretRefused));
+        }
+
+        Assert.Equal((0, 0), await RunJobAsync());
+        await SetPolicyAsync($"{prefix}-elsewhere");
+        Assert.Equal((1, 1), await RunJobAsync());
+        Assert.Equal((1, 1), await RunJobAsync()); // the next resync changes nothing and says nothing new
+        Assert.Null(await PullSecretTokenAsync(ns, "quay-pull"));
+        var entry = (await _quay.TimelineAsync(id)).Single(e => e.Type == RobotPullSecretsJob.PullSecretRefusedEntry);
+        Assert.Contains($"{ns}/quay-pull", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("testorg+ci", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("no longer one the tenant may use", entry.Message, StringComparison.Ordinal);
+        Assert.Contains($"{prefix}-elsewhere", entry.Message, StringComparison.Ordinal); // the policy's own words: what it allows
+        Assert.Contains("removed", entry.Message, StringComparison.Ordinal);
+
+        await SetPolicyAsync($"{prefix}-*");
+        Assert.Equal((1, 1), await RunJobAsync());
+        Assert.NotNull(await PullSecretTokenAsync(ns, "quay-pull"));
+        await SetPolicyAsync($"{prefix}-elsewhere");
+        Assert.Equal((2, 2), await RunJobAsync());
     }
 
     private async Task<JsonNode> PutTeamAsync(string url, object body) => await PutAsync(url, body);

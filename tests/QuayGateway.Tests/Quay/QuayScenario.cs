@@ -67,7 +67,8 @@ public sealed class QuayScenario(GatewayFixture gateway)
     /// A call straight to the registry's simulated Quay, as a person with curl would make it (not through the gateway):
     /// <c>curl --proxy &lt;sandbox&gt; --cacert &lt;sandbox CA&gt; https://&lt;route host&gt;/…</c>.
     /// </summary>
-    public async Task<(HttpStatusCode Status, JsonNode? Body)> CallQuayDirectlyAsync(RegistryResponse registry, HttpMethod method, string path, object? body = null)
+    public async Task<(HttpStatusCode Status, JsonNode? Body)> CallQuayDirectlyAsync(RegistryResponse registry, HttpMethod method, string path, object? body = null,
+        string? bearer = null)
     {
         var ca = QuayTransport.LoadBundle(Sandbox.QuayCaPem);
         using var http = new HttpClient(new HttpClientHandler
@@ -76,6 +77,11 @@ public sealed class QuayScenario(GatewayFixture gateway)
             ServerCertificateCustomValidationCallback = (_, certificate, chain, _) => certificate is not null && QuayTransport.ChainsToBundle(certificate, chain, ca),
         }) { BaseAddress = new Uri(registry.RegistryEndpoint!) };
         using var request = new HttpRequestMessage(method, path.TrimStart('/')) { Content = body is null ? null : JsonContent.Create(body) };
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        }
+
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));

@@ -72,5 +72,9 @@ namespace QuayGateway.Client.Models
         #pragma warning disable CS1591
         QuayQuota_set,
         #pragma warning restore CS1591
+        [EnumMember(Value = "quay.pull_secret_refused")]
+        #pragma warning disable CS1591
+        QuayPull_secret_refused,
+        #pragma warning restore CS1591
     }
 }

@@ -20,8 +20,16 @@ namespace QuayGateway.Client.Models
 #else
         public string AutomationOrganization { get; set; }
 #endif
-        /// <summary>When the token expires; null when Quay did not say.</summary>
+        /// <summary>When the token expires; null when it is not known (see expiresAtUnknownReason).</summary>
         public DateTimeOffset? ExpiresAt { get; set; }
+        /// <summary>Why expiresAt is null; null when it is known. Quay does not tell a token&apos;s bearer its expiry, so a supplied token&apos;s is never known.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? ExpiresAtUnknownReason { get; set; }
+#nullable restore
+#else
+        public string ExpiresAtUnknownReason { get; set; }
+#endif
         /// <summary>How the token came about: `minted` (the gateway&apos;s durable token), `supplied` (given through PUT) or `initialize` (Quay&apos;s short-lived first-user token).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -44,13 +52,29 @@ namespace QuayGateway.Client.Models
         public DateTimeOffset? LastUsedAt { get; set; }
         /// <summary>Whether the gateway can mint a new token when Quay refuses this one (it holds the user&apos;s password).</summary>
         public bool? Renewable { get; set; }
-        /// <summary>The OAuth scopes Quay granted the token.</summary>
+        /// <summary>The token&apos;s OAuth scopes. For `minted` and `initialize` tokens, what Quay granted. For a `supplied` token, a verified lower bound: only the scopes Quay&apos;s answer to GET /api/v1/user/ with the token proves it holds (see scopesBasis); it may hold more.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<string>? Scopes { get; set; }
 #nullable restore
 #else
         public List<string> Scopes { get; set; }
+#endif
+        /// <summary>`granted`: the scopes Quay granted when the token was made. `verified-lower-bound`: a supplied token, whose scopes Quay does not disclose; scopes lists those its answers proved.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? ScopesBasis { get; set; }
+#nullable restore
+#else
+        public string ScopesBasis { get; set; }
+#endif
+        /// <summary>For a supplied token, the scopes Quay&apos;s answers neither proved nor ruled out (the repository scopes always, since they show only against a repository); empty otherwise.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public List<string>? UnverifiedScopes { get; set; }
+#nullable restore
+#else
+        public List<string> UnverifiedScopes { get; set; }
 #endif
         /// <summary>The Quay user the token acts as.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -80,12 +104,15 @@ namespace QuayGateway.Client.Models
             {
                 { "automationOrganization", n => { AutomationOrganization = n.GetStringValue(); } },
                 { "expiresAt", n => { ExpiresAt = n.GetDateTimeOffsetValue(); } },
+                { "expiresAtUnknownReason", n => { ExpiresAtUnknownReason = n.GetStringValue(); } },
                 { "kind", n => { Kind = n.GetStringValue(); } },
                 { "lastError", n => { LastError = n.GetStringValue(); } },
                 { "lastErrorAt", n => { LastErrorAt = n.GetDateTimeOffsetValue(); } },
                 { "lastUsedAt", n => { LastUsedAt = n.GetDateTimeOffsetValue(); } },
                 { "renewable", n => { Renewable = n.GetBoolValue(); } },
                 { "scopes", n => { Scopes = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
+                { "scopesBasis", n => { ScopesBasis = n.GetStringValue(); } },
+                { "unverifiedScopes", n => { UnverifiedScopes = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "username", n => { Username = n.GetStringValue(); } },
             };
         }
@@ -98,12 +125,15 @@ namespace QuayGateway.Client.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("automationOrganization", AutomationOrganization);
             writer.WriteDateTimeOffsetValue("expiresAt", ExpiresAt);
+            writer.WriteStringValue("expiresAtUnknownReason", ExpiresAtUnknownReason);
             writer.WriteStringValue("kind", Kind);
             writer.WriteStringValue("lastError", LastError);
             writer.WriteDateTimeOffsetValue("lastErrorAt", LastErrorAt);
             writer.WriteDateTimeOffsetValue("lastUsedAt", LastUsedAt);
             writer.WriteBoolValue("renewable", Renewable);
             writer.WriteCollectionOfPrimitiveValues<string>("scopes", Scopes);
+            writer.WriteStringValue("scopesBasis", ScopesBasis);
+            writer.WriteCollectionOfPrimitiveValues<string>("unverifiedScopes", UnverifiedScopes);
             writer.WriteStringValue("username", Username);
         }
     }

@@ -44,7 +44,7 @@ public static class RegistryExamples
         Registry.Conditions,
         new RolloutTiming(Created, Available, (Available - Created).TotalSeconds, Created.AddMinutes(30)),
         new RegistryQuayAccess("minted", "quayadmin", ["org:admin", "repo:admin", "repo:create", "repo:read", "repo:write", "super:user", "user:admin", "user:read"],
-            Available.AddYears(10), Available.AddMinutes(1), null, null, true, "quaygateway"));
+            "granted", [], Available.AddYears(10), null, Available.AddMinutes(1), null, null, true, "quaygateway"));
 
     public static readonly ComponentsResponse Components = new(Id, "quay-enterprise",
     [

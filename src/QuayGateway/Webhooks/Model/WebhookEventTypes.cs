@@ -20,6 +20,9 @@ public static class WebhookEventTypes
     public const string QuayTeamUpdated = "quay.team_updated";
     public const string QuayQuotaSet = "quay.quota_set";
 
+    /// <summary>A robot's pull secret is no longer written: the tenant's policy stopped allowing its namespace.</summary>
+    public const string QuayPullSecretRefused = "quay.pull_secret_refused";
+
     /// <summary>Sent by <c>POST /v1/webhooks/{id}/ping</c> only; not something to subscribe to.</summary>
     public const string Ping = "webhook.ping";
 
@@ -28,6 +31,6 @@ public static class WebhookEventTypes
         RegistryAccepted, RegistryApplied, RegistryProgressing, RegistryAvailable, RegistryBlocked, RegistryDegraded,
         RegistryFailed, RegistryDeleted, RegistryReady, QuayUserInitialized, QuayOrganizationCreated,
         QuayCredentialsRenewed, QuayCredentialsFailed,
-        QuayRobotCreated, QuayTeamUpdated, QuayQuotaSet,
+        QuayRobotCreated, QuayTeamUpdated, QuayQuotaSet, QuayPullSecretRefused,
     ];
 }

@@ -75,6 +75,43 @@ public sealed class OAuthTokenTests
         Assert.Equal(401, (await quay.Get("/api/v1/superuser/users/", token)).Status);
     }
 
+    /// <summary>
+    /// What <c>GET /api/v1/user/</c> shows a token follows its scopes (endpoints/api/user.py <c>user_view</c>,
+    /// auth/permissions.py): the gateway reads a supplied token's scopes from exactly these differences.
+    /// </summary>
+    [Fact]
+    public async Task The_user_view_shows_a_token_only_what_its_scopes_allow()
+    {
+        var quay = Quay("3.18");
+        var (token, clientId) = await OrgWithApplication(quay);
+        async Task<QuayReply> UserWith(string scope)
+        {
+            var minted = await quay.Post($"/api/v1/organization/quaygateway/applications/{clientId}/tokens", new { name = scope, scope }, token);
+            Assert.Equal(200, minted.Status);
+            return await quay.Get("/api/v1/user/", minted.Json!["token"]!.GetValue<string>());
+        }
+
+        var full = await quay.Get("/api/v1/user/", token);
+        var read = await UserWith("user:read");
+        var admin = await UserWith("user:admin org:admin");
+        var creator = await UserWith("user:admin repo:create");
+        var repoOnly = await UserWith("repo:read");
+
+        Assert.Equal(200, full.Status);
+        Assert.True(full.Json!["super_user"]!.GetValue<bool>());
+        Assert.Equal(["anonymous", "username", "avatar", "organizations"], ((JsonObject)read.Json!).Select(p => p.Key));
+        Assert.Equal(["name", "avatar", "can_create_repo", "public"], ((JsonObject)read.Json!["organizations"]![0]!).Select(p => p.Key));
+        Assert.False(read.Json!["organizations"]![0]!["can_create_repo"]!.GetValue<bool>());
+        Assert.Equal(("quayadmin@example.com", true, true), (admin.Json!["email"]!.GetValue<string>(), admin.Json!["organizations"]![0]!["is_org_admin"]!.GetValue<bool>(),
+            admin.Json!["organizations"]![0]!["can_create_repo"]!.GetValue<bool>()));
+        Assert.Null(admin.Json!["super_user"]); // a superuser, but the token lacks super:user
+        Assert.Equal((false, true), (creator.Json!["organizations"]![0]!["is_org_admin"]!.GetValue<bool>(), creator.Json!["organizations"]![0]!["can_create_repo"]!.GetValue<bool>()));
+        Assert.Equal(401, repoOnly.Status);
+        Assert.Equal(["session_required", "detail", "error_message", "error_type", "title", "type", "status"], ((JsonObject)repoOnly.Json!).Select(p => p.Key));
+        Assert.Equal(("Requires authentication", "invalid_token", false), (repoOnly.Json!["detail"]!.GetValue<string>(), repoOnly.Json!["error_type"]!.GetValue<string>(),
+            repoOnly.Json!["session_required"]!.GetValue<bool>()));
+    }
+
     [Fact]
     public async Task The_tokens_endpoint_answers_Quays_errors()
     {

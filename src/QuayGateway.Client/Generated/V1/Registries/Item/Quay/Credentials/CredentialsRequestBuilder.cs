@@ -34,7 +34,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Credentials
         {
         }
         /// <summary>
-        /// What the gateway acts with in this registry&apos;s Quay: kind (minted, supplied or initialize), the user, scopes, expiresAt, lastUsedAt, lastError and whether the gateway can mint a new token by itself (renewable). Never the token or a password. 409 quay-token-missing when none is stored.
+        /// What the gateway acts with in this registry&apos;s Quay: kind (minted, supplied or initialize), the user, scopes, expiresAt, lastUsedAt, lastError and whether the gateway can mint a new token by itself (renewable). Quay does not disclose a token&apos;s scopes or expiry to its bearer. For a supplied token, scopes is therefore a verified lower bound (scopesBasis verified-lower-bound): the scopes Quay&apos;s answer to GET /api/v1/user/ with the token proves (user:read or user:admin, super:user, org:admin), with the rest in unverifiedScopes; expiresAt is null and expiresAtUnknownReason says why. Minted and initialize tokens show what Quay granted (scopesBasis granted). Never the token or a password. 409 quay-token-missing when none is stored.
         /// </summary>
         /// <returns>A <see cref="global::QuayGateway.Client.Models.QuayCredentialsView"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -83,7 +83,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Credentials
             return await RequestAdapter.SendAsync<global::QuayGateway.Client.Models.QuayCredentialsView>(requestInfo, global::QuayGateway.Client.Models.QuayCredentialsView.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// {&quot;token&quot;}: a Quay OAuth token (for example from Organization → Applications → Generate Token), checked against Quay&apos;s GET /api/v1/user/. {&quot;username&quot;,&quot;password&quot;}: the gateway mints a 10-year token of its automation organization&apos;s application with them. Either is checked before it is stored: 422 quay-credentials-invalid with Quay&apos;s answer when Quay refuses. The password is kept (encrypted) for renewals only when Gateway:Quay:KeepBootstrapPassword is on.
+        /// {&quot;token&quot;}: a Quay OAuth token (for example from Organization → Applications → Generate Token), checked against Quay&apos;s GET /api/v1/user/; that answer is also what proves its scopes (a lower bound, see GET), since Quay says nothing else of a token&apos;s scopes or expiry. A token without user:read or user:admin cannot be checked this way (Quay answers 401) and is refused. {&quot;username&quot;,&quot;password&quot;}: the gateway mints a 10-year token of its automation organization&apos;s application with them. Either is checked before it is stored: 422 quay-credentials-invalid with Quay&apos;s answer when Quay refuses. The password is kept (encrypted) for renewals only when Gateway:Quay:KeepBootstrapPassword is on.
         /// </summary>
         /// <returns>A <see cref="global::QuayGateway.Client.Models.QuayCredentialsView"/></returns>
         /// <param name="body">The request body</param>
@@ -136,7 +136,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Credentials
             return await RequestAdapter.SendAsync<global::QuayGateway.Client.Models.QuayCredentialsView>(requestInfo, global::QuayGateway.Client.Models.QuayCredentialsView.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// What the gateway acts with in this registry&apos;s Quay: kind (minted, supplied or initialize), the user, scopes, expiresAt, lastUsedAt, lastError and whether the gateway can mint a new token by itself (renewable). Never the token or a password. 409 quay-token-missing when none is stored.
+        /// What the gateway acts with in this registry&apos;s Quay: kind (minted, supplied or initialize), the user, scopes, expiresAt, lastUsedAt, lastError and whether the gateway can mint a new token by itself (renewable). Quay does not disclose a token&apos;s scopes or expiry to its bearer. For a supplied token, scopes is therefore a verified lower bound (scopesBasis verified-lower-bound): the scopes Quay&apos;s answer to GET /api/v1/user/ with the token proves (user:read or user:admin, super:user, org:admin), with the rest in unverifiedScopes; expiresAt is null and expiresAtUnknownReason says why. Minted and initialize tokens show what Quay granted (scopesBasis granted). Never the token or a password. 409 quay-token-missing when none is stored.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -155,7 +155,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Quay.Credentials
             return requestInfo;
         }
         /// <summary>
-        /// {&quot;token&quot;}: a Quay OAuth token (for example from Organization → Applications → Generate Token), checked against Quay&apos;s GET /api/v1/user/. {&quot;username&quot;,&quot;password&quot;}: the gateway mints a 10-year token of its automation organization&apos;s application with them. Either is checked before it is stored: 422 quay-credentials-invalid with Quay&apos;s answer when Quay refuses. The password is kept (encrypted) for renewals only when Gateway:Quay:KeepBootstrapPassword is on.
+        /// {&quot;token&quot;}: a Quay OAuth token (for example from Organization → Applications → Generate Token), checked against Quay&apos;s GET /api/v1/user/; that answer is also what proves its scopes (a lower bound, see GET), since Quay says nothing else of a token&apos;s scopes or expiry. A token without user:read or user:admin cannot be checked this way (Quay answers 401) and is refused. {&quot;username&quot;,&quot;password&quot;}: the gateway mints a 10-year token of its automation organization&apos;s application with them. Either is checked before it is stored: 422 quay-credentials-invalid with Quay&apos;s answer when Quay refuses. The password is kept (encrypted) for renewals only when Gateway:Quay:KeepBootstrapPassword is on.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="body">The request body</param>
