@@ -165,7 +165,7 @@ public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
     public async Task The_session_keeps_the_ID_token_encrypted_and_sign_out_sends_it_to_the_provider_as_hint()
     {
         var jars = new Dictionary<string, BrowserCookies>(StringComparer.Ordinal);
-        var (alice, _) = await SignInAsync("alice", "/v1/registries", jars);
+        var (alice, _) = await SignInAsync("alice", "/signin?returnUrl=/v1/registries", jars);
         var hash = SessionAuthenticationHandler.Hash(alice[SessionAuthenticationHandler.CookieName]!);
         var stored = await fixture.WithDbAsync(db => Task.FromResult(
             db.BrowserSessions.Where(s => s.TokenHash == hash).Select(s => s.ProtectedIdToken).Single()));
