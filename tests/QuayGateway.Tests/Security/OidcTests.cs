@@ -229,6 +229,33 @@ public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
         Assert.Contains("holds no ID token", page, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task With_a_provider_that_offers_no_sign_out_the_session_ends_here_and_the_page_says_so()
+    {
+        var port = GatewayProcess.FreePort();
+        var gatewayUrl = $"http://127.0.0.1:{port}";
+        await using var provider = await OidcProvider.StartAsync([gatewayUrl + "/signin-oidc"], rpInitiatedLogout: false);
+        await using var gateway = await GatewayProcess.StartOnPortAsync(port, fixture.ConnectionString, GatewayFixture.AdminKey,
+            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
+            $"--Gateway:Auth:Oidc:Authority={provider.Issuer}", "--Gateway:Auth:Oidc:Audience=quay-gateway",
+            "--Gateway:Auth:Oidc:ClientId=gateway", "--Gateway:Auth:Oidc:ClientSecret=gateway-secret",
+            "--Gateway:Auth:Oidc:TenantClaim=org", "--Gateway:Auth:Oidc:ScopeClaim=permissions",
+            "--Gateway:Auth:Oidc:RequireHttpsMetadata=false");
+        var (alice, _) = await BrowseAsync(new Dictionary<string, BrowserCookies>(StringComparer.Ordinal),
+            new HttpRequestMessage(HttpMethod.Get, gatewayUrl + "/signin?returnUrl=/v1/registries"), "alice", gatewayUrl);
+        var hash = SessionAuthenticationHandler.Hash(alice[SessionAuthenticationHandler.CookieName]!);
+        Assert.True(await fixture.WithDbAsync(db => Task.FromResult(db.BrowserSessions.Any(s => s.TokenHash == hash && s.ProtectedIdToken != null))));
+
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(gatewayUrl) };
+        using var signedOut = await alice.SendAsync(http, new HttpRequestMessage(HttpMethod.Post, "/signout"));
+
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Equal(SignInApi.SignedOutPath + "?provider=unsupported", signedOut.Headers.Location!.OriginalString);
+        Assert.False(await fixture.WithDbAsync(db => Task.FromResult(db.BrowserSessions.Any(s => s.TokenHash == hash))));
+        var page = await http.GetStringAsync(signedOut.Headers.Location);
+        Assert.Contains("end_session_endpoint", page, StringComparison.Ordinal);
+    }
+
     private static string Base64UrlDecode(string segment) =>
         System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(segment.Replace('-', '+').Replace('_', '/').PadRight((segment.Length + 3) / 4 * 4, '=')));
 
@@ -243,8 +270,10 @@ public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
     }
 
     /// <summary>Follows redirects and fills the provider's forms (login, consent, sign-out confirmation) until a gateway page.</summary>
-    private async Task<(BrowserCookies Gateway, HttpResponseMessage Landed)> BrowseAsync(Dictionary<string, BrowserCookies> jars, HttpRequestMessage request, string person)
+    private async Task<(BrowserCookies Gateway, HttpResponseMessage Landed)> BrowseAsync(
+        Dictionary<string, BrowserCookies> jars, HttpRequestMessage request, string person, string? gatewayUrl = null)
     {
+        gatewayUrl ??= _gateway.Url;
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
         request.Headers.Accept.ParseAdd("text/html");
         for (var hop = 0; hop < 20; hop++)
@@ -260,7 +289,7 @@ public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
 
             var html = await response.Content.ReadAsStringAsync();
             // The provider's pages (login, then consent) are forms to fill and send.
-            if (response.StatusCode == HttpStatusCode.OK && request.RequestUri!.Authority != new Uri(_gateway.Url).Authority
+            if (response.StatusCode == HttpStatusCode.OK && request.RequestUri!.Authority != new Uri(gatewayUrl).Authority
                 && html.Contains("<form", StringComparison.Ordinal))
             {
                 var (action, fields) = BrowserCookies.Form(html);
@@ -274,7 +303,7 @@ public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
                 continue;
             }
 
-            return (Jar(jars, new Uri(_gateway.Url)), response);
+            return (Jar(jars, new Uri(gatewayUrl)), response);
         }
 
         throw new InvalidOperationException("The browsing did not end within 20 hops.");
