@@ -700,6 +700,10 @@ namespace QuayGateway.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
 
+                    b.Property<string>("ProtectedIdToken")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_id_token");
+
                     b.PrimitiveCollection<string[]>("Scopes")
                         .IsRequired()
                         .HasColumnType("text[]")

@@ -18,6 +18,13 @@ public sealed class BrowserSession
 
     /// <summary>The stored API key the session was made from; null for OIDC and the bootstrap key.</summary>
     public string? ApiKeyId { get; init; }
+    /// <summary>
+    /// The OIDC provider's ID token, encrypted with Data Protection (<see cref="SessionIdTokens"/>): sent back as
+    /// <c>id_token_hint</c> when the person signs out, so the provider ends its own session too. Null for key sessions
+    /// and for OIDC sessions that began before it was kept.
+    /// </summary>
+    public string? ProtectedIdToken { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset ExpiresAt { get; init; }
 }

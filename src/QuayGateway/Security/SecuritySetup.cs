@@ -36,6 +36,7 @@ public static class SecuritySetup
         builder.Services.AddSingleton(new BootstrapKey(auth.BootstrapApiKey));
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<ApiKeyCache>();
+        builder.Services.AddSingleton<SessionIdTokens>();
         builder.Services.AddDatabaseNotificationHandler<ApiKeyRevocations>();
 
         builder.Services.AddAntiforgery(o => o.Cookie.Name = "QuayGateway.Antiforgery");
@@ -87,6 +88,9 @@ public static class SecuritySetup
                 o.SaveTokens = false;
                 o.SignInScheme = SessionAuthenticationHandler.SchemeName;
                 o.CallbackPath = "/signin-oidc";
+                // RP-initiated logout: the provider sends the browser back here, and the handler on to /signed-out.
+                o.SignedOutCallbackPath = SignInApi.SignedOutCallbackPath;
+                o.SignedOutRedirectUri = SignInApi.SignedOutPath;
                 o.TokenValidationParameters.ClockSkew = oidc.ClockSkew;
                 o.Scope.Clear();
                 foreach (var scope in oidc.SignInScopes.Split(' ', StringSplitOptions.RemoveEmptyEntries))
@@ -106,6 +110,23 @@ public static class SecuritySetup
                         else
                         {
                             context.Principal = principal;
+                            // Only the ID token goes on to the session (encrypted there), for sign-out's id_token_hint;
+                            // SaveTokens stays off, so the access token is kept nowhere.
+                            if ((context.TokenEndpointResponse?.IdToken ?? context.ProtocolMessage?.IdToken) is { Length: > 0 } idToken)
+                            {
+                                context.Properties!.StoreTokens([new AuthenticationToken { Name = SessionAuthenticationHandler.IdTokenName, Value = idToken }]);
+                            }
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                    // The session row is already gone when the handler builds the logout request, so /signout hands the
+                    // hint over in the request's items (not the properties: those travel, encrypted, in the state).
+                    OnRedirectToIdentityProviderForSignOut = context =>
+                    {
+                        if (context.HttpContext.Items[SignInApi.IdTokenHintItem] is string hint)
+                        {
+                            context.ProtocolMessage.IdTokenHint = hint;
                         }
 
                         return Task.CompletedTask;

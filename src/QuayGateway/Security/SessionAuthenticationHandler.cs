@@ -22,7 +22,8 @@ internal sealed class SessionAuthenticationHandler(
     UrlEncoder encoder,
     IOptions<AuthOptions> auth,
     IHostEnvironment environment,
-    BootstrapKey bootstrap)
+    BootstrapKey bootstrap,
+    SessionIdTokens idTokens)
     : SignInAuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "Session";
@@ -39,6 +40,9 @@ internal sealed class SessionAuthenticationHandler(
 
     /// <summary>The dashboard's path: there the cookie also authenticates the dashboard's own (antiforgery-checked) actions.</summary>
     public const string DashboardPath = "/hangfire";
+
+    /// <summary>The name under which the OIDC sign-in hands the ID token over in the sign-in's properties.</summary>
+    public const string IdTokenName = "id_token";
 
     /// <summary>Whether a cookie may authenticate this request at all.</summary>
     public static bool Applies(HttpRequest request) =>
@@ -97,6 +101,8 @@ internal sealed class SessionAuthenticationHandler(
             Scopes = [.. user.FindAll(Scopes.ScopeClaim).Select(c => c.Value).Distinct()],
             Subject = subject.Length > 200 ? subject[..200] : subject,
             ApiKeyId = keyId,
+            // Only the OIDC sign-in hands over an ID token (SecuritySetup); it is kept for the provider's sign-out.
+            ProtectedIdToken = properties?.GetTokenValue(IdTokenName) is { Length: > 0 } idToken ? idTokens.Protect(idToken) : null,
             CreatedAt = now,
             ExpiresAt = now + auth.Value.SessionLifetime,
         };
@@ -109,6 +115,26 @@ internal sealed class SessionAuthenticationHandler(
         {
             Response.Redirect(redirect);
         }
+    }
+
+    /// <summary>
+    /// The encrypted ID token of the session this request's cookie names, if that session is live: read before the
+    /// sign-out deletes the row, so <c>/signout</c> can send the provider its <c>id_token_hint</c>.
+    /// </summary>
+    public static async Task<string?> FindProtectedIdTokenAsync(HttpContext context, TimeProvider time)
+    {
+        if (context.Request.Cookies[CookieName] is not { Length: > 0 } token)
+        {
+            return null;
+        }
+
+        var hash = Hash(token);
+        var now = time.GetUtcNow();
+        var db = context.RequestServices.GetRequiredService<GatewayDb>();
+        return await db.BrowserSessions.AsNoTracking()
+            .Where(s => s.TokenHash == hash && s.ExpiresAt > now)
+            .Select(s => s.ProtectedIdToken)
+            .FirstOrDefaultAsync(context.RequestAborted);
     }
 
     protected override async Task HandleSignOutAsync(AuthenticationProperties? properties)

@@ -19,8 +19,26 @@ public static class SignInApi
         app.MapGet(SessionAuthenticationHandler.SignInPath, SignIn).AllowAnonymous().ExcludeFromDescription();
         app.MapPost(SessionAuthenticationHandler.SignInPath, SignInWithKeyAsync).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
         app.MapPost("/signout", SignOutAsync).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
+        app.MapGet(SignedOutPath, SignedOut).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
+
+    /// <summary>Where the provider sends the browser back after its sign-out (the OIDC handler answers it).</summary>
+    public const string SignedOutCallbackPath = "/signout-callback-oidc";
+
+    /// <summary>The page that says what was signed out.</summary>
+    public const string SignedOutPath = "/signed-out";
+
+    /// <summary>The request item in which <c>/signout</c> hands the ID token to the OIDC handler's logout request.</summary>
+    public const string IdTokenHintItem = "QuayGateway.IdTokenHint";
+
+    /// <summary>Why the provider's session was left alone, as <c>/signed-out?provider=</c> says.</summary>
+    private static readonly Dictionary<string, string> ProviderKept = new(StringComparer.Ordinal)
+    {
+        ["no-token"] = "The gateway holds no ID token for this session (it began before the gateway kept one, or had already ended), so it could not ask the provider to sign you out.",
+        ["unsupported"] = "The provider announces no sign-out endpoint (end_session_endpoint).",
+        ["unreachable"] = "The provider's metadata could not be read.",
+    };
 
     /// <summary>Whether the key form is offered: asked for, or by default in Development, and never beside OIDC sign-in.</summary>
     public static bool KeySignInEnabled(AuthOptions auth, IHostEnvironment environment) =>
@@ -77,11 +95,60 @@ public static class SignInApi
         return TypedResults.Redirect(back);
     }
 
-    private static async Task<RedirectHttpResult> SignOutAsync(HttpContext context, CancellationToken ct)
+    /// <summary>
+    /// Ends the session here (row and cookie, as always). With OIDC sign-in, also at the provider (RP-initiated
+    /// logout): the browser goes to its <c>end_session_endpoint</c> with the session's ID token as
+    /// <c>id_token_hint</c>, and comes back through <see cref="SignedOutCallbackPath"/> to <see cref="SignedOutPath"/>.
+    /// Otherwise the provider's session would let the next <c>/signin</c> through without asking for a password.
+    /// </summary>
+    private static async Task<IResult> SignOutAsync(
+        HttpContext context, IOptions<AuthOptions> auth, IOptionsMonitor<OpenIdConnectOptions> oidcOptions, SessionIdTokens idTokens,
+        TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
     {
-        ct.ThrowIfCancellationRequested();
+        var protectedIdToken = await SessionAuthenticationHandler.FindProtectedIdTokenAsync(context, time);
         await context.SignOutAsync(SessionAuthenticationHandler.SchemeName);
-        return TypedResults.Redirect(SessionAuthenticationHandler.SignInPath);
+        if (auth.Value.Provider is not { Authority: not null, ClientId: not null })
+        {
+            return TypedResults.Redirect(SessionAuthenticationHandler.SignInPath);
+        }
+
+        if (idTokens.TryUnprotect(protectedIdToken) is not { } idToken)
+        {
+            return SignedOutLocally("no-token");
+        }
+
+        try
+        {
+            var manager = oidcOptions.Get(OpenIdConnectDefaults.AuthenticationScheme).ConfigurationManager!;
+            var metadata = await manager.GetConfigurationAsync(ct);
+            if (string.IsNullOrEmpty(metadata.EndSessionEndpoint))
+            {
+                return SignedOutLocally("unsupported");
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException or IOException)
+        {
+            // Signed out here already; the provider's sign-out is best effort. The message only, never the token.
+            loggers.CreateLogger(typeof(SignInApi)).LogWarning("Signed out locally only: the OIDC provider's metadata could not be read ({Error})", e.Message);
+            return SignedOutLocally("unreachable");
+        }
+
+        context.Items[IdTokenHintItem] = idToken;
+        return TypedResults.SignOut(new AuthenticationProperties { RedirectUri = SignedOutPath }, [OpenIdConnectDefaults.AuthenticationScheme]);
+    }
+
+    private static RedirectHttpResult SignedOutLocally(string reason) => TypedResults.Redirect($"{SignedOutPath}?provider={reason}");
+
+    private static ContentHttpResult SignedOut(HttpContext context, string? provider)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        var body = provider is null
+            ? "<h1>Signed out</h1><p id=\"signed-out\" data-provider=\"ended\">You are signed out of the gateway and of the sign-in provider.</p>"
+            : "<h1>Signed out of the gateway</h1><p id=\"signed-out\" data-provider=\"kept\">You are signed out of the gateway, but not of the sign-in provider: " +
+              System.Net.WebUtility.HtmlEncode(ProviderKept.GetValueOrDefault(provider, "the provider was not asked to sign you out.")) +
+              " The next sign-in may pass through the provider without asking for your password; sign out there as well on a shared computer.</p>";
+        return TypedResults.Content(SignInPages.Page("Signed out", body + $"<p><a href=\"{context.Request.PathBase}{SessionAuthenticationHandler.SignInPath}\">Sign in again</a></p>"),
+            "text/html; charset=utf-8");
     }
 
     private static ContentHttpResult Form(HttpContext context, IAntiforgery antiforgery, string back, string? error, int status)

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using QuayGateway.DevServices;
+using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -11,7 +13,8 @@ namespace QuayGateway.Tests.Security;
 /// The system Chromium (Debian's <c>chromium</c>, driven headless by <c>Security/node/browser.mjs</c> with
 /// puppeteer-core) against one gateway process on <c>127.0.0.1</c> and the test OIDC provider on <c>localhost</c>, so
 /// the sign-in redirects are cross-site as in production: the job dashboard's redirect and recurring jobs page, Swagger
-/// UI's OAuth2 sign-in and a request made from it, and a page following <c>/v1/events</c> with <c>EventSource</c>.
+/// UI's OAuth2 sign-in and a request made from it, a page following <c>/v1/events</c> with <c>EventSource</c>, and
+/// signing out at the gateway and the provider (RP-initiated logout).
 /// A failing step leaves screenshots in <see cref="BrowserHost.Screenshots"/> (<c>.ci/results/screenshots</c>).
 /// </summary>
 public sealed class BrowserTests(BrowserHost host, ITestOutputHelper output) : IClassFixture<BrowserHost>
@@ -50,6 +53,37 @@ public sealed class BrowserTests(BrowserHost host, ITestOutputHelper output) : I
         Assert.Equal("Accepted", states[0]);
         Assert.Equal("Ready", states[^1]);
     }
+
+    [Fact]
+    public async Task Signing_out_ends_the_session_on_the_gateway_and_at_the_provider()
+    {
+        var result = await host.RunAsync(output, "signout", new { person = "alice", cookieName = SessionAuthenticationHandler.CookieName });
+
+        // Before: the provider's own session lets a second sign-in through without a password (what sign-out must end).
+        Assert.False(result["before"]!["askedForLogin"]!.GetValue<bool>(), "the provider asked for a password before anyone signed out");
+        Assert.StartsWith(host.Gateway.Url + "/v1/registries", result["before"]!["url"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // The gateway sent the browser to the provider's end_session_endpoint with the ID token as hint.
+        var logout = result["logout"]!;
+        Assert.Equal(host.Provider.Issuer + "/session/end", logout["at"]!.GetValue<string>());
+        var parameters = logout["params"]!.AsArray().Select(p => p!.GetValue<string>()).ToList();
+        Assert.Contains("id_token_hint", parameters);
+        Assert.Equal(host.Gateway.Url + "/signout-callback-oidc", logout["postLogoutRedirectUri"]!.GetValue<string>());
+        Assert.Equal(host.Gateway.Url + "/signed-out", result["signedOut"]!["url"]!.GetValue<string>());
+        Assert.Equal("ended", result["signedOut"]!["provider"]!.GetValue<string>());
+
+        // (a) The gateway's session is gone: the browser's reads are refused, and so is the old cookie sent again.
+        Assert.Equal(401, result["readAfter"]!.GetValue<int>());
+        var cookie = result["cookie"]!.GetValue<string>();
+        using var http = new HttpClient { BaseAddress = new Uri(host.Gateway.Url) };
+        var replay = new HttpRequestMessage(HttpMethod.Get, "/v1/registries");
+        replay.Headers.Add("Cookie", $"{SessionAuthenticationHandler.CookieName}={cookie}");
+        using var replayed = await http.SendAsync(replay);
+        Assert.Equal(HttpStatusCode.Unauthorized, replayed.StatusCode);
+
+        // (b) The provider's session is gone: signing in again asks for credentials.
+        Assert.True(result["after"]!["askedForLogin"]!.GetValue<bool>(), $"signing in after signing out did not ask for credentials (at {result["after"]!["url"]})");
+    }
 }
 
 /// <summary>One provider and one gateway (with its job server and an in-process sandbox cluster) for all browser tests.</summary>
@@ -78,7 +112,7 @@ public sealed class BrowserHost : IAsyncLifetime
         _postgres = await DevPostgres.StartThrowawayAsync();
         var port = GatewayProcess.FreePort();
         var url = $"http://127.0.0.1:{port}";
-        Provider = await OidcProvider.StartAsync([url + "/signin-oidc"], [url + "/swagger/oauth2-redirect.html"]);
+        Provider = await OidcProvider.StartAsync([url + "/signin-oidc"], [url + "/swagger/oauth2-redirect.html"], [url + "/signout-callback-oidc"]);
         Gateway = await GatewayProcess.StartOnPortAsync(port, _postgres.ConnectionString, AdminKey,
             "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:DefaultCluster=sandbox",
             $"--Gateway:Auth:Oidc:Authority={Provider.Issuer}", "--Gateway:Auth:Oidc:Audience=quay-gateway",

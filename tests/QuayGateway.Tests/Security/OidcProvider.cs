@@ -47,7 +47,14 @@ public sealed class OidcProvider : IAsyncDisposable
         }
     }
 
-    public static async Task<OidcProvider> StartAsync(IEnumerable<string> redirectUris, IEnumerable<string>? swaggerRedirectUris = null)
+    /// <summary>
+    /// Starts the providers. The gateway client may use <paramref name="redirectUris"/> to sign in and
+    /// <paramref name="postLogoutRedirectUris"/> to come back from signing out (RP-initiated logout, on unless
+    /// <paramref name="rpInitiatedLogout"/> is false: then discovery names no <c>end_session_endpoint</c>).
+    /// </summary>
+    public static async Task<OidcProvider> StartAsync(
+        IEnumerable<string> redirectUris, IEnumerable<string>? swaggerRedirectUris = null,
+        IEnumerable<string>? postLogoutRedirectUris = null, bool rpInitiatedLogout = true)
     {
         if (!Directory.Exists(Path.Combine(Folder, "node_modules", "oidc-provider")))
         {
@@ -62,7 +69,10 @@ public sealed class OidcProvider : IAsyncDisposable
             RedirectStandardError = true,
         };
         start.ArgumentList.Add("provider.mjs");
-        start.ArgumentList.Add(JsonSerializer.Serialize(new { redirectUris, swaggerRedirectUris = swaggerRedirectUris ?? [] }));
+        start.ArgumentList.Add(JsonSerializer.Serialize(new
+        {
+            redirectUris, swaggerRedirectUris = swaggerRedirectUris ?? [], postLogoutRedirectUris = postLogoutRedirectUris ?? [], rpInitiatedLogout,
+        }));
         var process = Process.Start(start)!;
         var errors = new List<string>();
         process.ErrorDataReceived += (_, e) =>

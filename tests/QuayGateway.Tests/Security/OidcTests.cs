@@ -25,7 +25,8 @@ public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
     {
         var port = GatewayProcess.FreePort();
         var gatewayUrl = $"http://127.0.0.1:{port}";
-        _provider = await OidcProvider.StartAsync([gatewayUrl + "/signin-oidc"], [gatewayUrl + "/swagger/oauth2-redirect.html"]);
+        _provider = await OidcProvider.StartAsync([gatewayUrl + "/signin-oidc"], [gatewayUrl + "/swagger/oauth2-redirect.html"],
+            [gatewayUrl + SignInApi.SignedOutCallbackPath]);
         _gateway = await GatewayProcess.StartOnPortAsync(port, fixture.ConnectionString, GatewayFixture.AdminKey,
             "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
             $"--Gateway:Auth:Oidc:Authority={_provider.Issuer}", "--Gateway:Auth:Oidc:Audience=quay-gateway",
@@ -160,16 +161,120 @@ public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
         Assert.True(await Task.WhenAny(ended, Task.Delay(TimeSpan.FromSeconds(10))) == ended, "the OIDC session's stream is still open");
     }
 
+    [Fact]
+    public async Task The_session_keeps_the_ID_token_encrypted_and_sign_out_sends_it_to_the_provider_as_hint()
+    {
+        var jars = new Dictionary<string, BrowserCookies>(StringComparer.Ordinal);
+        var (alice, _) = await SignInAsync("alice", "/signin?returnUrl=/v1/registries", jars);
+        var hash = SessionAuthenticationHandler.Hash(alice[SessionAuthenticationHandler.CookieName]!);
+        var stored = await fixture.WithDbAsync(db => Task.FromResult(
+            db.BrowserSessions.Where(s => s.TokenHash == hash).Select(s => s.ProtectedIdToken).Single()));
+        Assert.False(string.IsNullOrEmpty(stored), "the OIDC session kept no ID token");
+
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(_gateway.Url) };
+        using var signedOut = await alice.SendAsync(http, new HttpRequestMessage(HttpMethod.Post, "/signout"));
+
+        // The browser goes to the provider's end_session_endpoint, with the ID token as hint and the way back.
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        var logout = signedOut.Headers.Location!;
+        Assert.Equal(_provider.Issuer + "/session/end", logout.GetLeftPart(UriPartial.Path));
+        var query = System.Web.HttpUtility.ParseQueryString(logout.Query);
+        Assert.Equal(_gateway.Url + SignInApi.SignedOutCallbackPath, query["post_logout_redirect_uri"]);
+        var idToken = query["id_token_hint"]!;
+        var segments = idToken.Split('.');
+        Assert.Equal(3, segments.Length);
+        var claims = JsonNode.Parse(Base64UrlDecode(segments[1]))!;
+        Assert.Equal("alice", claims["sub"]!.GetValue<string>());
+        Assert.Equal("gateway", claims["aud"]!.GetValue<string>());
+
+        // What the database held is not that token, nor any part of it: it is encrypted.
+        Assert.DoesNotContain(idToken, stored, StringComparison.Ordinal);
+        Assert.All(segments, segment => Assert.DoesNotContain(segment, stored, StringComparison.Ordinal));
+        Assert.DoesNotContain("eyJ", stored, StringComparison.Ordinal);
+
+        // The row is gone at once; the provider's confirmation brings the browser back to /signed-out.
+        Assert.False(await fixture.WithDbAsync(db => Task.FromResult(db.BrowserSessions.Any(s => s.TokenHash == hash))));
+        var (_, landed) = await BrowseAsync(jars, new HttpRequestMessage(HttpMethod.Get, logout), "alice");
+        Assert.Equal(HttpStatusCode.OK, landed.StatusCode);
+        Assert.Equal(_gateway.Url + SignInApi.SignedOutPath, landed.RequestMessage!.RequestUri!.ToString());
+        Assert.Contains("data-provider=\"ended\"", await landed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_session_without_an_ID_token_signs_out_here_and_says_the_provider_was_not_asked()
+    {
+        // An OIDC session from before the gateway kept ID tokens.
+        var token = Guid.NewGuid().ToString("N");
+        var hash = SessionAuthenticationHandler.Hash(token);
+        await fixture.WithDbAsync(async db =>
+        {
+            db.BrowserSessions.Add(new BrowserSession
+            {
+                TokenHash = hash, Tenant = "oidc-acme", Scopes = [Scopes.RegistriesRead], Subject = "alice",
+                CreatedAt = DateTimeOffset.UtcNow, ExpiresAt = DateTimeOffset.UtcNow.AddHours(1),
+            });
+            return await db.SaveChangesAsync();
+        });
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(_gateway.Url) };
+        var request = new HttpRequestMessage(HttpMethod.Post, "/signout");
+        request.Headers.Add("Cookie", $"{SessionAuthenticationHandler.CookieName}={token}");
+
+        using var signedOut = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Equal(SignInApi.SignedOutPath + "?provider=no-token", signedOut.Headers.Location!.OriginalString);
+        Assert.False(await fixture.WithDbAsync(db => Task.FromResult(db.BrowserSessions.Any(s => s.TokenHash == hash))));
+        var page = await http.GetStringAsync(signedOut.Headers.Location);
+        Assert.Contains("data-provider=\"kept\"", page, StringComparison.Ordinal);
+        Assert.Contains("holds no ID token", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_a_provider_that_offers_no_sign_out_the_session_ends_here_and_the_page_says_so()
+    {
+        var port = GatewayProcess.FreePort();
+        var gatewayUrl = $"http://127.0.0.1:{port}";
+        await using var provider = await OidcProvider.StartAsync([gatewayUrl + "/signin-oidc"], rpInitiatedLogout: false);
+        await using var gateway = await GatewayProcess.StartOnPortAsync(port, fixture.ConnectionString, GatewayFixture.AdminKey,
+            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
+            $"--Gateway:Auth:Oidc:Authority={provider.Issuer}", "--Gateway:Auth:Oidc:Audience=quay-gateway",
+            "--Gateway:Auth:Oidc:ClientId=gateway", "--Gateway:Auth:Oidc:ClientSecret=gateway-secret",
+            "--Gateway:Auth:Oidc:TenantClaim=org", "--Gateway:Auth:Oidc:ScopeClaim=permissions",
+            "--Gateway:Auth:Oidc:RequireHttpsMetadata=false");
+        var (alice, _) = await BrowseAsync(new Dictionary<string, BrowserCookies>(StringComparer.Ordinal),
+            new HttpRequestMessage(HttpMethod.Get, gatewayUrl + "/signin?returnUrl=/v1/registries"), "alice", gatewayUrl);
+        var hash = SessionAuthenticationHandler.Hash(alice[SessionAuthenticationHandler.CookieName]!);
+        Assert.True(await fixture.WithDbAsync(db => Task.FromResult(db.BrowserSessions.Any(s => s.TokenHash == hash && s.ProtectedIdToken != null))));
+
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(gatewayUrl) };
+        using var signedOut = await alice.SendAsync(http, new HttpRequestMessage(HttpMethod.Post, "/signout"));
+
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Equal(SignInApi.SignedOutPath + "?provider=unsupported", signedOut.Headers.Location!.OriginalString);
+        Assert.False(await fixture.WithDbAsync(db => Task.FromResult(db.BrowserSessions.Any(s => s.TokenHash == hash))));
+        var page = await http.GetStringAsync(signedOut.Headers.Location);
+        Assert.Contains("end_session_endpoint", page, StringComparison.Ordinal);
+    }
+
+    private static string Base64UrlDecode(string segment) =>
+        System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(segment.Replace('-', '+').Replace('_', '/').PadRight((segment.Length + 3) / 4 * 4, '=')));
+
     /// <summary>
     /// As a browser: the dashboard sends it to /signin, that to the provider (another host), whose login and consent
     /// forms it fills, and the provider back to the gateway, which sets the session and returns to the dashboard.
     /// </summary>
-    private async Task<(BrowserCookies Gateway, HttpResponseMessage Landed)> SignInAsync(string person, string page)
+    private Task<(BrowserCookies Gateway, HttpResponseMessage Landed)> SignInAsync(string person, string page, Dictionary<string, BrowserCookies>? jars = null)
     {
-        var jars = new Dictionary<string, BrowserCookies>(StringComparer.Ordinal);
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(_gateway.Url), page));
+        return BrowseAsync(jars ?? new Dictionary<string, BrowserCookies>(StringComparer.Ordinal), request, person);
+    }
+
+    /// <summary>Follows redirects and fills the provider's forms (login, consent, sign-out confirmation) until a gateway page.</summary>
+    private async Task<(BrowserCookies Gateway, HttpResponseMessage Landed)> BrowseAsync(
+        Dictionary<string, BrowserCookies> jars, HttpRequestMessage request, string person, string? gatewayUrl = null)
+    {
+        gatewayUrl ??= _gateway.Url;
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
-        var url = new Uri(new Uri(_gateway.Url), page);
-        var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Accept.ParseAdd("text/html");
         for (var hop = 0; hop < 20; hop++)
         {
@@ -177,15 +282,14 @@ public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
             var response = await jar.SendAsync(http, request);
             if (response.Headers.Location is { } location)
             {
-                url = new Uri(request.RequestUri!, location);
-                request = new HttpRequestMessage(HttpMethod.Get, url);
+                request = new HttpRequestMessage(HttpMethod.Get, new Uri(request.RequestUri!, location));
                 request.Headers.Accept.ParseAdd("text/html");
                 continue;
             }
 
             var html = await response.Content.ReadAsStringAsync();
             // The provider's pages (login, then consent) are forms to fill and send.
-            if (response.StatusCode == HttpStatusCode.OK && request.RequestUri!.Authority != new Uri(_gateway.Url).Authority
+            if (response.StatusCode == HttpStatusCode.OK && request.RequestUri!.Authority != new Uri(gatewayUrl).Authority
                 && html.Contains("<form", StringComparison.Ordinal))
             {
                 var (action, fields) = BrowserCookies.Form(html);
@@ -199,10 +303,10 @@ public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
                 continue;
             }
 
-            return (Jar(jars, new Uri(_gateway.Url)), response);
+            return (Jar(jars, new Uri(gatewayUrl)), response);
         }
 
-        throw new InvalidOperationException("The sign-in did not end within 20 hops.");
+        throw new InvalidOperationException("The browsing did not end within 20 hops.");
     }
 
     private static BrowserCookies Jar(Dictionary<string, BrowserCookies> jars, Uri uri)

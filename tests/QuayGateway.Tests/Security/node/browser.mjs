@@ -1,6 +1,6 @@
 // Drives the system Chromium (puppeteer-core, headless) through one scenario against a running gateway and the test
 // OIDC provider (provider.mjs). Usage: node browser.mjs '<json>' with
-//   {"scenario":"hangfire"|"swagger"|"live", "gateway":"http://127.0.0.1:P", "issuer":"http://localhost:Q",
+//   {"scenario":"hangfire"|"swagger"|"live"|"signout", "gateway":"http://127.0.0.1:P", "issuer":"http://localhost:Q",
 //    "person":"root", "screenshots":"/path", "chromium":"/usr/bin/chromium", ...scenario settings}
 // Prints one JSON line with what it saw and exits 0, or prints the failure (with the step) and exits 1. When a step
 // fails, every open page is saved as <screenshots>/<scenario>-<step>-<n>.png.
@@ -44,9 +44,9 @@ const visited = [];
 function track(page) {
   page.setDefaultTimeout(timeout);
   page.setDefaultNavigationTimeout(timeout);
-  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) visited.push(frame.url()); });
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) visited.push(withoutHint(frame.url())); });
   page.on('response', (response) => {
-    if (response.request().isNavigationRequest()) visited.push(`${response.status()} ${response.url()}`);
+    if (response.request().isNavigationRequest()) visited.push(`${response.status()} ${withoutHint(response.url())}`);
   });
 }
 
@@ -62,6 +62,12 @@ async function signInAtProvider(page, person) {
     await Promise.all([page.waitForNavigation().catch(() => {}), page.click('button[type=submit]')]);
   }
 }
+
+// The ID token in a logout request stays out of the test output.
+const withoutHint = (url) => url.replace(/([?&]id_token_hint=)[^&]*/, '$1(hidden)');
+
+// Whether the provider asks for credentials (its login form), rather than sending the browser straight back.
+const askedForLogin = async (page) => page.url().startsWith(options.issuer) && (await page.$('input[name=login]')) !== null;
 
 const text = (page, selector) => page.$eval(selector, (e) => e.textContent.trim());
 
@@ -195,6 +201,48 @@ const scenarios = {
       { timeout: options.readyTimeoutMs ?? 180000 }));
     const states = await page.$$eval('#states li', (items) => items.map((i) => i.dataset.state));
     return { created, states };
+  },
+
+  // RP-initiated logout. Sign in through the provider; signing in again passes straight through (the provider's own
+  // session). Sign out with the gateway's button, confirm at the provider, land on /signed-out. Then the gateway's
+  // reads refuse the browser, and /signin makes the provider ask for credentials again.
+  async signout(page) {
+    const signin = `${options.gateway}/signin?returnUrl=${encodeURIComponent('/v1/registries?limit=1')}`;
+    await step('sign-in', () => page.goto(signin));
+    await step('provider-login', () => signInAtProvider(page, options.person ?? 'alice'));
+    await step('signed-in', async () => {
+      if (!page.url().startsWith(`${options.gateway}/v1/registries`)) throw new Error(`expected to be back on the gateway, at ${page.url()}`);
+    });
+    const before = await step('sign-in-again', async () => {
+      await page.goto(signin);
+      return { url: page.url(), askedForLogin: await askedForLogin(page) };
+    });
+    const cookie = await step('cookie', async () => (await page.cookies(options.gateway)).find((c) => c.name === options.cookieName)?.value);
+    await step('sign-out-button', async () => {
+      // A signed-in person without platform:admin gets the dashboard's 403 page, which has the sign-out button.
+      await page.goto(`${options.gateway}/hangfire`);
+      await page.waitForSelector('form[action$="/signout"] button');
+    });
+    const logout = await step('sign-out', async () => {
+      await Promise.all([page.waitForNavigation(), page.click('form[action$="/signout"] button')]);
+      const url = new URL(page.url());
+      return { at: url.origin + url.pathname, params: [...url.searchParams.keys()], postLogoutRedirectUri: url.searchParams.get('post_logout_redirect_uri') };
+    });
+    await step('provider-confirm', async () => {
+      if (!page.url().startsWith(options.issuer)) throw new Error(`expected the provider's sign-out confirmation, at ${withoutHint(page.url())}`);
+      await page.waitForSelector('button[name=logout][value=yes]');
+      await Promise.all([page.waitForNavigation(), page.click('button[name=logout][value=yes]')]);
+    });
+    const signedOut = await step('signed-out', async () => {
+      await page.waitForSelector('#signed-out');
+      return { url: page.url(), provider: await page.$eval('#signed-out', (e) => e.dataset.provider), text: await text(page, '#signed-out') };
+    });
+    const readAfter = await step('read-after', async () => (await page.goto(`${options.gateway}/v1/registries`)).status());
+    const after = await step('sign-in-after', async () => {
+      await page.goto(signin);
+      return { url: page.url(), askedForLogin: await askedForLogin(page) };
+    });
+    return { before, cookie, logout, signedOut, readAfter, after };
   },
 };
 

@@ -1,5 +1,6 @@
 // A real OpenID Connect provider (node-oidc-provider) for the gateway's tests, on loopback.
-// Usage: node provider.mjs '<json>' where json is {"redirectUris":["http://127.0.0.1:P/signin-oidc", ...]}.
+// Usage: node provider.mjs '<json>' where json is {"redirectUris":["http://127.0.0.1:P/signin-oidc", ...],
+//   "postLogoutRedirectUris":["http://127.0.0.1:P/signout-callback-oidc"], "swaggerRedirectUris":[...]}.
 // Prints one JSON line with the issuers, then serves until stdin closes:
 //   issuer    the provider the gateway trusts (http://localhost:<port>, another host name than the gateway's 127.0.0.1)
 //   impostor  same issuer name and key id, but its own signing key (tokens it signs are wrongly signed)
@@ -47,6 +48,8 @@ function configuration(issuer) {
   clients.push({
     client_id: 'gateway', client_secret: 'gateway-secret', grant_types: ['authorization_code'], response_types: ['code'],
     redirect_uris: options.redirectUris ?? [], token_endpoint_auth_method: 'client_secret_post',
+    // RP-initiated logout: where the provider may send the browser back after signing the person out.
+    post_logout_redirect_uris: options.postLogoutRedirectUris ?? [],
   });
   // Swagger UI: a public client (PKCE, no secret).
   clients.push({
@@ -76,6 +79,9 @@ function configuration(issuer) {
     },
     features: {
       clientCredentials: { enabled: true },
+      // RP-initiated logout (end_session_endpoint), with the provider's confirmation page; on unless told otherwise,
+      // so a test can also meet a provider that offers no sign-out.
+      rpInitiatedLogout: { enabled: options.rpInitiatedLogout ?? true },
       devInteractions: { enabled: true },
       resourceIndicators: {
         enabled: true,
