@@ -92,6 +92,8 @@ public static class OpenApiSetup
     /// <summary>
     /// Documents a string property of <typeparamref name="T"/> (or each item of a list of strings) as an enum of
     /// <paramref name="values"/>: pass the code's own list (a feature's constants), so the document cannot drift from it.
+    /// On a map (a dictionary the answer always fills for every value), the values are its keys: an object with each as a
+    /// required property of the map's value type; the JSON stays the same.
     /// </summary>
     public static WebApplicationBuilder DocumentValues<T>(this WebApplicationBuilder builder, string property, IEnumerable<string> values)
     {

@@ -22,12 +22,7 @@ public sealed record QuayCredentialsView(
     DateTimeOffset? LastErrorAt, bool Renewable, string? AutomationOrganization)
 {
     public static QuayCredentialsView? Of(QuayAccount? account) => account is { ProtectedToken: not null }
-        ? new(account.CredentialKind switch
-            {
-                QuayCredentialKind.Minted => "minted",
-                QuayCredentialKind.Supplied => "supplied",
-                _ => "initialize",
-            }, account.CredentialUser ?? account.Username, account.Scopes?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
+        ? new(account.CredentialKind.ApiName(), account.CredentialUser ?? account.Username, account.Scopes?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
             account.TokenExpiresAt, account.LastUsedAt, account.LastError, account.LastErrorAt, account.ProtectedPassword is not null,
             account.AutomationOrganization)
         : null;
@@ -130,7 +125,7 @@ public sealed class QuayCredentials(
         var now = time.GetUtcNow();
         await AnnounceAsync(registry.Id, (own, r) =>
         {
-            own.Record(r, "QuayCredentialsRenewed", "QuayCredentialsRenewed",
+            own.Record(r, TimelineEntryType.QuayCredentialsRenewed, "QuayCredentialsRenewed",
                 $"{why}; minted a new Quay token for '{username}' through {minted.Path} (expires {minted.ExpiresAt:u}).", now);
             own.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsRenewed, now, new Dictionary<string, string>
             {
@@ -170,7 +165,7 @@ public sealed class QuayCredentials(
         {
             await AnnounceAsync(registry.Id, (own, r) =>
             {
-                own.Record(r, "QuayCredentialsFailed", "QuayCredentialsFailed", $"{error} {QuayProblem.CredentialsRemedy}", now);
+                own.Record(r, TimelineEntryType.QuayCredentialsFailed, "QuayCredentialsFailed", $"{error} {QuayProblem.CredentialsRemedy}", now);
                 own.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsFailed, now, new Dictionary<string, string> { ["reason"] = error });
             });
         }

@@ -80,12 +80,12 @@ public sealed class RobotPullSecretsJob(
         if (robot.Deleted)
         {
             db.QuayRobots.Remove(robot);
-            db.Record(registry, "QuayPullSecretsRemoved", "QuayPullSecretsRemoved",
+            db.Record(registry, TimelineEntryType.QuayPullSecretsRemoved, "QuayPullSecretsRemoved",
                 $"Removed the pull secrets of deleted Quay robot '{robot.FullName}'.", now);
         }
         else if (!robot.WrittenPullSecrets.SequenceEqual(wanted))
         {
-            db.Record(registry, "QuayPullSecretsWritten", "QuayPullSecretsWritten",
+            db.Record(registry, TimelineEntryType.QuayPullSecretsWritten, "QuayPullSecretsWritten",
                 $"Pull secrets of Quay robot '{robot.FullName}': {(wanted.Count == 0 ? "none" : string.Join(", ", wanted.Select(w => $"{w.Namespace}/{w.Name}")))}.", now);
             robot.WrittenPullSecrets = wanted;
         }

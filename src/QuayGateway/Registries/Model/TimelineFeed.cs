@@ -32,14 +32,14 @@ public readonly record struct TimelinePosition(long Xact, long Id) : IComparable
 
 /// <summary>One timeline entry with what a reader filters on and shows: its registry's tenant and name.</summary>
 public sealed record TimelineRecord(
-    TimelinePosition Position, Guid RegistryId, string Tenant, string RegistryName, DateTimeOffset At, string Type, RegistryState State,
+    TimelinePosition Position, Guid RegistryId, string Tenant, string RegistryName, DateTimeOffset At, TimelineEntryType Type, RegistryState State,
     string? Reason, string? Message)
 {
     public long Id => Position.Id;
 }
 
 /// <summary>Which entries a reader wants: always one tenant's; optionally one registry, type or state; ids above <see cref="AfterId"/>.</summary>
-public sealed record TimelineFilter(string Tenant, Guid? RegistryId = null, string? Type = null, RegistryState? State = null, long AfterId = 0)
+public sealed record TimelineFilter(string Tenant, Guid? RegistryId = null, TimelineEntryType? Type = null, RegistryState? State = null, long AfterId = 0)
 {
     public bool Matches(TimelineRecord r) =>
         r.Tenant == Tenant && r.Id > AfterId
@@ -75,7 +75,7 @@ public static class TimelineQueries
             if (filter.Type is { } type)
             {
                 conditions.Add("e.type = @type");
-                command.Parameters.AddWithValue("type", type);
+                command.Parameters.AddWithValue("type", type.ToString());
             }
 
             if (filter.State is { } state)
@@ -125,7 +125,7 @@ public static class TimelineQueries
 
             rows.Add(new TimelineRecord(
                 new TimelinePosition(long.Parse(reader.GetString(1), CultureInfo.InvariantCulture), reader.GetInt64(2)),
-                reader.GetGuid(3), reader.GetString(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetString(7),
+                reader.GetGuid(3), reader.GetString(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), Enum.Parse<TimelineEntryType>(reader.GetString(7)),
                 Enum.Parse<RegistryState>(reader.GetString(8)), reader.IsDBNull(9) ? null : reader.GetString(9),
                 reader.IsDBNull(10) ? null : reader.GetString(10)));
         }
