@@ -51,6 +51,8 @@ public sealed record TimelineFilter(string Tenant, Guid? RegistryId = null, Time
 /// <summary>Reads the timeline table below the horizon, in commit order. The only code that knows <c>xact_id</c>.</summary>
 public static class TimelineQueries
 {
+    private static readonly string[] KnownTypes = Enum.GetNames<TimelineEntryType>();
+
     /// <summary>
     /// Up to <paramref name="limit"/> entries after <paramref name="after"/> that <paramref name="filter"/> wants (all
     /// tenants' when it is null), and the horizon of the same snapshot: every entry below it has been considered, so a
@@ -101,7 +103,7 @@ public static class TimelineQueries
             UNION ALL
             (SELECT NULL, e.xact_id::text, e.id, e.registry_id, r.tenant, r.name, e.at, e.type, e.state, e.reason, e.message, NULL
              FROM gateway.registry_events e JOIN gateway.registries r ON r.id = e.registry_id
-             WHERE (e.xact_id, e.id) > (@xact::xid8, @id) AND e.xact_id < (SELECT xmin FROM h)
+             WHERE (e.xact_id, e.id) > (@xact::xid8, @id) AND e.xact_id < (SELECT xmin FROM h) AND e.type = ANY(@known_types)
              {string.Concat(conditions.Select(c => " AND " + c))}
              ORDER BY e.xact_id, e.id
              LIMIT @limit)
@@ -109,6 +111,9 @@ public static class TimelineQueries
         command.Parameters.Add(new NpgsqlParameter("xact", NpgsqlDbType.Text) { Value = after.Xact.ToString(CultureInfo.InvariantCulture) });
         command.Parameters.AddWithValue("id", after.Id);
         command.Parameters.AddWithValue("limit", limit);
+        // Only the types this replica knows: one a newer replica writes (during a rolling upgrade) shows once this one
+        // runs that version too, instead of failing every reader here. Filtered in SQL, so limits and positions stay exact.
+        command.Parameters.AddWithValue("known_types", KnownTypes);
 
         var rows = new List<TimelineRecord>();
         long horizon = 0;
