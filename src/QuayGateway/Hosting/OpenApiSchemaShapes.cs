@@ -121,7 +121,7 @@ public sealed partial class OpenApiSchemaShapes(
                 if (valued.AdditionalProperties is { } counted)
                 {
                     // A map keyed by the values, each always present: an object a generator can give a property per key.
-                    valued.Properties = values.Values.ToDictionary(v => v, _ => counted.CreateShallowCopy(), StringComparer.Ordinal);
+                    valued.Properties = values.Values.ToDictionary(v => v, v => Keyed(counted, values.DescribeKey?.Invoke(v)), StringComparer.Ordinal);
                     valued.Required = new HashSet<string>(values.Values, StringComparer.Ordinal);
                     valued.AdditionalProperties = null;
                     valued.AdditionalPropertiesAllowed = false;
@@ -143,6 +143,13 @@ public sealed partial class OpenApiSchemaShapes(
                 };
             }
         }
+    }
+
+    /// <summary>The schema of one key of a map documented by its keys: the map's value schema, with the key's description.</summary>
+    private static IOpenApiSchema Keyed(IOpenApiSchema value, string? description)
+    {
+        var copy = value.CreateShallowCopy();
+        return copy is OpenApiSchema inline && description is not null ? Describe(inline, description) : copy;
     }
 
     private static OpenApiSchema Describe(OpenApiSchema schema, string description)

@@ -20,8 +20,10 @@ public static class RegistriesApi
             .DocumentValues<ComponentView>(nameof(ComponentView.Kind), QuayComponents.Kinds)
             .DocumentValues<QuayRegistryObjectComponent>(nameof(QuayRegistryObjectComponent.Kind), QuayComponents.Kinds)
             .DocumentValues<TeamSpec>(nameof(TeamSpec.Role), OrganizationResourceRules.TeamRoles)
-            .DocumentValues<FleetStatusResponse>(nameof(FleetStatusResponse.ByState), GetFleetStatus.CountedStates.Select(s => s.ToString()))
-            .DocumentValues<FleetStatusResponse>(nameof(FleetStatusResponse.ByHealth), GetFleetStatus.CountedHealth.Select(h => h.ToString()))
+            .DocumentValues<FleetStatusResponse>(nameof(FleetStatusResponse.ByState), GetFleetStatus.CountedStates.Select(s => s.ToString()),
+                state => $"How many registries are in state `{state}`.")
+            .DocumentValues<FleetStatusResponse>(nameof(FleetStatusResponse.ByHealth), GetFleetStatus.CountedHealth.Select(h => h.ToString()),
+                health => $"How many registries have health `{health}`.")
             .DocumentRegistryExamples();
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.Section);
         builder.Services.AddSingleton<RegistryReader>();
