@@ -32,7 +32,7 @@ public sealed class ConcurrencyRetryTests(GatewayFixture gateway)
         var registry = await db.Registries.SingleAsync(r => r.Id == id);
 
         // Another writer saves the same row after it was read here: the version read here is stale now.
-        var otherWrite = DateTimeOffset.UtcNow.AddYears(1);
+        var otherWrite = new DateTimeOffset(2031, 4, 5, 6, 7, 8, TimeSpan.Zero); // whole seconds: PostgreSQL keeps microseconds
         await gateway.WithDbAsync(async other =>
         {
             var row = await other.Registries.SingleAsync(r => r.Id == id);
