@@ -150,7 +150,7 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
         "cluster" => "Only registries on this cluster.",
         "namespace" => "Only registries in this namespace.",
         "registry" => "Only the timeline of this registry (its id).",
-        "type" => "Only timeline entries of this type (`StateChanged`, `ConditionChanged`, `Drift`, ...).",
+        "type" => "Only timeline entries of this type.",
         "format" => "`json` (the default) or `yaml` (two YAML documents, as applied and as live).",
         "status" => "Only deliveries with this status.",
         "actor" => "Only entries of this actor (an API key's id or a token's subject).",

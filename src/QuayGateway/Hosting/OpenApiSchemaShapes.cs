@@ -36,8 +36,8 @@ public sealed class DocumentedAsAttribute(Type shape) : Attribute
 /// </summary>
 /// <para>
 /// Also, for every wire type: each property's description from the XML comments (<c>&lt;param&gt;</c> of a positional
-/// record, else the property's <c>&lt;summary&gt;</c>); enums the features declare from their own lists of values
-/// (<see cref="OpenApiSetup.DocumentValues{T}"/>); and the examples they declare per wire type
+/// record, else the property's <c>&lt;summary&gt;</c>); enums (and the keys of maps) the features declare from their own lists of
+/// values (<see cref="OpenApiSetup.DocumentValues{T}"/>); and the examples they declare per wire type
 /// (<see cref="OpenApiSetup.DocumentExample{T}"/>), so Swagger UI and generated clients show realistic values.
 /// </para>
 public sealed partial class OpenApiSchemaShapes(
@@ -118,8 +118,19 @@ public sealed partial class OpenApiSchemaShapes(
 
             if (_values[(context.Type, property.Name)].FirstOrDefault() is { } values && concrete.Properties[name] is OpenApiSchema valued)
             {
-                var target = valued.Type?.HasFlag(JsonSchemaType.Array) == true && valued.Items is OpenApiSchema items ? items : valued;
-                target.Enum = [.. values.Values.Select(v => (JsonNode)v)];
+                if (valued.AdditionalProperties is { } counted)
+                {
+                    // A map keyed by the values, each always present: an object a generator can give a property per key.
+                    valued.Properties = values.Values.ToDictionary(v => v, v => Keyed(counted, values.DescribeKey?.Invoke(v)), StringComparer.Ordinal);
+                    valued.Required = new HashSet<string>(values.Values, StringComparer.Ordinal);
+                    valued.AdditionalProperties = null;
+                    valued.AdditionalPropertiesAllowed = false;
+                }
+                else
+                {
+                    var target = valued.Type?.HasFlag(JsonSchemaType.Array) == true && valued.Items is OpenApiSchema items ? items : valued;
+                    target.Enum = [.. values.Values.Select(v => (JsonNode)v)];
+                }
             }
 
             if (XmlDescription(context.Type, property.Name) is { } description)
@@ -132,6 +143,13 @@ public sealed partial class OpenApiSchemaShapes(
                 };
             }
         }
+    }
+
+    /// <summary>The schema of one key of a map documented by its keys: the map's value schema, with the key's description.</summary>
+    private static IOpenApiSchema Keyed(IOpenApiSchema value, string? description)
+    {
+        var copy = value.CreateShallowCopy();
+        return copy is OpenApiSchema inline && description is not null ? Describe(inline, description) : copy;
     }
 
     private static OpenApiSchema Describe(OpenApiSchema schema, string description)

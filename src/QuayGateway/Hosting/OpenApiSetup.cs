@@ -92,15 +92,18 @@ public static class OpenApiSetup
     /// <summary>
     /// Documents a string property of <typeparamref name="T"/> (or each item of a list of strings) as an enum of
     /// <paramref name="values"/>: pass the code's own list (a feature's constants), so the document cannot drift from it.
+    /// On a map (a dictionary the answer always fills for every value), the values are its keys: an object with each as a
+    /// required property of the map's value type, described by <paramref name="describeKey"/>; the JSON stays the same.
     /// </summary>
-    public static WebApplicationBuilder DocumentValues<T>(this WebApplicationBuilder builder, string property, IEnumerable<string> values)
+    public static WebApplicationBuilder DocumentValues<T>(
+        this WebApplicationBuilder builder, string property, IEnumerable<string> values, Func<string, string>? describeKey = null)
     {
         if (typeof(T).GetProperty(property) is null)
         {
             throw new ArgumentException($"{typeof(T).Name} has no property {property}.", nameof(property));
         }
 
-        builder.Services.AddSingleton(new DocumentedValues(typeof(T), property, [.. values]));
+        builder.Services.AddSingleton(new DocumentedValues(typeof(T), property, [.. values], describeKey));
         return builder;
     }
 
@@ -119,7 +122,7 @@ public static class OpenApiSetup
     public sealed record DocumentedExample(Type Type, object Value);
 
     /// <summary>The values a property takes, for the document (<see cref="DocumentValues{T}"/>).</summary>
-    public sealed record DocumentedValues(Type Type, string Property, IReadOnlyList<string> Values);
+    public sealed record DocumentedValues(Type Type, string Property, IReadOnlyList<string> Values, Func<string, string>? DescribeKey = null);
 
     /// <summary>Attaches a request example that Swagger UI pre-fills.</summary>
     public static RouteHandlerBuilder WithRequestExample(this RouteHandlerBuilder builder, object example) =>

@@ -20,4 +20,21 @@ public static class Problems
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, detail: "The request has invalid fields; see 'errors'.",
             title: "Validation failed", type: ProblemTypes.ValidationFailed);
+
+    /// <summary>
+    /// A 400 unless each value of the query parameter is one of <typeparamref name="T"/>'s names, as the document lists
+    /// them. The framework refuses an unknown name itself, but binds any number (<c>?type=99</c>), and a filter on a value
+    /// that does not exist would answer an empty page instead of saying what is wrong.
+    /// </summary>
+    public static ValidationProblem? UnlessEnumName<T>(HttpContext http, string parameter)
+        where T : struct, Enum
+    {
+        var names = Enum.GetNames<T>();
+        return http.Request.Query[parameter].FirstOrDefault(v => !names.Contains(v, StringComparer.Ordinal)) is { } unknown
+            ? Validation(new Dictionary<string, string[]>
+            {
+                [parameter] = [$"'{TextGuard.Printable(unknown)}' is not one of: {string.Join(", ", names)}."],
+            })
+            : null;
+    }
 }

@@ -93,6 +93,16 @@ public enum QuayCredentialKind
     Supplied,
 }
 
+/// <summary>How the API names a <see cref="QuayCredentialKind"/> (<c>"kind": "minted"</c>): the one list the document shows.</summary>
+public static class QuayCredentialKinds
+{
+    /// <summary>Every kind's API name, in declaration order.</summary>
+    public static readonly IReadOnlyList<string> All = [.. Enum.GetValues<QuayCredentialKind>().Select(ApiName)];
+
+    /// <summary>The kind's name in the API: lower case, like the other kinds the API shows.</summary>
+    public static string ApiName(this QuayCredentialKind kind) => kind.ToString().ToLowerInvariant();
+}
+
 internal sealed class QuayAccountConfiguration : IEntityTypeConfiguration<QuayAccount>
 {
     public void Configure(EntityTypeBuilder<QuayAccount> builder)

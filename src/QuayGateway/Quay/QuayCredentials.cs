@@ -37,12 +37,7 @@ public sealed record QuayCredentialsView(
 
         var supplied = account.CredentialKind == QuayCredentialKind.Supplied;
         var scopes = account.Scopes?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
-        return new(account.CredentialKind switch
-            {
-                QuayCredentialKind.Minted => "minted",
-                QuayCredentialKind.Supplied => "supplied",
-                _ => "initialize",
-            }, account.CredentialUser ?? account.Username, scopes, supplied ? VerifiedLowerBound : Granted,
+        return new(account.CredentialKind.ApiName(), account.CredentialUser ?? account.Username, scopes, supplied ? VerifiedLowerBound : Granted,
             supplied ? QuayTokenScopes.NotProven(scopes) : [],
             account.TokenExpiresAt, account.TokenExpiresAt is null ? QuayTokenScopes.ExpiryUnknownReason : null,
             account.LastUsedAt, account.LastError, account.LastErrorAt, account.ProtectedPassword is not null,
@@ -148,7 +143,7 @@ public sealed class QuayCredentials(
         var now = time.GetUtcNow();
         await AnnounceAsync(registry.Id, (own, r) =>
         {
-            own.Record(r, "QuayCredentialsRenewed", "QuayCredentialsRenewed",
+            own.Record(r, TimelineEntryType.QuayCredentialsRenewed, "QuayCredentialsRenewed",
                 $"{why}; minted a new Quay token for '{username}' through {minted.Path} (expires {minted.ExpiresAt:u}).", now);
             own.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsRenewed, now, new Dictionary<string, string>
             {
@@ -188,7 +183,7 @@ public sealed class QuayCredentials(
         {
             await AnnounceAsync(registry.Id, (own, r) =>
             {
-                own.Record(r, "QuayCredentialsFailed", "QuayCredentialsFailed", $"{error} {QuayProblem.CredentialsRemedy}", now);
+                own.Record(r, TimelineEntryType.QuayCredentialsFailed, "QuayCredentialsFailed", $"{error} {QuayProblem.CredentialsRemedy}", now);
                 own.AddWebhookEvent(r, WebhookEventTypes.QuayCredentialsFailed, now, new Dictionary<string, string> { ["reason"] = error });
             });
         }

@@ -157,7 +157,7 @@ public static class QuayCredentialsApi
         var now = time.GetUtcNow();
         db.ChangeTracker.Clear();
         await db.UpdateRegistryAsync(await db.Registries.SingleAsync(r => r.Id == id, ct), r =>
-            db.Record(r, "QuayCredentialsReplaced", "QuayCredentialsReplaced",
+            db.Record(r, TimelineEntryType.QuayCredentialsReplaced, "QuayCredentialsReplaced",
                 kind == QuayCredentialKind.Supplied
                     ? $"Stored a Quay token supplied for '{username}' (scopes Quay's answers prove: {(stored.Scopes.Length == 0 ? "none" : stored.Scopes)}; expiry unknown)."
                     : $"Minted and stored a Quay token for '{username}' through {stored.Path} (expires {stored.ExpiresAt:u}).", now), CancellationToken.None);

@@ -188,7 +188,7 @@ public sealed class QuayInitializer(
         await db.UpdateRegistryAsync(registry, r =>
         {
             ErasePassword(r);
-            db.Record(r, "QuayUserInitialized", "QuayUserInitialized", $"Created Quay's first user '{user.Username}' and stored its token (expires {account.TokenExpiresAt:u}).", now);
+            db.Record(r, TimelineEntryType.QuayUserInitialized, "QuayUserInitialized", $"Created Quay's first user '{user.Username}' and stored its token (expires {account.TokenExpiresAt:u}).", now);
             db.AddWebhookEvent(r, WebhookEventTypes.QuayUserInitialized, now, new Dictionary<string, string> { ["username"] = user.Username });
         }, CancellationToken.None);
         logger.LogInformation("Initialized Quay user {Username} for registry {RegistryId}", user.Username, registry.Id);
@@ -220,14 +220,14 @@ public sealed class QuayInitializer(
             var warning = $"The durable token could not be minted ({failure!.Reason}); the stored token is Quay's initialize token, which " +
                           $"expires at {created.TokenExpiresAt:u}. {QuayProblem.CredentialsRemedy}";
             await db.UpdateRegistryAsync(await db.Registries.SingleAsync(r => r.Id == registry.Id), r =>
-                db.Record(r, "QuayDurableTokenFailed", "QuayDurableTokenFailed", warning, now), CancellationToken.None);
+                db.Record(r, TimelineEntryType.QuayDurableTokenFailed, "QuayDurableTokenFailed", warning, now), CancellationToken.None);
             logger.LogWarning("Minting a durable Quay token for registry {RegistryId} failed: {Reason}", registry.Id, failure.Reason);
             return created with { Warning = warning };
         }
 
         await credentials.StoreAsync(registry.Id, minted, QuayCredentialKind.Minted, user.Username, keep, CancellationToken.None);
         await db.UpdateRegistryAsync(await db.Registries.SingleAsync(r => r.Id == registry.Id), r =>
-            db.Record(r, "QuayDurableTokenMinted", "QuayDurableTokenMinted",
+            db.Record(r, TimelineEntryType.QuayDurableTokenMinted, "QuayDurableTokenMinted",
                 $"Minted a durable Quay token for '{user.Username}' in organization '{minted.Organization}' through {minted.Path} " +
                 $"(expires {minted.ExpiresAt:u}); it replaces the initialize token.", now), CancellationToken.None);
         logger.LogInformation("Minted a durable Quay token for registry {RegistryId} through {Path}", registry.Id, minted.Path);
@@ -239,7 +239,7 @@ public sealed class QuayInitializer(
         account.InFlightUntil = null;
         await db.SaveChangesAsync(CancellationToken.None);
         var now = time.GetUtcNow();
-        await db.UpdateRegistryAsync(registry, r => db.Record(r, "QuayInitializeUnconfirmed", "QuayInitializeUnconfirmed",
+        await db.UpdateRegistryAsync(registry, r => db.Record(r, TimelineEntryType.QuayInitializeUnconfirmed, "QuayInitializeUnconfirmed",
             $"user/initialize got no clear answer ({why}); Quay may have created the user.", now), CancellationToken.None);
         logger.LogWarning("user/initialize for registry {RegistryId} has an unknown outcome: {Reason}", registry.Id, why);
     }
@@ -253,7 +253,7 @@ public sealed class QuayInitializer(
         await db.UpdateRegistryAsync(registry, r =>
         {
             ErasePassword(r); // it can no longer be used
-            db.Record(r, "QuayTokenLost", "QuayTokenLost", $"Quay's first user '{account.Username}' exists, but the answer that carried its token was lost.", now);
+            db.Record(r, TimelineEntryType.QuayTokenLost, "QuayTokenLost", $"Quay's first user '{account.Username}' exists, but the answer that carried its token was lost.", now);
         }, CancellationToken.None);
         logger.LogWarning("Quay for registry {RegistryId} was initialized by a call whose answer was lost", registry.Id);
     }

@@ -72,7 +72,7 @@ public sealed class QuayOrganizationResources(
                 var now = time.GetUtcNow();
                 robot.ProtectedToken = tokens.Protect(token);
                 robot.TokenUpdatedAt = now;
-                db.Record(registry, "QuayRobotTokenRegenerated", "QuayRobotTokenRegenerated", $"Regenerated the token of Quay robot '{robot.FullName}'.", now);
+                db.Record(registry, TimelineEntryType.QuayRobotTokenRegenerated, "QuayRobotTokenRegenerated", $"Regenerated the token of Quay robot '{robot.FullName}'.", now);
                 if (robot.PullSecrets.Count > 0)
                 {
                     db.EnqueueJob(RobotPullSecretsJob.For(robot.Id));
@@ -97,7 +97,7 @@ public sealed class QuayOrganizationResources(
             }
 
             var now = time.GetUtcNow();
-            db.Record(registry, "QuayRobotDeleted", "QuayRobotDeleted", $"Deleted Quay robot '{org}+{name}'.", now);
+            db.Record(registry, TimelineEntryType.QuayRobotDeleted, "QuayRobotDeleted", $"Deleted Quay robot '{org}+{name}'.", now);
             if (robot is not null)
             {
                 robot.Deleted = true;
@@ -191,7 +191,7 @@ public sealed class QuayOrganizationResources(
             if (changed)
             {
                 var verb = createdNow ? "Created" : "Updated";
-                db.Record(registry, "QuayTeamUpdated", "QuayTeamUpdated",
+                db.Record(registry, TimelineEntryType.QuayTeamUpdated, "QuayTeamUpdated",
                     $"{verb} team '{spec.Name}' of Quay organization '{org}' (role {spec.Role}, {final.Count} member(s)).", now);
                 db.AddWebhookEvent(registry, WebhookEventTypes.QuayTeamUpdated, now, new Dictionary<string, string>
                 {
@@ -233,7 +233,7 @@ public sealed class QuayOrganizationResources(
             }
 
             var now = time.GetUtcNow();
-            db.Record(registry, "QuayQuotaSet", "QuayQuotaSet", $"Set the storage quota of Quay organization '{org}' to {limitBytes} bytes.", now);
+            db.Record(registry, TimelineEntryType.QuayQuotaSet, "QuayQuotaSet", $"Set the storage quota of Quay organization '{org}' to {limitBytes} bytes.", now);
             db.AddWebhookEvent(registry, WebhookEventTypes.QuayQuotaSet, now, new Dictionary<string, string>
             {
                 ["organization"] = org, ["limitBytes"] = limitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -324,7 +324,7 @@ public sealed class QuayOrganizationResources(
         db.QuayRobots.Add(robot);
         if (createdByGateway)
         {
-            db.Record(registry, "QuayRobotCreated", "QuayRobotCreated", $"Created Quay robot '{robot.FullName}'.", now);
+            db.Record(registry, TimelineEntryType.QuayRobotCreated, "QuayRobotCreated", $"Created Quay robot '{robot.FullName}'.", now);
             db.AddWebhookEvent(registry, WebhookEventTypes.QuayRobotCreated, now, new Dictionary<string, string>
             {
                 ["organization"] = org, ["robot"] = robot.FullName,
@@ -332,7 +332,7 @@ public sealed class QuayOrganizationResources(
         }
         else
         {
-            db.Record(registry, "QuayRobotFound", "QuayRobotFound", $"Quay robot '{robot.FullName}' exists already; the gateway uses it.", now);
+            db.Record(registry, TimelineEntryType.QuayRobotFound, "QuayRobotFound", $"Quay robot '{robot.FullName}' exists already; the gateway uses it.", now);
         }
 
         if (robot.PullSecrets.Count > 0 || robot.WrittenPullSecrets.Count > 0)

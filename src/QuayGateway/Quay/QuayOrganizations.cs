@@ -66,7 +66,7 @@ public sealed class QuayOrganizations(GatewayDb db, QuayClient quay, QuayCredent
 
             var now = time.GetUtcNow();
             account.Organizations.Add(organization.Name);
-            db.Record(registry, "QuayOrganizationCreated", "QuayOrganizationCreated", $"Created Quay organization '{organization.Name}'.", now);
+            db.Record(registry, TimelineEntryType.QuayOrganizationCreated, "QuayOrganizationCreated", $"Created Quay organization '{organization.Name}'.", now);
             db.AddWebhookEvent(registry, WebhookEventTypes.QuayOrganizationCreated, now,
                 new Dictionary<string, string> { ["organization"] = organization.Name });
             return true;

@@ -15,6 +15,9 @@ public static class QuaySetup
         builder.Services.AddOptions<QuayOptions>().BindConfiguration(QuayOptions.Section);
         builder.DocumentValues<PutTeamRequest>(nameof(PutTeamRequest.Role), OrganizationResourceRules.TeamRoles)
             .DocumentValues<TeamState>(nameof(TeamState.Role), OrganizationResourceRules.TeamRoles)
+            // The Quay part of /status is this feature's summary too (QuayAccessSummary), so it declares its kinds.
+            .DocumentValues<QuayCredentialsView>(nameof(QuayCredentialsView.Kind), QuayCredentialKinds.All)
+            .DocumentValues<RegistryQuayAccess>(nameof(RegistryQuayAccess.Kind), QuayCredentialKinds.All)
             .DocumentQuayExamples();
         builder.Services.AddSingleton<QuayTransport>();
         builder.Services.AddSingleton<QuayDestinations>();

@@ -27,7 +27,7 @@ public sealed class RobotPullSecretsJob(
     /// The timeline entry (type and reason) for a pull secret the job stops writing because the tenant's policy no
     /// longer allows its namespace. Recorded when that starts, not on every run.
     /// </summary>
-    public const string PullSecretRefusedEntry = "QuayPullSecretRefused";
+    public const TimelineEntryType PullSecretRefusedEntry = TimelineEntryType.QuayPullSecretRefused;
 
     private static readonly JobTemplate Template = JobTemplate.Of<RobotPullSecretsJob>((job, id) => job.RunAsync(id, CancellationToken.None));
 
@@ -90,12 +90,12 @@ public sealed class RobotPullSecretsJob(
         if (robot.Deleted)
         {
             db.QuayRobots.Remove(robot);
-            db.Record(registry, "QuayPullSecretsRemoved", "QuayPullSecretsRemoved",
+            db.Record(registry, TimelineEntryType.QuayPullSecretsRemoved, "QuayPullSecretsRemoved",
                 $"Removed the pull secrets of deleted Quay robot '{robot.FullName}'.", now);
         }
         else if (!robot.WrittenPullSecrets.SequenceEqual(wanted))
         {
-            db.Record(registry, "QuayPullSecretsWritten", "QuayPullSecretsWritten",
+            db.Record(registry, TimelineEntryType.QuayPullSecretsWritten, "QuayPullSecretsWritten",
                 $"Pull secrets of Quay robot '{robot.FullName}': {(wanted.Count == 0 ? "none" : string.Join(", ", wanted.Select(w => $"{w.Namespace}/{w.Name}")))}.", now);
             robot.WrittenPullSecrets = wanted;
         }
@@ -113,7 +113,7 @@ public sealed class RobotPullSecretsJob(
         foreach (var (secret, why) in refused.Where(r => !robot.RefusedPullSecrets.Contains(r.Secret)))
         {
             var removed = robot.WrittenPullSecrets.Contains(secret) ? " The one written before is removed." : "";
-            db.Record(registry, PullSecretRefusedEntry, PullSecretRefusedEntry,
+            db.Record(registry, PullSecretRefusedEntry, nameof(TimelineEntryType.QuayPullSecretRefused),
                 $"Pull secret {secret.Namespace}/{secret.Name} of Quay robot '{robot.FullName}' is not written: namespace '{secret.Namespace}' " +
                 $"is no longer one the tenant may use ({why}).{removed} Widen the tenant's policy, or change the robot's pullSecrets.", now);
             db.AddWebhookEvent(registry, WebhookEventTypes.QuayPullSecretRefused, now, new Dictionary<string, string>

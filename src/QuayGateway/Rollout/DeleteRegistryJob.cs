@@ -55,7 +55,7 @@ public sealed class DeleteRegistryJob(
             if (!othersHere && await cluster.CountQuayRegistriesAsync(registry.Namespace, ct) == 0)
             {
                 await cluster.DeleteNamespaceAsync(registry.Namespace, ct);
-                db.Record(registry, "Deprovisioned", "NamespaceDeleted", $"Deleted namespace '{registry.Namespace}' (created by the gateway, now empty).", now);
+                db.Record(registry, TimelineEntryType.Deprovisioned, "NamespaceDeleted", $"Deleted namespace '{registry.Namespace}' (created by the gateway, now empty).", now);
             }
         }
 

@@ -60,7 +60,7 @@ public sealed class RolloutTracker(
         registry.HealthCauses = [new HealthCause("quayregistry", "Missing", "The QuayRegistry was deleted outside the gateway; re-applying it.")];
         registry.SpecVersion++;
         registry.UpdatedAt = now;
-        db.Record(registry, "Drift", "QuayRegistryMissing", "The QuayRegistry disappeared from the cluster; the gateway re-applies it.", now);
+        db.Record(registry, TimelineEntryType.Drift, "QuayRegistryMissing", "The QuayRegistry disappeared from the cluster; the gateway re-applies it.", now);
         registry.RolloutDeadline = now + options.Value.Deadline;
         db.MoveTo(registry, RegistryState.Applying, "QuayRegistryMissing", "Re-applying the missing QuayRegistry.", now);
         db.EnqueueJob(RegistryJobs.Apply(registry.Id));
@@ -155,7 +155,7 @@ public sealed class RolloutTracker(
         if (RegistryManifest.Drift(registry, live) is { } drift)
         {
             registry.SpecVersion++;
-            db.Record(registry, "Drift", "SpecEdited", $"Out-of-band edit of the QuayRegistry: {drift}; the gateway re-applies its spec.", now);
+            db.Record(registry, TimelineEntryType.Drift, "SpecEdited", $"Out-of-band edit of the QuayRegistry: {drift}; the gateway re-applies its spec.", now);
             registry.RolloutDeadline = now + options.Value.Deadline;
             db.MoveTo(registry, RegistryState.Applying, "SpecEdited", "Re-applying after an out-of-band edit.", now);
             db.EnqueueJob(RegistryJobs.Apply(registry.Id));
@@ -187,7 +187,7 @@ public sealed class RolloutTracker(
         if (endpoint != registry.RegistryEndpoint && endpoint is not null
             && Uri.TryCreate(endpoint.TrimEnd('/') + "/", UriKind.Absolute, out var url) && destinations.Refusal(registry, url) is { } refusal)
         {
-            db.Record(registry, "EndpointRefused", QuayProblem.DestinationRefusedReason, refusal, now);
+            db.Record(registry, TimelineEntryType.EndpointRefused, QuayProblem.DestinationRefusedReason, refusal, now);
             logger.LogWarning("Registry {RegistryId} names endpoint {Endpoint}, which the gateway does not call", registry.Id, url.GetLeftPart(UriPartial.Authority));
         }
 
@@ -246,7 +246,7 @@ public sealed class RolloutTracker(
             var restarted = pod.Restarts > (old?.Restarts ?? 0);
             if (restarted || (pod.Failing && old?.Status != pod.Status))
             {
-                db.Record(registry, restarted ? "PodRestarted" : "PodFailing", pod.Status,
+                db.Record(registry, restarted ? TimelineEntryType.PodRestarted : TimelineEntryType.PodFailing, pod.Status,
                     $"Pod {pod.Name} ({pod.Component}) is {pod.Status} with {pod.Restarts} restart(s).", now);
             }
         }
@@ -254,7 +254,7 @@ public sealed class RolloutTracker(
         var oldJobs = (before?.Jobs ?? []).ToDictionary(j => j.Name, StringComparer.Ordinal);
         foreach (var job in workloads.Jobs.Where(j => j.Status == "Failed" && oldJobs.GetValueOrDefault(j.Name)?.Status != "Failed"))
         {
-            db.Record(registry, "JobFailed", "Failed", $"Job {job.Name} ({job.Component}) failed.", now);
+            db.Record(registry, TimelineEntryType.JobFailed, "Failed", $"Job {job.Name} ({job.Component}) failed.", now);
         }
 
         if (stored is null)
@@ -298,7 +298,7 @@ public sealed class RolloutTracker(
                 continue;
             }
 
-            db.Record(registry, "ConditionChanged", condition.Reason ?? condition.Type,
+            db.Record(registry, TimelineEntryType.ConditionChanged, condition.Reason ?? condition.Type,
                 $"{condition.Type}={condition.Status}{(string.IsNullOrEmpty(condition.Message) ? "" : ": " + condition.Message)}", now);
         }
     }

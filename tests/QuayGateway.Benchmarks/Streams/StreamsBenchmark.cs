@@ -170,7 +170,7 @@ public static class StreamsBenchmark
                 }
 
                 await using var insert = new NpgsqlCommand(
-                    "INSERT INTO gateway.registry_events (registry_id, at, type, state, message) VALUES (@r, now(), 'BenchmarkEntry', 'Accepted', @m) RETURNING id",
+                    "INSERT INTO gateway.registry_events (registry_id, at, type, state, message) VALUES (@r, now(), 'Drift', 'Accepted', @m) RETURNING id",
                     connection);
                 insert.Parameters.AddWithValue("r", registries[i % registries.Count]);
                 insert.Parameters.AddWithValue("m", $"entry {i}");

@@ -80,9 +80,9 @@ public static class KillReplicaScenario
     /// <summary>State changes to the state it was already in, and condition changes repeating the one before for their type.</summary>
     public static int RepeatedTransitions(IReadOnlyList<QuayGateway.Registries.Api.TimelineEntry> timeline)
     {
-        var states = timeline.Where(e => e.Type == "StateChanged").Select(e => e.State).ToList();
+        var states = timeline.Where(e => e.Type == TimelineEntryType.StateChanged).Select(e => e.State).ToList();
         var repeated = states.Zip(states.Skip(1)).Count(p => p.First == p.Second);
-        foreach (var perType in timeline.Where(e => e is { Type: "ConditionChanged", Message: not null })
+        foreach (var perType in timeline.Where(e => e is { Type: TimelineEntryType.ConditionChanged, Message: not null })
                      .GroupBy(e => e.Message!.Split('=')[0]))
         {
             var messages = perType.Select(e => e.Message).ToList();

@@ -45,7 +45,7 @@ public static class LostDeadlineScenario
         var latest = TimeSpan.Zero;
         foreach (var id in ids.Where(id => final.GetValueOrDefault(id) == RegistryState.Failed))
         {
-            var failure = (await ChaosEnvironment.TimelineAsync(survivor, id)).Last(e => e is { Type: "StateChanged", State: RegistryState.Failed });
+            var failure = (await ChaosEnvironment.TimelineAsync(survivor, id)).Last(e => e is { Type: TimelineEntryType.StateChanged, State: RegistryState.Failed });
             failed += failure.Reason == "DeadlineExceeded" ? 1 : 0;
             // acceptedAt is taken after the 202, so the deadline is at most this; a failure before it is a miss.
             var deadline = acceptedAt[id] + Deadline;

@@ -51,7 +51,7 @@ public static class StuckFinalizerScenario
         foreach (var id in ids.Where(id => final.GetValueOrDefault(id) == RegistryState.Failed))
         {
             var timeline = await ChaosEnvironment.TimelineAsync(client, id);
-            var failure = timeline.Last(e => e is { Type: "StateChanged", State: RegistryState.Failed });
+            var failure = timeline.Last(e => e is { Type: TimelineEntryType.StateChanged, State: RegistryState.Failed });
             naming += failure.Reason == "DeleteDeadlineExceeded" && failure.Message!.Contains(Finalizer, StringComparison.Ordinal) ? 1 : 0;
             var late = failure.At - (deletedAt[id] + DeleteDeadline);
             latest = late > latest ? late : latest;

@@ -88,6 +88,15 @@ public sealed class ClientWalkthroughTests(GatewayFixture gateway)
         Assert.Equal(("Ready", "Healthy"), ($"{status!.State}", $"{status.Health}"));
         Assert.Contains(status.Conditions!, c => c.Type == "Available" && $"{c.Status}" == "True");
         Assert.Empty(status.UnhealthyComponents!);
+        // The credentials' kind is an enum the client knows (an unknown string would read as null).
+        var credentials = await portal.V1.Registries[id].Quay.Credentials.GetAsync();
+        Assert.NotNull(credentials!.Kind);
+        Assert.Equal($"{credentials.Kind}".ToLowerInvariant(), $"{status.QuayCredentials!.Kind}".ToLowerInvariant());
+
+        // The fleet's counts are typed: a property per state and per health.
+        var fleet = await portal.V1.Status.GetAsync();
+        Assert.True(fleet!.ByState!.Ready >= 1, $"byState.Ready is {fleet.ByState.Ready}");
+        Assert.True(fleet.ByHealth!.Healthy >= 1, $"byHealth.Healthy is {fleet.ByHealth.Healthy}");
 
         // Components: the unmanaged ones as requested, the managed ones with pods.
         var components = await portal.V1.Registries[id].Components.GetAsync();
@@ -97,10 +106,18 @@ public sealed class ClientWalkthroughTests(GatewayFixture gateway)
         // The timeline, one page: Accepted … Ready, with the bootstrap steps; the last page has no cursor.
         var events = await portal.V1.Registries[id].Events.GetAsync(c => c.QueryParameters.Limit = 1000);
         Assert.Null(events!.NextCursor);
-        var states = events.Items!.Where(e => $"{e.Type}" == "StateChanged").Select(e => $"{e.State}").ToList();
+        var states = events.Items!.Where(e => e.Type == TimelineEntryType.StateChanged).Select(e => $"{e.State}").ToList();
         Assert.Equal("Accepted", states.First());
         Assert.Equal("Ready", states.Last());
-        Assert.Contains(events.Items!, e => $"{e.Type}" == "QuayOrganizationCreated");
+        Assert.Contains(events.Items!, e => e.Type == TimelineEntryType.QuayOrganizationCreated);
+        // The fleet timeline's type filter is the enum too.
+        var organizations = await portal.V1.Events.GetAsync(c =>
+        {
+            c.QueryParameters.Registry = id;
+            c.QueryParameters.Type = TimelineEntryType.QuayOrganizationCreated;
+        });
+        Assert.NotEmpty(organizations!.Items!);
+        Assert.All(organizations.Items!, e => Assert.Equal((TimelineEntryType?)TimelineEntryType.QuayOrganizationCreated, e.Type));
         Assert.All(events.Items!, e => Assert.Equal(id, e.RegistryId));
 
         // The organization the request asked for, as Quay sees it.

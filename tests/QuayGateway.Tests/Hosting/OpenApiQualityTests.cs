@@ -1,7 +1,10 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using QuayGateway.Audit;
 using QuayGateway.Hosting;
+using QuayGateway.Quay;
+using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Rollout;
 using QuayGateway.Security;
@@ -82,6 +85,9 @@ public sealed class OpenApiQualityTests(GatewayFixture gateway)
         { "UnhealthyRegistry", "state", Enum.GetNames<RegistryState>() },
         { "UnhealthyRegistry", "health", Enum.GetNames<RegistryHealth>() },
         { "TimelineEntry", "state", Enum.GetNames<RegistryState>() },
+        { "TimelineEntry", "type", Enum.GetNames<TimelineEntryType>() },
+        { "QuayCredentialsView", "kind", [.. QuayCredentialKinds.All] },
+        { "RegistryQuayAccess", "kind", [.. QuayCredentialKinds.All] },
         { "ComponentSpec", "kind", [.. QuayComponents.Kinds] },
         { "ComponentView", "kind", [.. QuayComponents.Kinds] },
         { "QuayRegistryObjectComponent", "kind", [.. QuayComponents.Kinds] },
@@ -127,6 +133,81 @@ public sealed class OpenApiQualityTests(GatewayFixture gateway)
         var documented = node["enum"]?.AsArray().Select(v => (string?)v).ToArray();
         Assert.True(documented is not null, $"{schema}.{property} is a plain string, not an enum");
         Assert.Equal(values, documented);
+    }
+
+    [Theory]
+    [InlineData("/v1/events", "type")]
+    [InlineData("/v1/registries/{id}/events", "type")]
+    [InlineData("/v1/events", "state")]
+    [InlineData("/v1/registries", "state")]
+    public async Task Filters_on_a_closed_set_are_the_same_enums_as_the_answers(string path, string parameter)
+    {
+        var document = await DocumentAsync();
+        var schemas = document["components"]!["schemas"]!;
+        var declared = document["paths"]![path]!["get"]!["parameters"]!.AsArray().Single(p => (string?)p!["name"] == parameter)!["schema"]!;
+        var reference = (string?)(declared["$ref"] ?? declared["allOf"]?[0]?["$ref"]);
+
+        // The same named schema as the answer's property, not an inline copy: a generator makes one type of both.
+        var answer = schemas["TimelineEntry"]!["properties"]![parameter]!;
+        Assert.Equal((string?)(answer["$ref"] ?? answer["allOf"]?[0]?["$ref"]), reference);
+        string[] expected = parameter == "type" ? Enum.GetNames<TimelineEntryType>() : Enum.GetNames<RegistryState>();
+        Assert.Equal(expected, schemas[reference!.Split('/')[^1]]!["enum"]!.AsArray().Select(v => (string?)v));
+    }
+
+    [Fact]
+    public async Task Fleet_counts_by_state_and_health_are_objects_with_every_value_as_a_required_integer()
+    {
+        var schema = (await DocumentAsync())["components"]!["schemas"]!["FleetStatusResponse"]!["properties"]!;
+        foreach (var (property, keys) in new[]
+                 {
+                     ("byState", GetFleetStatus.CountedStates.Select(s => s.ToString()).ToArray()),
+                     ("byHealth", GetFleetStatus.CountedHealth.Select(h => h.ToString()).ToArray()),
+                 })
+        {
+            var map = schema[property]!;
+            Assert.Equal("object", (string?)map["type"]);
+            Assert.Equal(keys, map["properties"]!.AsObject().Select(p => p.Key));
+            Assert.All(map["properties"]!.AsObject(), p => Assert.Equal("integer", (string?)p.Value!["type"]));
+            Assert.Equal(keys.Order(StringComparer.Ordinal), map["required"]!.AsArray().Select(k => (string?)k).Order(StringComparer.Ordinal));
+            Assert.False((bool?)map["additionalProperties"] ?? true);
+        }
+
+        // Deleted registries are not counted, and every other state is a key.
+        Assert.Equal(Enum.GetValues<RegistryState>().Except([RegistryState.Deleted]), GetFleetStatus.CountedStates);
+        Assert.Equal(Enum.GetValues<RegistryHealth>(), GetFleetStatus.CountedHealth);
+    }
+
+    [Fact]
+    public void A_timeline_entry_can_only_be_written_with_a_type_of_the_enum_and_every_name_fits_the_column()
+    {
+        // Record, the entity and the reader's record take the enum: a free string no longer compiles.
+        var record = typeof(RegistryTransitions).GetMethod(nameof(RegistryTransitions.Record))!;
+        Assert.Equal(typeof(TimelineEntryType), record.GetParameters().Single(p => p.Name == "type").ParameterType);
+        Assert.Equal(typeof(TimelineEntryType), typeof(RegistryEvent).GetProperty(nameof(RegistryEvent.Type))!.PropertyType);
+        Assert.Equal(typeof(TimelineEntryType), typeof(TimelineRecord).GetProperty(nameof(TimelineRecord.Type))!.PropertyType);
+        Assert.Equal(typeof(TimelineEntryType?), typeof(TimelineFilter).GetProperty(nameof(TimelineFilter.Type))!.PropertyType);
+
+        // Stored and sent by name: names must fit the column (character varying(40)) and stay identifiers (SSE event names).
+        Assert.All(Enum.GetNames<TimelineEntryType>(), name => Assert.Matches("^[A-Z][A-Za-z]{1,39}$", name));
+    }
+
+    [Fact]
+    public async Task Every_type_in_the_timeline_table_is_one_of_the_enum_after_a_registry_runs_to_ready()
+    {
+        using var created = await gateway.Client().PostJsonAsync("/v1/registries",
+            new CreateRegistryRequest("enum-flow", $"enum-{Guid.NewGuid():N}"[..20]));
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, created.StatusCode);
+        var id = (await created.ReadAsync<RegistryResponse>()).Id;
+        var page = await GatewayFixture.EventuallyAsync(
+            async () => await (await gateway.Client().GetAsync($"/v1/registries/{id}/events")).ReadAsync<TimelinePage>(),
+            p => p.Items.Any(e => e is { Type: TimelineEntryType.StateChanged, State: RegistryState.Ready }), TimeSpan.FromSeconds(60));
+        Assert.Contains(page.Items, e => e.Type == TimelineEntryType.ConditionChanged);
+
+        // What every writer so far (this flow and the tests before it) stored, read as the column holds it.
+        var stored = await gateway.WithDbAsync(db =>
+            db.Database.SqlQueryRaw<string>("SELECT DISTINCT type AS \"Value\" FROM gateway.registry_events").ToListAsync());
+        Assert.Contains(nameof(TimelineEntryType.StateChanged), stored);
+        Assert.All(stored, type => Assert.True(Enum.IsDefined(typeof(TimelineEntryType), type), $"'{type}' is stored but not a {nameof(TimelineEntryType)}"));
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class DeclarativeBootstrapTests(GatewayFixture gateway)
         var ready = await _quay.Provisioning.WaitForAsync(created.Id, RegistryState.Ready);
 
         Assert.Contains(ready.Conditions, c => c is { Type: "Bootstrapped", Status: "True", Reason: "BootstrapDone" });
-        var steps = (await _quay.TimelineAsync(created.Id)).Select(e => e.Type == "StateChanged" ? e.State.ToString() : e.Type)
+        var steps = (await _quay.TimelineAsync(created.Id)).Select(e => e.Type == TimelineEntryType.StateChanged ? e.State.ToString() : e.Type.ToString())
             .Where(s => s is "Available" or "Bootstrapping" or "Ready" or "QuayUserInitialized" or "QuayOrganizationCreated").ToList();
         Assert.Equal(["Available", "Bootstrapping", "QuayUserInitialized", "QuayOrganizationCreated", "QuayOrganizationCreated", "Ready"], steps);
         var events = await _quay.WebhookEventTypesAsync(created.Id);
@@ -76,8 +76,8 @@ public sealed class DeclarativeBootstrapTests(GatewayFixture gateway)
         Assert.Equal((tokenBefore.ProtectedToken, tokenBefore.InitializedAt), (tokenAfter.ProtectedToken, tokenAfter.InitializedAt));
         var users = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{id}/quay/users");
         Assert.Single(users["users"]!.AsArray());
-        Assert.Single(await _quay.TimelineAsync(id), e => e.Type == "QuayUserInitialized");
-        Assert.Single(await _quay.TimelineAsync(id), e => e.Type == "QuayOrganizationCreated");
+        Assert.Single(await _quay.TimelineAsync(id), e => e.Type == TimelineEntryType.QuayUserInitialized);
+        Assert.Single(await _quay.TimelineAsync(id), e => e.Type == TimelineEntryType.QuayOrganizationCreated);
     }
 
     [Fact]

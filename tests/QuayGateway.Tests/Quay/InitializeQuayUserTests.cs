@@ -65,7 +65,7 @@ public sealed class InitializeQuayUserTests(GatewayFixture gateway)
         var payloads = await gateway.WithDbAsync(db => db.WebhookEvents.Where(e => e.RegistryId == registry.Id).Select(e => e.Payload).ToListAsync());
         Assert.All(payloads, p => Assert.DoesNotContain(created.AccessToken, p, StringComparison.Ordinal));
         Assert.Contains("quay.user_initialized", await _quay.WebhookEventTypesAsync(registry.Id));
-        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == "QuayUserInitialized");
+        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == TimelineEntryType.QuayUserInitialized);
         Assert.NotEmpty(gateway.Logs.Entries);
         Assert.DoesNotContain(gateway.Logs.Entries, e => e.Contains(created.AccessToken, StringComparison.Ordinal));
         Assert.DoesNotContain(gateway.Logs.Entries, e => e.Contains(QuayScenario.Password, StringComparison.Ordinal));
@@ -169,7 +169,7 @@ public sealed class InitializeQuayUserTests(GatewayFixture gateway)
         await QuayScenario.AssertProblemAsync(timedOut, HttpStatusCode.GatewayTimeout, "quay-timeout");
         Assert.Contains("may or may not have created the user", (await timedOut.ReadObjectAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(QuayAccountStatus.Unconfirmed, (await _quay.AccountAsync(registry.Id))!.Status);
-        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == "QuayInitializeUnconfirmed");
+        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == TimelineEntryType.QuayInitializeUnconfirmed);
 
         using var asked = await _quay.InitializeAsync(registry.Id);
         using var askedAgain = await _quay.InitializeAsync(registry.Id);

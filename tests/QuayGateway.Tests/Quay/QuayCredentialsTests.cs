@@ -82,7 +82,7 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
         Assert.Equal(version + ".0", registry.CurrentVersion);
         Assert.Equal(("minted", null), (created.TokenKind, created.Warning));
         Assert.True(created.TokenExpiresAt > before.AddDays(3650), $"expires {created.TokenExpiresAt:u}");
-        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == "QuayDurableTokenMinted" && e.Message!.Contains(path, StringComparison.Ordinal));
+        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == TimelineEntryType.QuayDurableTokenMinted && e.Message!.Contains(path, StringComparison.Ordinal));
         var credentials = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/quay/credentials");
         Assert.Equal(("minted", "quayadmin", "quaygateway"), (credentials["kind"]!.GetValue<string>(), credentials["username"]!.GetValue<string>(),
             credentials["automationOrganization"]!.GetValue<string>()));
@@ -139,7 +139,7 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
 
             Assert.Equal("quayadmin", users["users"]![0]!["username"]!.GetValue<string>());
             Assert.Contains("quay.credentials_renewed", await _quay.WebhookEventTypesAsync(registry.Id));
-            Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == "QuayCredentialsRenewed");
+            Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == TimelineEntryType.QuayCredentialsRenewed);
             var after = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/quay/credentials");
             Assert.Null(after["lastError"]);
             Assert.NotNull(after["lastUsedAt"]);
@@ -215,7 +215,7 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
         var users = await _quay.Provisioning.Read<JsonObject>($"/v1/registries/{registry.Id}/quay/users");
         Assert.Equal("quayadmin", users["users"]![0]!["username"]!.GetValue<string>());
 
-        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == "QuayCredentialsReplaced");
+        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == TimelineEntryType.QuayCredentialsReplaced);
     }
 
     [Fact]
@@ -334,7 +334,7 @@ public sealed class QuayCredentialsTests(GatewayFixture gateway)
             var entry = Assert.Single(db.ChangeTracker.Entries<Registry>());
             Assert.Same(tracked, entry.Entity);
             Assert.Equal((EntityState.Modified, unsaved), (entry.State, entry.Entity.UpdatedAt));
-            Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == (keepPassword ? "QuayCredentialsRenewed" : "QuayCredentialsFailed"));
+            Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == (keepPassword ? TimelineEntryType.QuayCredentialsRenewed : TimelineEntryType.QuayCredentialsFailed));
             Assert.Contains(keepPassword ? "quay.credentials_renewed" : "quay.credentials_failed", await _quay.WebhookEventTypesAsync(registry.Id));
         }
         finally

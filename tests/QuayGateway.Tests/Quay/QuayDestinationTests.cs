@@ -43,7 +43,7 @@ public sealed class QuayDestinationTests(GatewayFixture gateway)
             JsonContent(new OrganizationSpec("refusedorg", null)));
         await QuayScenario.AssertProblemAsync(organization, HttpStatusCode.BadGateway, "quay-destination-refused");
         var timeline = await _quay.TimelineAsync(registry.Id);
-        Assert.Contains(timeline, e => e.Type == "EndpointRefused" && e.Reason == QuayProblem.DestinationRefusedReason);
+        Assert.Contains(timeline, e => e.Type == TimelineEntryType.EndpointRefused && e.Reason == QuayProblem.DestinationRefusedReason);
         Assert.Equal(endpoint, (await _quay.Provisioning.GetAsync(registry.Id)).RegistryEndpoint); // shown as the operator says
         // Nothing reached the registry's own Quay either: the organization was never created there.
         var (status, _) = await _quay.CallQuayDirectlyAsync(registry, HttpMethod.Get, "/api/v1/organization/refusedorg");

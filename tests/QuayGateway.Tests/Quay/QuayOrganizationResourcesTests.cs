@@ -90,11 +90,11 @@ public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
         await GatewayFixture.EventuallyAsync(() => PullSecretTokenAsync(ns, "quay-pull"), t => t is null);
         Assert.Empty((await _quay.Provisioning.Read<JsonObject>($"{orgUrl}/robots"))["robots"]!.AsArray());
 
-        var timeline = (await _quay.TimelineAsync(registry.Id)).Select(e => e.Type).ToList();
-        Assert.Contains("QuayRobotCreated", timeline);
-        Assert.Contains("QuayRobotDeleted", timeline);
+        var timeline = await _quay.TimelineAsync(registry.Id);
+        Assert.Contains(TimelineEntryType.QuayRobotCreated, timeline.Select(e => e.Type));
+        Assert.Contains(TimelineEntryType.QuayRobotDeleted, timeline.Select(e => e.Type));
         Assert.Contains("quay.robot_created", await _quay.WebhookEventTypesAsync(registry.Id));
-        Assert.DoesNotContain(timeline, t => t.Contains(token, StringComparison.Ordinal));
+        Assert.DoesNotContain(timeline, e => $"{e.Reason} {e.Message}".Contains(token, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -165,7 +165,7 @@ public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
         var created = await _quay.Provisioning.CreateAsync(QuayScenario.Request(ns, QuotaConfig, Admin, org));
         var ready = await _quay.Provisioning.WaitForAsync(created.Id, RegistryState.Ready);
 
-        var steps = (await _quay.TimelineAsync(ready.Id)).Select(e => e.Type == "StateChanged" ? e.State.ToString() : e.Type)
+        var steps = (await _quay.TimelineAsync(ready.Id)).Select(e => e.Type == TimelineEntryType.StateChanged ? e.State.ToString() : e.Type.ToString())
             .Where(s => s is "Bootstrapping" or "Ready" || s.StartsWith("Quay", StringComparison.Ordinal) && s != "QuayPullSecretsWritten").ToList();
         Assert.Equal(["Bootstrapping", "QuayUserInitialized", "QuayDurableTokenMinted", "QuayOrganizationCreated", "QuayRobotCreated", "QuayTeamUpdated", "QuayQuotaSet", "Ready"], steps);
         var events = await _quay.WebhookEventTypesAsync(ready.Id);

@@ -47,7 +47,7 @@ public sealed class QuayTokenCallsTests(GatewayFixture gateway)
         var payload = await gateway.WithDbAsync(db => db.WebhookEvents.Where(e => e.RegistryId == registry.Id && e.Type == "quay.organization_created")
             .Select(e => e.Payload).SingleAsync());
         Assert.Equal("testorg", JsonNode.Parse(payload)!["data"]!["details"]!["organization"]!.GetValue<string>());
-        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e is { Type: "QuayOrganizationCreated" } && e.Message!.Contains("testorg", StringComparison.Ordinal));
+        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e is { Type: TimelineEntryType.QuayOrganizationCreated } && e.Message!.Contains("testorg", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public sealed class QuayTokenCallsTests(GatewayFixture gateway)
         Assert.Contains("PUT /v1/registries/{id}/quay/credentials", detail, StringComparison.Ordinal);
         // Announced once, however many calls meet it.
         Assert.Single(await _quay.WebhookEventTypesAsync(registry.Id), t => t == "quay.credentials_failed");
-        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == "QuayCredentialsFailed");
+        Assert.Contains(await _quay.TimelineAsync(registry.Id), e => e.Type == TimelineEntryType.QuayCredentialsFailed);
     }
 
     [Fact]

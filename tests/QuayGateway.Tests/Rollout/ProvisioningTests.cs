@@ -242,7 +242,7 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
         var namespaces = await kubernetes.CoreV1.ListNamespaceAsync();
         Assert.DoesNotContain(namespaces.Items, n => n.Metadata.Name == ns && n.Metadata.DeletionTimestamp is null);
         var timeline = await _scenario.TimelineAsync(second.Id);
-        Assert.Equal([RegistryState.Deleting, RegistryState.Deleted], timeline.Where(e => e.Type == "StateChanged").Select(e => e.State).TakeLast(2));
+        Assert.Equal([RegistryState.Deleting, RegistryState.Deleted], timeline.Where(e => e.Type == TimelineEntryType.StateChanged).Select(e => e.State).TakeLast(2));
     }
 
     [Fact]
@@ -271,8 +271,8 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
         await kubernetes.CustomObjects.DeleteNamespacedCustomObjectAsync("quay.redhat.com", "v1", ns, "quayregistries", "example-registry");
 
         var timeline = await GatewayFixture.EventuallyAsync(() => _scenario.TimelineAsync(created.Id),
-            t => t.Any(e => e.Type == "Drift"));
-        Assert.Contains(timeline, e => e is { Type: "Drift", Reason: "QuayRegistryMissing" });
+            t => t.Any(e => e.Type == TimelineEntryType.Drift));
+        Assert.Contains(timeline, e => e is { Type: TimelineEntryType.Drift, Reason: "QuayRegistryMissing" });
         await GatewayFixture.EventuallyAsync(() => _scenario.GetAsync(created.Id),
             r => r.State == RegistryState.Ready && timeline.Count < 1000, TimeSpan.FromSeconds(45));
         Assert.NotNull(await kubernetes.CustomObjects.GetNamespacedCustomObjectAsync("quay.redhat.com", "v1", ns, "quayregistries", "example-registry"));
@@ -299,8 +299,8 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
             "quay.redhat.com", "v1", ns, "quayregistries", "example-registry");
 
         var timeline = await GatewayFixture.EventuallyAsync(() => _scenario.TimelineAsync(created.Id),
-            t => t.Any(e => e is { Type: "Drift", Reason: "SpecEdited" }));
-        Assert.Contains(timeline, e => e is { Type: "Drift", Reason: "SpecEdited" } && e.Message!.Contains("mirror", StringComparison.Ordinal));
+            t => t.Any(e => e is { Type: TimelineEntryType.Drift, Reason: "SpecEdited" }));
+        Assert.Contains(timeline, e => e is { Type: TimelineEntryType.Drift, Reason: "SpecEdited" } && e.Message!.Contains("mirror", StringComparison.Ordinal));
         var reverted = await GatewayFixture.EventuallyAsync(
             async () => (await _scenario.Read<ManifestResponse>($"/v1/registries/{created.Id}/manifest")).Live!,
             l => l["spec"]!["components"]!.AsArray().OfType<JsonObject>().Any(c => (string?)c["kind"] == "mirror" && (bool?)c["managed"] == false));
@@ -315,9 +315,9 @@ public sealed class ProvisioningTests(GatewayFixture gateway)
 
         var timeline = await _scenario.TimelineAsync(created.Id);
         Assert.Equal([RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing, RegistryState.Available, RegistryState.Ready],
-            timeline.Where(e => e.Type == "StateChanged").Select(e => e.State));
-        Assert.Contains(timeline, e => e.Type == "ConditionChanged" && e.Message!.StartsWith("ComponentsCreated=False", StringComparison.Ordinal));
-        Assert.Contains(timeline, e => e.Type == "ConditionChanged" && e.Message!.StartsWith("Available=True", StringComparison.Ordinal));
+            timeline.Where(e => e.Type == TimelineEntryType.StateChanged).Select(e => e.State));
+        Assert.Contains(timeline, e => e.Type == TimelineEntryType.ConditionChanged && e.Message!.StartsWith("ComponentsCreated=False", StringComparison.Ordinal));
+        Assert.Contains(timeline, e => e.Type == TimelineEntryType.ConditionChanged && e.Message!.StartsWith("Available=True", StringComparison.Ordinal));
         Assert.Equal(timeline.OrderBy(e => e.Id).Select(e => e.Id), timeline.Select(e => e.Id));
     }
 

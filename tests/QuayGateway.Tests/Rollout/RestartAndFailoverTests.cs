@@ -113,7 +113,7 @@ public sealed class RestartAndFailoverTests(ITestOutputHelper output) : IAsyncLi
             foreach (var id in ids)
             {
                 var timeline = (await survivorClient.GetFromJsonAsync<TimelinePage>($"/v1/registries/{id}/events", TestJson.Options))?.Items;
-                var states = timeline!.Where(e => e.Type == "StateChanged").Select(e => e.State).ToList();
+                var states = timeline!.Where(e => e.Type == TimelineEntryType.StateChanged).Select(e => e.State).ToList();
                 Assert.Equal([RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing], states.Take(3));
                 Assert.True(states.Count(s => s == RegistryState.Available) == 1,
                     $"Available recorded {states.Count(s => s == RegistryState.Available)} times in {id}'s timeline:\n"
@@ -121,7 +121,7 @@ public sealed class RestartAndFailoverTests(ITestOutputHelper output) : IAsyncLi
                 Assert.Equal(RegistryState.Ready, Assert.Single(states, s => s == RegistryState.Ready));
                 Assert.DoesNotContain(states.Zip(states.Skip(1)), pair => pair.First == pair.Second);
                 // A condition transition is recorded once: per condition type ("Available=True: ..."), no entry repeats the one before.
-                foreach (var perType in timeline!.Where(e => e.Type == "ConditionChanged").GroupBy(e => e.Message![..e.Message!.IndexOf('=')]))
+                foreach (var perType in timeline!.Where(e => e.Type == TimelineEntryType.ConditionChanged).GroupBy(e => e.Message![..e.Message!.IndexOf('=')]))
                 {
                     var messages = perType.Select(e => e.Message).ToList();
                     Assert.DoesNotContain(messages.Zip(messages.Skip(1)), pair => pair.First == pair.Second);

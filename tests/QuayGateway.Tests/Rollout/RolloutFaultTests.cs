@@ -36,8 +36,8 @@ public sealed class RolloutFaultTests(GatewayFixture gateway)
             Assert.Equal(podLists, _scenario.Sandbox().Requests.Count("list", "pods"));
             // Its restarts land in the timeline as they climb.
             var restarts = await GatewayFixture.EventuallyAsync(() => _scenario.TimelineAsync(created.Id),
-                t => t.Count(e => e.Type == "PodRestarted") >= 2);
-            Assert.Contains(restarts, e => e.Type == "PodRestarted" && e.Message!.Contains("(clair)", StringComparison.Ordinal)
+                t => t.Count(e => e.Type == TimelineEntryType.PodRestarted) >= 2);
+            Assert.Contains(restarts, e => e.Type == TimelineEntryType.PodRestarted && e.Message!.Contains("(clair)", StringComparison.Ordinal)
                                            && e.Message.Contains("CrashLoopBackOff", StringComparison.Ordinal));
         }
         finally
@@ -49,7 +49,7 @@ public sealed class RolloutFaultTests(GatewayFixture gateway)
         Assert.Equal(RegistryHealth.Healthy, recovered.Health);
         var timeline = await _scenario.TimelineAsync(created.Id);
         Assert.Equal([RegistryState.Degraded, RegistryState.Available, RegistryState.Ready],
-            timeline.Where(e => e.Type == "StateChanged").Select(e => e.State).TakeLast(3));
+            timeline.Where(e => e.Type == TimelineEntryType.StateChanged).Select(e => e.State).TakeLast(3));
     }
 
     [Fact]

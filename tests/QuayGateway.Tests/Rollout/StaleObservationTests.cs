@@ -79,7 +79,7 @@ public sealed class StaleObservationTests(GatewayFixture gateway)
         {
             var registry = await db.Registries.AsNoTracking().SingleAsync(r => r.Id == id);
             var entries = await db.Set<RegistryEvent>()
-                .CountAsync(e => e.RegistryId == id && e.Type == "ConditionChanged" && e.Message!.StartsWith("Available=False"));
+                .CountAsync(e => e.RegistryId == id && e.Type == TimelineEntryType.ConditionChanged && e.Message!.StartsWith("Available=False"));
             var available = StatusInterpreter.Conditions(registry.ParseOperatorStatus()).Single(c => c.Type == "Available").Status;
             return (registry.State, (string?)available, entries);
         });

@@ -11,17 +11,18 @@ namespace QuayGateway.Client.Models
     /// Per health name (Healthy, Progressing, Degraded, Unknown, Missing), how many registries have it.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
-    public partial class FleetStatusResponse_byHealth : IAdditionalDataHolder, IParsable
+    public partial class FleetStatusResponse_byHealth : IParsable
     {
-        /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
-        public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>
-        /// Instantiates a new <see cref="global::QuayGateway.Client.Models.FleetStatusResponse_byHealth"/> and sets the default values.
-        /// </summary>
-        public FleetStatusResponse_byHealth()
-        {
-            AdditionalData = new Dictionary<string, object>();
-        }
+        /// <summary>How many registries have health `Degraded`.</summary>
+        public int? Degraded { get; set; }
+        /// <summary>How many registries have health `Healthy`.</summary>
+        public int? Healthy { get; set; }
+        /// <summary>How many registries have health `Missing`.</summary>
+        public int? Missing { get; set; }
+        /// <summary>How many registries have health `Progressing`.</summary>
+        public int? Progressing { get; set; }
+        /// <summary>How many registries have health `Unknown`.</summary>
+        public int? Unknown { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -40,6 +41,11 @@ namespace QuayGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "Degraded", n => { Degraded = n.GetIntValue(); } },
+                { "Healthy", n => { Healthy = n.GetIntValue(); } },
+                { "Missing", n => { Missing = n.GetIntValue(); } },
+                { "Progressing", n => { Progressing = n.GetIntValue(); } },
+                { "Unknown", n => { Unknown = n.GetIntValue(); } },
             };
         }
         /// <summary>
@@ -49,7 +55,11 @@ namespace QuayGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteAdditionalData(AdditionalData);
+            writer.WriteIntValue("Degraded", Degraded);
+            writer.WriteIntValue("Healthy", Healthy);
+            writer.WriteIntValue("Missing", Missing);
+            writer.WriteIntValue("Progressing", Progressing);
+            writer.WriteIntValue("Unknown", Unknown);
         }
     }
 }

@@ -11,17 +11,28 @@ namespace QuayGateway.Client.Models
     /// Per state name (Accepted, ..., Deleting), how many registries are in it; every state is listed, with 0 when none.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
-    public partial class FleetStatusResponse_byState : IAdditionalDataHolder, IParsable
+    public partial class FleetStatusResponse_byState : IParsable
     {
-        /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
-        public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>
-        /// Instantiates a new <see cref="global::QuayGateway.Client.Models.FleetStatusResponse_byState"/> and sets the default values.
-        /// </summary>
-        public FleetStatusResponse_byState()
-        {
-            AdditionalData = new Dictionary<string, object>();
-        }
+        /// <summary>How many registries are in state `Accepted`.</summary>
+        public int? Accepted { get; set; }
+        /// <summary>How many registries are in state `Applying`.</summary>
+        public int? Applying { get; set; }
+        /// <summary>How many registries are in state `Available`.</summary>
+        public int? Available { get; set; }
+        /// <summary>How many registries are in state `Blocked`.</summary>
+        public int? Blocked { get; set; }
+        /// <summary>How many registries are in state `Bootstrapping`.</summary>
+        public int? Bootstrapping { get; set; }
+        /// <summary>How many registries are in state `Degraded`.</summary>
+        public int? Degraded { get; set; }
+        /// <summary>How many registries are in state `Deleting`.</summary>
+        public int? Deleting { get; set; }
+        /// <summary>How many registries are in state `Failed`.</summary>
+        public int? Failed { get; set; }
+        /// <summary>How many registries are in state `Progressing`.</summary>
+        public int? Progressing { get; set; }
+        /// <summary>How many registries are in state `Ready`.</summary>
+        public int? Ready { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -40,6 +51,16 @@ namespace QuayGateway.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "Accepted", n => { Accepted = n.GetIntValue(); } },
+                { "Applying", n => { Applying = n.GetIntValue(); } },
+                { "Available", n => { Available = n.GetIntValue(); } },
+                { "Blocked", n => { Blocked = n.GetIntValue(); } },
+                { "Bootstrapping", n => { Bootstrapping = n.GetIntValue(); } },
+                { "Degraded", n => { Degraded = n.GetIntValue(); } },
+                { "Deleting", n => { Deleting = n.GetIntValue(); } },
+                { "Failed", n => { Failed = n.GetIntValue(); } },
+                { "Progressing", n => { Progressing = n.GetIntValue(); } },
+                { "Ready", n => { Ready = n.GetIntValue(); } },
             };
         }
         /// <summary>
@@ -49,7 +70,16 @@ namespace QuayGateway.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteAdditionalData(AdditionalData);
+            writer.WriteIntValue("Accepted", Accepted);
+            writer.WriteIntValue("Applying", Applying);
+            writer.WriteIntValue("Available", Available);
+            writer.WriteIntValue("Blocked", Blocked);
+            writer.WriteIntValue("Bootstrapping", Bootstrapping);
+            writer.WriteIntValue("Degraded", Degraded);
+            writer.WriteIntValue("Deleting", Deleting);
+            writer.WriteIntValue("Failed", Failed);
+            writer.WriteIntValue("Progressing", Progressing);
+            writer.WriteIntValue("Ready", Ready);
         }
     }
 }

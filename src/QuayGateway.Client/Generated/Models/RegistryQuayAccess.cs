@@ -31,13 +31,7 @@ namespace QuayGateway.Client.Models
         public string ExpiresAtUnknownReason { get; set; }
 #endif
         /// <summary>How the token came about: `minted` (the gateway&apos;s durable token), `supplied` (given through PUT) or `initialize` (Quay&apos;s short-lived first-user token).</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Kind { get; set; }
-#nullable restore
-#else
-        public string Kind { get; set; }
-#endif
+        public global::QuayGateway.Client.Models.RegistryQuayAccess_kind? Kind { get; set; }
         /// <summary>Why the last call with it failed; null after a success.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -105,7 +99,7 @@ namespace QuayGateway.Client.Models
                 { "automationOrganization", n => { AutomationOrganization = n.GetStringValue(); } },
                 { "expiresAt", n => { ExpiresAt = n.GetDateTimeOffsetValue(); } },
                 { "expiresAtUnknownReason", n => { ExpiresAtUnknownReason = n.GetStringValue(); } },
-                { "kind", n => { Kind = n.GetStringValue(); } },
+                { "kind", n => { Kind = n.GetEnumValue<global::QuayGateway.Client.Models.RegistryQuayAccess_kind>(); } },
                 { "lastError", n => { LastError = n.GetStringValue(); } },
                 { "lastErrorAt", n => { LastErrorAt = n.GetDateTimeOffsetValue(); } },
                 { "lastUsedAt", n => { LastUsedAt = n.GetDateTimeOffsetValue(); } },
@@ -126,7 +120,7 @@ namespace QuayGateway.Client.Models
             writer.WriteStringValue("automationOrganization", AutomationOrganization);
             writer.WriteDateTimeOffsetValue("expiresAt", ExpiresAt);
             writer.WriteStringValue("expiresAtUnknownReason", ExpiresAtUnknownReason);
-            writer.WriteStringValue("kind", Kind);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.RegistryQuayAccess_kind>("kind", Kind);
             writer.WriteStringValue("lastError", LastError);
             writer.WriteDateTimeOffsetValue("lastErrorAt", LastErrorAt);
             writer.WriteDateTimeOffsetValue("lastUsedAt", LastUsedAt);

@@ -44,14 +44,8 @@ namespace QuayGateway.Client.Models
 #endif
         /// <summary>The state property</summary>
         public global::QuayGateway.Client.Models.RegistryState? State { get; set; }
-        /// <summary>What happened: `StateChanged`, `ConditionChanged`, `Drift`, `PodRestarted`, `QuayUserInitialized`, and so on.</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Type { get; set; }
-#nullable restore
-#else
-        public string Type { get; set; }
-#endif
+        /// <summary>The type property</summary>
+        public global::QuayGateway.Client.Models.TimelineEntryType? Type { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -77,7 +71,7 @@ namespace QuayGateway.Client.Models
                 { "registryId", n => { RegistryId = n.GetGuidValue(); } },
                 { "registryName", n => { RegistryName = n.GetStringValue(); } },
                 { "state", n => { State = n.GetEnumValue<global::QuayGateway.Client.Models.RegistryState>(); } },
-                { "type", n => { Type = n.GetStringValue(); } },
+                { "type", n => { Type = n.GetEnumValue<global::QuayGateway.Client.Models.TimelineEntryType>(); } },
             };
         }
         /// <summary>
@@ -94,7 +88,7 @@ namespace QuayGateway.Client.Models
             writer.WriteGuidValue("registryId", RegistryId);
             writer.WriteStringValue("registryName", RegistryName);
             writer.WriteEnumValue<global::QuayGateway.Client.Models.RegistryState>("state", State);
-            writer.WriteStringValue("type", Type);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.TimelineEntryType>("type", Type);
         }
     }
 }

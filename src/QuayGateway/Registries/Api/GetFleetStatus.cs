@@ -24,6 +24,11 @@ public sealed record FleetStatusResponse(int Total, IReadOnlyDictionary<string, 
 /// <summary><c>GET /v1/status</c>: the tenant's fleet: counts by state and health, and the registries that need attention.</summary>
 public static class GetFleetStatus
 {
+    /// <summary>The states <c>byState</c> counts, each always present: every state but Deleted.</summary>
+    public static readonly IReadOnlyList<RegistryState> CountedStates = [.. Enum.GetValues<RegistryState>().Where(s => s != RegistryState.Deleted)];
+
+    /// <summary>The health values <c>byHealth</c> counts, each always present.</summary>
+    public static readonly IReadOnlyList<RegistryHealth> CountedHealth = Enum.GetValues<RegistryHealth>();
 
     public static async Task<Ok<FleetStatusResponse>> HandleAsync(ClaimsPrincipal user, GatewayDb db, CancellationToken ct)
     {
@@ -38,9 +43,8 @@ public static class GetFleetStatus
             .ToListAsync(ct);
         return TypedResults.Ok(new FleetStatusResponse(
             counts.Sum(c => c.Count),
-            Enum.GetValues<RegistryState>().Where(s => s != RegistryState.Deleted)
-                .ToDictionary(s => s.ToString(), s => counts.Where(c => c.State == s).Sum(c => c.Count)),
-            Enum.GetValues<RegistryHealth>().ToDictionary(h => h.ToString(), h => counts.Where(c => c.Health == h).Sum(c => c.Count)),
+            CountedStates.ToDictionary(s => s.ToString(), s => counts.Where(c => c.State == s).Sum(c => c.Count)),
+            CountedHealth.ToDictionary(h => h.ToString(), h => counts.Where(c => c.Health == h).Sum(c => c.Count)),
             unhealthy));
     }
 }

@@ -13,21 +13,26 @@ namespace QuayGateway.Registries.Api;
 
 /// <summary>
 /// <c>GET /v1/registries/{id}/events</c>: the registry's timeline as JSON pages, or with <c>Accept: text/event-stream</c>
-/// a live SSE stream a portal can follow (its whole timeline first; resumable with <c>Last-Event-ID</c>).
+/// a live SSE stream a portal can follow (its whole timeline first; resumable with <c>Last-Event-ID</c>). Filter: <c>type</c>.
 /// </summary>
 public static class ListRegistryEvents
 {
     public static async Task<Results<Ok<TimelinePage>, EmptyHttpResult, ProblemHttpResult, ValidationProblem>> HandleAsync(
         Guid id, ClaimsPrincipal user, GatewayDb db, HttpContext http, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
         TimelineFeed feed, NpgsqlDataSource database, ApiKeyRevocations revocations, EventStreamLeases streams, CancellationToken ct,
-        long? after = null, string? cursor = null, int? limit = null)
+        TimelineEntryType? type = null, long? after = null, string? cursor = null, int? limit = null)
     {
+        if (Problems.UnlessEnumName<TimelineEntryType>(http, nameof(type)) is { } unknownType)
+        {
+            return unknownType;
+        }
+
         if (!await db.OfTenant(user).AnyAsync(r => r.Id == id, ct))
         {
             return Problems.NotFound($"Registry '{id}'");
         }
 
-        var filter = new TimelineFilter(user.Tenant(), RegistryId: id);
+        var filter = new TimelineFilter(user.Tenant(), RegistryId: id, Type: type);
         return await ListFleetEvents.AnswerAsync(http, user, db, json.Value.SerializerOptions, feed, database, revocations, streams, filter,
             after, cursor, limit, fromNow: false, ct);
     }
@@ -43,11 +48,12 @@ public static class ListFleetEvents
     public static async Task<Results<Ok<TimelinePage>, EmptyHttpResult, ProblemHttpResult, ValidationProblem>> HandleAsync(
         ClaimsPrincipal user, GatewayDb db, HttpContext http, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
         TimelineFeed feed, NpgsqlDataSource database, ApiKeyRevocations revocations, EventStreamLeases streams, CancellationToken ct,
-        Guid? registry = null, string? type = null, RegistryState? state = null, long? after = null, string? cursor = null, int? limit = null)
+        Guid? registry = null, TimelineEntryType? type = null, RegistryState? state = null, long? after = null, string? cursor = null,
+        int? limit = null)
     {
-        if (type is { Length: > 40 })
+        if ((Problems.UnlessEnumName<TimelineEntryType>(http, nameof(type)) ?? Problems.UnlessEnumName<RegistryState>(http, nameof(state))) is { } unknown)
         {
-            return Problems.Validation(new Dictionary<string, string[]> { ["type"] = ["type is at most 40 characters."] });
+            return unknown;
         }
 
         if (registry is { } one && !await db.OfTenant(user).AnyAsync(r => r.Id == one, ct))

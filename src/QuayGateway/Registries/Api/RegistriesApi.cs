@@ -20,6 +20,10 @@ public static class RegistriesApi
             .DocumentValues<ComponentView>(nameof(ComponentView.Kind), QuayComponents.Kinds)
             .DocumentValues<QuayRegistryObjectComponent>(nameof(QuayRegistryObjectComponent.Kind), QuayComponents.Kinds)
             .DocumentValues<TeamSpec>(nameof(TeamSpec.Role), OrganizationResourceRules.TeamRoles)
+            .DocumentValues<FleetStatusResponse>(nameof(FleetStatusResponse.ByState), GetFleetStatus.CountedStates.Select(s => s.ToString()),
+                state => $"How many registries are in state `{state}`.")
+            .DocumentValues<FleetStatusResponse>(nameof(FleetStatusResponse.ByHealth), GetFleetStatus.CountedHealth.Select(h => h.ToString()),
+                health => $"How many registries have health `{health}`.")
             .DocumentRegistryExamples();
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.Section);
         builder.Services.AddSingleton<RegistryReader>();
@@ -128,7 +132,7 @@ public static class RegistriesApi
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemTypes.QuotaExceeded)
             .WithName("GetRegistryEvents")
             .WithSummary("Timeline")
-            .WithDescription("State changes, condition transitions, drift and bootstrap steps, oldest first in commit order; page with limit " +
+            .WithDescription("State changes, condition transitions, drift and bootstrap steps, oldest first in commit order; filter by type; page with limit " +
                              "and the returned nextCursor (null on the last page). With Accept: text/event-stream, a live Server-Sent Events " +
                              "stream: the whole timeline, then each entry as it commits (resumable with Last-Event-ID, or start after an id with after).")
             .ProducesContent(StatusCodes.Status200OK, "text/event-stream", typeof(string),

@@ -76,9 +76,9 @@ public static class RegistryExamples
 
     public static readonly TimelinePage Timeline = new(
     [
-        new(48211, Created, "StateChanged", RegistryState.Accepted, "Accepted", "Registry request accepted.", Id, "swagger-registry"),
-        new(48230, Created.AddSeconds(2), "StateChanged", RegistryState.Progressing, "Applied", "QuayRegistry applied; waiting for the operator.", Id, "swagger-registry"),
-        new(48377, Available, "StateChanged", RegistryState.Available, "HealthChecksPassing", "All components reported as healthy", Id, "swagger-registry"),
+        new(48211, Created, TimelineEntryType.StateChanged, RegistryState.Accepted, "Accepted", "Registry request accepted.", Id, "swagger-registry"),
+        new(48230, Created.AddSeconds(2), TimelineEntryType.StateChanged, RegistryState.Progressing, "Applied", "QuayRegistry applied; waiting for the operator.", Id, "swagger-registry"),
+        new(48377, Available, TimelineEntryType.StateChanged, RegistryState.Available, "HealthChecksPassing", "All components reported as healthy", Id, "swagger-registry"),
     ], "eyJpZCI6NDgzNzd9");
 
     public static readonly FleetStatusResponse Fleet = new(

@@ -15,14 +15,14 @@ namespace QuayGateway.Registries.Api;
 /// <summary>One timeline entry as the API shows it, in both the per-registry and the fleet timeline.</summary>
 /// <param name="Id">The entry's position in the timeline; increases in commit order, and is the SSE event id (<c>Last-Event-ID</c>).</param>
 /// <param name="At">When it happened (ISO 8601, UTC).</param>
-/// <param name="Type">What happened: <c>StateChanged</c>, <c>ConditionChanged</c>, <c>Drift</c>, <c>PodRestarted</c>, <c>QuayUserInitialized</c>, and so on.</param>
+/// <param name="Type">What happened: a state change, a condition transition, a drift, a pod or job failing, a Quay bootstrap step; also the SSE event name.</param>
 /// <param name="State">The registry's state after the entry.</param>
 /// <param name="Reason">A CamelCase reason, from the operator or the gateway; null when there is none.</param>
 /// <param name="Message">A human-readable explanation; null when there is none.</param>
 /// <param name="RegistryId">The registry the entry is about.</param>
 /// <param name="RegistryName">The name of the registry the entry is about.</param>
 public sealed record TimelineEntry(
-    long Id, DateTimeOffset At, string Type, RegistryState State, string? Reason, string? Message, Guid RegistryId, string RegistryName)
+    long Id, DateTimeOffset At, TimelineEntryType Type, RegistryState State, string? Reason, string? Message, Guid RegistryId, string RegistryName)
 {
     public static TimelineEntry From(TimelineRecord r) => new(r.Id, r.At, r.Type, r.State, r.Reason, r.Message, r.RegistryId, r.RegistryName);
 }

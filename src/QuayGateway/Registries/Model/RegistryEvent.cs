@@ -6,7 +6,7 @@ public sealed class RegistryEvent
     public long Id { get; init; }
     public Guid RegistryId { get; init; }
     public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
-    public required string Type { get; init; }
+    public required TimelineEntryType Type { get; init; }
     public RegistryState State { get; init; }
     public string? Reason { get; init; }
     public string? Message { get; init; }

@@ -23,7 +23,7 @@ public static class RegistryTransitions
         registry.UpdatedAt = now;
         db.Add(new RegistryEvent
         {
-            RegistryId = registry.Id, At = now, Type = "StateChanged", State = to, Reason = reason, Message = message,
+            RegistryId = registry.Id, At = now, Type = TimelineEntryType.StateChanged, State = to, Reason = reason, Message = message,
         });
         if (EventTypeFor(to) is { } eventType)
         {
@@ -34,7 +34,7 @@ public static class RegistryTransitions
     }
 
     /// <summary>A timeline entry that is not a state change: a condition transition, a drift, a bootstrap step.</summary>
-    public static void Record(this INewRows db, Registry registry, string type, string reason, string message, DateTimeOffset now) =>
+    public static void Record(this INewRows db, Registry registry, TimelineEntryType type, string reason, string message, DateTimeOffset now) =>
         db.Add(new RegistryEvent
         {
             RegistryId = registry.Id, At = now, Type = type, State = registry.State, Reason = reason, Message = message,

@@ -32,14 +32,14 @@ public readonly record struct TimelinePosition(long Xact, long Id) : IComparable
 
 /// <summary>One timeline entry with what a reader filters on and shows: its registry's tenant and name.</summary>
 public sealed record TimelineRecord(
-    TimelinePosition Position, Guid RegistryId, string Tenant, string RegistryName, DateTimeOffset At, string Type, RegistryState State,
+    TimelinePosition Position, Guid RegistryId, string Tenant, string RegistryName, DateTimeOffset At, TimelineEntryType Type, RegistryState State,
     string? Reason, string? Message)
 {
     public long Id => Position.Id;
 }
 
 /// <summary>Which entries a reader wants: always one tenant's; optionally one registry, type or state; ids above <see cref="AfterId"/>.</summary>
-public sealed record TimelineFilter(string Tenant, Guid? RegistryId = null, string? Type = null, RegistryState? State = null, long AfterId = 0)
+public sealed record TimelineFilter(string Tenant, Guid? RegistryId = null, TimelineEntryType? Type = null, RegistryState? State = null, long AfterId = 0)
 {
     public bool Matches(TimelineRecord r) =>
         r.Tenant == Tenant && r.Id > AfterId
@@ -51,6 +51,8 @@ public sealed record TimelineFilter(string Tenant, Guid? RegistryId = null, stri
 /// <summary>Reads the timeline table below the horizon, in commit order. The only code that knows <c>xact_id</c>.</summary>
 public static class TimelineQueries
 {
+    private static readonly string[] KnownTypes = Enum.GetNames<TimelineEntryType>();
+
     /// <summary>
     /// Up to <paramref name="limit"/> entries after <paramref name="after"/> that <paramref name="filter"/> wants (all
     /// tenants' when it is null), and the horizon of the same snapshot: every entry below it has been considered, so a
@@ -75,7 +77,7 @@ public static class TimelineQueries
             if (filter.Type is { } type)
             {
                 conditions.Add("e.type = @type");
-                command.Parameters.AddWithValue("type", type);
+                command.Parameters.AddWithValue("type", type.ToString());
             }
 
             if (filter.State is { } state)
@@ -101,7 +103,7 @@ public static class TimelineQueries
             UNION ALL
             (SELECT NULL, e.xact_id::text, e.id, e.registry_id, r.tenant, r.name, e.at, e.type, e.state, e.reason, e.message, NULL
              FROM gateway.registry_events e JOIN gateway.registries r ON r.id = e.registry_id
-             WHERE (e.xact_id, e.id) > (@xact::xid8, @id) AND e.xact_id < (SELECT xmin FROM h)
+             WHERE (e.xact_id, e.id) > (@xact::xid8, @id) AND e.xact_id < (SELECT xmin FROM h) AND e.type = ANY(@known_types)
              {string.Concat(conditions.Select(c => " AND " + c))}
              ORDER BY e.xact_id, e.id
              LIMIT @limit)
@@ -109,6 +111,9 @@ public static class TimelineQueries
         command.Parameters.Add(new NpgsqlParameter("xact", NpgsqlDbType.Text) { Value = after.Xact.ToString(CultureInfo.InvariantCulture) });
         command.Parameters.AddWithValue("id", after.Id);
         command.Parameters.AddWithValue("limit", limit);
+        // Only the types this replica knows: one a newer replica writes (during a rolling upgrade) shows once this one
+        // runs that version too, instead of failing every reader here. Filtered in SQL, so limits and positions stay exact.
+        command.Parameters.AddWithValue("known_types", KnownTypes);
 
         var rows = new List<TimelineRecord>();
         long horizon = 0;
@@ -125,7 +130,7 @@ public static class TimelineQueries
 
             rows.Add(new TimelineRecord(
                 new TimelinePosition(long.Parse(reader.GetString(1), CultureInfo.InvariantCulture), reader.GetInt64(2)),
-                reader.GetGuid(3), reader.GetString(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetString(7),
+                reader.GetGuid(3), reader.GetString(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), Enum.Parse<TimelineEntryType>(reader.GetString(7)),
                 Enum.Parse<RegistryState>(reader.GetString(8)), reader.IsDBNull(9) ? null : reader.GetString(9),
                 reader.IsDBNull(10) ? null : reader.GetString(10)));
         }

@@ -72,3 +72,20 @@ export function follow(onEntry: (entry: TimelinePage["items"][number]) => void):
   feed.addEventListener("StateChanged", (e) => onEntry(JSON.parse((e as MessageEvent<string>).data)));
   return feed;
 }
+
+// Closed sets are enums in the document, so the types refuse what the gateway would never send or accept.
+type EntryType = components["schemas"]["TimelineEntryType"];
+type CredentialKind = components["schemas"]["QuayCredentialsView"]["kind"];
+type FleetStatus = components["schemas"]["FleetStatusResponse"];
+
+/** The SSE event names a portal listens for are the timeline types. */
+export const followed: readonly EntryType[] = ["StateChanged", "ConditionChanged", "QuayUserInitialized"];
+// @ts-expect-error: not a timeline type (the gateway answers ?type=NoSuchType with validation-failed).
+export const noSuchType: EntryType = "NoSuchType";
+export const minted: CredentialKind = "minted";
+// @ts-expect-error: not a credential kind.
+export const password: CredentialKind = "password";
+
+/** byState and byHealth have a property per state and health, each always present. */
+export const needsAttention = (status: FleetStatus): number =>
+  status.byState.Blocked + status.byState.Failed + status.byHealth.Degraded + status.byHealth.Missing;

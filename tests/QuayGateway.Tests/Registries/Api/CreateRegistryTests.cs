@@ -38,7 +38,7 @@ public sealed class CreateRegistryTests(GatewayFixture gateway)
             r => r.State == RegistryState.Ready);
         Assert.Equal(RegistryState.Ready, ready.State);
         var timeline = await gateway.WithDbAsync(db => db.RegistryEvents
-            .Where(e => e.RegistryId == body.Id && e.Type == "StateChanged").OrderBy(e => e.Id).Select(e => e.State).ToListAsync());
+            .Where(e => e.RegistryId == body.Id && e.Type == TimelineEntryType.StateChanged).OrderBy(e => e.Id).Select(e => e.State).ToListAsync());
         Assert.Equal([RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing], timeline.Take(3));
         Assert.Equal([RegistryState.Available, RegistryState.Ready], timeline.TakeLast(2));
     }

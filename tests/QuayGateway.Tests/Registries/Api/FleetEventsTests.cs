@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using Npgsql;
+using QuayGateway.Hosting;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Security;
@@ -28,12 +29,12 @@ public sealed class FleetEventsTests(GatewayFixture gateway)
 
         // An entry shows once no older transaction is still open (a job may be, for a moment): page until both show.
         var (seen, cursor) = await GatewayFixture.EventuallyAsync(() => PageThroughAsync(client),
-            r => r.Seen.Count(e => e is { Type: "StateChanged", State: RegistryState.Accepted }) == 2);
+            r => r.Seen.Count(e => e is { Type: TimelineEntryType.StateChanged, State: RegistryState.Accepted }) == 2);
 
         Assert.Null(cursor);
         Assert.Equal(seen.Count, seen.Select(e => e.Id).Distinct().Count());
-        Assert.Contains(seen, e => e.RegistryId == first.Id && e.RegistryName == first.Name && e is { Type: "StateChanged", State: RegistryState.Accepted });
-        Assert.Contains(seen, e => e.RegistryId == second.Id && e.RegistryName == second.Name && e is { Type: "StateChanged", State: RegistryState.Accepted });
+        Assert.Contains(seen, e => e.RegistryId == first.Id && e.RegistryName == first.Name && e is { Type: TimelineEntryType.StateChanged, State: RegistryState.Accepted });
+        Assert.Contains(seen, e => e.RegistryId == second.Id && e.RegistryName == second.Name && e is { Type: TimelineEntryType.StateChanged, State: RegistryState.Accepted });
         Assert.All(seen, e => Assert.Contains(e.RegistryId, new[] { first.Id, second.Id }));
 
         // The per-registry timeline is a page too, with the same ids.
@@ -61,13 +62,46 @@ public sealed class FleetEventsTests(GatewayFixture gateway)
 
         var applying = await Fleet(client, $"/v1/events?registry={second.Id}&state=Applying");
         Assert.All(applying.Items, e => Assert.Equal((second.Id, RegistryState.Applying), (e.RegistryId, e.State)));
-        Assert.Empty((await Fleet(client, "/v1/events?type=NoSuchType")).Items);
+        var ofType = await GatewayFixture.EventuallyAsync(() => Fleet(client, $"/v1/registries/{first.Id}/events?type=StateChanged"), p => p.Items.Count > 0);
+        Assert.NotEmpty(ofType.Items);
+        Assert.All(ofType.Items, e => Assert.Equal((first.Id, TimelineEntryType.StateChanged), (e.RegistryId, e.Type)));
 
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/events?registry={Guid.NewGuid()}")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/v1/events?cursor=bm90LWEtY3Vyc29y")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/v1/events?limit=0")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/v1/events?state=Sleeping")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/v1/registries/{first.Id}/events?cursor=%21")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/v1/events?type=NoSuchType", "type", "'NoSuchType' is not one of: StateChanged, ConditionChanged,")]
+    [InlineData("/v1/events?type=99", "type", "'99' is not one of: StateChanged,")]
+    [InlineData("/v1/events?type=3", "type", "'3' is not one of: StateChanged,")]
+    [InlineData("/v1/events?type=stateChanged", "type", "'stateChanged' is not one of: StateChanged,")]
+    [InlineData("/v1/events?state=42", "state", "'42' is not one of: Accepted,")]
+    [InlineData("/v1/registries/{id}/events?type=NoSuchType", "type", "'NoSuchType' is not one of: StateChanged,")]
+    [InlineData("/v1/registries/{id}/events?type=99", "type", "'99' is not one of: StateChanged,")]
+    public async Task An_unknown_type_or_state_filter_is_a_400_validation_problem_not_an_empty_page(string url, string field, string message)
+    {
+        var (client, _) = await TenantAsync("fleet-unknown-type");
+        var registry = await CreateAsync(client, "unknown-type");
+
+        // Both as a page and as a stream: the refusal comes before anything is streamed.
+        foreach (var stream in new[] { false, true })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url.Replace("{id}", registry.Id.ToString()));
+            if (stream)
+            {
+                request.Headers.Accept.ParseAdd("text/event-stream");
+            }
+
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = await response.ReadObjectAsync();
+            Assert.Equal(ProblemTypes.ValidationFailed, (string?)problem["type"]);
+            Assert.StartsWith(message, (string?)problem["errors"]![field]![0], StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -77,11 +111,11 @@ public sealed class FleetEventsTests(GatewayFixture gateway)
         await using var stream = await SseReader.OpenAsync(client, "/v1/events");
         var created = await CreateAsync(client, "sse-a");
 
-        await stream.WaitForAsync(s => s.Any(e => e.Entry.RegistryId == created.Id && e.Entry.State == RegistryState.Ready && e.Entry.Type == "StateChanged"));
+        await stream.WaitForAsync(s => s.Any(e => e.Entry.RegistryId == created.Id && e.Entry.State == RegistryState.Ready && e.Entry.Type == TimelineEntryType.StateChanged));
         var streamed = stream.Events.Where(e => e.Entry.RegistryId == created.Id).ToList();
         Assert.Equal([RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing, RegistryState.Available, RegistryState.Ready],
-            streamed.Where(e => e.Entry.Type == "StateChanged").Select(e => e.Entry.State));
-        Assert.All(streamed, e => Assert.Equal((e.Entry.Id.ToString(), e.Entry.Type, created.Name), (e.SseId, e.SseEvent, e.Entry.RegistryName)));
+            streamed.Where(e => e.Entry.Type == TimelineEntryType.StateChanged).Select(e => e.Entry.State));
+        Assert.All(streamed, e => Assert.Equal((e.Entry.Id.ToString(), e.Entry.Type.ToString(), created.Name), (e.SseId, e.SseEvent, e.Entry.RegistryName)));
 
         var json = await (await client.GetAsync($"/v1/registries/{created.Id}/events")).ReadAsync<TimelinePage>();
         Assert.Equal(json.Items.Select(e => e.Id).Take(streamed.Count), streamed.Select(e => e.Entry.Id));
@@ -123,7 +157,8 @@ public sealed class FleetEventsTests(GatewayFixture gateway)
     {
         var (client, _) = await TenantAsync("fleet-interleave");
         var created = await CreateAsync(client, "interleave");
-        const string type = "InterleaveTest";
+        // A type this registry never writes by itself (it is not deleted), so the filtered stream sees only these two.
+        const TimelineEntryType type = TimelineEntryType.Deprovisioned;
         await using var fleet = await SseReader.OpenAsync(client, $"/v1/events?type={type}");
         await using var perRegistry = await SseReader.OpenAsync(client, $"/v1/registries/{created.Id}/events");
 
@@ -187,7 +222,7 @@ public sealed class FleetEventsTests(GatewayFixture gateway)
 
             foreach (var stream in streams)
             {
-                await stream.WaitForAsync(s => created.All(id => s.Any(e => e.Entry.RegistryId == id && e.Entry is { Type: "StateChanged", State: RegistryState.Ready })));
+                await stream.WaitForAsync(s => created.All(id => s.Any(e => e.Entry.RegistryId == id && e.Entry is { Type: TimelineEntryType.StateChanged, State: RegistryState.Ready })));
             }
 
             var json = (await Fleet(client, "/v1/events?limit=1000")).Items.Select(e => e.Id).ToList();
@@ -273,13 +308,13 @@ public sealed class FleetEventsTests(GatewayFixture gateway)
         await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<long> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid registry, string type, string message)
+    private static async Task<long> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid registry, TimelineEntryType type, string message)
     {
         await using var command = new NpgsqlCommand(
             "INSERT INTO gateway.registry_events (registry_id, at, type, state, message) VALUES (@r, now(), @t, 'Accepted', @m) RETURNING id",
             connection, tx);
         command.Parameters.AddWithValue("r", registry);
-        command.Parameters.AddWithValue("t", type);
+        command.Parameters.AddWithValue("t", type.ToString());
         command.Parameters.AddWithValue("m", message);
         return (long)(await command.ExecuteScalarAsync())!;
     }

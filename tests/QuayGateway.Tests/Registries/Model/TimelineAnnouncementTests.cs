@@ -29,7 +29,7 @@ public sealed class TimelineAnnouncementTests(GatewayFixture gateway)
         var row = await db.Registries.SingleAsync(r => r.Id == registry);
 
         // SaveChanges on its own commits: the signal follows at once.
-        db.Record(row, "SignalTest", "Saved", "saved alone", DateTimeOffset.UtcNow);
+        db.Record(row, TimelineEntryType.Drift, "Saved", "saved alone", DateTimeOffset.UtcNow);
         await db.SaveChangesAsync();
         Assert.Equal(1, signalled);
 
@@ -37,7 +37,7 @@ public sealed class TimelineAnnouncementTests(GatewayFixture gateway)
         db.ChangeTracker.Clear();
         await using (var tx = await db.Database.BeginTransactionAsync())
         {
-            db.Record(row, "SignalTest", "InTransaction", "saved in a transaction", DateTimeOffset.UtcNow);
+            db.Record(row, TimelineEntryType.Drift, "InTransaction", "saved in a transaction", DateTimeOffset.UtcNow);
             await db.SaveChangesAsync();
             Assert.Equal(1, signalled);
             await tx.CommitAsync();
@@ -49,7 +49,7 @@ public sealed class TimelineAnnouncementTests(GatewayFixture gateway)
         db.ChangeTracker.Clear();
         await using (var tx = await db.Database.BeginTransactionAsync())
         {
-            db.Record(row, "SignalTest", "RolledBack", "never committed", DateTimeOffset.UtcNow);
+            db.Record(row, TimelineEntryType.Drift, "RolledBack", "never committed", DateTimeOffset.UtcNow);
             await db.SaveChangesAsync();
             await tx.RollbackAsync();
         }
@@ -141,18 +141,18 @@ public sealed class TimelineAnnouncementTests(GatewayFixture gateway)
             position = await TimelineQueries.NowAsync(database, waiting.Token);
 
             await using (var insert = database.CreateCommand(
-                             "INSERT INTO gateway.registry_events (registry_id, at, type, state, message) VALUES ($1, now(), 'FeedTest', 'Accepted', 'from memory')"))
+                             "INSERT INTO gateway.registry_events (registry_id, at, type, state, message) VALUES ($1, now(), 'Drift', 'Accepted', 'from memory')"))
             {
                 insert.Parameters.AddWithValue(registry);
                 await insert.ExecuteNonQueryAsync(waiting.Token);
             }
 
             feed.Wake();
-            while (!seen.Any(e => e.Type == "FeedTest"))
+            while (!seen.Any(e => e.Message == "from memory"))
             {
                 Assert.True(feed.TryRead(position, filter, seen, out var covered, out var advanced));
                 position = covered;
-                if (!seen.Any(e => e.Type == "FeedTest"))
+                if (!seen.Any(e => e.Message == "from memory"))
                 {
                     feed.Wake();
                     await Task.WhenAny(advanced, Task.Delay(200, waiting.Token));

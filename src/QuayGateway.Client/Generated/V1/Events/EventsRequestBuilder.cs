@@ -130,16 +130,9 @@ namespace QuayGateway.Client.V1.Events
             /// <summary>Only registries in this state (for the timeline: entries that left the registry in it).</summary>
             [QueryParameter("state")]
             public global::QuayGateway.Client.Models.RegistryState? State { get; set; }
-            /// <summary>Only timeline entries of this type (`StateChanged`, `ConditionChanged`, `Drift`, ...).</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
+            /// <summary>Only timeline entries of this type.</summary>
             [QueryParameter("type")]
-            public string? Type { get; set; }
-#nullable restore
-#else
-            [QueryParameter("type")]
-            public string Type { get; set; }
-#endif
+            public global::QuayGateway.Client.Models.TimelineEntryType? Type { get; set; }
         }
     }
 }

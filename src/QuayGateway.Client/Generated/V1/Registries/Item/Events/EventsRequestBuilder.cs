@@ -22,7 +22,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Events
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EventsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/registries/{id}/events{?after*,cursor*,limit*}", pathParameters)
+        public EventsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/registries/{id}/events{?after*,cursor*,limit*,type*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,11 +30,11 @@ namespace QuayGateway.Client.V1.Registries.Item.Events
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EventsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/registries/{id}/events{?after*,cursor*,limit*}", rawUrl)
+        public EventsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/registries/{id}/events{?after*,cursor*,limit*,type*}", rawUrl)
         {
         }
         /// <summary>
-        /// State changes, condition transitions, drift and bootstrap steps, oldest first in commit order; page with limit and the returned nextCursor (null on the last page). With Accept: text/event-stream, a live Server-Sent Events stream: the whole timeline, then each entry as it commits (resumable with Last-Event-ID, or start after an id with after).
+        /// State changes, condition transitions, drift and bootstrap steps, oldest first in commit order; filter by type; page with limit and the returned nextCursor (null on the last page). With Accept: text/event-stream, a live Server-Sent Events stream: the whole timeline, then each entry as it commits (resumable with Last-Event-ID, or start after an id with after).
         /// </summary>
         /// <returns>A <see cref="global::QuayGateway.Client.Models.TimelinePage"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -77,7 +77,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Events
             return await RequestAdapter.SendAsync<global::QuayGateway.Client.Models.TimelinePage>(requestInfo, global::QuayGateway.Client.Models.TimelinePage.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// State changes, condition transitions, drift and bootstrap steps, oldest first in commit order; page with limit and the returned nextCursor (null on the last page). With Accept: text/event-stream, a live Server-Sent Events stream: the whole timeline, then each entry as it commits (resumable with Last-Event-ID, or start after an id with after).
+        /// State changes, condition transitions, drift and bootstrap steps, oldest first in commit order; filter by type; page with limit and the returned nextCursor (null on the last page). With Accept: text/event-stream, a live Server-Sent Events stream: the whole timeline, then each entry as it commits (resumable with Last-Event-ID, or start after an id with after).
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -105,7 +105,7 @@ namespace QuayGateway.Client.V1.Registries.Item.Events
             return new global::QuayGateway.Client.V1.Registries.Item.Events.EventsRequestBuilder(rawUrl, RequestAdapter);
         }
         /// <summary>
-        /// State changes, condition transitions, drift and bootstrap steps, oldest first in commit order; page with limit and the returned nextCursor (null on the last page). With Accept: text/event-stream, a live Server-Sent Events stream: the whole timeline, then each entry as it commits (resumable with Last-Event-ID, or start after an id with after).
+        /// State changes, condition transitions, drift and bootstrap steps, oldest first in commit order; filter by type; page with limit and the returned nextCursor (null on the last page). With Accept: text/event-stream, a live Server-Sent Events stream: the whole timeline, then each entry as it commits (resumable with Last-Event-ID, or start after an id with after).
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class EventsRequestBuilderGetQueryParameters 
@@ -126,6 +126,9 @@ namespace QuayGateway.Client.V1.Registries.Item.Events
             /// <summary>The most entries in one page (each list has its default and its maximum; a value outside is a 400).</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
+            /// <summary>Only timeline entries of this type.</summary>
+            [QueryParameter("type")]
+            public global::QuayGateway.Client.Models.TimelineEntryType? Type { get; set; }
         }
     }
 }
