@@ -65,13 +65,17 @@ public sealed class NewRowsWriter
     /// Inserts the batch's rows in one statement (constraints are checked at its end, so the order of the rows does
     /// not matter). Nothing else on <paramref name="db"/> is written: keep its change tracker out of it.
     /// </summary>
+    /// <returns>
+    /// The <c>xmin</c> of the rows written (all rows a transaction inserts carry its id): a new row's version, read in
+    /// the same round trip; null when the batch was empty.
+    /// </returns>
     /// <exception cref="PostgresException">A constraint refused a row; nothing was written.</exception>
-    public async Task InsertAsync(DbContext db, NewRowBatch batch, CancellationToken ct)
+    public async Task<uint?> InsertAsync(DbContext db, NewRowBatch batch, CancellationToken ct)
     {
         var rows = batch.Rows;
         if (rows.Count == 0)
         {
-            return;
+            return null;
         }
 
         var inserts = new InsertCommand[rows.Count];
@@ -89,7 +93,7 @@ public sealed class NewRowsWriter
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await statement.ExecuteAsync((NpgsqlConnection)db.Database.GetDbConnection(), rows, ct);
+            return await statement.ExecuteAsync((NpgsqlConnection)db.Database.GetDbConnection(), rows, ct);
         }
         finally
         {
@@ -195,12 +199,13 @@ public sealed class NewRowsWriter
                 parameters += inserts[i].ColumnCount;
             }
 
-            _sql = sql.Length == 1
+            // The last INSERT returns its row's xmin, which is every row's: one transaction wrote them all.
+            _sql = (sql.Length == 1
                 ? sql[0]
-                : $"WITH {string.Join(", ", sql[..^1].Select((insert, i) => $"row{i} AS ({insert})"))} {sql[^1]}";
+                : $"WITH {string.Join(", ", sql[..^1].Select((insert, i) => $"row{i} AS ({insert})"))} {sql[^1]}") + " RETURNING xmin";
         }
 
-        public async Task ExecuteAsync(NpgsqlConnection connection, IReadOnlyList<object> rows, CancellationToken ct)
+        public async Task<uint> ExecuteAsync(NpgsqlConnection connection, IReadOnlyList<object> rows, CancellationToken ct)
         {
             var command = _idle.TryTake(out var idle) ? idle : NewCommand();
             command.Connection = connection;
@@ -211,9 +216,10 @@ public sealed class NewRowsWriter
 
             // A command that failed is left to the GC: what state a failure leaves it in is not worth reasoning about.
             // One that succeeded goes back with its last values, which were just written and answered anyway.
-            await command.ExecuteNonQueryAsync(ct);
+            var xmin = (uint)(await command.ExecuteScalarAsync(ct))!;
             command.Connection = null;
             _idle.Add(command);
+            return xmin;
         }
 
         private NpgsqlCommand NewCommand()

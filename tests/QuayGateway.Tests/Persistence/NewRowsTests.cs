@@ -41,11 +41,11 @@ public sealed class NewRowsTests(GatewayFixture gateway)
         var rows = Accepted(registry);
         rows.EnqueueJob(RegistryJobs.Apply(registry.Id));
         Assert.True(rows.IsNew(registry));
-        await gateway.WithDbAsync(async db =>
+        var written = await gateway.WithDbAsync(async db =>
         {
-            await Writer.InsertAsync(db, rows, CancellationToken.None);
+            var xmin = await Writer.InsertAsync(db, rows, CancellationToken.None);
             Assert.Empty(db.ChangeTracker.Entries());
-            return 0;
+            return xmin;
         });
 
         var (stored, timeline, events) = await gateway.WithDbAsync(async db => (
@@ -53,6 +53,9 @@ public sealed class NewRowsTests(GatewayFixture gateway)
             await db.RegistryEvents.Where(e => e.RegistryId == registry.Id).Select(e => e.State).ToListAsync(),
             await db.WebhookEvents.CountAsync(e => e.RegistryId == registry.Id)));
         Assert.Equal(registry.Name, stored.Name);
+        // The insert's answer is the stored row's version (its xmin), with no read after it.
+        Assert.Equal(stored.Version, written);
+        Assert.NotEqual(0u, stored.Version);
         Assert.Equal([RegistryState.Accepted], timeline); // a new registry's first state is recorded though it is the default
         Assert.Equal(1, events);
         Assert.Single(rows.Rows.OfType<OutboxJob>()); // the apply job and the webhook dispatcher share one outbox row

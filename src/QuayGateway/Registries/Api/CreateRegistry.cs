@@ -121,9 +121,8 @@ public static class CreateRegistry
         {
             if (await policies.AdmitAndInsertAsync(db, tenant, cluster!, request.Namespace, async token =>
                 {
-                    await writer.InsertAsync(db, rows, token);
-                    // The row's xmin, read in the inserting transaction: the version a GET shows until the row changes.
-                    registry.Version = await db.Registries.Where(r => r.Id == registry.Id).Select(r => r.Version).SingleAsync(token);
+                    // The row's xmin, returned by the insert: the version a GET shows until the row changes.
+                    registry.Version = (await writer.InsertAsync(db, rows, token))!.Value;
                 }, ct) is { } refused)
             {
                 return refused;
