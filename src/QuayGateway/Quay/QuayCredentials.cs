@@ -28,6 +28,9 @@ public sealed record QuayCredentialsView(
     public const string Granted = "granted";
     public const string VerifiedLowerBound = "verified-lower-bound";
 
+    /// <summary>Every value of <see cref="ScopesBasis"/>, for the document's enum.</summary>
+    public static readonly IReadOnlyList<string> ScopesBases = [Granted, VerifiedLowerBound];
+
     public static QuayCredentialsView? Of(QuayAccount? account)
     {
         if (account is not { ProtectedToken: not null })

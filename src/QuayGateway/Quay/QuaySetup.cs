@@ -18,6 +18,8 @@ public static class QuaySetup
             // The Quay part of /status is this feature's summary too (QuayAccessSummary), so it declares its kinds.
             .DocumentValues<QuayCredentialsView>(nameof(QuayCredentialsView.Kind), QuayCredentialKinds.All)
             .DocumentValues<RegistryQuayAccess>(nameof(RegistryQuayAccess.Kind), QuayCredentialKinds.All)
+            .DocumentValues<QuayCredentialsView>(nameof(QuayCredentialsView.ScopesBasis), QuayCredentialsView.ScopesBases)
+            .DocumentValues<RegistryQuayAccess>(nameof(RegistryQuayAccess.ScopesBasis), QuayCredentialsView.ScopesBases)
             .DocumentQuayExamples();
         builder.Services.AddSingleton<QuayTransport>();
         builder.Services.AddSingleton<QuayDestinations>();

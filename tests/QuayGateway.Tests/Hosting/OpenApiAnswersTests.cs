@@ -70,12 +70,23 @@ public sealed class OpenApiAnswersTests(GatewayFixture gateway)
         Assert.Equal(HttpStatusCode.NotModified, (await calls.SendAsync(HttpMethod.Get, one, "/v1/registries/{id}", headers: new() { ["If-None-Match"] = etag })).Status);
         Assert.Equal(HttpStatusCode.PreconditionFailed, (await calls.SendAsync(HttpMethod.Patch, one, "/v1/registries/{id}", new { labels = new { team = "x" } }, headers: new() { ["If-Match"] = "\"stale\"" })).Status);
         Assert.Equal(HttpStatusCode.Conflict, (await calls.SendAsync(HttpMethod.Post, $"{one}/retry", "/v1/registries/{id}/retry")).Status);
-        // A change the operator rolls out through its phases, so the registry is still changing for the next two calls (a
-        // labels-only change can settle before them).
+        // A change in progress (the registry is Applying until its apply job has been answered) gets 409 for the next
+        // two calls. The sandbox answers its API only after 3 s meanwhile, so the apply cannot finish before them (a
+        // fast apply used to move the registry on to Progressing first, now and then, under load).
         var rollout = new { labels = new { team = "x" }, components = new[] { new { kind = "clair", managed = false }, new { kind = "horizontalpodautoscaler", managed = false } } };
-        Assert.Equal(HttpStatusCode.Accepted, (await calls.SendAsync(HttpMethod.Patch, one, "/v1/registries/{id}", rollout, headers: new() { ["If-Match"] = etag })).Status);
-        Assert.Equal(HttpStatusCode.Conflict, (await calls.SendAsync(HttpMethod.Patch, one, "/v1/registries/{id}", new { labels = new { team = "y" } })).Status);
-        Assert.Equal(HttpStatusCode.Conflict, (await calls.SendAsync(HttpMethod.Delete, one, "/v1/registries/{id}")).Status);
+        var sandbox = new ProvisioningScenario(gateway).Sandbox();
+        sandbox.Faults.ApiLatency = TimeSpan.FromSeconds(3);
+        try
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await calls.SendAsync(HttpMethod.Patch, one, "/v1/registries/{id}", rollout, headers: new() { ["If-Match"] = etag })).Status);
+            Assert.Equal(HttpStatusCode.Conflict, (await calls.SendAsync(HttpMethod.Patch, one, "/v1/registries/{id}", new { labels = new { team = "y" } })).Status);
+            Assert.Equal(HttpStatusCode.Conflict, (await calls.SendAsync(HttpMethod.Delete, one, "/v1/registries/{id}")).Status);
+        }
+        finally
+        {
+            sandbox.Faults.ApiLatency = TimeSpan.Zero;
+        }
+
         await new ProvisioningScenario(gateway).WaitForAsync(Guid.Parse(id), RegistryState.Ready);
         Assert.Equal(HttpStatusCode.Accepted, (await calls.SendAsync(HttpMethod.Delete, one, "/v1/registries/{id}")).Status);
         await new ProvisioningScenario(gateway).WaitForAsync(Guid.Parse(id), RegistryState.Deleted);

@@ -88,6 +88,8 @@ public sealed class OpenApiQualityTests(GatewayFixture gateway)
         { "TimelineEntry", "type", Enum.GetNames<TimelineEntryType>() },
         { "QuayCredentialsView", "kind", [.. QuayCredentialKinds.All] },
         { "RegistryQuayAccess", "kind", [.. QuayCredentialKinds.All] },
+        { "QuayCredentialsView", "scopesBasis", ["granted", "verified-lower-bound"] },
+        { "RegistryQuayAccess", "scopesBasis", ["granted", "verified-lower-bound"] },
         { "ComponentSpec", "kind", [.. QuayComponents.Kinds] },
         { "ComponentView", "kind", [.. QuayComponents.Kinds] },
         { "QuayRegistryObjectComponent", "kind", [.. QuayComponents.Kinds] },

@@ -55,13 +55,7 @@ namespace QuayGateway.Client.Models
         public List<string> Scopes { get; set; }
 #endif
         /// <summary>`granted`: the scopes Quay granted when the token was made. `verified-lower-bound`: a supplied token, whose scopes Quay does not disclose; scopes lists those its answers proved.</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? ScopesBasis { get; set; }
-#nullable restore
-#else
-        public string ScopesBasis { get; set; }
-#endif
+        public global::QuayGateway.Client.Models.QuayCredentialsView_scopesBasis? ScopesBasis { get; set; }
         /// <summary>For a supplied token, the scopes Quay&apos;s answers neither proved nor ruled out (the repository scopes always, since they show only against a repository); empty otherwise.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -105,7 +99,7 @@ namespace QuayGateway.Client.Models
                 { "lastUsedAt", n => { LastUsedAt = n.GetDateTimeOffsetValue(); } },
                 { "renewable", n => { Renewable = n.GetBoolValue(); } },
                 { "scopes", n => { Scopes = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
-                { "scopesBasis", n => { ScopesBasis = n.GetStringValue(); } },
+                { "scopesBasis", n => { ScopesBasis = n.GetEnumValue<global::QuayGateway.Client.Models.QuayCredentialsView_scopesBasis>(); } },
                 { "unverifiedScopes", n => { UnverifiedScopes = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "username", n => { Username = n.GetStringValue(); } },
             };
@@ -126,7 +120,7 @@ namespace QuayGateway.Client.Models
             writer.WriteDateTimeOffsetValue("lastUsedAt", LastUsedAt);
             writer.WriteBoolValue("renewable", Renewable);
             writer.WriteCollectionOfPrimitiveValues<string>("scopes", Scopes);
-            writer.WriteStringValue("scopesBasis", ScopesBasis);
+            writer.WriteEnumValue<global::QuayGateway.Client.Models.QuayCredentialsView_scopesBasis>("scopesBasis", ScopesBasis);
             writer.WriteCollectionOfPrimitiveValues<string>("unverifiedScopes", UnverifiedScopes);
             writer.WriteStringValue("username", Username);
         }
