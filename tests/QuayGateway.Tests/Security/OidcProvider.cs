@@ -86,7 +86,21 @@ public sealed class OidcProvider : IAsyncDisposable
             }
         };
         process.BeginErrorReadLine();
-        var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        // Generous: on a busy two-core CI machine a node start with oidc-provider's key setup was seen past 30 s.
+        string? line;
+        try
+        {
+            line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            lock (errors)
+            {
+                throw new TimeoutException("The OIDC provider printed nothing within 90 s:\n" + string.Join("\n", errors));
+            }
+        }
+
         if (line is null)
         {
             throw new InvalidOperationException("The OIDC provider did not start:\n" + string.Join("\n", errors));
