@@ -14,11 +14,14 @@ namespace QuayGateway.Rollout;
 /// <summary>
 /// Applies a registry to its cluster: the namespace (remembering whether the gateway created it), the config-bundle
 /// Secret, and the QuayRegistry by server-side apply. Idempotent: it applies a spec version once, and a re-run
-/// (retry, resync, restart) re-applies the same objects without creating second ones.
+/// (retry, resync, restart) re-applies the same objects without creating second ones. Two runs for one registry never
+/// overlap, on any replica: the second waits for the first and then finds the change applied (measured: the resync
+/// re-enqueues a rollout whose job still waits in a busy queue, and both used to apply it).
 /// Transient Kubernetes errors are retried by Hangfire with backoff; permanent ones make the registry Failed.
 /// </summary>
 public sealed class ApplyRegistryJob(
     GatewayDb db,
+    SessionLocks locks,
     ClusterConnections clusters,
     RolloutTracker tracker,
     IDataProtectionProvider dataProtection,
@@ -29,6 +32,9 @@ public sealed class ApplyRegistryJob(
 {
     public async Task RunAsync(Guid registryId, CancellationToken ct)
     {
+        // Held until the apply is recorded: a run that read the row while another was applying (state Applying) would
+        // apply the same spec again. A run that dies lets go with its session, and the next one applies.
+        await using var applying = await locks.AcquireAsync($"quaygateway.apply:{registryId:N}", ct);
         var registry = await db.Registries.SingleOrDefaultAsync(r => r.Id == registryId, ct);
         if (registry is null || registry.State is RegistryState.Deleting or RegistryState.Deleted
             || (registry.AppliedSpecVersion >= registry.SpecVersion && registry.State is not (RegistryState.Accepted or RegistryState.Applying)))
