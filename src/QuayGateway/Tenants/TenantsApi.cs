@@ -54,6 +54,7 @@ public static class TenantsApi
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<TenantPolicies>();
         builder.Services.AddSingleton<EventStreamLeases>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<EventStreamLeases>()); // renews the open leases
         return builder;
     }
 

@@ -50,6 +50,10 @@ public static class StreamsBenchmark
         string[] settings = sandbox is null
             ? ["--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false", "--Gateway:Clusters:sandbox:sandbox=true"]
             : [$"--Gateway:Clusters:{sandbox.Name}:kubeconfig={sandbox.KubeconfigPath}", $"--Gateway:DefaultCluster={sandbox.Name}"];
+        // A platform team's portal tabs all count against its tenant's eventStreams quota, set here as an operator would
+        // (room for both phases), so every stream takes, renews and returns a lease as in production.
+        settings = [.. settings, "--Gateway:Tenants:Default:Clusters:0=*", "--Gateway:Tenants:Default:Namespaces:0=*",
+            $"--Gateway:Tenants:Default:Quotas:EventStreams={few + many}"];
         await using var gateway = await GatewayProcess.StartAsync(postgres.ConnectionString, AdminKey, settings);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
