@@ -48,7 +48,9 @@ public static class QuaySetup
             resilience.TotalRequestTimeout.Timeout = options.Timeout * (options.ReadRetries + 2);
             resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, options.Timeout.Ticks * 2));
         })
+        .Configure(QuayResilienceLog.Configure)
         .SelectPipelineByAuthority(); // one registry's failing Quay must not trip the breaker for the others
+        builder.Services.Configure<Polly.Telemetry.TelemetryOptions>(QuayResilienceLog.LowerPollySeverity);
         return builder;
     }
 
