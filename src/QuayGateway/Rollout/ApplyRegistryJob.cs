@@ -15,8 +15,9 @@ namespace QuayGateway.Rollout;
 /// Applies a registry to its cluster: the namespace (remembering whether the gateway created it), the config-bundle
 /// Secret, and the QuayRegistry by server-side apply. Idempotent: it applies a spec version once, and a re-run
 /// (retry, resync, restart) re-applies the same objects without creating second ones. Two runs for one registry never
-/// overlap, on any replica: the second waits for the first and then finds the change applied (measured: the resync
-/// re-enqueues a rollout whose job still waits in a busy queue, and both used to apply it).
+/// overlap, on any replica: the second waits for the first and then finds the change applied. (A fleet run applied 4 of
+/// 156 rollouts twice; the path found in the code: the resync re-enqueues a rollout whose job still waits in a busy
+/// queue, and both used to apply it.)
 /// Transient Kubernetes errors are retried by Hangfire with backoff; permanent ones make the registry Failed.
 /// </summary>
 public sealed class ApplyRegistryJob(
