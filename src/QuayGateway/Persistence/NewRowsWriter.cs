@@ -21,6 +21,7 @@ public sealed class NewRowsWriter
     private static readonly ConcurrentDictionary<(IEntityType Type, ulong Columns), InsertCommand> Inserts = new();
     private static readonly ConcurrentDictionary<IEntityType, IProperty[]> Properties = new();
     private static readonly ConcurrentDictionary<string, InsertStatement> Statements = new();
+    private static readonly ConcurrentDictionary<(string Before, string Check, string Inserts), GuardedInsertStatement> GuardedStatements = new();
     private static int _insertCommands;
 
     private readonly HashSet<Type> _entityTypes;
@@ -72,10 +73,54 @@ public sealed class NewRowsWriter
     /// <exception cref="PostgresException">A constraint refused a row; nothing was written.</exception>
     public async Task<uint?> InsertAsync(DbContext db, NewRowBatch batch, CancellationToken ct)
     {
+        if (batch.Rows.Count == 0)
+        {
+            return null;
+        }
+
+        var statement = StatementFor(InsertsFor(db, batch));
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            return await statement.ExecuteAsync((NpgsqlConnection)db.Database.GetDbConnection(), batch.Rows, ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>
+    /// Inserts the batch's rows only if <paramref name="guard"/> admits them, in one round trip: one Npgsql batch of two
+    /// statements, the guard's <see cref="InsertGuard.Before"/> (such as taking locks), then one statement that runs the
+    /// guard's check and the INSERTs, each inserting only if the check admits. Without a transaction on
+    /// <paramref name="db"/>, the batch is one implicit transaction (PostgreSQL commits at its end, with no BEGIN and no
+    /// COMMIT sent; a failing statement rolls back both), so transaction-scoped locks the first statement takes are
+    /// held until the rows are committed.
+    /// </summary>
+    /// <returns>The check's row as <c>readCheck</c> reads it (its columns from 1 on; column 0 is <c>admit</c>), and the <c>xmin</c> of the rows written, or null when the check did not admit them.</returns>
+    /// <exception cref="PostgresException">A constraint refused a row; nothing was written.</exception>
+    public async Task<(TCheck Check, uint? Version)> InsertIfAsync<TCheck>(
+        DbContext db, NewRowBatch batch, InsertGuard guard, Func<NpgsqlDataReader, TCheck> readCheck, CancellationToken ct)
+    {
+        var statement = GuardedStatementFor(guard, InsertsFor(db, batch));
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            return await statement.ExecuteAsync((NpgsqlConnection)db.Database.GetDbConnection(), guard, batch.Rows, readCheck, ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private InsertCommand[] InsertsFor(DbContext db, NewRowBatch batch)
+    {
         var rows = batch.Rows;
         if (rows.Count == 0)
         {
-            return null;
+            throw new InvalidOperationException("A guarded insert needs at least one row.");
         }
 
         var inserts = new InsertCommand[rows.Count];
@@ -89,17 +134,12 @@ public sealed class NewRowsWriter
             inserts[i] = InsertFor(db.Model.FindEntityType(rows[i].GetType())!, rows[i]);
         }
 
-        var statement = StatementFor(inserts);
-        await db.Database.OpenConnectionAsync(ct);
-        try
-        {
-            return await statement.ExecuteAsync((NpgsqlConnection)db.Database.GetDbConnection(), rows, ct);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        return inserts;
     }
+
+    private static GuardedInsertStatement GuardedStatementFor(InsertGuard guard, InsertCommand[] inserts) =>
+        GuardedStatements.GetOrAdd((guard.Before, guard.Check, string.Join(',', inserts.Select(i => i.Number))),
+            static (_, state) => new GuardedInsertStatement(state.guard, state.inserts), (guard, inserts));
 
     private static InsertStatement StatementFor(InsertCommand[] inserts) =>
         Statements.GetOrAdd(string.Join(',', inserts.Select(i => i.Number)), static (_, inserts) => new InsertStatement(inserts), inserts);
@@ -140,23 +180,29 @@ public sealed class NewRowsWriter
             return new InsertCommand($"\"{table.Schema}\".\"{table.Name}\"", columns);
         }
 
-        /// <summary>The INSERT with its values numbered from <c>$</c><paramref name="parametersBefore"/> + 1.</summary>
-        public string Sql(int parametersBefore)
+        /// <summary>
+        /// The INSERT with its values numbered from <c>$</c><paramref name="parametersBefore"/> + 1; with
+        /// <paramref name="onlyIf"/> (a condition on the CTE <c>guard</c>), an INSERT … SELECT that inserts only if it holds.
+        /// </summary>
+        public string Sql(int parametersBefore, string? onlyIf = null)
         {
             var sql = new StringBuilder($"INSERT INTO {table} (");
             sql.AppendJoin(", ", columns.Select(c => $"\"{c.Column}\""));
-            sql.Append(") VALUES (");
+            sql.Append(onlyIf is null ? ") VALUES (" : ") SELECT ");
             sql.AppendJoin(", ", columns.Select((_, i) => $"${parametersBefore + i + 1}"));
-            return sql.Append(')').ToString();
+            return (onlyIf is null ? sql.Append(')') : sql.Append($" FROM guard WHERE {onlyIf}")).ToString();
         }
 
         /// <summary>Adds this INSERT's parameters, typed by the column mappings and without values yet.</summary>
-        public void AddParameters(NpgsqlCommand command)
+        public void AddParameters(NpgsqlCommand command) => AddParameters(command, command.Parameters);
+
+        /// <summary>The same, for a batch's command: <paramref name="factory"/> only makes the parameters.</summary>
+        public void AddParameters(NpgsqlCommand factory, NpgsqlParameterCollection parameters)
         {
             foreach (var (property, mapping, _) in columns)
             {
                 // The mapping sets the provider type (jsonb for records, text for enums) exactly as SaveChanges would.
-                command.Parameters.Add(mapping.CreateParameter(command, string.Empty, null, property.IsNullable));
+                parameters.Add((NpgsqlParameter)mapping.CreateParameter(factory, string.Empty, null, property.IsNullable));
             }
         }
 
@@ -233,4 +279,128 @@ public sealed class NewRowsWriter
             return command;
         }
     }
+
+    /// <summary>
+    /// A create's batch behind a guard (see <see cref="InsertIfAsync{TCheck}"/>): the guard's first statement, then
+    /// <c>WITH guard AS (check), row0 AS (INSERT … SELECT … FROM guard WHERE admit), … SELECT guard.*, xmin</c>. Every
+    /// part of that one statement (the check and the INSERTs) runs on one snapshot, taken when the statement starts,
+    /// so after the first statement has returned. Its batches are reused with their parameters, like the commands of
+    /// <see cref="InsertStatement"/>.
+    /// </summary>
+    private sealed class GuardedInsertStatement
+    {
+        private readonly string _before;
+        private readonly string _sql;
+        private readonly InsertCommand[] _inserts;
+        private readonly int[] _firstParameters;
+        private readonly int _beforeParameters;
+        private readonly int _checkParameters;
+        private readonly ConcurrentBag<NpgsqlBatch> _idle = [];
+
+        public GuardedInsertStatement(InsertGuard guard, InsertCommand[] inserts)
+        {
+            _before = guard.Before;
+            _beforeParameters = guard.BeforeValues.Count;
+            _checkParameters = guard.CheckValues.Count;
+            _inserts = inserts;
+            _firstParameters = new int[inserts.Length];
+            var sql = new string[inserts.Length];
+            var parameters = _checkParameters;
+            for (var i = 0; i < inserts.Length; i++)
+            {
+                _firstParameters[i] = parameters;
+                sql[i] = inserts[i].Sql(parameters, onlyIf: "guard.admit");
+                parameters += inserts[i].ColumnCount;
+            }
+
+            // Data-modifying CTEs run exactly once, to completion, whether or not the outer SELECT reads them; the last
+            // INSERT returns its row's xmin (every row's: one transaction wrote them all), null when nothing was inserted.
+            _sql = $"WITH guard AS MATERIALIZED ({guard.Check}), "
+                   + string.Join(", ", sql.Select((insert, i) => $"row{i} AS ({insert}{(i == sql.Length - 1 ? " RETURNING xmin" : "")})"))
+                   + $" SELECT guard.*, (SELECT xmin FROM row{sql.Length - 1}) FROM guard";
+        }
+
+        public async Task<(TCheck Check, uint? Version)> ExecuteAsync<TCheck>(
+            NpgsqlConnection connection, InsertGuard guard, IReadOnlyList<object> rows, Func<NpgsqlDataReader, TCheck> readCheck, CancellationToken ct)
+        {
+            if (guard.BeforeValues.Count != _beforeParameters || guard.CheckValues.Count != _checkParameters)
+            {
+                throw new InvalidOperationException("A guard's statements take the same number of values on every call.");
+            }
+
+            var batch = _idle.TryTake(out var idle) ? idle : NewBatch();
+            batch.Connection = connection;
+            var before = batch.BatchCommands[0].Parameters;
+            for (var i = 0; i < _beforeParameters; i++)
+            {
+                before[i].Value = guard.BeforeValues[i];
+            }
+
+            var parameters = batch.BatchCommands[1].Parameters;
+            for (var i = 0; i < _checkParameters; i++)
+            {
+                parameters[i].Value = guard.CheckValues[i];
+            }
+
+            for (var i = 0; i < rows.Count; i++)
+            {
+                _inserts[i].Bind(rows[i], parameters, _firstParameters[i]);
+            }
+
+            // As with the commands: a batch that failed is left to the GC, one that succeeded is used again.
+            TCheck check;
+            uint? version;
+            await using (var reader = await batch.ExecuteReaderAsync(ct))
+            {
+                await reader.NextResultAsync(ct); // past the first statement's row
+                if (!await reader.ReadAsync(ct))
+                {
+                    throw new InvalidOperationException("A guard's check must answer one row.");
+                }
+
+                check = readCheck(reader);
+                var last = reader.FieldCount - 1;
+                version = reader.IsDBNull(last) ? null : reader.GetFieldValue<uint>(last);
+            }
+
+            batch.Connection = null;
+            _idle.Add(batch);
+            return (check, version);
+        }
+
+        private NpgsqlBatch NewBatch()
+        {
+            var before = new NpgsqlBatchCommand(_before);
+            for (var i = 0; i < _beforeParameters; i++)
+            {
+                before.Parameters.Add(new NpgsqlParameter());
+            }
+
+            var insert = new NpgsqlBatchCommand(_sql);
+            for (var i = 0; i < _checkParameters; i++)
+            {
+                insert.Parameters.Add(new NpgsqlParameter());
+            }
+
+            using var factory = new NpgsqlCommand();
+            foreach (var command in _inserts)
+            {
+                command.AddParameters(factory, insert.Parameters);
+            }
+
+            return new NpgsqlBatch { BatchCommands = { before, insert } };
+        }
+    }
 }
+
+/// <summary>
+/// What a guarded insert (<see cref="NewRowsWriter.InsertIfAsync{TCheck}"/>) runs before its rows, in their transaction.
+/// The SQL is the cache key of the prepared batch: keep it one of a few fixed texts and pass values as parameters.
+/// </summary>
+/// <param name="Before">A statement of its own, run first (such as taking transaction advisory locks): the check's
+/// snapshot is taken after it returned, so under READ COMMITTED the check sees what an earlier lock holder committed.</param>
+/// <param name="BeforeValues">The values of <paramref name="Before"/>'s <c>$1</c>, <c>$2</c>, ….</param>
+/// <param name="Check">A SELECT of exactly one row whose first column, a boolean named <c>admit</c>, says whether the rows
+/// are inserted; its other columns are answered either way.</param>
+/// <param name="CheckValues">The values of <paramref name="Check"/>'s <c>$1</c>, <c>$2</c>, ….</param>
+public sealed record InsertGuard(string Before, IReadOnlyList<object> BeforeValues, string Check, IReadOnlyList<object> CheckValues);

@@ -39,43 +39,45 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
 
     /// <summary>
     /// Admits a new registry of <paramref name="tenant"/> at <paramref name="cluster"/>/<paramref name="namespace"/> and
-    /// runs <paramref name="insert"/> in the same transaction, or answers why not (nothing is written then). The checks
+    /// inserts <paramref name="rows"/> in the same transaction, or answers why not (nothing is written then). The checks
     /// run under PostgreSQL transaction advisory locks held until the commit, so two creates cannot both take the last
-    /// quota slot, nor two tenants both claim one namespace.
+    /// quota slot, nor two tenants both claim one namespace. The locks, the checks, the insert and the commit are one
+    /// round trip (<see cref="NewRowsWriter.InsertIfAsync{TCheck}"/>); a claim takes a second one.
     /// </summary>
-    public async Task<ProblemHttpResult?> AdmitAndInsertAsync(
-        GatewayDb db, string tenant, string cluster, string @namespace, Func<CancellationToken, Task> insert, CancellationToken ct)
+    /// <returns>Why not, or the inserted rows' <c>xmin</c> (the new registry's version).</returns>
+    /// <exception cref="PostgresException">A constraint refused a row (a duplicate); nothing was written.</exception>
+    public async Task<(ProblemHttpResult? Refused, uint Version)> AdmitAndInsertAsync(
+        GatewayDb db, NewRowsWriter writer, NewRowBatch rows, string tenant, string cluster, string @namespace, CancellationToken ct)
     {
         var policy = await ForTenantAsync(tenant, ct);
         if (CheckPlacement(policy, tenant, cluster, @namespace) is { } refused)
         {
-            return refused;
+            return (refused, 0);
         }
 
         var quota = policy!.Quotas.Registries;
         // Most creates go to a namespace the tenant already holds: they take its lock shared and do not wait for each
         // other. A claim (the tenant's first live registry there) takes it exclusively, so it waits for and excludes
-        // every create in flight in that namespace; it is found under the shared lock and tried again, in a new
-        // transaction, since a shared lock cannot be raised without risking a deadlock with another claimer.
+        // every create in flight in that namespace; it is found under the shared lock (the guarded insert then inserts
+        // nothing and its implicit transaction ends, releasing the lock) and tried again, in a new transaction, since a
+        // shared lock cannot be raised without risking a deadlock with another claimer.
         foreach (var claim in (bool[])[false, true])
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var (foreign, own, count) = await LockAndCheckAsync(db, tenant, cluster, @namespace, quota is not null, claim, ct);
+            var ((foreign, _, count), version) = await writer.InsertIfAsync(
+                db, rows, Guard(tenant, cluster, @namespace, quota, claim), ReadCheck, ct);
+            if (version is { } inserted)
+            {
+                return (null, inserted);
+            }
+
             if (foreign)
             {
-                return ForeignNamespace(cluster, @namespace);
+                return (ForeignNamespace(cluster, @namespace), 0);
             }
 
             if (count >= quota)
             {
-                return QuotaExceeded("registries", quota.Value, "registries that are not Deleted");
-            }
-
-            if (own || claim)
-            {
-                await insert(ct);
-                await transaction.CommitAsync(ct);
-                return null;
+                return (QuotaExceeded("registries", quota.Value, "registries that are not Deleted"), 0);
             }
         }
 
@@ -83,47 +85,31 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
     }
 
     /// <summary>
-    /// One round trip: the locks (under a quota the tenant's first, then the namespace's: one order, no deadlock) in a
-    /// statement of their own, then the checks, which take their snapshot once the locks are held and so see what an
-    /// earlier holder committed.
+    /// The create's guard. First the locks (under a quota the tenant's first, then the namespace's: one order, no
+    /// deadlock) in a statement of their own; then the checks, in the insert's statement, which takes its snapshot
+    /// once the locks are held: each statement of a READ COMMITTED transaction gets a new snapshot, so the checks see
+    /// what an earlier holder of the lock committed. They admit the rows when the namespace holds no other tenant's
+    /// live registry, the quota (if any) has room, and the namespace is the tenant's already or this is the claim.
     /// </summary>
-    private static async Task<(bool Foreign, bool Own, long Count)> LockAndCheckAsync(
-        GatewayDb db, string tenant, string cluster, string @namespace, bool counted, bool claim, CancellationToken ct)
+    private static InsertGuard Guard(string tenant, string cluster, string @namespace, int? quota, bool claim)
     {
         var namespaceLock = claim ? "pg_advisory_xact_lock(hashtextextended($1, 0))" : "pg_advisory_xact_lock_shared(hashtextextended($1, 0))";
-        var locks = new NpgsqlBatchCommand(counted
-            ? $"SELECT pg_advisory_xact_lock(hashtextextended($2, 0)), {namespaceLock}"
-            : $"SELECT {namespaceLock}")
-        {
-            Parameters = { new() { Value = $"namespace:{cluster}/{@namespace}" } },
-        };
-        if (counted)
-        {
-            locks.Parameters.Add(new() { Value = $"tenant-registries:{tenant}" });
-        }
-
-        await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection())
-        {
-            BatchCommands =
-            {
-                locks,
-                new NpgsqlBatchCommand(
-                    """
-                    SELECT EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant < $3 AND state <> 'Deleted')
-                           OR EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant > $3 AND state <> 'Deleted'),
-                           EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant = $3 AND state <> 'Deleted'),
-                           CASE WHEN $4 THEN (SELECT count(*) FROM gateway.registries WHERE tenant = $3 AND state <> 'Deleted') ELSE 0 END
-                    """)
-                {
-                    Parameters = { new() { Value = cluster }, new() { Value = @namespace }, new() { Value = tenant }, new() { Value = counted } },
-                },
-            },
-        };
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        await reader.NextResultAsync(ct);
-        await reader.ReadAsync(ct);
-        return (reader.GetBoolean(0), reader.GetBoolean(1), reader.GetInt64(2));
+        var counted = quota is not null;
+        return new InsertGuard(
+            counted ? $"SELECT pg_advisory_xact_lock(hashtextextended($2, 0)), {namespaceLock}" : $"SELECT {namespaceLock}",
+            counted ? [$"namespace:{cluster}/{@namespace}", $"tenant-registries:{tenant}"] : [$"namespace:{cluster}/{@namespace}"],
+            """
+            SELECT NOT c.is_foreign AND (c.is_own OR $5) AND (NOT $4 OR c.live < $6) AS admit, c.is_foreign, c.is_own, c.live
+            FROM (SELECT EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant < $3 AND state <> 'Deleted')
+                         OR EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant > $3 AND state <> 'Deleted') AS is_foreign,
+                         EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant = $3 AND state <> 'Deleted') AS is_own,
+                         CASE WHEN $4 THEN (SELECT count(*) FROM gateway.registries WHERE tenant = $3 AND state <> 'Deleted') ELSE 0 END AS live) c
+            """,
+            [cluster, @namespace, tenant, counted, claim, quota ?? 0]);
     }
+
+    private static (bool Foreign, bool Own, long Count) ReadCheck(NpgsqlDataReader reader) =>
+        (reader.GetBoolean(1), reader.GetBoolean(2), reader.GetInt64(3));
 
     /// <summary>
     /// Whether an existing registry of <paramref name="tenant"/> may still be changed where it is (a PATCH): its cluster

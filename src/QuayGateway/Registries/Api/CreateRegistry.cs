@@ -116,17 +116,17 @@ public static class CreateRegistry
         }
 
         rows.EnqueueJob(RegistryJobs.Apply(registry.Id));
-        // The tenant's policy admits the registry in the transaction of its insert (see AdmitAndInsertAsync).
+        // The tenant's policy admits the registry in the transaction of its insert, in one round trip (see AdmitAndInsertAsync).
         try
         {
-            if (await policies.AdmitAndInsertAsync(db, tenant, cluster!, request.Namespace, async token =>
-                {
-                    // The row's xmin, returned by the insert: the version a GET shows until the row changes.
-                    registry.Version = (await writer.InsertAsync(db, rows, token))!.Value;
-                }, ct) is { } refused)
+            var (refused, version) = await policies.AdmitAndInsertAsync(db, writer, rows, tenant, cluster!, request.Namespace, ct);
+            if (refused is not null)
             {
                 return refused;
             }
+
+            // The row's xmin, returned by the insert: the version a GET shows until the row changes.
+            registry.Version = version;
         }
         catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
         {
