@@ -78,8 +78,17 @@ public sealed class SandboxCluster : IAsyncDisposable
         };
     }
 
-    /// <summary>An <see cref="HttpClient"/> on <see cref="CreateApiHandler"/> with <see cref="ApiServerUrl"/> as its base address.</summary>
-    public HttpClient CreateApiClient() => new(CreateApiHandler()) { BaseAddress = ApiServerUrl };
+    /// <summary>
+    /// An <see cref="HttpClient"/> on <see cref="CreateApiHandler"/> with <see cref="ApiServerUrl"/> as its base
+    /// address, sending <paramref name="token"/> as its bearer token: by default the admin kubeconfig's, as kubectl
+    /// does; null sends no credentials (<c>system:anonymous</c> over HTTPS).
+    /// </summary>
+    public HttpClient CreateApiClient(string? token = SandboxAuthorization.AdminToken)
+    {
+        var client = new HttpClient(CreateApiHandler()) { BaseAddress = ApiServerUrl };
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
 
     /// <summary>The state folder, when <see cref="SandboxOptions.StateDirectory"/> is set.</summary>
     public string? StateDirectory => _state?.Directory;
@@ -187,7 +196,7 @@ public sealed class SandboxCluster : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var authorization = new SandboxAuthorization(store, options.AnonymousIsAdmin);
+        var authorization = new SandboxAuthorization(store, options.AnonymousActsAsAdmin);
         var cluster = new SandboxCluster(options, app, store, faults, requests, quay, ca, state, authorization);
         var printer = new TablePrinter(store.Time);
         var api = new KubernetesApi(store, faults, requests, printer, new WatchStream(store, faults, printer, options.BookmarkInterval), authorization);
