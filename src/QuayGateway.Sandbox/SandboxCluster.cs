@@ -114,6 +114,14 @@ public sealed class SandboxCluster : IAsyncDisposable
     /// <summary>Tokens, RBAC and the record of authorization decisions.</summary>
     public SandboxAuthorization Authorization { get; }
 
+    /// <summary>
+    /// The chart's ClusterRole (<c>chart/quay-gateway/templates/clusterrole.yaml</c>, embedded in this assembly at
+    /// build, rendered), for <see cref="SandboxOptions.GatewayRoleManifest"/>. Throws when the build had no
+    /// <c>chart/</c> folder, as the container image's has not.
+    /// </summary>
+    public static string ChartGatewayRoleManifest => GatewayRole.ChartManifest
+        ?? throw new InvalidOperationException("This build of the sandbox does not carry the chart's ClusterRole (built without chart/quay-gateway): give the gateway's RBAC manifest explicitly (Gateway:Sandbox:GatewayRoleManifest).");
+
     /// <summary>The gateway's service account, when <see cref="SandboxOptions.GatewayRoleManifest"/> was given.</summary>
     public static UserInfo GatewayIdentity { get; } = UserInfo.ServiceAccount("quay-gateway", "quay-gateway");
 
