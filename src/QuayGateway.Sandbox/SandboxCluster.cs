@@ -90,6 +90,9 @@ public sealed class SandboxCluster : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The state writer, when <see cref="SandboxOptions.StateDirectory"/> is set (the state benchmark times its writes).</summary>
+    internal SandboxState? State => _state;
+
     /// <summary>The state folder, when <see cref="SandboxOptions.StateDirectory"/> is set.</summary>
     public string? StateDirectory => _state?.Directory;
 

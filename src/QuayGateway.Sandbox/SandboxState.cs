@@ -46,6 +46,9 @@ internal sealed class SandboxState : IAsyncDisposable
 
     public string Directory => _directory;
 
+    /// <summary>The last writes (time from snapshot to rename, and bytes), at most 1,000: what the state benchmark reads.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(TimeSpan Took, int Bytes)> Writes { get; } = new();
+
     /// <summary>Takes the folder (creating it, owner-only), or says clearly that another sandbox holds it.</summary>
     public static SandboxState Open(string directory)
     {
@@ -161,6 +164,7 @@ internal sealed class SandboxState : IAsyncDisposable
         if (_store is null) return;
         lock (_flushGate)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var snapshot = _store.Snapshot();
             var revision = snapshot.Revision;
             var quay = _quay is null ? [] : JsonSerializer.SerializeToUtf8Bytes(_quay.Api.SaveDatabases(), Json);
@@ -211,6 +215,8 @@ internal sealed class SandboxState : IAsyncDisposable
 
             StateFile.WriteAtomically(Path.Combine(_directory, StateFileName), buffer.GetBuffer().AsSpan(0, (int)buffer.Length), ownerOnly: true);
             (_writtenRevision, _writtenClock, _writtenQuay) = (revision, clock, quay);
+            Writes.Enqueue((System.Diagnostics.Stopwatch.GetElapsedTime(started), (int)buffer.Length));
+            while (Writes.Count > 1000) Writes.TryDequeue(out _);
         }
     }
 

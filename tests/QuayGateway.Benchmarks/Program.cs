@@ -41,6 +41,7 @@ return suite switch
         OptionValue("--few", 10), OptionValue("--subscribers", 2000), OptionValue("--events-per-second", 20), OptionValue("--rollouts-per-second", 2),
         TimeSpan.FromSeconds(OptionValue("--seconds", 15)), TimeSpan.FromSeconds(OptionValue("--idle-seconds", 10)),
         OptionValue("--small", 1000), OptionValue("--large", 100_000), OptionValue("--read-workers", 8), TimeSpan.FromSeconds(OptionValue("--read-seconds", 10)), OptionValue("--rounds", 5))),
+    "sandbox-state" => await StateBenchmark.RunAsync(OptionValue("--registries", 385), TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     "sandbox" => await SandboxBenchmark.RunAsync(OptionValue("--registries", 1000), workers, TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     _ => Usage(),
 };
