@@ -86,6 +86,7 @@ static int Usage()
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks engine [--registries 1000] [--steady 40] [--phase-delay-ms 1000] [--workers 16]");
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N] [--profile]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]");
+    Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox-state [--registries 385] [--phase-delay-ms 50]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks chaos [--short] [--scenario NAME]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks fuzz [--requests 100000] [--seed 1] [--workers 8]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks reads [--small 1000] [--large 100000] [--workers 8] [--seconds 10] [--rounds 5]");
