@@ -6,8 +6,9 @@ internal static class SandboxProgram
     public static async Task<int> Main(string[] args)
     {
         // The sandbox cluster on its own:
-        //   dotnet run --project src/QuayGateway.Sandbox -- --kubeconfig PATH [--port N] [--state-dir PATH] [--plain-http] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]
-        var options = new SandboxOptions();
+        //   dotnet run --project src/QuayGateway.Sandbox -- --kubeconfig PATH [--port N] [--state-dir PATH] [--plain-http] [--gateway-role PATH] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]
+        // The gateway's identity is bound to the chart's ClusterRole unless --gateway-role names another manifest.
+        var options = new SandboxOptions { GatewayRoleManifest = SandboxCluster.ChartGatewayRoleManifest };
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -21,12 +22,13 @@ internal static class SandboxProgram
                 "--name" => options with { Name = Value() },
                 "--state-dir" => options with { StateDirectory = Value() },
                 "--plain-http" => options with { PlainHttp = true },
-                _ => throw new ArgumentException($"unknown option {args[i]}; usage: --kubeconfig PATH [--port N] [--state-dir PATH] [--plain-http] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]"),
+                "--gateway-role" => options with { GatewayRoleManifest = File.ReadAllText(Value()) },
+                _ => throw new ArgumentException($"unknown option {args[i]}; usage: --kubeconfig PATH [--port N] [--state-dir PATH] [--plain-http] [--gateway-role PATH] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]"),
             };
         }
         if (options.KubeconfigPath is null)
         {
-            Console.Error.WriteLine("usage: QuayGateway.Sandbox --kubeconfig PATH [--port N] [--state-dir PATH] [--plain-http] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]");
+            Console.Error.WriteLine("usage: QuayGateway.Sandbox --kubeconfig PATH [--port N] [--state-dir PATH] [--plain-http] [--gateway-role PATH] [--profile current|3.6] [--quay-version 3.18] [--phase-delay 00:00:01]");
             return 2;
         }
 
@@ -47,7 +49,11 @@ internal static class SandboxProgram
         await using var cluster = started;
         Console.WriteLine($"Sandbox cluster '{options.Name}' (profile {options.Profile}, phase delay {options.PhaseDelay}) listening on {cluster.ApiServerUrl}");
         Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(options.KubeconfigPath)}");
-        if (!options.PlainHttp) Console.WriteLine("The API server speaks HTTPS; the kubeconfig carries its CA (certificate-authority-data).");
+        Console.WriteLine(options.PlainHttp
+            ? "Plain HTTP: kubectl sends no token, so a request without credentials acts as the admin."
+            : "The API server speaks HTTPS; the kubeconfig carries its CA (certificate-authority-data). A request without credentials is system:anonymous.");
+        Console.WriteLine($"Contexts: '{options.Name}' (current) is the cluster admin; '{cluster.GatewayContext}' is the gateway's service account " +
+                          $"{SandboxCluster.GatewayIdentity.Name}, bound to its ClusterRole (the chart's unless --gateway-role): run the gateway with that context.");
         if (cluster.StateDirectory is { } kept) Console.WriteLine($"State kept in {kept}: objects, Quay data, clock and CA survive a restart.");
         Console.WriteLine($"Quay CA written to {cluster.QuayCaPath}; Quay proxy (CONNECT) is {cluster.QuayProxyUrl}. Try:");
         Console.WriteLine($"  export KUBECONFIG={Path.GetFullPath(options.KubeconfigPath)}");

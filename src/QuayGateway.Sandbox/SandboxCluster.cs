@@ -78,8 +78,20 @@ public sealed class SandboxCluster : IAsyncDisposable
         };
     }
 
-    /// <summary>An <see cref="HttpClient"/> on <see cref="CreateApiHandler"/> with <see cref="ApiServerUrl"/> as its base address.</summary>
-    public HttpClient CreateApiClient() => new(CreateApiHandler()) { BaseAddress = ApiServerUrl };
+    /// <summary>
+    /// An <see cref="HttpClient"/> on <see cref="CreateApiHandler"/> with <see cref="ApiServerUrl"/> as its base
+    /// address, sending <paramref name="token"/> as its bearer token: by default the admin kubeconfig's, as kubectl
+    /// does; null sends no credentials (<c>system:anonymous</c> over HTTPS).
+    /// </summary>
+    public HttpClient CreateApiClient(string? token = SandboxAuthorization.AdminToken)
+    {
+        var client = new HttpClient(CreateApiHandler()) { BaseAddress = ApiServerUrl };
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>The state writer, when <see cref="SandboxOptions.StateDirectory"/> is set (the state benchmark times its writes).</summary>
+    internal SandboxState? State => _state;
 
     /// <summary>The state folder, when <see cref="SandboxOptions.StateDirectory"/> is set.</summary>
     public string? StateDirectory => _state?.Directory;
@@ -104,6 +116,14 @@ public sealed class SandboxCluster : IAsyncDisposable
 
     /// <summary>Tokens, RBAC and the record of authorization decisions.</summary>
     public SandboxAuthorization Authorization { get; }
+
+    /// <summary>
+    /// The chart's ClusterRole (<c>chart/quay-gateway/templates/clusterrole.yaml</c>, embedded in this assembly at
+    /// build, rendered), for <see cref="SandboxOptions.GatewayRoleManifest"/>. Throws when the build had no
+    /// <c>chart/</c> folder, as the container image's has not.
+    /// </summary>
+    public static string ChartGatewayRoleManifest => GatewayRole.ChartManifest
+        ?? throw new InvalidOperationException("This build of the sandbox does not carry the chart's ClusterRole (built without chart/quay-gateway): give the gateway's RBAC manifest explicitly (Gateway:Sandbox:GatewayRoleManifest).");
 
     /// <summary>The gateway's service account, when <see cref="SandboxOptions.GatewayRoleManifest"/> was given.</summary>
     public static UserInfo GatewayIdentity { get; } = UserInfo.ServiceAccount("quay-gateway", "quay-gateway");
@@ -187,7 +207,7 @@ public sealed class SandboxCluster : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var authorization = new SandboxAuthorization(store, options.AnonymousIsAdmin);
+        var authorization = new SandboxAuthorization(store, options.AnonymousActsAsAdmin);
         var cluster = new SandboxCluster(options, app, store, faults, requests, quay, ca, state, authorization);
         var printer = new TablePrinter(store.Time);
         var api = new KubernetesApi(store, faults, requests, printer, new WatchStream(store, faults, printer, options.BookmarkInterval), authorization);

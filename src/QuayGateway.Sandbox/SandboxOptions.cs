@@ -61,10 +61,14 @@ public sealed record SandboxOptions
     public string? GatewayRoleManifest { get; init; }
 
     /// <summary>
-    /// A request without credentials acts as the admin (true, the default) or as <c>system:anonymous</c>, as on a real
-    /// cluster (false). kubectl sends no bearer token to a plain-HTTP server (<see cref="PlainHttp"/>), so there the
-    /// admin kubeconfig works only this way; other users go through <c>kubectl --as</c> (impersonation headers are
-    /// sent). Clients that send a token are who their token says.
+    /// Whether a request without credentials acts as the admin. Null (the default) follows <see cref="PlainHttp"/>:
+    /// over HTTPS no credentials are <c>system:anonymous</c>, as on a real cluster (kubectl sends the kubeconfig's
+    /// bearer token); over plain HTTP they are the admin, because kubectl sends no bearer token to a plain-HTTP server,
+    /// so the admin kubeconfig works there only this way (other users go through <c>kubectl --as</c>: impersonation
+    /// headers are sent). Clients that send a token are who their token says.
     /// </summary>
-    public bool AnonymousIsAdmin { get; init; } = true;
+    public bool? AnonymousIsAdmin { get; init; }
+
+    /// <summary><see cref="AnonymousIsAdmin"/> as it applies: given, or plain HTTP only.</summary>
+    internal bool AnonymousActsAsAdmin => AnonymousIsAdmin ?? PlainHttp;
 }

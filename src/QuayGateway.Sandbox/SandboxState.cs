@@ -7,8 +7,8 @@ using QuayGateway.Sandbox.QuayTls;
 namespace QuayGateway.Sandbox;
 
 /// <summary>
-/// A sandbox's state folder (<see cref="SandboxOptions.StateDirectory"/>): the object store, each Quay's database
-/// and the clock offset in <c>state.json</c>, the CA in <c>ca.crt</c> and <c>ca.key</c>. Loaded at start; written
+/// A sandbox's state folder (<see cref="SandboxOptions.StateDirectory"/>): the object store with its watch history,
+/// each Quay's database and the clock offset in <c>state.json</c>, the CA in <c>ca.crt</c> and <c>ca.key</c>. Loaded at start; written
 /// whenever something changed, at most <see cref="FlushInterval"/> after the change, and once more at stop. Every
 /// write is a temp file renamed over the old one, so a crash (kill -9) leaves the last complete flush: it loses at
 /// most the last second. One sandbox at a time holds the folder (an exclusive lock on <c>lock</c>).
@@ -45,6 +45,9 @@ internal sealed class SandboxState : IAsyncDisposable
     }
 
     public string Directory => _directory;
+
+    /// <summary>The last writes (time from snapshot to rename, and bytes), at most 1,000: what the state benchmark reads.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(TimeSpan Took, int Bytes)> Writes { get; } = new();
 
     /// <summary>Takes the folder (creating it, owner-only), or says clearly that another sandbox holds it.</summary>
     public static SandboxState Open(string directory)
@@ -104,7 +107,16 @@ internal sealed class SandboxState : IAsyncDisposable
         var objects = root.GetProperty("objects").EnumerateArray()
             .Select(o => (o.GetProperty("resource").GetString()!, System.Text.Encoding.UTF8.GetBytes(o.GetProperty("object").GetRawText())))
             .ToList();
-        store.Restore(root.GetProperty("revision").GetInt64(), objects);
+        // The watch history and the versions only it holds; absent in a state written before they were kept.
+        var versions = root.TryGetProperty("versions", out var v)
+            ? v.EnumerateArray().Select(o => System.Text.Encoding.UTF8.GetBytes(o.GetRawText())).ToList()
+            : [];
+        var history = root.TryGetProperty("history", out var h)
+            ? h.EnumerateArray().Select(e => new ObjectStore.HistoryEntry(e.GetProperty("revision").GetInt64(), e.GetProperty("type").GetString()!,
+                e.GetProperty("resource").GetString()!, e.GetProperty("object").GetInt32(),
+                e.TryGetProperty("previous", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : null)).ToList()
+            : [];
+        store.Restore(new ObjectStore.StoreSnapshot(root.GetProperty("revision").GetInt64(), objects, versions, history));
         if (quay is not null)
         {
             quay.Clock.Restore(TimeSpan.FromTicks(root.GetProperty("clockOffsetTicks").GetInt64()));
@@ -152,7 +164,9 @@ internal sealed class SandboxState : IAsyncDisposable
         if (_store is null) return;
         lock (_flushGate)
         {
-            var (revision, objects) = _store.Snapshot();
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var snapshot = _store.Snapshot();
+            var revision = snapshot.Revision;
             var quay = _quay is null ? [] : JsonSerializer.SerializeToUtf8Bytes(_quay.Api.SaveDatabases(), Json);
             var clock = _quay?.Clock.Offset.Ticks ?? 0;
             if (revision == _writtenRevision && clock == _writtenClock && quay.AsSpan().SequenceEqual(_writtenQuay)) return;
@@ -165,12 +179,29 @@ internal sealed class SandboxState : IAsyncDisposable
                 writer.WriteNumber("revision", revision);
                 writer.WriteNumber("clockOffsetTicks", clock);
                 writer.WriteStartArray("objects");
-                foreach (var (resource, json) in objects)
+                foreach (var (resource, json) in snapshot.Objects)
                 {
                     writer.WriteStartObject();
                     writer.WriteString("resource", resource);
                     writer.WritePropertyName("object");
                     writer.WriteRawValue(json, skipInputValidation: true);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+                // Earlier versions the watch history still needs; events name versions by index into objects, then these.
+                writer.WriteStartArray("versions");
+                foreach (var json in snapshot.Versions) writer.WriteRawValue(json, skipInputValidation: true);
+                writer.WriteEndArray();
+                writer.WriteStartArray("history");
+                foreach (var e in snapshot.History)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteNumber("revision", e.Revision);
+                    writer.WriteString("type", e.Type);
+                    writer.WriteString("resource", e.Resource);
+                    writer.WriteNumber("object", e.Object);
+                    if (e.Previous is { } previous) writer.WriteNumber("previous", previous);
                     writer.WriteEndObject();
                 }
 
@@ -184,6 +215,8 @@ internal sealed class SandboxState : IAsyncDisposable
 
             StateFile.WriteAtomically(Path.Combine(_directory, StateFileName), buffer.GetBuffer().AsSpan(0, (int)buffer.Length), ownerOnly: true);
             (_writtenRevision, _writtenClock, _writtenQuay) = (revision, clock, quay);
+            Writes.Enqueue((System.Diagnostics.Stopwatch.GetElapsedTime(started), (int)buffer.Length));
+            while (Writes.Count > 1000) Writes.TryDequeue(out _);
         }
     }
 

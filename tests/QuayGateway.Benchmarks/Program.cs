@@ -41,6 +41,7 @@ return suite switch
         OptionValue("--few", 10), OptionValue("--subscribers", 2000), OptionValue("--events-per-second", 20), OptionValue("--rollouts-per-second", 2),
         TimeSpan.FromSeconds(OptionValue("--seconds", 15)), TimeSpan.FromSeconds(OptionValue("--idle-seconds", 10)),
         OptionValue("--small", 1000), OptionValue("--large", 100_000), OptionValue("--read-workers", 8), TimeSpan.FromSeconds(OptionValue("--read-seconds", 10)), OptionValue("--rounds", 5))),
+    "sandbox-state" => await StateBenchmark.RunAsync(OptionValue("--registries", 385), TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     "sandbox" => await SandboxBenchmark.RunAsync(OptionValue("--registries", 1000), workers, TimeSpan.FromMilliseconds(OptionValue("--phase-delay-ms", 50))),
     _ => Usage(),
 };
@@ -85,6 +86,7 @@ static int Usage()
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks engine [--registries 1000] [--steady 40] [--phase-delay-ms 1000] [--workers 16]");
     Console.Error.WriteLine("usage: QuayGateway.Benchmarks [foundation] [--seconds N] [--workers N] [--warmup N] [--rounds N] [--profile]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox [--registries 1000] [--workers 16] [--phase-delay-ms 50]");
+    Console.Error.WriteLine("       QuayGateway.Benchmarks sandbox-state [--registries 385] [--phase-delay-ms 50]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks chaos [--short] [--scenario NAME]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks fuzz [--requests 100000] [--seed 1] [--workers 8]");
     Console.Error.WriteLine("       QuayGateway.Benchmarks reads [--small 1000] [--large 100000] [--workers 8] [--seconds 10] [--rounds 5]");

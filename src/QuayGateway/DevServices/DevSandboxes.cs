@@ -24,9 +24,14 @@ public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandbo
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = configuration.GetSection(SandboxSettings.Section).Get<SandboxSettings>() ?? new SandboxSettings();
-        var gatewayRole = settings.GatewayRoleManifest is { } rolePath ? await File.ReadAllTextAsync(rolePath, cancellationToken) : null;
         var names = configuration.GetSection(ClustersSection).GetChildren()
             .Where(c => c.GetValue<bool>("sandbox")).Select(c => c.Key).ToList();
+        if (names.Count == 0) return;
+        // The gateway acts in its sandboxes as it does in a real cluster: as a service account bound to the chart's
+        // ClusterRole, so a verb the role lacks is the apiserver's 403 here too. The admin keeps the default context.
+        var gatewayRole = settings.GatewayRoleManifest is { } rolePath
+            ? await File.ReadAllTextAsync(rolePath, cancellationToken)
+            : SandboxCluster.ChartGatewayRoleManifest;
         foreach (var name in names)
         {
             var cluster = configuration.GetSection($"{ClustersSection}:{name}");
@@ -43,8 +48,8 @@ public sealed class DevSandboxes(IConfiguration configuration, ILogger<DevSandbo
             }, cancellationToken);
             _clusters[name] = sandbox;
             cluster["kubeconfig"] = sandbox.Options.KubeconfigPath;
-            // With a gateway role, the gateway acts as its service account; the kubeconfig's default context stays the admin's.
-            cluster["context"] = sandbox.GatewayContext ?? name;
+            // The gateway acts as its service account; the kubeconfig's default context stays the admin's.
+            cluster["context"] = sandbox.GatewayContext;
             cluster["quayProxy"] = sandbox.QuayProxyUrl.ToString();
             cluster["quayCaBundle"] = sandbox.QuayCaPath;
             // Quay calls go only to a registry's route host (or its SERVER_HOSTNAME): the sandbox's routes are under its apps domain.

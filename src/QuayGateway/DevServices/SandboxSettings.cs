@@ -30,8 +30,9 @@ public sealed class SandboxSettings
     public string? StateDir { get; set; }
 
     /// <summary>
-    /// A rendered RBAC manifest (the chart's ClusterRole, e.g. <c>helm template … -s templates/clusterrole.yaml</c>):
-    /// the gateway then reaches each sandbox as the service account bound to it, not as the cluster admin.
+    /// A rendered RBAC manifest (e.g. <c>helm template … -s templates/clusterrole.yaml</c>) the gateway's service
+    /// account is bound to in each sandbox. Unset: the chart's own ClusterRole (embedded in the sandbox at build).
+    /// Either way the gateway reaches each sandbox as that service account, not as the cluster admin.
     /// </summary>
     public string? GatewayRoleManifest { get; set; }
 }

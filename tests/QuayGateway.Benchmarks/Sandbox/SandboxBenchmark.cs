@@ -126,7 +126,7 @@ public static class SandboxBenchmark
         Console.WriteLine($"warm-up                 {count} registries rolled out and deleted in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
     }
 
-    private static Task<object> CreateAsync(Kubernetes client, string ns, string name, CancellationToken ct = default) =>
+    internal static Task<object> CreateAsync(Kubernetes client, string ns, string name, CancellationToken ct = default) =>
         client.CustomObjects.CreateNamespacedCustomObjectAsync(
             new JsonObject
             {

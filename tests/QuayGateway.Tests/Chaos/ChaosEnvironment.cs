@@ -43,6 +43,7 @@ public sealed class ChaosEnvironment : IAsyncDisposable
         var sandbox = await SandboxCluster.StartAsync(new SandboxOptions
         {
             Name = Cluster, KubeconfigPath = kubeconfig, PhaseDelay = phaseDelay, WatchHistoryLimit = 100_000,
+            GatewayRoleManifest = SandboxCluster.ChartGatewayRoleManifest,
         });
         return new ChaosEnvironment(postgres, sandbox, kubeconfig);
     }
@@ -55,7 +56,9 @@ public sealed class ChaosEnvironment : IAsyncDisposable
     {
         var replica = await GatewayProcess.StartAsync(Postgres.ConnectionString, AdminKey,
             [
-                $"--Gateway:Clusters:{Cluster}:kubeconfig={_kubeconfig}", $"--Gateway:DefaultCluster={Cluster}",
+                // As the service account bound to the chart's ClusterRole (the kubeconfig's <name>-gateway context).
+                $"--Gateway:Clusters:{Cluster}:kubeconfig={_kubeconfig}", $"--Gateway:Clusters:{Cluster}:context={Cluster}-gateway",
+                $"--Gateway:DefaultCluster={Cluster}",
                 "--Gateway:Watch:LeaderRetryInterval=00:00:01", "--Gateway:Jobs:InvisibilityTimeout=00:00:03",
                 "--Gateway:Jobs:WorkerCount=4", "--Gateway:Webhooks:AllowedDestinations=127.0.0.0/8",
                 .. settings,

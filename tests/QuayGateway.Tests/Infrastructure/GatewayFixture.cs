@@ -22,9 +22,6 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     private DevPostgres? _postgres;
 
-    /// <summary>The chart's rendered ClusterRole, which every sandbox binds the gateway's identity to.</summary>
-    public static string GatewayRolePath { get; } = Packaging.ChartRbac.WriteRenderedClusterRole();
-
     public IAlbaHost Host { get; private set; } = null!;
 
     /// <summary>Everything the host logs while a test records (<see cref="CapturedLogs.Record"/>).</summary>
@@ -56,9 +53,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             builder.UseSetting("Gateway:Clusters:edge:sandbox", "true");
             builder.UseSetting("Gateway:Clusters:edge:profile", "3.6");
             builder.UseSetting("Gateway:Sandbox:PhaseDelay", "00:00:00.150");
-            // The gateway acts in its sandboxes as the service account bound to the chart's ClusterRole, as in a real
-            // cluster: a verb the role lacks fails the tests with the apiserver's 403 (GatewayRbacTests).
-            builder.UseSetting("Gateway:Sandbox:GatewayRoleManifest", GatewayRolePath);
+            // No Gateway:Sandbox:GatewayRoleManifest: as in Development, the gateway acts in its sandboxes as the service
+            // account bound to the chart's own ClusterRole; a verb the role lacks fails with the apiserver's 403 (GatewayRbacTests).
             builder.UseSetting("Gateway:Rollout:Deadline", "00:00:20");
             builder.UseSetting("Gateway:Rollout:DeletePollInterval", "00:00:00.200");
             builder.UseSetting("Gateway:Watch:LeaderRetryInterval", "00:00:01");

@@ -20,6 +20,20 @@ public sealed class GatewayRbacTests(GatewayFixture gateway)
     private readonly ProvisioningScenario _scenario = new(gateway);
 
     [Fact]
+    public void The_sandbox_binds_the_gateway_to_the_charts_own_rules_and_the_gateway_uses_that_context()
+    {
+        static JsonNode Rules(string manifest) => ChartYaml.AllDocumentsToJson(manifest).Single(d => (string?)d?["kind"] == "ClusterRole")!["rules"]!;
+        Assert.True(JsonNode.DeepEquals(Rules(ChartRbac.RenderedClusterRole()), Rules(SandboxCluster.ChartGatewayRoleManifest)),
+            $"the sandbox's embedded role differs from the chart's:\n{SandboxCluster.ChartGatewayRoleManifest}");
+
+        // Dev services configure the gateway with the service account's context, not the admin's (the kubeconfig's current one).
+        var sandbox = _scenario.Sandbox();
+        Assert.Equal($"{sandbox.Options.Name}-gateway", sandbox.GatewayContext);
+        var configuration = (Microsoft.Extensions.Configuration.IConfiguration)gateway.Host.Services.GetService(typeof(Microsoft.Extensions.Configuration.IConfiguration))!;
+        Assert.Equal(sandbox.GatewayContext, configuration[$"Gateway:Clusters:{sandbox.Options.Name}:context"]);
+    }
+
+    [Fact]
     public async Task Every_rule_of_the_chart_role_is_needed_and_nothing_else_is_asked_for()
     {
         var ns = ProvisioningScenario.UniqueNamespace("rbac");

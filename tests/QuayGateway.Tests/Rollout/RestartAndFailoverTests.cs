@@ -35,6 +35,7 @@ public sealed class RestartAndFailoverTests(ITestOutputHelper output) : IAsyncLi
         _sandbox = await SandboxCluster.StartAsync(new SandboxOptions
         {
             Name = Cluster, KubeconfigPath = _kubeconfig, PhaseDelay = TimeSpan.FromMilliseconds(700),
+            GatewayRoleManifest = SandboxCluster.ChartGatewayRoleManifest,
         });
     }
 
@@ -47,6 +48,8 @@ public sealed class RestartAndFailoverTests(ITestOutputHelper output) : IAsyncLi
 
     private Task<GatewayProcess> StartReplicaAsync() => GatewayProcess.StartAsync(_postgres.ConnectionString, AdminKey,
         $"--Gateway:Clusters:{Cluster}:kubeconfig={_kubeconfig}",
+        // As the service account bound to the chart's ClusterRole, as in a real cluster.
+        $"--Gateway:Clusters:{Cluster}:context={_sandbox.GatewayContext}",
         $"--Gateway:DefaultCluster={Cluster}",
         "--Gateway:Watch:LeaderRetryInterval=00:00:01",
         // A killed replica's running jobs are run again by another after this long (1 min in production).

@@ -30,7 +30,10 @@ public sealed class WatchSpreadTests(ITestOutputHelper output) : IAsyncLifetime
         _postgres = await DevPostgres.StartThrowawayAsync();
         foreach (var cluster in Clusters)
         {
-            _sandboxes.Add(await SandboxCluster.StartAsync(new SandboxOptions { Name = cluster, KubeconfigPath = _kubeconfigs[cluster] }));
+            _sandboxes.Add(await SandboxCluster.StartAsync(new SandboxOptions
+            {
+                Name = cluster, KubeconfigPath = _kubeconfigs[cluster], GatewayRoleManifest = SandboxCluster.ChartGatewayRoleManifest,
+            }));
         }
     }
 
@@ -49,7 +52,7 @@ public sealed class WatchSpreadTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private Task<GatewayProcess> StartReplicaAsync() => GatewayProcess.StartAsync(_postgres.ConnectionString, AdminKey,
-        Clusters.Select(c => $"--Gateway:Clusters:{c}:kubeconfig={_kubeconfigs[c]}")
+        Clusters.SelectMany(c => new[] { $"--Gateway:Clusters:{c}:kubeconfig={_kubeconfigs[c]}", $"--Gateway:Clusters:{c}:context={c}-gateway" })
             .Concat([$"--Gateway:DefaultCluster={Clusters[0]}", "--Gateway:Watch:LeaderRetryInterval=00:00:01",
                 "--Gateway:Jobs:WorkerCount=2", "--Logging:LogLevel:QuayGateway=Information"])
             .ToArray());

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
 using QuayGateway.Sandbox;
 
 namespace QuayGateway.Tests.Sandbox;
@@ -75,6 +77,45 @@ public sealed class SandboxStateTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, users.StatusCode);
         Assert.Equal("quayadmin", (await users.Content.ReadFromJsonAsync<JsonObject>())!["users"]![0]!["username"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task A_watch_resumes_across_a_restart_from_a_resourceVersion_before_it()
+    {
+        const string ns = "watched";
+        string resumeFrom;
+        await using (await Start())
+        {
+            using var client = Kube();
+            await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+            await client.CoreV1.CreateNamespacedSecretAsync(Secret("before-list"), ns);
+            resumeFrom = (await client.CoreV1.ListNamespacedSecretAsync(ns)).Metadata.ResourceVersion;
+            await client.CoreV1.CreateNamespacedSecretAsync(Secret("before-restart"), ns);
+            await client.CoreV1.DeleteNamespacedSecretAsync("before-list", ns);
+        }
+
+        await using var restarted = await Start();
+        Assert.True(restarted.Store.CurrentResourceVersion > long.Parse(resumeFrom, System.Globalization.CultureInfo.InvariantCulture));
+        using var client2 = Kube();
+        await client2.CoreV1.CreateNamespacedSecretAsync(Secret("after-restart"), ns);
+
+        // Resumed from the resourceVersion listed before the restart: the events since then, not 410 Gone.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var seen = new List<string>();
+        Exception? error = null;
+        await foreach (var (type, secret) in client2.CoreV1.WatchListNamespacedSecretAsync(ns, resourceVersion: resumeFrom, timeoutSeconds: 10,
+                           onError: e => error = e, cancellationToken: timeout.Token))
+        {
+            seen.Add($"{type} {secret.Metadata.Name}");
+            if (seen.Count == 3) break;
+        }
+
+        Assert.True(error is null, error?.ToString());
+        Assert.Equal(["Added before-restart", "Deleted before-list", "Added after-restart"], seen);
+    }
+
+    private k8s.Kubernetes Kube() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Path.Combine(_directory, "kubeconfig")));
+
+    private static V1Secret Secret(string name) => new() { Metadata = new V1ObjectMeta { Name = name }, StringData = new Dictionary<string, string> { ["a"] = "b" } };
 
     [Fact]
     public async Task A_crash_loses_at_most_the_last_second()

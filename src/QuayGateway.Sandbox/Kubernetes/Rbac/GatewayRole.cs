@@ -1,11 +1,36 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace QuayGateway.Sandbox.Kubernetes;
 
 /// <summary>Binds the gateway's identity to the roles of a rendered manifest (the chart's ClusterRole).</summary>
-internal static class GatewayRole
+internal static partial class GatewayRole
 {
     public const string Name = "quay-gateway";
+
+    /// <summary>
+    /// The chart's ClusterRole (<c>chart/quay-gateway/templates/clusterrole.yaml</c>, embedded at build), rendered:
+    /// its rules are plain YAML; only the name, labels and the <c>rbac.create</c> guard are templated, and those lines
+    /// are dropped or blanked. Null when the build had no <c>chart/</c> folder (the container image).
+    /// </summary>
+    public static string? ChartManifest { get; } = LoadChartManifest();
+
+    private static string? LoadChartManifest()
+    {
+        using var stream = typeof(GatewayRole).Assembly.GetManifestResourceStream("chart-clusterrole.yaml");
+        if (stream is null) return null;
+        using var reader = new StreamReader(stream);
+        var lines = reader.ReadToEnd().Split('\n')
+            .Where(line => !ActionOnlyLine().IsMatch(line))
+            .Select(line => InlineAction().Replace(line, "templated"));
+        return string.Join('\n', lines);
+    }
+
+    [GeneratedRegex(@"^\s*(\{\{.*?\}\}\s*)+$")]
+    private static partial Regex ActionOnlyLine();
+
+    [GeneratedRegex(@"\{\{.*?\}\}")]
+    private static partial Regex InlineAction();
 
     /// <summary>Each ClusterRole of the manifest becomes <c>quay-gateway</c> (then <c>quay-gateway-2</c> …) with a ClusterRoleBinding to the identity.</summary>
     public static void Bind(ObjectStore store, string manifest, UserInfo identity)

@@ -10,8 +10,8 @@ public sealed record AuthorizationRecord(string User, string Verb, string Group,
 /// <summary>
 /// Authentication, impersonation and authorization of the sandbox's resource requests, as an apiserver does them:
 /// bearer tokens name a user or service account (<see cref="IssueToken"/>); the admin kubeconfig's token is in
-/// <c>system:masters</c>; an unknown token answers 401; no token is <c>system:anonymous</c>, or the admin while the
-/// API server is plain HTTP (<see cref="SandboxOptions.AnonymousIsAdmin"/>: kubectl sends no token over plain HTTP). <c>Impersonate-User</c>
+/// <c>system:masters</c>; an unknown token answers 401; no token is <c>system:anonymous</c>, as on a real cluster, or the
+/// admin while the API server is plain HTTP (<see cref="SandboxOptions.AnonymousIsAdmin"/>: kubectl sends no token over plain HTTP). <c>Impersonate-User</c>
 /// and <c>Impersonate-Group</c> need the <c>impersonate</c> verb. Every decision is counted
 /// (<see cref="Decisions"/>), so a test can see which verbs a client used.
 /// </summary>

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using k8s;
 using QuayGateway.Sandbox.Kubernetes;
 
 namespace QuayGateway.Tests.Sandbox.Kubernetes;
@@ -13,12 +13,8 @@ namespace QuayGateway.Tests.Sandbox.Kubernetes;
 [Collection(SandboxCollection.Name)]
 public sealed class RbacTests(SandboxFixture sandbox)
 {
-    private HttpClient As(string? token)
-    {
-        var http = sandbox.Cluster.CreateApiClient();
-        if (token is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return http;
-    }
+    /// <summary>Raw HTTP with this bearer token; null sends no credentials.</summary>
+    private HttpClient As(string? token) => sandbox.Cluster.CreateApiClient(token);
 
     private string Token(string user, params string[] groups) => sandbox.Cluster.Authorization.IssueToken(UserInfo.User(user, groups));
 
@@ -74,7 +70,7 @@ public sealed class RbacTests(SandboxFixture sandbox)
             (string?)status["message"]);
         Assert.Equal("""{"name":"r1","group":"quay.redhat.com","kind":"quayregistries"}""", status["details"]!.ToJsonString());
 
-        // system:anonymous (the sandbox's own default maps no credentials to the admin: kubectl sends no token over plain HTTP).
+        // system:anonymous, impersonated by the admin.
         using var anonymous = As(SandboxAuthorization.AdminToken);
         anonymous.DefaultRequestHeaders.Add("Impersonate-User", "system:anonymous");
         var denied = await StatusOf(await anonymous.DeleteAsync($"/api/v1/namespaces/{ns}/secrets"), HttpStatusCode.Forbidden);
@@ -89,11 +85,34 @@ public sealed class RbacTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task A_request_without_credentials_is_system_anonymous_while_the_admin_kubeconfig_stays_the_admin()
+    {
+        var ns = sandbox.NewNamespace("rbac");
+        await Ok("create", "secret", "generic", "kept", "-n", ns, "--from-literal=a=b");
+
+        // No Authorization header over HTTPS: system:anonymous, bound to nothing, as on a real cluster.
+        using var nobody = As(null);
+        var list = await StatusOf(await nobody.GetAsync($"/api/v1/namespaces/{ns}/secrets"), HttpStatusCode.Forbidden);
+        Assert.Equal($"secrets is forbidden: User \"system:anonymous\" cannot list resource \"secrets\" in API group \"\" in the namespace \"{ns}\"", (string?)list["message"]);
+        var delete = await StatusOf(await nobody.DeleteAsync($"/api/v1/namespaces/{ns}"), HttpStatusCode.Forbidden);
+        Assert.Equal($"namespaces \"{ns}\" is forbidden: User \"system:anonymous\" cannot delete resource \"namespaces\" in API group \"\" in the namespace \"{ns}\"", (string?)delete["message"]);
+        Assert.NotNull(sandbox.Cluster.Store.Get("namespaces", null, ns));
+
+        // The admin kubeconfig sends its bearer token over HTTPS: kubectl and KubernetesClient are system:masters.
+        Assert.Equal("yes", await CanI("delete", "namespaces"));
+        Assert.Contains("secret/kept", await Ok("get", "secrets", "-n", ns, "-o", "name"));
+        var secrets = await sandbox.Client.CoreV1.ListNamespacedSecretAsync(ns);
+        Assert.Equal(["kept"], secrets.Items.Select(s => s.Metadata.Name));
+        using var admin = As(SandboxAuthorization.AdminToken);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/api/v1/namespaces/{ns}/secrets")).StatusCode);
+    }
+
+    [Fact]
     public async Task Roles_and_bindings_are_served_to_kubectl_and_a_RoleBinding_grants_its_namespace_only()
     {
         var ns = sandbox.NewNamespace("rbac");
         var other = sandbox.NewNamespace("rbac");
-        const string bob = "bob"; // kubectl sends no token over plain HTTP: it acts as bob by impersonation
+        const string bob = "bob"; // kubectl acts as bob by impersonation, with the admin's token
         var resources = await Ok("api-resources", "--api-group", "rbac.authorization.k8s.io", "-o", "name");
         Assert.Equal(["clusterrolebindings.rbac.authorization.k8s.io", "clusterroles.rbac.authorization.k8s.io", "rolebindings.rbac.authorization.k8s.io", "roles.rbac.authorization.k8s.io"],
             resources.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));

@@ -109,6 +109,10 @@ public sealed class SecureClientTests(SandboxFixture sandbox)
         Assert.DoesNotContain("certificate-authority-data", plain.KubeconfigYaml, StringComparison.Ordinal);
         using var http = new HttpClient { BaseAddress = plain.ApiServerUrl };
         Assert.Contains("gitVersion", await http.GetStringAsync("/version"), StringComparison.Ordinal);
+        // kubectl sends no bearer token to a plain-HTTP server, so there (and only there) no credentials act as the admin.
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/v1/namespaces")).StatusCode);
+        using var secure = sandbox.Cluster.CreateApiClient(token: null);
+        Assert.Equal(HttpStatusCode.Forbidden, (await secure.GetAsync("/api/v1/namespaces")).StatusCode);
     }
 
     /// <summary>The folder of the JavaScript client (package.json, package-lock.json, client.mjs).</summary>
