@@ -54,7 +54,9 @@ public static class ListRegistries
 
         if (after is { } a)
         {
-            query = query.Where(r => r.CreatedAt < a.CreatedAt || (r.CreatedAt == a.CreatedAt && r.Id.CompareTo(a.Id) < 0));
+            // A row comparison, (created_at, id) < (…, …), is an index condition: the scan starts at the cursor. The same
+            // test spelt with OR is a filter, and page n read the n − 1 pages before it again.
+            query = query.Where(r => EF.Functions.LessThan(ValueTuple.Create(r.CreatedAt, r.Id), ValueTuple.Create(a.CreatedAt, a.Id)));
         }
 
         var rows = await query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Take(pageSize + 1).ToListAsync(ct);
