@@ -586,6 +586,9 @@ namespace QuayGateway.Migrations.Migrations.GatewayDbMigrations
                     b.HasIndex("Tenant", "Cluster", "CreatedAt", "Id")
                         .HasDatabaseName("ix_registries_tenant_cluster_created_at_id");
 
+                    b.HasIndex("Tenant", "Cluster", "State", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_registries_tenant_cluster_state_created_at_id");
+
                     b.HasIndex("Tenant", "Namespace", "CreatedAt", "Id")
                         .HasDatabaseName("ix_registries_tenant_namespace_created_at_id");
 

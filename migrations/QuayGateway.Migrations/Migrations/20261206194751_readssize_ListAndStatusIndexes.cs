@@ -27,6 +27,12 @@ namespace QuayGateway.Migrations.Migrations.GatewayDbMigrations
                 columns: new[] { "tenant", "cluster", "created_at", "id" });
 
             migrationBuilder.CreateIndex(
+                name: "ix_registries_tenant_cluster_state_created_at_id",
+                schema: "gateway",
+                table: "registries",
+                columns: new[] { "tenant", "cluster", "state", "created_at", "id" });
+
+            migrationBuilder.CreateIndex(
                 name: "ix_registries_tenant_name_needs_attention",
                 schema: "gateway",
                 table: "registries",
@@ -52,6 +58,11 @@ namespace QuayGateway.Migrations.Migrations.GatewayDbMigrations
         {
             migrationBuilder.DropIndex(
                 name: "ix_registries_tenant_cluster_created_at_id",
+                schema: "gateway",
+                table: "registries");
+
+            migrationBuilder.DropIndex(
+                name: "ix_registries_tenant_cluster_state_created_at_id",
                 schema: "gateway",
                 table: "registries");
 
