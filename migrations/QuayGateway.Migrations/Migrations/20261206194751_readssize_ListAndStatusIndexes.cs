@@ -15,11 +15,6 @@ namespace QuayGateway.Migrations.Migrations.GatewayDbMigrations
                 schema: "gateway",
                 table: "registries");
 
-            migrationBuilder.DropIndex(
-                name: "ix_registries_tenant_state_health",
-                schema: "gateway",
-                table: "registries");
-
             migrationBuilder.CreateIndex(
                 name: "ix_registries_tenant_cluster_created_at_id",
                 schema: "gateway",
@@ -49,8 +44,7 @@ namespace QuayGateway.Migrations.Migrations.GatewayDbMigrations
                 name: "ix_registries_tenant_state_created_at_id",
                 schema: "gateway",
                 table: "registries",
-                columns: new[] { "tenant", "state", "created_at", "id" })
-                .Annotation("Npgsql:IndexInclude", new[] { "health" });
+                columns: new[] { "tenant", "state", "created_at", "id" });
         }
 
         /// <inheritdoc />
@@ -86,12 +80,6 @@ namespace QuayGateway.Migrations.Migrations.GatewayDbMigrations
                 schema: "gateway",
                 table: "registries",
                 columns: new[] { "tenant", "id" });
-
-            migrationBuilder.CreateIndex(
-                name: "ix_registries_tenant_state_health",
-                schema: "gateway",
-                table: "registries",
-                columns: new[] { "tenant", "state", "health" });
         }
     }
 }

@@ -592,7 +592,8 @@ namespace QuayGateway.Migrations.Migrations
                     b.HasIndex("Tenant", "State", "CreatedAt", "Id")
                         .HasDatabaseName("ix_registries_tenant_state_created_at_id");
 
-                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("Tenant", "State", "CreatedAt", "Id"), new[] { "Health" });
+                    b.HasIndex("Tenant", "State", "Health")
+                        .HasDatabaseName("ix_registries_tenant_state_health");
 
                     b.HasIndex("Tenant", "Name")
                         .HasDatabaseName("ix_registries_tenant_name_needs_attention")

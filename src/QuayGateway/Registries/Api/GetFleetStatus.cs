@@ -45,8 +45,8 @@ public static class GetFleetStatus
     }
 
     /// <summary>
-    /// How many of the registries are in each (state, health), Deleted left out: one pass, read from the index
-    /// (tenant, state, created_at, id) INCLUDE (health) alone (an index-only scan; RegistryConfiguration).
+    /// How many of the registries are in each (state, health), Deleted left out: one pass over the index
+    /// (tenant, state, health) alone (an index-only scan; RegistryConfiguration). Exact, as of the request.
     /// </summary>
     public static IQueryable<StateHealthCount> Counts(IQueryable<Registry> registries) =>
         registries.AsNoTracking().Where(r => r.State != RegistryState.Deleted)

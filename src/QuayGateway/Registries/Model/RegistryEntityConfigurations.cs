@@ -40,9 +40,11 @@ internal sealed class RegistryConfiguration : IEntityTypeConfiguration<Registry>
         // which is smaller. Combinations with ?namespace= read that namespace's few rows.
         builder.HasIndex(r => new { r.Tenant, r.Cluster, r.State, r.CreatedAt, r.Id });
         builder.HasIndex(r => new { r.Tenant, r.Namespace, r.CreatedAt, r.Id });
-        // ?state= pages by this one; /v1/status counts a tenant's registries by state and health from it alone
-        // (index-only scan, health included), without reading the rows.
-        builder.HasIndex(r => new { r.Tenant, r.State, r.CreatedAt, r.Id }).IncludeProperties(r => r.Health);
+        builder.HasIndex(r => new { r.Tenant, r.State, r.CreatedAt, r.Id });
+        // /v1/status counts a tenant's registries by state and health from this index alone (an index-only scan, once
+        // the visibility map is set). Its keys repeat, so B-tree deduplication keeps it tiny (35 pages for 40,000 rows,
+        // against 354 for the ?state= index with health included, which was tried first).
+        builder.HasIndex(r => new { r.Tenant, r.State, r.Health });
         // /v1/status lists the first 200 registries that need attention by name: the few rows this partial index holds,
         // in name order. The filter must say what GetFleetStatus's query says (RegistryLifecycle.Troubled, health
         // Degraded or Missing, not Deleted), or PostgreSQL cannot prove the query's rows are in it and sorts them all.
