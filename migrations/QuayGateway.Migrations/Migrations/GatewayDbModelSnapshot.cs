@@ -568,9 +568,6 @@ namespace QuayGateway.Migrations.Migrations
                     b.HasKey("Id")
                         .HasName("pk_registries");
 
-                    b.HasIndex("Tenant", "Id")
-                        .HasDatabaseName("ix_registries_tenant_id");
-
                     b.HasIndex("Cluster", "Namespace", "Name")
                         .IsUnique()
                         .HasDatabaseName("ix_registries_cluster_namespace_name")
@@ -583,8 +580,24 @@ namespace QuayGateway.Migrations.Migrations
                     b.HasIndex("Tenant", "CreatedAt", "Id")
                         .HasDatabaseName("ix_registries_tenant_created_at_id");
 
+                    b.HasIndex("Tenant", "Cluster", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_registries_tenant_cluster_created_at_id");
+
+                    b.HasIndex("Tenant", "Cluster", "State", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_registries_tenant_cluster_state_created_at_id");
+
+                    b.HasIndex("Tenant", "Namespace", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_registries_tenant_namespace_created_at_id");
+
+                    b.HasIndex("Tenant", "State", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_registries_tenant_state_created_at_id");
+
                     b.HasIndex("Tenant", "State", "Health")
                         .HasDatabaseName("ix_registries_tenant_state_health");
+
+                    b.HasIndex("Tenant", "Name")
+                        .HasDatabaseName("ix_registries_tenant_name_needs_attention")
+                        .HasFilter("state <> 'Deleted' AND (state IN ('Blocked', 'Degraded', 'Failed') OR health = 'Degraded' OR health = 'Missing')");
 
                     b.ToTable("registries", "gateway");
                 });

@@ -14,7 +14,7 @@ public static class RegistryLifecycle
     public static readonly RegistryState[] BoundByDeadline =
         [RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing, RegistryState.Blocked, RegistryState.Deleting];
 
-    /// <summary>States a fleet view lists as needing attention.</summary>
+    /// <summary>States a fleet view lists as needing attention (the partial index ix_registries_tenant_name_needs_attention names them too).</summary>
     public static readonly RegistryState[] Troubled = [RegistryState.Blocked, RegistryState.Degraded, RegistryState.Failed];
 
     /// <summary>A change the gateway started is still being applied or removed: another must wait.</summary>
