@@ -568,6 +568,10 @@ namespace QuayGateway.Migrations.Migrations
                     b.HasKey("Id")
                         .HasName("pk_registries");
 
+                    b.HasIndex("Tenant", "Name")
+                        .HasDatabaseName("ix_registries_tenant_name_needs_attention")
+                        .HasFilter("state <> 'Deleted' AND (state IN ('Blocked', 'Degraded', 'Failed') OR health = 'Degraded' OR health = 'Missing')");
+
                     b.HasIndex("Cluster", "Namespace", "Name")
                         .IsUnique()
                         .HasDatabaseName("ix_registries_cluster_namespace_name")
@@ -580,11 +584,11 @@ namespace QuayGateway.Migrations.Migrations
                     b.HasIndex("Tenant", "CreatedAt", "Id")
                         .HasDatabaseName("ix_registries_tenant_created_at_id");
 
+                    b.HasIndex("Tenant", "State", "Health")
+                        .HasDatabaseName("ix_registries_tenant_state_health");
+
                     b.HasIndex("Tenant", "Cluster", "CreatedAt", "Id")
                         .HasDatabaseName("ix_registries_tenant_cluster_created_at_id");
-
-                    b.HasIndex("Tenant", "Cluster", "State", "CreatedAt", "Id")
-                        .HasDatabaseName("ix_registries_tenant_cluster_state_created_at_id");
 
                     b.HasIndex("Tenant", "Namespace", "CreatedAt", "Id")
                         .HasDatabaseName("ix_registries_tenant_namespace_created_at_id");
@@ -592,14 +596,15 @@ namespace QuayGateway.Migrations.Migrations
                     b.HasIndex("Tenant", "State", "CreatedAt", "Id")
                         .HasDatabaseName("ix_registries_tenant_state_created_at_id");
 
-                    b.HasIndex("Tenant", "State", "Health")
-                        .HasDatabaseName("ix_registries_tenant_state_health");
-
-                    b.HasIndex("Tenant", "Name")
-                        .HasDatabaseName("ix_registries_tenant_name_needs_attention")
-                        .HasFilter("state <> 'Deleted' AND (state IN ('Blocked', 'Degraded', 'Failed') OR health = 'Degraded' OR health = 'Missing')");
+                    b.HasIndex("Tenant", "Cluster", "State", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_registries_tenant_cluster_state_created_at_id");
 
                     b.ToTable("registries", "gateway");
+
+                    b
+                        .HasAnnotation("Npgsql:StorageParameter:autovacuum_analyze_scale_factor", 0.02)
+                        .HasAnnotation("Npgsql:StorageParameter:autovacuum_vacuum_insert_scale_factor", 0.01)
+                        .HasAnnotation("Npgsql:StorageParameter:autovacuum_vacuum_scale_factor", 0.01);
                 });
 
             modelBuilder.Entity("QuayGateway.Registries.Model.RegistryEvent", b =>

@@ -64,6 +64,20 @@ public sealed partial class ListAndStatusPlanTests(GatewayFixture gateway)
         Assert.Equal("ix_registries_tenant_state_health", (string?)scan["Index Name"]);
     }
 
+    /// <summary>
+    /// The index-only scan skips the heap only on pages the visibility map marks all-visible; every update clears its
+    /// page's mark until the next vacuum. The migration makes autovacuum come back after 1% of the rows changed.
+    /// </summary>
+    [Fact]
+    public async Task The_registries_table_is_autovacuumed_after_one_percent_of_its_rows_change()
+    {
+        var options = await gateway.WithDbAsync(db => db.Database
+            .SqlQueryRaw<string>("SELECT unnest(reloptions) AS \"Value\" FROM pg_class WHERE oid = 'gateway.registries'::regclass").ToListAsync());
+
+        Assert.Contains("autovacuum_vacuum_scale_factor=0.01", options);
+        Assert.Contains("autovacuum_vacuum_insert_scale_factor=0.01", options);
+    }
+
     [Fact]
     public async Task The_registries_needing_attention_are_read_from_their_partial_index_in_name_order()
     {
