@@ -274,6 +274,9 @@ internal sealed class SandboxState : IAsyncDisposable
         if (snapshot is { } taken) _snapshotWrite = Task.Run(() => WriteSnapshot(taken));
     }
 
+    /// <summary>Has the next tick start a full snapshot (the state benchmark times one while changes keep being journaled).</summary>
+    internal void RequestSnapshot() => _snapshotDue = true;
+
     /// <summary>Appends the store's events up to <paramref name="upTo"/> and the Quay and clock changes; false when the store's history no longer reached back.</summary>
     private bool AppendChanges(long upTo)
     {
