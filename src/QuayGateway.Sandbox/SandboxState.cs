@@ -271,7 +271,18 @@ internal sealed class SandboxState : IAsyncDisposable
         }
 
         // The journal of the new generation is open: changes keep being appended while the snapshot is written.
-        if (snapshot is { } taken) _snapshotWrite = Task.Run(() => WriteSnapshot(taken));
+        if (snapshot is { } taken) _snapshotWrite = Task.Run(() =>
+        {
+            try
+            {
+                WriteSnapshot(taken);
+            }
+            catch (IOException)
+            {
+                // The journals before it stay and still replay; tried again at the next tick.
+                _snapshotDue = true;
+            }
+        });
     }
 
     /// <summary>Has the next tick start a full snapshot (the state benchmark times one while changes keep being journaled).</summary>

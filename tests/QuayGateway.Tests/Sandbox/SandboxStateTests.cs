@@ -176,6 +176,28 @@ public sealed class SandboxStateTests : IDisposable
     }
 
     [Fact]
+    public async Task A_state_dir_written_before_the_journal_still_loads()
+    {
+        // As the sandbox wrote it before the journal: no generation, no journal file, no watch history.
+        Directory.CreateDirectory(StateDir);
+        await File.WriteAllTextAsync(Path.Combine(StateDir, SandboxState.StateFileName), """
+            {"format":1,"revision":7,"clockOffsetTicks":0,"objects":[{"resource":"namespaces","object":{"apiVersion":"v1","kind":"Namespace",
+            "metadata":{"name":"from-before","uid":"0b6c1f5e-7a63-4d53-9a55-1b1d2f0c0a01","resourceVersion":"7","creationTimestamp":"2026-12-01T00:00:00Z"},
+            "spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}}}],"quay":{}}
+            """);
+
+        await using (var first = await Start())
+        {
+            Assert.NotNull(first.Store.Get("namespaces", null, "from-before"));
+            first.Store.Create("namespaces", null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "after" } });
+        }
+
+        await using var second = await Start();
+        Assert.NotNull(second.Store.Get("namespaces", null, "from-before"));
+        Assert.NotNull(second.Store.Get("namespaces", null, "after"));
+    }
+
+    [Fact]
     public async Task A_killed_standalone_sandbox_loses_at_most_the_last_second()
     {
         var program = Path.Combine(AppContext.BaseDirectory, "QuayGateway.Sandbox.dll");
