@@ -92,4 +92,41 @@ public sealed partial class ObjectStore
 
         static StoredObject Parse(byte[] json) => StoredObject.From(System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject());
     }
+    /// <summary>
+    /// The committed events after <paramref name="after"/> up to <paramref name="upTo"/> (what the state journal
+    /// appends), or null when the history no longer reaches back that far (a full snapshot is then the only record).
+    /// </summary>
+    internal IReadOnlyList<StoredEvent>? EventsAfter(long after, long upTo = long.MaxValue)
+    {
+        lock (_gate)
+        {
+            if (after >= Math.Min(_revision, upTo)) return [];
+            if (_history.Count == 0 || _history.Peek().Revision > after + 1) return null;
+            return _history.Where(e => e.Revision > after && e.Revision <= upTo).ToList();
+        }
+    }
+
+    /// <summary>
+    /// Applies journaled events (see <see cref="EventsAfter"/>) on top of a <see cref="Restore"/>d snapshot, before
+    /// anyone subscribes or writes: each puts its object (or removes it, for DELETED) and joins the watch history as
+    /// it did when committed. Events the snapshot already holds (revision not above the store's) are skipped.
+    /// </summary>
+    internal void Replay(IEnumerable<(long Revision, string Type, string Resource, byte[] Json)> events)
+    {
+        lock (_gate)
+        {
+            if (_subscribers.Length > 0) throw new InvalidOperationException("Replay runs before anything watches the store.");
+            foreach (var (revision, eventType, resource, json) in events)
+            {
+                if (revision <= _revision) continue;
+                _revision = revision;
+                if (ResourceTypes.Find(resource) is not { } type) continue;
+                var stored = StoredObject.From(System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject());
+                var previous = FindStored(type, stored.Namespace, stored.Name);
+                Record(type, new StoredEvent(revision, eventType, type.Plural, stored, previous), remove: eventType == "DELETED");
+            }
+
+            _pending.Clear();
+        }
+    }
 }

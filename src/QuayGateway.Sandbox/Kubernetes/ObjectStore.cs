@@ -480,7 +480,13 @@ public sealed partial class ObjectStore
     {
         var revision = ++_revision;
         obj.Metadata()["resourceVersion"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var stored = StoredObject.From(obj);
+        return Record(type, new StoredEvent(revision, eventType, type.Plural, StoredObject.From(obj), previous), remove);
+    }
+
+    /// <summary>Puts a committed (or replayed, see <see cref="Replay"/>) event into the maps and the history, and queues it for delivery.</summary>
+    private StoredObject Record(ResourceType type, StoredEvent e, bool remove)
+    {
+        var (stored, previous) = (e.Object, e.Previous);
         var uid = stored.Uid!;
         if (previous is not null) Unlink(uid, previous.OwnerUids);
         if (remove)
@@ -498,7 +504,6 @@ public sealed partial class ObjectStore
                 dependents.Add(uid);
             }
         }
-        var e = new StoredEvent(revision, eventType, type.Plural, stored, previous);
         _history.Enqueue(e);
         while (_history.Count > _historyLimit) _history.Dequeue();
         _pending.Enqueue(e);

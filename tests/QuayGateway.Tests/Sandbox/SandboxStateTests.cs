@@ -134,6 +134,70 @@ public sealed class SandboxStateTests : IDisposable
     }
 
     [Fact]
+    public async Task A_change_made_just_before_a_crash_comes_back_from_the_journal()
+    {
+        var crashed = Path.Combine(_directory, "crashed");
+        await using (var running = await Start())
+        {
+            using var api = running.CreateApiClient();
+            running.Store.Create("namespaces", null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "journaled-only" } });
+            (await api.PostAsync("/sandbox/clock/advance?seconds=42", null)).EnsureSuccessStatusCode();
+            await Task.Delay(SandboxState.FlushInterval * 3);
+            // A kill -9 now: the files as they are, without anything written at stop.
+            CopyFolder(StateDir, crashed, except: SandboxState.LockFileName);
+        }
+
+        // The snapshot is from the start; only the journal holds the change.
+        Assert.DoesNotContain("journaled-only", await File.ReadAllTextAsync(Path.Combine(crashed, SandboxState.StateFileName)), StringComparison.Ordinal);
+        Assert.Contains(Directory.GetFiles(crashed, "journal-*.jsonl"), f => File.ReadAllText(f).Contains("journaled-only", StringComparison.Ordinal));
+        await using var restarted = await Start(crashed);
+        Assert.NotNull(restarted.Store.Get("namespaces", null, "journaled-only"));
+        Assert.Equal(TimeSpan.FromSeconds(42), restarted.Quay.Clock.Offset);
+    }
+
+    [Fact]
+    public async Task A_torn_last_journal_line_is_ignored()
+    {
+        var crashed = Path.Combine(_directory, "crashed");
+        await using (var running = await Start())
+        {
+            running.Store.Create("namespaces", null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "before-the-tear" } });
+            await Task.Delay(SandboxState.FlushInterval * 3);
+            CopyFolder(StateDir, crashed, except: SandboxState.LockFileName);
+        }
+
+        // A crash in the middle of an append: half a line, no newline.
+        var journal = Directory.GetFiles(crashed, "journal-*.jsonl").Order(StringComparer.Ordinal).Last();
+        await File.AppendAllTextAsync(journal, """{"revision":999999,"type":"ADDED","resource":"namespaces","object":{"metadata":{"na""");
+
+        await using var restarted = await Start(crashed);
+        Assert.NotNull(restarted.Store.Get("namespaces", null, "before-the-tear"));
+        Assert.True(restarted.Store.CurrentResourceVersion < 999999);
+    }
+
+    [Fact]
+    public async Task A_state_dir_written_before_the_journal_still_loads()
+    {
+        // As the sandbox wrote it before the journal: no generation, no journal file, no watch history.
+        Directory.CreateDirectory(StateDir);
+        await File.WriteAllTextAsync(Path.Combine(StateDir, SandboxState.StateFileName), """
+            {"format":1,"revision":7,"clockOffsetTicks":0,"objects":[{"resource":"namespaces","object":{"apiVersion":"v1","kind":"Namespace",
+            "metadata":{"name":"from-before","uid":"0b6c1f5e-7a63-4d53-9a55-1b1d2f0c0a01","resourceVersion":"7","creationTimestamp":"2026-12-01T00:00:00Z"},
+            "spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}}}],"quay":{}}
+            """);
+
+        await using (var first = await Start())
+        {
+            Assert.NotNull(first.Store.Get("namespaces", null, "from-before"));
+            first.Store.Create("namespaces", null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "after" } });
+        }
+
+        await using var second = await Start();
+        Assert.NotNull(second.Store.Get("namespaces", null, "from-before"));
+        Assert.NotNull(second.Store.Get("namespaces", null, "after"));
+    }
+
+    [Fact]
     public async Task A_killed_standalone_sandbox_loses_at_most_the_last_second()
     {
         var program = Path.Combine(AppContext.BaseDirectory, "QuayGateway.Sandbox.dll");
