@@ -56,19 +56,7 @@ internal static partial class ChartYaml
     /// inline actions become a placeholder scalar. Both branches of an if stay, so the templates keep each branch a
     /// self-contained block of keys or list items.
     /// </summary>
-    public static string Blank(string template)
-    {
-        var lines = template.Split('\n')
-            .Where(line => !ActionOnlyLine().IsMatch(line))
-            .Select(line => InlineAction().Replace(line, "TEMPLATED"));
-        return string.Join('\n', lines);
-    }
-
-    [GeneratedRegex(@"^\s*(\{\{.*?\}\}\s*)+$")]
-    private static partial Regex ActionOnlyLine();
-
-    [GeneratedRegex(@"\{\{.*?\}\}")]
-    private static partial Regex InlineAction();
+    public static string Blank(string template) => QuayGateway.Sandbox.Kubernetes.GatewayRole.BlankTemplate(template, "TEMPLATED");
 
     private static JsonNode? Convert(YamlNode node) => node switch
     {

@@ -20,11 +20,17 @@ internal static partial class GatewayRole
         using var stream = typeof(GatewayRole).Assembly.GetManifestResourceStream("chart-clusterrole.yaml");
         if (stream is null) return null;
         using var reader = new StreamReader(stream);
-        var lines = reader.ReadToEnd().Split('\n')
-            .Where(line => !ActionOnlyLine().IsMatch(line))
-            .Select(line => InlineAction().Replace(line, "templated"));
-        return string.Join('\n', lines);
+        return BlankTemplate(reader.ReadToEnd(), "templated");
     }
+
+    /// <summary>
+    /// A Helm template as plain YAML: lines that hold only template actions go, and inline actions become
+    /// <paramref name="placeholder"/>. The chart tests read templates the same way (ChartYaml.Blank).
+    /// </summary>
+    internal static string BlankTemplate(string template, string placeholder) =>
+        string.Join('\n', template.Split('\n')
+            .Where(line => !ActionOnlyLine().IsMatch(line))
+            .Select(line => InlineAction().Replace(line, placeholder)));
 
     [GeneratedRegex(@"^\s*(\{\{.*?\}\}\s*)+$")]
     private static partial Regex ActionOnlyLine();
