@@ -53,7 +53,9 @@ public sealed class RobotPullSecretsJob(
         {
             if (await policies.CheckExistingPlacementAsync(db, registry.Tenant, registry.Cluster, secret.Namespace, ct) is { ProblemDetails.Detail: var why })
             {
-                logger.LogWarning("Pull secret {Namespace}/{Secret} of robot {Robot} is outside tenant {Tenant}'s namespaces; not written",
+                // Said once at Warning when it starts, like the timeline entry; the resync's repeats every 15 minutes are Debug.
+                logger.Log(robot.RefusedPullSecrets.Contains(secret) ? LogLevel.Debug : LogLevel.Warning,
+                    "Pull secret {Namespace}/{Secret} of robot {Robot} is outside tenant {Tenant}'s namespaces; not written",
                     secret.Namespace, secret.Name, robot.FullName, registry.Tenant);
                 refused.Add((secret, why ?? "the namespace is not allowed"));
                 continue;

@@ -298,6 +298,7 @@ public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
         await GatewayFixture.EventuallyAsync(() => PullSecretTokenAsync(ns, "quay-pull"), t => t is not null);
         var robotId = await gateway.WithDbAsync(db => db.QuayRobots.Where(r => r.RegistryId == id).Select(r => r.Id).SingleAsync());
 
+        using var recording = gateway.Logs.Record();
         async Task<(int Refused, int Events)> RunJobAsync()
         {
             await using (var scope = gateway.Host.Services.CreateAsyncScope())
@@ -309,10 +310,19 @@ public sealed class QuayOrganizationResourcesTests(GatewayFixture gateway)
                 (await _quay.WebhookEventTypesAsync(id)).Count(t => t == WebhookEventTypes.QuayPullSecretRefused));
         }
 
+        // The shared host's log, this robot's refusal lines only (the fixture runs the collection's tests one at a time).
+        string[] RefusalLines(string level) => gateway.Logs.Entries
+            .Where(e => e.StartsWith($"{level} {typeof(RobotPullSecretsJob).FullName}:", StringComparison.Ordinal)
+                        && e.Contains($"Pull secret {ns}/quay-pull", StringComparison.Ordinal) && e.Contains("outside tenant", StringComparison.Ordinal))
+            .ToArray();
+
         Assert.Equal((0, 0), await RunJobAsync());
         await SetPolicyAsync($"{prefix}-elsewhere");
         Assert.Equal((1, 1), await RunJobAsync());
+        Assert.Single(RefusalLines("Warning"));
         Assert.Equal((1, 1), await RunJobAsync()); // the next resync changes nothing and says nothing new
+        Assert.Single(RefusalLines("Warning")); // nor does its log at Warning: the repeat is Debug
+        Assert.Single(RefusalLines("Debug"));
         Assert.Null(await PullSecretTokenAsync(ns, "quay-pull"));
         var entry = (await _quay.TimelineAsync(id)).Single(e => e.Type == RobotPullSecretsJob.PullSecretRefusedEntry);
         Assert.Contains($"{ns}/quay-pull", entry.Message, StringComparison.Ordinal);
