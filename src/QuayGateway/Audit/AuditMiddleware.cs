@@ -6,7 +6,8 @@ namespace QuayGateway.Audit;
 /// <summary>
 /// Records every write to <c>/v1/</c> (POST, PUT, PATCH, DELETE on a named endpoint) once its status is known,
 /// refusals (401, 403) and failures included. It sits outside the exception handler, so a failure is recorded with the
-/// status the client got. Reads pass through untouched.
+/// status the client got. Reads pass through untouched. A write that committed its entry itself
+/// (<see cref="AuditInTransaction"/>) is not recorded again, unless it ended with another status than that entry's.
 /// </summary>
 internal static class AuditMiddleware
 {
@@ -14,16 +15,14 @@ internal static class AuditMiddleware
 
     public static async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
-        var request = context.Request;
-        if (!IsWrite(request.Method) || !request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase)
-            || context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>() is not { } name)
+        if (!IsAudited(context, out var action))
         {
             await next(context);
             return;
         }
 
         // Read now: the exception handler clears the endpoint before it answers.
-        var path = request.Path.Value ?? "/";
+        var path = context.Request.Path.Value ?? "/";
         try
         {
             await next(context);
@@ -31,20 +30,45 @@ internal static class AuditMiddleware
         finally
         {
             var status = context.Response.StatusCode;
-            var user = context.User;
-            var authenticated = user.Identity?.IsAuthenticated == true;
-            await context.RequestServices.GetRequiredService<AuditRecorder>().RecordAsync(new AuditEntry
+            if (context.Features.Get<AuditInTransaction.Committed>()?.Status != status)
             {
-                At = DateTimeOffset.UtcNow,
-                Actor = authenticated ? ActorOf(user) : Anonymous,
-                Tenant = authenticated ? user.FindFirstValue(Scopes.TenantClaim) : null,
-                Action = name.EndpointName,
-                Target = TargetOf(context, path, status),
-                Outcome = AuditOutcomes.For(status),
-                Status = status,
-                RequestId = context.TraceIdentifier,
-            });
+                await context.RequestServices.GetRequiredService<AuditRecorder>().RecordAsync(
+                    Describe(context, action, TargetOf(context, path, status), status));
+            }
         }
+    }
+
+    /// <summary>Whether this request is a write the audit log records, and its operation.</summary>
+    internal static bool IsAudited(HttpContext context, out string action)
+    {
+        var request = context.Request;
+        if (IsWrite(request.Method) && request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase)
+            && context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>() is { } name)
+        {
+            action = name.EndpointName;
+            return true;
+        }
+
+        action = "";
+        return false;
+    }
+
+    /// <summary>The entry for this request ending with <paramref name="status"/>: who, which operation on what, how it ended.</summary>
+    internal static AuditEntry Describe(HttpContext context, string action, string target, int status)
+    {
+        var user = context.User;
+        var authenticated = user.Identity?.IsAuthenticated == true;
+        return new AuditEntry
+        {
+            At = DateTimeOffset.UtcNow,
+            Actor = authenticated ? ActorOf(user) : Anonymous,
+            Tenant = authenticated ? user.FindFirstValue(Scopes.TenantClaim) : null,
+            Action = action,
+            Target = target,
+            Outcome = AuditOutcomes.For(status),
+            Status = status,
+            RequestId = context.TraceIdentifier,
+        };
     }
 
     private static bool IsWrite(string method) =>

@@ -36,13 +36,23 @@ public sealed class AuditRecorder
     /// </summary>
     public ValueTask RecordAsync(AuditEntry entry)
     {
+        var queued = Normalize(entry);
+        return _channel.Writer.TryWrite(queued) ? ValueTask.CompletedTask : WaitForRoomAsync(queued);
+    }
+
+    /// <summary>
+    /// The entry as it is stored: in UTC, with an id, its text clipped to one printable line within its column, and a
+    /// 429's time at its minute's start.
+    /// </summary>
+    internal static AuditEntry Normalize(AuditEntry entry)
+    {
         var at = entry.At == default ? DateTimeOffset.UtcNow : entry.At.ToUniversalTime();
         if (entry.Status == StatusCodes.Status429TooManyRequests)
         {
             at = new DateTimeOffset(at.Ticks - (at.Ticks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
         }
 
-        var queued = new AuditEntry
+        return new AuditEntry
         {
             Id = entry.Id == Guid.Empty ? Uuid7.New(at) : entry.Id,
             At = at,
@@ -55,7 +65,6 @@ public sealed class AuditRecorder
             RequestId = Clip(entry.RequestId, AuditLimits.RequestId),
             Count = Math.Max(1, entry.Count),
         };
-        return _channel.Writer.TryWrite(queued) ? ValueTask.CompletedTask : WaitForRoomAsync(queued);
     }
 
     private async ValueTask WaitForRoomAsync(AuditEntry entry)

@@ -53,7 +53,9 @@ public sealed class PostProfile
         while (await reader.ReadAsync())
         {
             var text = reader.GetString(3);
-            var baselineStatement = text.Contains("INSERT INTO bench", StringComparison.OrdinalIgnoreCase) || text.Contains("baseline", StringComparison.OrdinalIgnoreCase);
+            // DISCARD ALL is the baseline pool's reset: the gateway's pool skips it (No Reset On Close).
+            var baselineStatement = text.Contains("INSERT INTO bench", StringComparison.OrdinalIgnoreCase) || text.Contains("baseline", StringComparison.OrdinalIgnoreCase)
+                                    || text.StartsWith("DISCARD ALL", StringComparison.OrdinalIgnoreCase);
             var per = baselineStatement ? baseline.Requests : gateway.Requests;
             Console.WriteLine($"  {reader.GetInt64(0),8} calls {reader.GetDouble(1) * 1000 / per,8:F0} µs/{(baselineStatement ? "baseline create" : "create")} " +
                               $"{reader.GetDouble(2) * 1000,8:F0} µs/call  {text[..Math.Min(text.Length, 160)]}");

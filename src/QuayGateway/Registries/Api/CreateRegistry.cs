@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using QuayGateway.Audit;
 using QuayGateway.Clusters;
 using QuayGateway.Hosting;
 using QuayGateway.Jobs;
@@ -20,8 +21,8 @@ using QuayGateway.Tenants;
 namespace QuayGateway.Registries.Api;
 
 /// <summary>
-/// <c>POST /v1/registries</c>: validate, then persist the registry, its first timeline entry, the idempotency record and
-/// the apply job (through the job outbox) in one transaction. The request and its job are durable before the 202.
+/// <c>POST /v1/registries</c>: validate, then persist the registry, its first timeline entry, the idempotency record,
+/// the apply job (through the job outbox) and the audit entry in one transaction. The request and its job are durable before the 202.
 /// </summary>
 public static class CreateRegistry
 {
@@ -116,6 +117,13 @@ public static class CreateRegistry
         }
 
         rows.EnqueueJob(RegistryJobs.Apply(registry.Id));
+        // The create's audit entry is one of its rows: an accepted create and its entry commit together or not at all.
+        var audit = AuditInTransaction.EntryFor(http, StatusCodes.Status202Accepted, RegistriesApi.Location(registry.Id));
+        if (audit is not null)
+        {
+            rows.Add(audit);
+        }
+
         // The tenant's policy admits the registry in the transaction of its insert, in one round trip (see AdmitAndInsertAsync).
         try
         {
@@ -127,6 +135,10 @@ public static class CreateRegistry
 
             // The row's xmin, returned by the insert: the version a GET shows until the row changes.
             registry.Version = version;
+            if (audit is not null)
+            {
+                AuditInTransaction.MarkCommitted(http, audit);
+            }
         }
         catch (PostgresException unique) when (unique.SqlState == PostgresErrorCodes.UniqueViolation)
         {

@@ -1,3 +1,4 @@
+using QuayGateway.Audit;
 using QuayGateway.Hosting;
 using QuayGateway.Jobs;
 using QuayGateway.Persistence;
@@ -39,7 +40,7 @@ public static class RegistriesApi
         {
             using var scope = services.CreateScope();
             return new NewRowsWriter(scope.ServiceProvider.GetRequiredService<GatewayDb>().Model,
-                typeof(Registry), typeof(RegistryEvent), typeof(IdempotencyRecord), typeof(WebhookEvent), typeof(OutboxJob));
+                typeof(Registry), typeof(RegistryEvent), typeof(IdempotencyRecord), typeof(WebhookEvent), typeof(OutboxJob), typeof(AuditEntry));
         });
         return builder;
     }
