@@ -151,9 +151,13 @@ public static class StreamsBenchmark
 
         using var process = Process.GetProcessById(gateway.Id);
         // Idle: streams open, nothing written; twice, to show whether the counts still settle.
+        var beforeIdle = await DatabaseActivity.ReadAsync(connectionString);
         var (earlyCpu, earlyTps) = await MeasureAsync(process, connectionString, database, idle, () => Task.CompletedTask);
+        var betweenIdle = await DatabaseActivity.ReadAsync(connectionString);
         var (idleCpu, idleTps) = await MeasureAsync(process, connectionString, database, idle, () => Task.CompletedTask);
+        var afterIdle = await DatabaseActivity.ReadAsync(connectionString);
         Console.WriteLine($"  {size} subscribers idle: first window {earlyCpu:F2}% CPU {earlyTps:F1} tx/s, second window {idleCpu:F2}% CPU {idleTps:F1} tx/s");
+        Console.WriteLine($"  {size} subscribers idle, tables touched (scans/rows written): first window {betweenIdle.Since(beforeIdle)}; second window {afterIdle.Since(betweenIdle)}");
 
         // Load: writers commit entries at a fixed rate; each commit's start is its time (an upper bound on the delay).
         var committedAt = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
