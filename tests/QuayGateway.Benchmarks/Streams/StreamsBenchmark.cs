@@ -26,6 +26,7 @@ public static class StreamsBenchmark
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(12);
     private const int OpenConcurrency = 50;
     private const int OpenAttempts = 5;
+    private static readonly TimeSpan SettleLimit = TimeSpan.FromMinutes(3);
 
     public static async Task<int> RunAsync(int few, int many, int eventsPerSecond, TimeSpan load, TimeSpan idle)
     {
@@ -97,7 +98,7 @@ public static class StreamsBenchmark
         {
             Console.WriteLine($"{r.Subscribers,5} subscribers: {r.Events} entries, {r.Deliveries} deliveries; delivery p50 {r.P50Ms:F1} ms p99 {r.P99Ms:F1} ms max {r.MaxMs:F1} ms; " +
                               $"first subscriber p50 {r.FirstP50Ms:F1} ms p99 {r.FirstP99Ms:F1} ms, first to last subscriber p50 {r.SpreadP50Ms:F1} ms p99 {r.SpreadP99Ms:F1} ms; " +
-                              $"lost {r.Lost}, duplicated {r.Duplicated}, unexpected {r.Unexpected}; idle CPU {r.IdleCpuPercent:F2}% of a core, load CPU {r.LoadCpuPercent:F1}%; " +
+                              $"lost {r.Lost}, duplicated {r.Duplicated}, unexpected {r.Unexpected}; idle CPU {r.IdleCpuPercent:F2}% of a core, load CPU {r.LoadCpuPercent:F1}% (the benchmark's subscribers and writers {r.ClientLoadCpuPercent:F1}%); " +
                               $"PostgreSQL {r.IdleTps:F1} tx/s idle, {r.LoadTps:F1} tx/s under load ({r.WriterTps:F1} of them the writers'); gateway RSS {r.RssMb:F0} MB");
         }
 
@@ -111,6 +112,7 @@ public static class StreamsBenchmark
             ["deliveryP99"] = p99 < 250 ? "PASS" : "MISS",
             ["firstSubscriberP99Ms"] = new JsonArray(Math.Round(small.FirstP99Ms, 1), Math.Round(large.FirstP99Ms, 1)),
             ["firstToLastSubscriberP99Ms"] = new JsonArray(Math.Round(small.SpreadP99Ms, 1), Math.Round(large.SpreadP99Ms, 1)),
+            ["benchmarkCpuPercentUnderLoad"] = new JsonArray(Math.Round(small.ClientLoadCpuPercent, 1), Math.Round(large.ClientLoadCpuPercent, 1)),
             ["lost"] = lost,
             ["duplicated"] = duplicated,
             ["lostOrDuplicated"] = lost + duplicated + results.Sum(r => r.Unexpected) == 0 ? "PASS" : "MISS",
@@ -131,7 +133,7 @@ public static class StreamsBenchmark
 
     private sealed record Phase(int Subscribers, int Events, long Deliveries, double P50Ms, double P99Ms, double MaxMs, long Lost, long Duplicated,
         long Unexpected, double IdleCpuPercent, double LoadCpuPercent, double IdleTps, double LoadTps, double WriterTps, double RssMb, int RolloutEvents,
-        double FirstP50Ms, double FirstP99Ms, double SpreadP50Ms, double SpreadP99Ms);
+        double FirstP50Ms, double FirstP99Ms, double SpreadP50Ms, double SpreadP99Ms, double ClientLoadCpuPercent);
 
     private static async Task<Phase> RunPhaseAsync(HttpClient http, GatewayProcess gateway, string connectionString, string database,
         List<Guid> registries, int size, int eventsPerSecond, TimeSpan load, TimeSpan idle, int rolloutsPerSecond)
@@ -148,6 +150,16 @@ public static class StreamsBenchmark
             Console.WriteLine($"  {size} subscribers: {openRetries} opens answered 503 and were retried");
         }
         var pumps = subscribers.Select(s => s.PumpAsync(stop.Token)).ToList();
+        // With rollouts, the gateway's own work on them (jobs, watch updates, webhooks) goes on after their load window
+        // and into the next phase's idle windows (the 20 first registries' into the first phase's): minutes at a high
+        // load average. That is not the streams' cost, and it made the idle counts depend on when the last rollout
+        // ended, not on the subscribers (111.7 tx/s at 2,000 against 26.4 at 10 in one run, 85.7 at 200 against 135.2
+        // in another). So the idle windows start once every registry has settled and no job waits.
+        if (rolloutsPerSecond > 0)
+        {
+            Console.WriteLine($"  {size} subscribers: {await SettleRolloutsAsync(connectionString)}");
+        }
+
         // Settle: the opens' own queries reach pg_stat_database late (an idle backend reports its counts after up to
         // 10 s), and must not be counted in the idle window.
         await Task.Delay(Settle);
@@ -172,6 +184,11 @@ public static class StreamsBenchmark
         var perWriter = eventsPerSecond / (double)Writers;
         var total = (int)(eventsPerSecond * load.TotalSeconds);
         var loadStarted = DateTime.UtcNow;
+        // The benchmark's own CPU over the load window: its subscribers' reads (and the writers) share the machine with the
+        // gateway, so a busy client shows as delivery delay.
+        using var self = Process.GetCurrentProcess();
+        var clientCpuBefore = self.TotalProcessorTime;
+        var loadClock = Stopwatch.StartNew();
         var (loadCpu, loadTps) = await MeasureAsync(process, connectionString, database, load, () => Task.WhenAll(StartRollouts(http, size, rolloutsPerSecond, load), Task.WhenAll(Enumerable.Range(0, Writers).Select(async w =>
         {
             await using var connection = new NpgsqlConnection(connectionString);
@@ -199,6 +216,8 @@ public static class StreamsBenchmark
             }
         }))));
         var loadEnded = DateTime.UtcNow;
+        self.Refresh();
+        var clientCpu = (self.TotalProcessorTime - clientCpuBefore).TotalSeconds / loadClock.Elapsed.TotalSeconds * 100;
         await Task.Delay(TimeSpan.FromSeconds(3)); // stragglers
         var rss = gateway.Memory().Peak / 1024.0 / 1024.0;
         await stop.CancelAsync();
@@ -257,7 +276,52 @@ public static class StreamsBenchmark
         var spread = firstAndLast.Values.Select(v => v.Last - v.First).Order().ToList();
         return new Phase(size, committedAt.Count, delays.Count, Percentile(delays, 0.5), Percentile(delays, 0.99), delays.Count == 0 ? double.NaN : delays[^1],
             lost, duplicated, unexpected, idleCpu, loadCpu, idleTps, loadTps, committedAt.Count / load.TotalSeconds, rss, rolloutEvents.Count,
-            Percentile(first, 0.5), Percentile(first, 0.99), Percentile(spread, 0.5), Percentile(spread, 0.99));
+            Percentile(first, 0.5), Percentile(first, 0.99), Percentile(spread, 0.5), Percentile(spread, 0.99), clientCpu);
+    }
+
+    /// <summary>
+    /// Waits (up to <see cref="SettleLimit"/>) until no registry is on its way (every one Ready or stopped in Blocked,
+    /// Degraded, Failed, Deleted), no Hangfire job waits in a queue and the timeline has had no new entry for 2 s; says how
+    /// long that took.
+    /// </summary>
+    private static async Task<string> SettleRolloutsAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var clock = Stopwatch.StartNew();
+        var quietSince = TimeSpan.Zero;
+        long lastEntry = -1;
+        while (true)
+        {
+            await using var query = new NpgsqlCommand(
+                """
+                SELECT (SELECT count(*) FROM gateway.registries WHERE state NOT IN ('Ready', 'Blocked', 'Degraded', 'Failed', 'Deleted')),
+                       (SELECT count(*) FROM hangfire.jobqueue),
+                       (SELECT coalesce(max(id), 0) FROM gateway.registry_events)
+                """, connection);
+            await using (var reader = await query.ExecuteReaderAsync())
+            {
+                await reader.ReadAsync();
+                var (moving, queued, entry) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+                if (moving > 0 || queued > 0 || entry != lastEntry)
+                {
+                    quietSince = clock.Elapsed;
+                    lastEntry = entry;
+                }
+
+                if (clock.Elapsed - quietSince >= TimeSpan.FromSeconds(2))
+                {
+                    return $"rollouts settled after {clock.Elapsed.TotalSeconds:F0} s (no registry on its way, no job queued, no new timeline entry for 2 s)";
+                }
+
+                if (clock.Elapsed > SettleLimit)
+                {
+                    return $"rollouts NOT settled after {SettleLimit.TotalSeconds:F0} s ({moving} registries on their way, {queued} jobs queued); the idle windows include their work";
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
     }
 
     /// <summary>Creates registries at <paramref name="perSecond"/> for the window (none at 0): rollouts on the sandbox while the streams run.</summary>
