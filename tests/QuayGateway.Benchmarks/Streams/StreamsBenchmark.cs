@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -27,6 +26,7 @@ public static class StreamsBenchmark
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(12);
     private const int OpenConcurrency = 50;
     private const int OpenAttempts = 5;
+    private static readonly TimeSpan SettleLimit = TimeSpan.FromMinutes(3);
 
     public static async Task<int> RunAsync(int few, int many, int eventsPerSecond, TimeSpan load, TimeSpan idle)
     {
@@ -97,7 +97,8 @@ public static class StreamsBenchmark
         foreach (var r in results)
         {
             Console.WriteLine($"{r.Subscribers,5} subscribers: {r.Events} entries, {r.Deliveries} deliveries; delivery p50 {r.P50Ms:F1} ms p99 {r.P99Ms:F1} ms max {r.MaxMs:F1} ms; " +
-                              $"lost {r.Lost}, duplicated {r.Duplicated}, unexpected {r.Unexpected}; idle CPU {r.IdleCpuPercent:F2}% of a core, load CPU {r.LoadCpuPercent:F1}%; " +
+                              $"first subscriber p50 {r.FirstP50Ms:F1} ms p99 {r.FirstP99Ms:F1} ms, first to last subscriber p50 {r.SpreadP50Ms:F1} ms p99 {r.SpreadP99Ms:F1} ms; " +
+                              $"lost {r.Lost}, duplicated {r.Duplicated}, unexpected {r.Unexpected}; idle CPU {r.IdleCpuPercent:F2}% of a core, load CPU {r.LoadCpuPercent:F1}% (the benchmark's subscribers and writers {r.ClientLoadCpuPercent:F1}%); " +
                               $"PostgreSQL {r.IdleTps:F1} tx/s idle, {r.LoadTps:F1} tx/s under load ({r.WriterTps:F1} of them the writers'); gateway RSS {r.RssMb:F0} MB");
         }
 
@@ -109,6 +110,9 @@ public static class StreamsBenchmark
             ["deliveryP50Ms"] = Math.Round(Math.Max(small.P50Ms, large.P50Ms), 1),
             ["deliveryP99Ms"] = Math.Round(p99, 1),
             ["deliveryP99"] = p99 < 250 ? "PASS" : "MISS",
+            ["firstSubscriberP99Ms"] = new JsonArray(Math.Round(small.FirstP99Ms, 1), Math.Round(large.FirstP99Ms, 1)),
+            ["firstToLastSubscriberP99Ms"] = new JsonArray(Math.Round(small.SpreadP99Ms, 1), Math.Round(large.SpreadP99Ms, 1)),
+            ["benchmarkCpuPercentUnderLoad"] = new JsonArray(Math.Round(small.ClientLoadCpuPercent, 1), Math.Round(large.ClientLoadCpuPercent, 1)),
             ["lost"] = lost,
             ["duplicated"] = duplicated,
             ["lostOrDuplicated"] = lost + duplicated + results.Sum(r => r.Unexpected) == 0 ? "PASS" : "MISS",
@@ -128,7 +132,8 @@ public static class StreamsBenchmark
     }
 
     private sealed record Phase(int Subscribers, int Events, long Deliveries, double P50Ms, double P99Ms, double MaxMs, long Lost, long Duplicated,
-        long Unexpected, double IdleCpuPercent, double LoadCpuPercent, double IdleTps, double LoadTps, double WriterTps, double RssMb, int RolloutEvents);
+        long Unexpected, double IdleCpuPercent, double LoadCpuPercent, double IdleTps, double LoadTps, double WriterTps, double RssMb, int RolloutEvents,
+        double FirstP50Ms, double FirstP99Ms, double SpreadP50Ms, double SpreadP99Ms, double ClientLoadCpuPercent);
 
     private static async Task<Phase> RunPhaseAsync(HttpClient http, GatewayProcess gateway, string connectionString, string database,
         List<Guid> registries, int size, int eventsPerSecond, TimeSpan load, TimeSpan idle, int rolloutsPerSecond)
@@ -145,21 +150,45 @@ public static class StreamsBenchmark
             Console.WriteLine($"  {size} subscribers: {openRetries} opens answered 503 and were retried");
         }
         var pumps = subscribers.Select(s => s.PumpAsync(stop.Token)).ToList();
+        // With rollouts, the gateway's own work on them (jobs, watch updates, webhooks) goes on after their load window
+        // and into the next phase's idle windows (the 20 first registries' into the first phase's): minutes at a high
+        // load average. That is not the streams' cost, and it made the idle counts depend on when the last rollout
+        // ended, not on the subscribers (111.7 tx/s at 2,000 against 26.4 at 10 in one run, 85.7 at 200 against 135.2
+        // in another). So the idle windows start once every registry has settled and no job waits.
+        if (rolloutsPerSecond > 0)
+        {
+            Console.WriteLine($"  {size} subscribers: {await SettleRolloutsAsync(connectionString)}");
+        }
+
         // Settle: the opens' own queries reach pg_stat_database late (an idle backend reports its counts after up to
         // 10 s), and must not be counted in the idle window.
         await Task.Delay(Settle);
 
         using var process = Process.GetProcessById(gateway.Id);
         // Idle: streams open, nothing written; twice, to show whether the counts still settle.
+        var trace = await DatabaseActivity.TraceAsync(connectionString);
+        var beforeIdle = await DatabaseActivity.ReadAsync(connectionString);
         var (earlyCpu, earlyTps) = await MeasureAsync(process, connectionString, database, idle, () => Task.CompletedTask);
+        var betweenIdle = await DatabaseActivity.ReadAsync(connectionString);
         var (idleCpu, idleTps) = await MeasureAsync(process, connectionString, database, idle, () => Task.CompletedTask);
+        var afterIdle = await DatabaseActivity.ReadAsync(connectionString);
+        if (trace is not null)
+        {
+            Console.WriteLine($"  {size} subscribers idle, statements in both windows:\n{await trace()}");
+        }
         Console.WriteLine($"  {size} subscribers idle: first window {earlyCpu:F2}% CPU {earlyTps:F1} tx/s, second window {idleCpu:F2}% CPU {idleTps:F1} tx/s");
+        Console.WriteLine($"  {size} subscribers idle, tables touched (scans/rows written): first window {betweenIdle.Since(beforeIdle)}; second window {afterIdle.Since(betweenIdle)}");
 
         // Load: writers commit entries at a fixed rate; each commit's start is its time (an upper bound on the delay).
         var committedAt = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
         var perWriter = eventsPerSecond / (double)Writers;
         var total = (int)(eventsPerSecond * load.TotalSeconds);
         var loadStarted = DateTime.UtcNow;
+        // The benchmark's own CPU over the load window: its subscribers' reads (and the writers) share the machine with the
+        // gateway, so a busy client shows as delivery delay.
+        using var self = Process.GetCurrentProcess();
+        var clientCpuBefore = self.TotalProcessorTime;
+        var loadClock = Stopwatch.StartNew();
         var (loadCpu, loadTps) = await MeasureAsync(process, connectionString, database, load, () => Task.WhenAll(StartRollouts(http, size, rolloutsPerSecond, load), Task.WhenAll(Enumerable.Range(0, Writers).Select(async w =>
         {
             await using var connection = new NpgsqlConnection(connectionString);
@@ -187,6 +216,8 @@ public static class StreamsBenchmark
             }
         }))));
         var loadEnded = DateTime.UtcNow;
+        self.Refresh();
+        var clientCpu = (self.TotalProcessorTime - clientCpuBefore).TotalSeconds / loadClock.Elapsed.TotalSeconds * 100;
         await Task.Delay(TimeSpan.FromSeconds(3)); // stragglers
         var rss = gateway.Memory().Peak / 1024.0 / 1024.0;
         await stop.CancelAsync();
@@ -197,6 +228,10 @@ public static class StreamsBenchmark
         var rolloutEvents = rolloutsPerSecond > 0 ? await RolloutEventsAsync(connectionString, loadStarted, loadEnded) : [];
         var known = rolloutsPerSecond > 0 ? await EventIdsAsync(connectionString) : [];
         var delays = new List<double>();
+        // Per entry, its earliest and latest arrival over the subscribers: the earliest is the way to the replica's
+        // fan-out (commit, NOTIFY, the feed's read, one stream's write, one client's read); the spread after it is the
+        // fan-out to every stream and every client's read.
+        var firstAndLast = new Dictionary<long, (double First, double Last)>();
         long lost = 0, duplicated = 0, unexpected = 0;
         foreach (var subscriber in subscribers)
         {
@@ -224,7 +259,9 @@ public static class StreamsBenchmark
                     continue;
                 }
 
-                delays.Add(Stopwatch.GetElapsedTime(committed, at).TotalMilliseconds);
+                var delay = Stopwatch.GetElapsedTime(committed, at).TotalMilliseconds;
+                delays.Add(delay);
+                firstAndLast[id] = firstAndLast.TryGetValue(id, out var before) ? (Math.Min(before.First, delay), Math.Max(before.Last, delay)) : (delay, delay);
             }
 
             lost += committedAt.Keys.Count(id => !seen.Contains(id)) + rolloutEvents.Count(id => !seen.Contains(id));
@@ -235,8 +272,56 @@ public static class StreamsBenchmark
         }
 
         delays.Sort();
+        var first = firstAndLast.Values.Select(v => v.First).Order().ToList();
+        var spread = firstAndLast.Values.Select(v => v.Last - v.First).Order().ToList();
         return new Phase(size, committedAt.Count, delays.Count, Percentile(delays, 0.5), Percentile(delays, 0.99), delays.Count == 0 ? double.NaN : delays[^1],
-            lost, duplicated, unexpected, idleCpu, loadCpu, idleTps, loadTps, committedAt.Count / load.TotalSeconds, rss, rolloutEvents.Count);
+            lost, duplicated, unexpected, idleCpu, loadCpu, idleTps, loadTps, committedAt.Count / load.TotalSeconds, rss, rolloutEvents.Count,
+            Percentile(first, 0.5), Percentile(first, 0.99), Percentile(spread, 0.5), Percentile(spread, 0.99), clientCpu);
+    }
+
+    /// <summary>
+    /// Waits (up to <see cref="SettleLimit"/>) until no registry is on its way (every one Ready or stopped in Blocked,
+    /// Degraded, Failed, Deleted), no Hangfire job waits in a queue and the timeline has had no new entry for 2 s; says how
+    /// long that took.
+    /// </summary>
+    private static async Task<string> SettleRolloutsAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var clock = Stopwatch.StartNew();
+        var quietSince = TimeSpan.Zero;
+        long lastEntry = -1;
+        while (true)
+        {
+            await using var query = new NpgsqlCommand(
+                """
+                SELECT (SELECT count(*) FROM gateway.registries WHERE state NOT IN ('Ready', 'Blocked', 'Degraded', 'Failed', 'Deleted')),
+                       (SELECT count(*) FROM hangfire.jobqueue),
+                       (SELECT coalesce(max(id), 0) FROM gateway.registry_events)
+                """, connection);
+            await using (var reader = await query.ExecuteReaderAsync())
+            {
+                await reader.ReadAsync();
+                var (moving, queued, entry) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+                if (moving > 0 || queued > 0 || entry != lastEntry)
+                {
+                    quietSince = clock.Elapsed;
+                    lastEntry = entry;
+                }
+
+                if (clock.Elapsed - quietSince >= TimeSpan.FromSeconds(2))
+                {
+                    return $"rollouts settled after {clock.Elapsed.TotalSeconds:F0} s (no registry on its way, no job queued, no new timeline entry for 2 s)";
+                }
+
+                if (clock.Elapsed > SettleLimit)
+                {
+                    return $"rollouts NOT settled after {SettleLimit.TotalSeconds:F0} s ({moving} registries on their way, {queued} jobs queued); the idle windows include their work";
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
     }
 
     /// <summary>Creates registries at <paramref name="perSecond"/> for the window (none at 0): rollouts on the sandbox while the streams run.</summary>
@@ -364,16 +449,37 @@ public static class StreamsBenchmark
             }
         }
 
+        /// <summary>
+        /// Reads the stream's bytes and notes each <c>id:</c> line with the time its read returned. Bytes, not lines:
+        /// 2,000 readers in the benchmark's process share its cores with the load and the gateway, and a string per line
+        /// (the <c>data:</c> lines are most of the bytes) made the clients' parsing part of the measured delay.
+        /// </summary>
         public async Task PumpAsync(CancellationToken ct)
         {
             try
             {
-                using var reader = new StreamReader(_body!);
-                while (await reader.ReadLineAsync(ct) is { } line)
+                var buffer = new byte[16 * 1024];
+                var line = new byte[32]; // an id line is "id: " and at most 19 digits; longer lines are not kept
+                var length = 0;
+                while (await _body!.ReadAsync(buffer, ct) is var read and > 0)
                 {
-                    if (line.StartsWith("id: ", StringComparison.Ordinal))
+                    var at = Stopwatch.GetTimestamp();
+                    foreach (var b in buffer.AsSpan(0, read))
                     {
-                        _received.Add((long.Parse(line.AsSpan(4), CultureInfo.InvariantCulture), Stopwatch.GetTimestamp()));
+                        if (b != (byte)'\n')
+                        {
+                            line[Math.Min(length, line.Length - 1)] = b;
+                            length++;
+                            continue;
+                        }
+
+                        if (length < line.Length && line.AsSpan(0, length).StartsWith("id: "u8)
+                            && System.Buffers.Text.Utf8Parser.TryParse(line.AsSpan(4, length - 4), out long id, out var consumed) && consumed == length - 4)
+                        {
+                            _received.Add((id, at));
+                        }
+
+                        length = 0;
                     }
                 }
             }

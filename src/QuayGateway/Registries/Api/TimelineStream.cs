@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
@@ -179,8 +181,7 @@ public static class TimelineStream
 
                 foreach (var entry in batch)
                 {
-                    await http.Response.WriteAsync(
-                        $"id: {entry.Id.ToString(CultureInfo.InvariantCulture)}\nevent: {entry.Type}\ndata: {JsonSerializer.Serialize(TimelineEntry.From(entry), json)}\n\n", ct);
+                    http.Response.BodyWriter.Write(SseFrames.Of(entry, json));
                 }
 
                 position = covered;
@@ -215,6 +216,33 @@ public static class TimelineStream
         }
     }
 
+}
+
+/// <summary>
+/// Each entry's SSE frame (<c>id</c>, <c>event</c>, <c>data</c>), encoded once per replica and shared by every stream that
+/// sends it: the feed hands all streams the same record instances, so 2,000 open streams cost one serialization per
+/// entry, not 2,000. Kept beside the record while the feed holds it (a weak table), gone with it.
+/// </summary>
+internal static class SseFrames
+{
+    private static readonly ConditionalWeakTable<TimelineRecord, Frame> Encoded = new();
+
+    public static ReadOnlySpan<byte> Of(TimelineRecord entry, JsonSerializerOptions json)
+    {
+        if (Encoded.TryGetValue(entry, out var frame) && ReferenceEquals(frame.Json, json))
+        {
+            return frame.Bytes;
+        }
+
+        frame = new Frame(json, Encode(entry, json));
+        Encoded.AddOrUpdate(entry, frame);
+        return frame.Bytes;
+    }
+
+    private static byte[] Encode(TimelineRecord entry, JsonSerializerOptions json) => Encoding.UTF8.GetBytes(
+        $"id: {entry.Id.ToString(CultureInfo.InvariantCulture)}\nevent: {entry.Type}\ndata: {JsonSerializer.Serialize(TimelineEntry.From(entry), json)}\n\n");
+
+    private sealed record Frame(JsonSerializerOptions Json, byte[] Bytes);
 }
 
 /// <summary>
