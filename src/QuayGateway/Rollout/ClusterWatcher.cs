@@ -256,9 +256,9 @@ public sealed class ClusterWatcher(
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                // The cluster, or PostgreSQL while the re-list looks for vanished objects (after a database restart the
-                // pool still hands out connections the restart broke). Escaping, it would end this one watch silently
-                // while the replica keeps the cluster and its other watches: no QuayRegistry news until the lease ends.
+                // The cluster, or PostgreSQL while the re-list looks for vanished objects (a timeout, or a pooled
+                // connection a database restart broke). Escaping, it used to end this one watch silently while the
+                // replica kept the cluster and its other watches: no QuayRegistry news until the lease ended.
                 logger.LogWarning("Listing {Resource} of {Cluster} failed: {Message}; retrying", resource, cluster, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), ct);
                 continue;
