@@ -186,7 +186,9 @@ public sealed class ApplyRegistryJob(
         var applied = await cluster.ApplyQuayRegistryAsync(manifest, ct);
         var newRollout = live is null || applied.Metadata.Generation != live.Metadata.Generation || registry.RolloutStartedAt is null;
         // The watch may write the row meanwhile (it sees the applied object at once): the cluster has the object, so
-        // record that on the fresh row rather than applying again, judging the status the watch stored.
+        // record that on the fresh row rather than applying again, judging the status the watch stored when it is as
+        // new as the apply's answer. (A write of workloads alone stores no newer status: then the answer is judged, so
+        // that the row always knows the applied object's resource version; see RolloutTracker.ObserveMissingAsync.)
         await db.SaveWithRetryAsync(async (attempt, ct) =>
         {
             if (attempt > 0)
@@ -194,7 +196,10 @@ public sealed class ApplyRegistryJob(
                 registry = await db.Registries.SingleAsync(r => r.Id == registry.Id, ct);
             }
 
-            RecordApplied(registry, manifest, attempt == 0 ? applied : WithObservedStatus(applied, registry), applied.Metadata.Uid, serverHostname, newRollout);
+            var judged = attempt == 0 || ResourceVersions.IsOlder(registry.ObservedResourceVersion, applied.Metadata.ResourceVersion)
+                ? applied
+                : WithObservedStatus(applied, registry);
+            RecordApplied(registry, manifest, judged, applied.Metadata.Uid, serverHostname, newRollout);
             return true;
         }, ct);
 

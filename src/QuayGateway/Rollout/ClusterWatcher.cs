@@ -70,10 +70,12 @@ public sealed class ClusterWatcher(
                 try
                 {
                     await WatchAsync(clusters.Get(cluster), leadership.Token);
-                    await keepAlive;
                 }
                 finally
                 {
+                    // A watch that ended by an error gives the cluster up as well: the next lead re-lists.
+                    await leadership.CancelAsync();
+                    await keepAlive;
                     metrics.SetWatching(cluster, watching: false);
                 }
             }
@@ -85,9 +87,11 @@ public sealed class ClusterWatcher(
             {
                 await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or ClusterCallException or OperationCanceledException or HttpOperationException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Watch of cluster {Cluster} interrupted: {Message}; retrying", cluster, e.Message);
+                // Whatever ended it (PostgreSQL, the cluster, anything else), the cluster is led and watched again: a
+                // replica that gave up here would leave its clusters to the minute resync for as long as it runs.
+                logger.LogWarning("Watch of cluster {Cluster} interrupted: {Error}: {Message}; retrying", cluster, e.GetType().Name, e.Message);
                 await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
             }
         }
@@ -146,8 +150,25 @@ public sealed class ClusterWatcher(
     /// QuayRegistries, and the pods, jobs and HPAs the operator labels with their registry. Every event marks its
     /// registry in one work queue, so a registry's status and workloads are written together, in order.
     /// </summary>
-    private async Task WatchAsync(ClusterClient cluster, CancellationToken ct)
+    private async Task WatchAsync(ClusterClient cluster, CancellationToken leadership)
     {
+        // One of the four failing ends them all, so the failure reaches the caller (which leads and lists again) instead
+        // of leaving this cluster's QuayRegistries unwatched while the other three run on.
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(leadership);
+        var ct = failed.Token;
+        async Task EndAllOnFailure(Task watch)
+        {
+            try
+            {
+                await watch;
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                await failed.CancelAsync();
+                throw;
+            }
+        }
+
         var cache = new WorkloadCache();
         var queue = new KeyedWorkQueue<WatchItem>(options.Value.Workers, async (item, token) =>
         {
@@ -211,7 +232,7 @@ public sealed class ClusterWatcher(
                     }
 
                     return e.ResourceVersion;
-                }), ct))));
+                }), ct))).Select(EndAllOnFailure));
         }
         finally
         {
@@ -233,8 +254,11 @@ public sealed class ClusterWatcher(
             {
                 resourceVersion ??= await list(ct);
             }
-            catch (ClusterCallException e)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
+                // The cluster, or PostgreSQL while the re-list looks for vanished objects (a timeout, or a pooled
+                // connection a database restart broke). Escaping, it used to end this one watch silently while the
+                // replica kept the cluster and its other watches: no QuayRegistry news until the lease ended.
                 logger.LogWarning("Listing {Resource} of {Cluster} failed: {Message}; retrying", resource, cluster, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), ct);
                 continue;

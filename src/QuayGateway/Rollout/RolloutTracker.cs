@@ -47,11 +47,22 @@ public sealed class RolloutTracker(
             return true;
         }, ct);
 
-    /// <summary>The QuayRegistry is gone. Expected while deprovisioning; otherwise drift: record it and re-apply.</summary>
-    public async Task ObserveMissingAsync(Registry registry, CancellationToken ct)
+    /// <summary>
+    /// The QuayRegistry is gone, as the cluster said at <paramref name="seenAt"/> (a list's or a delete event's resource
+    /// version). Expected while deprovisioning; otherwise drift: record it and re-apply.
+    /// </summary>
+    public async Task ObserveMissingAsync(Registry registry, string? seenAt, CancellationToken ct)
     {
         if (RegistryLifecycle.IsOwnedByGateway(registry.State) || registry.State == RegistryState.Failed || registry.AppliedSpecVersion == 0)
         {
+            return;
+        }
+
+        if (ResourceVersions.IsOlder(seenAt, registry.ObservedResourceVersion))
+        {
+            // The row knows a newer object than that news: typically a list taken just before the apply job made the
+            // object and recorded it. Re-applying would take back a rollout the gateway itself just started; a list
+            // or delete event after the object really went away is newer than anything the row holds.
             return;
         }
 

@@ -40,10 +40,20 @@ public sealed class WatchEventRouter(GatewayDb db, RolloutTracker tracker, IBack
             }
         }
 
+        await ObserveAbsentAsync(cluster.Name, list, ct);
+        return list.Metadata.ResourceVersion;
+    }
+
+    /// <summary>
+    /// The registries whose QuayRegistry <paramref name="list"/> does not hold: drift to repair, unless the list is older
+    /// than what the registry's row already knows of its object (see <see cref="RolloutTracker.ObserveMissingAsync"/>).
+    /// </summary>
+    public async Task ObserveAbsentAsync(string cluster, QuayRegistryList list, CancellationToken ct)
+    {
         // A registry's object is present when its place holds it: the one with its uid (any, before one is recorded).
         var present = list.Items.ToLookup(i => (i.Metadata.NamespaceProperty, i.Metadata.Name), i => i.Metadata.Uid);
         var expected = await db.Registries.AsNoTracking()
-            .Where(r => r.Cluster == cluster.Name && RegistryLifecycle.ExpectingQuayRegistry.Contains(r.State) && r.AppliedSpecVersion > 0)
+            .Where(r => r.Cluster == cluster && RegistryLifecycle.ExpectingQuayRegistry.Contains(r.State) && r.AppliedSpecVersion > 0)
             .Select(r => new { r.Id, r.Namespace, r.Name, r.QuayRegistryUid })
             .ToListAsync(ct);
         foreach (var missing in expected.Where(r => !present[(r.Namespace, r.Name)].Any(uid => r.QuayRegistryUid is null || uid == r.QuayRegistryUid)))
@@ -51,11 +61,9 @@ public sealed class WatchEventRouter(GatewayDb db, RolloutTracker tracker, IBack
             db.ChangeTracker.Clear();
             if (await db.Registries.SingleOrDefaultAsync(r => r.Id == missing.Id, ct) is { } registry)
             {
-                await tracker.ObserveMissingAsync(registry, ct);
+                await tracker.ObserveMissingAsync(registry, list.Metadata.ResourceVersion, ct);
             }
         }
-
-        return list.Metadata.ResourceVersion;
     }
 
     private async Task DeletedAsync(string cluster, QuayRegistryResource live, CancellationToken ct)
@@ -73,6 +81,6 @@ public sealed class WatchEventRouter(GatewayDb db, RolloutTracker tracker, IBack
             return;
         }
 
-        await tracker.ObserveMissingAsync(registry, ct);
+        await tracker.ObserveMissingAsync(registry, live.Metadata.ResourceVersion, ct);
     }
 }

@@ -56,6 +56,37 @@ public sealed class StaleObservationTests(GatewayFixture gateway)
         Assert.Equal(before.AvailableFalseEntries + 1, newer.AvailableFalseEntries);
     }
 
+    /// <summary>
+    /// The re-list (the resync job's, or the watch's after a restart or a 410) reads the cluster first and the registries
+    /// second. A registry applied in between is not in the list, yet its row says applied: that is no disappearance, and
+    /// re-applying it would take its fresh rollout back to Applying (seen in CI as Applying, Progressing, Applying,
+    /// Progressing). The list's resource version tells it apart from one taken after the object really went away.
+    /// </summary>
+    [Fact]
+    public async Task A_list_taken_before_the_apply_does_not_make_the_applied_object_missing()
+    {
+        var cluster = gateway.Host.Services.GetRequiredService<ClusterConnections>().Get("sandbox");
+        var before = await cluster.ListQuayRegistriesAsync(CancellationToken.None);
+        var created = await _scenario.CreateAsync(new CreateRegistryRequest("relist-race", ProvisioningScenario.UniqueNamespace("relist")));
+        await _scenario.WaitForAsync(created.Id, RegistryState.Ready);
+        Assert.DoesNotContain(before.Items, i => i.Metadata.NamespaceProperty == created.Namespace);
+
+        await ObserveAbsentAsync(before);
+
+        Assert.Equal(RegistryState.Ready, (await _scenario.GetAsync(created.Id)).State);
+        var timeline = await _scenario.TimelineAsync(created.Id);
+        Assert.DoesNotContain(timeline, e => e.Type == TimelineEntryType.Drift);
+        Assert.Equal([RegistryState.Accepted, RegistryState.Applying, RegistryState.Progressing, RegistryState.Available, RegistryState.Ready],
+            timeline.Where(e => e.Type == TimelineEntryType.StateChanged).Select(e => e.State));
+
+        // A list taken now that lacks the object is newer than anything the row holds: that is drift, and re-applied.
+        var after = await cluster.ListQuayRegistriesAsync(CancellationToken.None);
+        after.Items = [.. after.Items.Where(i => i.Metadata.NamespaceProperty != created.Namespace)];
+        await ObserveAbsentAsync(after);
+        Assert.Contains(await _scenario.TimelineAsync(created.Id), e => e.Type == TimelineEntryType.Drift && e.Reason == "QuayRegistryMissing");
+        await _scenario.WaitForAsync(created.Id, RegistryState.Ready);
+    }
+
     [Theory]
     [InlineData("9", "10", true)]
     [InlineData("10", "10", false)]
@@ -66,6 +97,12 @@ public sealed class StaleObservationTests(GatewayFixture gateway)
     [InlineData("-1", "10", false)]
     public void Only_two_revisions_that_parse_are_compared(string? candidate, string? seen, bool older) =>
         Assert.Equal(older, ResourceVersions.IsOlder(candidate, seen));
+
+    private async Task ObserveAbsentAsync(QuayRegistryList list)
+    {
+        await using var scope = gateway.Host.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<WatchEventRouter>().ObserveAbsentAsync("sandbox", list, CancellationToken.None);
+    }
 
     private async Task ObserveAsync(QuayRegistryResource live)
     {
