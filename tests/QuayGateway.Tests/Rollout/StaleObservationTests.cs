@@ -77,7 +77,11 @@ public sealed class StaleObservationTests(GatewayFixture gateway)
     }
 
     private Task<(uint Version, DateTimeOffset UpdatedAt)> RowAsync(Guid id) =>
-        gateway.WithDbAsync(async db => await db.Registries.AsNoTracking().Where(r => r.Id == id).Select(r => ValueTuple.Create(r.Version, r.UpdatedAt)).SingleAsync());
+        gateway.WithDbAsync(async db =>
+        {
+            var row = await db.Registries.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.Version, r.UpdatedAt }).SingleAsync();
+            return (row.Version, row.UpdatedAt);
+        });
 
     [Theory]
     [InlineData("9", "10", true)]
