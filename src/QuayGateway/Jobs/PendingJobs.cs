@@ -15,8 +15,11 @@ namespace QuayGateway.Jobs;
 /// </summary>
 public sealed class PendingJobs(GatewayDb db, JobStorage storage)
 {
-    /// <summary>The registries with a <typeparamref name="TJob"/> still coming (the job's first argument is the registry id).</summary>
-    public async Task<HashSet<Guid>> RegistriesAsync<TJob>(CancellationToken ct)
+    /// <summary>
+    /// Each registry job still coming, as (job contract, registry id): the job's first argument is the registry id. One
+    /// read of the outbox and of each Hangfire list, however many kinds of job the caller checks.
+    /// </summary>
+    public async Task<HashSet<(Type Job, Guid RegistryId)>> ComingAsync(CancellationToken ct)
     {
         var outbox = await db.OutboxJobs.AsNoTracking().ToListAsync(ct);
         var queued = outbox.SelectMany(row => row.Payloads()).Select(Load);
@@ -26,8 +29,8 @@ public sealed class PendingJobs(GatewayDb db, JobStorage storage)
             .Concat(monitoring.ProcessingJobs(0, int.MaxValue).Select(j => j.Value?.Job))
             .Concat(monitoring.ScheduledJobs(0, int.MaxValue).Select(j => j.Value?.Job));
         return queued.Concat(inHangfire)
-            .Where(job => job?.Type == typeof(TJob) && job.Args.Count > 0 && job.Args[0] is Guid)
-            .Select(job => (Guid)job!.Args[0])
+            .Where(job => job is { Args.Count: > 0 } && job.Args[0] is Guid)
+            .Select(job => (job!.Type, (Guid)job.Args[0]))
             .ToHashSet();
     }
 

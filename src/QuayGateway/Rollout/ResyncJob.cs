@@ -30,14 +30,12 @@ public sealed class ResyncJob(
         // Deadlines first: a change past its deadline is Failed, not re-enqueued.
         var expired = await deadlines.SweepAsync(ct);
         // Jobs still coming are read before the rows: a job that ends in between leaves its registry no longer waiting.
-        var applies = await pending.RegistriesAsync<IApplyRegistryJob>(ct);
-        var deletes = await pending.RegistriesAsync<IDeleteRegistryJob>(ct);
-        var bootstraps = await pending.RegistriesAsync<IBootstrapRegistryJob>(ct);
+        var coming = await pending.ComingAsync(ct);
         var before = DateTimeOffset.UtcNow - Grace;
         var stranded = (await db.Registries.AsNoTracking()
             .Where(r => (r.State == RegistryState.Accepted || r.State == RegistryState.Applying) && r.UpdatedAt < before)
             .Select(r => r.Id)
-            .ToListAsync(ct)).Where(id => !applies.Contains(id)).ToList();
+            .ToListAsync(ct)).Where(id => !coming.Contains((typeof(IApplyRegistryJob), id))).ToList();
         foreach (var id in stranded)
         {
             jobs.Enqueue<IApplyRegistryJob>(job => job.RunAsync(id, CancellationToken.None));
@@ -46,7 +44,7 @@ public sealed class ResyncJob(
         var deleting = (await db.Registries.AsNoTracking()
             .Where(r => r.State == RegistryState.Deleting && r.UpdatedAt < before)
             .Select(r => r.Id)
-            .ToListAsync(ct)).Where(id => !deletes.Contains(id)).ToList();
+            .ToListAsync(ct)).Where(id => !coming.Contains((typeof(IDeleteRegistryJob), id))).ToList();
         foreach (var id in deleting)
         {
             jobs.Enqueue<IDeleteRegistryJob>(job => job.RunAsync(id, CancellationToken.None));
@@ -56,7 +54,7 @@ public sealed class ResyncJob(
         var bootstrapping = (await db.Registries.AsNoTracking()
             .Where(r => r.State == RegistryState.Bootstrapping && r.UpdatedAt < before)
             .Select(r => r.Id)
-            .ToListAsync(ct)).Where(id => !bootstraps.Contains(id)).ToList();
+            .ToListAsync(ct)).Where(id => !coming.Contains((typeof(IBootstrapRegistryJob), id))).ToList();
         foreach (var id in bootstrapping)
         {
             jobs.Enqueue<IBootstrapRegistryJob>(job => job.RunAsync(id, false, CancellationToken.None));

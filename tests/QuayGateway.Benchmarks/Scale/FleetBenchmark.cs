@@ -138,9 +138,20 @@ public static class FleetBenchmark
             sandboxDone = clock.Elapsed;
         });
         // Every 100 ms: a count over 10,000 rows every 5 ms would itself load PostgreSQL; the target is in seconds.
-        var gatewayAvailable = await EngineBenchmark.WaitAvailableAsync(connectionString, registries, TimeSpan.FromMinutes(30), TimeSpan.FromMilliseconds(100));
+        // An hour: the full size is meant to take about 30 minutes in all, and a slower run should still end with its figures.
+        var gatewayAvailable = await EngineBenchmark.WaitAvailableAsync(connectionString, registries, TimeSpan.FromHours(1), TimeSpan.FromMilliseconds(100));
         var gatewayDone = clock.Elapsed;
-        await sandboxWait.WaitAsync(TimeSpan.FromMinutes(5));
+        var sandboxesDone = true;
+        try
+        {
+            await sandboxWait.WaitAsync(TimeSpan.FromMinutes(5));
+        }
+        catch (TimeoutException)
+        {
+            // Reported, not thrown, so the run still prints its figures; the lag cannot be judged and is a MISS.
+            Console.WriteLine($"  the sandboxes had {writes.AvailableCount - availableBefore} of {rest} Available 5 minutes after the gateway was done");
+            sandboxesDone = false;
+        }
         var fleetRequests = EngineBenchmark.Diff(before, await CountRequestsAsync(sandboxes));
         var leadershipAfter = await WatchersAsync(connectionString, sandboxes);
         var peaks = gateways.Select(g => g.Memory().Peak / 1024.0 / 1024.0).ToArray();
@@ -174,7 +185,7 @@ public static class FleetBenchmark
         Console.WriteLine($"  applies: {applies} registry.applied events for {registries} registries; {appliedTwice} registries applied more than once");
         Console.WriteLine($"  load average at the end {ScaleBenchmark.LoadAverage()}");
 
-        var lagPass = gatewayAvailable >= registries && lag <= 5;
+        var lagPass = gatewayAvailable >= registries && sandboxesDone && lag <= 5;
         var latencyPass = latencies.Count > 0 && p99 < 250;
         var rssPass = peaks.All(p => p < 500);
         var requestsPass = Math.Max(perRolloutSteady, perRolloutFleet) <= 5;
