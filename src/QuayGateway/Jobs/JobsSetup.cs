@@ -52,6 +52,7 @@ public static class JobsSetup
         }
 
         builder.Services.AddEagerSingleton<JobMetrics>();
+        builder.Services.AddScoped<PendingJobs>();
 
         // Requests ask for jobs through the outbox (JobOutbox); the dispatcher enqueues them where jobs run.
         builder.Services.AddSingleton(options);

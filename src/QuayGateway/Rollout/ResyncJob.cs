@@ -12,11 +12,15 @@ namespace QuayGateway.Rollout;
 /// dropped watches) and re-enqueues requests stored but never applied (the process died between commit and enqueue).
 /// </summary>
 public sealed class ResyncJob(
-    GatewayDb db, ClusterConnections clusters, WatchEventRouter resync, DeadlineJob deadlines, IBackgroundJobClient jobs, ILogger<ResyncJob> logger)
+    GatewayDb db, ClusterConnections clusters, WatchEventRouter resync, DeadlineJob deadlines, PendingJobs pending, IBackgroundJobClient jobs,
+    ILogger<ResyncJob> logger)
 {
     public const string RecurringId = "resync";
 
-    /// <summary>Only work older than this is re-enqueued, so the normal path is not doubled.</summary>
+    /// <summary>
+    /// Only work older than this is re-enqueued, so the normal path is not doubled; and only work with no job still coming
+    /// (<see cref="PendingJobs"/>), so a long queue is not doubled either.
+    /// </summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(30);
 
     [DisableConcurrentExecution(60)]
@@ -25,30 +29,32 @@ public sealed class ResyncJob(
     {
         // Deadlines first: a change past its deadline is Failed, not re-enqueued.
         var expired = await deadlines.SweepAsync(ct);
+        // Jobs still coming are read before the rows: a job that ends in between leaves its registry no longer waiting.
+        var coming = await pending.ComingAsync(ct);
         var before = DateTimeOffset.UtcNow - Grace;
-        var stranded = await db.Registries.AsNoTracking()
+        var stranded = (await db.Registries.AsNoTracking()
             .Where(r => (r.State == RegistryState.Accepted || r.State == RegistryState.Applying) && r.UpdatedAt < before)
             .Select(r => r.Id)
-            .ToListAsync(ct);
+            .ToListAsync(ct)).Where(id => !coming.Contains((typeof(IApplyRegistryJob), id))).ToList();
         foreach (var id in stranded)
         {
             jobs.Enqueue<IApplyRegistryJob>(job => job.RunAsync(id, CancellationToken.None));
         }
 
-        var deleting = await db.Registries.AsNoTracking()
+        var deleting = (await db.Registries.AsNoTracking()
             .Where(r => r.State == RegistryState.Deleting && r.UpdatedAt < before)
             .Select(r => r.Id)
-            .ToListAsync(ct);
+            .ToListAsync(ct)).Where(id => !coming.Contains((typeof(IDeleteRegistryJob), id))).ToList();
         foreach (var id in deleting)
         {
             jobs.Enqueue<IDeleteRegistryJob>(job => job.RunAsync(id, CancellationToken.None));
         }
 
         // A bootstrap whose job was lost; the job never repeats an unconfirmed user/initialize by itself.
-        var bootstrapping = await db.Registries.AsNoTracking()
+        var bootstrapping = (await db.Registries.AsNoTracking()
             .Where(r => r.State == RegistryState.Bootstrapping && r.UpdatedAt < before)
             .Select(r => r.Id)
-            .ToListAsync(ct);
+            .ToListAsync(ct)).Where(id => !coming.Contains((typeof(IBootstrapRegistryJob), id))).ToList();
         foreach (var id in bootstrapping)
         {
             jobs.Enqueue<IBootstrapRegistryJob>(job => job.RunAsync(id, false, CancellationToken.None));

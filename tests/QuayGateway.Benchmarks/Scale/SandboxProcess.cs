@@ -82,6 +82,13 @@ public sealed class SandboxProcess : IAsyncDisposable
         return new SandboxProcess(name, kubeconfig, process, admin, new Kubernetes(config));
     }
 
+    /// <summary>Resident set size now and at its peak, in bytes (as <c>GatewayProcess.Memory</c>).</summary>
+    public (long Current, long Peak) Memory()
+    {
+        _process.Refresh();
+        return (_process.WorkingSet64, _process.PeakWorkingSet64);
+    }
+
     /// <summary>The Kubernetes requests the sandbox has served so far, by "verb resource".</summary>
     public async Task<Dictionary<string, long>> RequestsAsync() =>
         await _admin.GetFromJsonAsync<Dictionary<string, long>>("/sandbox/requests") ?? [];

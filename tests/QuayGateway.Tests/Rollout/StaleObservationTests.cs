@@ -87,6 +87,33 @@ public sealed class StaleObservationTests(GatewayFixture gateway)
         await _scenario.WaitForAsync(created.Id, RegistryState.Ready);
     }
 
+    [Fact]
+    public async Task An_observation_of_the_object_already_landed_writes_nothing()
+    {
+        var created = await _scenario.CreateAsync(new CreateRegistryRequest("landed-observation", ProvisioningScenario.UniqueNamespace("landed")));
+        await _scenario.WaitForAsync(created.Id, RegistryState.Ready);
+        using var kubernetes = _scenario.Kubernetes();
+        var live = JsonSerializer.Deserialize<QuayRegistryResource>(JsonSerializer.Serialize(
+            await kubernetes.CustomObjects.GetNamespacedCustomObjectAsync("quay.redhat.com", "v1", created.Namespace, "quayregistries", created.Name)))!;
+        await ObserveAsync(live); // whatever the watch has landed by now, this is the newest
+        var before = await RowAsync(created.Id);
+
+        // What the resync's re-list brings every minute: the object as stored, at the same resource version.
+        await ObserveAsync(live);
+        await ObserveAsync(live);
+
+        var after = await RowAsync(created.Id);
+        Assert.Equal(before, after); // not rewritten: the same row version (xmin) and the same updatedAt
+        Assert.Equal(RegistryState.Ready, (await _scenario.GetAsync(created.Id)).State);
+    }
+
+    private Task<(uint Version, DateTimeOffset UpdatedAt)> RowAsync(Guid id) =>
+        gateway.WithDbAsync(async db =>
+        {
+            var row = await db.Registries.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.Version, r.UpdatedAt }).SingleAsync();
+            return (row.Version, row.UpdatedAt);
+        });
+
     [Theory]
     [InlineData("9", "10", true)]
     [InlineData("10", "10", false)]
