@@ -49,8 +49,8 @@ public class DependencyDirectionTests
     [InlineData("QuayGateway.Jobs", "QuayGateway.Hosting", "QuayGateway.Persistence", "QuayGateway.Security")]
     [InlineData("QuayGateway.Registries.Model", "QuayGateway.Clusters", "QuayGateway.Persistence", "QuayGateway.Security",
         "QuayGateway.Webhooks.Delivery", "QuayGateway.Webhooks.Model")] // a model knows no endpoint, job or engine
-    [InlineData("QuayGateway.Registries.Api", "QuayGateway.Clusters", "QuayGateway.Hosting", "QuayGateway.Jobs", "QuayGateway.Persistence",
-        "QuayGateway.Registries.Model", "QuayGateway.Security", "QuayGateway.Tenants", "QuayGateway.Webhooks.Model")] // engine work goes through Jobs
+    [InlineData("QuayGateway.Registries.Api", "QuayGateway.Audit", "QuayGateway.Clusters", "QuayGateway.Hosting", "QuayGateway.Jobs", "QuayGateway.Persistence",
+        "QuayGateway.Registries.Model", "QuayGateway.Security", "QuayGateway.Tenants", "QuayGateway.Webhooks.Model")] // engine work goes through Jobs; the create writes its own audit entry
     [InlineData("QuayGateway.Webhooks.Model", "QuayGateway.Persistence")]
     [InlineData("QuayGateway.Webhooks.Delivery", "QuayGateway.Hosting", "QuayGateway.Jobs", "QuayGateway.Persistence", "QuayGateway.Webhooks.Model",
         "QuayGateway.Webhooks.Senders")] // announces any feature's news without knowing the feature
