@@ -28,6 +28,10 @@ public sealed class PostProfile
         await postgres.StopAsync();
         await postgres.ResumeAsync();
         await ExecuteAsync(postgres.ConnectionString, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        // Planning is time the execution time leaves out: a statement planned again on every call (a custom plan, not
+        // the prepared statement's generic one) shows as many plans as calls. Known only once the library is loaded.
+        await ExecuteAsync(postgres.ConnectionString, "ALTER SYSTEM SET pg_stat_statements.track_planning = on");
+        await ExecuteAsync(postgres.ConnectionString, "SELECT pg_reload_conf()");
     }
 
     public static async Task<PostProfile> StartAsync(string connectionString, int gatewayId)
@@ -46,19 +50,19 @@ public sealed class PostProfile
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             """
-            SELECT calls, total_exec_time, mean_exec_time, regexp_replace(query, '\s+', ' ', 'g')
+            SELECT calls, total_exec_time, mean_exec_time, plans, total_plan_time, regexp_replace(query, '\s+', ' ', 'g')
             FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 15
             """, connection);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            var text = reader.GetString(3);
+            var text = reader.GetString(5);
             // DISCARD ALL is the baseline pool's reset: the gateway's pool skips it (No Reset On Close).
             var baselineStatement = text.Contains("INSERT INTO bench", StringComparison.OrdinalIgnoreCase) || text.Contains("baseline", StringComparison.OrdinalIgnoreCase)
                                     || text.StartsWith("DISCARD ALL", StringComparison.OrdinalIgnoreCase);
             var per = baselineStatement ? baseline.Requests : gateway.Requests;
             Console.WriteLine($"  {reader.GetInt64(0),8} calls {reader.GetDouble(1) * 1000 / per,8:F0} µs/{(baselineStatement ? "baseline create" : "create")} " +
-                              $"{reader.GetDouble(2) * 1000,8:F0} µs/call  {text[..Math.Min(text.Length, 160)]}");
+                              $"{reader.GetDouble(2) * 1000,8:F0} µs/call, {reader.GetInt64(3),8} plans {reader.GetDouble(4) * 1000 / Math.Max(1, reader.GetInt64(3)),6:F0} µs/plan  {text[..Math.Min(text.Length, 160)]}");
         }
     }
 

@@ -1,0 +1,98 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using QuayGateway.Persistence;
+using QuayGateway.Registries.Model;
+using QuayGateway.Tenants;
+using QuayGateway.Tests.Infrastructure;
+
+namespace QuayGateway.Tests.Tenants;
+
+/// <summary>
+/// A create's admission checks stay index lookups when one namespace holds most of the table. There the planner expects a
+/// third of all rows to match "another tenant here" (<c>tenant &lt; $3</c>), so a sequential scan looks as if it would find
+/// one at once; none matches, so it read the whole table on every create, and the create's statement grew with the table.
+/// Runs the real guarded insert (prepared, as the gateway's pool prepares it) in a database of its own, where nothing
+/// else reads the registries, and counts PostgreSQL's sequential scans of the table.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class CreateGuardPlanTests(GatewayFixture gateway)
+{
+    private const string Tenant = "big-tenant";
+    private const string Namespace = "shared-big";
+
+    [Fact]
+    public async Task Creates_in_a_namespace_holding_most_of_the_table_never_scan_the_whole_table()
+    {
+        var connectionString = await NewDatabaseAsync();
+        var options = Options(connectionString);
+        await using (var bulk = new GatewayDb(options))
+        {
+            bulk.Registries.AddRange(Enumerable.Range(0, 5000).Select(i => NewRegistry($"bulk-{i}")));
+            await bulk.SaveChangesAsync();
+        }
+
+        await ExecuteAsync(connectionString, "ANALYZE gateway.registries");
+        var before = await SequentialScansAsync(connectionString);
+
+        var policies = gateway.Host.Services.GetRequiredService<TenantPolicies>();
+        var writer = gateway.Host.Services.GetRequiredService<NewRowsWriter>();
+        // More creates than Npgsql's auto-prepare threshold, on one connection: the later ones run the prepared statement.
+        await using var db = new GatewayDb(options);
+        await db.Database.OpenConnectionAsync();
+        for (var i = 0; i < 12; i++)
+        {
+            var rows = new NewRowBatch();
+            rows.Add(NewRegistry($"guarded-{i}"));
+            var (refused, _) = await policies.AdmitAndInsertAsync(db, writer, rows, Tenant, "sandbox", Namespace, CancellationToken.None);
+            Assert.Null(refused);
+        }
+
+        await db.Database.CloseConnectionAsync();
+        // A backend reports its statistics within a second of going idle: wait until the inserts show, then read the scans.
+        await GatewayFixture.EventuallyAsync(() => InsertedAsync(connectionString), inserted => inserted >= 5012);
+        Assert.Equal(before, await SequentialScansAsync(connectionString));
+    }
+
+    private static DbContextOptions<GatewayDb> Options(string connectionString)
+    {
+        var builder = new DbContextOptionsBuilder<GatewayDb>();
+        builder.UseGatewayDb(connectionString);
+        return builder.Options;
+    }
+
+    private static Registry NewRegistry(string name) =>
+        new() { Tenant = Tenant, Cluster = "sandbox", Namespace = Namespace, Name = name, Spec = RegistrySpec.From(new(name, Namespace)) };
+
+    private async Task<string> NewDatabaseAsync()
+    {
+        var database = $"guardplan_{Guid.NewGuid():N}";
+        await ExecuteAsync(gateway.ConnectionString, $"CREATE DATABASE \"{database}\"");
+        var connectionString = new NpgsqlConnectionStringBuilder(gateway.ConnectionString) { Database = database }.ConnectionString;
+        await using var db = new GatewayDb(Options(connectionString));
+        await db.Database.MigrateAsync();
+        return connectionString;
+    }
+
+    private static async Task<long> SequentialScansAsync(string connectionString) =>
+        await ScalarAsync(connectionString, "SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = 'gateway' AND relname = 'registries'");
+
+    private static async Task<long> InsertedAsync(string connectionString) =>
+        await ScalarAsync(connectionString, "SELECT n_tup_ins FROM pg_stat_user_tables WHERE schemaname = 'gateway' AND relname = 'registries'");
+
+    private static async Task<long> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
