@@ -17,6 +17,13 @@ public sealed class QuayApiFaults
     private readonly Lock _gate = new();
     private volatile List<QuayApiErrorFault> _errors = [];
     private List<(string? PathPrefix, bool AnswerLost, CancellationTokenSource Release)> _hangs = [];
+    private int _held;
+
+    /// <summary>
+    /// Requests a hang holds right now. One whose client gave up is let go at once and no longer counted; clearing the
+    /// hangs lets the rest through. A test that means "the request never reached Quay" waits for 0 before clearing.
+    /// </summary>
+    public int Held => Volatile.Read(ref _held);
 
     public IReadOnlyList<QuayApiErrorFault> Errors
     {
@@ -96,6 +103,25 @@ public sealed class QuayApiFaults
         }
 
         return null;
+    }
+
+    /// <summary>Holds a request until <paramref name="release"/> (the hang was cleared) or <paramref name="aborted"/> (the client gave up).</summary>
+    internal async Task HoldAsync(CancellationToken release, CancellationToken aborted)
+    {
+        Interlocked.Increment(ref _held);
+        try
+        {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(release, aborted);
+            await Task.Delay(Timeout.Infinite, either.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Either the hang was cleared (answer normally) or the client gave up (the caller checks).
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _held);
+        }
     }
 
     /// <summary>The hang for this path (its token is cancelled when it is cleared); null when no hang matches.</summary>

@@ -37,7 +37,7 @@ public sealed partial class QuayApiSimulator(TimeProvider clock, QuayApiFaults f
         var hang = faults.HangFor(path);
         if (hang is { AnswerLost: false } held)
         {
-            await HoldAsync(held.Release, context.RequestAborted);
+            await faults.HoldAsync(held.Release, context.RequestAborted);
         }
 
         if (context.RequestAborted.IsCancellationRequested)
@@ -68,7 +68,7 @@ public sealed partial class QuayApiSimulator(TimeProvider clock, QuayApiFaults f
         context.Response.Body = answer;
         await QuayEndpoints.Dispatch(quay, context);
         context.Response.Body = network;
-        await HoldAsync(lost.Release, context.RequestAborted);
+        await faults.HoldAsync(lost.Release, context.RequestAborted);
         if (!context.RequestAborted.IsCancellationRequested)
         {
             answer.Position = 0;
@@ -77,19 +77,6 @@ public sealed partial class QuayApiSimulator(TimeProvider clock, QuayApiFaults f
     }
 
     /// <summary>Waits until the hang is cleared or the client gives up.</summary>
-    private static async Task HoldAsync(CancellationToken release, CancellationToken aborted)
-    {
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(release, aborted);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, either.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // Either the hang was cleared (answer normally) or the client gave up (the caller checks).
-        }
-    }
-
     /// <summary>
     /// Creates the registry's Quay on first call (an empty database) and afterwards only refreshes its config and
     /// the hosts it answers on, so users, orgs and tokens survive config changes.

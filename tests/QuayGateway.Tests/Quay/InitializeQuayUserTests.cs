@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Quay;
 using QuayGateway.Registries.Model;
+using QuayGateway.Sandbox.Operator;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Tests.Rollout;
 using QuayGateway.Webhooks.Model;
@@ -185,7 +186,15 @@ public sealed class InitializeQuayUserTests(GatewayFixture gateway)
     public async Task A_request_that_never_reached_Quay_can_be_asked_again_and_creates_one_user()
     {
         var registry = await _quay.AvailableAsync("qhang");
-        using var timedOut = await _quay.WithQuayFaultAsync(f => f.AddHang("/api/v1/user/initialize"), () => _quay.InitializeAsync(registry.Id));
+        using var timedOut = await _quay.WithQuayFaultAsync(f => f.AddHang("/api/v1/user/initialize"), async () =>
+        {
+            var response = await _quay.InitializeAsync(registry.Id);
+            // The gateway gave up on the held call; clearing the hang would let a call still held through to Quay (it
+            // did once in CI, under load: the sandbox had not yet seen the connection close). Wait until it is let go.
+            var held = await GatewayFixture.EventuallyAsync(() => Task.FromResult(_quay.Sandbox.Faults.QuayApi.Held), h => h == 0);
+            Assert.Equal(0, held);
+            return response;
+        });
 
         await QuayScenario.AssertProblemAsync(timedOut, HttpStatusCode.GatewayTimeout, "quay-timeout");
 
