@@ -76,7 +76,6 @@ public sealed partial class QuayApiSimulator(TimeProvider clock, QuayApiFaults f
         }
     }
 
-    /// <summary>Waits until the hang is cleared or the client gives up.</summary>
     /// <summary>
     /// Creates the registry's Quay on first call (an empty database) and afterwards only refreshes its config and
     /// the hosts it answers on, so users, orgs and tokens survive config changes.

@@ -103,6 +103,23 @@ public sealed class GatewayFixture : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>())!.Key;
     }
 
+    /// <summary>
+    /// An empty database of its own on the test server (named <paramref name="prefix"/> and a random suffix), for a test
+    /// that migrates it itself or needs tables nothing else touches; its connection string.
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync(string prefix)
+    {
+        var database = $"{prefix}_{Guid.NewGuid():N}";
+        await using (var admin = new Npgsql.NpgsqlConnection(ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE \"{database}\"", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { Database = database }.ConnectionString;
+    }
+
     public async Task<T> WithDbAsync<T>(Func<GatewayDb, Task<T>> action)
     {
         await using var scope = Host.Services.CreateAsyncScope();

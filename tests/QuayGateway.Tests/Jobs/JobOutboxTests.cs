@@ -101,7 +101,7 @@ public sealed class JobOutboxTests(GatewayFixture gateway)
     [Fact]
     public async Task Rows_written_before_the_one_row_per_unit_of_work_migration_keep_their_job_both_ways()
     {
-        var connectionString = await CreateDatabaseAsync();
+        var connectionString = await gateway.CreateDatabaseAsync("outbox");
         await using var db = Context(connectionString);
         var migrator = db.GetService<IMigrator>();
         await migrator.MigrateAsync("WatchedWorkloads");
@@ -135,13 +135,6 @@ public sealed class JobOutboxTests(GatewayFixture gateway)
         var options = new DbContextOptionsBuilder<GatewayDb>();
         options.UseGatewayDb(connectionString);
         return new GatewayDb(options.Options);
-    }
-
-    private async Task<string> CreateDatabaseAsync()
-    {
-        var database = $"outbox_{Guid.NewGuid():N}";
-        await ExecuteAsync(gateway.ConnectionString, $"CREATE DATABASE \"{database}\"");
-        return new NpgsqlConnectionStringBuilder(gateway.ConnectionString) { Database = database }.ConnectionString;
     }
 
     private static async Task ExecuteAsync(string connectionString, string sql, params object[] values)

@@ -66,9 +66,7 @@ public sealed class CreateGuardPlanTests(GatewayFixture gateway)
 
     private async Task<string> NewDatabaseAsync()
     {
-        var database = $"guardplan_{Guid.NewGuid():N}";
-        await ExecuteAsync(gateway.ConnectionString, $"CREATE DATABASE \"{database}\"");
-        var connectionString = new NpgsqlConnectionStringBuilder(gateway.ConnectionString) { Database = database }.ConnectionString;
+        var connectionString = await gateway.CreateDatabaseAsync("guardplan");
         await using var db = new GatewayDb(Options(connectionString));
         await db.Database.MigrateAsync();
         return connectionString;

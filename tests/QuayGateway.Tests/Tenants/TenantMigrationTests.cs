@@ -18,16 +18,8 @@ public sealed class TenantMigrationTests(GatewayFixture gateway)
     [Fact]
     public async Task The_migration_backfills_policies_for_the_tenants_already_there()
     {
-        var database = $"tenants_{Guid.NewGuid():N}";
-        await using (var admin = new NpgsqlConnection(gateway.ConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
         var builder = new DbContextOptionsBuilder<GatewayDb>();
-        builder.UseGatewayDb(new NpgsqlConnectionStringBuilder(gateway.ConnectionString) { Database = database }.ConnectionString);
+        builder.UseGatewayDb(await gateway.CreateDatabaseAsync("tenants"));
         var options = builder.Options;
         await using (var before = new GatewayDb(options))
         {
