@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using QuayGateway.Tests.Infrastructure;
 
 namespace QuayGateway.Tests.Security;
 
@@ -86,18 +87,26 @@ public sealed class OidcProvider : IAsyncDisposable
             }
         };
         process.BeginErrorReadLine();
-        // Generous: on a busy two-core CI machine a node start with oidc-provider's key setup was seen past 30 s.
+        // The first line is read on a thread of its own: a starved thread pool in the test host must not pass for a
+        // silent provider. The wait is the gateway's start budget; a healthy start prints within a second or two.
+        var started = Stopwatch.StartNew();
+        var firstLine = Task.Factory.StartNew(process.StandardOutput.ReadLine, CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
         string? line;
         try
         {
-            line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(90));
+            line = await firstLine.WaitAsync(GatewayProcess.StartTimeout);
         }
         catch (TimeoutException)
         {
+            var exited = process.HasExited;
             process.Kill(entireProcessTree: true);
             lock (errors)
             {
-                throw new TimeoutException("The OIDC provider printed nothing within 90 s:\n" + string.Join("\n", errors));
+                throw new TimeoutException(
+                    $"The OIDC provider printed nothing within {started.Elapsed.TotalSeconds:0} s (exited: {exited}; " +
+                    $"load average {File.ReadAllText("/proc/loadavg").Trim()}; test host thread pool: {ThreadPool.ThreadCount} threads, " +
+                    $"{ThreadPool.PendingWorkItemCount} queued):\n" + string.Join("\n", errors));
             }
         }
 

@@ -16,31 +16,18 @@ namespace QuayGateway.Tests.Security;
 /// into a session cookie.
 /// </summary>
 [Collection(GatewayCollection.Name)]
-public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
+public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLifetime, IClassFixture<OidcHost>
 {
     private OidcProvider _provider = null!;
     private GatewayProcess _gateway = null!;
 
     public async Task InitializeAsync()
     {
-        var port = GatewayProcess.FreePort();
-        var gatewayUrl = $"http://127.0.0.1:{port}";
-        _provider = await OidcProvider.StartAsync([gatewayUrl + "/signin-oidc"], [gatewayUrl + "/swagger/oauth2-redirect.html"],
-            [gatewayUrl + SignInApi.SignedOutCallbackPath]);
-        _gateway = await GatewayProcess.StartOnPortAsync(port, fixture.ConnectionString, GatewayFixture.AdminKey,
-            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
-            $"--Gateway:Auth:Oidc:Authority={_provider.Issuer}", "--Gateway:Auth:Oidc:Audience=quay-gateway",
-            "--Gateway:Auth:Oidc:ClientId=gateway", "--Gateway:Auth:Oidc:ClientSecret=gateway-secret",
-            "--Gateway:Auth:Oidc:SwaggerUiClientId=swagger-ui",
-            "--Gateway:Auth:Oidc:TenantClaim=org", "--Gateway:Auth:Oidc:ScopeClaim=permissions",
-            "--Gateway:Auth:Oidc:RequireHttpsMetadata=false", "--Gateway:Auth:Oidc:ClockSkew=00:00:00");
+        await host.StartOnceAsync(fixture.ConnectionString);
+        (_provider, _gateway) = (host.Provider, host.Gateway);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _provider.DisposeAsync();
-    }
+    public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task Bearer_tokens_from_the_provider_act_for_the_tenant_and_scopes_in_the_configured_claims()
@@ -325,5 +312,63 @@ public sealed class OidcTests(GatewayFixture fixture) : IAsyncLifetime
         var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return await http.SendAsync(request);
+    }
+}
+
+/// <summary>
+/// One provider and one gateway for all <see cref="OidcTests"/>: the first test starts them (they need the shared
+/// database, which a class fixture cannot be given), the class's end stops them. Starting them per test put eight node
+/// and eight gateway starts into every run, and one of them, on a loaded CI machine, was the run's only failure.
+/// </summary>
+public sealed class OidcHost : IAsyncLifetime
+{
+    public OidcProvider Provider { get; private set; } = null!;
+
+    public GatewayProcess Gateway { get; private set; } = null!;
+
+    /// <summary>Starts both unless started: a class's tests run one after another, so no lock is needed.</summary>
+    public async Task StartOnceAsync(string connectionString)
+    {
+        if (Gateway is not null)
+        {
+            return;
+        }
+
+        var port = GatewayProcess.FreePort();
+        var gatewayUrl = $"http://127.0.0.1:{port}";
+        var provider = await OidcProvider.StartAsync([gatewayUrl + "/signin-oidc"], [gatewayUrl + "/swagger/oauth2-redirect.html"],
+            [gatewayUrl + SignInApi.SignedOutCallbackPath]);
+        try
+        {
+            Gateway = await GatewayProcess.StartOnPortAsync(port, connectionString, GatewayFixture.AdminKey,
+                "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
+                $"--Gateway:Auth:Oidc:Authority={provider.Issuer}", "--Gateway:Auth:Oidc:Audience=quay-gateway",
+                "--Gateway:Auth:Oidc:ClientId=gateway", "--Gateway:Auth:Oidc:ClientSecret=gateway-secret",
+                "--Gateway:Auth:Oidc:SwaggerUiClientId=swagger-ui",
+                "--Gateway:Auth:Oidc:TenantClaim=org", "--Gateway:Auth:Oidc:ScopeClaim=permissions",
+                "--Gateway:Auth:Oidc:RequireHttpsMetadata=false", "--Gateway:Auth:Oidc:ClockSkew=00:00:00");
+        }
+        catch
+        {
+            await provider.DisposeAsync();
+            throw;
+        }
+
+        Provider = provider;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (Gateway is not null)
+        {
+            await Gateway.DisposeAsync();
+        }
+
+        if (Provider is not null)
+        {
+            await Provider.DisposeAsync();
+        }
     }
 }
