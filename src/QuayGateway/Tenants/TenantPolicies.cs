@@ -98,10 +98,9 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
         return new InsertGuard(
             counted ? $"SELECT {IndexedPlan}, pg_advisory_xact_lock(hashtextextended($2, 0)), {namespaceLock}" : $"SELECT {IndexedPlan}, {namespaceLock}",
             counted ? [$"namespace:{cluster}/{@namespace}", $"tenant-registries:{tenant}"] : [$"namespace:{cluster}/{@namespace}"],
-            """
+            $"""
             SELECT NOT c.is_foreign AND (c.is_own OR $5) AND (NOT $4 OR c.live < $6) AS admit, c.is_foreign, c.is_own, c.live
-            FROM (SELECT EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant < $3 AND state <> 'Deleted')
-                         OR EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant > $3 AND state <> 'Deleted') AS is_foreign,
+            FROM (SELECT {ForeignTenantHolds("$1", "$2", "$3")} AS is_foreign,
                          EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant = $3 AND state <> 'Deleted') AS is_own,
                          CASE WHEN $4 THEN (SELECT count(*) FROM gateway.registries WHERE tenant = $3 AND state <> 'Deleted') ELSE 0 END AS live) c
             """,
@@ -112,12 +111,29 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
     /// Settings for the rest of the create's transaction (its next statement): the prepared statement's one generic
     /// plan, made without sequential scans. The checks are lookups by the leading columns of
     /// <c>ix_registries_cluster_namespace_tenant</c>, but a namespace that holds most rows (one large tenant, or the
-    /// benchmark's) makes the planner expect a third of the table to match <c>tenant &lt; $3</c>, so a sequential scan
-    /// "finds one at once"; when none matches, the usual case, it reads the whole table on every create (measured:
-    /// the create's statement grew with the table, 750 µs at 15,000 rows and 153 ms at 100,000). Without the
-    /// generic plan, PostgreSQL would plan the five-insert statement anew on every call instead.
+    /// benchmark's) makes the planner expect a third of the table to match a range of tenants, so a sequential scan
+    /// "finds one at once"; when none matches, the usual case, it read the whole table on every create (measured:
+    /// the create's statement grew with the table, 750 µs at 15,000 rows and 153 ms at 100,000). The foreign-tenant
+    /// check no longer asks for a range (<see cref="ForeignTenantHolds"/>); these settings keep the others index
+    /// lookups too. Without the generic plan, PostgreSQL would plan the five-insert statement anew on every call.
     /// </summary>
     private const string IndexedPlan = "set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true)";
+
+    /// <summary>
+    /// SQL that is true when a live registry of another tenant than <paramref name="tenant"/> is in the namespace (the
+    /// arguments are the statement's parameter markers). It reads the namespace's lowest and highest tenant from
+    /// <c>ix_registries_cluster_namespace_tenant</c>, in index order: two probes whatever the plan and however many
+    /// registries the namespace holds. <c>tenant &lt;&gt; $3</c> read every entry of the namespace, and, as a generic
+    /// plan, <c>tenant &lt; $3</c> was a sequential scan of the table (measured at 100,000 registries in one
+    /// namespace: 10–21 ms per check, against 0.06 ms).
+    /// </summary>
+    private static string ForeignTenantHolds(string cluster, string @namespace, string tenant) => $"""
+        COALESCE((SELECT r.tenant FROM gateway.registries r WHERE r.cluster = {cluster} AND r.namespace = {@namespace} AND r.state <> 'Deleted' ORDER BY r.tenant LIMIT 1) <> {tenant}
+                 OR (SELECT r.tenant FROM gateway.registries r WHERE r.cluster = {cluster} AND r.namespace = {@namespace} AND r.state <> 'Deleted' ORDER BY r.tenant DESC LIMIT 1) <> {tenant}, false)
+        """;
+
+    // EF makes its {0}-{2} parameters (cluster, namespace, tenant).
+    private static readonly string ForeignTenantCheck = $"SELECT {ForeignTenantHolds("{0}", "{1}", "{2}")} AS \"Value\"";
 
     private static (bool Foreign, bool Own, long Count) ReadCheck(NpgsqlDataReader reader) =>
         (reader.GetBoolean(1), reader.GetBoolean(2), reader.GetInt64(3));
@@ -134,7 +150,7 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
         }
 
         var foreign = await db.Database
-            .SqlQuery<bool>($"SELECT EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = {cluster} AND namespace = {@namespace} AND tenant <> {tenant} AND state <> 'Deleted') AS \"Value\"")
+            .SqlQueryRaw<bool>(ForeignTenantCheck, cluster, @namespace, tenant)
             .SingleAsync(ct);
         return foreign ? ForeignNamespace(cluster, @namespace) : null;
     }
