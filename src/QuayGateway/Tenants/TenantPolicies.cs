@@ -90,6 +90,7 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
     /// once the locks are held: each statement of a READ COMMITTED transaction gets a new snapshot, so the checks see
     /// what an earlier holder of the lock committed. They admit the rows when the namespace holds no other tenant's
     /// live registry, the quota (if any) has room, and the namespace is the tenant's already or this is the claim.
+    /// <c>OFFSET 0</c> keeps the checks a subquery of their own: flattened, each would run once per column that names it.
     /// </summary>
     private static InsertGuard Guard(string tenant, string cluster, string @namespace, int? quota, bool claim)
     {
@@ -102,7 +103,7 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
             SELECT NOT c.is_foreign AND (c.is_own OR $5) AND (NOT $4 OR c.live < $6) AS admit, c.is_foreign, c.is_own, c.live
             FROM (SELECT {ForeignTenantHolds("$1", "$2", "$3")} AS is_foreign,
                          EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant = $3 AND state <> 'Deleted') AS is_own,
-                         CASE WHEN $4 THEN (SELECT count(*) FROM gateway.registries WHERE tenant = $3 AND state <> 'Deleted') ELSE 0 END AS live) c
+                         CASE WHEN $4 THEN (SELECT count(*) FROM gateway.registries WHERE tenant = $3 AND state <> 'Deleted') ELSE 0 END AS live OFFSET 0) c
             """,
             [cluster, @namespace, tenant, counted, claim, quota ?? 0]);
     }
