@@ -1,8 +1,17 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using QuayGateway.Hosting;
+using QuayGateway.Persistence;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Security;
+using QuayGateway.Tenants;
 using QuayGateway.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -166,6 +175,36 @@ public sealed class SessionTests(GatewayFixture gateway, ITestOutputHelper outpu
         again.Headers.Accept.ParseAdd("text/event-stream");
         using var reconnect = await jar.SendAsync(browser, again, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.Unauthorized, reconnect.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_stream_that_starts_as_its_session_reaches_expiry_is_a_401_problem_not_a_500()
+    {
+        // Authenticated a moment before the session's expiry, the stream starting after it: what a reconnect right at
+        // expiry meets (the expiry timer can end the old stream a few ms early). It was an unhandled cancellation, a 500.
+        await using var scope = gateway.Host.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var http = new DefaultHttpContext { RequestServices = services };
+        http.Response.Body = new MemoryStream();
+        var user = new ClaimsPrincipal(new ClaimsIdentity(
+        [
+            new Claim(ClaimTypes.NameIdentifier, "expiring"),
+            new Claim(Scopes.TenantClaim, "sess-expiry"),
+            new Claim(SessionAuthenticationHandler.SessionClaim, Convert.ToHexStringLower(SessionAuthenticationHandler.Hash(Guid.NewGuid().ToString("N")))),
+            new Claim(SessionAuthenticationHandler.ExpiresClaim,
+                DateTimeOffset.UtcNow.AddMilliseconds(-5).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)),
+        ], SessionAuthenticationHandler.SchemeName));
+
+        var refused = await TimelineStream.RunAsync(http, user, services.GetRequiredService<GatewayDb>(), services.GetRequiredService<TimelineFeed>(),
+            services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<EventStreamLeases>(),
+            services.GetRequiredService<ApiKeyRevocations>(), new TimelineFilter("sess-expiry"), TimelinePosition.Start,
+            JsonSerializerOptions.Web, CancellationToken.None);
+
+        Assert.NotNull(refused);
+        Assert.Equal(StatusCodes.Status401Unauthorized, refused.StatusCode);
+        Assert.Equal(ProblemTypes.Unauthorized, refused.ProblemDetails.Type);
+        Assert.Contains(http.Response.Headers.WWWAuthenticate, h => h!.StartsWith("ApiKey", StringComparison.Ordinal));
+        Assert.Equal(0, http.Response.Body.Length);
     }
 
     private static readonly TimeSpan StreamEndBound = TimeSpan.FromSeconds(10);

@@ -5,6 +5,7 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
@@ -141,6 +142,15 @@ public static class TimelineStream
         await using var _ = lease;
         // The stream ends when the key that opened it is revoked, on whichever replica that happens.
         using var watch = await revocations.WatchAsync(user, db, ct);
+        if (watch.Revoked.IsCancellationRequested)
+        {
+            // The key or session ended since the request was authenticated (a session reaching its expiry right then):
+            // answered as if it had ended before, not with a stream that is over before it starts.
+            ApiKeyAuthenticationHandler.Unauthorized(http, http.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value);
+            return Problems.Problem(StatusCodes.Status401Unauthorized, ProblemTypes.Unauthorized, "Unauthorized",
+                "The key or session that opened this stream has ended; sign in again.");
+        }
+
         using var streaming = CancellationTokenSource.CreateLinkedTokenSource(ct, watch.Revoked);
         await SendAsync(http, feed, database, filter, start, json, streaming.Token);
         return null;
@@ -153,12 +163,13 @@ public static class TimelineStream
         http.Response.Headers.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
-        await http.Response.Body.FlushAsync(ct);
         var beat = StreamHeartbeat.Next;
         var wrote = false;
         var batch = new List<TimelineRecord>();
         try
         {
+            // Inside the try: a stream cancelled from here on ends quietly; thrown, the cancellation was a 500.
+            await http.Response.Body.FlushAsync(ct);
             // Following keeps the feed reading; a replica with no open stream does not read the timeline at all.
             using var following = await feed.FollowAsync(ct);
             while (!ct.IsCancellationRequested)
