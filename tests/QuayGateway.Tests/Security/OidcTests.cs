@@ -18,22 +18,19 @@ namespace QuayGateway.Tests.Security;
 [Collection(GatewayCollection.Name)]
 public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLifetime, IClassFixture<OidcHost>
 {
-    private OidcProvider _provider = null!;
-    private GatewayProcess _gateway = null!;
+    private OidcProvider Provider => host.Provider;
 
-    public async Task InitializeAsync()
-    {
-        await host.StartOnceAsync(fixture.ConnectionString);
-        (_provider, _gateway) = (host.Provider, host.Gateway);
-    }
+    private GatewayProcess Gateway => host.Gateway;
+
+    public Task InitializeAsync() => host.StartOnceAsync(fixture.ConnectionString);
 
     public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
-    public async Task Bearer_tokens_from_the_provider_act_for_the_tenant_and_scopes_in_the_configured_claims()
+    public async Task Bearer_tokens_from_theProvider_act_for_the_tenant_and_scopes_in_the_configured_claims()
     {
-        var writer = await _provider.TokenAsync("acme-portal");
-        var reader = await _provider.TokenAsync("acme-reader");
+        var writer = await Provider.TokenAsync("acme-portal");
+        var reader = await Provider.TokenAsync("acme-reader");
         var name = "oidc-" + Guid.NewGuid().ToString("N")[..10];
 
         using var created = await SendAsync(HttpMethod.Post, "/v1/registries", writer, new CreateRegistryRequest(name, "oidc-team"));
@@ -52,13 +49,13 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
     [Fact]
     public async Task Expired_foreign_misaddressed_and_wrongly_signed_tokens_are_401_problems()
     {
-        var expiring = await _provider.TokenAsync("expiring");
+        var expiring = await Provider.TokenAsync("expiring");
         var tokens = new Dictionary<string, string>
         {
-            ["wrong audience"] = await _provider.TokenAsync("wrong-audience"),
-            ["wrong issuer"] = await OidcProvider.TokenAsync(_provider.Other, "acme-portal"),
-            ["wrongly signed"] = await OidcProvider.TokenAsync(_provider.Impostor, "acme-portal"),
-            ["no tenant claim"] = await _provider.TokenAsync("no-tenant"),
+            ["wrong audience"] = await Provider.TokenAsync("wrong-audience"),
+            ["wrong issuer"] = await OidcProvider.TokenAsync(Provider.Other, "acme-portal"),
+            ["wrongly signed"] = await OidcProvider.TokenAsync(Provider.Impostor, "acme-portal"),
+            ["no tenant claim"] = await Provider.TokenAsync("no-tenant"),
             ["not a token"] = "eyJhbGciOiJub25lIn0.eyJvcmciOiJvaWRjLWFjbWUifQ.",
         };
         await Task.Delay(TimeSpan.FromSeconds(2.5)); // a lifetime of 1 s, no clock skew allowed here
@@ -75,20 +72,20 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
         }
 
         // The same provider's valid token still works: the refusals were the tokens' own.
-        using var ok = await SendAsync(HttpMethod.Get, "/v1/registries", await _provider.TokenAsync("acme-reader"));
+        using var ok = await SendAsync(HttpMethod.Get, "/v1/registries", await Provider.TokenAsync("acme-reader"));
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }
 
     [Fact]
-    public async Task The_served_document_offers_Swagger_UI_the_providers_authorization_code_sign_in()
+    public async Task The_served_document_offers_Swagger_UI_theProviders_authorization_code_sign_in()
     {
-        using var http = new HttpClient { BaseAddress = new Uri(_gateway.Url) };
+        using var http = new HttpClient { BaseAddress = new Uri(Gateway.Url) };
         var document = JsonNode.Parse(await http.GetStringAsync("/swagger/v1/swagger.json"))!;
         var schemes = document["components"]!["securitySchemes"]!;
         Assert.Equal("bearer", schemes["Bearer"]!["scheme"]!.GetValue<string>());
         var code = schemes["OAuth2"]!["flows"]!["authorizationCode"]!;
-        Assert.Equal(_provider.Issuer + "/auth", code["authorizationUrl"]!.GetValue<string>());
-        Assert.Equal(_provider.Issuer + "/token", code["tokenUrl"]!.GetValue<string>());
+        Assert.Equal(Provider.Issuer + "/auth", code["authorizationUrl"]!.GetValue<string>());
+        Assert.Equal(Provider.Issuer + "/token", code["tokenUrl"]!.GetValue<string>());
         var create = document["paths"]!["/v1/registries"]!["post"]!["security"]!.AsArray();
         Assert.Contains(create, s => s!["OAuth2"] is not null);
         Assert.Contains(create, s => s!["Bearer"] is not null);
@@ -110,7 +107,7 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
 
         var (alice, aliceLanded) = await SignInAsync("alice", "/hangfire");
         Assert.Equal(HttpStatusCode.Forbidden, aliceLanded.StatusCode);
-        using var http = new HttpClient { BaseAddress = new Uri(_gateway.Url) };
+        using var http = new HttpClient { BaseAddress = new Uri(Gateway.Url) };
         using var reads = await alice.GetAsync(http, "/v1/registries");
         Assert.Equal(HttpStatusCode.OK, reads.StatusCode);
         using var write = await alice.SendAsync(http, new HttpRequestMessage(HttpMethod.Post, "/v1/registries")
@@ -128,7 +125,7 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
     public async Task Signing_out_ends_the_event_stream_an_OIDC_session_opened()
     {
         var (alice, _) = await SignInAsync("alice", "/hangfire");
-        using var http = new HttpClient { BaseAddress = new Uri(_gateway.Url), Timeout = Timeout.InfiniteTimeSpan };
+        using var http = new HttpClient { BaseAddress = new Uri(Gateway.Url), Timeout = Timeout.InfiniteTimeSpan };
         var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
         request.Headers.Accept.ParseAdd("text/event-stream");
         using var stream = await alice.SendAsync(http, request, HttpCompletionOption.ResponseHeadersRead);
@@ -149,7 +146,7 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
     }
 
     [Fact]
-    public async Task The_session_keeps_the_ID_token_encrypted_and_sign_out_sends_it_to_the_provider_as_hint()
+    public async Task The_session_keeps_the_ID_token_encrypted_and_sign_out_sends_it_to_theProvider_as_hint()
     {
         var jars = new Dictionary<string, BrowserCookies>(StringComparer.Ordinal);
         var (alice, _) = await SignInAsync("alice", "/signin?returnUrl=/v1/registries", jars);
@@ -158,15 +155,15 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
             db.BrowserSessions.Where(s => s.TokenHash == hash).Select(s => s.ProtectedIdToken).Single()));
         Assert.False(string.IsNullOrEmpty(stored), "the OIDC session kept no ID token");
 
-        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(_gateway.Url) };
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(Gateway.Url) };
         using var signedOut = await alice.SendAsync(http, new HttpRequestMessage(HttpMethod.Post, "/signout"));
 
         // The browser goes to the provider's end_session_endpoint, with the ID token as hint and the way back.
         Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
         var logout = signedOut.Headers.Location!;
-        Assert.Equal(_provider.Issuer + "/session/end", logout.GetLeftPart(UriPartial.Path));
+        Assert.Equal(Provider.Issuer + "/session/end", logout.GetLeftPart(UriPartial.Path));
         var query = System.Web.HttpUtility.ParseQueryString(logout.Query);
-        Assert.Equal(_gateway.Url + SignInApi.SignedOutCallbackPath, query["post_logout_redirect_uri"]);
+        Assert.Equal(Gateway.Url + SignInApi.SignedOutCallbackPath, query["post_logout_redirect_uri"]);
         var idToken = query["id_token_hint"]!;
         var segments = idToken.Split('.');
         Assert.Equal(3, segments.Length);
@@ -183,12 +180,12 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
         Assert.False(await fixture.WithDbAsync(db => Task.FromResult(db.BrowserSessions.Any(s => s.TokenHash == hash))));
         var (_, landed) = await BrowseAsync(jars, new HttpRequestMessage(HttpMethod.Get, logout), "alice");
         Assert.Equal(HttpStatusCode.OK, landed.StatusCode);
-        Assert.Equal(_gateway.Url + SignInApi.SignedOutPath, landed.RequestMessage!.RequestUri!.ToString());
+        Assert.Equal(Gateway.Url + SignInApi.SignedOutPath, landed.RequestMessage!.RequestUri!.ToString());
         Assert.Contains("data-provider=\"ended\"", await landed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task A_session_without_an_ID_token_signs_out_here_and_says_the_provider_was_not_asked()
+    public async Task A_session_without_an_ID_token_signs_out_here_and_says_theProvider_was_not_asked()
     {
         // An OIDC session from before the gateway kept ID tokens.
         var token = Guid.NewGuid().ToString("N");
@@ -202,7 +199,7 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
             });
             return await db.SaveChangesAsync();
         });
-        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(_gateway.Url) };
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(Gateway.Url) };
         var request = new HttpRequestMessage(HttpMethod.Post, "/signout");
         request.Headers.Add("Cookie", $"{SessionAuthenticationHandler.CookieName}={token}");
 
@@ -217,17 +214,13 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
     }
 
     [Fact]
-    public async Task With_a_provider_that_offers_no_sign_out_the_session_ends_here_and_the_page_says_so()
+    public async Task With_aProvider_that_offers_no_sign_out_the_session_ends_here_and_the_page_says_so()
     {
         var port = GatewayProcess.FreePort();
         var gatewayUrl = $"http://127.0.0.1:{port}";
         await using var provider = await OidcProvider.StartAsync([gatewayUrl + "/signin-oidc"], rpInitiatedLogout: false);
         await using var gateway = await GatewayProcess.StartOnPortAsync(port, fixture.ConnectionString, GatewayFixture.AdminKey,
-            "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
-            $"--Gateway:Auth:Oidc:Authority={provider.Issuer}", "--Gateway:Auth:Oidc:Audience=quay-gateway",
-            "--Gateway:Auth:Oidc:ClientId=gateway", "--Gateway:Auth:Oidc:ClientSecret=gateway-secret",
-            "--Gateway:Auth:Oidc:TenantClaim=org", "--Gateway:Auth:Oidc:ScopeClaim=permissions",
-            "--Gateway:Auth:Oidc:RequireHttpsMetadata=false");
+            OidcHost.Settings(provider.Issuer));
         var (alice, _) = await BrowseAsync(new Dictionary<string, BrowserCookies>(StringComparer.Ordinal),
             new HttpRequestMessage(HttpMethod.Get, gatewayUrl + "/signin?returnUrl=/v1/registries"), "alice", gatewayUrl);
         var hash = SessionAuthenticationHandler.Hash(alice[SessionAuthenticationHandler.CookieName]!);
@@ -252,7 +245,7 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
     /// </summary>
     private Task<(BrowserCookies Gateway, HttpResponseMessage Landed)> SignInAsync(string person, string page, Dictionary<string, BrowserCookies>? jars = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(_gateway.Url), page));
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(Gateway.Url), page));
         return BrowseAsync(jars ?? new Dictionary<string, BrowserCookies>(StringComparer.Ordinal), request, person);
     }
 
@@ -260,7 +253,7 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
     private async Task<(BrowserCookies Gateway, HttpResponseMessage Landed)> BrowseAsync(
         Dictionary<string, BrowserCookies> jars, HttpRequestMessage request, string person, string? gatewayUrl = null)
     {
-        gatewayUrl ??= _gateway.Url;
+        gatewayUrl ??= Gateway.Url;
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
         request.Headers.Accept.ParseAdd("text/html");
         for (var hop = 0; hop < 20; hop++)
@@ -308,7 +301,7 @@ public sealed class OidcTests(GatewayFixture fixture, OidcHost host) : IAsyncLif
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string token, object? body = null)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(_gateway.Url) };
+        using var http = new HttpClient { BaseAddress = new Uri(Gateway.Url) };
         var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return await http.SendAsync(request);
@@ -326,6 +319,16 @@ public sealed class OidcHost : IAsyncLifetime
 
     public GatewayProcess Gateway { get; private set; } = null!;
 
+    /// <summary>A gateway with no job server nor watches that trusts <paramref name="issuer"/> as the tests' provider.</summary>
+    public static string[] Settings(string issuer) =>
+    [
+        "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
+        $"--Gateway:Auth:Oidc:Authority={issuer}", "--Gateway:Auth:Oidc:Audience=quay-gateway",
+        "--Gateway:Auth:Oidc:ClientId=gateway", "--Gateway:Auth:Oidc:ClientSecret=gateway-secret",
+        "--Gateway:Auth:Oidc:TenantClaim=org", "--Gateway:Auth:Oidc:ScopeClaim=permissions",
+        "--Gateway:Auth:Oidc:RequireHttpsMetadata=false",
+    ];
+
     /// <summary>Starts both unless started: a class's tests run one after another, so no lock is needed.</summary>
     public async Task StartOnceAsync(string connectionString)
     {
@@ -341,12 +344,7 @@ public sealed class OidcHost : IAsyncLifetime
         try
         {
             Gateway = await GatewayProcess.StartOnPortAsync(port, connectionString, GatewayFixture.AdminKey,
-                "--Gateway:Clusters:sandbox:sandbox=true", "--Gateway:Jobs:Server=false", "--Gateway:Watch:Enabled=false",
-                $"--Gateway:Auth:Oidc:Authority={provider.Issuer}", "--Gateway:Auth:Oidc:Audience=quay-gateway",
-                "--Gateway:Auth:Oidc:ClientId=gateway", "--Gateway:Auth:Oidc:ClientSecret=gateway-secret",
-                "--Gateway:Auth:Oidc:SwaggerUiClientId=swagger-ui",
-                "--Gateway:Auth:Oidc:TenantClaim=org", "--Gateway:Auth:Oidc:ScopeClaim=permissions",
-                "--Gateway:Auth:Oidc:RequireHttpsMetadata=false", "--Gateway:Auth:Oidc:ClockSkew=00:00:00");
+                [.. Settings(provider.Issuer), "--Gateway:Auth:Oidc:SwaggerUiClientId=swagger-ui", "--Gateway:Auth:Oidc:ClockSkew=00:00:00"]);
         }
         catch
         {
