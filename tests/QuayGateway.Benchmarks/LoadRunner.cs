@@ -38,10 +38,12 @@ public static class LoadRunner
     /// <summary>
     /// Measures two targets in alternating slices (A, B, A, B...) so that both see the same share of a noisy shared
     /// machine; a minute of heavy load elsewhere then hurts both instead of whichever phase it fell on. Returns each
-    /// target's merged result and each round's throughput of both, in round order.
+    /// target's merged result and each round's throughput of both, in round order. With <paramref name="cpu"/>, each
+    /// slice's CPU time is charged to its target.
     /// </summary>
     public static async Task<(LoadResult A, LoadResult B, Round[] Rounds)> AlternateAsync(
-        string nameA, Func<int, Task<bool>> sendA, string nameB, Func<int, Task<bool>> sendB, int workers, TimeSpan duration, int rounds)
+        string nameA, Func<int, Task<bool>> sendA, string nameB, Func<int, Task<bool>> sendB, int workers, TimeSpan duration, int rounds,
+        CpuSplit? cpu = null)
     {
         Console.WriteLine($"phase: {nameA} vs {nameB} ({workers} workers, {duration.TotalSeconds:F0} s each, in {rounds} alternating rounds)");
         var slice = duration / rounds;
@@ -49,11 +51,17 @@ public static class LoadRunner
         var b = new List<LoadResult>();
         for (var round = 0; round < rounds; round++)
         {
-            a.Add(await RunAsync(nameA, workers, slice, sendA, announce: false));
-            b.Add(await RunAsync(nameB, workers, slice, sendB, announce: false));
+            a.Add(await Slice(0, nameA, sendA));
+            b.Add(await Slice(1, nameB, sendB));
         }
 
         return (LoadResult.Merge(nameA, a), LoadResult.Merge(nameB, b), [.. a.Zip(b, (x, y) => new Round(x.RequestsPerSecond, y.RequestsPerSecond))]);
+
+        Task<LoadResult> Slice(int target, string name, Func<int, Task<bool>> send)
+        {
+            var run = () => RunAsync(name, workers, slice, send, announce: false);
+            return cpu is null ? run() : cpu.MeasureAsync(target, run);
+        }
     }
 }
 

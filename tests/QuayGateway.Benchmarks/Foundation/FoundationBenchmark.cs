@@ -85,19 +85,23 @@ public static class FoundationBenchmark
         var (_, _, postWarmUp) = await LoadRunner.AlternateAsync(
             "warm-up gateway POST", GatewayPost, "warm-up baseline POST", BaselinePost, workers, warmUp, rounds);
         var postProfile = profile ? await PostProfile.StartAsync(postgres.ConnectionString, gateway.Id) : null;
+        var postCpu = profile ? await PostProfile.CpuSplitAsync(postgres.ConnectionString, gateway.Id) : null;
         var (gatewayPost, baselinePost, postRounds) = await LoadRunner.AlternateAsync(
-            "gateway  POST /v1/registries", GatewayPost, "baseline POST /registries", BaselinePost, workers, duration, rounds);
+            "gateway  POST /v1/registries", GatewayPost, "baseline POST /registries", BaselinePost, workers, duration, rounds, postCpu);
         if (postProfile is not null)
         {
             await postProfile.PrintAsync(gatewayPost, baselinePost);
+            postCpu!.Print("gateway POST", "baseline POST");
         }
 
         var gatewayGetOne = Get($"{gateway.Url}/v1/registries/", gatewayIds);
         var baselineGetOne = Get($"{baselineUrl}/registries/", baselineIds);
         var (_, _, getWarmUp) = await LoadRunner.AlternateAsync(
             "warm-up gateway GET", gatewayGetOne, "warm-up baseline GET", baselineGetOne, workers, warmUp, rounds);
+        var getCpu = profile ? await PostProfile.CpuSplitAsync(postgres.ConnectionString, gateway.Id) : null;
         var (gatewayGet, baselineGet, getRounds) = await LoadRunner.AlternateAsync(
-            "gateway  GET /v1/registries/{id}", gatewayGetOne, "baseline GET /registries/{id}", baselineGetOne, workers, duration, rounds);
+            "gateway  GET /v1/registries/{id}", gatewayGetOne, "baseline GET /registries/{id}", baselineGetOne, workers, duration, rounds, getCpu);
+        getCpu?.Print("gateway GET", "baseline GET");
 
         foreach (var result in new[] { gatewayPost, baselinePost, gatewayGet, baselineGet })
         {

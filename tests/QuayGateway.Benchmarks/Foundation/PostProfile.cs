@@ -7,7 +7,8 @@ namespace QuayGateway.Benchmarks.Foundation;
 /// <summary>
 /// <c>foundation --profile</c>: where a create's time goes, over the measured POST rounds. PostgreSQL's side per
 /// statement from <c>pg_stat_statements</c> (loaded by restarting the throwaway server before anything connects; its
-/// execution time includes waiting for locks), and the gateway process's CPU per create from <c>/proc</c>.
+/// execution time includes waiting for locks), the gateway process's CPU per create from <c>/proc</c>, and each
+/// process's CPU per request for both targets (<see cref="CpuSplit"/>).
 /// </summary>
 public sealed class PostProfile
 {
@@ -38,6 +39,16 @@ public sealed class PostProfile
     {
         await ExecuteAsync(connectionString, "SELECT pg_stat_statements_reset()");
         return new PostProfile(connectionString, Process.GetProcessById(gatewayId));
+    }
+
+    /// <summary>A CPU split of the gateway process, this PostgreSQL server and this process (see <see cref="CpuSplit"/>).</summary>
+    public static async Task<CpuSplit> CpuSplitAsync(string connectionString, int gatewayId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SHOW data_directory", connection);
+        var dataDirectory = (string)(await command.ExecuteScalarAsync())!;
+        return CpuSplit.For(Process.GetProcessById(gatewayId), CpuSplit.PostmasterPid(dataDirectory));
     }
 
     public async Task PrintAsync(LoadResult gateway, LoadResult baseline)
