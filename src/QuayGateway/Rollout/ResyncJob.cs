@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Clusters;
@@ -60,6 +61,9 @@ public sealed class ResyncJob(
             jobs.Enqueue<IBootstrapRegistryJob>(job => job.RunAsync(id, false, CancellationToken.None));
         }
 
+        // Each cluster on its own: one that fails, on its side or on a row of ours (a database error), does not keep
+        // the clusters after it from their re-list, run after run.
+        var failed = new List<Exception>();
         foreach (var name in clusters.Names)
         {
             try
@@ -70,12 +74,24 @@ public sealed class ResyncJob(
             {
                 logger.LogWarning("Resync of cluster {Cluster} failed: {Reason} {Message}", name, e.Reason, e.Message);
             }
+            catch (Exception e) when (e is DbException or DbUpdateException)
+            {
+                logger.LogError(e, "Resync of cluster {Cluster} failed on the database; the other clusters go on", name);
+                db.ChangeTracker.Clear(); // the failed changes are not the next cluster's to save
+                failed.Add(e);
+            }
         }
 
         if (stranded.Count + deleting.Count + expired > 0)
         {
             logger.LogInformation("Resync failed {Expired} changes past their deadline, re-enqueued {Applies} applies and {Deletes} deletes",
                 expired, stranded.Count, deleting.Count);
+        }
+
+        if (failed.Count > 0)
+        {
+            // The run shows as failed in Hangfire; the next one, a minute later, tries those clusters again.
+            throw new AggregateException($"The resync of {failed.Count} cluster(s) failed on the database.", failed);
         }
     }
 }

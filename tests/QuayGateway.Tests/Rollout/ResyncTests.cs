@@ -1,6 +1,7 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using QuayGateway.Clusters;
 using QuayGateway.Jobs;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
@@ -46,6 +47,60 @@ public sealed class ResyncTests(GatewayFixture gateway)
         await RunResyncAsync();
         Assert.Equal(2, await ApplyJobsAsync(registry.Id));
     }
+
+    [Fact]
+    public async Task A_database_error_in_one_clusters_relist_does_not_stop_the_clusters_after_it()
+    {
+        var clusters = gateway.Host.Services.GetRequiredService<ClusterConnections>().Names.ToList();
+        Assert.True(clusters.Count >= 2, "the test host has two clusters");
+        // In each cluster, a Ready registry whose QuayRegistry is gone: a re-list finds it missing and re-applies it.
+        var registries = clusters.Select(cluster => new Registry
+        {
+            Tenant = "resync-tests", Cluster = cluster, Namespace = ProvisioningScenario.UniqueNamespace("gone"), Name = "gone",
+            Spec = new RegistrySpec([], null, null, null, [], new Dictionary<string, string>(), null),
+            RolloutDeadline = DateTimeOffset.UtcNow.AddHours(1), AppliedSpecVersion = 1,
+        }).ToList();
+        var rows = new NewRowBatch();
+        foreach (var registry in registries)
+        {
+            rows.Add(registry);
+            rows.MoveTo(registry, RegistryState.Ready, "Ready", "Ready.", DateTimeOffset.UtcNow);
+        }
+
+        await gateway.WithDbAsync(async db =>
+        {
+            await gateway.Host.Services.GetRequiredService<NewRowsWriter>().InsertAsync(db, rows, CancellationToken.None);
+            return 0;
+        });
+
+        // The database refuses any change to the first cluster's registry, as it would a row it cannot store.
+        var refuses = "resync_test_refuses_" + registries[0].Id.ToString("N");
+        await ExecuteAsync($"""
+            CREATE FUNCTION gateway.{refuses}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+            CREATE TRIGGER {refuses} BEFORE UPDATE ON gateway.registries FOR EACH ROW
+              WHEN (OLD.id = '{registries[0].Id}') EXECUTE FUNCTION gateway.{refuses}();
+            """);
+        try
+        {
+            var failed = await Assert.ThrowsAsync<AggregateException>(RunResyncAsync);
+            Assert.IsType<DbUpdateException>(Assert.Single(failed.InnerExceptions));
+        }
+        finally
+        {
+            await ExecuteAsync($"DROP TRIGGER {refuses} ON gateway.registries; DROP FUNCTION gateway.{refuses}();");
+        }
+
+        var states = await gateway.WithDbAsync(db => db.Registries.AsNoTracking()
+            .Where(r => registries.Select(x => x.Id).Contains(r.Id))
+            .ToDictionaryAsync(r => r.Id, r => (r.State, r.Health)));
+        Assert.Equal((RegistryState.Ready, RegistryHealth.Unknown), states[registries[0].Id]); // refused, unchanged
+        foreach (var later in registries.Skip(1))
+        {
+            Assert.Equal((RegistryState.Applying, RegistryHealth.Missing), states[later.Id]); // re-listed all the same
+        }
+    }
+
+    private Task<int> ExecuteAsync(string sql) => gateway.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(sql));
 
     private async Task RunResyncAsync()
     {
