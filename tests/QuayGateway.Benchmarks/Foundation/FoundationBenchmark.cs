@@ -84,7 +84,7 @@ public static class FoundationBenchmark
         // and goes within a phase, and alternating gives both sides the same conditions.
         var (_, _, postWarmUp) = await LoadRunner.AlternateAsync(
             "warm-up gateway POST", GatewayPost, "warm-up baseline POST", BaselinePost, workers, warmUp, rounds);
-        var postProfile = profile ? await PostProfile.StartAsync(postgres.ConnectionString, gateway.Id) : null;
+        var postProfile = profile ? await PostProfile.StartAsync(postgres.ConnectionString) : null;
         var postCpu = profile ? await PostProfile.CpuSplitAsync(postgres.ConnectionString, gateway.Id) : null;
         var (gatewayPost, baselinePost, postRounds) = await LoadRunner.AlternateAsync(
             "gateway  POST /v1/registries", GatewayPost, "baseline POST /registries", BaselinePost, workers, duration, rounds, postCpu);

@@ -7,21 +7,14 @@ namespace QuayGateway.Benchmarks.Foundation;
 /// <summary>
 /// <c>foundation --profile</c>: where a create's time goes, over the measured POST rounds. PostgreSQL's side per
 /// statement from <c>pg_stat_statements</c> (loaded by restarting the throwaway server before anything connects; its
-/// execution time includes waiting for locks), the gateway process's CPU per create from <c>/proc</c>, and each
-/// process's CPU per request for both targets (<see cref="CpuSplit"/>).
+/// execution time includes waiting for locks). Each process's CPU per request, the gateway's included, is
+/// <see cref="CpuSplit"/>'s.
 /// </summary>
 public sealed class PostProfile
 {
     private readonly string _connectionString;
-    private readonly Process _gateway;
-    private readonly TimeSpan _cpuBefore;
 
-    private PostProfile(string connectionString, Process gateway)
-    {
-        _connectionString = connectionString;
-        _gateway = gateway;
-        _cpuBefore = gateway.TotalProcessorTime;
-    }
+    private PostProfile(string connectionString) => _connectionString = connectionString;
 
     public static async Task EnableAsync(DevPostgres postgres)
     {
@@ -35,10 +28,10 @@ public sealed class PostProfile
         await ExecuteAsync(postgres.ConnectionString, "SELECT pg_reload_conf()");
     }
 
-    public static async Task<PostProfile> StartAsync(string connectionString, int gatewayId)
+    public static async Task<PostProfile> StartAsync(string connectionString)
     {
         await ExecuteAsync(connectionString, "SELECT pg_stat_statements_reset()");
-        return new PostProfile(connectionString, Process.GetProcessById(gatewayId));
+        return new PostProfile(connectionString);
     }
 
     /// <summary>A CPU split of the gateway process, this PostgreSQL server and this process (see <see cref="CpuSplit"/>).</summary>
@@ -53,9 +46,7 @@ public sealed class PostProfile
 
     public async Task PrintAsync(LoadResult gateway, LoadResult baseline)
     {
-        _gateway.Refresh();
-        var cpu = (_gateway.TotalProcessorTime - _cpuBefore).TotalMilliseconds * 1000 / gateway.Requests;
-        Console.WriteLine($"profile: gateway process CPU {cpu:F0} µs per create ({gateway.Requests} creates, median {gateway.MedianMs:F2} ms); " +
+        Console.WriteLine($"profile: {gateway.Requests} creates, median {gateway.MedianMs:F2} ms; " +
                           $"PostgreSQL per statement (execution time includes lock waits), µs per create and per call:");
         await using var connection = new NpgsqlConnection(_connectionString + ";Pooling=false");
         await connection.OpenAsync();

@@ -25,7 +25,7 @@ public sealed class ResyncTests(GatewayFixture gateway)
         var registry = new Registry
         {
             Tenant = "resync-tests", Cluster = "sandbox", Namespace = ProvisioningScenario.UniqueNamespace("waiting"), Name = "waiting-apply",
-            Spec = new RegistrySpec([], null, null, null, [], new Dictionary<string, string>(), null),
+            Spec = EmptySpec(),
             RolloutDeadline = DateTimeOffset.UtcNow.AddHours(1),
         };
         var jobs = gateway.Host.Services.GetRequiredService<IBackgroundJobClient>();
@@ -34,11 +34,7 @@ public sealed class ResyncTests(GatewayFixture gateway)
         var rows = new NewRowBatch();
         rows.Add(registry);
         rows.MoveTo(registry, RegistryState.Applying, "Applying", "Applying.", DateTimeOffset.UtcNow.AddMinutes(-5));
-        await gateway.WithDbAsync(async db =>
-        {
-            await gateway.Host.Services.GetRequiredService<NewRowsWriter>().InsertAsync(db, rows, CancellationToken.None);
-            return 0;
-        });
+        await InsertAsync(rows);
 
         await RunResyncAsync();
         Assert.Equal(1, await ApplyJobsAsync(registry.Id)); // the one still coming, and no copy
@@ -57,7 +53,7 @@ public sealed class ResyncTests(GatewayFixture gateway)
         var registries = clusters.Select(cluster => new Registry
         {
             Tenant = "resync-tests", Cluster = cluster, Namespace = ProvisioningScenario.UniqueNamespace("gone"), Name = "gone",
-            Spec = new RegistrySpec([], null, null, null, [], new Dictionary<string, string>(), null),
+            Spec = EmptySpec(),
             RolloutDeadline = DateTimeOffset.UtcNow.AddHours(1), AppliedSpecVersion = 1,
         }).ToList();
         var rows = new NewRowBatch();
@@ -67,11 +63,7 @@ public sealed class ResyncTests(GatewayFixture gateway)
             rows.MoveTo(registry, RegistryState.Ready, "Ready", "Ready.", DateTimeOffset.UtcNow);
         }
 
-        await gateway.WithDbAsync(async db =>
-        {
-            await gateway.Host.Services.GetRequiredService<NewRowsWriter>().InsertAsync(db, rows, CancellationToken.None);
-            return 0;
-        });
+        await InsertAsync(rows);
 
         // The database refuses any change to the first cluster's registry, as it would a row it cannot store.
         var refuses = "resync_test_refuses_" + registries[0].Id.ToString("N");
@@ -99,6 +91,11 @@ public sealed class ResyncTests(GatewayFixture gateway)
             await ExecuteAsync($"DROP TRIGGER {refuses} ON gateway.registries; DROP FUNCTION gateway.{refuses}();");
         }
     }
+
+    private static RegistrySpec EmptySpec() => new([], null, null, null, [], new Dictionary<string, string>(), null);
+
+    private Task<uint?> InsertAsync(NewRowBatch rows) =>
+        gateway.WithDbAsync(db => gateway.Host.Services.GetRequiredService<NewRowsWriter>().InsertAsync(db, rows, CancellationToken.None));
 
     private Task<int> ExecuteAsync(string sql) => gateway.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(sql));
 
