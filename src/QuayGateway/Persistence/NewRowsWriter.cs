@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Data;
+using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -16,7 +18,7 @@ namespace QuayGateway.Persistence;
 /// mapping's own. Store-generated values (identity keys, <c>xmin</c>) are left to PostgreSQL and not read back.
 /// Made for the entity types it writes, and checked against the model when made (<see cref="Verify"/>).
 /// </summary>
-public sealed class NewRowsWriter
+public sealed partial class NewRowsWriter
 {
     private static readonly ConcurrentDictionary<(IEntityType Type, ulong Columns), InsertCommand> Inserts = new();
     private static readonly ConcurrentDictionary<IEntityType, IProperty[]> Properties = new();
@@ -26,9 +28,22 @@ public sealed class NewRowsWriter
 
     private readonly HashSet<Type> _entityTypes;
 
+    private readonly InsertGroups? _groups;
+
     /// <summary>A writer for rows of <paramref name="entityTypes"/>, refused at once if it could not write them whole.</summary>
     public NewRowsWriter(IModel model, params Type[] entityTypes)
+        : this(model, null, null, entityTypes)
     {
+    }
+
+    /// <summary>
+    /// The same, grouping concurrent guarded inserts that allow it (<see cref="InsertGuard.GroupKey"/>) into shared
+    /// transactions on connections of <paramref name="groupsDatabase"/>, each group's size recorded in
+    /// <c>quaygateway.database.insert_group.size</c>.
+    /// </summary>
+    public NewRowsWriter(IModel model, NpgsqlDataSource? groupsDatabase, IMeterFactory? meters, params Type[] entityTypes)
+    {
+        _groups = groupsDatabase is null ? null : new InsertGroups(groupsDatabase, meters);
         foreach (var type in entityTypes)
         {
             Verify(model, type);
@@ -96,7 +111,10 @@ public sealed class NewRowsWriter
     /// guard's check and the INSERTs, each inserting only if the check admits. Without a transaction on
     /// <paramref name="db"/>, the batch is one implicit transaction (PostgreSQL commits at its end, with no BEGIN and no
     /// COMMIT sent; a failing statement rolls back both), so transaction-scoped locks the first statement takes are
-    /// held until the rows are committed.
+    /// held until the rows are committed. With a <see cref="InsertGuard.GroupKey"/> and no connection open on
+    /// <paramref name="db"/>, the batch may instead be part of a group's transaction, written on a connection of the
+    /// writer's own (see <c>InsertGroups</c>): the answer is the same, and <paramref name="ct"/> no longer cancels it once
+    /// queued.
     /// </summary>
     /// <returns>The check's row as <c>readCheck</c> reads it (its columns from 1 on; column 0 is <c>admit</c>), and the <c>xmin</c> of the rows written, or null when the check did not admit them.</returns>
     /// <exception cref="PostgresException">A constraint refused a row; nothing was written.</exception>
@@ -104,6 +122,13 @@ public sealed class NewRowsWriter
         DbContext db, NewRowBatch batch, InsertGuard guard, Func<NpgsqlDataReader, TCheck> readCheck, CancellationToken ct)
     {
         var statement = GuardedStatementFor(guard, InsertsFor(db, batch));
+        // A caller holding its connection open (a transaction, session state, another database) has it used; otherwise
+        // the insert may share a transaction with concurrent ones (see InsertGroups).
+        if (guard.GroupKey is not null && _groups is not null && db.Database.GetDbConnection().State == ConnectionState.Closed)
+        {
+            return await _groups.InsertAsync(statement, guard, batch.Rows, readCheck);
+        }
+
         await db.Database.OpenConnectionAsync(ct);
         try
         {
@@ -323,20 +348,66 @@ public sealed class NewRowsWriter
         public async Task<(TCheck Check, uint? Version)> ExecuteAsync<TCheck>(
             NpgsqlConnection connection, InsertGuard guard, IReadOnlyList<object> rows, Func<NpgsqlDataReader, TCheck> readCheck, CancellationToken ct)
         {
+            var batch = _idle.TryTake(out var idle) ? idle : new NpgsqlBatch { BatchCommands = { NewBefore(), NewInsert() } };
+            batch.Connection = connection;
+            Bind(batch.BatchCommands[0], batch.BatchCommands[1], guard, rows);
+
+            // As with the commands: a batch that failed is left to the GC, one that succeeded is used again.
+            TCheck check;
+            uint? version;
+            await using (var reader = await batch.ExecuteReaderAsync(ct))
+            {
+                (check, version) = await ReadAsync(reader, readCheck, ct);
+            }
+
+            batch.Connection = null;
+            _idle.Add(batch);
+            return (check, version);
+        }
+
+        /// <summary>Adds this guarded insert's two statements, with their values, to <paramref name="batch"/> (a group's).</summary>
+        public void AddTo(NpgsqlBatch batch, InsertGuard guard, IReadOnlyList<object> rows)
+        {
+            var before = NewBefore();
+            var insert = NewInsert();
+            Bind(before, insert, guard, rows);
+            batch.BatchCommands.Add(before);
+            batch.BatchCommands.Add(insert);
+        }
+
+        /// <summary>
+        /// Reads this guarded insert's answer from <paramref name="reader"/> positioned on its first statement's result,
+        /// and leaves it on the next statement's (false at the batch's end).
+        /// </summary>
+        public static async Task<(TCheck Check, uint? Version)> ReadAsync<TCheck>(NpgsqlDataReader reader, Func<NpgsqlDataReader, TCheck> readCheck, CancellationToken ct)
+        {
+            await reader.NextResultAsync(ct); // past the first statement's row
+            if (!await reader.ReadAsync(ct))
+            {
+                throw new InvalidOperationException("A guard's check must answer one row.");
+            }
+
+            var check = readCheck(reader);
+            var last = reader.FieldCount - 1;
+            var version = reader.IsDBNull(last) ? null : (uint?)reader.GetFieldValue<uint>(last);
+            await reader.NextResultAsync(ct);
+            return (check, version);
+        }
+
+        private void Bind(NpgsqlBatchCommand beforeCommand, NpgsqlBatchCommand insertCommand, InsertGuard guard, IReadOnlyList<object> rows)
+        {
             if (guard.BeforeValues.Count != _beforeParameters || guard.CheckValues.Count != _checkParameters)
             {
                 throw new InvalidOperationException("A guard's statements take the same number of values on every call.");
             }
 
-            var batch = _idle.TryTake(out var idle) ? idle : NewBatch();
-            batch.Connection = connection;
-            var before = batch.BatchCommands[0].Parameters;
+            var before = beforeCommand.Parameters;
             for (var i = 0; i < _beforeParameters; i++)
             {
                 before[i].Value = guard.BeforeValues[i];
             }
 
-            var parameters = batch.BatchCommands[1].Parameters;
+            var parameters = insertCommand.Parameters;
             for (var i = 0; i < _checkParameters; i++)
             {
                 parameters[i].Value = guard.CheckValues[i];
@@ -346,29 +417,9 @@ public sealed class NewRowsWriter
             {
                 _inserts[i].Bind(rows[i], parameters, _firstParameters[i]);
             }
-
-            // As with the commands: a batch that failed is left to the GC, one that succeeded is used again.
-            TCheck check;
-            uint? version;
-            await using (var reader = await batch.ExecuteReaderAsync(ct))
-            {
-                await reader.NextResultAsync(ct); // past the first statement's row
-                if (!await reader.ReadAsync(ct))
-                {
-                    throw new InvalidOperationException("A guard's check must answer one row.");
-                }
-
-                check = readCheck(reader);
-                var last = reader.FieldCount - 1;
-                version = reader.IsDBNull(last) ? null : reader.GetFieldValue<uint>(last);
-            }
-
-            batch.Connection = null;
-            _idle.Add(batch);
-            return (check, version);
         }
 
-        private NpgsqlBatch NewBatch()
+        private NpgsqlBatchCommand NewBefore()
         {
             var before = new NpgsqlBatchCommand(_before);
             for (var i = 0; i < _beforeParameters; i++)
@@ -376,6 +427,11 @@ public sealed class NewRowsWriter
                 before.Parameters.Add(new NpgsqlParameter());
             }
 
+            return before;
+        }
+
+        private NpgsqlBatchCommand NewInsert()
+        {
             var insert = new NpgsqlBatchCommand(_sql);
             for (var i = 0; i < _checkParameters; i++)
             {
@@ -388,7 +444,7 @@ public sealed class NewRowsWriter
                 command.AddParameters(factory, insert.Parameters);
             }
 
-            return new NpgsqlBatch { BatchCommands = { before, insert } };
+            return insert;
         }
     }
 }
@@ -403,4 +459,7 @@ public sealed class NewRowsWriter
 /// <param name="Check">A SELECT of exactly one row whose first column, a boolean named <c>admit</c>, says whether the rows
 /// are inserted; its other columns are answered either way.</param>
 /// <param name="CheckValues">The values of <paramref name="Check"/>'s <c>$1</c>, <c>$2</c>, ….</param>
-public sealed record InsertGuard(string Before, IReadOnlyList<object> BeforeValues, string Check, IReadOnlyList<object> CheckValues);
+/// <param name="GroupKey">When set, the insert may share one transaction with concurrent guarded inserts of the same key
+/// (<see cref="NewRowsWriter.InsertIfAsync{TCheck}"/>): set it only where the guards' <paramref name="Before"/> statements,
+/// run one after another in any order, cannot deadlock with each other.</param>
+public sealed record InsertGuard(string Before, IReadOnlyList<object> BeforeValues, string Check, IReadOnlyList<object> CheckValues, string? GroupKey = null);

@@ -63,8 +63,7 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
         // shared lock cannot be raised without risking a deadlock with another claimer.
         foreach (var claim in (bool[])[false, true])
         {
-            var ((foreign, _, count), version) = await writer.InsertIfAsync(
-                db, rows, Guard(tenant, cluster, @namespace, quota, claim), ReadCheck, ct);
+            var ((foreign, _, count), version) = await InsertIfAsync(db, writer, rows, Guard(tenant, cluster, @namespace, quota, claim), ct);
             if (version is { } inserted)
             {
                 return (null, inserted);
@@ -82,6 +81,26 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
         }
 
         throw new InvalidOperationException("Unreachable: the claim pass always inserts or refuses.");
+    }
+
+    /// <summary>
+    /// The guarded insert, tried again when PostgreSQL broke a deadlock by refusing it (nothing of it was written). A group
+    /// of creates (see <see cref="InsertGuard.GroupKey"/>) can deadlock with a claim when both insert the same unique key,
+    /// such as one idempotency key sent twice at once.
+    /// </summary>
+    private static async Task<((bool Foreign, bool Own, long Count) Check, uint? Version)> InsertIfAsync(
+        GatewayDb db, NewRowsWriter writer, NewRowBatch rows, InsertGuard guard, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await writer.InsertIfAsync(db, rows, guard, ReadCheck, ct);
+            }
+            catch (PostgresException deadlock) when (deadlock.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 3)
+            {
+            }
+        }
     }
 
     /// <summary>
@@ -105,7 +124,10 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
                          EXISTS (SELECT 1 FROM gateway.registries WHERE cluster = $1 AND namespace = $2 AND tenant = $3 AND state <> 'Deleted') AS is_own,
                          CASE WHEN $4 THEN (SELECT count(*) FROM gateway.registries WHERE tenant = $3 AND state <> 'Deleted') ELSE 0 END AS live OFFSET 0) c
             """,
-            [cluster, @namespace, tenant, counted, claim, quota ?? 0]);
+            [cluster, @namespace, tenant, counted, claim, quota ?? 0],
+            // One tenant's creates may share a transaction: each takes the tenant's lock (taken again, it is held already)
+            // before its namespace's shared lock, so no order of them deadlocks with another. A claim goes alone.
+            GroupKey: claim ? null : tenant);
     }
 
     /// <summary>

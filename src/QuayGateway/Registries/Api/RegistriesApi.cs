@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Npgsql;
 using QuayGateway.Audit;
 using QuayGateway.Hosting;
 using QuayGateway.Jobs;
@@ -39,7 +41,7 @@ public static class RegistriesApi
         builder.Services.AddSingleton(services =>
         {
             using var scope = services.CreateScope();
-            return new NewRowsWriter(scope.ServiceProvider.GetRequiredService<GatewayDb>().Model,
+            return new NewRowsWriter(scope.ServiceProvider.GetRequiredService<GatewayDb>().Model, services.GetRequiredService<NpgsqlDataSource>(), services.GetService<IMeterFactory>(),
                 typeof(Registry), typeof(RegistryEvent), typeof(IdempotencyRecord), typeof(WebhookEvent), typeof(OutboxJob), typeof(AuditEntry));
         });
         return builder;

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using QuayGateway.Hosting;
+using Npgsql;
+
+namespace QuayGateway.Persistence;
+
+public sealed partial class NewRowsWriter
+{
+    /// <summary>
+    /// Group commit for guarded inserts. Under load, creates arrive faster than one at a time can be written, and each
+    /// paid a transaction of its own: a round trip, PostgreSQL's start-up and commit of a statement batch, and a wake-up
+    /// on each side. Here a guarded insert is queued; at most <see cref="MaxWriters"/> writers take what is queued and
+    /// send each group of one <see cref="InsertGuard.GroupKey"/> as one Npgsql batch: every insert's two statements in
+    /// turn, one implicit transaction, one commit. Idle, an insert is written at once, alone; busy, the queue fills while
+    /// the writers work, so groups form by themselves, with no timer to wait for.
+    /// <para>
+    /// A group commits whole or not at all. When PostgreSQL refuses any of its statements (a duplicate, a deadlock),
+    /// nothing of it was written, and each of its inserts is written again alone, so one insert's error is its own.
+    /// Each insert's check still sees the rows of the inserts before it in the group (a later statement of the same
+    /// transaction), so a quota counts them.
+    /// </para>
+    /// </summary>
+    private sealed class InsertGroups(NpgsqlDataSource database, IMeterFactory? meters)
+    {
+        /// <summary>The most inserts in one group: a create is about 60 parameters, and a group's latency grows with it.</summary>
+        private const int MaxGroup = 32;
+
+        /// <summary>
+        /// Writers at once, each on a connection of its own, so that PostgreSQL works on every core. More make smaller
+        /// groups: on 2 cores, 4 and 8 writers cost 2.5 and 3.0 times the baseline's CPU per create, 2 writers 2.1–2.4.
+        /// </summary>
+        private static readonly int MaxWriters = Math.Max(2, Environment.ProcessorCount);
+
+        private readonly Histogram<int>? _sizes = meters?.Create(TelemetrySetup.MeterName).CreateHistogram<int>(
+            "quaygateway.database.insert_group.size", "{insert}",
+            "Guarded inserts (creates) written in one transaction; outcome: committed, or split (refused, so each was written again alone).",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32] });
+
+        private readonly ConcurrentQueue<Pending> _queue = new();
+        private int _writers;
+
+        public async Task<(TCheck Check, uint? Version)> InsertAsync<TCheck>(
+            GuardedInsertStatement statement, InsertGuard guard, IReadOnlyList<object> rows, Func<NpgsqlDataReader, TCheck> readCheck)
+        {
+            var pending = new Pending(statement, guard, rows, reader => readCheck(reader));
+            _queue.Enqueue(pending);
+            StartWriterIfRoom();
+            // Not cancelled with the request: once queued, the rows may be in a group being committed, and the caller must
+            // learn whether they were (a create that was stored is answered, even to a client that has gone).
+            var (check, version) = await pending.Done.Task;
+            return ((TCheck)check!, version);
+        }
+
+        private void StartWriterIfRoom()
+        {
+            while (!_queue.IsEmpty)
+            {
+                var writers = Volatile.Read(ref _writers);
+                if (writers >= MaxWriters)
+                {
+                    return; // a running writer takes it: each looks at the queue again before it stops
+                }
+
+                if (Interlocked.CompareExchange(ref _writers, writers + 1, writers) == writers)
+                {
+                    _ = Task.Run(WriteAsync);
+                    return;
+                }
+            }
+        }
+
+        private async Task WriteAsync()
+        {
+            try
+            {
+                var taken = new List<Pending>(MaxGroup);
+                while (true)
+                {
+                    taken.Clear();
+                    while (taken.Count < MaxGroup && _queue.TryDequeue(out var next))
+                    {
+                        taken.Add(next);
+                    }
+
+                    if (taken.Count == 0)
+                    {
+                        break;
+                    }
+
+                    foreach (var group in taken.GroupBy(p => p.Guard.GroupKey))
+                    {
+                        await WriteGroupAsync([.. group]);
+                    }
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _writers);
+                StartWriterIfRoom(); // an insert queued after this writer's last look
+            }
+        }
+
+        private async Task WriteGroupAsync(Pending[] group)
+        {
+            if (group.Length > 1)
+            {
+                try
+                {
+                    var answers = new (object? Check, uint? Version)[group.Length];
+                    await using (var connection = await database.OpenConnectionAsync())
+                    await using (var batch = new NpgsqlBatch(connection))
+                    {
+                        foreach (var pending in group)
+                        {
+                            pending.Statement.AddTo(batch, pending.Guard, pending.Rows);
+                        }
+
+                        await using var reader = await batch.ExecuteReaderAsync();
+                        for (var i = 0; i < group.Length; i++)
+                        {
+                            answers[i] = await GuardedInsertStatement.ReadAsync(reader, group[i].ReadCheck, CancellationToken.None);
+                        }
+                    }
+
+                    _sizes?.Record(group.Length, new KeyValuePair<string, object?>("outcome", "committed"));
+                    // Only now: the group's transaction commits at the batch's end.
+                    for (var i = 0; i < group.Length; i++)
+                    {
+                        group[i].Done.SetResult(answers[i]);
+                    }
+
+                    return;
+                }
+                catch (PostgresException)
+                {
+                    // The server refused a statement and rolled the whole group back: each insert is tried alone below.
+                    _sizes?.Record(group.Length, new KeyValuePair<string, object?>("outcome", "split"));
+                }
+                catch (Exception e)
+                {
+                    // The connection failed: whether the group committed is unknown, so none is written again.
+                    foreach (var pending in group)
+                    {
+                        pending.Done.SetException(e);
+                    }
+
+                    return;
+                }
+            }
+
+            foreach (var pending in group)
+            {
+                try
+                {
+                    await using var connection = await database.OpenConnectionAsync();
+                    var answer = await pending.Statement.ExecuteAsync(connection, pending.Guard, pending.Rows, pending.ReadCheck, CancellationToken.None);
+                    if (group.Length == 1)
+                    {
+                        _sizes?.Record(1, new KeyValuePair<string, object?>("outcome", "committed"));
+                    }
+
+                    pending.Done.SetResult(answer);
+                }
+                catch (Exception e)
+                {
+                    pending.Done.SetException(e);
+                }
+            }
+        }
+
+        private sealed record Pending(GuardedInsertStatement Statement, InsertGuard Guard, IReadOnlyList<object> Rows, Func<NpgsqlDataReader, object?> ReadCheck)
+        {
+            public TaskCompletionSource<(object? Check, uint? Version)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using QuayGateway.Registries.Model;
+using QuayGateway.Security;
+using QuayGateway.Tenants;
+using QuayGateway.Tests.Infrastructure;
+
+namespace QuayGateway.Tests.Registries.Api;
+
+/// <summary>
+/// Concurrent creates of one tenant are written in shared transactions (group commit), and still answered one by one:
+/// each check sees the rows of the creates before it in its group, and one create's error is its own. The groups are
+/// made to form: the test holds the namespace's advisory lock, so the writers wait on it with their first creates while
+/// the rest queue up behind them. A registry's <c>xmin</c> names the transaction that wrote it.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class CreateGroupsTests(GatewayFixture gateway)
+{
+    [Fact]
+    public async Task Concurrent_creates_of_one_tenant_share_transactions_and_their_quota_counts_each_one()
+    {
+        var (tenant, ns, client) = await TenantWithOneRegistryAsync(quota: 10);
+
+        var answers = await WhileNamespaceIsLockedAsync(ns, () => Task.WhenAll(Enumerable.Range(0, 12).Select(i => CreateAsync(client, $"g{i}", ns))));
+
+        Assert.Equal(9, answers.Count(a => a == HttpStatusCode.Accepted));
+        Assert.Equal(3, answers.Count(a => a == HttpStatusCode.Forbidden));
+        var transactions = await TransactionsOfAsync(tenant, "g");
+        Assert.Equal(9, transactions.Count);
+        Assert.True(transactions.Distinct().Count() <= 4, $"9 creates were written in {transactions.Distinct().Count()} transactions");
+        await EveryRegistryHasItsRowsAsync(tenant);
+    }
+
+    [Fact]
+    public async Task A_duplicate_in_a_group_is_refused_alone_and_the_others_are_stored()
+    {
+        var (tenant, ns, client) = await TenantWithOneRegistryAsync(quota: null);
+        string[] names = ["d0", "d1", "d1", "first", "d2", "d3"]; // "first" is the registry already there
+
+        var answers = await WhileNamespaceIsLockedAsync(ns, () => Task.WhenAll(names.Select(name => CreateAsync(client, name, ns))));
+
+        Assert.Equal(4, answers.Count(a => a == HttpStatusCode.Accepted));
+        Assert.Equal(2, answers.Count(a => a == HttpStatusCode.Conflict));
+        Assert.Equal(["d0", "d1", "d2", "d3", "first"], await gateway.WithDbAsync(db =>
+            db.Registries.Where(r => r.Tenant == tenant).OrderBy(r => r.Name).Select(r => r.Name).ToListAsync()));
+        await EveryRegistryHasItsRowsAsync(tenant);
+        // The refused group shows in the group-size histogram (the exporter caches a scrape briefly).
+        var split = new Regex(@"quaygateway_database_insert_group_size_count\{[^}]*outcome=""split""[^}]*\} [1-9]");
+        var metrics = await GatewayFixture.EventuallyAsync(() => gateway.Client(apiKey: null).GetStringAsync("/metrics"), split.IsMatch);
+        Assert.Matches(split, metrics);
+    }
+
+    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>A tenant of its own whose namespace is claimed already (a claim is written alone), and its client.</summary>
+    private async Task<(string Tenant, string Namespace, HttpClient Client)> TenantWithOneRegistryAsync(int? quota)
+    {
+        var tenant = Unique("groups");
+        var ns = Unique("groups");
+        using (var policy = await gateway.Client().PutAsJsonAsync($"/v1/tenants/{tenant}",
+                   new TenantPolicyRequest(["*"], ["*"], new TenantQuotas { Registries = quota }), TestJson.Options))
+        {
+            Assert.True(policy.IsSuccessStatusCode, await policy.Content.ReadAsStringAsync());
+        }
+
+        var client = gateway.Client(await gateway.CreateKeyAsync(tenant, Scopes.RegistriesWrite));
+        Assert.Equal(HttpStatusCode.Accepted, await CreateAsync(client, "first", ns));
+        return (tenant, ns, client);
+    }
+
+    private static async Task<HttpStatusCode> CreateAsync(HttpClient client, string name, string ns)
+    {
+        using var response = await client.PostJsonAsync("/v1/registries", new CreateRegistryRequest(name, ns));
+        return response.StatusCode;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="creates"/> while this test holds the namespace's lock (as a claim would): the gateway's
+    /// writers block on it with the first creates, the others queue; released once a writer waits and the requests had
+    /// time to arrive.
+    /// </summary>
+    private async Task<T> WhileNamespaceIsLockedAsync<T>(string ns, Func<Task<T>> creates)
+    {
+        await using var holder = new NpgsqlConnection(gateway.ConnectionString);
+        await holder.OpenAsync();
+        var key = $"namespace:sandbox/{ns}";
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended($1, 0))", holder) { Parameters = { new() { Value = key } } })
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var running = creates();
+        await GatewayFixture.EventuallyAsync(() => WaitersAsync(key), waiters => waiters > 0);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended($1, 0))", holder) { Parameters = { new() { Value = key } } })
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        return await running;
+    }
+
+    private async Task<long> WaitersAsync(string key)
+    {
+        await using var connection = new NpgsqlConnection(gateway.ConnectionString);
+        await connection.OpenAsync();
+        // An advisory lock on a bigint key shows its high and low halves as classid and objid.
+        await using var count = new NpgsqlCommand("""
+            SELECT count(*) FROM pg_locks l, (SELECT hashtextextended($1, 0) AS k) h
+            WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid::bigint = (h.k >> 32) & 4294967295 AND l.objid::bigint = h.k & 4294967295
+            """, connection) { Parameters = { new() { Value = key } } };
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
+    private async Task<List<uint>> TransactionsOfAsync(string tenant, string namePrefix)
+    {
+        await using var connection = new NpgsqlConnection(gateway.ConnectionString);
+        await connection.OpenAsync();
+        await using var read = new NpgsqlCommand(
+            "SELECT xmin FROM gateway.registries WHERE tenant = $1 AND starts_with(name, $2)", connection)
+        {
+            Parameters = { new() { Value = tenant }, new() { Value = namePrefix } },
+        };
+        var transactions = new List<uint>();
+        await using var reader = await read.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            transactions.Add(reader.GetFieldValue<uint>(0));
+        }
+
+        return transactions;
+    }
+
+    /// <summary>Each stored registry has its first timeline entry: what a group wrote, it wrote whole.</summary>
+    private async Task EveryRegistryHasItsRowsAsync(string tenant)
+    {
+        var (registries, withTimeline) = await gateway.WithDbAsync(async db =>
+        {
+            var ids = await db.Registries.Where(r => r.Tenant == tenant).Select(r => r.Id).ToListAsync();
+            return (ids.Count, await db.RegistryEvents.Where(e => ids.Contains(e.RegistryId)).Select(e => e.RegistryId).Distinct().CountAsync());
+        });
+        Assert.Equal(registries, withTimeline);
+    }
+}
