@@ -94,6 +94,8 @@ public static class FoundationBenchmark
             postCpu!.Print("gateway POST", "baseline POST");
         }
 
+        Console.WriteLine($"create groups (warm-up and measured POST rounds): {await CreateGroupsAsync(http, gateway.Url)}");
+
         var gatewayGetOne = Get($"{gateway.Url}/v1/registries/", gatewayIds);
         var baselineGetOne = Get($"{baselineUrl}/registries/", baselineIds);
         var (_, _, getWarmUp) = await LoadRunner.AlternateAsync(
@@ -140,6 +142,17 @@ public static class FoundationBenchmark
         }
 
         return 0;
+    }
+
+    /// <summary>Creates per transaction, from the gateway's <c>quaygateway_database_insert_group_size</c> histogram.</summary>
+    private static async Task<string> CreateGroupsAsync(HttpClient http, string gatewayUrl)
+    {
+        var metrics = await http.GetStringAsync($"{gatewayUrl}/metrics");
+        double Sum(string series) => System.Text.RegularExpressions.Regex
+            .Matches(metrics, $@"^quaygateway_database_insert_group_size_{series}\{{[^}}]*outcome=""committed""[^}}]*\}} (?<v>[0-9.e+]+)", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Sum(m => double.Parse(m.Groups["v"].Value, System.Globalization.CultureInfo.InvariantCulture));
+        var (creates, transactions) = (Sum("sum"), Sum("count"));
+        return transactions == 0 ? "no group metric (a gateway before group commit)" : $"{creates:F0} creates in {transactions:F0} transactions, {creates / transactions:F1} per transaction";
     }
 
     private static double Median(IEnumerable<double> values)
