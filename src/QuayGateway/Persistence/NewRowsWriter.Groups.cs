@@ -103,71 +103,77 @@ public sealed partial class NewRowsWriter
 
         private async Task WriteGroupAsync(Pending[] group)
         {
-            if (group.Length > 1)
+            if (group.Length == 1)
             {
-                try
+                if (await WriteAloneAsync(group[0]))
                 {
-                    var answers = new (object? Check, uint? Version)[group.Length];
-                    await using (var connection = await database.OpenConnectionAsync())
-                    await using (var batch = new NpgsqlBatch(connection))
-                    {
-                        foreach (var pending in group)
-                        {
-                            pending.Statement.AddTo(batch, pending.Guard, pending.Rows);
-                        }
-
-                        await using var reader = await batch.ExecuteReaderAsync();
-                        for (var i = 0; i < group.Length; i++)
-                        {
-                            answers[i] = await GuardedInsertStatement.ReadAsync(reader, group[i].ReadCheck, CancellationToken.None);
-                        }
-                    }
-
-                    _sizes?.Record(group.Length, new KeyValuePair<string, object?>("outcome", "committed"));
-                    // Only now: the group's transaction commits at the batch's end.
-                    for (var i = 0; i < group.Length; i++)
-                    {
-                        group[i].Done.SetResult(answers[i]);
-                    }
-
-                    return;
+                    RecordGroup(1, "committed");
                 }
-                catch (PostgresException)
-                {
-                    // The server refused a statement and rolled the whole group back: each insert is tried alone below.
-                    _sizes?.Record(group.Length, new KeyValuePair<string, object?>("outcome", "split"));
-                }
-                catch (Exception e)
-                {
-                    // The connection failed: whether the group committed is unknown, so none is written again.
-                    foreach (var pending in group)
-                    {
-                        pending.Done.SetException(e);
-                    }
 
-                    return;
-                }
+                return;
             }
 
-            foreach (var pending in group)
+            try
             {
-                try
+                var answers = new (object? Check, uint? Version)[group.Length];
+                await using (var connection = await database.OpenConnectionAsync())
+                await using (var batch = new NpgsqlBatch(connection))
                 {
-                    await using var connection = await database.OpenConnectionAsync();
-                    var answer = await pending.Statement.ExecuteAsync(connection, pending.Guard, pending.Rows, pending.ReadCheck, CancellationToken.None);
-                    if (group.Length == 1)
+                    foreach (var pending in group)
                     {
-                        _sizes?.Record(1, new KeyValuePair<string, object?>("outcome", "committed"));
+                        pending.Statement.AddTo(batch, pending.Guard, pending.Rows);
                     }
 
-                    pending.Done.SetResult(answer);
+                    await using var reader = await batch.ExecuteReaderAsync();
+                    for (var i = 0; i < group.Length; i++)
+                    {
+                        answers[i] = await GuardedInsertStatement.ReadAsync(reader, group[i].ReadCheck, CancellationToken.None);
+                    }
                 }
-                catch (Exception e)
+
+                RecordGroup(group.Length, "committed");
+                // Only now: the group's transaction commits at the batch's end.
+                for (var i = 0; i < group.Length; i++)
+                {
+                    group[i].Done.SetResult(answers[i]);
+                }
+            }
+            catch (PostgresException)
+            {
+                // The server refused a statement and rolled the whole group back: each insert is written alone.
+                RecordGroup(group.Length, "split");
+                foreach (var pending in group)
+                {
+                    await WriteAloneAsync(pending);
+                }
+            }
+            catch (Exception e)
+            {
+                // The connection failed: whether the group committed is unknown, so none is written again.
+                foreach (var pending in group)
                 {
                     pending.Done.SetException(e);
                 }
             }
         }
+
+        /// <summary>Writes one insert in a transaction of its own and answers it; false when it failed (its caller has the error).</summary>
+        private async Task<bool> WriteAloneAsync(Pending pending)
+        {
+            try
+            {
+                await using var connection = await database.OpenConnectionAsync();
+                pending.Done.SetResult(await pending.Statement.ExecuteAsync(connection, pending.Guard, pending.Rows, pending.ReadCheck, CancellationToken.None));
+                return true;
+            }
+            catch (Exception e)
+            {
+                pending.Done.SetException(e);
+                return false;
+            }
+        }
+
+        private void RecordGroup(int size, string outcome) => _sizes?.Record(size, new KeyValuePair<string, object?>("outcome", outcome));
 
         private sealed record Pending(GuardedInsertStatement Statement, InsertGuard Guard, IReadOnlyList<object> Rows, Func<NpgsqlDataReader, object?> ReadCheck)
         {

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using QuayGateway.Benchmarks;
 using QuayGateway.DevServices;
 using QuayGateway.Registries.Model;
@@ -148,9 +150,9 @@ public static class FoundationBenchmark
     private static async Task<string> CreateGroupsAsync(HttpClient http, string gatewayUrl)
     {
         var metrics = await http.GetStringAsync($"{gatewayUrl}/metrics");
-        double Sum(string series) => System.Text.RegularExpressions.Regex
-            .Matches(metrics, $@"^quaygateway_database_insert_group_size_{series}\{{[^}}]*outcome=""committed""[^}}]*\}} (?<v>[0-9.e+]+)", System.Text.RegularExpressions.RegexOptions.Multiline)
-            .Sum(m => double.Parse(m.Groups["v"].Value, System.Globalization.CultureInfo.InvariantCulture));
+        double Sum(string series) => Regex
+            .Matches(metrics, $@"^quaygateway_database_insert_group_size_{series}\{{[^}}]*outcome=""committed""[^}}]*\}} (?<v>[0-9.e+]+)", RegexOptions.Multiline)
+            .Sum(m => double.Parse(m.Groups["v"].Value, CultureInfo.InvariantCulture));
         var (creates, transactions) = (Sum("sum"), Sum("count"));
         return transactions == 0 ? "no group metric (a gateway before group commit)" : $"{creates:F0} creates in {transactions:F0} transactions, {creates / transactions:F1} per transaction";
     }

@@ -7,6 +7,7 @@ using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 using QuayGateway.Tenants;
 using QuayGateway.Tests.Infrastructure;
+using QuayGateway.Tests.Rollout;
 
 namespace QuayGateway.Tests.Registries.Api;
 
@@ -53,13 +54,11 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
         Assert.Matches(split, metrics);
     }
 
-    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
-
     /// <summary>A tenant of its own whose namespace is claimed already (a claim is written alone), and its client.</summary>
     private async Task<(string Tenant, string Namespace, HttpClient Client)> TenantWithOneRegistryAsync(int? quota)
     {
-        var tenant = Unique("groups");
-        var ns = Unique("groups");
+        var tenant = ProvisioningScenario.UniqueNamespace("groups");
+        var ns = ProvisioningScenario.UniqueNamespace("groups");
         using (var policy = await gateway.Client().PutAsJsonAsync($"/v1/tenants/{tenant}",
                    new TenantPolicyRequest(["*"], ["*"], new TenantQuotas { Registries = quota }), TestJson.Options))
         {
@@ -103,36 +102,15 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
         return await running;
     }
 
-    private async Task<long> WaitersAsync(string key)
-    {
-        await using var connection = new NpgsqlConnection(gateway.ConnectionString);
-        await connection.OpenAsync();
-        // An advisory lock on a bigint key shows its high and low halves as classid and objid.
-        await using var count = new NpgsqlCommand("""
-            SELECT count(*) FROM pg_locks l, (SELECT hashtextextended($1, 0) AS k) h
-            WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid::bigint = (h.k >> 32) & 4294967295 AND l.objid::bigint = h.k & 4294967295
-            """, connection) { Parameters = { new() { Value = key } } };
-        return (long)(await count.ExecuteScalarAsync())!;
-    }
+    // An advisory lock on a bigint key shows its high and low halves as classid and objid.
+    private Task<int> WaitersAsync(string key) => gateway.WithDbAsync(db => db.Database.SqlQuery<int>($"""
+        SELECT count(*)::int AS "Value" FROM pg_locks l, (SELECT hashtextextended({key}, 0) AS k) h
+        WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid::bigint = (h.k >> 32) & 4294967295 AND l.objid::bigint = h.k & 4294967295
+        """).SingleAsync());
 
-    private async Task<List<uint>> TransactionsOfAsync(string tenant, string namePrefix)
-    {
-        await using var connection = new NpgsqlConnection(gateway.ConnectionString);
-        await connection.OpenAsync();
-        await using var read = new NpgsqlCommand(
-            "SELECT xmin FROM gateway.registries WHERE tenant = $1 AND starts_with(name, $2)", connection)
-        {
-            Parameters = { new() { Value = tenant }, new() { Value = namePrefix } },
-        };
-        var transactions = new List<uint>();
-        await using var reader = await read.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            transactions.Add(reader.GetFieldValue<uint>(0));
-        }
-
-        return transactions;
-    }
+    // EF Core reads a uint as bigint, and xid has no cast to it but through text.
+    private Task<List<long>> TransactionsOfAsync(string tenant, string namePrefix) => gateway.WithDbAsync(db => db.Database.SqlQuery<long>(
+        $"SELECT xmin::text::bigint AS \"Value\" FROM gateway.registries WHERE tenant = {tenant} AND starts_with(name, {namePrefix})").ToListAsync());
 
     /// <summary>Each stored registry has its first timeline entry: what a group wrote, it wrote whole.</summary>
     private async Task EveryRegistryHasItsRowsAsync(string tenant)
