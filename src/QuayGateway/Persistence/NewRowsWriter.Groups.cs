@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using QuayGateway.Hosting;
 using Npgsql;
 
 namespace QuayGateway.Persistence;
@@ -21,7 +20,7 @@ public sealed partial class NewRowsWriter
     /// transaction), so a quota counts them.
     /// </para>
     /// </summary>
-    private sealed class InsertGroups(NpgsqlDataSource database, IMeterFactory? meters)
+    private sealed class InsertGroups(NpgsqlDataSource database, Meter? meter)
     {
         /// <summary>The most inserts in one group: a create is about 60 parameters, and a group's latency grows with it.</summary>
         private const int MaxGroup = 32;
@@ -32,7 +31,7 @@ public sealed partial class NewRowsWriter
         /// </summary>
         private static readonly int MaxWriters = Math.Max(2, Environment.ProcessorCount);
 
-        private readonly Histogram<int>? _sizes = meters?.Create(TelemetrySetup.MeterName).CreateHistogram<int>(
+        private readonly Histogram<int>? _sizes = meter?.CreateHistogram<int>(
             "quaygateway.database.insert_group.size", "{insert}",
             "Guarded inserts (creates) written in one transaction; outcome: committed, or split (refused, so each was written again alone).",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32] });

@@ -39,11 +39,12 @@ public sealed partial class NewRowsWriter
     /// <summary>
     /// The same, grouping concurrent guarded inserts that allow it (<see cref="InsertGuard.GroupKey"/>) into shared
     /// transactions on connections of <paramref name="groupsDatabase"/>, each group's size recorded in
-    /// <c>quaygateway.database.insert_group.size</c>.
+    /// <c>quaygateway.database.insert_group.size</c> of <paramref name="meter"/> (the caller's: this leaf layer knows no
+    /// meter name).
     /// </summary>
-    public NewRowsWriter(IModel model, NpgsqlDataSource? groupsDatabase, IMeterFactory? meters, params Type[] entityTypes)
+    public NewRowsWriter(IModel model, NpgsqlDataSource? groupsDatabase, Meter? meter, params Type[] entityTypes)
     {
-        _groups = groupsDatabase is null ? null : new InsertGroups(groupsDatabase, meters);
+        _groups = groupsDatabase is null ? null : new InsertGroups(groupsDatabase, meter);
         foreach (var type in entityTypes)
         {
             Verify(model, type);
