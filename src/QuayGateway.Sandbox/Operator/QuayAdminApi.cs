@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using QuayGateway.Sandbox.Faults;
 
 namespace QuayGateway.Sandbox.Operator;

@@ -1,10 +1,5 @@
 using System.Runtime.CompilerServices;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using QuayGateway.Sandbox.Faults;
 using QuayGateway.Sandbox.Kubernetes;
 using QuayGateway.Sandbox.QuayApi;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
 
 namespace QuayGateway.Sandbox.QuayApi;
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using QuayGateway.Hosting;
 
 namespace QuayGateway.Clusters;
 

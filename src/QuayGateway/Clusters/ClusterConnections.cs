@@ -1,5 +1,4 @@
 using k8s;
-using QuayGateway.Hosting;
 
 namespace QuayGateway.Clusters;
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace QuayGateway.Hosting;
 

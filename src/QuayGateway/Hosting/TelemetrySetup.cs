@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Configuration.Memory;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;

@@ -1,12 +1,5 @@
-using System.Data.Common;
 using System.Diagnostics;
 using System.Linq.Expressions;
-using System.Text.Json;
-using Hangfire.Common;
-using Hangfire.Storage;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using QuayGateway.Persistence;
 
 namespace QuayGateway.Jobs;

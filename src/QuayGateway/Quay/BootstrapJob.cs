@@ -1,4 +1,3 @@
-using Hangfire;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Jobs;

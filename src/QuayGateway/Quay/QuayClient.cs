@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using QuayGateway.Hosting;

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Webhooks.Delivery;

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using QuayGateway.Hosting;
 using QuayGateway.Persistence;
-using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 using QuayGateway.Tenants;

@@ -4,7 +4,6 @@ using k8s.Autorest;
 using Npgsql;
 using QuayGateway.Clusters;
 using QuayGateway.Persistence;
-using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Rollout;
 

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using QuayGateway.Clusters;
-using QuayGateway.Hosting;
 using QuayGateway.Jobs;
 using QuayGateway.Persistence;
 using QuayGateway.Quay;

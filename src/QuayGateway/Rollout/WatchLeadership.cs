@@ -1,10 +1,4 @@
-using System.Collections.Concurrent;
-using k8s;
-using k8s.Autorest;
 using Npgsql;
-using QuayGateway.Clusters;
-using QuayGateway.Persistence;
-using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Rollout;
 

@@ -1,5 +1,4 @@
 using Hangfire;
-using Microsoft.EntityFrameworkCore;
 using QuayGateway.Hosting;
 using QuayGateway.Jobs;
 using QuayGateway.Webhooks.Api;

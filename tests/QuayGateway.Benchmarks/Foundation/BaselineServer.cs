@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
-using QuayGateway.Tests.Infrastructure;
 
 namespace QuayGateway.Benchmarks.Foundation;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using QuayGateway.Benchmarks;
 using QuayGateway.DevServices;
 using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Runtime;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using QuayGateway.Benchmarks;
 using QuayGateway.Sandbox;
 using QuayGateway.Sandbox.Kubernetes;
 using k8s;

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace QuayGateway.Tests.Chaos;
 
 /// <summary>
-/// What one scenario measured (<see cref="Figures"/>, in the order recorded) and the checks it missed; PASS when it
+/// What one scenario measured (its figures, in the order recorded) and the checks it missed; PASS when it
 /// missed none. Printed as one JSON line by the benchmarks' <c>chaos</c> command, asserted by the CI tests.
 /// </summary>
 public sealed class ChaosResult(string scenario)

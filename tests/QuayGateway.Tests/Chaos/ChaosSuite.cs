@@ -3,7 +3,7 @@ namespace QuayGateway.Tests.Chaos;
 /// <summary>
 /// The chaos scenarios by name. Each starts its own PostgreSQL, sandbox and gateway processes, breaks something for
 /// real (kill -9, a database restart, cluster faults, a receiver that is down) and checks what the gateway promises.
-/// <paramref name="Short"/> is the CI size: every scenario, small counts.
+/// A scenario's <c>bool</c> argument asks for the CI size: every scenario, small counts.
 /// </summary>
 public static class ChaosSuite
 {

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
-using QuayGateway.Hosting;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;

@@ -1,4 +1,3 @@
-using Hangfire.Common;
 using Hangfire.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

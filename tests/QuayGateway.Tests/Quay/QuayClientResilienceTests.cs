@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Quay;
 
 namespace QuayGateway.Tests.Quay;

@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using QuayGateway.Clusters;
 using QuayGateway.DevServices;
 using QuayGateway.Hosting;
@@ -43,7 +42,7 @@ public sealed class QuayTlsTests(GatewayFixture gateway) : IAsyncLifetime
     /// <summary>
     /// A transport over clusters configured by <paramref name="settings"/>. The test servers listen on loopback, which a
     /// cluster's Quay may only be at when its AllowedQuayDestinations say so: each cluster here allows it, unless
-    /// <paramref name="allowLoopback"/> is false.
+    /// the overload below is told <c>allowLoopback: false</c>.
     /// </summary>
     private static HttpClient ClientFor(params (string Key, string Value)[] settings) => ClientFor(true, settings);
 

@@ -5,7 +5,6 @@ using Microsoft.EntityFrameworkCore;
 using QuayGateway.Quay;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
-using QuayGateway.Sandbox.Operator;
 using QuayGateway.Tests.Infrastructure;
 using QuayGateway.Webhooks.Model;
 

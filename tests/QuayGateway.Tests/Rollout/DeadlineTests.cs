@@ -3,7 +3,6 @@ using k8s.Models;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Persistence;
-using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Rollout;
 using QuayGateway.Tests.Infrastructure;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Sandbox;
 using QuayGateway.Sandbox.Kubernetes;

@@ -3,7 +3,6 @@ using System.Text;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
-using QuayGateway.Clusters;
 using QuayGateway.DevServices;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;

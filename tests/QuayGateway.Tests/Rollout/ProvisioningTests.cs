@@ -4,11 +4,8 @@ using System.Text.Json.Nodes;
 using k8s;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using QuayGateway.Persistence;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
-using QuayGateway.Rollout;
-using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
 
 namespace QuayGateway.Tests.Rollout;

@@ -3,7 +3,6 @@ using k8s;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuayGateway.Clusters;
-using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Rollout;
 using QuayGateway.Tests.Infrastructure;

@@ -1,7 +1,6 @@
 using Npgsql;
 using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Chaos;
-using QuayGateway.Tests.Infrastructure;
 
 namespace QuayGateway.Tests.Rollout;
 

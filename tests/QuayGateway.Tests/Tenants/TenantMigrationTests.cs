@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Security;

@@ -12,7 +12,7 @@ namespace QuayGateway.Tests.Webhooks;
 /// <summary>
 /// Real deliveries checked by the reference npm library itself (node + <c>standardwebhooks</c>), where both are
 /// installed: <c>cd tests/QuayGateway.Tests/Webhooks/node &amp;&amp; npm install --no-package-lock</c>. Without them the
-/// test says so and checks nothing; the ported test vectors in <see cref="WebhookSignatureTests"/> always run.
+/// test says so and checks nothing; the ported test vectors in <see cref="Model.WebhookSignatureTests"/> always run.
 /// The suite never needs the network.
 /// </summary>
 [Collection(GatewayCollection.Name)]

@@ -8,9 +8,7 @@ using QuayGateway.Clusters;
 using QuayGateway.Hosting;
 using QuayGateway.Jobs;
 using QuayGateway.Persistence;
-using QuayGateway.Quay;
 using QuayGateway.Registries.Model;
-using QuayGateway.Rollout;
 using QuayGateway.Security;
 using QuayGateway.Tenants;
 

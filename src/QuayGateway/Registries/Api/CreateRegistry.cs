@@ -14,7 +14,6 @@ using QuayGateway.Hosting;
 using QuayGateway.Jobs;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
-using QuayGateway.Rollout;
 using QuayGateway.Security;
 using QuayGateway.Tenants;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using QuayGateway.Registries.Model;
 
 namespace QuayGateway.Registries.Api;
 

@@ -1,4 +1,3 @@
-using QuayGateway.Clusters;
 
 namespace QuayGateway.Registries.Model;
 

@@ -1,4 +1,3 @@
-using QuayGateway.Clusters;
 using QuayGateway.Persistence;
 
 namespace QuayGateway.Registries.Model;

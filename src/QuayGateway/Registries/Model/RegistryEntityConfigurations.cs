@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using QuayGateway.Clusters;
 using QuayGateway.Persistence;
 
 namespace QuayGateway.Registries.Model;

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
-using QuayGateway.Hosting;
 using QuayGateway.Persistence;
-using QuayGateway.Webhooks.Api;
 using QuayGateway.Webhooks.Model;
 using QuayGateway.Webhooks.Senders;
 

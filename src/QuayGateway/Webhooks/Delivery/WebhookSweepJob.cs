@@ -1,7 +1,6 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Persistence;
-using QuayGateway.Webhooks.Api;
 using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Webhooks.Delivery;

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using QuayGateway.Sandbox.Kubernetes;
 using static QuayGateway.Tests.Sandbox.Operator.OperatorHarness;
 using static QuayGateway.Tests.Sandbox.SourceDocumentExamples;
 

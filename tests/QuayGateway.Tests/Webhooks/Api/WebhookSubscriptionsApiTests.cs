@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using QuayGateway.Security;
 using QuayGateway.Tests.Infrastructure;
-using QuayGateway.Tests.Webhooks;
 using QuayGateway.Webhooks.Api;
 using QuayGateway.Webhooks.Model;
 

@@ -7,7 +7,6 @@ using QuayGateway.Persistence;
 using QuayGateway.Registries.Api;
 using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
-using QuayGateway.Tests.Webhooks;
 using QuayGateway.Webhooks.Api;
 using QuayGateway.Webhooks.Delivery;
 using QuayGateway.Webhooks.Model;

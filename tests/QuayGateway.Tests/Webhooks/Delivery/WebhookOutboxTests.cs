@@ -1,10 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using QuayGateway.Jobs;
-using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
-using QuayGateway.Tests.Webhooks;
 using QuayGateway.Webhooks.Delivery;
 using QuayGateway.Webhooks.Model;
 

@@ -1,4 +1,3 @@
-using QuayGateway.Tests.Webhooks;
 using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Webhooks.Model;

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
-using QuayGateway.Tests.Webhooks;
 using QuayGateway.Webhooks.Model;
 
 namespace QuayGateway.Tests.Webhooks.Senders;
