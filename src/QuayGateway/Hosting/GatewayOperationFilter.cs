@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.OpenApi;
-using QuayGateway.Security;
 using Swashbuckle.AspNetCore.SwaggerGen;
 using static QuayGateway.Hosting.OpenApiSetup;
 
@@ -70,19 +69,6 @@ public sealed partial class GatewayOperationFilter : IOperationFilter
             {
                 media.Example = JsonSerializer.SerializeToNode(example.Value, Json);
             }
-        }
-
-        if (!metadata.OfType<IAllowAnonymous>().Any())
-        {
-            operation.Security ??= [];
-            operation.Security.Add(new OpenApiSecurityRequirement
-            {
-                [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, context.Document)] = [],
-            });
-            operation.Security.Add(new OpenApiSecurityRequirement
-            {
-                [new OpenApiSecuritySchemeReference(OpenApiSetup.BearerScheme, context.Document)] = [],
-            });
         }
 
         foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>().Where(p => string.IsNullOrEmpty(p.Description)))

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
-using QuayGateway.Security;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace QuayGateway.Hosting;
@@ -11,11 +10,11 @@ public static class OpenApiSetup
     public const string DocumentName = "v1";
     public const string DocumentPath = "/swagger/v1/swagger.json";
 
-    /// <summary>Bearer tokens from the OIDC provider: always declared (the committed document has it).</summary>
-    public const string BearerScheme = "Bearer";
-
-    /// <summary>Swagger UI's sign-in (authorization code with PKCE): declared only when a provider and its Swagger UI client are configured.</summary>
-    public const string OAuth2Scheme = "OAuth2";
+    /// <summary>
+    /// Serve the document and Swagger UI without authentication (true by default). Under Security's section, where
+    /// deployments set it; read here, as Hosting uses nothing of Security.
+    /// </summary>
+    public const string PublicApiDocsSetting = "Gateway:Auth:PublicApiDocs";
 
     public static WebApplicationBuilder AddGatewayOpenApi(this WebApplicationBuilder builder)
     {
@@ -38,21 +37,7 @@ public static class OpenApiSetup
             o.SupportNonNullableReferenceTypes();
             o.NonNullableReferenceTypesAsRequired();
             o.UseAllOfToExtendReferenceSchemas();
-            o.AddSecurityDefinition(ApiKeyAuthenticationHandler.SchemeName, new OpenApiSecurityScheme
-            {
-                Type = SecuritySchemeType.ApiKey,
-                In = ParameterLocation.Header,
-                Name = ApiKeyAuthenticationHandler.Header,
-                Description = "An API key (qgw_…). The bootstrap admin key comes from Gateway:Auth:BootstrapApiKey.",
-            });
-            o.AddSecurityDefinition(BearerScheme, new OpenApiSecurityScheme
-            {
-                Type = SecuritySchemeType.Http,
-                Scheme = "bearer",
-                BearerFormat = "JWT",
-                Description = "An access token from the OIDC provider (Gateway:Auth:Oidc:Authority); the tenant and the scopes " +
-                              "come from the claims Gateway:Auth:Oidc:TenantClaim and :ScopeClaim name.",
-            });
+            // The security schemes are Security's to declare (AddGatewaySecurity).
             o.MapType<JsonNode>(OpenApiSchemaShapes.AnyJson);
             o.MapType<JsonObject>(OpenApiSchemaShapes.AnyJson);
             o.MapType<JsonArray>(OpenApiSchemaShapes.AnyJson);
@@ -71,7 +56,7 @@ public static class OpenApiSetup
     /// </summary>
     public static WebApplication UseGatewayOpenApi(this WebApplication app)
     {
-        if (!app.Configuration.GetValue(AuthOptions.Section + ":" + nameof(AuthOptions.PublicApiDocs), true))
+        if (!app.Configuration.GetValue(PublicApiDocsSetting, true))
         {
             // Not found for everyone, with a key or without: the pages do not exist here.
             app.MapGet("/swagger/{**path}", () => Problems.NotFound("The API documentation"))

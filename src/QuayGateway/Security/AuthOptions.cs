@@ -7,9 +7,6 @@ public sealed class AuthOptions
     /// <summary>A <c>platform:admin</c> key for tenant <c>default</c>. In Development a key is generated and printed when unset.</summary>
     public string? BootstrapApiKey { get; set; }
 
-    /// <summary>Serve Swagger UI and the OpenAPI document without authentication (the default); false serves neither.</summary>
-    public bool PublicApiDocs { get; set; } = true;
-
     /// <summary>The OIDC provider: bearer tokens, the sign-in of people, Swagger UI's sign-in.</summary>
     public OidcOptions Oidc { get; set; } = new();
 

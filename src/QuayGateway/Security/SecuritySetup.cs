@@ -21,6 +21,7 @@ public static class SecuritySetup
             .DocumentValues<ApiKeyResponse>(nameof(ApiKeyResponse.Scopes), Scopes.All)
             .DocumentValues<CreatedApiKeyResponse>(nameof(CreatedApiKeyResponse.Scopes), Scopes.All)
             .DocumentApiKeyExamples();
+        builder.Services.ConfigureSwaggerGen(OpenApiAuthentication.Declare);
         var section = builder.Configuration.GetSection(AuthOptions.Section);
         builder.Services.Configure<AuthOptions>(section);
         var auth = section.Get<AuthOptions>() ?? new AuthOptions();

@@ -1,5 +1,4 @@
 using Microsoft.OpenApi;
-using QuayGateway.Hosting;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace QuayGateway.Security;
@@ -36,7 +35,7 @@ internal sealed class SwaggerOAuth2SignIn(
 
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-        document.Components.SecuritySchemes[OpenApiSetup.OAuth2Scheme] = new OpenApiSecurityScheme
+        document.Components.SecuritySchemes[OpenApiAuthentication.OAuth2Scheme] = new OpenApiSecurityScheme
         {
             Type = SecuritySchemeType.OAuth2,
             Description = "Sign in at the OIDC provider (authorization code with PKCE).",
@@ -57,7 +56,7 @@ internal sealed class SwaggerOAuth2SignIn(
         {
             if (operation.Security is { Count: > 0 } security)
             {
-                security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(OpenApiSetup.OAuth2Scheme, document)] = ["openid"] });
+                security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(OpenApiAuthentication.OAuth2Scheme, document)] = ["openid"] });
             }
         }
     }
