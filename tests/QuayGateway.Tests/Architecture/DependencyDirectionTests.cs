@@ -83,8 +83,51 @@ public class DependencyDirectionTests
         Assert.Empty(upwards);
     }
 
-    internal static NamespaceGraph Read(string assembly) =>
-        NamespaceGraph.Read(Path.Combine(AppContext.BaseDirectory, assembly + ".dll"),
-            ns => ns == "(global)" || ns == assembly || ns.StartsWith(assembly + ".", StringComparison.Ordinal)
-                && (assembly != "QuayGateway" || !ns.StartsWith("QuayGateway.Sandbox", StringComparison.Ordinal)));
+    [Fact]
+    public void The_source_graph_sees_what_compiled_code_cannot()
+    {
+        // A const's value and a nameof are copied into the caller by the compiler, so only the source shows them.
+        var dir = Directory.CreateTempSubdirectory("namespace-graph-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "Lower.cs"), """
+                namespace Layers.Lower;
+                public static class Names { public const string Scheme = "key"; public static int Count { get; } }
+                """);
+            File.WriteAllText(Path.Combine(dir, "Upper.cs"), """
+                namespace Layers.Upper;
+                public static class ByConst { public const string Scheme = Layers.Lower.Names.Scheme; }
+                """);
+            File.WriteAllText(Path.Combine(dir, "Top.cs"), """
+                using Layers.Lower;
+                namespace Layers.Top;
+                public static class ByNameof { public static string Name => nameof(Names.Count); }
+                """);
+
+            var source = NamespaceGraph.ReadSource(dir, "Layers", _ => true);
+
+            Assert.Contains("Layers.Lower", source.Edges["Layers.Upper"].Keys);
+            Assert.Contains("Layers.Lower", source.Edges["Layers.Top"].Keys);
+            Assert.DoesNotContain("Layers.Upper", source.Edges["Layers.Lower"].Keys);
+            Assert.True(ReadSource("QuayGateway").Edges["(global)"].Count > 10); // Program.cs names every feature's setup
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>What the compiled assembly uses and what its source names: both must flow one way.</summary>
+    internal static NamespaceGraph Read(string assembly) => Graphs.GetOrAdd(assembly, a =>
+        NamespaceGraph.Read(Path.Combine(AppContext.BaseDirectory, a + ".dll"), Includes(a))
+            .Union(ReadSource(a)));
+
+    private static NamespaceGraph ReadSource(string assembly) =>
+        NamespaceGraph.ReadSource(Repo.PathOf("src", assembly), assembly, Includes(assembly));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, NamespaceGraph> Graphs = new();
+
+    private static Func<string, bool> Includes(string assembly) =>
+        ns => ns == "(global)" || ns == assembly || ns.StartsWith(assembly + ".", StringComparison.Ordinal)
+            && (assembly != "QuayGateway" || !ns.StartsWith("QuayGateway.Sandbox", StringComparison.Ordinal));
 }

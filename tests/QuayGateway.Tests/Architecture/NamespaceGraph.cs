@@ -11,9 +11,10 @@ namespace QuayGateway.Tests.Architecture;
 /// Which namespace uses which, read from a compiled assembly: every type a type names in its base type, interfaces,
 /// fields, signatures, attributes, locals and IL. Compiled code, not source, so parent-namespace lookups, global usings
 /// and fully qualified names cannot hide a dependency. Nested and compiler-generated types (lambdas, async state
-/// machines) count for the namespace of the type that declares them.
+/// machines) count for the namespace of the type that declares them. What the compiler copies away (a const's value,
+/// <c>nameof</c>) never reaches IL: <see cref="ReadSource"/> finds those in the source, and <see cref="Union"/> joins both.
 /// </summary>
-public sealed class NamespaceGraph
+public sealed partial class NamespaceGraph
 {
     private readonly Dictionary<string, Dictionary<string, string>> _edges = new(StringComparer.Ordinal);
 
