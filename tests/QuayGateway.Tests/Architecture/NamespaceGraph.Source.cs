@@ -57,7 +57,7 @@ public sealed partial class NamespaceGraph
                     continue;
                 }
                 var line = name.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
-                graph.Add(from, to, $"{tree.FilePath}:{line} names {used.ContainingType?.Name ?? used.Name}.{used.Name}");
+                graph.Add(from, to, $"{tree.FilePath}:{line} names {(used.ContainingType is { } type ? type.Name + "." : "")}{used.Name}");
             }
         }
         return graph;
