@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Npgsql;
 
@@ -6,6 +7,11 @@ namespace QuayGateway.Persistence;
 
 public sealed partial class NewRowsWriter
 {
+    /// <summary>The spans of the guarded inserts (one per create, and one per group written); QuayGateway.* is traced.</summary>
+    public const string ActivitySourceName = "QuayGateway.Persistence";
+
+    private static readonly ActivitySource Tracing = new(ActivitySourceName);
+
     /// <summary>
     /// Group commit for guarded inserts. Under load, creates arrive faster than one at a time can be written, and each
     /// paid a transaction of its own: a round trip, PostgreSQL's start-up and commit of a statement batch, and a wake-up
@@ -18,6 +24,12 @@ public sealed partial class NewRowsWriter
     /// nothing of it was written, and each of its inserts is written again alone, so one insert's error is its own.
     /// Each insert's check still sees the rows of the inserts before it in the group (a later statement of the same
     /// transaction), so a quota counts them.
+    /// </para>
+    /// <para>
+    /// Traces: a writer runs outside any request (it serves many), so what it does is not put in the trace of the
+    /// request that happened to start it. Each insert has its span in its request's trace ("insert", from queued to
+    /// answered). A lone write is that span's child; a group is a span of its own, linked to each of its inserts' spans,
+    /// and each of those is linked back to it.
     /// </para>
     /// </summary>
     private sealed class InsertGroups(NpgsqlDataSource database, Meter? meter)
@@ -42,7 +54,8 @@ public sealed partial class NewRowsWriter
         public async Task<(TCheck Check, uint? Version)> InsertAsync<TCheck>(
             GuardedInsertStatement statement, InsertGuard guard, IReadOnlyList<object> rows, Func<NpgsqlDataReader, TCheck> readCheck)
         {
-            var pending = new Pending(statement, guard, rows, reader => readCheck(reader));
+            using var span = Tracing.StartActivity("insert");
+            var pending = new Pending(statement, guard, rows, reader => readCheck(reader), span);
             _queue.Enqueue(pending);
             StartWriterIfRoom();
             // Not cancelled with the request: once queued, the rows may be in a group being committed, and the caller must
@@ -63,7 +76,8 @@ public sealed partial class NewRowsWriter
 
                 if (Interlocked.CompareExchange(ref _writers, writers + 1, writers) == writers)
                 {
-                    _ = Task.Run(WriteAsync);
+                    // Unsafe: without the caller's execution context, so not inside its request's trace or log scope.
+                    ThreadPool.UnsafeQueueUserWorkItem(static groups => _ = groups.WriteAsync(), this, preferLocal: false);
                     return;
                 }
             }
@@ -112,6 +126,18 @@ public sealed partial class NewRowsWriter
                 return;
             }
 
+            using var span = Tracing.StartActivity("insert group", ActivityKind.Client, parentContext: default,
+                [new("db.system.name", "postgresql"), new(GroupSizeTag, group.Length)],
+                group.Where(p => p.Span is not null).Select(p => new ActivityLink(p.Span!.Context)));
+            foreach (var pending in group)
+            {
+                pending.Span?.SetTag(GroupSizeTag, group.Length);
+                if (span is not null)
+                {
+                    pending.Span?.AddLink(new ActivityLink(span.Context));
+                }
+            }
+
             try
             {
                 var answers = new (object? Check, uint? Version)[group.Length];
@@ -141,6 +167,7 @@ public sealed partial class NewRowsWriter
             {
                 // The server refused a statement and rolled the whole group back: each insert is written alone.
                 RecordGroup(group.Length, "split");
+                span?.SetTag(OutcomeTag, "split");
                 foreach (var pending in group)
                 {
                     await WriteAloneAsync(pending);
@@ -149,6 +176,7 @@ public sealed partial class NewRowsWriter
             catch (Exception e)
             {
                 // The connection failed: whether the group committed is unknown, so none is written again.
+                span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
                 foreach (var pending in group)
                 {
                     pending.Done.SetException(e);
@@ -159,6 +187,8 @@ public sealed partial class NewRowsWriter
         /// <summary>Writes one insert in a transaction of its own and answers it; false when it failed (its caller has the error).</summary>
         private async Task<bool> WriteAloneAsync(Pending pending)
         {
+            using var span = Tracing.StartActivity("insert alone", ActivityKind.Client, pending.Span?.Context ?? default,
+                [new("db.system.name", "postgresql")]);
             try
             {
                 await using var connection = await database.OpenConnectionAsync();
@@ -167,14 +197,20 @@ public sealed partial class NewRowsWriter
             }
             catch (Exception e)
             {
+                span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
                 pending.Done.SetException(e);
                 return false;
             }
         }
 
-        private void RecordGroup(int size, string outcome) => _sizes?.Record(size, new KeyValuePair<string, object?>("outcome", outcome));
+        private void RecordGroup(int size, string outcome) => _sizes?.Record(size, new KeyValuePair<string, object?>(OutcomeTag, outcome));
 
-        private sealed record Pending(GuardedInsertStatement Statement, InsertGuard Guard, IReadOnlyList<object> Rows, Func<NpgsqlDataReader, object?> ReadCheck)
+        private const string GroupSizeTag = "quaygateway.insert_group.size";
+        private const string OutcomeTag = "outcome";
+
+        /// <param name="Span">The insert's span in its request's trace, when traced.</param>
+        private sealed record Pending(
+            GuardedInsertStatement Statement, InsertGuard Guard, IReadOnlyList<object> Rows, Func<NpgsqlDataReader, object?> ReadCheck, Activity? Span)
         {
             public TaskCompletionSource<(object? Check, uint? Version)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }

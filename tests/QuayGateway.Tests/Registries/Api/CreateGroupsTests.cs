@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Security;
 using QuayGateway.Tenants;
@@ -54,6 +57,44 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
         Assert.Matches(split, metrics);
     }
 
+    [Fact]
+    public async Task Each_create_is_traced_in_its_own_request_and_a_group_is_a_span_of_its_own_linked_both_ways()
+    {
+        var spans = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            // ASP.NET Core's too: its request span, parented by the traceparent header, is what an insert's span joins.
+            ShouldListenTo = source => source.Name is NewRowsWriter.ActivitySourceName or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var (_, ns, client) = await TenantWithOneRegistryAsync(quota: null);
+        var traces = Enumerable.Range(0, 6).Select(_ => ActivityTraceId.CreateRandom()).ToArray();
+
+        var answers = await WhileNamespaceIsLockedAsync(ns, () => Task.WhenAll(traces.Select((trace, i) => CreateAsync(client, $"t{i}", ns, trace))));
+
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.Accepted, answer));
+        var mine = spans.Where(s => s.Source.Name == NewRowsWriter.ActivitySourceName).ToList();
+        var inserts = mine.Where(s => s.OperationName == "insert" && traces.Contains(s.TraceId)).ToList();
+        Assert.Equal(traces.Select(t => t.ToString()).Order(), inserts.Select(s => s.TraceId.ToString()).Order()); // one in each request's trace
+        var groups = mine.Where(s => s.OperationName == "insert group" && s.Links.Any(l => traces.Contains(l.Context.TraceId))).ToList();
+        Assert.NotEmpty(groups); // the lock made the creates queue: some were written together
+        // A writer serves many requests: a group is in none of their traces, whichever request started the writer.
+        Assert.All(groups, group => Assert.DoesNotContain(group.TraceId, traces));
+        foreach (var insert in inserts)
+        {
+            var writtenAlone = mine.Any(s => s.OperationName == "insert alone" && s.ParentSpanId == insert.SpanId);
+            var group = groups.SingleOrDefault(g => g.Links.Any(l => l.Context.SpanId == insert.SpanId));
+            Assert.True(writtenAlone != (group is not null), $"insert {insert.SpanId}: written alone {writtenAlone}, in a group {group is not null}");
+            if (group is not null)
+            {
+                Assert.Contains(insert.Links, l => l.Context.SpanId == group.SpanId);
+                Assert.Equal(group.Links.Count(), insert.GetTagItem("quaygateway.insert_group.size"));
+            }
+        }
+    }
+
     /// <summary>A tenant of its own whose namespace is claimed already (a claim is written alone), and its client.</summary>
     private async Task<(string Tenant, string Namespace, HttpClient Client)> TenantWithOneRegistryAsync(int? quota)
     {
@@ -70,9 +111,18 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
         return (tenant, ns, client);
     }
 
-    private static async Task<HttpStatusCode> CreateAsync(HttpClient client, string name, string ns)
+    private static async Task<HttpStatusCode> CreateAsync(HttpClient client, string name, string ns, ActivityTraceId? trace = null)
     {
-        using var response = await client.PostJsonAsync("/v1/registries", new CreateRegistryRequest(name, ns));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/registries")
+        {
+            Content = JsonContent.Create(new CreateRegistryRequest(name, ns), options: TestJson.Options),
+        };
+        if (trace is { } id)
+        {
+            request.Headers.Add("traceparent", $"00-{id}-{ActivitySpanId.CreateRandom()}-01");
+        }
+
+        using var response = await client.SendAsync(request);
         return response.StatusCode;
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Tests.Infrastructure;
 
@@ -22,7 +23,7 @@ public sealed class CreateRoundTripsTests(GatewayFixture gateway)
         var finished = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name is "Npgsql" or "Microsoft.AspNetCore",
+            ShouldListenTo = source => source.Name is "Npgsql" or "Microsoft.AspNetCore" or NewRowsWriter.ActivitySourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = finished.Enqueue,
         };
@@ -51,13 +52,16 @@ public sealed class CreateRoundTripsTests(GatewayFixture gateway)
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 
-        // Server span of the request; the jobs continue its trace later (other spans), so only its direct children count.
+        // Server span of the request; the jobs continue its trace later (other spans), so only the commands directly under
+        // it count, and those under the create's insert spans (the group writer sends the create's batch).
         var server = await GatewayFixture.EventuallyAsync(
             () => Task.FromResult(finished.FirstOrDefault(a => a.TraceId == traceId && a.Source.Name == "Microsoft.AspNetCore")),
             a => a is not null);
         Assert.NotNull(server);
+        var parents = finished.Where(a => a.TraceId == traceId && a.Source.Name == NewRowsWriter.ActivitySourceName)
+            .Select(a => a.SpanId).Append(server.SpanId).ToHashSet();
         return [.. finished
-            .Where(a => a.Source.Name == "Npgsql" && a.ParentSpanId == server.SpanId)
+            .Where(a => a.Source.Name == "Npgsql" && parents.Contains(a.ParentSpanId))
             // A physical connection the pool opened for this request (a cold pool, e.g. this test running first) is
             // the pool's cost, shared by every later request, not a command of the create.
             .Where(a => !a.DisplayName.StartsWith("CONNECT ", StringComparison.Ordinal))
