@@ -1,4 +1,3 @@
-
 namespace QuayGateway.Sandbox.QuayTls;
 
 /// <summary>

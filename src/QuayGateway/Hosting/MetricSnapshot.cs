@@ -1,4 +1,3 @@
-
 namespace QuayGateway.Hosting;
 
 /// <summary>

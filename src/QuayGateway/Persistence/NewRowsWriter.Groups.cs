@@ -127,7 +127,7 @@ public sealed partial class NewRowsWriter
             }
 
             using var span = Tracing.StartActivity("insert group", ActivityKind.Client, parentContext: default,
-                [new("db.system.name", "postgresql"), new(GroupSizeTag, group.Length)],
+                [DbSystem, new(GroupSizeTag, group.Length)],
                 group.Where(p => p.Span is not null).Select(p => new ActivityLink(p.Span!.Context)));
             foreach (var pending in group)
             {
@@ -187,8 +187,7 @@ public sealed partial class NewRowsWriter
         /// <summary>Writes one insert in a transaction of its own and answers it; false when it failed (its caller has the error).</summary>
         private async Task<bool> WriteAloneAsync(Pending pending)
         {
-            using var span = Tracing.StartActivity("insert alone", ActivityKind.Client, pending.Span?.Context ?? default,
-                [new("db.system.name", "postgresql")]);
+            using var span = Tracing.StartActivity("insert alone", ActivityKind.Client, pending.Span?.Context ?? default, [DbSystem]);
             try
             {
                 await using var connection = await database.OpenConnectionAsync();
@@ -207,6 +206,7 @@ public sealed partial class NewRowsWriter
 
         private const string GroupSizeTag = "quaygateway.insert_group.size";
         private const string OutcomeTag = "outcome";
+        private static readonly KeyValuePair<string, object?> DbSystem = new("db.system.name", "postgresql");
 
         /// <param name="Span">The insert's span in its request's trace, when traced.</param>
         private sealed record Pending(

@@ -1,4 +1,3 @@
-
 namespace QuayGateway.Quay;
 
 /// <summary>An organization's robots, teams and quota (Quay's robot.py, team.py, namespacequota.py).</summary>

@@ -122,10 +122,12 @@ public class DependencyDirectionTests
         NamespaceGraph.Read(Path.Combine(AppContext.BaseDirectory, a + ".dll"), Includes(a))
             .Union(ReadSource(a)));
 
-    private static NamespaceGraph ReadSource(string assembly) =>
-        NamespaceGraph.ReadSource(Repo.PathOf("src", assembly), assembly, Includes(assembly));
+    // Compiling a project's source takes seconds: once per assembly for all the tests.
+    private static NamespaceGraph ReadSource(string assembly) => SourceGraphs.GetOrAdd(assembly, a =>
+        NamespaceGraph.ReadSource(Repo.PathOf("src", a), a, Includes(a)));
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, NamespaceGraph> Graphs = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, NamespaceGraph> SourceGraphs = new();
 
     private static Func<string, bool> Includes(string assembly) =>
         ns => ns == "(global)" || ns == assembly || ns.StartsWith(assembly + ".", StringComparison.Ordinal)

@@ -41,7 +41,8 @@ public static class RegistriesApi
         builder.Services.AddSingleton(services =>
         {
             using var scope = services.CreateScope();
-            return new NewRowsWriter(scope.ServiceProvider.GetRequiredService<GatewayDb>().Model, services.GetRequiredService<NpgsqlDataSource>(), services.GetService<IMeterFactory>()?.Create(TelemetrySetup.MeterName),
+            return new NewRowsWriter(scope.ServiceProvider.GetRequiredService<GatewayDb>().Model,
+                services.GetRequiredService<NpgsqlDataSource>(), services.GetService<IMeterFactory>()?.Create(TelemetrySetup.MeterName),
                 typeof(Registry), typeof(RegistryEvent), typeof(IdempotencyRecord), typeof(WebhookEvent), typeof(OutboxJob), typeof(AuditEntry));
         });
         return builder;

@@ -1,4 +1,3 @@
-
 namespace QuayGateway.Registries.Model;
 
 /// <summary>One reason the registry is not healthy: a component (or the rollout) and the operator's words.</summary>
