@@ -321,6 +321,7 @@ public sealed partial class NewRowsWriter
         private readonly int _beforeParameters;
         private readonly int _checkParameters;
         private readonly ConcurrentBag<NpgsqlBatch> _idle = [];
+        private readonly ConcurrentDictionary<int, ConcurrentBag<NpgsqlBatch>> _idleGroups = new();
 
         public GuardedInsertStatement(InsertGuard guard, InsertCommand[] inserts)
         {
@@ -365,7 +366,41 @@ public sealed partial class NewRowsWriter
             return (check, version);
         }
 
-        /// <summary>Adds this guarded insert's two statements, with their values, to <paramref name="batch"/> (a group's).</summary>
+        /// <summary>
+        /// A batch of <paramref name="size"/> of this statement's guarded inserts (a group of them alone), its values not yet
+        /// bound (<see cref="BindGroupMember"/>): one used before when there is one, so that, as for a lone insert, its
+        /// parameters are not made again and Npgsql finds the batch prepared instead of parsing its SQL again. Give it
+        /// back with <see cref="ReturnGroup"/> once it succeeded.
+        /// </summary>
+        public NpgsqlBatch RentGroup(int size)
+        {
+            if (_idleGroups.TryGetValue(size, out var idle) && idle.TryTake(out var batch))
+            {
+                return batch;
+            }
+
+            batch = new NpgsqlBatch();
+            for (var i = 0; i < size; i++)
+            {
+                batch.BatchCommands.Add(NewBefore());
+                batch.BatchCommands.Add(NewInsert());
+            }
+
+            return batch;
+        }
+
+        /// <summary>Binds the values of the group's insert number <paramref name="index"/>.</summary>
+        public void BindGroupMember(NpgsqlBatch batch, int index, InsertGuard guard, IReadOnlyList<object> rows) =>
+            Bind(batch.BatchCommands[2 * index], batch.BatchCommands[2 * index + 1], guard, rows);
+
+        /// <summary>Keeps a group's batch that succeeded for the next group of its size.</summary>
+        public void ReturnGroup(NpgsqlBatch batch)
+        {
+            batch.Connection = null;
+            _idleGroups.GetOrAdd(batch.BatchCommands.Count / 2, static _ => []).Add(batch);
+        }
+
+        /// <summary>Adds this guarded insert's two statements, with their values, to <paramref name="batch"/> (a group mixing statements).</summary>
         public void AddTo(NpgsqlBatch batch, InsertGuard guard, IReadOnlyList<object> rows)
         {
             var before = NewBefore();
