@@ -105,6 +105,12 @@ public static class SignInApi
         HttpContext context, IOptions<AuthOptions> auth, IOptionsMonitor<OpenIdConnectOptions> oidcOptions, SessionIdTokens idTokens,
         TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
     {
+        if (FromAnotherOrigin(context.Request))
+        {
+            return Problems.Forbidden(ProblemTypes.Forbidden, "Cross-origin sign-out refused",
+                "The browser says this sign-out was sent by a page of another origin; sign out from the gateway's own pages.");
+        }
+
         var protectedIdToken = await SessionAuthenticationHandler.FindProtectedIdTokenAsync(context, time);
         await context.SignOutAsync(SessionAuthenticationHandler.SchemeName);
         if (auth.Value.Provider is not { Authority: not null, ClientId: not null })
@@ -135,6 +141,25 @@ public static class SignInApi
 
         context.Items[IdTokenHintItem] = idToken;
         return TypedResults.SignOut(new AuthenticationProperties { RedirectUri = SignedOutPath }, [OpenIdConnectDefaults.AuthenticationScheme]);
+    }
+
+    /// <summary>
+    /// Whether the browser says another origin's page sent this request. A form on any page can POST to
+    /// <c>/signout</c>, and the session cookie's SameSite=Lax only keeps it from other sites, not from a neighbouring
+    /// subdomain; the cookie itself is the only credential sign-out needs, so there is no form token to check. Browsers
+    /// send <c>Sec-Fetch-Site</c> with every request (<c>none</c> when the person typed the address), older ones
+    /// <c>Origin</c> with every POST; a client that sends neither is not a page in a browser.
+    /// </summary>
+    internal static bool FromAnotherOrigin(HttpRequest request)
+    {
+        if (request.Headers["Sec-Fetch-Site"] is [{ } site])
+        {
+            return site is not ("same-origin" or "none");
+        }
+
+        // The host only: behind a proxy that terminates TLS, the request's scheme is not the page's.
+        return request.Headers.Origin is [{ } origin]
+               && !(Uri.TryCreate(origin, UriKind.Absolute, out var page) && string.Equals(page.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
     }
 
     private static RedirectHttpResult SignedOutLocally(string reason) => TypedResults.Redirect($"{SignedOutPath}?provider={reason}");

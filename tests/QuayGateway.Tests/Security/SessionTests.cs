@@ -87,6 +87,40 @@ public sealed class SessionTests(GatewayFixture gateway, ITestOutputHelper outpu
         Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
     }
 
+    [Theory]
+    [InlineData("Sec-Fetch-Site", "cross-site")]
+    [InlineData("Sec-Fetch-Site", "same-site")]
+    [InlineData("Origin", "http://attacker.example")]
+    [InlineData("Origin", "null")]
+    public async Task A_page_of_another_origin_cannot_sign_the_browser_out(string header, string value)
+    {
+        var key = await gateway.CreateKeyAsync("sess-xo-" + Guid.NewGuid().ToString("N")[..8], Scopes.RegistriesRead);
+        var jar = new BrowserCookies();
+        (await SignInAsync(jar, key, "/swagger")).Dispose();
+
+        // A form on another origin's page (a neighbouring subdomain is same-site, so the Lax cookie comes along).
+        var forged = new HttpRequestMessage(HttpMethod.Post, "/signout");
+        forged.Headers.Add(header, value);
+        using var refused = await jar.SendAsync(_browser, forged);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(ProblemTypes.Forbidden, (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+        Assert.NotNull(jar[SessionAuthenticationHandler.CookieName]);
+        using (var stillSignedIn = await jar.GetAsync(_browser, "/v1/registries"))
+        {
+            Assert.Equal(HttpStatusCode.OK, stillSignedIn.StatusCode);
+        }
+
+        // The gateway's own page (the browser says same-origin, and sends its origin) signs out.
+        var own = new HttpRequestMessage(HttpMethod.Post, "/signout");
+        own.Headers.Add("Sec-Fetch-Site", "same-origin");
+        own.Headers.Add("Origin", $"http://{_browser.BaseAddress!.Authority}");
+        using var signedOut = await jar.SendAsync(_browser, own);
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        using var afterwards = await jar.GetAsync(_browser, "/v1/registries");
+        Assert.Equal(HttpStatusCode.Unauthorized, afterwards.StatusCode);
+    }
+
     [Fact]
     public async Task Signing_out_or_revoking_the_key_ends_the_session()
     {
