@@ -140,23 +140,15 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
     /// </summary>
     private async Task<T> WhileNamespaceIsLockedAsync<T>(string ns, Func<Task<T>> creates)
     {
-        await using var holder = new NpgsqlConnection(gateway.ConnectionString);
-        await holder.OpenAsync();
         var key = $"namespace:sandbox/{ns}";
-        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended($1, 0))", holder) { Parameters = { new() { Value = key } } })
-        {
-            await take.ExecuteNonQueryAsync();
-        }
+        await using var holder = await TakeLockAsync(key);
 
         var running = creates();
         await GatewayFixture.EventuallyAsync(() => WaitersAsync(key), waiters => waiters > 0);
         // Long enough for the other requests to reach the queue while the suite's other collections load the CPU
         // (with 2 s the quota test failed once, in a run beside the dependency tests' compilations).
         await Task.Delay(TimeSpan.FromSeconds(5));
-        await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended($1, 0))", holder) { Parameters = { new() { Value = key } } })
-        {
-            await release.ExecuteNonQueryAsync();
-        }
+        await AdvisoryAsync(holder, "pg_advisory_unlock", key);
 
         return await running;
     }
@@ -169,13 +161,8 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
     /// </summary>
     private async Task<HttpStatusCode[]> OneGroupAfterTheWritersAsync(string tenant, string ns, Func<int, Task<HttpStatusCode>> create, int count)
     {
-        await using var holder = new NpgsqlConnection(gateway.ConnectionString);
-        await holder.OpenAsync();
         var key = $"namespace:sandbox/{ns}";
-        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended($1, 0))", holder) { Parameters = { new() { Value = key } } })
-        {
-            await take.ExecuteNonQueryAsync();
-        }
+        await using var holder = await TakeLockAsync(key);
 
         var writers = NewRowsWriter.GroupWriters;
         var creates = new List<Task<HttpStatusCode>>();
@@ -191,12 +178,24 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
         creates.AddRange(Enumerable.Range(writers, count - writers).Select(create));
         // Long enough for the rest to reach the queue while the suite's other collections load the CPU.
         await Task.Delay(TimeSpan.FromSeconds(5));
-        await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended($1, 0))", holder) { Parameters = { new() { Value = key } } })
-        {
-            await release.ExecuteNonQueryAsync();
-        }
+        await AdvisoryAsync(holder, "pg_advisory_unlock", key);
 
         return await Task.WhenAll(creates);
+    }
+
+    /// <summary>Takes the session advisory lock <paramref name="key"/> (as the gateway hashes it) on a connection of its own.</summary>
+    private async Task<NpgsqlConnection> TakeLockAsync(string key)
+    {
+        var holder = new NpgsqlConnection(gateway.ConnectionString);
+        await holder.OpenAsync();
+        await AdvisoryAsync(holder, "pg_advisory_lock", key);
+        return holder;
+    }
+
+    private static async Task AdvisoryAsync(NpgsqlConnection holder, string function, string key)
+    {
+        await using var command = new NpgsqlCommand($"SELECT {function}(hashtextextended($1, 0))", holder) { Parameters = { new() { Value = key } } };
+        await command.ExecuteNonQueryAsync();
     }
 
     // An advisory lock on a bigint key shows its high and low halves as classid and objid.
