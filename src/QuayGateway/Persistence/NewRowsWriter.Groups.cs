@@ -15,6 +15,9 @@ public sealed partial class NewRowsWriter
     /// <summary>How many groups a writer sends at once, each on a connection of its own (tests block them all).</summary>
     internal static int GroupWriters => InsertGroups.MaxWriters;
 
+    /// <summary>Guarded inserts of <paramref name="groupKey"/> queued for a writer, not yet taken (tests wait for them).</summary>
+    internal int QueuedFor(string groupKey) => _groups?.QueuedFor(groupKey) ?? 0;
+
     /// <summary>
     /// Group commit for guarded inserts. Under load, creates arrive faster than one at a time can be written, and each
     /// paid a transaction of its own: a round trip, PostgreSQL's start-up and commit of a statement batch, and a wake-up
@@ -53,6 +56,8 @@ public sealed partial class NewRowsWriter
 
         private readonly ConcurrentQueue<Pending> _queue = new();
         private int _writers;
+
+        public int QueuedFor(string groupKey) => _queue.Count(p => p.Guard.GroupKey == groupKey);
 
         public async Task<(TCheck Check, uint? Version)> InsertAsync<TCheck>(
             GuardedInsertStatement statement, InsertGuard guard, IReadOnlyList<object> rows, Func<NpgsqlDataReader, TCheck> readCheck)
