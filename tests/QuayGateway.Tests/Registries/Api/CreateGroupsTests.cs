@@ -29,7 +29,7 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
     {
         // Twice, with a tenant each time, and both times one group of the same size: the second round's group takes
         // the batch the first one's left (a group of one kind of create reuses a batch of its size), so values left
-        // from the first round would make it fail and split into creates written alone.
+        // from the first round would check and write the first tenant's creates again.
         for (var round = 0; round < 2; round++)
         {
             var (tenant, ns, client) = await TenantWithOneRegistryAsync(quota: 10);
@@ -40,7 +40,7 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
             Assert.Equal(3, answers.Count(a => a == HttpStatusCode.Forbidden));
             var transactions = await TransactionsOfAsync(tenant, "g");
             Assert.Equal(9, transactions.Count);
-            // One alone per writer, and one group (two if a create came late to the queue).
+            // One alone per writer, and one group (two if both writers took from the queue at once).
             Assert.InRange(transactions.Distinct().Count(), 1, NewRowsWriter.GroupWriters + 2);
             await EveryRegistryHasItsRowsAsync(tenant);
         }
@@ -147,7 +147,7 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
         var running = creates();
         await GatewayFixture.EventuallyAsync(() => WaitersAsync(key), waiters => waiters > 0);
         // Long enough for the other requests to reach the queue while the suite's other collections load the CPU
-        // (with 2 s the quota test failed once, in a run beside the dependency tests' compilations).
+        // (with 2 s a group test failed once, in a run beside the dependency tests' compilations).
         await Task.Delay(TimeSpan.FromSeconds(5));
         await AdvisoryAsync(holder, "pg_advisory_unlock", key);
 
