@@ -18,6 +18,9 @@ public sealed partial class NewRowsWriter
     /// <summary>Guarded inserts of <paramref name="groupKey"/> queued for a writer, not yet taken (tests wait for them).</summary>
     internal int QueuedFor(string groupKey) => _groups?.QueuedFor(groupKey) ?? 0;
 
+    /// <summary>Groups written as one statement (<see cref="InsertGuard.GroupCheck"/>) so far (tests check it is the way taken).</summary>
+    internal long WholeGroupsWritten => _groups?.WholeGroups ?? 0;
+
     /// <summary>
     /// Group commit for guarded inserts. Under load, creates arrive faster than one at a time can be written, and each
     /// paid a transaction of its own: a round trip, PostgreSQL's start-up and commit of a statement batch, and a wake-up
@@ -29,7 +32,10 @@ public sealed partial class NewRowsWriter
     /// A group commits whole or not at all. When PostgreSQL refuses any of its statements (a duplicate, a deadlock),
     /// nothing of it was written, and each of its inserts is written again alone, so one insert's error is its own.
     /// Each insert's check still sees the rows of the inserts before it in the group (a later statement of the same
-    /// transaction), so a quota counts them.
+    /// transaction), so a quota counts them. A group of one statement's inserts whose guard has a
+    /// <see cref="InsertGuard.GroupCheck"/> is written whole instead: each insert's first statement, then one statement
+    /// that checks and writes them all, the group check counting the members it admits where each check would have
+    /// seen their rows.
     /// </para>
     /// <para>
     /// Traces: a writer runs outside any request (it serves many), so what it does is not put in the trace of the
@@ -56,6 +62,9 @@ public sealed partial class NewRowsWriter
 
         private readonly ConcurrentQueue<Pending> _queue = new();
         private int _writers;
+        private long _wholeGroups;
+
+        public long WholeGroups => Interlocked.Read(ref _wholeGroups);
 
         public int QueuedFor(string groupKey) => _queue.Count(p => p.Guard.GroupKey == groupKey);
 
@@ -170,10 +179,22 @@ public sealed partial class NewRowsWriter
                 {
                     batch.Connection = connection;
                     await using var reader = await batch.ExecuteReaderAsync();
-                    for (var i = 0; i < group.Length; i++)
+                    if (reused)
                     {
-                        answers[i] = await GuardedInsertStatement.ReadAsync(reader, group[i].ReadCheck, CancellationToken.None);
+                        answers = await statement.ReadGroupAsync(reader, [.. group.Select(p => p.ReadCheck)]);
                     }
+                    else
+                    {
+                        for (var i = 0; i < group.Length; i++)
+                        {
+                            answers[i] = await GuardedInsertStatement.ReadAsync(reader, group[i].ReadCheck, CancellationToken.None);
+                        }
+                    }
+                }
+
+                if (reused && statement.WritesGroupsWhole)
+                {
+                    Interlocked.Increment(ref _wholeGroups);
                 }
 
                 // As with a lone insert's: a batch that failed is left to the GC, one that succeeded is used again.

@@ -118,20 +118,41 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
     {
         var namespaceLock = claim ? "pg_advisory_xact_lock(hashtextextended($1, 0))" : "pg_advisory_xact_lock_shared(hashtextextended($1, 0))";
         var counted = quota is not null;
-        var live = counted ? "(SELECT count(*) FROM gateway.registries WHERE tenant = $3 AND state <> 'Deleted')" : "0::bigint";
         return new InsertGuard(
             counted ? $"SELECT {IndexedPlan}, pg_advisory_xact_lock(hashtextextended($2, 0)), {namespaceLock}" : $"SELECT {IndexedPlan}, {namespaceLock}",
             counted ? [$"namespace:{cluster}/{@namespace}", $"tenant-registries:{tenant}"] : [$"namespace:{cluster}/{@namespace}"],
             $"""
             SELECT NOT c.is_foreign AND (c.is_own OR $5) AND (NOT $4 OR c.live < $6) AS admit, c.is_foreign, c.is_own, c.live
-            FROM (SELECT COALESCE(n.lowest <> $3 OR n.highest <> $3, false) AS is_foreign,
-                         COALESCE(n.lowest = $3 AND n.highest = $3, false) AS is_own, n.live
-                  FROM (SELECT {LowestTenant("$1", "$2")} AS lowest, {HighestTenant("$1", "$2")} AS highest, {live} AS live OFFSET 0) n) c
+            FROM {NamespaceAndCount("$1", "$2", "$3", counted)} c
             """,
             [cluster, @namespace, tenant, counted, claim, quota ?? 0],
             // One tenant's creates may share a transaction: each takes the tenant's lock (taken again, it is held already)
             // before its namespace's shared lock, so no order of them deadlocks with another. A claim goes alone.
-            GroupKey: claim ? null : tenant);
+            GroupKey: claim ? null : tenant,
+            // The same check for a group, on one snapshot: a member's count adds the members before it whose namespace
+            // check passed (those that the quota then admits, up to the quota: past it, none is admitted anyway), which
+            // is what it would have counted as rows, each check seeing the rows of those before it.
+            GroupCheck: $"""
+            SELECT ns_ok AND (NOT v4 OR live + earlier < v6) AS admit, is_foreign, is_own, live + earlier AS live, ord
+            FROM (SELECT x.*, count(*) FILTER (WHERE ns_ok) OVER (PARTITION BY v3 ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
+                  FROM (SELECT m.v3, m.v4, m.v6, m.ord, c.is_foreign, c.is_own, c.live, NOT c.is_foreign AND (c.is_own OR m.v5) AS ns_ok
+                        FROM members m, LATERAL {NamespaceAndCount("m.v1", "m.v2", "m.v3", counted)} c) x) y
+            """);
+    }
+
+    /// <summary>
+    /// The check's facts about a namespace and a tenant (arguments: SQL for them): <c>is_foreign</c>, <c>is_own</c> and,
+    /// when <paramref name="counted"/>, <c>live</c>, the tenant's registries that are not Deleted (else 0). Both namespace
+    /// facts come from the namespace's lowest and highest tenant (<see cref="LowestTenant"/>).
+    /// </summary>
+    private static string NamespaceAndCount(string cluster, string @namespace, string tenant, bool counted)
+    {
+        var live = counted ? $"(SELECT count(*) FROM gateway.registries WHERE tenant = {tenant} AND state <> 'Deleted')" : "0::bigint";
+        return $"""
+            (SELECT COALESCE(n.lowest <> {tenant} OR n.highest <> {tenant}, false) AS is_foreign,
+                    COALESCE(n.lowest = {tenant} AND n.highest = {tenant}, false) AS is_own, n.live
+             FROM (SELECT {LowestTenant(cluster, @namespace)} AS lowest, {HighestTenant(cluster, @namespace)} AS highest, {live} AS live OFFSET 0) n)
+            """;
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using QuayGateway.Hosting;
 using QuayGateway.Persistence;
 using QuayGateway.Registries.Model;
 using QuayGateway.Security;
@@ -24,6 +25,8 @@ namespace QuayGateway.Tests.Registries.Api;
 [Collection(GatewayCollection.Name)]
 public sealed class CreateGroupsTests(GatewayFixture gateway)
 {
+    private NewRowsWriter Writer => gateway.Host.Services.GetRequiredService<NewRowsWriter>();
+
     [Fact]
     public async Task Concurrent_creates_of_one_tenant_share_transactions_and_their_quota_counts_each_one()
     {
@@ -33,9 +36,12 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
         for (var round = 0; round < 2; round++)
         {
             var (tenant, ns, client) = await TenantWithOneRegistryAsync(quota: 10);
+            var wholeGroups = Writer.WholeGroupsWritten;
 
             var answers = await OneGroupAfterTheWritersAsync(tenant, ns, i => CreateAsync(client, $"g{i}", ns), 12);
 
+            // The group was checked and written by one statement (the guard's group check), not a statement per create.
+            Assert.True(Writer.WholeGroupsWritten > wholeGroups);
             Assert.Equal(9, answers.Count(a => a == HttpStatusCode.Accepted));
             Assert.Equal(3, answers.Count(a => a == HttpStatusCode.Forbidden));
             var transactions = await TransactionsOfAsync(tenant, "g");
@@ -44,6 +50,27 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
             Assert.InRange(transactions.Distinct().Count(), 1, NewRowsWriter.GroupWriters + 2);
             await EveryRegistryHasItsRowsAsync(tenant);
         }
+    }
+
+    [Fact]
+    public async Task In_a_group_a_create_refused_for_another_tenants_namespace_takes_no_quota_from_the_others()
+    {
+        // Tenant A may hold 5 and holds 1; the namespace "foreign" is another tenant's. After one create per writer (both
+        // admitted, alone), the group has 4 more for A's namespace and 5 for the foreign one, interleaved: 2 fit the
+        // quota. Counting the refused foreign ones as if admitted would refuse more; not counting the group's own
+        // admitted members would admit all 4.
+        var (tenant, ns, client) = await TenantWithOneRegistryAsync(quota: 5);
+        var (_, foreign, _) = await TenantWithOneRegistryAsync(quota: null);
+        var wholeGroups = Writer.WholeGroupsWritten;
+
+        var answers = await OneGroupAfterTheWritersAsync(tenant, ns,
+            i => ProblemTypeOfCreateAsync(client, $"m{i}", i >= NewRowsWriter.GroupWriters && i % 2 == 0 ? foreign : ns), NewRowsWriter.GroupWriters + 9);
+
+        Assert.True(Writer.WholeGroupsWritten > wholeGroups);
+        Assert.Equal(4, answers.Count(a => a == "accepted"));
+        Assert.Equal(2, answers.Count(a => a == ProblemTypes.QuotaExceeded));
+        Assert.Equal(NewRowsWriter.GroupWriters + 9 - 6, answers.Count(a => a == ProblemTypes.NamespaceNotAllowed));
+        Assert.Equal(5, await gateway.WithDbAsync(db => db.Registries.CountAsync(r => r.Tenant == tenant)));
     }
 
     [Fact]
@@ -134,6 +161,15 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
         return response.StatusCode;
     }
 
+    /// <summary>"accepted", or the type of the problem that refused the create.</summary>
+    private static async Task<string?> ProblemTypeOfCreateAsync(HttpClient client, string name, string ns)
+    {
+        using var response = await client.PostAsJsonAsync("/v1/registries", new CreateRegistryRequest(name, ns), TestJson.Options);
+        return response.StatusCode == HttpStatusCode.Accepted
+            ? "accepted"
+            : (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("type").GetString();
+    }
+
     /// <summary>
     /// Runs <paramref name="creates"/> while this test holds the namespace's lock (as a claim would): the gateway's
     /// writers block on it with the first creates, the others queue; released once a writer waits and the requests had
@@ -160,13 +196,13 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
     /// writer waits with one create, written alone; then the rest, which queue. Released, the first writer free takes
     /// all that are queued: one group of exactly <paramref name="count"/> minus the writers.
     /// </summary>
-    private async Task<HttpStatusCode[]> OneGroupAfterTheWritersAsync(string tenant, string ns, Func<int, Task<HttpStatusCode>> create, int count)
+    private async Task<T[]> OneGroupAfterTheWritersAsync<T>(string tenant, string ns, Func<int, Task<T>> create, int count)
     {
         var key = $"namespace:sandbox/{ns}";
         await using var holder = await TakeLockAsync(key);
 
         var writers = NewRowsWriter.GroupWriters;
-        var creates = new List<Task<HttpStatusCode>>();
+        var creates = new List<Task<T>>();
         for (var i = 0; i < writers; i++)
         {
             creates.Add(create(i));
@@ -178,8 +214,7 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
 
         creates.AddRange(Enumerable.Range(writers, count - writers).Select(create));
         // Until all the rest are queued, rather than for a fixed time that a loaded machine may need more than.
-        var queue = gateway.Host.Services.GetRequiredService<NewRowsWriter>();
-        var queued = await GatewayFixture.EventuallyAsync(() => Task.FromResult(queue.QueuedFor(tenant)), q => q >= count - writers, TimeSpan.FromSeconds(60));
+        var queued = await GatewayFixture.EventuallyAsync(() => Task.FromResult(Writer.QueuedFor(tenant)), q => q >= count - writers, TimeSpan.FromSeconds(60));
         Assert.Equal(count - writers, queued);
         await AdvisoryAsync(holder, "pg_advisory_unlock", key);
 
