@@ -33,9 +33,9 @@ public sealed partial class NewRowsWriter
     /// nothing of it was written, and each of its inserts is written again alone, so one insert's error is its own.
     /// Each insert's check still sees the rows of the inserts before it in the group (a later statement of the same
     /// transaction), so a quota counts them. A group of one statement's inserts whose guard has a
-    /// <see cref="InsertGuard.GroupCheck"/> is written whole instead: each insert's first statement, then one statement
-    /// that checks and writes them all, the group check counting the members it admits where each check would have
-    /// seen their rows.
+    /// <see cref="InsertGuard.GroupCheck"/> is written whole instead, by two statements whatever its size: the group's
+    /// first statement (its locks), then one that checks and writes them all, the group check counting the members it
+    /// admits where each check would have seen their rows.
     /// </para>
     /// <para>
     /// Traces: a writer runs outside any request (it serves many), so what it does is not put in the trace of the

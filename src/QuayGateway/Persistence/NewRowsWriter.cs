@@ -22,7 +22,7 @@ public sealed partial class NewRowsWriter
     private static readonly ConcurrentDictionary<(IEntityType Type, ulong Columns), InsertCommand> Inserts = new();
     private static readonly ConcurrentDictionary<IEntityType, IProperty[]> Properties = new();
     private static readonly ConcurrentDictionary<string, InsertStatement> Statements = new();
-    private static readonly ConcurrentDictionary<(string Before, string Check, string? GroupCheck, string Inserts), GuardedInsertStatement> GuardedStatements = new();
+    private static readonly ConcurrentDictionary<(string Before, string Check, string? GroupBefore, string? GroupCheck, string Inserts), GuardedInsertStatement> GuardedStatements = new();
     private static int _insertCommands;
 
     private readonly HashSet<Type> _entityTypes;
@@ -163,7 +163,7 @@ public sealed partial class NewRowsWriter
     }
 
     private static GuardedInsertStatement GuardedStatementFor(InsertGuard guard, InsertCommand[] inserts) =>
-        GuardedStatements.GetOrAdd((guard.Before, guard.Check, guard.GroupCheck, string.Join(',', inserts.Select(i => i.Number))),
+        GuardedStatements.GetOrAdd((guard.Before, guard.Check, guard.GroupBefore, guard.GroupCheck, string.Join(',', inserts.Select(i => i.Number))),
             static (_, state) => new GuardedInsertStatement(state.guard, state.inserts), (guard, inserts));
 
     private static InsertStatement StatementFor(InsertCommand[] inserts) =>
@@ -366,6 +366,7 @@ public sealed partial class NewRowsWriter
         private readonly int[] _firstParameters;
         private readonly int _beforeParameters;
         private readonly int _checkParameters;
+        private readonly string? _groupBefore;
         private readonly string? _groupSql;
         private readonly ConcurrentBag<NpgsqlBatch> _idle = [];
         private readonly ConcurrentDictionary<int, ConcurrentBag<NpgsqlBatch>> _idleGroups = new();
@@ -391,15 +392,21 @@ public sealed partial class NewRowsWriter
             _sql = $"WITH guard AS MATERIALIZED ({guard.Check}), "
                    + string.Join(", ", sql.Select((insert, i) => $"row{i} AS ({insert}{(i == sql.Length - 1 ? " RETURNING xmin" : "")})"))
                    + $" SELECT guard.*, (SELECT xmin FROM row{sql.Length - 1}) FROM guard";
-            if (guard.GroupCheck is not null && _checkParameters > 0 && inserts.All(i => i.FitsArrays))
+            if ((guard.GroupBefore is null) != (guard.GroupCheck is null))
             {
-                _groupSql = GroupSql(guard.GroupCheck);
+                throw new InvalidOperationException("A guard has both a group's first statement and its check, or neither.");
+            }
+
+            if (guard is { GroupBefore: { } groupBefore, GroupCheck: { } groupCheck } && _checkParameters > 0 && inserts.All(i => i.FitsArrays))
+            {
+                _groupBefore = groupBefore;
+                _groupSql = GroupSql(groupCheck);
             }
         }
 
         /// <summary>
-        /// Whether a group of this statement's inserts is written as one statement (<see cref="InsertGuard.GroupCheck"/>)
-        /// after their <see cref="InsertGuard.Before"/> statements, rather than as a statement per insert.
+        /// Whether a group of this statement's inserts is written whole, as two statements (<see cref="InsertGuard.GroupBefore"/>
+        /// and <see cref="InsertGuard.GroupCheck"/>), rather than as two statements per insert.
         /// </summary>
         public bool WritesGroupsWhole => _groupSql is not null;
 
@@ -460,18 +467,17 @@ public sealed partial class NewRowsWriter
             }
 
             batch = new NpgsqlBatch();
+            if (_groupSql is not null)
+            {
+                batch.BatchCommands.Add(NewGroupBefore());
+                batch.BatchCommands.Add(NewGroupInsert(size));
+                return batch;
+            }
+
             for (var i = 0; i < size; i++)
             {
                 batch.BatchCommands.Add(NewBefore());
-                if (_groupSql is null)
-                {
-                    batch.BatchCommands.Add(NewInsert());
-                }
-            }
-
-            if (_groupSql is not null)
-            {
-                batch.BatchCommands.Add(NewGroupInsert(size));
+                batch.BatchCommands.Add(NewInsert());
             }
 
             return batch;
@@ -486,18 +492,22 @@ public sealed partial class NewRowsWriter
                 return;
             }
 
-            BindBefore(batch.BatchCommands[index], guard);
-            var parameters = batch.BatchCommands[^1].Parameters;
+            if (guard.BeforeValues.Count != _beforeParameters || guard.CheckValues.Count != _checkParameters)
+            {
+                throw new InvalidOperationException("A guard's statements take the same number of values on every call.");
+            }
+
+            var size = GroupSize(batch);
+            var before = batch.BatchCommands[0].Parameters;
+            for (var i = 0; i < _beforeParameters; i++)
+            {
+                SetMemberValue(before[i], guard.BeforeValues[i], index, size);
+            }
+
+            var parameters = batch.BatchCommands[1].Parameters;
             for (var i = 0; i < _checkParameters; i++)
             {
-                var value = guard.CheckValues[i] ?? throw new InvalidOperationException("A group's check values cannot be null.");
-                // The arrays of check values are typed by the values (text, boolean, integer), the first time they are seen.
-                if (parameters[i].Value is not Array values || values.GetType().GetElementType() != value.GetType())
-                {
-                    parameters[i].Value = values = Array.CreateInstance(value.GetType(), GroupSize(batch));
-                }
-
-                values.SetValue(value, index);
+                SetMemberValue(parameters[i], guard.CheckValues[i], index, size);
             }
 
             for (var i = 0; i < rows.Count; i++)
@@ -530,11 +540,7 @@ public sealed partial class NewRowsWriter
                 return answers;
             }
 
-            for (var i = 0; i < answers.Length; i++)
-            {
-                await reader.NextResultAsync(); // past the members' first statements
-            }
-
+            await reader.NextResultAsync(); // past the group's first statement
             for (var i = 0; i < answers.Length; i++)
             {
                 answers[i] = await ReadRowAsync(reader, readChecks[i], CancellationToken.None);
@@ -543,7 +549,21 @@ public sealed partial class NewRowsWriter
             return answers;
         }
 
-        private int GroupSize(NpgsqlBatch batch) => _groupSql is null ? batch.BatchCommands.Count / 2 : batch.BatchCommands.Count - 1;
+        // A whole group's batch: its last parameter is a column's array, made at the group's size.
+        private int GroupSize(NpgsqlBatch batch) =>
+            _groupSql is null ? batch.BatchCommands.Count / 2 : ((Array)batch.BatchCommands[1].Parameters[^1].Value!).Length;
+
+        /// <summary>Sets member <paramref name="index"/>'s value in the array of a guard value, typed by the values (text, boolean, integer).</summary>
+        private static void SetMemberValue(NpgsqlParameter parameter, object? value, int index, int size)
+        {
+            var type = value?.GetType() ?? throw new InvalidOperationException("A group's guard values cannot be null.");
+            if (parameter.Value is not Array values || values.GetType().GetElementType() != type)
+            {
+                parameter.Value = values = Array.CreateInstance(type, size);
+            }
+
+            values.SetValue(value, index);
+        }
 
         /// <summary>Adds this guarded insert's two statements, with their values, to <paramref name="batch"/> (a group mixing statements).</summary>
         public void AddTo(NpgsqlBatch batch, InsertGuard guard, IReadOnlyList<object> rows)
@@ -609,6 +629,17 @@ public sealed partial class NewRowsWriter
             }
         }
 
+        private NpgsqlBatchCommand NewGroupBefore()
+        {
+            var before = new NpgsqlBatchCommand(_groupBefore!);
+            for (var i = 0; i < _beforeParameters; i++)
+            {
+                before.Parameters.Add(new NpgsqlParameter()); // typed by its values when bound
+            }
+
+            return before;
+        }
+
         private NpgsqlBatchCommand NewGroupInsert(int size)
         {
             var insert = new NpgsqlBatchCommand(_groupSql!);
@@ -668,11 +699,14 @@ public sealed partial class NewRowsWriter
 /// <param name="GroupKey">When set, the insert may share one transaction with concurrent guarded inserts of the same key
 /// (<see cref="NewRowsWriter.InsertIfAsync{TCheck}"/>): set it only where the guards' <paramref name="Before"/> statements,
 /// run one after another in any order, cannot deadlock with each other.</param>
-/// <param name="GroupCheck">When set, a group of these inserts is checked and written by one statement, after all their
-/// <paramref name="Before"/> statements: <paramref name="Check"/> for all members at once, as a SELECT from the CTE
+/// <param name="GroupBefore">With <paramref name="GroupCheck"/>, a group of these inserts is written whole, by two statements
+/// whatever its size: this one, <paramref name="Before"/> for all members at once (its <c>$1</c>, <c>$2</c>, … are arrays
+/// of the members' <paramref name="BeforeValues"/>, in the group's order), then <paramref name="GroupCheck"/>.</param>
+/// <param name="GroupCheck">The group's second statement checks and writes it whole: <paramref name="Check"/> for all members at once, as a SELECT from the CTE
 /// <c>members</c> (a row per insert: its <paramref name="CheckValues"/> as <c>v1</c>, <c>v2</c>, …, and its place
 /// <c>ord</c>, from 1) answering a row per member with <paramref name="Check"/>'s columns followed by <c>ord</c>. All
 /// members are checked on one snapshot, so where <paramref name="Check"/> would see the rows of the members before it
 /// (a quota's count), this must count those it admits itself.</param>
 public sealed record InsertGuard(
-    string Before, IReadOnlyList<object> BeforeValues, string Check, IReadOnlyList<object> CheckValues, string? GroupKey = null, string? GroupCheck = null);
+    string Before, IReadOnlyList<object> BeforeValues, string Check, IReadOnlyList<object> CheckValues,
+    string? GroupKey = null, string? GroupBefore = null, string? GroupCheck = null);

@@ -129,10 +129,20 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
             // One tenant's creates may share a transaction: each takes the tenant's lock (taken again, it is held already)
             // before its namespace's shared lock, so no order of them deadlocks with another. A claim goes alone.
             GroupKey: claim ? null : tenant,
+            // The same locks for a whole group, in the same order: the tenants' (one, by the group key) before any
+            // namespace's, which the LATERAL makes sure of (the namespaces' locks are taken from rows of the join).
+            GroupBefore: claim ? null : counted
+                ? $"""
+                  SELECT {IndexedPlan}, count(pg_advisory_xact_lock_shared(hashtextextended(n.key, 0)))
+                  FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(t.key, 0))) AS locked
+                        FROM (SELECT DISTINCT unnest($2::text[]) AS key ORDER BY key) t) tenants,
+                       LATERAL (SELECT key FROM unnest($1::text[]) AS key WHERE tenants.locked >= 0) n
+                  """
+                : $"SELECT {IndexedPlan}, (SELECT count(pg_advisory_xact_lock_shared(hashtextextended(key, 0))) FROM unnest($1::text[]) AS key)",
             // The same check for a group, on one snapshot: a member's count adds the members before it whose namespace
             // check passed (those that the quota then admits, up to the quota: past it, none is admitted anyway), which
             // is what it would have counted as rows, each check seeing the rows of those before it.
-            GroupCheck: $"""
+            GroupCheck: claim ? null : $"""
             SELECT ns_ok AND (NOT v4 OR live + earlier < v6) AS admit, is_foreign, is_own, live + earlier AS live, ord
             FROM (SELECT x.*, count(*) FILTER (WHERE ns_ok) OVER (PARTITION BY v3 ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
                   FROM (SELECT m.v3, m.v4, m.v6, m.ord, c.is_foreign, c.is_own, c.live, NOT c.is_foreign AND (c.is_own OR m.v5) AS ns_ok

@@ -107,6 +107,7 @@ public sealed class NewRowsTests(GatewayFixture gateway)
             "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))", [key],
             "SELECT NOT starts_with($1, 'skip') AS admit, $1::text AS name", [registry.Name],
             GroupKey: key,
+            GroupBefore: "SELECT (SELECT count(pg_advisory_xact_lock_shared(hashtextextended(k, 0))) FROM unnest($1::text[]) k)",
             GroupCheck: "SELECT NOT starts_with(v1, 'skip') AS admit, v1 AS name, ord FROM members");
         Task<(string Name, uint? Version)> InsertAsync(Registry registry) => gateway.WithDbAsync(db => Writer.InsertIfAsync(
             db, Accepted(registry, $"Accepted {registry.Name}."), Guard(registry), reader => reader.GetString(1), CancellationToken.None));

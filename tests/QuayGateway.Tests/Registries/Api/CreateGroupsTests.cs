@@ -74,6 +74,37 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_group_holds_its_tenants_and_namespaces_locks_until_it_commits()
+    {
+        // The test's own uncommitted registry "blocker" makes the group's INSERT wait (a unique key) before it commits:
+        // meanwhile the group's backend must hold the quota's lock (exclusive) and the namespace's (shared), taken by
+        // the group's first statement, so no other create can count or claim past it.
+        var (tenant, ns, client) = await TenantWithOneRegistryAsync(quota: 10);
+        var (quotaKey, namespaceKey) = ($"tenant-registries:{tenant}", $"namespace:sandbox/{ns}");
+        await using var scope = gateway.Host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatewayDb>();
+        await using var blocking = await db.Database.BeginTransactionAsync();
+        db.Registries.Add(new Registry
+        {
+            Tenant = tenant, Cluster = "sandbox", Namespace = ns, Name = "blocker",
+            Spec = new RegistrySpec([], null, null, null, [], new Dictionary<string, string>(), null),
+        });
+        await db.SaveChangesAsync();
+        var held = (Quota: 0, Namespace: 0);
+
+        var answers = await OneGroupAfterTheWritersAsync(tenant, ns, i => CreateAsync(client, i == NewRowsWriter.GroupWriters ? "blocker" : $"l{i}", ns),
+            NewRowsWriter.GroupWriters + 4, whileWritten: async () =>
+            {
+                await GatewayFixture.EventuallyAsync(() => HeldByAWaitingInsertAsync(quotaKey, "ExclusiveLock"), n => n > 0, TimeSpan.FromSeconds(30));
+                held = (await HeldByAWaitingInsertAsync(quotaKey, "ExclusiveLock"), await HeldByAWaitingInsertAsync(namespaceKey, "ShareLock"));
+                await blocking.RollbackAsync();
+            });
+
+        Assert.Equal((1, 1), held);
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.Accepted, answer));
+    }
+
+    [Fact]
     public async Task A_duplicate_in_a_group_is_refused_alone_and_the_others_are_stored()
     {
         var (tenant, ns, client) = await TenantWithOneRegistryAsync(quota: null);
@@ -196,7 +227,7 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
     /// writer waits with one create, written alone; then the rest, which queue. Released, the first writer free takes
     /// all that are queued: one group of exactly <paramref name="count"/> minus the writers.
     /// </summary>
-    private async Task<T[]> OneGroupAfterTheWritersAsync<T>(string tenant, string ns, Func<int, Task<T>> create, int count)
+    private async Task<T[]> OneGroupAfterTheWritersAsync<T>(string tenant, string ns, Func<int, Task<T>> create, int count, Func<Task>? whileWritten = null)
     {
         var key = $"namespace:sandbox/{ns}";
         await using var holder = await TakeLockAsync(key);
@@ -217,6 +248,10 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
         var queued = await GatewayFixture.EventuallyAsync(() => Task.FromResult(Writer.QueuedFor(tenant)), q => q >= count - writers, TimeSpan.FromSeconds(60));
         Assert.Equal(count - writers, queued);
         await AdvisoryAsync(holder, "pg_advisory_unlock", key);
+        if (whileWritten is not null)
+        {
+            await whileWritten();
+        }
 
         return await Task.WhenAll(creates);
     }
@@ -240,6 +275,14 @@ public sealed class CreateGroupsTests(GatewayFixture gateway)
     private Task<int> WaitersAsync(string key) => gateway.WithDbAsync(db => db.Database.SqlQuery<int>($"""
         SELECT count(*)::int AS "Value" FROM pg_locks l, (SELECT hashtextextended({key}, 0) AS k) h
         WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid::bigint = (h.k >> 32) & 4294967295 AND l.objid::bigint = h.k & 4294967295
+        """).SingleAsync());
+
+    /// <summary>How many backends waiting for another transaction (an INSERT's unique key) hold the advisory lock <paramref name="key"/> in <paramref name="mode"/>.</summary>
+    private Task<int> HeldByAWaitingInsertAsync(string key, string mode) => gateway.WithDbAsync(db => db.Database.SqlQuery<int>($"""
+        SELECT count(*)::int AS "Value" FROM pg_locks l, (SELECT hashtextextended({key}, 0) AS k) h
+        WHERE l.locktype = 'advisory' AND l.granted AND l.mode = {mode}
+          AND l.classid::bigint = (h.k >> 32) & 4294967295 AND l.objid::bigint = h.k & 4294967295
+          AND EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = l.pid AND w.locktype = 'transactionid' AND NOT w.granted)
         """).SingleAsync());
 
     // EF Core reads a uint as bigint, and xid has no cast to it but through text.
