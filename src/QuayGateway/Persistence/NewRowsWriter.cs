@@ -702,11 +702,12 @@ public sealed partial class NewRowsWriter
 /// <param name="GroupBefore">With <paramref name="GroupCheck"/>, a group of these inserts is written whole, by two statements
 /// whatever its size: this one, <paramref name="Before"/> for all members at once (its <c>$1</c>, <c>$2</c>, … are arrays
 /// of the members' <paramref name="BeforeValues"/>, in the group's order), then <paramref name="GroupCheck"/>.</param>
-/// <param name="GroupCheck">The group's second statement checks and writes it whole: <paramref name="Check"/> for all members at once, as a SELECT from the CTE
-/// <c>members</c> (a row per insert: its <paramref name="CheckValues"/> as <c>v1</c>, <c>v2</c>, …, and its place
-/// <c>ord</c>, from 1) answering a row per member with <paramref name="Check"/>'s columns followed by <c>ord</c>. All
-/// members are checked on one snapshot, so where <paramref name="Check"/> would see the rows of the members before it
-/// (a quota's count), this must count those it admits itself.</param>
+/// <param name="GroupCheck">The check of the group's second statement, which checks and writes it whole:
+/// <paramref name="Check"/> for all members at once, as a SELECT from the CTE <c>members</c> (a row per insert: its
+/// <paramref name="CheckValues"/> as <c>v1</c>, <c>v2</c>, …, and its place <c>ord</c>, from 1) answering a row per
+/// member with <paramref name="Check"/>'s columns followed by <c>ord</c>. All members are checked on one snapshot, so
+/// where <paramref name="Check"/> would see the rows of the members before it (a quota's count), this must count those
+/// it admits itself.</param>
 public sealed record InsertGuard(
     string Before, IReadOnlyList<object> BeforeValues, string Check, IReadOnlyList<object> CheckValues,
     string? GroupKey = null, string? GroupBefore = null, string? GroupCheck = null);
