@@ -157,7 +157,7 @@ public sealed partial class NewRowsWriter
 
             try
             {
-                var answers = new (object? Check, uint? Version)[group.Length];
+                (object? Check, uint? Version)[] answers;
                 // The usual group is one statement's inserts alone (one kind of create): its batch is reused, as a lone
                 // insert's is. A group mixing statements gets a batch of its own.
                 var statement = group[0].Statement;
@@ -179,17 +179,10 @@ public sealed partial class NewRowsWriter
                 {
                     batch.Connection = connection;
                     await using var reader = await batch.ExecuteReaderAsync();
-                    if (reused)
-                    {
-                        answers = await statement.ReadGroupAsync(reader, [.. group.Select(p => p.ReadCheck)]);
-                    }
-                    else
-                    {
-                        for (var i = 0; i < group.Length; i++)
-                        {
-                            answers[i] = await GuardedInsertStatement.ReadAsync(reader, group[i].ReadCheck, CancellationToken.None);
-                        }
-                    }
+                    Func<NpgsqlDataReader, object?>[] readChecks = [.. group.Select(p => p.ReadCheck)];
+                    answers = reused
+                        ? await statement.ReadGroupAsync(reader, readChecks)
+                        : await GuardedInsertStatement.ReadEachAsync(reader, readChecks);
                 }
 
                 if (reused && statement.WritesGroupsWhole)

@@ -492,11 +492,7 @@ public sealed partial class NewRowsWriter
                 return;
             }
 
-            if (guard.BeforeValues.Count != _beforeParameters || guard.CheckValues.Count != _checkParameters)
-            {
-                throw new InvalidOperationException("A guard's statements take the same number of values on every call.");
-            }
-
+            CheckValueCounts(guard);
             var size = GroupSize(batch);
             var before = batch.BatchCommands[0].Parameters;
             for (var i = 0; i < _beforeParameters; i++)
@@ -527,19 +523,14 @@ public sealed partial class NewRowsWriter
         /// Reads the answers of a group's batch from <see cref="RentGroup"/> (<paramref name="readChecks"/>, one per member,
         /// in order) from <paramref name="reader"/> positioned on its first statement's result.
         /// </summary>
-        public async Task<(object? Check, uint? Version)[]> ReadGroupAsync(NpgsqlDataReader reader, IReadOnlyList<Func<NpgsqlDataReader, object?>> readChecks)
+        public async Task<(object? Check, uint? Version)[]> ReadGroupAsync(NpgsqlDataReader reader, Func<NpgsqlDataReader, object?>[] readChecks)
         {
-            var answers = new (object? Check, uint? Version)[readChecks.Count];
             if (_groupSql is null)
             {
-                for (var i = 0; i < answers.Length; i++)
-                {
-                    answers[i] = await ReadAsync(reader, readChecks[i], CancellationToken.None);
-                }
-
-                return answers;
+                return await ReadEachAsync(reader, readChecks);
             }
 
+            var answers = new (object? Check, uint? Version)[readChecks.Length];
             await reader.NextResultAsync(); // past the group's first statement
             for (var i = 0; i < answers.Length; i++)
             {
@@ -579,12 +570,24 @@ public sealed partial class NewRowsWriter
         /// Reads this guarded insert's answer from <paramref name="reader"/> positioned on its first statement's result,
         /// and leaves it on the next statement's (false at the batch's end).
         /// </summary>
-        public static async Task<(TCheck Check, uint? Version)> ReadAsync<TCheck>(NpgsqlDataReader reader, Func<NpgsqlDataReader, TCheck> readCheck, CancellationToken ct)
+        private static async Task<(TCheck Check, uint? Version)> ReadAsync<TCheck>(NpgsqlDataReader reader, Func<NpgsqlDataReader, TCheck> readCheck, CancellationToken ct)
         {
             await reader.NextResultAsync(ct); // past the first statement's row
             var answer = await ReadRowAsync(reader, readCheck, ct);
             await reader.NextResultAsync(ct);
             return answer;
+        }
+
+        /// <summary>Reads the answers of a batch of guarded inserts that are two statements each, one after another.</summary>
+        public static async Task<(object? Check, uint? Version)[]> ReadEachAsync(NpgsqlDataReader reader, Func<NpgsqlDataReader, object?>[] readChecks)
+        {
+            var answers = new (object? Check, uint? Version)[readChecks.Length];
+            for (var i = 0; i < answers.Length; i++)
+            {
+                answers[i] = await ReadAsync(reader, readChecks[i], CancellationToken.None);
+            }
+
+            return answers;
         }
 
         /// <summary>Reads the next row of a check's result: the check's columns, then the version (the last column).</summary>
@@ -617,15 +620,19 @@ public sealed partial class NewRowsWriter
 
         private void BindBefore(NpgsqlBatchCommand beforeCommand, InsertGuard guard)
         {
-            if (guard.BeforeValues.Count != _beforeParameters || guard.CheckValues.Count != _checkParameters)
-            {
-                throw new InvalidOperationException("A guard's statements take the same number of values on every call.");
-            }
-
+            CheckValueCounts(guard);
             var before = beforeCommand.Parameters;
             for (var i = 0; i < _beforeParameters; i++)
             {
                 before[i].Value = guard.BeforeValues[i];
+            }
+        }
+
+        private void CheckValueCounts(InsertGuard guard)
+        {
+            if (guard.BeforeValues.Count != _beforeParameters || guard.CheckValues.Count != _checkParameters)
+            {
+                throw new InvalidOperationException("A guard's statements take the same number of values on every call.");
             }
         }
 
