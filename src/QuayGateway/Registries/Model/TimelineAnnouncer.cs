@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 
 namespace QuayGateway.Registries.Model;
@@ -12,18 +11,9 @@ namespace QuayGateway.Registries.Model;
 /// meanwhile, and the feeds read the table, not the payload. Writers outside this process announce the same way
 /// (<c>SELECT pg_notify('gateway_timeline', '')</c> after their commit); the feeds' periodic re-read covers a writer
 /// that does not.
-/// <para>
-/// Notifications are at least <see cref="Spacing"/> apart. Each is a transaction of its own, a wake-up of every
-/// replica's listener and a read by every live feed. Sent as fast as round trips allow, a replica under a burst of
-/// creates sent more notifications than the creates had transactions (10,201 for 8,888 in a foundation run). The
-/// first commit after a quiet spell is announced at once; under a steady stream a commit waits at most the spacing.
-/// </para>
 /// </summary>
 public sealed class TimelineAnnouncer(NpgsqlDataSource database, ILogger<TimelineAnnouncer> logger) : BackgroundService
 {
-    /// <summary>The least time between two notifications of this replica: at most 50 a second, whatever the commit rate.</summary>
-    public static readonly TimeSpan Spacing = TimeSpan.FromMilliseconds(20);
-
     private readonly SemaphoreSlim _committed = new(0, 1);
     private long _sent;
 
@@ -45,19 +35,11 @@ public sealed class TimelineAnnouncer(NpgsqlDataSource database, ILogger<Timelin
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var lastSent = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await _committed.WaitAsync(stoppingToken);
-                // Commits meanwhile set the signal again: the next notification carries them.
-                if (lastSent != 0 && Stopwatch.GetElapsedTime(lastSent) is var since && since < Spacing)
-                {
-                    await Task.Delay(Spacing - since, stoppingToken);
-                }
-
-                lastSent = Stopwatch.GetTimestamp();
                 await using var notify = database.CreateCommand($"SELECT pg_notify('{TimelineFeed.Channel}', '')");
                 await notify.ExecuteNonQueryAsync(stoppingToken);
                 Interlocked.Increment(ref _sent);

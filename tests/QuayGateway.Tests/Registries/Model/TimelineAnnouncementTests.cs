@@ -108,38 +108,6 @@ public sealed class TimelineAnnouncementTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task Under_a_stream_of_commits_announcements_are_spaced_and_the_last_commit_is_announced()
-    {
-        await using var database = NpgsqlDataSource.Create(gateway.ConnectionString);
-        using var announcer = new TimelineAnnouncer(database, NullLogger<TimelineAnnouncer>.Instance);
-        await announcer.StartAsync(CancellationToken.None);
-        try
-        {
-            // A commit about every millisecond for a second: sent back to back, that is hundreds of notifications.
-            var burst = System.Diagnostics.Stopwatch.StartNew();
-            while (burst.Elapsed < TimeSpan.FromSeconds(1))
-            {
-                announcer.Announce();
-                await Task.Delay(1);
-            }
-
-            var sentDuringBurst = announcer.Sent;
-            var elapsed = burst.Elapsed;
-            Assert.True(sentDuringBurst >= 2, $"announced only {sentDuringBurst} times during a 1 s burst: commits must not wait for the burst to end");
-            // Timers count whole milliseconds, so a wait may end up to 2 ms short of the spacing.
-            var most = (long)(elapsed / (TimelineAnnouncer.Spacing - TimeSpan.FromMilliseconds(2))) + 1;
-            Assert.True(sentDuringBurst <= most, $"{sentDuringBurst} notifications in {elapsed.TotalMilliseconds:F0} ms: at most {most} when {TimelineAnnouncer.Spacing.TotalMilliseconds} ms apart");
-
-            // The burst's last commit is carried by a notification after it.
-            await GatewayFixture.EventuallyAsync(() => Task.FromResult(announcer.Sent), sent => sent > sentDuringBurst, Wait);
-        }
-        finally
-        {
-            await announcer.StopAsync(CancellationToken.None);
-        }
-    }
-
-    [Fact]
     public async Task A_feed_no_stream_follows_reads_nothing_and_the_first_stream_wakes_it()
     {
         await using var database = NpgsqlDataSource.Create(gateway.ConnectionString);
