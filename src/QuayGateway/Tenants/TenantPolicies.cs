@@ -139,15 +139,15 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
     {
         var namespaceLock = claim ? "pg_advisory_xact_lock(hashtextextended($1, 0))" : "pg_advisory_xact_lock_shared(hashtextextended($1, 0))";
         return new GuardSql(
-            counted ? $"SELECT {IndexedPlan}, pg_advisory_xact_lock(hashtextextended($2, 0)), {namespaceLock}" : $"SELECT {IndexedPlan}, {namespaceLock}",
-            $"""
+            Before: counted ? $"SELECT {IndexedPlan}, pg_advisory_xact_lock(hashtextextended($2, 0)), {namespaceLock}" : $"SELECT {IndexedPlan}, {namespaceLock}",
+            Check: $"""
             SELECT NOT c.is_foreign AND (c.is_own OR $5) AND (NOT $4 OR c.live < $6) AS admit, c.is_foreign, c.is_own, c.live
             FROM {NamespaceAndCount("$1", "$2", "$3", counted)} c
             """,
             // The same locks for a whole group, in the same order: the tenants' (one, by the group key) before any
             // namespace's, which the LATERAL makes sure of (the namespaces' locks are taken from rows of the join).
             // A claim is never grouped.
-            claim ? null : counted
+            GroupBefore: claim ? null : counted
                 ? $"""
                   SELECT {IndexedPlan}, count(pg_advisory_xact_lock_shared(hashtextextended(n.key, 0)))
                   FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(t.key, 0))) AS locked
@@ -158,7 +158,7 @@ public sealed class TenantPolicies(IServiceScopeFactory scopes, IOptionsMonitor<
             // The same check for a group, on one snapshot: a member's count adds the members before it whose namespace
             // check passed (those that the quota then admits, up to the quota: past it, none is admitted anyway), which
             // is what it would have counted as rows, each check seeing the rows of those before it.
-            claim ? null : $"""
+            GroupCheck: claim ? null : $"""
             SELECT ns_ok AND (NOT v4 OR live + earlier < v6) AS admit, is_foreign, is_own, live + earlier AS live, ord
             FROM (SELECT x.*, count(*) FILTER (WHERE ns_ok) OVER (PARTITION BY v3 ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
                   FROM (SELECT m.v3, m.v4, m.v6, m.ord, c.is_foreign, c.is_own, c.live, NOT c.is_foreign AND (c.is_own OR m.v5) AS ns_ok
