@@ -81,8 +81,10 @@ public static class FleetBenchmark
         }).ToList();
         await using var progress = new FleetProgress(connectionString, gateways, sandboxes, writes, ProgressInterval);
         progress.Begin("waiting for the watches to spread");
+        var spreading = Stopwatch.StartNew();
         var leadership = await WaitForLeadershipAsync(connectionString, sandboxes, gateways);
-        Console.WriteLine($"  watches: {Describe(leadership, gateways)}");
+        var spreadAfter = spreading.Elapsed;
+        Console.WriteLine($"  watches: {Describe(leadership, gateways)}; {(Spread(leadership, gateways, clusters) ? "spread" : "not spread")} after {spreadAfter.TotalSeconds:F1} s");
 
         // Warm-up, not measured: JIT, pools, every cluster's watches in use.
         progress.Begin("warm-up");
@@ -206,6 +208,8 @@ public static class FleetBenchmark
             ["requestsPerRollout"] = new JsonArray(Math.Round(perRolloutSteady, 2), Math.Round(perRolloutFleet, 2)),
             ["requestsPerRolloutTarget"] = ScaleBenchmark.Verdict(requestsPass),
             ["relists"] = relists,
+            // Not a target: how long after the last replica was ready every cluster was watched and no replica below its share.
+            ["watchesSpreadS"] = Spread(leadership, gateways, clusters) ? Math.Round(spreadAfter.TotalSeconds, 1) : null,
             ["clustersPerReplica"] = new JsonArray([.. gateways.Select(g => (JsonNode)leadershipAfter.Values.Count(v => v == g.ReplicaName))]),
             ["leadershipSpread"] = ScaleBenchmark.Verdict(spread),
             ["sandboxPeakRssMb"] = new JsonArray([.. sandboxPeaks.Select(p => (JsonNode)Math.Round(p))]),
