@@ -27,6 +27,10 @@ public sealed class ClusterWatcher(
         var connectionString = new NpgsqlConnectionStringBuilder(configuration.GetConnectionString(PersistenceSetup.ConnectionStringName)!)
         {
             ApplicationName = WatchLeadership.ApplicationNamePrefix + options.Value.ReplicaName,
+            // Leadership is the session's advisory lock, so closing the session must end it. A pooled connection keeps
+            // its session, and the lock with it, until the pool hands it out again (Npgsql resets it on next use): a
+            // cluster shed or given up after an error stayed locked, and pg_locks named this replica as its watcher.
+            Pooling = false,
         }.ConnectionString;
         var share = new WatchShare(connectionString, clusters.Names.Count, options.Value.LeaderRetryInterval, logger);
         var counting = share.RunAsync(stoppingToken);
@@ -44,9 +48,22 @@ public sealed class ClusterWatcher(
             {
                 await using var session = new NpgsqlConnection(connectionString);
                 await session.OpenAsync(stoppingToken);
-                using var lease = share.TryTake() ?? await TakeOrphanAsync(session, cluster, share, () => ++unwatchedFor, stoppingToken);
-                if (lease is null || !await TryLeadAsync(session, cluster, stoppingToken))
+                // The lock first, then a place in the share: trying a cluster another replica watches takes no place, so
+                // this replica's tries (all its clusters' loops wake together) cannot fill its share with clusters it
+                // will not get while a free one waits for the next round.
+                if (!await TryLeadAsync(session, cluster, stoppingToken))
                 {
+                    unwatchedFor = 0;
+                    await session.DisposeAsync(); // no connection held while waiting
+                    await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
+                    continue;
+                }
+
+                // Nobody watches it. Beyond this replica's share only once it has stayed so for a few tries.
+                using var lease = share.TryTake() ?? (++unwatchedFor >= WatchShare.OrphanAfterIntervals ? share.TryTake(force: true) : null);
+                if (lease is null)
+                {
+                    await session.DisposeAsync(); // the lock with it: a replica with room takes the cluster at its next try
                     await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
                     continue;
                 }
@@ -94,17 +111,6 @@ public sealed class ClusterWatcher(
                 await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
             }
         }
-    }
-
-    /// <summary>
-    /// This replica has its share; it still takes the cluster (beyond the share) when nobody has watched it for
-    /// <see cref="WatchShare.OrphanAfterIntervals"/> tries in a row.
-    /// </summary>
-    private static async Task<WatchShare.Lease?> TakeOrphanAsync(NpgsqlConnection session, string cluster, WatchShare share,
-        Func<int> countUnwatched, CancellationToken ct)
-    {
-        var watchers = await WatchLeadership.WatchersAsync(session, [cluster], ct);
-        return !watchers.ContainsKey(cluster) && countUnwatched() >= WatchShare.OrphanAfterIntervals ? share.TryTake(force: true) : null;
     }
 
     private static async Task<bool> TryLeadAsync(NpgsqlConnection session, string cluster, CancellationToken ct)
