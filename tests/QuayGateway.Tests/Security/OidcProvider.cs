@@ -48,10 +48,19 @@ public sealed class OidcProvider : IAsyncDisposable
         }
     }
 
+    /// <summary>How long one start may stay silent before it is given up and the provider started again.</summary>
+    private static readonly TimeSpan AttemptTimeout = GatewayProcess.StartTimeout / 3;
+
+    private const int Attempts = 3;
+
     /// <summary>
     /// Starts the providers. The gateway client may use <paramref name="redirectUris"/> to sign in and
     /// <paramref name="postLogoutRedirectUris"/> to come back from signing out (RP-initiated logout, on unless
     /// <paramref name="rpInitiatedLogout"/> is false: then discovery names no <c>end_session_endpoint</c>).
+    /// A healthy start prints within a second or two. Once in CI a start printed nothing for 180 s, neither its line nor
+    /// an error, and did not exit (a start run by hand right after was fine): a start silent for a third of the budget
+    /// is killed, what its process was doing is kept, and the provider is started again, up to three times in the
+    /// budget the single start had. A start that exits without its line fails at once.
     /// </summary>
     public static async Task<OidcProvider> StartAsync(
         IEnumerable<string> redirectUris, IEnumerable<string>? swaggerRedirectUris = null,
@@ -62,6 +71,35 @@ public sealed class OidcProvider : IAsyncDisposable
             throw new InvalidOperationException($"oidc-provider is not installed: run `npm ci` in {Folder} (.ci/run does).");
         }
 
+        var arguments = JsonSerializer.Serialize(new
+        {
+            redirectUris, swaggerRedirectUris = swaggerRedirectUris ?? [], postLogoutRedirectUris = postLogoutRedirectUris ?? [], rpInitiatedLogout,
+        });
+        var silentStarts = new List<string>();
+        for (var attempt = 1; attempt <= Attempts; attempt++)
+        {
+            var (provider, silence) = await TryStartAsync(arguments);
+            if (provider is not null)
+            {
+                if (silentStarts.Count > 0)
+                {
+                    // Not a failure, but not to be lost either: the test log shows what the silent starts were doing.
+                    Console.Error.WriteLine($"OIDC provider: started on attempt {attempt}; before it:\n{string.Join("\n", silentStarts)}");
+                }
+
+                return provider;
+            }
+
+            silentStarts.Add($"attempt {attempt}: {silence}");
+        }
+
+        throw new TimeoutException($"The OIDC provider printed nothing in {Attempts} starts of {AttemptTimeout.TotalSeconds:0} s each:\n" +
+            string.Join("\n", silentStarts));
+    }
+
+    /// <summary>One start: the provider once it printed its line, or why this start was given up as silent.</summary>
+    private static async Task<(OidcProvider? Provider, string? Silence)> TryStartAsync(string arguments)
+    {
         var start = new ProcessStartInfo("node")
         {
             WorkingDirectory = Folder,
@@ -70,10 +108,7 @@ public sealed class OidcProvider : IAsyncDisposable
             RedirectStandardError = true,
         };
         start.ArgumentList.Add("provider.mjs");
-        start.ArgumentList.Add(JsonSerializer.Serialize(new
-        {
-            redirectUris, swaggerRedirectUris = swaggerRedirectUris ?? [], postLogoutRedirectUris = postLogoutRedirectUris ?? [], rpInitiatedLogout,
-        }));
+        start.ArgumentList.Add(arguments);
         var process = Process.Start(start)!;
         var errors = new List<string>();
         process.ErrorDataReceived += (_, e) =>
@@ -88,25 +123,27 @@ public sealed class OidcProvider : IAsyncDisposable
         };
         process.BeginErrorReadLine();
         // The first line is read on a thread of its own: a starved thread pool in the test host must not pass for a
-        // silent provider. The wait is the gateway's start budget; a healthy start prints within a second or two.
+        // silent provider.
         var started = Stopwatch.StartNew();
         var firstLine = Task.Factory.StartNew(process.StandardOutput.ReadLine, CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
         string? line;
         try
         {
-            line = await firstLine.WaitAsync(GatewayProcess.StartTimeout);
+            line = await firstLine.WaitAsync(AttemptTimeout);
         }
         catch (TimeoutException)
         {
             var exited = process.HasExited;
+            var threads = exited ? "" : ProcessThreads(process.Id);
             process.Kill(entireProcessTree: true);
+            process.Dispose();
             lock (errors)
             {
-                throw new TimeoutException(
-                    $"The OIDC provider printed nothing within {started.Elapsed.TotalSeconds:0} s (exited: {exited}; " +
-                    $"load average {File.ReadAllText("/proc/loadavg").Trim()}; test host thread pool: {ThreadPool.ThreadCount} threads, " +
-                    $"{ThreadPool.PendingWorkItemCount} queued):\n" + string.Join("\n", errors));
+                return (null,
+                    $"printed nothing within {started.Elapsed.TotalSeconds:0} s (exited: {exited}; load average " +
+                    $"{File.ReadAllText("/proc/loadavg").Trim()}; test host thread pool: {ThreadPool.ThreadCount} threads, " +
+                    $"{ThreadPool.PendingWorkItemCount} queued; node's threads: {threads}); stderr:\n{string.Join("\n", errors)}");
             }
         }
 
@@ -117,7 +154,25 @@ public sealed class OidcProvider : IAsyncDisposable
 
         var provider = new OidcProvider(process, JsonNode.Parse(line)!);
         provider._errors.AddRange(errors);
-        return provider;
+        return (provider, null);
+    }
+
+    /// <summary>Each thread of a process: its name, its state and the kernel function it waits in (Linux /proc).</summary>
+    private static string ProcessThreads(int pid)
+    {
+        try
+        {
+            return string.Join(", ", Directory.GetDirectories($"/proc/{pid}/task").Select(task =>
+            {
+                var status = File.ReadAllLines(Path.Combine(task, "status"));
+                string Field(string name) => status.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal))?[(name.Length + 1)..].Trim() ?? "?";
+                return $"{Field("Name")} {Field("State")} in {File.ReadAllText(Path.Combine(task, "wchan"))}";
+            }));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"unreadable ({e.Message})";
+        }
     }
 
     /// <summary>A client-credentials access token (a JWT) for one of the script's machine clients.</summary>
