@@ -27,7 +27,10 @@ public sealed class CpuSplit
 
     /// <summary>
     /// Splits the gateway process, the PostgreSQL server (its postmaster and every child: backends, WAL writer,
-    /// autovacuum), this process (the load generator, and the baseline server it hosts) and the whole machine.
+    /// autovacuum), this process (the load generator, and the baseline server it hosts) and the whole machine. The
+    /// server's time is also split by kind of process, told by the title PostgreSQL gives each child: what the client
+    /// connections' backends run (statements, parsing, commits, notifications) against what writing the data costs in
+    /// the background.
     /// </summary>
     public static CpuSplit For(Process gateway, int postmaster)
     {
@@ -35,7 +38,10 @@ public sealed class CpuSplit
         return new CpuSplit(
         [
             ("gateway process", () => { gateway.Refresh(); return gateway.TotalProcessorTime; }),
-            ("PostgreSQL", () => PostgresCpu(postmaster)),
+            ("PostgreSQL", () => PostgresCpu(postmaster, _ => true)),
+            ("  of which client backends", () => PostgresCpu(postmaster, kind => kind == PostgresProcess.ClientBackend)),
+            ("  of which autovacuum (exited workers too)", () => PostgresCpu(postmaster, kind => kind == PostgresProcess.Autovacuum)),
+            ("  of which WAL writer, checkpointer, bgwriter", () => PostgresCpu(postmaster, kind => kind == PostgresProcess.Writer)),
             ("benchmark process (load + baseline server)", () => { self.Refresh(); return self.TotalProcessorTime; }),
             ("machine (all processes and kernel)", MachineCpu),
         ]);
@@ -84,8 +90,12 @@ public sealed class CpuSplit
     public static int PostmasterPid(string dataDirectory) =>
         int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
 
+    private enum PostgresProcess { Postmaster, ClientBackend, Autovacuum, Writer, Other }
+
     // The postmaster's own time with that of its exited children (cutime, cstime), plus every live child's own time.
-    private static TimeSpan PostgresCpu(int postmaster)
+    // Exited children are counted as autovacuum: the workers come and go, while the pools keep their backends open
+    // through a run.
+    private static TimeSpan PostgresCpu(int postmaster, Func<PostgresProcess, bool> counted)
     {
         var ticks = 0L;
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
@@ -97,15 +107,40 @@ public sealed class CpuSplit
 
             if (pid == postmaster)
             {
-                ticks += stat.UserTicks + stat.SystemTicks + stat.ChildrenTicks;
+                ticks += (counted(PostgresProcess.Postmaster) ? stat.UserTicks + stat.SystemTicks : 0)
+                    + (counted(PostgresProcess.Autovacuum) ? stat.ChildrenTicks : 0);
             }
-            else if (stat.Parent == postmaster)
+            else if (stat.Parent == postmaster && counted(KindOf(pid)))
             {
                 ticks += stat.UserTicks + stat.SystemTicks;
             }
         }
 
         return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+    }
+
+    // PostgreSQL retitles each child ("postgres: walwriter", "postgres: autovacuum worker qg", "postgres: user db
+    // 127.0.0.1(5432) idle"), and on Linux the title is what /proc/<pid>/cmdline holds.
+    private static PostgresProcess KindOf(int pid)
+    {
+        string title;
+        try
+        {
+            title = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return PostgresProcess.Other;
+        }
+
+        return title switch
+        {
+            _ when title.Contains("autovacuum", StringComparison.Ordinal) => PostgresProcess.Autovacuum,
+            _ when title.Contains("walwriter", StringComparison.Ordinal) || title.Contains("checkpointer", StringComparison.Ordinal)
+                || title.Contains("background writer", StringComparison.Ordinal) => PostgresProcess.Writer,
+            _ when title.Contains('(') || title.Contains("[local]", StringComparison.Ordinal) => PostgresProcess.ClientBackend,
+            _ => PostgresProcess.Other,
+        };
     }
 
     private static (int Parent, long UserTicks, long SystemTicks, long ChildrenTicks)? ReadStat(int pid)
