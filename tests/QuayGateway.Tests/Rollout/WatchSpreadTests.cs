@@ -40,10 +40,18 @@ public sealed class WatchSpreadTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _postgres = await DevPostgres.StartThrowawayAsync();
-        _sandboxes.AddRange(await Task.WhenAll(Clusters.Select(cluster => SandboxCluster.StartAsync(new SandboxOptions
+        // In parallel; each one kept as it starts, so one that fails to start leaves none of the others running.
+        await Task.WhenAll(Clusters.Select(async cluster =>
         {
-            Name = cluster, KubeconfigPath = _kubeconfigs[cluster], GatewayRoleManifest = SandboxCluster.ChartGatewayRoleManifest,
-        }))));
+            var sandbox = await SandboxCluster.StartAsync(new SandboxOptions
+            {
+                Name = cluster, KubeconfigPath = _kubeconfigs[cluster], GatewayRoleManifest = SandboxCluster.ChartGatewayRoleManifest,
+            });
+            lock (_sandboxes)
+            {
+                _sandboxes.Add(sandbox);
+            }
+        }));
     }
 
     public async Task DisposeAsync()
@@ -82,13 +90,13 @@ public sealed class WatchSpreadTests(ITestOutputHelper output) : IAsyncLifetime
             // A second replica joins: the first hands half the clusters over, and both agree who watches what.
             var second = await StartReplicaAsync();
             replicas.Add(second);
-            var joinedAt = Stopwatch.StartNew();
+            var joinedAt = Stopwatch.StartNew(); // StartAsync returns once /readyz answers
             Log("second replica started");
             var half = Clusters.Length / 2;
             var spread = await WaitForWatchersAsync(second, w => Count(w, first) == half && Count(w, second) == half, TakeoverBound);
             var spreadIn = joinedAt.Elapsed;
             Log($"spread after {spreadIn.TotalSeconds:F1} s: {Describe(spread)}");
-            Assert.True(spreadIn <= SpreadBound, $"the watches spread {spreadIn.TotalSeconds:F1} s after the second replica started, beyond {SpreadBound.TotalSeconds} s");
+            Assert.True(spreadIn <= SpreadBound, $"the watches spread {spreadIn.TotalSeconds:F1} s after the second replica was ready, beyond {SpreadBound.TotalSeconds} s");
 
             // And it stays spread: nobody takes back what it handed over (several refreshes later, from either side).
             await Task.Delay(2 * RetryInterval);
