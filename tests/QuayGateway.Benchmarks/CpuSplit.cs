@@ -38,10 +38,10 @@ public sealed class CpuSplit
         return new CpuSplit(
         [
             ("gateway process", () => { gateway.Refresh(); return gateway.TotalProcessorTime; }),
-            ("PostgreSQL", () => PostgresCpu(postmaster, _ => true)),
-            ("  of which client backends", () => PostgresCpu(postmaster, kind => kind == PostgresProcess.ClientBackend)),
-            ("  of which autovacuum (exited workers too)", () => PostgresCpu(postmaster, kind => kind == PostgresProcess.Autovacuum)),
-            ("  of which WAL writer, checkpointer, bgwriter", () => PostgresCpu(postmaster, kind => kind == PostgresProcess.Writer)),
+            ("PostgreSQL", () => PostgresCpu(postmaster)),
+            ("  of which client backends", () => PostgresCpu(postmaster, PostgresProcess.ClientBackend)),
+            ("  of which autovacuum (exited workers too)", () => PostgresCpu(postmaster, PostgresProcess.Autovacuum)),
+            ("  of which WAL writer, checkpointer, bgwriter", () => PostgresCpu(postmaster, PostgresProcess.Writer)),
             ("benchmark process (load + baseline server)", () => { self.Refresh(); return self.TotalProcessorTime; }),
             ("machine (all processes and kernel)", MachineCpu),
         ]);
@@ -90,12 +90,12 @@ public sealed class CpuSplit
     public static int PostmasterPid(string dataDirectory) =>
         int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
 
-    private enum PostgresProcess { Postmaster, ClientBackend, Autovacuum, Writer, Other }
+    private enum PostgresProcess { ClientBackend, Autovacuum, Writer, Other }
 
-    // The postmaster's own time with that of its exited children (cutime, cstime), plus every live child's own time.
-    // Exited children are counted as autovacuum: the workers come and go, while the pools keep their backends open
-    // through a run.
-    private static TimeSpan PostgresCpu(int postmaster, Func<PostgresProcess, bool> counted)
+    // The postmaster's own time with that of its exited children (cutime, cstime), plus every live child's own time;
+    // or only the children of one kind. Exited children are counted as autovacuum: the workers come and go, while the
+    // pools keep their backends open through a run.
+    private static TimeSpan PostgresCpu(int postmaster, PostgresProcess? only = null)
     {
         var ticks = 0L;
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
@@ -107,10 +107,10 @@ public sealed class CpuSplit
 
             if (pid == postmaster)
             {
-                ticks += (counted(PostgresProcess.Postmaster) ? stat.UserTicks + stat.SystemTicks : 0)
-                    + (counted(PostgresProcess.Autovacuum) ? stat.ChildrenTicks : 0);
+                ticks += (only is null ? stat.UserTicks + stat.SystemTicks : 0)
+                    + (only is null or PostgresProcess.Autovacuum ? stat.ChildrenTicks : 0);
             }
-            else if (stat.Parent == postmaster && counted(KindOf(pid)))
+            else if (stat.Parent == postmaster && (only is null || KindOf(pid) == only))
             {
                 ticks += stat.UserTicks + stat.SystemTicks;
             }

@@ -50,20 +50,16 @@ public sealed class ClusterWatcher(
                 await session.OpenAsync(stoppingToken);
                 // The lock first, then a place in the share: trying a cluster another replica watches takes no place, so
                 // this replica's tries (all its clusters' loops wake together) cannot fill its share with clusters it
-                // will not get while a free one waits for the next round.
-                if (!await TryLeadAsync(session, cluster, stoppingToken))
-                {
-                    unwatchedFor = 0;
-                    await session.DisposeAsync(); // no connection held while waiting
-                    await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
-                    continue;
-                }
-
-                // Nobody watches it. Beyond this replica's share only once it has stayed so for a few tries.
-                using var lease = share.TryTake() ?? (++unwatchedFor >= WatchShare.OrphanAfterIntervals ? share.TryTake(force: true) : null);
+                // will not get while a free one waits for the next round. A cluster nobody watches is taken beyond the
+                // share only once it has stayed so for a few tries.
+                var led = await TryLeadAsync(session, cluster, stoppingToken);
+                unwatchedFor = led ? unwatchedFor + 1 : 0;
+                using var lease = led ? share.TryTake(force: unwatchedFor >= WatchShare.OrphanAfterIntervals) : null;
                 if (lease is null)
                 {
-                    await session.DisposeAsync(); // the lock with it: a replica with room takes the cluster at its next try
+                    // Closing the session frees the lock, if held: a replica with room takes the cluster at its next try,
+                    // and no connection is held while waiting.
+                    await session.DisposeAsync();
                     await Task.Delay(options.Value.LeaderRetryInterval, stoppingToken);
                     continue;
                 }
